@@ -1,0 +1,19 @@
+//! zkrs: a ZooKeeper-compatible, replicated coordination service.
+//!
+//! Data flows one way: bytes in → request → (replicated log) → deterministic
+//! apply → response + watch events → bytes out. Module map:
+//!
+//! - [`proto`]: the jute codec (frames, records, opcodes). No I/O, no state.
+//! - [`tree`]: the DataTree of znodes. Pure and deterministic.
+//! - [`state`]: the replicated state machine: tree + sessions, `apply`.
+//! - [`storage`]: durable log and snapshots. Knows bytes, not znodes.
+//! - [`consensus`]: the openraft binding; no other module names openraft.
+//! - [`watch`]: per-member watch registry.
+//! - [`server`]: the client front end on the client port, 4lw.
+//! - [`config`]: zoo.cfg parsing.
+
+pub mod error;
+pub mod types;
+
+pub use error::{Error, Result};
+pub use types::*;
