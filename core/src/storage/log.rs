@@ -1,0 +1,244 @@
+//! The durable log. Entries are opaque payload bytes keyed by [`LogId`].
+//! A write is durable only once the callback given to [`DurableLog::flush`]
+//! reports success; callers acknowledge nothing before that.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use raft_log::api::raft_log_writer::RaftLogWriter;
+use raft_log::codeq::{Decode, Encode};
+use raft_log::{Callback, RaftLog, Types};
+
+/// Position of an entry: the leader term and node that wrote it, and its index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct LogId {
+    pub term: u64,
+    pub node: u64,
+    pub index: u64,
+}
+
+/// A persisted vote. Ordered by (term, node, committed), which is the order
+/// in which a member's vote may advance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct StoredVote {
+    pub term: u64,
+    pub node: u64,
+    pub committed: bool,
+}
+
+/// Runs once a flush finished (or failed); called on the flush worker thread.
+pub struct FlushCallback(Box<dyn FnOnce(io::Result<()>) + Send>);
+
+impl FlushCallback {
+    pub fn new(f: impl FnOnce(io::Result<()>) + Send + 'static) -> Self {
+        FlushCallback(Box::new(f))
+    }
+}
+
+impl Callback for FlushCallback {
+    fn send(self, res: Result<(), io::Error>) {
+        (self.0)(res)
+    }
+}
+
+/// Opaque entry payload bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Payload(pub Vec<u8>);
+
+impl fmt::Debug for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Payload({} bytes)", self.0.len())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct ZkLogTypes;
+
+impl Types for ZkLogTypes {
+    type LogId = LogId;
+    type LogPayload = Payload;
+    type Vote = StoredVote;
+    type Callback = FlushCallback;
+    type UserData = Vec<u8>;
+
+    fn log_index(log_id: &LogId) -> u64 {
+        log_id.index
+    }
+
+    fn payload_size(payload: &Payload) -> u64 {
+        payload.0.len() as u64
+    }
+}
+
+fn write_u64s<W: io::Write>(mut w: W, vals: &[u64]) -> io::Result<usize> {
+    for v in vals {
+        w.write_all(&v.to_be_bytes())?;
+    }
+    Ok(vals.len() * 8)
+}
+
+fn read_u64<R: io::Read>(r: &mut R) -> io::Result<u64> {
+    let mut b = [0u8; 8];
+    r.read_exact(&mut b)?;
+    Ok(u64::from_be_bytes(b))
+}
+
+impl Encode for LogId {
+    fn encode<W: io::Write>(&self, w: W) -> io::Result<usize> {
+        write_u64s(w, &[self.term, self.node, self.index])
+    }
+}
+
+impl Decode for LogId {
+    fn decode<R: io::Read>(mut r: R) -> io::Result<Self> {
+        Ok(LogId { term: read_u64(&mut r)?, node: read_u64(&mut r)?, index: read_u64(&mut r)? })
+    }
+}
+
+impl Encode for StoredVote {
+    fn encode<W: io::Write>(&self, w: W) -> io::Result<usize> {
+        write_u64s(w, &[self.term, self.node, self.committed as u64])
+    }
+}
+
+impl Decode for StoredVote {
+    fn decode<R: io::Read>(mut r: R) -> io::Result<Self> {
+        let term = read_u64(&mut r)?;
+        let node = read_u64(&mut r)?;
+        let committed = read_u64(&mut r)? != 0;
+        Ok(StoredVote { term, node, committed })
+    }
+}
+
+impl Encode for Payload {
+    fn encode<W: io::Write>(&self, w: W) -> io::Result<usize> {
+        self.0.encode(w)
+    }
+}
+
+impl Decode for Payload {
+    fn decode<R: io::Read>(r: R) -> io::Result<Self> {
+        Ok(Payload(Vec::<u8>::decode(r)?))
+    }
+}
+
+/// The log of one member, in `<dir>`. Not thread-safe by itself: the
+/// consensus adapter owns it behind a mutex.
+pub struct DurableLog {
+    inner: RaftLog<ZkLogTypes>,
+}
+
+impl DurableLog {
+    /// Opens (or creates) the log in `dir`, recovering what was flushed.
+    pub fn open(dir: &std::path::Path) -> io::Result<DurableLog> {
+        std::fs::create_dir_all(dir)?;
+        let mut config = raft_log::Config::new(dir.to_string_lossy());
+        // A record torn by a crash was never acknowledged: drop it.
+        config.wal.truncate_incomplete_record = Some(true);
+        config.log_cache_capacity = Some(64 * 1024 * 1024);
+        let inner = RaftLog::open(Arc::new(config))?;
+        Ok(DurableLog { inner })
+    }
+
+    pub fn vote(&self) -> Option<StoredVote> {
+        self.inner.log_state().vote().copied()
+    }
+
+    pub fn last(&self) -> Option<LogId> {
+        self.inner.log_state().last().copied()
+    }
+
+    pub fn purged(&self) -> Option<LogId> {
+        self.inner.log_state().purged().copied()
+    }
+
+    pub fn committed(&self) -> Option<LogId> {
+        self.inner.log_state().committed().copied()
+    }
+
+    pub fn save_vote(&mut self, vote: StoredVote) -> io::Result<()> {
+        self.inner.save_vote(vote).map(|_| ())
+    }
+
+    pub fn save_committed(&mut self, id: LogId) -> io::Result<()> {
+        self.inner.commit(id).map(|_| ())
+    }
+
+    pub fn append(&mut self, entries: Vec<(LogId, Vec<u8>)>) -> io::Result<()> {
+        let items = entries.into_iter().map(|(id, bytes)| (id, Payload(bytes)));
+        self.inner.append(items).map(|_| ())
+    }
+
+    /// Removes entries at and after `index`.
+    pub fn truncate(&mut self, index: u64) -> io::Result<()> {
+        self.inner.truncate(index).map(|_| ())
+    }
+
+    /// Removes entries up to and including `upto`.
+    pub fn purge(&mut self, upto: LogId) -> io::Result<()> {
+        self.inner.purge(upto).map(|_| ())
+    }
+
+    /// Hands pending writes to the flush worker; `cb` runs once they are
+    /// fsynced. Many flushes queued together share one fsync.
+    pub fn flush(&mut self, cb: FlushCallback) -> io::Result<()> {
+        self.inner.flush(true, Some(cb))
+    }
+
+    /// Flushes and waits for the fsync.
+    pub fn flush_blocking(&mut self) -> io::Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.flush(FlushCallback::new(move |r| {
+            let _ = tx.send(r);
+        }))?;
+        rx.recv().map_err(|_| io::Error::other("flush worker gone"))?
+    }
+
+    /// Entries with index in `[from, to)`.
+    pub fn read(&self, from: u64, to: u64) -> io::Result<Vec<(LogId, Vec<u8>)>> {
+        self.inner.read(from, to).map(|r| r.map(|(id, p)| (id, p.0))).collect()
+    }
+
+    /// Bytes on disk, for `dirs` and `mntr`.
+    pub fn disk_size(&self) -> u64 {
+        self.inner.on_disk_size()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(i: u64) -> LogId {
+        LogId { term: 1, node: 1, index: i }
+    }
+
+    #[test]
+    fn append_flush_reopen_truncate_purge() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut log = DurableLog::open(dir.path()).unwrap();
+            log.save_vote(StoredVote { term: 1, node: 1, committed: true }).unwrap();
+            let entries = (1..=10).map(|i| (id(i), vec![i as u8; 3])).collect();
+            log.append(entries).unwrap();
+            log.save_committed(id(6)).unwrap();
+            log.flush_blocking().unwrap();
+        }
+        let mut log = DurableLog::open(dir.path()).unwrap();
+        assert_eq!(log.last(), Some(id(10)));
+        assert_eq!(log.vote(), Some(StoredVote { term: 1, node: 1, committed: true }));
+        assert_eq!(log.committed(), Some(id(6)));
+        let got = log.read(3, 5).unwrap();
+        assert_eq!(got, vec![(id(3), vec![3; 3]), (id(4), vec![4; 3])]);
+        log.truncate(8).unwrap();
+        assert_eq!(log.last(), Some(id(7)));
+        log.purge(id(4)).unwrap();
+        log.flush_blocking().unwrap();
+        drop(log);
+        let log = DurableLog::open(dir.path()).unwrap();
+        assert_eq!(log.purged(), Some(id(4)));
+        assert_eq!(log.last(), Some(id(7)));
+        assert_eq!(log.read(5, 8).unwrap().len(), 3);
+    }
+}

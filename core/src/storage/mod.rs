@@ -1,0 +1,9 @@
+//! Durable storage: the replicated log (on raft-log, whose flush worker turns
+//! many appends into one fsync) and snapshot files. It knows bytes and log
+//! positions, not znodes and not openraft: `consensus` adapts it.
+
+mod log;
+mod snapshot;
+
+pub use log::{DurableLog, FlushCallback, LogId, StoredVote};
+pub use snapshot::{SnapshotFile, SnapshotStore};
