@@ -29,7 +29,9 @@ impl Writer {
     }
 
     pub fn with_capacity(cap: usize) -> Writer {
-        Writer { buf: Vec::with_capacity(cap) }
+        Writer {
+            buf: Vec::with_capacity(cap),
+        }
     }
 
     pub fn write_int(&mut self, v: i32) {
@@ -190,7 +192,9 @@ impl<'a> Reader<'a> {
     /// A `ustring`; Java's null string (length -1) reads as "".
     pub fn read_string(&mut self) -> Result<String, ProtoError> {
         let bytes = self.read_buffer_ref()?.unwrap_or_default();
-        std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| ProtoError::BadUtf8)
+        std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|_| ProtoError::BadUtf8)
     }
 
     /// A vector of records; null (-1) reads as empty. Every jute record
@@ -259,7 +263,10 @@ impl Record for Id {
         w.write_string(&self.id);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, ProtoError> {
-        Ok(Id { scheme: r.read_string()?, id: r.read_string()? })
+        Ok(Id {
+            scheme: r.read_string()?,
+            id: r.read_string()?,
+        })
     }
 }
 
@@ -269,7 +276,10 @@ impl Record for Acl {
         self.id.write(w);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, ProtoError> {
-        Ok(Acl { perms: r.read_int()?, id: Id::read(r)? })
+        Ok(Acl {
+            perms: r.read_int()?,
+            id: Id::read(r)?,
+        })
     }
 }
 
@@ -315,7 +325,10 @@ mod tests {
         w.write_buffer(Some(b""));
         w.write_string("ab");
         let bytes = w.into_inner();
-        assert_eq!(bytes, [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 2, b'a', b'b']);
+        assert_eq!(
+            bytes,
+            [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 2, b'a', b'b']
+        );
         let mut r = Reader::new(&bytes);
         assert_eq!(r.read_opt_buffer().unwrap(), None);
         assert_eq!(r.read_opt_buffer().unwrap(), Some(vec![]));
@@ -333,7 +346,10 @@ mod tests {
 
     #[test]
     fn truncated_reads_fail() {
-        assert_eq!(Reader::new(&[0, 0, 0]).read_int(), Err(ProtoError::Truncated));
+        assert_eq!(
+            Reader::new(&[0, 0, 0]).read_int(),
+            Err(ProtoError::Truncated)
+        );
         assert_eq!(Reader::new(&[0; 7]).read_long(), Err(ProtoError::Truncated));
         assert_eq!(Reader::new(&[]).read_bool(), Err(ProtoError::Truncated));
     }
@@ -342,14 +358,23 @@ mod tests {
     fn hostile_lengths_fail_without_allocating() {
         // 2 GiB claimed, 2 bytes present.
         let bytes = [0x7f, 0xff, 0xff, 0xff, 1, 2];
-        assert_eq!(Reader::new(&bytes).read_buffer(), Err(ProtoError::BadLength(i32::MAX)));
+        assert_eq!(
+            Reader::new(&bytes).read_buffer(),
+            Err(ProtoError::BadLength(i32::MAX))
+        );
         assert_eq!(
             Reader::new(&bytes).read_vector::<Stat>().unwrap_err(),
             ProtoError::BadLength(i32::MAX)
         );
         let neg = [0xff, 0xff, 0xff, 0xfe];
-        assert_eq!(Reader::new(&neg).read_string(), Err(ProtoError::BadLength(-2)));
-        assert_eq!(Reader::new(&neg).read_vector::<Id>().unwrap_err(), ProtoError::BadLength(-2));
+        assert_eq!(
+            Reader::new(&neg).read_string(),
+            Err(ProtoError::BadLength(-2))
+        );
+        assert_eq!(
+            Reader::new(&neg).read_vector::<Id>().unwrap_err(),
+            ProtoError::BadLength(-2)
+        );
     }
 
     #[test]

@@ -27,7 +27,12 @@ pub fn decode(buf: &[u8], max_len: usize) -> Result<Option<(usize, &[u8])>, Prot
     let len = i32::from_be_bytes(*prefix);
     let n = match usize::try_from(len) {
         Ok(n) if n <= max_len => n,
-        _ => return Err(ProtoError::FrameTooLarge { len: i64::from(len), max: max_len }),
+        _ => {
+            return Err(ProtoError::FrameTooLarge {
+                len: i64::from(len),
+                max: max_len,
+            })
+        }
     };
     let total = PREFIX + n;
     if buf.len() < total {
@@ -62,7 +67,123 @@ pub fn encode_reply(header: &ReplyHeader, body: &Response) -> Vec<u8> {
 /// A framed watch notification: xid -1, zxid -1, err 0, then the event.
 pub fn encode_notification(event: &WatchedEvent) -> Vec<u8> {
     let mut w = Writer::new();
-    ReplyHeader { xid: NOTIFICATION_XID, zxid: -1, err: 0 }.write(&mut w);
+    ReplyHeader {
+        xid: NOTIFICATION_XID,
+        zxid: -1,
+        err: 0,
+    }
+    .write(&mut w);
     WatcherEvent::from(event).write(&mut w);
     encode(w.as_slice())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::codec::Reader;
+    use crate::proto::records::SyncResponse;
+    use crate::types::{EventType, KeeperState};
+    use proptest::prelude::*;
+
+    #[test]
+    fn decode_waits_for_whole_frame() {
+        assert_eq!(decode(&[], 10), Ok(None));
+        assert_eq!(decode(&[0, 0, 0], 10), Ok(None));
+        assert_eq!(decode(&[0, 0, 0, 3, 1, 2], 10), Ok(None));
+        assert_eq!(
+            decode(&[0, 0, 0, 3, 1, 2, 3, 9], 10),
+            Ok(Some((7, &[1u8, 2, 3][..])))
+        );
+        assert_eq!(decode(&[0, 0, 0, 0], 10), Ok(Some((4, &[][..]))));
+    }
+
+    #[test]
+    fn decode_rejects_negative_and_oversized() {
+        assert_eq!(
+            decode(&[0xff, 0xff, 0xff, 0xff], 10),
+            Err(ProtoError::FrameTooLarge { len: -1, max: 10 })
+        );
+        assert_eq!(
+            decode(&[0, 0, 0, 11], 10),
+            Err(ProtoError::FrameTooLarge { len: 11, max: 10 })
+        );
+        // Exactly the maximum is allowed (and incomplete here).
+        assert_eq!(decode(&[0, 0, 0, 10], 10), Ok(None));
+        assert_eq!(
+            decode(&[0, 0x10, 0, 0], DEFAULT_MAX_BUFFER),
+            Err(ProtoError::FrameTooLarge {
+                len: 0x10_0000,
+                max: DEFAULT_MAX_BUFFER
+            })
+        );
+    }
+
+    #[test]
+    fn encode_prefixes_length() {
+        assert_eq!(encode(b"abc"), [0, 0, 0, 3, b'a', b'b', b'c']);
+        let f = encode(&[7; 300]);
+        assert_eq!(
+            decode(&f, DEFAULT_MAX_BUFFER).unwrap().unwrap().1,
+            &[7; 300][..]
+        );
+    }
+
+    #[test]
+    fn notification_golden_bytes() {
+        let e = WatchedEvent {
+            event_type: EventType::NodeDataChanged,
+            state: KeeperState::SyncConnected,
+            path: "/n".into(),
+        };
+        let want: Vec<u8> = [
+            &[0, 0, 0, 30][..],        // frame length: 16 header + 14 event
+            &[0xff, 0xff, 0xff, 0xff], // xid -1
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], // zxid -1
+            &[0, 0, 0, 0],             // err 0
+            &[0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0, 2, b'/', b'n'], // type, state, path
+        ]
+        .concat();
+        assert_eq!(encode_notification(&e), want);
+    }
+
+    #[test]
+    fn reply_frames() {
+        let h = ReplyHeader {
+            xid: 7,
+            zxid: 0x20,
+            err: 0,
+        };
+        let f = encode_reply(&h, &Response::Sync(SyncResponse { path: "/".into() }));
+        let (used, payload) = decode(&f, DEFAULT_MAX_BUFFER).unwrap().unwrap();
+        assert_eq!(used, f.len());
+        let mut r = Reader::new(payload);
+        assert_eq!(ReplyHeader::read(&mut r).unwrap(), h);
+        assert_eq!(r.read_string().unwrap(), "/");
+        assert!(r.is_empty());
+        let err = ReplyHeader {
+            xid: 8,
+            zxid: 0x20,
+            err: -101,
+        };
+        assert_eq!(encode_reply(&err, &Response::Empty).len(), 4 + 16);
+        assert_eq!(encode_record(&err)[..4], [0, 0, 0, 16]);
+    }
+
+    proptest! {
+        #[test]
+        fn frames_round_trip(body in proptest::collection::vec(any::<u8>(), 0..512), extra in 0usize..8) {
+            let mut f = encode(&body);
+            let total = f.len();
+            f.extend(std::iter::repeat_n(0xAB, extra));
+            prop_assert_eq!(decode(&f, DEFAULT_MAX_BUFFER).unwrap(), Some((total, &body[..])));
+            for cut in 0..total {
+                prop_assert_eq!(decode(&f[..cut], DEFAULT_MAX_BUFFER).unwrap(), None);
+            }
+        }
+
+        #[test]
+        fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64), max in 0usize..100) {
+            let _ = decode(&bytes, max);
+        }
+    }
 }

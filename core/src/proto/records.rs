@@ -140,18 +140,38 @@ jute_record!(SetWatches2 {
 // Requests.
 jute_record!(CreateRequest { path: String, data: Vec<u8>, acl: Vec<Acl>, flags: i32 });
 jute_record!(CreateTTLRequest { path: String, data: Vec<u8>, acl: Vec<Acl>, flags: i32, ttl: i64 });
-jute_record!(DeleteRequest { path: String, version: i32 });
-jute_record!(ExistsRequest { path: String, watch: bool });
-jute_record!(GetDataRequest { path: String, watch: bool });
+jute_record!(DeleteRequest {
+    path: String,
+    version: i32
+});
+jute_record!(ExistsRequest {
+    path: String,
+    watch: bool
+});
+jute_record!(GetDataRequest {
+    path: String,
+    watch: bool
+});
 jute_record!(SetDataRequest { path: String, data: Vec<u8>, version: i32 });
 jute_record!(GetACLRequest { path: String });
 jute_record!(SetACLRequest { path: String, acl: Vec<Acl>, version: i32 });
-jute_record!(GetChildrenRequest { path: String, watch: bool });
-jute_record!(GetChildren2Request { path: String, watch: bool });
+jute_record!(GetChildrenRequest {
+    path: String,
+    watch: bool
+});
+jute_record!(GetChildren2Request {
+    path: String,
+    watch: bool
+});
 jute_record!(SyncRequest { path: String });
-jute_record!(CheckVersionRequest { path: String, version: i32 });
+jute_record!(CheckVersionRequest {
+    path: String,
+    version: i32
+});
 jute_record!(GetAllChildrenNumberRequest { path: String });
-jute_record!(GetEphemeralsRequest { prefix_path: String });
+jute_record!(GetEphemeralsRequest {
+    prefix_path: String
+});
 jute_record!(
     /// `mode`: 0 persistent, 1 persistent recursive.
     AddWatchRequest { path: String, mode: i32 }
@@ -160,7 +180,10 @@ jute_record!(
     /// `type_` is a WatcherType: 1 children, 2 data, 3 any.
     CheckWatchesRequest { path: String, type_: i32 }
 );
-jute_record!(RemoveWatchesRequest { path: String, type_: i32 });
+jute_record!(RemoveWatchesRequest {
+    path: String,
+    type_: i32
+});
 jute_record!(ReconfigRequest {
     joining_servers: String,
     leaving_servers: String,
@@ -171,7 +194,10 @@ jute_record!(GetSASLRequest { token: Vec<u8> });
 
 // Responses.
 jute_record!(CreateResponse { path: String });
-jute_record!(Create2Response { path: String, stat: Stat });
+jute_record!(Create2Response {
+    path: String,
+    stat: Stat
+});
 jute_record!(ExistsResponse { stat: Stat });
 jute_record!(SetDataResponse { stat: Stat });
 jute_record!(SetACLResponse { stat: Stat });
@@ -182,7 +208,10 @@ jute_record!(GetChildren2Response { children: Vec<String>, stat: Stat });
 jute_record!(SyncResponse { path: String });
 jute_record!(GetAllChildrenNumberResponse { total_number: i32 });
 jute_record!(GetEphemeralsResponse { ephemerals: Vec<String> });
-jute_record!(ClientInfo { auth_scheme: String, user: String });
+jute_record!(ClientInfo {
+    auth_scheme: String,
+    user: String
+});
 jute_record!(WhoAmIResponse { client_info: Vec<ClientInfo> });
 jute_record!(ErrorResponse { err: i32 });
 jute_record!(SetSASLResponse { token: Vec<u8> });
@@ -260,7 +289,11 @@ fn optional_bool(r: &mut Reader<'_>) -> Result<bool, ProtoError> {
 
 impl From<&WatchedEvent> for WatcherEvent {
     fn from(e: &WatchedEvent) -> Self {
-        WatcherEvent { event_type: e.event_type as i32, state: e.state as i32, path: e.path.clone() }
+        WatcherEvent {
+            event_type: e.event_type as i32,
+            state: e.state as i32,
+            path: e.path.clone(),
+        }
     }
 }
 
@@ -293,9 +326,17 @@ fn event_type_from_i32(v: i32) -> Option<EventType> {
 
 fn keeper_state_from_i32(v: i32) -> Option<KeeperState> {
     use KeeperState::*;
-    [Disconnected, SyncConnected, AuthFailed, ConnectedReadOnly, SaslAuthenticated, Expired, Closed]
-        .into_iter()
-        .find(|s| *s as i32 == v)
+    [
+        Disconnected,
+        SyncConnected,
+        AuthFailed,
+        ConnectedReadOnly,
+        SaslAuthenticated,
+        Expired,
+        Closed,
+    ]
+    .into_iter()
+    .find(|s| *s as i32 == v)
 }
 
 #[cfg(test)]
@@ -315,7 +356,14 @@ mod tests {
     }
 
     fn stat() -> Stat {
-        Stat { czxid: 7, mzxid: 8, version: 2, data_length: 3, pzxid: 9, ..Stat::default() }
+        Stat {
+            czxid: 7,
+            mzxid: 8,
+            version: 2,
+            data_length: 3,
+            pzxid: 9,
+            ..Stat::default()
+        }
     }
 
     #[test]
@@ -340,7 +388,10 @@ mod tests {
         assert_eq!(from_bytes::<ConnectRequest>(&want).unwrap(), req);
         // An old client leaves readOnly out.
         assert_eq!(from_bytes::<ConnectRequest>(&want[..44]).unwrap(), req);
-        let ro = ConnectRequest { read_only: true, ..req };
+        let ro = ConnectRequest {
+            read_only: true,
+            ..req
+        };
         rt(ro);
     }
 
@@ -363,13 +414,24 @@ mod tests {
 
     #[test]
     fn headers_golden_bytes() {
-        assert_eq!(to_bytes(&RequestHeader { xid: 1, op_type: 4 }), [0, 0, 0, 1, 0, 0, 0, 4]);
         assert_eq!(
-            to_bytes(&ReplyHeader { xid: -1, zxid: -1, err: 0 }),
+            to_bytes(&RequestHeader { xid: 1, op_type: 4 }),
+            [0, 0, 0, 1, 0, 0, 0, 4]
+        );
+        assert_eq!(
+            to_bytes(&ReplyHeader {
+                xid: -1,
+                zxid: -1,
+                err: 0
+            }),
             [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]
         );
         assert_eq!(
-            to_bytes(&MultiHeader { type_: -1, done: true, err: -1 }),
+            to_bytes(&MultiHeader {
+                type_: -1,
+                done: true,
+                err: -1
+            }),
             [0xff, 0xff, 0xff, 0xff, 1, 0xff, 0xff, 0xff, 0xff]
         );
     }
@@ -377,15 +439,37 @@ mod tests {
     #[test]
     fn every_record_round_trips() {
         let acl = vec![
-            Acl { perms: 31, id: Id::new("world", "anyone") },
-            Acl { perms: 1, id: Id::new("digest", "u:h") },
+            Acl {
+                perms: 31,
+                id: Id::new("world", "anyone"),
+            },
+            Acl {
+                perms: 1,
+                id: Id::new("digest", "u:h"),
+            },
         ];
         let names = vec!["a".to_string(), "b/c".to_string()];
         rt(RequestHeader { xid: 5, op_type: 1 });
-        rt(ReplyHeader { xid: 5, zxid: 99, err: -101 });
-        rt(MultiHeader { type_: 1, done: false, err: -1 });
-        rt(WatcherEvent { event_type: 3, state: 3, path: "/x".into() });
-        rt(AuthPacket { type_: 0, scheme: "digest".into(), auth: b"u:p".to_vec() });
+        rt(ReplyHeader {
+            xid: 5,
+            zxid: 99,
+            err: -101,
+        });
+        rt(MultiHeader {
+            type_: 1,
+            done: false,
+            err: -1,
+        });
+        rt(WatcherEvent {
+            event_type: 3,
+            state: 3,
+            path: "/x".into(),
+        });
+        rt(AuthPacket {
+            type_: 0,
+            scheme: "digest".into(),
+            auth: b"u:p".to_vec(),
+        });
         rt(SetWatches {
             relative_zxid: 3,
             data_watches: names.clone(),
@@ -400,23 +484,71 @@ mod tests {
             persistent_watches: names.clone(),
             persistent_recursive_watches: names.clone(),
         });
-        rt(CreateRequest { path: "/a".into(), data: b"d".to_vec(), acl: acl.clone(), flags: 3 });
-        rt(CreateTTLRequest { path: "/a".into(), data: vec![], acl: acl.clone(), flags: 5, ttl: 100 });
-        rt(DeleteRequest { path: "/a".into(), version: -1 });
-        rt(ExistsRequest { path: "/a".into(), watch: true });
-        rt(GetDataRequest { path: "/a".into(), watch: true });
-        rt(SetDataRequest { path: "/a".into(), data: vec![1, 2], version: 4 });
+        rt(CreateRequest {
+            path: "/a".into(),
+            data: b"d".to_vec(),
+            acl: acl.clone(),
+            flags: 3,
+        });
+        rt(CreateTTLRequest {
+            path: "/a".into(),
+            data: vec![],
+            acl: acl.clone(),
+            flags: 5,
+            ttl: 100,
+        });
+        rt(DeleteRequest {
+            path: "/a".into(),
+            version: -1,
+        });
+        rt(ExistsRequest {
+            path: "/a".into(),
+            watch: true,
+        });
+        rt(GetDataRequest {
+            path: "/a".into(),
+            watch: true,
+        });
+        rt(SetDataRequest {
+            path: "/a".into(),
+            data: vec![1, 2],
+            version: 4,
+        });
         rt(GetACLRequest { path: "/a".into() });
-        rt(SetACLRequest { path: "/a".into(), acl: acl.clone(), version: 0 });
-        rt(GetChildrenRequest { path: "/".into(), watch: false });
-        rt(GetChildren2Request { path: "/".into(), watch: true });
+        rt(SetACLRequest {
+            path: "/a".into(),
+            acl: acl.clone(),
+            version: 0,
+        });
+        rt(GetChildrenRequest {
+            path: "/".into(),
+            watch: false,
+        });
+        rt(GetChildren2Request {
+            path: "/".into(),
+            watch: true,
+        });
         rt(SyncRequest { path: "/".into() });
-        rt(CheckVersionRequest { path: "/a".into(), version: 7 });
+        rt(CheckVersionRequest {
+            path: "/a".into(),
+            version: 7,
+        });
         rt(GetAllChildrenNumberRequest { path: "/".into() });
-        rt(GetEphemeralsRequest { prefix_path: "/e".into() });
-        rt(AddWatchRequest { path: "/w".into(), mode: 1 });
-        rt(CheckWatchesRequest { path: "/w".into(), type_: 3 });
-        rt(RemoveWatchesRequest { path: "/w".into(), type_: 2 });
+        rt(GetEphemeralsRequest {
+            prefix_path: "/e".into(),
+        });
+        rt(AddWatchRequest {
+            path: "/w".into(),
+            mode: 1,
+        });
+        rt(CheckWatchesRequest {
+            path: "/w".into(),
+            type_: 3,
+        });
+        rt(RemoveWatchesRequest {
+            path: "/w".into(),
+            type_: 2,
+        });
         rt(ReconfigRequest {
             joining_servers: "server.4=h:1:2".into(),
             leaving_servers: "3".into(),
@@ -424,22 +556,41 @@ mod tests {
             cur_config_id: -1,
         });
         rt(GetSASLRequest { token: vec![9; 5] });
-        rt(CreateResponse { path: "/a0000000001".into() });
-        rt(Create2Response { path: "/a".into(), stat: stat() });
+        rt(CreateResponse {
+            path: "/a0000000001".into(),
+        });
+        rt(Create2Response {
+            path: "/a".into(),
+            stat: stat(),
+        });
         rt(ExistsResponse { stat: stat() });
         rt(SetDataResponse { stat: stat() });
         rt(SetACLResponse { stat: stat() });
-        rt(GetDataResponse { data: b"xyz".to_vec(), stat: stat() });
+        rt(GetDataResponse {
+            data: b"xyz".to_vec(),
+            stat: stat(),
+        });
         rt(GetACLResponse { acl, stat: stat() });
-        rt(GetChildrenResponse { children: names.clone() });
-        rt(GetChildren2Response { children: names.clone(), stat: stat() });
+        rt(GetChildrenResponse {
+            children: names.clone(),
+        });
+        rt(GetChildren2Response {
+            children: names.clone(),
+            stat: stat(),
+        });
         rt(SyncResponse { path: "/".into() });
         rt(GetAllChildrenNumberResponse { total_number: 12 });
         rt(GetEphemeralsResponse { ephemerals: names });
         rt(WhoAmIResponse {
             client_info: vec![
-                ClientInfo { auth_scheme: "ip".into(), user: "127.0.0.1".into() },
-                ClientInfo { auth_scheme: "digest".into(), user: "bob".into() },
+                ClientInfo {
+                    auth_scheme: "ip".into(),
+                    user: "127.0.0.1".into(),
+                },
+                ClientInfo {
+                    auth_scheme: "digest".into(),
+                    user: "bob".into(),
+                },
             ],
         });
         rt(ErrorResponse { err: -110 });
@@ -456,8 +607,22 @@ mod tests {
         let w = WatcherEvent::from(&e);
         assert_eq!((w.event_type, w.state), (2, 3));
         assert_eq!(w.to_watched_event(), Some(e));
-        let expired = WatcherEvent { event_type: -1, state: -112, path: String::new() };
-        assert_eq!(expired.to_watched_event().unwrap().state, KeeperState::Expired);
-        assert_eq!(WatcherEvent { event_type: 99, ..expired }.to_watched_event(), None);
+        let expired = WatcherEvent {
+            event_type: -1,
+            state: -112,
+            path: String::new(),
+        };
+        assert_eq!(
+            expired.to_watched_event().unwrap().state,
+            KeeperState::Expired
+        );
+        assert_eq!(
+            WatcherEvent {
+                event_type: 99,
+                ..expired
+            }
+            .to_watched_event(),
+            None
+        );
     }
 }
