@@ -34,6 +34,11 @@ impl Writer {
         }
     }
 
+    /// Appends to an existing buffer, so callers can reuse allocations.
+    pub fn from_vec(buf: Vec<u8>) -> Writer {
+        Writer { buf }
+    }
+
     pub fn write_int(&mut self, v: i32) {
         self.buf.extend_from_slice(&v.to_be_bytes());
     }
@@ -94,6 +99,12 @@ impl Writer {
 
     pub fn into_inner(self) -> Vec<u8> {
         self.buf
+    }
+
+    /// Overwrites 4 bytes at `at` with `v`; used to patch a length prefix
+    /// once the body after it is written.
+    pub(crate) fn patch_int(&mut self, at: usize, v: i32) {
+        self.buf[at..at + 4].copy_from_slice(&v.to_be_bytes());
     }
 }
 
@@ -204,7 +215,10 @@ impl<'a> Reader<'a> {
         let Some(n) = self.read_len(1)? else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::with_capacity(n);
+        // The count is bounded by bytes, not elements: start small so a
+        // count of a million one-byte "records" cannot reserve a million
+        // full-size structs up front.
+        let mut out = Vec::with_capacity(n.min(64));
         for _ in 0..n {
             out.push(T::read(self)?);
         }

@@ -49,32 +49,41 @@ pub fn encode(body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Writes a frame in one buffer: a placeholder prefix, the body, then the
+/// real length, so replies are not copied a second time.
+fn framed(body: impl FnOnce(&mut Writer)) -> Vec<u8> {
+    let mut w = Writer::with_capacity(64);
+    w.write_int(0);
+    body(&mut w);
+    let len = i32::try_from(w.len() - PREFIX).unwrap_or(i32::MAX);
+    w.patch_int(0, len);
+    w.into_inner()
+}
+
 /// A framed record (e.g. a `ConnectResponse`).
 pub fn encode_record<T: Record>(rec: &T) -> Vec<u8> {
-    let mut w = Writer::new();
-    rec.write(&mut w);
-    encode(w.as_slice())
+    framed(|w| rec.write(w))
 }
 
 /// A framed reply: header then body (`Response::Empty` for none).
 pub fn encode_reply(header: &ReplyHeader, body: &Response) -> Vec<u8> {
-    let mut w = Writer::new();
-    header.write(&mut w);
-    body.encode(&mut w);
-    encode(w.as_slice())
+    framed(|w| {
+        header.write(w);
+        body.encode(w);
+    })
 }
 
 /// A framed watch notification: xid -1, zxid -1, err 0, then the event.
 pub fn encode_notification(event: &WatchedEvent) -> Vec<u8> {
-    let mut w = Writer::new();
-    ReplyHeader {
-        xid: NOTIFICATION_XID,
-        zxid: -1,
-        err: 0,
-    }
-    .write(&mut w);
-    WatcherEvent::from(event).write(&mut w);
-    encode(w.as_slice())
+    framed(|w| {
+        ReplyHeader {
+            xid: NOTIFICATION_XID,
+            zxid: -1,
+            err: 0,
+        }
+        .write(w);
+        WatcherEvent::from(event).write(w);
+    })
 }
 
 #[cfg(test)]
