@@ -13,6 +13,7 @@
 //! - [`config`]: zoo.cfg parsing.
 
 pub mod error;
+pub mod tree;
 pub mod types;
 
 pub use error::{Error, Result};
