@@ -51,7 +51,10 @@ impl Provider {
 pub fn digest(user_password: &str) -> String {
     let user = user_password.split(':').next().unwrap_or("");
     let hash = Sha1::digest(user_password.as_bytes());
-    format!("{user}:{}", base64::engine::general_purpose::STANDARD.encode(hash))
+    format!(
+        "{user}:{}",
+        base64::engine::general_purpose::STANDARD.encode(hash)
+    )
 }
 
 /// Whether `ids` may use `perm` on a node with `acl` (`checkACL`): NoAuth
@@ -60,7 +63,10 @@ pub fn check_acl_list(acl: &[Acl], perm: i32, ids: &[Id], is_super: bool) -> Res
     if acl.is_empty() || is_super || ids.iter().any(|i| i.scheme == "super") {
         return Ok(());
     }
-    if acl.iter().any(|a| a.perms & perm != 0 && grants(&a.id, ids)) {
+    if acl
+        .iter()
+        .any(|a| a.perms & perm != 0 && grants(&a.id, ids))
+    {
         return Ok(());
     }
     Err(Error::NoAuth)
@@ -73,7 +79,8 @@ fn grants(acl_id: &Id, ids: &[Id]) -> bool {
     let Some(p) = Provider::of(&acl_id.scheme) else {
         return false;
     };
-    ids.iter().any(|i| i.scheme == acl_id.scheme && p.matches(&i.id, &acl_id.id))
+    ids.iter()
+        .any(|i| i.scheme == acl_id.scheme && p.matches(&i.id, &acl_id.id))
 }
 
 /// Validates an ACL from a request and expands "auth" into the session's
@@ -104,7 +111,10 @@ fn fix_one(a: Acl, auth_ids: &[Id], out: &mut Vec<Acl>) -> Result<()> {
         let authenticated = auth_ids
             .iter()
             .filter(|i| Provider::of(&i.scheme).is_some_and(Provider::is_authenticated));
-        out.extend(authenticated.map(|i| Acl { perms: a.perms, id: i.clone() }));
+        out.extend(authenticated.map(|i| Acl {
+            perms: a.perms,
+            id: i.clone(),
+        }));
         if out.len() == before {
             return Err(Error::InvalidAcl);
         }
@@ -140,7 +150,9 @@ fn ip_expr(expr: &str) -> Option<(Vec<u8>, usize)> {
     let max = bytes.len() * 8;
     let bits = match bits {
         None => max,
-        Some(b) => usize::try_from(b.parse::<i32>().ok()?).ok().filter(|&b| b <= max)?,
+        Some(b) => usize::try_from(b.parse::<i32>().ok()?)
+            .ok()
+            .filter(|&b| b <= max)?,
     };
     Some((bytes, bits))
 }
@@ -187,7 +199,10 @@ fn v4_bytes(addr: &str) -> Option<Vec<u8>> {
         return None;
     }
     // Java's Integer.parseInt, like Rust's, accepts a leading sign.
-    parts.iter().map(|p| p.parse::<i32>().ok().and_then(|v| u8::try_from(v).ok())).collect()
+    parts
+        .iter()
+        .map(|p| p.parse::<i32>().ok().and_then(|v| u8::try_from(v).ok()))
+        .collect()
 }
 
 fn v6_bytes(addr: &str) -> Option<Vec<u8>> {
@@ -225,4 +240,15 @@ fn write_segments(out: &mut [u8], segs: &[&str]) -> Option<()> {
         chunk[1] = v as u8;
     }
     Some(())
+}
+
+/// The ip rules, exposed for the tree's unit tests.
+#[cfg(test)]
+pub(super) mod tests_api {
+    pub fn ip_matches(id: &str, expr: &str) -> bool {
+        super::ip_matches(id, expr)
+    }
+    pub fn ip_valid(expr: &str) -> bool {
+        super::ip_valid(expr)
+    }
 }

@@ -21,6 +21,8 @@ mod acl;
 mod node;
 mod path;
 mod snapshot;
+#[cfg(test)]
+mod tests;
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -28,7 +30,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use imbl::{OrdMap, OrdSet};
 
-use crate::{ttl_owner, Acl, CreateMode, Error, Id, Result, SessionId, Stat, Zxid, CONTAINER_OWNER};
+use crate::{
+    ttl_owner, Acl, CreateMode, Error, Id, Result, SessionId, Stat, Zxid, CONTAINER_OWNER,
+};
 
 pub use acl::{check_acl_list, digest, fix_acl};
 pub use node::{EphemeralType, StatPersisted};
@@ -58,7 +62,11 @@ impl Default for DataTree {
 /// Checks the TTL argument against the mode (`EphemeralType.validateTTL`):
 /// TTL modes need 0 < ttl <= 2^40-1 ms, other modes a negative ttl.
 pub fn validate_ttl(mode: CreateMode, ttl: i64) -> Result<()> {
-    let ok = if mode.is_ttl() { ttl_owner(ttl).is_some() } else { ttl < 0 };
+    let ok = if mode.is_ttl() {
+        ttl_owner(ttl).is_some()
+    } else {
+        ttl < 0
+    };
     ok.then_some(()).ok_or(Error::BadArguments)
 }
 
@@ -93,13 +101,18 @@ impl DataTree {
         let open: Arc<[Acl]> = Acl::open_unsafe().into();
         for path in ["/", "/zookeeper", "/zookeeper/quota"] {
             let node = Node::new(Bytes::new(), open.clone(), StatPersisted::default());
-            tree.link(path.into(), node).expect("parents are added first");
+            tree.link(path.into(), node)
+                .expect("parents are added first");
         }
         // ZooKeeper applies this ACL with setACL(.., version -1), which
         // stores -1 as the aversion (ZOOKEEPER-2014).
-        let stat = StatPersisted { aversion: -1, ..StatPersisted::default() };
+        let stat = StatPersisted {
+            aversion: -1,
+            ..StatPersisted::default()
+        };
         let config = Node::new(Bytes::new(), Acl::read_unsafe().into(), stat);
-        tree.link("/zookeeper/config".into(), config).expect("parent exists");
+        tree.link("/zookeeper/config".into(), config)
+            .expect("parent exists");
         tree
     }
 
@@ -136,7 +149,12 @@ impl DataTree {
         match EphemeralType::of(owner) {
             EphemeralType::Container => drop(self.containers.insert(path.clone())),
             EphemeralType::Ttl(_) => drop(self.ttls.insert(path.clone())),
-            EphemeralType::Normal => drop(self.ephemerals.entry(owner).or_default().insert(path.clone())),
+            EphemeralType::Normal => drop(
+                self.ephemerals
+                    .entry(owner)
+                    .or_default()
+                    .insert(path.clone()),
+            ),
             EphemeralType::Void => {}
         }
     }
@@ -266,7 +284,14 @@ impl DataTree {
 
     /// Replaces a node's data: version+1, mzxid, mtime. BadArguments, NoNode,
     /// BadVersion.
-    pub fn set_data(&mut self, path: &str, data: Bytes, version: i32, zxid: Zxid, time: i64) -> Result<Stat> {
+    pub fn set_data(
+        &mut self,
+        path: &str,
+        data: Bytes,
+        version: i32,
+        zxid: Zxid,
+        time: i64,
+    ) -> Result<Stat> {
         validate_path(path, false)?;
         let node = self.node_mut(path)?;
         check_version(version, node.stat.version)?;
@@ -366,7 +391,10 @@ impl DataTree {
     /// Every session owning ephemerals, with its paths, sorted.
     pub fn all_ephemerals(&self) -> Vec<(SessionId, Vec<String>)> {
         let paths = |s: &OrdSet<Arc<str>>| s.iter().map(|p| p.to_string()).collect();
-        self.ephemerals.iter().map(|(id, s)| (*id, paths(s))).collect()
+        self.ephemerals
+            .iter()
+            .map(|(id, s)| (*id, paths(s)))
+            .collect()
     }
 
     pub fn ephemeral_count(&self) -> usize {
@@ -404,14 +432,20 @@ impl DataTree {
 
     /// Childless TTL nodes not modified for longer than their TTL.
     pub fn expired_ttls(&self, now: i64) -> Vec<String> {
-        self.candidates(&self.ttls, |n| match EphemeralType::of(n.stat.ephemeral_owner) {
-            EphemeralType::Ttl(ttl) => ttl != 0 && now - n.stat.mtime > ttl,
-            _ => false,
+        self.candidates(&self.ttls, |n| {
+            match EphemeralType::of(n.stat.ephemeral_owner) {
+                EphemeralType::Ttl(ttl) => ttl != 0 && now - n.stat.mtime > ttl,
+                _ => false,
+            }
         })
     }
 
     fn candidates(&self, set: &OrdSet<Arc<str>>, pick: impl Fn(&Node) -> bool) -> Vec<String> {
-        let ready = |p: &&Arc<str>| self.nodes.get(&***p).is_some_and(|n| n.children.is_empty() && pick(n));
+        let ready = |p: &&Arc<str>| {
+            self.nodes
+                .get(&***p)
+                .is_some_and(|n| n.children.is_empty() && pick(n))
+        };
         set.iter().filter(ready).map(|p| p.to_string()).collect()
     }
 }

@@ -79,7 +79,12 @@ pub(crate) struct Node {
 
 impl Node {
     pub fn new(data: Bytes, acl: Arc<[Acl]>, stat: StatPersisted) -> Node {
-        Node { data, acl, stat, children: OrdSet::new() }
+        Node {
+            data,
+            acl,
+            stat,
+            children: OrdSet::new(),
+        }
     }
 
     /// Raises pzxid to `zxid`, never lowering it.

@@ -46,7 +46,8 @@ impl DataTree {
         let mut tree = DataTree::empty();
         for r in records {
             let node = Node::new(r.data, r.acl.into(), r.stat);
-            tree.link(Arc::from(r.path), node).map_err(|_| Error::DataInconsistency)?;
+            tree.link(Arc::from(r.path), node)
+                .map_err(|_| Error::DataInconsistency)?;
         }
         if !tree.nodes.contains_key("/") {
             return Err(Error::DataInconsistency);
