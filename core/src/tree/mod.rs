@@ -209,9 +209,11 @@ impl DataTree {
             return Err(Error::InvalidAcl);
         }
         let parent = self.node(parent_path)?;
-        let path = match mode.is_sequential() {
-            true => format!("{path}{:010}", parent.stat.cversion),
-            false => path.to_string(),
+        // Java's %010d: a wrapped negative counter keeps its sign, as here.
+        let path = if mode.is_sequential() {
+            format!("{path}{:010}", parent.stat.cversion)
+        } else {
+            path.to_string()
         };
         validate_path(&path, false)?;
         if self.nodes.contains_key(path.as_str()) {
