@@ -15,6 +15,7 @@
 pub mod error;
 pub mod proto;
 pub mod storage;
+pub mod tree;
 pub mod types;
 
 pub use error::{Error, Result};

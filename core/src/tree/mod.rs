@@ -1,0 +1,453 @@
+//! The DataTree: every znode with its data, ACL and stat, plus the indexes
+//! ZooKeeper keeps beside them (ephemerals per session, containers, TTL
+//! nodes). Pure and deterministic: no clock, network, disk or randomness;
+//! zxids, times and session ids are arguments, so members applying the same
+//! entries hold equal trees. Watches and quotas live elsewhere.
+//!
+//! Persistent `imbl` maps make `clone` O(1): the state machine snapshots a
+//! clone and applies a multi to a clone it then keeps or drops. The maps are
+//! ordered, not hashed, so iteration (snapshots, cleanup candidates) is the
+//! same on every member and a subtree is one key range.
+//!
+//! Write methods check what ZooKeeper's `PrepRequestProcessor` checks, in
+//! its order, except ACLs, which need the session's ids. A caller mirroring
+//! ZooKeeper exactly runs, for create: [`validate_ttl`], [`split_parent`],
+//! [`fix_acl`], [`DataTree::check_acl`] on the parent (NoNode, then NoAuth),
+//! then [`DataTree::create`]; for delete: [`DataTree::check_acl`] on the
+//! parent, then [`DataTree::delete`]; for setData/setACL/check:
+//! [`validate_path`], ([`fix_acl`],) [`DataTree::check_acl`], then the write.
+
+mod acl;
+mod node;
+mod path;
+mod snapshot;
+#[cfg(test)]
+mod tests;
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use imbl::{OrdMap, OrdSet};
+
+use crate::{
+    ttl_owner, Acl, CreateMode, Error, Id, Result, SessionId, Stat, Zxid, CONTAINER_OWNER,
+};
+
+pub use acl::{check_acl_list, digest, fix_acl};
+pub use node::{EphemeralType, StatPersisted};
+pub use path::{is_special_path, split_parent, validate_path, SPECIAL_PATHS};
+pub use snapshot::NodeRecord;
+
+use node::Node;
+
+/// All znodes and their indexes. Cheap to clone; equal trees compare equal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataTree {
+    nodes: OrdMap<Arc<str>, Node>,
+    ephemerals: OrdMap<SessionId, OrdSet<Arc<str>>>,
+    containers: OrdSet<Arc<str>>,
+    ttls: OrdSet<Arc<str>>,
+    /// Sum of path lengths and data lengths, kept as ZooKeeper's
+    /// `nodeDataSize` is so `mntr` need not walk the tree.
+    data_size: i64,
+}
+
+impl Default for DataTree {
+    fn default() -> Self {
+        DataTree::new()
+    }
+}
+
+/// Checks the TTL argument against the mode (`EphemeralType.validateTTL`):
+/// TTL modes need 0 < ttl <= 2^40-1 ms, other modes a negative ttl.
+pub fn validate_ttl(mode: CreateMode, ttl: i64) -> Result<()> {
+    let ok = if mode.is_ttl() {
+        ttl_owner(ttl).is_some()
+    } else {
+        ttl < 0
+    };
+    ok.then_some(()).ok_or(Error::BadArguments)
+}
+
+/// The ephemeralOwner a new node of `mode` gets.
+fn owner_for(mode: CreateMode, ttl: i64, session: SessionId) -> Result<i64> {
+    validate_ttl(mode, ttl)?;
+    Ok(match mode {
+        CreateMode::Container => CONTAINER_OWNER,
+        m if m.is_ttl() => ttl_owner(ttl).ok_or(Error::BadArguments)?,
+        m if m.is_ephemeral() => session,
+        _ => 0,
+    })
+}
+
+/// ZooKeeper counts a path's length in UTF-16 units (Java's String.length).
+fn node_size(path: &str, data: &[u8]) -> i64 {
+    (path.encode_utf16().count() + data.len()) as i64
+}
+
+fn check_version(expected: i32, actual: i32) -> Result<()> {
+    if expected != -1 && expected != actual {
+        return Err(Error::BadVersion);
+    }
+    Ok(())
+}
+
+impl DataTree {
+    /// A fresh tree as ZooKeeper starts one: "/", "/zookeeper",
+    /// "/zookeeper/quota" (open ACL) and "/zookeeper/config" (read-only).
+    pub fn new() -> DataTree {
+        let mut tree = DataTree::empty();
+        let open: Arc<[Acl]> = Acl::open_unsafe().into();
+        for path in ["/", "/zookeeper", "/zookeeper/quota"] {
+            let node = Node::new(Bytes::new(), open.clone(), StatPersisted::default());
+            tree.link(path.into(), node)
+                .expect("parents are added first");
+        }
+        // ZooKeeper applies this ACL with setACL(.., version -1), which
+        // stores -1 as the aversion (ZOOKEEPER-2014).
+        let stat = StatPersisted {
+            aversion: -1,
+            ..StatPersisted::default()
+        };
+        let config = Node::new(Bytes::new(), Acl::read_unsafe().into(), stat);
+        tree.link("/zookeeper/config".into(), config)
+            .expect("parent exists");
+        tree
+    }
+
+    /// No nodes at all, not even the root; only for building a tree.
+    fn empty() -> DataTree {
+        DataTree {
+            nodes: OrdMap::new(),
+            ephemerals: OrdMap::new(),
+            containers: OrdSet::new(),
+            ttls: OrdSet::new(),
+            data_size: 0,
+        }
+    }
+
+    /// Adds `node` at `path` under its existing parent, without touching the
+    /// parent's stat, and indexes it. DataInconsistency if the parent is
+    /// missing or the path taken.
+    fn link(&mut self, path: Arc<str>, node: Node) -> Result<()> {
+        if self.nodes.contains_key(&*path) {
+            return Err(Error::DataInconsistency);
+        }
+        if &*path != "/" {
+            let (parent, child) = split_parent(&path)?;
+            let parent = self.nodes.get_mut(parent).ok_or(Error::DataInconsistency)?;
+            parent.children.insert(child.into());
+        }
+        self.index_add(&path, node.stat.ephemeral_owner);
+        self.data_size += node_size(&path, &node.data);
+        self.nodes.insert(path, node);
+        Ok(())
+    }
+
+    fn index_add(&mut self, path: &Arc<str>, owner: i64) {
+        match EphemeralType::of(owner) {
+            EphemeralType::Container => drop(self.containers.insert(path.clone())),
+            EphemeralType::Ttl(_) => drop(self.ttls.insert(path.clone())),
+            EphemeralType::Normal => drop(
+                self.ephemerals
+                    .entry(owner)
+                    .or_default()
+                    .insert(path.clone()),
+            ),
+            EphemeralType::Void => {}
+        }
+    }
+
+    fn index_remove(&mut self, path: &str, owner: i64) {
+        match EphemeralType::of(owner) {
+            EphemeralType::Container => drop(self.containers.remove(path)),
+            EphemeralType::Ttl(_) => drop(self.ttls.remove(path)),
+            EphemeralType::Normal => self.unindex_ephemeral(path, owner),
+            EphemeralType::Void => {}
+        }
+    }
+
+    fn unindex_ephemeral(&mut self, path: &str, owner: SessionId) {
+        if let Some(set) = self.ephemerals.get_mut(&owner) {
+            set.remove(path);
+            if set.is_empty() {
+                self.ephemerals.remove(&owner);
+            }
+        }
+    }
+
+    fn node(&self, path: &str) -> Result<&Node> {
+        self.nodes.get(path).ok_or(Error::NoNode)
+    }
+
+    fn node_mut(&mut self, path: &str) -> Result<&mut Node> {
+        self.nodes.get_mut(path).ok_or(Error::NoNode)
+    }
+
+    /// Creates a znode; returns its actual path (with the sequential suffix,
+    /// the parent's count of child creations as `%010d`) and its Stat.
+    /// Errors as ZooKeeper, in its order: BadArguments (ttl, path),
+    /// InvalidACL (empty), NoNode (parent), BadArguments (final path),
+    /// NodeExists, NoChildrenForEphemerals. `ttl` is negative unless `mode`
+    /// is a TTL mode; `acl` should already have passed [`fix_acl`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn create(
+        &mut self,
+        path: &str,
+        data: Bytes,
+        acl: Vec<Acl>,
+        mode: CreateMode,
+        ttl: i64,
+        session: SessionId,
+        zxid: Zxid,
+        time: i64,
+    ) -> Result<(String, Stat)> {
+        let owner = owner_for(mode, ttl, session)?;
+        let (parent_path, _) = split_parent(path)?;
+        if acl.is_empty() {
+            return Err(Error::InvalidAcl);
+        }
+        let parent = self.node(parent_path)?;
+        // Java's %010d: a wrapped negative counter keeps its sign, as here.
+        let path = if mode.is_sequential() {
+            format!("{path}{:010}", parent.stat.cversion)
+        } else {
+            path.to_string()
+        };
+        validate_path(&path, false)?;
+        if self.nodes.contains_key(path.as_str()) {
+            return Err(Error::NodeExists);
+        }
+        if EphemeralType::of(parent.stat.ephemeral_owner) == EphemeralType::Normal {
+            return Err(Error::NoChildrenForEphemerals);
+        }
+        let node = Node::new(data, acl.into(), StatPersisted::new(zxid, time, owner));
+        let stat = node.client_stat();
+        let parent = self.node_mut(parent_path)?;
+        parent.stat.cversion = parent.stat.cversion.wrapping_add(1);
+        parent.stat.pzxid = zxid;
+        self.link(path.as_str().into(), node)?;
+        Ok((path, stat))
+    }
+
+    /// Deletes a childless znode. `version` -1 matches any. BadArguments for
+    /// ZooKeeper's own nodes; then NoNode (parent), NoNode, BadVersion,
+    /// NotEmpty. The parent's client-visible cversion rises by one (one
+    /// child fewer) and its pzxid becomes `zxid`.
+    pub fn delete(&mut self, path: &str, version: i32, zxid: Zxid) -> Result<()> {
+        let (parent, _) = self.deletable(path)?;
+        self.node(parent)?;
+        let node = self.node(path)?;
+        check_version(version, node.stat.version)?;
+        if !node.children.is_empty() {
+            return Err(Error::NotEmpty);
+        }
+        self.unlink(path, zxid)
+    }
+
+    /// ZooKeeper's `getParentPathAndValidate`: a delete target needs a
+    /// parent, no null char, and must not be one of ZooKeeper's nodes.
+    fn deletable<'p>(&self, path: &'p str) -> Result<(&'p str, &'p str)> {
+        if is_special_path(path) {
+            return Err(Error::BadArguments);
+        }
+        split_parent(path)
+    }
+
+    /// Deletes an empty container or TTL node as the container manager does
+    /// (`deleteContainer`): NotEmpty if it has children, BadVersion if it is
+    /// an ephemeral node (it was replaced since it became a candidate).
+    pub fn delete_container(&mut self, path: &str, zxid: Zxid) -> Result<()> {
+        let (parent, _) = self.deletable(path)?;
+        let node = self.node(path)?;
+        if !node.children.is_empty() {
+            return Err(Error::NotEmpty);
+        }
+        if EphemeralType::of(node.stat.ephemeral_owner) == EphemeralType::Normal {
+            return Err(Error::BadVersion);
+        }
+        self.node(parent)?;
+        self.unlink(path, zxid)
+    }
+
+    /// Removes an existing leaf and updates its parent and the indexes.
+    fn unlink(&mut self, path: &str, zxid: Zxid) -> Result<()> {
+        let (parent_path, child) = split_parent(path)?;
+        let parent = self.node_mut(parent_path)?;
+        parent.children.remove(child);
+        // Never move pzxid back (ZooKeeper guards replays the same way).
+        parent.pzxid_at_least(zxid);
+        let node = self.nodes.remove(path).ok_or(Error::NoNode)?;
+        self.index_remove(path, node.stat.ephemeral_owner);
+        self.data_size -= node_size(path, &node.data);
+        Ok(())
+    }
+
+    /// Replaces a node's data: version+1, mzxid, mtime. BadArguments, NoNode,
+    /// BadVersion.
+    pub fn set_data(
+        &mut self,
+        path: &str,
+        data: Bytes,
+        version: i32,
+        zxid: Zxid,
+        time: i64,
+    ) -> Result<Stat> {
+        validate_path(path, false)?;
+        let node = self.node_mut(path)?;
+        check_version(version, node.stat.version)?;
+        let delta = data.len() as i64 - node.data.len() as i64;
+        node.stat.version = node.stat.version.wrapping_add(1);
+        node.stat.mzxid = zxid;
+        node.stat.mtime = time;
+        node.data = data;
+        let stat = node.client_stat();
+        self.data_size += delta;
+        Ok(stat)
+    }
+
+    /// Replaces a node's ACL, checking and bumping aversion. BadArguments,
+    /// InvalidACL (empty), NoNode, BadVersion. `acl` should have passed
+    /// [`fix_acl`].
+    pub fn set_acl(&mut self, path: &str, acl: Vec<Acl>, version: i32) -> Result<Stat> {
+        validate_path(path, false)?;
+        if acl.is_empty() {
+            return Err(Error::InvalidAcl);
+        }
+        let node = self.node_mut(path)?;
+        check_version(version, node.stat.aversion)?;
+        node.stat.aversion = node.stat.aversion.wrapping_add(1);
+        node.acl = acl.into();
+        Ok(node.client_stat())
+    }
+
+    /// The `check` op of a multi: BadArguments, NoNode, BadVersion.
+    pub fn check_version(&self, path: &str, version: i32) -> Result<()> {
+        validate_path(path, false)?;
+        check_version(version, self.node(path)?.stat.version)
+    }
+
+    /// Removes every ephemeral node of `session`, in path order, as if each
+    /// were deleted at `zxid`; returns their paths.
+    pub fn kill_session(&mut self, session: SessionId, zxid: Zxid) -> Vec<String> {
+        let Some(paths) = self.ephemerals.remove(&session) else {
+            return Vec::new();
+        };
+        let mut gone = Vec::with_capacity(paths.len());
+        for path in paths {
+            // Ephemerals are leaves and indexed only while present.
+            if self.unlink(&path, zxid).is_ok() {
+                gone.push(path.to_string());
+            }
+        }
+        gone
+    }
+
+    /// Whether `ids` may use `perm` on the node at `path`: NoNode, NoAuth.
+    pub fn check_acl(&self, path: &str, perm: i32, ids: &[Id], is_super: bool) -> Result<()> {
+        check_acl_list(&self.node(path)?.acl, perm, ids, is_super)
+    }
+
+    pub fn get_data(&self, path: &str) -> Result<(Bytes, Stat)> {
+        let node = self.node(path)?;
+        Ok((node.data.clone(), node.client_stat()))
+    }
+
+    pub fn stat(&self, path: &str) -> Option<Stat> {
+        self.nodes.get(path).map(Node::client_stat)
+    }
+
+    pub fn get_acl(&self, path: &str) -> Result<(Vec<Acl>, Stat)> {
+        let node = self.node(path)?;
+        Ok((node.acl.to_vec(), node.client_stat()))
+    }
+
+    /// Child names, sorted (ZooKeeper returns them in hash order).
+    pub fn get_children(&self, path: &str) -> Result<(Vec<String>, Stat)> {
+        let node = self.node(path)?;
+        let names = node.children.iter().map(|c| c.to_string()).collect();
+        Ok((names, node.client_stat()))
+    }
+
+    /// Number of descendants of `path`, not counting itself
+    /// (`getAllChildrenNumber`).
+    pub fn all_children_number(&self, path: &str) -> Result<i32> {
+        self.node(path)?;
+        if path == "/" {
+            return Ok(self.nodes.len() as i32 - 1);
+        }
+        // Descendants are exactly the keys from "path/" up to "path0",
+        // '0' being the character after '/'.
+        let (lo, hi) = (format!("{path}/"), format!("{path}0"));
+        let range = (Bound::Included(lo.as_str()), Bound::Excluded(hi.as_str()));
+        Ok(self.nodes.range::<_, str>(range).count() as i32)
+    }
+
+    /// The ephemeral paths `session` owns, sorted.
+    pub fn ephemerals(&self, session: SessionId) -> Vec<String> {
+        let set = self.ephemerals.get(&session);
+        set.into_iter().flatten().map(|p| p.to_string()).collect()
+    }
+
+    /// Every session owning ephemerals, with its paths, sorted.
+    pub fn all_ephemerals(&self) -> Vec<(SessionId, Vec<String>)> {
+        let paths = |s: &OrdSet<Arc<str>>| s.iter().map(|p| p.to_string()).collect();
+        self.ephemerals
+            .iter()
+            .map(|(id, s)| (*id, paths(s)))
+            .collect()
+    }
+
+    pub fn ephemeral_count(&self) -> usize {
+        self.ephemerals.values().map(OrdSet::len).sum()
+    }
+
+    /// Number of znodes, the root included. ZooKeeper's `zk_znode_count`
+    /// also counts an alias of the root, so it reports one more.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Sum over znodes of path length plus data length
+    /// (`zk_approximate_data_size`).
+    pub fn approximate_data_size(&self) -> i64 {
+        self.data_size
+    }
+
+    /// Containers that had a child once and have none now, ready for
+    /// [`DataTree::delete_container`] (ContainerManager's rule).
+    pub fn empty_containers(&self) -> Vec<String> {
+        self.candidates(&self.containers, |n| n.stat.cversion > 0)
+    }
+
+    /// Containers that never had a child and are older (by mtime) than
+    /// `max_never_used_ms`; none when that is 0, ZooKeeper's default
+    /// (`znode.container.maxNeverUsedIntervalMs`).
+    pub fn unused_containers(&self, now: i64, max_never_used_ms: i64) -> Vec<String> {
+        let stale = |n: &Node| n.stat.cversion == 0 && now - n.stat.mtime > max_never_used_ms;
+        match max_never_used_ms {
+            0 => Vec::new(),
+            _ => self.candidates(&self.containers, stale),
+        }
+    }
+
+    /// Childless TTL nodes not modified for longer than their TTL.
+    pub fn expired_ttls(&self, now: i64) -> Vec<String> {
+        self.candidates(&self.ttls, |n| {
+            match EphemeralType::of(n.stat.ephemeral_owner) {
+                EphemeralType::Ttl(ttl) => ttl != 0 && now - n.stat.mtime > ttl,
+                _ => false,
+            }
+        })
+    }
+
+    fn candidates(&self, set: &OrdSet<Arc<str>>, pick: impl Fn(&Node) -> bool) -> Vec<String> {
+        let ready = |p: &&Arc<str>| {
+            self.nodes
+                .get(&***p)
+                .is_some_and(|n| n.children.is_empty() && pick(n))
+        };
+        set.iter().filter(ready).map(|p| p.to_string()).collect()
+    }
+}

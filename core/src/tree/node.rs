@@ -1,0 +1,119 @@
+//! One znode as stored: data, ACL, persisted stat and child names, and the
+//! translation from what ZooKeeper persists to the `Stat` clients see.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use imbl::OrdSet;
+use serde::{Deserialize, Serialize};
+
+use crate::{owner_ttl, Acl, Stat, Zxid, CONTAINER_OWNER};
+
+/// The stat ZooKeeper persists (`StatPersisted`). Unlike the client `Stat`,
+/// `cversion` counts child creations only, `ephemeral_owner` keeps the
+/// container and TTL markers, and dataLength/numChildren are derived.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatPersisted {
+    pub czxid: Zxid,
+    pub mzxid: Zxid,
+    pub ctime: i64,
+    pub mtime: i64,
+    pub version: i32,
+    pub cversion: i32,
+    pub aversion: i32,
+    pub ephemeral_owner: i64,
+    pub pzxid: Zxid,
+}
+
+impl StatPersisted {
+    /// The stat of a node created at `zxid`, `time` (`DataTree.createStat`).
+    pub fn new(zxid: Zxid, time: i64, ephemeral_owner: i64) -> StatPersisted {
+        StatPersisted {
+            czxid: zxid,
+            mzxid: zxid,
+            ctime: time,
+            mtime: time,
+            pzxid: zxid,
+            ephemeral_owner,
+            ..StatPersisted::default()
+        }
+    }
+}
+
+/// What an ephemeralOwner value means (`EphemeralType`, with extended
+/// types enabled so TTL nodes exist).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EphemeralType {
+    /// A plain persistent node (owner 0).
+    Void,
+    /// An ephemeral node; the owner is its session.
+    Normal,
+    Container,
+    /// A TTL node with its TTL in milliseconds.
+    Ttl(i64),
+}
+
+impl EphemeralType {
+    pub fn of(owner: i64) -> EphemeralType {
+        if owner == CONTAINER_OWNER {
+            EphemeralType::Container
+        } else if let Some(ttl) = owner_ttl(owner) {
+            EphemeralType::Ttl(ttl)
+        } else if owner == 0 {
+            EphemeralType::Void
+        } else {
+            EphemeralType::Normal
+        }
+    }
+}
+
+/// A znode. Every field is cheap to clone (refcounted or persistent), which
+/// matters because the persistent map clones whole chunks of nodes on write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Node {
+    pub data: Bytes,
+    pub acl: Arc<[Acl]>,
+    pub stat: StatPersisted,
+    pub children: OrdSet<Arc<str>>,
+}
+
+impl Node {
+    pub fn new(data: Bytes, acl: Arc<[Acl]>, stat: StatPersisted) -> Node {
+        Node {
+            data,
+            acl,
+            stat,
+            children: OrdSet::new(),
+        }
+    }
+
+    /// Raises pzxid to `zxid`, never lowering it.
+    pub fn pzxid_at_least(&mut self, zxid: Zxid) {
+        self.stat.pzxid = self.stat.pzxid.max(zxid);
+    }
+
+    /// The Stat clients see (`DataNode.copyStat`).
+    pub fn client_stat(&self) -> Stat {
+        let s = &self.stat;
+        let num_children = self.children.len() as i32;
+        Stat {
+            czxid: s.czxid,
+            mzxid: s.mzxid,
+            ctime: s.ctime,
+            mtime: s.mtime,
+            version: s.version,
+            // Persisted cversion counts creations; clients see creations
+            // plus deletions, and every child not still present was deleted.
+            cversion: s.cversion.wrapping_mul(2).wrapping_sub(num_children),
+            aversion: s.aversion,
+            // Container and TTL markers are not sessions; clients see 0.
+            ephemeral_owner: match EphemeralType::of(s.ephemeral_owner) {
+                EphemeralType::Normal => s.ephemeral_owner,
+                _ => 0,
+            },
+            data_length: self.data.len() as i32,
+            num_children,
+            pzxid: s.pzxid,
+        }
+    }
+}

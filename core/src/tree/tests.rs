@@ -1,0 +1,803 @@
+//! Unit tests for the DataTree: stats after each op, ZooKeeper's error
+//! cases, indexes, ACLs, paths, snapshots and determinism.
+
+use bytes::Bytes;
+use proptest::prelude::*;
+
+use super::*;
+use crate::{owner_ttl, perms};
+
+const S1: SessionId = 0x1000;
+const S2: SessionId = 0x2000;
+
+fn open() -> Vec<Acl> {
+    Acl::open_unsafe()
+}
+
+fn mk(t: &mut DataTree, path: &str, mode: CreateMode, zxid: Zxid) -> Result<String> {
+    let ttl = if mode.is_ttl() { 1000 } else { -1 };
+    t.create(
+        path,
+        Bytes::from_static(b"d"),
+        open(),
+        mode,
+        ttl,
+        S1,
+        zxid,
+        zxid * 10,
+    )
+    .map(|(p, _)| p)
+}
+
+fn persistent(t: &mut DataTree, path: &str, zxid: Zxid) {
+    mk(t, path, CreateMode::Persistent, zxid).unwrap();
+}
+
+#[test]
+fn fresh_tree_matches_zookeeper() {
+    let t = DataTree::new();
+    let root = t.stat("/").unwrap();
+    // Stored cversion 0 with one child reads as -1, as on a fresh ZooKeeper.
+    assert_eq!((root.cversion, root.num_children, root.czxid), (-1, 1, 0));
+    assert_eq!(t.stat("/zookeeper").unwrap().cversion, -2);
+    let (acl, stat) = t.get_acl("/zookeeper/config").unwrap();
+    assert_eq!((acl, stat.aversion), (Acl::read_unsafe(), -1));
+    assert_eq!(t.get_acl("/zookeeper/quota").unwrap().0, open());
+    assert_eq!(t.node_count(), 4);
+    assert_eq!(t.approximate_data_size(), 1 + 10 + 16 + 17);
+    assert_eq!(t.all_children_number("/").unwrap(), 3);
+    assert_eq!(
+        t.get_children("/zookeeper").unwrap().0,
+        vec!["config", "quota"]
+    );
+}
+
+#[test]
+fn create_sets_every_stat_field() {
+    let mut t = DataTree::new();
+    let (p, s) = t
+        .create(
+            "/a",
+            Bytes::from_static(b"abc"),
+            open(),
+            CreateMode::Persistent,
+            -1,
+            S1,
+            7,
+            70,
+        )
+        .unwrap();
+    assert_eq!(p, "/a");
+    let want = Stat {
+        czxid: 7,
+        mzxid: 7,
+        pzxid: 7,
+        ctime: 70,
+        mtime: 70,
+        data_length: 3,
+        ..Stat::default()
+    };
+    assert_eq!(s, want);
+    assert_eq!(t.stat("/a"), Some(want));
+    let (_, e) = t
+        .create(
+            "/e",
+            Bytes::new(),
+            open(),
+            CreateMode::Ephemeral,
+            -1,
+            S1,
+            8,
+            80,
+        )
+        .unwrap();
+    assert_eq!(e.ephemeral_owner, S1);
+    let (data, _) = t.get_data("/a").unwrap();
+    assert_eq!(&data[..], b"abc");
+}
+
+#[test]
+fn parent_cversion_and_pzxid_follow_creates_and_deletes() {
+    let mut t = DataTree::new();
+    persistent(&mut t, "/p", 1);
+    persistent(&mut t, "/p/a", 2);
+    persistent(&mut t, "/p/b", 3);
+    let s = t.stat("/p").unwrap();
+    assert_eq!((s.cversion, s.num_children, s.pzxid, s.mzxid), (2, 2, 3, 1));
+    t.delete("/p/a", -1, 4).unwrap();
+    let s = t.stat("/p").unwrap();
+    assert_eq!((s.cversion, s.num_children, s.pzxid), (3, 1, 4));
+    // An older zxid never moves pzxid back.
+    t.delete("/p/b", -1, 2).unwrap();
+    assert_eq!(t.stat("/p").unwrap().pzxid, 4);
+    assert_eq!(t.stat("/p").unwrap().cversion, 4);
+    assert_eq!(t.stat("/").unwrap().cversion, 0);
+}
+
+#[test]
+fn sequential_suffix_counts_creations_including_deleted_ones() {
+    let mut t = DataTree::new();
+    persistent(&mut t, "/q", 1);
+    assert_eq!(
+        mk(&mut t, "/q/n-", CreateMode::PersistentSequential, 2).unwrap(),
+        "/q/n-0000000000"
+    );
+    assert_eq!(
+        mk(&mut t, "/q/", CreateMode::EphemeralSequential, 3).unwrap(),
+        "/q/0000000001"
+    );
+    t.delete("/q/n-0000000000", -1, 4).unwrap();
+    persistent(&mut t, "/q/plain", 5);
+    // Deletes do not advance the counter; creations of any mode do.
+    assert_eq!(
+        mk(&mut t, "/q/n-", CreateMode::PersistentSequential, 6).unwrap(),
+        "/q/n-0000000003"
+    );
+    assert_eq!(t.stat("/q").unwrap().cversion, 5);
+}
+
+#[test]
+fn create_errors_follow_zookeeper() {
+    let mut t = DataTree::new();
+    let e = |t: &mut DataTree, p: &str, m: CreateMode, ttl: i64, acl: Vec<Acl>| {
+        t.create(p, Bytes::new(), acl, m, ttl, S1, 9, 9)
+            .unwrap_err()
+    };
+    assert_eq!(
+        e(&mut t, "/x/y", CreateMode::Persistent, -1, open()),
+        Error::NoNode
+    );
+    assert_eq!(
+        e(&mut t, "/zookeeper", CreateMode::Persistent, -1, open()),
+        Error::NodeExists
+    );
+    assert_eq!(
+        e(&mut t, "/a", CreateMode::Persistent, -1, vec![]),
+        Error::InvalidAcl
+    );
+    assert_eq!(
+        e(&mut t, "/a", CreateMode::Persistent, 0, open()),
+        Error::BadArguments
+    );
+    assert_eq!(
+        e(&mut t, "/a", CreateMode::PersistentWithTtl, 0, open()),
+        Error::BadArguments
+    );
+    assert_eq!(
+        e(&mut t, "/a", CreateMode::PersistentWithTtl, 1 << 40, open()),
+        Error::BadArguments
+    );
+    assert_eq!(
+        e(&mut t, "/zookeeper/", CreateMode::Persistent, -1, open()),
+        Error::BadArguments
+    );
+    assert_eq!(
+        e(&mut t, "a", CreateMode::Persistent, -1, open()),
+        Error::BadArguments
+    );
+    assert_eq!(
+        e(&mut t, "/a\0b", CreateMode::Persistent, -1, open()),
+        Error::BadArguments
+    );
+    // The parent is looked up before the final path is validated.
+    assert_eq!(
+        e(&mut t, "/x/.", CreateMode::Persistent, -1, open()),
+        Error::NoNode
+    );
+    mk(&mut t, "/eph", CreateMode::Ephemeral, 1).unwrap();
+    assert_eq!(
+        e(&mut t, "/eph/c", CreateMode::Persistent, -1, open()),
+        Error::NoChildrenForEphemerals
+    );
+    assert_eq!(t.node_count(), 5, "failed creates change nothing");
+    // Creating under /zookeeper is allowed, as in ZooKeeper (quotas do it).
+    persistent(&mut t, "/zookeeper/quota/app", 2);
+}
+
+#[test]
+fn delete_checks_version_children_and_special_paths() {
+    let mut t = DataTree::new();
+    persistent(&mut t, "/d", 1);
+    persistent(&mut t, "/d/c", 2);
+    assert_eq!(t.delete("/d", -1, 3), Err(Error::NotEmpty));
+    assert_eq!(t.delete("/d/c", 5, 3), Err(Error::BadVersion));
+    assert_eq!(t.delete("/d/none", -1, 3), Err(Error::NoNode));
+    assert_eq!(t.delete("/none/x", -1, 3), Err(Error::NoNode));
+    assert_eq!(t.delete("/d/", -1, 3), Err(Error::NoNode));
+    for p in SPECIAL_PATHS {
+        assert_eq!(t.delete(p, -1, 3), Err(Error::BadArguments), "{p}");
+    }
+    t.delete("/d/c", 0, 3).unwrap();
+    t.delete("/d", -1, 4).unwrap();
+    assert_eq!(t.stat("/d"), None);
+    assert_eq!(
+        t.approximate_data_size(),
+        DataTree::new().approximate_data_size()
+    );
+}
+
+#[test]
+fn set_data_set_acl_and_check_versions() {
+    let mut t = DataTree::new();
+    persistent(&mut t, "/v", 1);
+    let s = t
+        .set_data("/v", Bytes::from_static(b"hello"), 0, 5, 500)
+        .unwrap();
+    assert_eq!(
+        (s.version, s.mzxid, s.mtime, s.data_length, s.czxid, s.ctime),
+        (1, 5, 500, 5, 1, 10)
+    );
+    assert_eq!(
+        t.set_data("/v", Bytes::new(), 0, 6, 600),
+        Err(Error::BadVersion)
+    );
+    assert_eq!(
+        t.set_data("/nope", Bytes::new(), -1, 6, 600),
+        Err(Error::NoNode)
+    );
+    assert_eq!(
+        t.set_data("/v/", Bytes::new(), -1, 6, 600),
+        Err(Error::BadArguments)
+    );
+    assert_eq!(
+        t.set_data("/v", Bytes::new(), -1, 6, 600).unwrap().version,
+        2
+    );
+    assert_eq!(t.check_version("/v", 2), Ok(()));
+    assert_eq!(t.check_version("/v", -1), Ok(()));
+    assert_eq!(t.check_version("/v", 1), Err(Error::BadVersion));
+    assert_eq!(t.check_version("/w", 1), Err(Error::NoNode));
+    // setACL checks aversion, not version, and leaves mzxid alone.
+    assert_eq!(
+        t.set_acl("/v", Acl::read_unsafe(), 2),
+        Err(Error::BadVersion)
+    );
+    let s = t.set_acl("/v", Acl::read_unsafe(), 0).unwrap();
+    assert_eq!((s.aversion, s.version, s.mzxid), (1, 2, 6));
+    assert_eq!(t.set_acl("/v", vec![], -1), Err(Error::InvalidAcl));
+    assert_eq!(t.get_acl("/v").unwrap().0, Acl::read_unsafe());
+    assert_eq!(
+        t.set_acl("/zookeeper/config", open(), -1).unwrap().aversion,
+        0
+    );
+}
+
+#[test]
+fn ephemeral_index_and_kill_session() {
+    let mut t = DataTree::new();
+    persistent(&mut t, "/s", 1);
+    for (i, p) in ["/s/b", "/s/a", "/top"].iter().enumerate() {
+        t.create(
+            p,
+            Bytes::new(),
+            open(),
+            CreateMode::Ephemeral,
+            -1,
+            S1,
+            2 + i as i64,
+            0,
+        )
+        .unwrap();
+    }
+    t.create(
+        "/s/other",
+        Bytes::new(),
+        open(),
+        CreateMode::Ephemeral,
+        -1,
+        S2,
+        5,
+        0,
+    )
+    .unwrap();
+    assert_eq!(t.ephemerals(S1), vec!["/s/a", "/s/b", "/top"]);
+    assert_eq!(t.ephemeral_count(), 4);
+    t.delete("/s/a", -1, 6).unwrap();
+    assert_eq!(t.ephemerals(S1), vec!["/s/b", "/top"]);
+    assert_eq!(t.kill_session(S1, 7), vec!["/s/b", "/top"]);
+    assert_eq!(t.ephemerals(S1), Vec::<String>::new());
+    assert_eq!(t.all_ephemerals(), vec![(S2, vec!["/s/other".to_string()])]);
+    let s = t.stat("/s").unwrap();
+    assert_eq!((s.num_children, s.pzxid, s.cversion), (1, 7, 5));
+    assert_eq!(t.stat("/").unwrap().pzxid, 7);
+    assert!(t.kill_session(S1, 8).is_empty());
+    assert_eq!(t.kill_session(S2, 9), vec!["/s/other"]);
+    assert_eq!(t.ephemeral_count(), 0);
+}
+
+#[test]
+fn container_candidates_need_a_past_child() {
+    let mut t = DataTree::new();
+    let (_, s) = t
+        .create(
+            "/c",
+            Bytes::new(),
+            open(),
+            CreateMode::Container,
+            -1,
+            S1,
+            1,
+            0,
+        )
+        .unwrap();
+    assert_eq!(s.ephemeral_owner, 0, "clients see 0 for containers");
+    persistent(&mut t, "/c2", 2);
+    mk(&mut t, "/c3", CreateMode::Container, 3).unwrap();
+    assert!(t.empty_containers().is_empty(), "never had a child");
+    persistent(&mut t, "/c/kid", 4);
+    assert!(t.empty_containers().is_empty(), "has a child");
+    t.delete("/c/kid", -1, 5).unwrap();
+    assert_eq!(t.empty_containers(), vec!["/c"]);
+    assert_eq!(t.unused_containers(1000, 0), Vec::<String>::new());
+    assert_eq!(t.unused_containers(1000, 500), vec!["/c3"]);
+    assert_eq!(
+        t.delete_container("/c2", 6),
+        Ok(()),
+        "ZooKeeper only refuses ephemerals"
+    );
+    t.delete_container("/c", 7).unwrap();
+    assert!(t.empty_containers().is_empty());
+    mk(&mut t, "/e", CreateMode::Ephemeral, 8).unwrap();
+    assert_eq!(t.delete_container("/e", 9), Err(Error::BadVersion));
+    assert_eq!(
+        t.delete_container("/zookeeper", 9),
+        Err(Error::BadArguments)
+    );
+}
+
+#[test]
+fn ttl_candidates_expire_from_mtime() {
+    let mut t = DataTree::new();
+    let (_, s) = t
+        .create(
+            "/t",
+            Bytes::new(),
+            open(),
+            CreateMode::PersistentWithTtl,
+            100,
+            S1,
+            1,
+            1000,
+        )
+        .unwrap();
+    assert_eq!(s.ephemeral_owner, 0, "clients see 0 for TTL nodes");
+    assert_eq!(
+        owner_ttl(t.nodes.get("/t").unwrap().stat.ephemeral_owner),
+        Some(100)
+    );
+    assert!(t.expired_ttls(1100).is_empty(), "not more than the TTL yet");
+    assert_eq!(t.expired_ttls(1101), vec!["/t"]);
+    t.set_data("/t", Bytes::new(), -1, 2, 1050).unwrap();
+    assert!(
+        t.expired_ttls(1101).is_empty(),
+        "a write restarts the clock"
+    );
+    persistent(&mut t, "/t/kid", 3);
+    assert!(t.expired_ttls(9999).is_empty(), "has a child");
+    let (p, _) = t
+        .create(
+            "/t/",
+            Bytes::new(),
+            open(),
+            CreateMode::PersistentSequentialWithTtl,
+            5,
+            S1,
+            4,
+            0,
+        )
+        .unwrap();
+    assert_eq!(t.expired_ttls(6), vec![p.clone()]);
+    t.delete(&p, -1, 5).unwrap();
+    assert!(!t.ttls.contains(p.as_str()));
+}
+
+#[test]
+fn path_validation_matches_path_utils() {
+    for ok in [
+        "/", "/a", "/a/b", "/a.b", "/...", "/a/..b", "/.a", "/a/b.", "/ü", "/a-b_c:1", "/a b",
+    ] {
+        assert_eq!(validate_path(ok, false), Ok(()), "{ok:?}");
+    }
+    let bad = [
+        "",
+        "a",
+        "/a/",
+        "//",
+        "/a//b",
+        "/.",
+        "/..",
+        "/a/.",
+        "/a/../b",
+        "/a/./b",
+        "/a\0",
+        "/a\u{1}",
+        "/\u{7f}",
+        "/\u{9f}",
+        "/\u{e000}",
+        "/\u{f8ff}",
+        "/\u{fff0}",
+        "/\u{ffff}",
+        "/\u{1f600}",
+    ];
+    for p in bad {
+        assert_eq!(validate_path(p, false), Err(Error::BadArguments), "{p:?}");
+    }
+    assert_eq!(validate_path("/\u{f900}", false), Ok(()));
+    assert_eq!(validate_path("/a/", true), Ok(()));
+    assert_eq!(validate_path("/", true), Ok(()));
+    assert_eq!(validate_path("/a//", true), Err(Error::BadArguments));
+    assert_eq!(split_parent("/a"), Ok(("/", "a")));
+    assert_eq!(split_parent("/a/b"), Ok(("/a", "b")));
+    assert_eq!(split_parent("ab"), Err(Error::BadArguments));
+}
+
+fn id(scheme: &str, i: &str) -> Id {
+    Id::new(scheme, i)
+}
+
+fn acl(perms: i32, scheme: &str, i: &str) -> Acl {
+    Acl {
+        perms,
+        id: id(scheme, i),
+    }
+}
+
+#[test]
+fn check_acl_world_digest_ip_and_super() {
+    let alice = digest("alice:secret");
+    let list = vec![
+        acl(perms::READ, "world", "anyone"),
+        acl(perms::ALL, "digest", &alice),
+        acl(perms::WRITE, "ip", "10.1.0.0/16"),
+        acl(perms::DELETE, "ip", "fe80::/64"),
+    ];
+    let none: &[Id] = &[];
+    assert_eq!(check_acl_list(&list, perms::READ, none, false), Ok(()));
+    assert_eq!(
+        check_acl_list(&list, perms::ADMIN, none, false),
+        Err(Error::NoAuth)
+    );
+    assert_eq!(
+        check_acl_list(&list, perms::ADMIN, &[id("digest", &alice)], false),
+        Ok(())
+    );
+    assert_eq!(
+        check_acl_list(
+            &list,
+            perms::ADMIN,
+            &[id("digest", &digest("alice:x"))],
+            false
+        ),
+        Err(Error::NoAuth)
+    );
+    assert_eq!(
+        check_acl_list(&list, perms::WRITE, &[id("ip", "10.1.200.3")], false),
+        Ok(())
+    );
+    assert_eq!(
+        check_acl_list(&list, perms::WRITE, &[id("ip", "10.2.0.1")], false),
+        Err(Error::NoAuth)
+    );
+    assert_eq!(
+        check_acl_list(
+            &list,
+            perms::DELETE,
+            &[id("ip", "fe80:0:0:0:1:2:3:4")],
+            false
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        check_acl_list(&list, perms::DELETE, &[id("ip", "fe81::1")], false),
+        Err(Error::NoAuth)
+    );
+    // Matching is per scheme: an ip id never satisfies a digest entry.
+    assert_eq!(
+        check_acl_list(&list, perms::ADMIN, &[id("ip", &alice)], false),
+        Err(Error::NoAuth)
+    );
+    assert_eq!(check_acl_list(&list, perms::ADMIN, none, true), Ok(()));
+    assert_eq!(
+        check_acl_list(&list, perms::ADMIN, &[id("super", "")], false),
+        Ok(())
+    );
+    assert_eq!(check_acl_list(&[], perms::ADMIN, none, false), Ok(()));
+    let mut t = DataTree::new();
+    t.create(
+        "/locked",
+        Bytes::new(),
+        Acl::read_unsafe(),
+        CreateMode::Persistent,
+        -1,
+        S1,
+        1,
+        1,
+    )
+    .unwrap();
+    assert_eq!(
+        t.check_acl("/locked", perms::WRITE, none, false),
+        Err(Error::NoAuth)
+    );
+    assert_eq!(t.check_acl("/locked", perms::READ, none, false), Ok(()));
+    assert_eq!(
+        t.check_acl("/missing", perms::READ, none, false),
+        Err(Error::NoNode)
+    );
+}
+
+#[test]
+fn ip_rules_follow_ip_authentication_provider() {
+    use super::acl::tests_api::{ip_matches, ip_valid};
+    assert!(ip_matches("1.2.3.4", "1.2.3.4"));
+    assert!(!ip_matches("1.2.3.5", "1.2.3.4"));
+    assert!(ip_matches("1.2.3.4", "1.2.0.0/16"));
+    assert!(ip_matches("9.9.9.9", "1.2.3.4/0"));
+    assert!(ip_matches("1.2.3.130", "1.2.3.128/25"));
+    assert!(!ip_matches("1.2.3.127", "1.2.3.128/25"));
+    assert!(!ip_matches("::1", "0.0.0.0/0"), "families differ");
+    assert!(ip_matches("::1", "0:0:0:0:0:0:0:1"));
+    assert!(ip_matches("2001:db8::7", "2001:db8::/32"));
+    assert!(!ip_matches("1.2.3.4", "1.2.3.4/33"));
+    for ok in [
+        "1.2.3.4",
+        "1.2.3.4/32",
+        "10.0.0.0/8",
+        "::",
+        "::1",
+        "1::",
+        "fe80::/10",
+        "a:b:c:d:e:f:0:1",
+    ] {
+        assert!(ip_valid(ok), "{ok}");
+    }
+    for bad in [
+        "1.2.3",
+        "1.2.3.256",
+        "1.2.3.4/33",
+        "1.2.3.4/-1",
+        "1.2.3.4/x",
+        "host",
+        "1::2::3",
+        "12345::",
+        "1:2:3:4:5:6:7:8::",
+        "g::1",
+        "1:2",
+    ] {
+        assert!(!ip_valid(bad), "{bad}");
+    }
+}
+
+#[test]
+fn fix_acl_expands_auth_and_rejects_bad_entries() {
+    let alice = digest("alice:secret");
+    let ids = [id("ip", "127.0.0.1"), id("super", ""), id("digest", &alice)];
+    let fixed = fix_acl(
+        vec![acl(perms::ALL, "auth", ""), acl(perms::ALL, "auth", "")],
+        &ids,
+    )
+    .unwrap();
+    assert_eq!(
+        fixed,
+        vec![acl(perms::ALL, "digest", &alice)],
+        "deduplicated, only authenticated ids"
+    );
+    assert_eq!(
+        fix_acl(Acl::creator_all(), &[id("ip", "127.0.0.1")]),
+        Err(Error::InvalidAcl)
+    );
+    assert_eq!(fix_acl(vec![], &ids), Err(Error::InvalidAcl));
+    assert_eq!(
+        fix_acl(vec![acl(1, "world", "someone")], &ids),
+        Err(Error::InvalidAcl)
+    );
+    assert_eq!(
+        fix_acl(vec![acl(1, "sasl", "bob")], &ids),
+        Err(Error::InvalidAcl)
+    );
+    assert_eq!(
+        fix_acl(vec![acl(1, "digest", "nohash")], &ids),
+        Err(Error::InvalidAcl)
+    );
+    assert_eq!(
+        fix_acl(vec![acl(1, "digest", "a:b:c")], &ids),
+        Err(Error::InvalidAcl)
+    );
+    assert_eq!(
+        fix_acl(vec![acl(1, "digest", "user:")], &ids),
+        Err(Error::InvalidAcl)
+    );
+    assert_eq!(
+        fix_acl(vec![acl(1, "ip", "10.0.0.0/99")], &ids),
+        Err(Error::InvalidAcl)
+    );
+    let ok = vec![
+        acl(1, "world", "anyone"),
+        acl(3, "digest", "u:h"),
+        acl(1, "ip", "10.0.0.0/8"),
+    ];
+    assert_eq!(fix_acl(ok.clone(), &[]), Ok(ok));
+}
+
+#[test]
+fn digest_matches_zookeeper_docs() {
+    // The superDigest ZooKeeper's own build uses for password "test".
+    assert_eq!(digest("super:test"), "super:D/InIHSb7yEEbrWz8b9l71RjZJU=");
+    assert!(digest("nocolon").starts_with("nocolon:"));
+}
+
+#[test]
+fn clone_is_independent() {
+    let mut t = DataTree::new();
+    persistent(&mut t, "/a", 1);
+    let snapshot = t.clone();
+    persistent(&mut t, "/a/b", 2);
+    t.set_data("/a", Bytes::from_static(b"new"), -1, 3, 3)
+        .unwrap();
+    mk(&mut t, "/e", CreateMode::Ephemeral, 4).unwrap();
+    assert_eq!(snapshot.stat("/a/b"), None);
+    assert_eq!(&snapshot.get_data("/a").unwrap().0[..], b"d");
+    assert_eq!(snapshot.stat("/a").unwrap().num_children, 0);
+    assert_eq!(snapshot.ephemeral_count(), 0);
+    assert_ne!(snapshot, t);
+}
+
+#[test]
+fn counts_children_and_sizes() {
+    let mut t = DataTree::new();
+    persistent(&mut t, "/a", 1);
+    persistent(&mut t, "/a/b", 2);
+    persistent(&mut t, "/a/b/c", 3);
+    persistent(&mut t, "/a0", 4);
+    persistent(&mut t, "/a.x", 5);
+    assert_eq!(t.all_children_number("/a").unwrap(), 2);
+    assert_eq!(t.all_children_number("/a/b/c").unwrap(), 0);
+    assert_eq!(t.all_children_number("/").unwrap(), 3 + 5);
+    assert_eq!(t.all_children_number("/zz"), Err(Error::NoNode));
+    assert_eq!(
+        t.get_children("/").unwrap().0,
+        vec!["a", "a.x", "a0", "zookeeper"]
+    );
+    assert_eq!(t.node_count(), 9);
+    // Each node adds its path length plus one data byte ("d").
+    assert_eq!(t.approximate_data_size(), 44 + (2 + 4 + 6 + 3 + 4) + 5);
+}
+
+#[test]
+fn snapshot_round_trip_rebuilds_indexes() {
+    let mut t = DataTree::new();
+    persistent(&mut t, "/a", 1);
+    mk(&mut t, "/a/e", CreateMode::Ephemeral, 2).unwrap();
+    mk(&mut t, "/c", CreateMode::Container, 3).unwrap();
+    mk(&mut t, "/t", CreateMode::PersistentWithTtl, 4).unwrap();
+    t.set_data("/a", Bytes::from_static(&[0, 1, 255]), -1, 5, 5)
+        .unwrap();
+    let bytes = bincode::serde::encode_to_vec(&t, bincode::config::standard()).unwrap();
+    let (back, _): (DataTree, _) =
+        bincode::serde::decode_from_slice(&bytes, bincode::config::standard()).unwrap();
+    assert_eq!(back, t);
+    assert_eq!(DataTree::from_records(t.records()), Ok(t.clone()));
+    let mut orphan: Vec<NodeRecord> = t.records().filter(|r| r.path != "/a").collect();
+    orphan.reverse();
+    assert_eq!(
+        DataTree::from_records(orphan),
+        Err(Error::DataInconsistency)
+    );
+    assert_eq!(
+        DataTree::from_records(t.records().filter(|r| r.path != "/")),
+        Err(Error::DataInconsistency)
+    );
+}
+
+/// Everything derived must agree with the nodes themselves.
+fn assert_consistent(t: &DataTree) {
+    let mut size = 0;
+    for (path, node) in t.nodes.iter() {
+        size += node_size(path, &node.data);
+        for child in node.children.iter() {
+            let full = if &**path == "/" {
+                format!("/{child}")
+            } else {
+                format!("{path}/{child}")
+            };
+            assert!(t.nodes.contains_key(full.as_str()), "{full} missing");
+        }
+        if &**path != "/" {
+            let (parent, child) = split_parent(path).unwrap();
+            assert!(t.nodes.get(parent).unwrap().children.contains(child));
+        }
+        let owner = node.stat.ephemeral_owner;
+        if EphemeralType::of(owner) == EphemeralType::Normal {
+            assert!(t.ephemerals(owner).contains(&path.to_string()));
+        }
+    }
+    assert_eq!(size, t.approximate_data_size());
+    let listed: usize = t.all_ephemerals().iter().map(|(_, p)| p.len()).sum();
+    assert_eq!(listed, t.ephemeral_count());
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Create(u8, u8, u8),
+    Delete(u8, i32),
+    SetData(u8, u8),
+    Kill(u8),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0u8..12, 0u8..7, 0u8..3).prop_map(|(p, m, s)| Op::Create(p, m, s)),
+        (0u8..12, -1i32..2).prop_map(|(p, v)| Op::Delete(p, v)),
+        (0u8..12, 0u8..8).prop_map(|(p, n)| Op::SetData(p, n)),
+        (0u8..3).prop_map(Op::Kill),
+    ]
+}
+
+/// A small fixed namespace so ops collide often.
+fn path_of(i: u8) -> &'static str {
+    [
+        "/a",
+        "/b",
+        "/a/x",
+        "/a/y",
+        "/b/x",
+        "/a/x/1",
+        "/a/",
+        "/b/",
+        "/zookeeper",
+        "/",
+        "/c",
+        "/a/x/",
+    ][i as usize]
+}
+
+fn apply(t: &mut DataTree, op: &Op, zxid: Zxid) -> String {
+    match *op {
+        Op::Create(p, m, s) => {
+            let mode = CreateMode::from_flag(m as i32).unwrap();
+            let ttl = if mode.is_ttl() { 50 } else { -1 };
+            let data = Bytes::from(vec![m; p as usize]);
+            format!(
+                "{:?}",
+                t.create(
+                    path_of(p),
+                    data,
+                    open(),
+                    mode,
+                    ttl,
+                    s as i64 + 1,
+                    zxid,
+                    zxid * 3
+                )
+            )
+        }
+        Op::Delete(p, v) => format!("{:?}", t.delete(path_of(p), v, zxid)),
+        Op::SetData(p, n) => format!(
+            "{:?}",
+            t.set_data(path_of(p), Bytes::from(vec![n; n as usize]), -1, zxid, zxid)
+        ),
+        Op::Kill(s) => format!("{:?}", t.kill_session(s as i64 + 1, zxid)),
+    }
+}
+
+proptest! {
+    #[test]
+    fn same_ops_same_tree(ops in proptest::collection::vec(op(), 0..60)) {
+        let (mut a, mut b) = (DataTree::new(), DataTree::new());
+        for (i, op) in ops.iter().enumerate() {
+            let zxid = i as Zxid + 1;
+            let before = a.clone();
+            let ra = apply(&mut a, op, zxid);
+            prop_assert_eq!(ra.clone(), apply(&mut b, op, zxid));
+            if ra.starts_with("Err") {
+                prop_assert_eq!(&before, &a, "a failed op changes nothing");
+            }
+            assert_consistent(&a);
+        }
+        prop_assert_eq!(&a, &b);
+        let bytes = bincode::serde::encode_to_vec(&a, bincode::config::standard()).unwrap();
+        let (back, _): (DataTree, _) = bincode::serde::decode_from_slice(&bytes, bincode::config::standard()).unwrap();
+        prop_assert_eq!(&back, &a);
+        prop_assert_eq!(a.empty_containers(), back.empty_containers());
+        prop_assert_eq!(a.expired_ttls(1 << 20), back.expired_ttls(1 << 20));
+    }
+}
