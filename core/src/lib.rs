@@ -14,6 +14,8 @@
 
 pub mod error;
 pub mod proto;
+pub mod session;
+pub mod state;
 pub mod storage;
 pub mod tree;
 pub mod types;

@@ -1,0 +1,213 @@
+//! The replicated state machine: the DataTree plus the session table.
+//! `apply(zxid, txn)` is deterministic: it reads no clock, no disk, no
+//! network and no local liveness; time, session and identities arrive in the
+//! [`Txn`] the leader stamped. Same log, same state, same replies, errors
+//! included, on every member.
+
+mod txn;
+pub mod read;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::tree::{self, DataTree};
+use crate::types::{perms, CreateMode, EventType, SessionId, Zxid};
+use crate::Error;
+pub use txn::{OpResult, Txn, TxnOp, TxnResult};
+
+/// A session as the replicated state knows it. Liveness (last heard) is not
+/// here: only the leader's session tracker keeps that.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub timeout: i32,
+    pub passwd: Vec<u8>,
+}
+
+/// A change that watches may observe: (path, event type).
+pub type Trigger = (String, EventType);
+
+/// The outcome of applying one entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub result: TxnResult,
+    pub triggers: Vec<Trigger>,
+}
+
+/// Everything the log replicates. Cloning is cheap (persistent maps), which
+/// is how snapshots and multi rollbacks work.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ZkState {
+    pub tree: DataTree,
+    pub sessions: imbl::OrdMap<SessionId, Session>,
+    /// zxid of the last applied entry (0 before any).
+    pub last_zxid: Zxid,
+}
+
+impl ZkState {
+    pub fn new() -> ZkState {
+        ZkState { tree: DataTree::new(), sessions: imbl::OrdMap::new(), last_zxid: 0 }
+    }
+
+    /// Applies one entry at `zxid`.
+    pub fn apply(&mut self, zxid: Zxid, txn: &Txn) -> Applied {
+        self.last_zxid = zxid;
+        let mut triggers = Vec::new();
+        let result = match &txn.op {
+            TxnOp::CreateSession { timeout, passwd } => self.create_session(txn.session, *timeout, passwd),
+            TxnOp::CloseSession => self.close_session(txn.session, zxid, &mut triggers),
+            TxnOp::Multi(ops) => self.apply_multi(zxid, txn, ops, &mut triggers),
+            TxnOp::ReapNode { path } => self.reap(zxid, txn.time, path, &mut triggers),
+            op => match self.check_session(txn) {
+                Err(e) => TxnResult::Failed(e.code()),
+                Ok(()) => match apply_op(&mut self.tree, zxid, txn, op, &mut triggers) {
+                    Ok(r) => r,
+                    Err(e) => TxnResult::Failed(e.code()),
+                },
+            },
+        };
+        Applied { result, triggers }
+    }
+
+    fn check_session(&self, txn: &Txn) -> Result<(), Error> {
+        if txn.session != 0 && !self.sessions.contains_key(&txn.session) {
+            return Err(Error::SessionExpired);
+        }
+        Ok(())
+    }
+
+    fn create_session(&mut self, id: SessionId, timeout: i32, passwd: &[u8]) -> TxnResult {
+        if self.sessions.contains_key(&id) {
+            return TxnResult::Failed(Error::NodeExists.code());
+        }
+        self.sessions.insert(id, Session { timeout, passwd: passwd.to_vec() });
+        TxnResult::Session
+    }
+
+    fn close_session(&mut self, id: SessionId, zxid: Zxid, triggers: &mut Vec<Trigger>) -> TxnResult {
+        if self.sessions.remove(&id).is_none() {
+            return TxnResult::Failed(Error::SessionExpired.code());
+        }
+        for path in self.tree.kill_session(id, zxid) {
+            push_delete_triggers(&path, triggers);
+        }
+        TxnResult::Session
+    }
+
+    /// All-or-nothing: ops run against a clone of the tree, which replaces
+    /// the tree only if every op succeeded.
+    fn apply_multi(&mut self, zxid: Zxid, txn: &Txn, ops: &[TxnOp], triggers: &mut Vec<Trigger>) -> TxnResult {
+        if let Err(e) = self.check_session(txn) {
+            return TxnResult::Failed(e.code());
+        }
+        let mut scratch = self.tree.clone();
+        let mut pending = Vec::new();
+        let mut results = Vec::with_capacity(ops.len());
+        for (i, op) in ops.iter().enumerate() {
+            let outcome = match op {
+                TxnOp::Multi(_) | TxnOp::CreateSession { .. } | TxnOp::CloseSession | TxnOp::ReapNode { .. } => {
+                    Err(Error::BadArguments)
+                }
+                op => apply_op(&mut scratch, zxid, txn, op, &mut pending),
+            };
+            match outcome {
+                Ok(r) => results.push(OpResult::from_txn_result(r)),
+                Err(e) => return TxnResult::Multi(failed_multi(ops.len(), i, e)),
+            }
+        }
+        self.tree = scratch;
+        triggers.extend(pending);
+        TxnResult::Multi(results)
+    }
+
+    /// Removes an empty container or an expired TTL node, if it still is one
+    /// at this point of the log (the leader proposed it from its view).
+    fn reap(&mut self, zxid: Zxid, now: i64, path: &str, triggers: &mut Vec<Trigger>) -> TxnResult {
+        let still_due = self.tree.empty_containers().iter().any(|p| p == path)
+            || self.tree.expired_ttls(now).iter().any(|p| p == path);
+        if !still_due {
+            return TxnResult::Failed(Error::BadVersion.code());
+        }
+        match self.tree.delete(path, -1, zxid) {
+            Ok(()) => {
+                push_delete_triggers(path, triggers);
+                TxnResult::Delete
+            }
+            Err(e) => TxnResult::Failed(e.code()),
+        }
+    }
+}
+
+/// ZooKeeper's multi failure shape: ops before the failing one report Ok (0),
+/// the failing one its error, the rest RuntimeInconsistency.
+fn failed_multi(n: usize, failed: usize, err: Error) -> Vec<OpResult> {
+    (0..n)
+        .map(|i| match i.cmp(&failed) {
+            std::cmp::Ordering::Less => OpResult::Error(0),
+            std::cmp::Ordering::Equal => OpResult::Error(err.code()),
+            std::cmp::Ordering::Greater => OpResult::Error(Error::RuntimeInconsistency.code()),
+        })
+        .collect()
+}
+
+pub(crate) fn parent_of(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &path[..i],
+    }
+}
+
+fn push_delete_triggers(path: &str, triggers: &mut Vec<Trigger>) {
+    triggers.push((path.to_string(), EventType::NodeDeleted));
+    triggers.push((parent_of(path).to_string(), EventType::NodeChildrenChanged));
+}
+
+/// One write op against `tree`, with ZooKeeper's checks in ZooKeeper's order.
+fn apply_op(tree: &mut DataTree, zxid: Zxid, txn: &Txn, op: &TxnOp, triggers: &mut Vec<Trigger>) -> Result<TxnResult, Error> {
+    match op {
+        TxnOp::Create { path, data, acl, flags, ttl } => {
+            let mode = CreateMode::from_flag(*flags).ok_or(Error::BadArguments)?;
+            tree::validate_path(path, mode.is_sequential())?;
+            if mode.is_ephemeral() && txn.session == 0 {
+                return Err(Error::BadArguments);
+            }
+            let acl = tree::fix_acl(acl.clone(), &txn.auth)?;
+            tree.check_acl(parent_of(path), perms::CREATE, &txn.auth, txn.super_user)?;
+            let (actual, stat) =
+                tree.create(path, Bytes::from(data.clone()), acl, mode, *ttl, txn.session, zxid, txn.time)?;
+            triggers.push((actual.clone(), EventType::NodeCreated));
+            triggers.push((parent_of(&actual).to_string(), EventType::NodeChildrenChanged));
+            Ok(TxnResult::Create { path: actual, stat })
+        }
+        TxnOp::Delete { path, version } => {
+            // ZooKeeper only checks the parent here: "/a/" is NoNode.
+            tree.check_acl(parent_of(path), perms::DELETE, &txn.auth, txn.super_user)?;
+            tree.delete(path, *version, zxid)?;
+            push_delete_triggers(path, triggers);
+            Ok(TxnResult::Delete)
+        }
+        TxnOp::SetData { path, data, version } => {
+            tree::validate_path(path, false)?;
+            tree.check_acl(path, perms::WRITE, &txn.auth, txn.super_user)?;
+            let stat = tree.set_data(path, Bytes::from(data.clone()), *version, zxid, txn.time)?;
+            triggers.push((path.clone(), EventType::NodeDataChanged));
+            Ok(TxnResult::SetData { stat })
+        }
+        TxnOp::SetAcl { path, acl, version } => {
+            tree::validate_path(path, false)?;
+            let acl = tree::fix_acl(acl.clone(), &txn.auth)?;
+            tree.check_acl(path, perms::ADMIN, &txn.auth, txn.super_user)?;
+            let stat = tree.set_acl(path, acl, *version)?;
+            Ok(TxnResult::SetAcl { stat })
+        }
+        TxnOp::Check { path, version } => {
+            tree::validate_path(path, false)?;
+            tree.check_acl(path, perms::READ, &txn.auth, txn.super_user)?;
+            tree.check_version(path, *version)?;
+            Ok(TxnResult::Check)
+        }
+        _ => Err(Error::BadArguments),
+    }
+}
+
+#[cfg(test)]
+mod tests;

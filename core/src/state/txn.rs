@@ -1,0 +1,75 @@
+//! What the replicated log carries (a client write plus what the leader
+//! decided for it) and what applying it yields.
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::{Acl, Id, SessionId, Stat};
+
+/// One log entry's payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Txn {
+    /// The session the write belongs to (0 for the leader's own cleanup).
+    pub session: SessionId,
+    /// Leader wall-clock milliseconds: ctime/mtime and TTL checks use this.
+    pub time: i64,
+    /// The connection's identities when it sent the request (ACL checks).
+    pub auth: Vec<Id>,
+    /// Whether those identities include the configured super user.
+    pub super_user: bool,
+    pub op: TxnOp,
+}
+
+/// A write operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxnOp {
+    CreateSession { timeout: i32, passwd: Vec<u8> },
+    /// Closed by the client, or expired by the leader: the same effect.
+    CloseSession,
+    Create { path: String, data: Vec<u8>, acl: Vec<Acl>, flags: i32, ttl: i64 },
+    Delete { path: String, version: i32 },
+    SetData { path: String, data: Vec<u8>, version: i32 },
+    SetAcl { path: String, acl: Vec<Acl>, version: i32 },
+    /// Version check; only meaningful inside a multi.
+    Check { path: String, version: i32 },
+    Multi(Vec<TxnOp>),
+    /// Remove an empty container or expired TTL node (leader's cleanup).
+    ReapNode { path: String },
+}
+
+/// The outcome of one applied entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxnResult {
+    Session,
+    Create { path: String, stat: Stat },
+    Delete,
+    SetData { stat: Stat },
+    SetAcl { stat: Stat },
+    Check,
+    Multi(Vec<OpResult>),
+    /// A ZooKeeper error code.
+    Failed(i32),
+}
+
+/// One op's outcome inside a multi.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpResult {
+    Create { path: String, stat: Stat },
+    Delete,
+    SetData { stat: Stat },
+    Check,
+    /// Error code (0 for ops rolled back before the failing one).
+    Error(i32),
+}
+
+impl OpResult {
+    pub(crate) fn from_txn_result(r: TxnResult) -> OpResult {
+        match r {
+            TxnResult::Create { path, stat } => OpResult::Create { path, stat },
+            TxnResult::Delete => OpResult::Delete,
+            TxnResult::SetData { stat } => OpResult::SetData { stat },
+            TxnResult::Check => OpResult::Check,
+            TxnResult::Failed(c) => OpResult::Error(c),
+            TxnResult::Session | TxnResult::SetAcl { .. } | TxnResult::Multi(_) => OpResult::Error(-2),
+        }
+    }
+}
