@@ -14,6 +14,7 @@
 
 pub mod error;
 pub mod types;
+pub mod watch;
 
 pub use error::{Error, Result};
 pub use types::*;
