@@ -12,6 +12,7 @@
 //! - [`server`]: the client front end on the client port, 4lw.
 //! - [`config`]: zoo.cfg parsing.
 
+pub mod config;
 pub mod error;
 pub mod proto;
 pub mod session;
@@ -19,6 +20,7 @@ pub mod state;
 pub mod storage;
 pub mod tree;
 pub mod types;
+pub mod watch;
 
 pub use error::{Error, Result};
 pub use types::*;
