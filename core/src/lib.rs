@@ -13,6 +13,7 @@
 //! - [`config`]: zoo.cfg parsing.
 
 pub mod error;
+pub mod fourlw;
 pub mod proto;
 pub mod storage;
 pub mod types;
