@@ -786,3 +786,442 @@ pub fn max_fd_count() -> Option<u64> {
         .parse()
         .ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VERSION: &str = "3.8.4-zkrs-0.1.0, built on 2026-11-23 04:54 UTC";
+
+    fn conn(peer: &str, sid: i64) -> ConnInfo {
+        ConnInfo {
+            peer: peer.parse().unwrap(),
+            interest_ops: 1,
+            queued: 0,
+            received: 12,
+            sent: 11,
+            session_id: sid,
+            last_op: "GETD".to_string(),
+            established_ms: 1_700_000_000_000,
+            timeout_ms: 30000,
+            last_cxid: 10,
+            last_zxid: 0x2a,
+            last_response_ms: 1_700_000_005_000,
+            last_latency_ms: 1,
+            min_latency_ms: 0,
+            avg_latency_ms: 0,
+            max_latency_ms: 3,
+        }
+    }
+
+    fn standalone() -> ServerInfo {
+        ServerInfo {
+            version: VERSION.to_string(),
+            mode: "standalone".to_string(),
+            min_latency_ms: 0,
+            avg_latency_ms: 0.3333,
+            max_latency_ms: 7,
+            packets_received: 40,
+            packets_sent: 39,
+            outstanding_requests: 0,
+            zxid: 0x1f,
+            node_count: 6,
+            uptime_ms: 123_456,
+            connections: vec![
+                conn("127.0.0.1:50412", 0x10000123400000),
+                conn("[::1]:50500", 0),
+            ],
+            watch_count: 3,
+            watches_by_connection: vec![
+                (0x10000123400000, vec!["/a".to_string(), "/b".to_string()]),
+                (0x10000123400001, vec!["/a".to_string()]),
+            ],
+            watches_by_path: vec![
+                ("/a".to_string(), vec![0x10000123400000, 0x10000123400001]),
+                ("/b".to_string(), vec![0x10000123400000]),
+            ],
+            ephemerals_count: 1,
+            approximate_data_size: 97,
+            session_count: 2,
+            open_file_descriptor_count: Some(48),
+            max_file_descriptor_count: Some(1_048_576),
+            data_dir_size: 67_108_880,
+            log_dir_size: 457,
+            sessions_with_ephemerals: vec![(0x10000123400000, vec!["/eph".to_string()])],
+            session_expiry: vec![
+                (1_700_000_040_000, vec![0x10000123400001]),
+                (1_700_000_030_000, vec![0x10000123400000]),
+            ],
+            connection_expiry: vec![(1_700_000_010_000, vec![conn("127.0.0.1:50412", 0x1a)])],
+            ..ServerInfo::default()
+        }
+    }
+
+    #[test]
+    fn word_table() {
+        for w in COMMANDS {
+            assert!(is_command(w.as_bytes().try_into().unwrap()), "{w}");
+        }
+        assert!(!is_command(b"abcd"));
+        assert!(!is_command(&[0, 0, 0, 45]));
+        assert_eq!(
+            not_whitelisted("stat"),
+            "stat is not executed because it is not in the whitelist.\n"
+        );
+        assert_eq!(respond("xyzw", &standalone()), "");
+    }
+
+    #[test]
+    fn simple_words() {
+        let info = standalone();
+        assert_eq!(respond("ruok", &info), "imok");
+        assert_eq!(respond("isro", &info), "rw");
+        assert_eq!(
+            respond(
+                "isro",
+                &ServerInfo {
+                    read_only: true,
+                    ..info.clone()
+                }
+            ),
+            "ro"
+        );
+        assert_eq!(
+            respond(
+                "isro",
+                &ServerInfo {
+                    not_serving: true,
+                    ..info.clone()
+                }
+            ),
+            "null"
+        );
+        assert_eq!(respond("gtmk", &info), "306");
+        assert_eq!(stmk_reply(4), "4");
+        assert_eq!(respond("hash", &info), "");
+        assert_eq!(respond("srst", &info), "Server stats reset.\n");
+        assert_eq!(respond("crst", &info), "Connection stats reset.\n");
+        assert_eq!(
+            respond("dirs", &info),
+            "datadir_size: 67108880\nlogdir_size: 457\n"
+        );
+    }
+
+    #[test]
+    fn not_serving() {
+        let info = ServerInfo {
+            not_serving: true,
+            ..standalone()
+        };
+        let line = "This ZooKeeper instance is not currently serving requests\n";
+        for w in [
+            "srvr", "stat", "cons", "crst", "srst", "conf", "dump", "dirs", "mntr", "wchs",
+        ] {
+            assert_eq!(respond(w, &info), line, "{w}");
+        }
+        assert_eq!(respond("hash", &info), line.trim_end());
+        assert_eq!(respond("ruok", &info), "imok");
+        assert!(respond("envi", &info).starts_with("Environment:\n"));
+    }
+
+    #[test]
+    fn srvr() {
+        let expected = "Zookeeper version: 3.8.4-zkrs-0.1.0, built on 2026-11-23 04:54 UTC\n\
+            Latency min/avg/max: 0/0.3333/7\n\
+            Received: 40\n\
+            Sent: 39\n\
+            Connections: 2\n\
+            Outstanding: 0\n\
+            Zxid: 0x1f\n\
+            Mode: standalone\n\
+            Node count: 6\n";
+        assert_eq!(respond("srvr", &standalone()), expected);
+    }
+
+    #[test]
+    fn stat_lists_clients_briefly() {
+        let expected = "Zookeeper version: 3.8.4-zkrs-0.1.0, built on 2026-11-23 04:54 UTC\n\
+            Clients:\n \
+            /127.0.0.1:50412[1](queued=0,recved=12,sent=11)\n \
+            /0:0:0:0:0:0:0:1:50500[1](queued=0,recved=12,sent=11)\n\
+            \n\
+            Latency min/avg/max: 0/0.3333/7\n\
+            Received: 40\n\
+            Sent: 39\n\
+            Connections: 2\n\
+            Outstanding: 0\n\
+            Zxid: 0x1f\n\
+            Mode: standalone\n\
+            Node count: 6\n";
+        assert_eq!(respond("stat", &standalone()), expected);
+    }
+
+    #[test]
+    fn stat_read_only_and_leader() {
+        let info = ServerInfo {
+            read_only: true,
+            mode: "leader".to_string(),
+            connections: vec![],
+            avg_latency_ms: 0.0,
+            zxid: 0x1_0000_0003,
+            proposal_sizes: Some(BufferSizes {
+                last: 120,
+                min: 36,
+                max: 512,
+            }),
+            ..standalone()
+        };
+        let expected = "Zookeeper version: 3.8.4-zkrs-0.1.0, built on 2026-11-23 04:54 UTC\n\
+            READ-ONLY mode; serving only read-only clients\n\
+            Clients:\n\
+            \n\
+            Latency min/avg/max: 0/0.0/7\n\
+            Received: 40\n\
+            Sent: 39\n\
+            Connections: 0\n\
+            Outstanding: 0\n\
+            Zxid: 0x100000003\n\
+            Mode: leader\n\
+            Node count: 6\n\
+            Proposal sizes last/min/max: 120/36/512\n";
+        assert_eq!(respond("stat", &info), expected);
+    }
+
+    #[test]
+    fn cons_full_detail() {
+        let mut info = standalone();
+        info.connections[0].last_cxid = -1;
+        info.connections[0].last_zxid = -1;
+        info.connections.push(conn("[::ffff:10.0.0.7]:4000", 0x1b));
+        let expected = " /127.0.0.1:50412[1](queued=0,recved=12,sent=11,sid=0x10000123400000,\
+            lop=GETD,est=1700000000000,to=30000,lzxid=0xffffffffffffffff,\
+            lresp=1700000005000,llat=1,minlat=0,avglat=0,maxlat=3)\n \
+            /0:0:0:0:0:0:0:1:50500[1](queued=0,recved=12,sent=11)\n \
+            /10.0.0.7:4000[1](queued=0,recved=12,sent=11,sid=0x1b,lop=GETD,\
+            est=1700000000000,to=30000,lcxid=0xa,lzxid=0x2a,lresp=1700000005000,\
+            llat=1,minlat=0,avglat=0,maxlat=3)\n\
+            \n";
+        assert_eq!(respond("cons", &info), expected);
+        let idle = ServerInfo {
+            connections: vec![],
+            ..info
+        };
+        assert_eq!(respond("cons", &idle), "\n");
+    }
+
+    #[test]
+    fn mntr_standalone() {
+        let expected = "zk_version\t3.8.4-zkrs-0.1.0, built on 2026-11-23 04:54 UTC\n\
+            zk_server_state\tstandalone\n\
+            zk_ephemerals_count\t1\n\
+            zk_num_alive_connections\t2\n\
+            zk_avg_latency\t0.3333\n\
+            zk_outstanding_requests\t0\n\
+            zk_znode_count\t6\n\
+            zk_global_sessions\t2\n\
+            zk_non_mtls_remote_conn_count\t0\n\
+            zk_last_client_response_size\t-1\n\
+            zk_packets_sent\t39\n\
+            zk_packets_received\t40\n\
+            zk_max_client_response_size\t-1\n\
+            zk_connection_drop_probability\t0.0\n\
+            zk_watch_count\t3\n\
+            zk_auth_failed_count\t0\n\
+            zk_min_latency\t0\n\
+            zk_max_file_descriptor_count\t1048576\n\
+            zk_approximate_data_size\t97\n\
+            zk_open_file_descriptor_count\t48\n\
+            zk_local_sessions\t0\n\
+            zk_uptime\t123456\n\
+            zk_max_latency\t7\n\
+            zk_outstanding_tls_handshake\t0\n\
+            zk_min_client_response_size\t-1\n\
+            zk_non_mtls_local_conn_count\t0\n";
+        assert_eq!(respond("mntr", &standalone()), expected);
+    }
+
+    #[test]
+    fn mntr_leader_adds_ensemble_keys() {
+        let info = ServerInfo {
+            mode: "leader".to_string(),
+            peer_state: Some("leading - broadcast".to_string()),
+            quorum_size: Some(3),
+            learners: Some(2),
+            synced_followers: Some(2),
+            synced_non_voting_followers: Some(0),
+            synced_observers: Some(0),
+            pending_syncs: Some(0),
+            leader_uptime_ms: Some(5000),
+            proposal_sizes: Some(BufferSizes {
+                last: 90,
+                min: 36,
+                max: 512,
+            }),
+            open_file_descriptor_count: None,
+            client_response_sizes: Some(BufferSizes {
+                last: 16,
+                min: 16,
+                max: 180,
+            }),
+            ..standalone()
+        };
+        let out = respond("mntr", &info);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[1], "zk_server_state\tleader");
+        assert_eq!(lines[2], "zk_peer_state\tleading - broadcast");
+        assert_eq!(lines[6], "zk_min_proposal_size\t36");
+        assert!(out.contains("\nzk_open_file_descriptor_count\t-1\n"));
+        assert!(out.contains("\nzk_last_client_response_size\t16\n"));
+        assert!(out.contains("\nzk_max_proposal_size\t512\nzk_max_client_response_size\t180\n"));
+        assert!(out.contains("\nzk_pending_syncs\t0\nzk_leader_uptime\t5000\n"));
+        assert!(out.ends_with("zk_non_mtls_local_conn_count\t0\nzk_quorum_size\t3\n"));
+        assert_eq!(lines.len(), 2 + 1 + MNTR_GAUGES.len());
+    }
+
+    #[test]
+    fn watches() {
+        let info = standalone();
+        assert_eq!(
+            respond("wchs", &info),
+            "2 connections watching 2 paths\nTotal watches:3\n"
+        );
+        assert_eq!(
+            respond("wchc", &info),
+            "0x10000123400000\n\t/a\n\t/b\n0x10000123400001\n\t/a\n\n"
+        );
+        assert_eq!(
+            respond("wchp", &info),
+            "/a\n\t0x10000123400000\n\t0x10000123400001\n/b\n\t0x10000123400000\n\n"
+        );
+        let none = ServerInfo::default();
+        assert_eq!(
+            respond("wchs", &none),
+            "0 connections watching 0 paths\nTotal watches:0\n"
+        );
+        assert_eq!(respond("wchc", &none), "\n");
+        assert_eq!(respond("wchp", &none), "\n");
+    }
+
+    #[test]
+    fn dump() {
+        let expected = "SessionTracker dump:\n\
+            Session Sets (2)/(2):\n\
+            1 expire at Tue Nov 14 22:13:50 UTC 2023:\n\
+            \t0x10000123400000\n\
+            1 expire at Tue Nov 14 22:14:00 UTC 2023:\n\
+            \t0x10000123400001\n\
+            ephemeral nodes dump:\n\
+            Sessions with Ephemerals (1):\n\
+            0x10000123400000:\n\
+            \t/eph\n\
+            Connections dump:\n\
+            Connections Sets (1)/(1):\n\
+            1 expire at Tue Nov 14 22:13:30 UTC 2023:\n\
+            \t /127.0.0.1:50412[1](queued=0,recved=12,sent=11,sid=0x1a,lop=GETD,\
+            est=1700000000000,to=30000,lcxid=0xa,lzxid=0x2a,lresp=1700000005000,\
+            llat=1,minlat=0,avglat=0,maxlat=3)\n";
+        assert_eq!(respond("dump", &standalone()), expected);
+        let empty = "SessionTracker dump:\nSession Sets (0)/(0):\n\
+            ephemeral nodes dump:\nSessions with Ephemerals (0):\n\
+            Connections dump:\nConnections Sets (0)/(0):\n";
+        assert_eq!(respond("dump", &ServerInfo::default()), empty);
+    }
+
+    #[test]
+    fn conf_and_envi() {
+        let conf = standalone_conf(&StandaloneConf {
+            client_port: 2181,
+            secure_client_port: -1,
+            data_dir: "/data/version-2".to_string(),
+            data_dir_size: 67_108_880,
+            data_log_dir: "/datalog/version-2".to_string(),
+            data_log_size: 457,
+            tick_time: 2000,
+            max_client_cnxns: 60,
+            min_session_timeout: 4000,
+            max_session_timeout: 40000,
+            client_port_listen_backlog: -1,
+            server_id: 0,
+        });
+        let info = ServerInfo {
+            conf,
+            env: vec![("zookeeper.version".to_string(), VERSION.to_string())],
+            ..standalone()
+        };
+        assert_eq!(
+            respond("conf", &info),
+            "clientPort=2181\nsecureClientPort=-1\ndataDir=/data/version-2\n\
+             dataDirSize=67108880\ndataLogDir=/datalog/version-2\ndataLogSize=457\n\
+             tickTime=2000\nmaxClientCnxns=60\nminSessionTimeout=4000\n\
+             maxSessionTimeout=40000\nclientPortListenBacklog=-1\nserverId=0\n"
+        );
+        assert_eq!(
+            respond("envi", &info),
+            "Environment:\nzookeeper.version=3.8.4-zkrs-0.1.0, built on 2026-11-23 04:54 UTC\n"
+        );
+    }
+
+    #[test]
+    fn env_lines_keep_zookeeper_keys() {
+        let keys: Vec<String> = env_lines(VERSION).into_iter().map(|(k, _)| k).collect();
+        let expected = [
+            "zookeeper.version",
+            "host.name",
+            "java.version",
+            "java.vendor",
+            "java.home",
+            "java.class.path",
+            "java.library.path",
+            "java.io.tmpdir",
+            "java.compiler",
+            "os.name",
+            "os.arch",
+            "os.version",
+            "user.name",
+            "user.home",
+            "user.dir",
+            "os.memory.free",
+            "os.memory.max",
+            "os.memory.total",
+        ];
+        assert_eq!(keys, expected);
+        assert_eq!(env_lines(VERSION)[0].1, VERSION);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn fd_probes() {
+        let open = open_fd_count().unwrap();
+        assert!(open >= 3);
+        if let Some(max) = max_fd_count() {
+            assert!(max >= open);
+        }
+    }
+
+    #[test]
+    fn java_text_forms() {
+        assert_eq!(java_double(0.0), "0.0");
+        assert_eq!(java_double(1.0), "1.0");
+        assert_eq!(java_double(12.3456), "12.3456");
+        assert_eq!(java_double(0.001), "0.001");
+        assert_eq!(java_double(0.0001), "1.0E-4");
+        assert_eq!(java_double(1.5e7), "1.5E7");
+        assert_eq!(java_double(9_999_999.5), "9999999.5");
+        assert_eq!(avg_latency(0, 0), 0.0);
+        assert_eq!(avg_latency(1, 3), 0.3333);
+        assert_eq!(avg_latency(2, 3), 0.6667);
+        assert_eq!(java_date_utc(0), "Thu Jan 01 00:00:00 UTC 1970");
+        assert_eq!(
+            java_date_utc(951_782_400_000),
+            "Tue Feb 29 00:00:00 UTC 2000"
+        );
+        assert_eq!(java_date_utc(-1000), "Wed Dec 31 23:59:59 UTC 1969");
+        assert_eq!(
+            full_version("3.8.4", "zkrs-0.1.0", "x"),
+            "3.8.4-zkrs-0.1.0, built on x"
+        );
+        let mut s = String::new();
+        java_socket_addr(&mut s, &"[fe80::1%2]:7".parse().unwrap());
+        assert_eq!(s, "/fe80:0:0:0:0:0:0:1%2:7");
+    }
+}
