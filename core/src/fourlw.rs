@@ -768,11 +768,11 @@ fn user_from_passwd() -> Option<String> {
 
 /// Open file descriptors of this process (Linux `/proc/self/fd`).
 pub fn open_fd_count() -> Option<u64> {
-    // The directory handle read_dir holds is itself one entry; the JVM's
-    // UnixOperatingSystemMXBean counts the same way.
+    // read_dir's own handle shows up as one entry; the JVM's
+    // OperatingSystemMXBean subtracts its directory handle the same way.
     std::fs::read_dir("/proc/self/fd")
         .ok()
-        .map(|d| d.count() as u64)
+        .map(|d| (d.count() as u64).saturating_sub(1))
 }
 
 /// The soft "Max open files" limit (Linux `/proc/self/limits`); `None`
