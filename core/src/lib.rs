@@ -14,6 +14,7 @@
 
 pub mod config;
 pub mod error;
+pub mod fourlw;
 pub mod proto;
 pub mod session;
 pub mod state;
