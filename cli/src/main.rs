@@ -1,4 +1,80 @@
-//! The `zkrs` command.
+//! The `zkrs` command: run a member, and tools around it.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use zkrs::config::Config;
+use zkrs::server::Server;
+
+#[derive(Parser)]
+#[command(
+    name = "zkrs",
+    version,
+    about = "A ZooKeeper-compatible coordination service"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a member. With no --config: 127.0.0.1:2181, data in ./zkrs-data.
+    Server {
+        /// A zoo.cfg file, read as ZooKeeper reads it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
 fn main() {
-    println!("zkrs {}", env!("CARGO_PKG_VERSION"));
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ZKRS_LOG")
+                .unwrap_or_else(|_| "info,openraft=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Server { config } => run_server(config),
+    };
+    std::process::exit(code);
+}
+
+fn run_server(path: Option<PathBuf>) -> i32 {
+    let config = match path {
+        Some(p) => Config::load(&p),
+        None => Ok(Config::default()),
+    };
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("zkrs: {e}");
+            return 2;
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    rt.block_on(async move {
+        let server = match Server::start(config).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("zkrs: {e}");
+                return 1;
+            }
+        };
+        eprintln!("zkrs: serving on {}", server.addr());
+        wait_for_signal().await;
+        server.stop().await;
+        0
+    })
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }

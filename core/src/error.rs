@@ -123,7 +123,11 @@ impl Error {
         match self {
             Error::Other(c) => *c,
             Error::Io(_) | Error::Config(_) => -1,
-            e => CODES.iter().find(|(_, v)| v == e).map(|(c, _)| *c).unwrap_or(-1),
+            e => CODES
+                .iter()
+                .find(|(_, v)| v == e)
+                .map(|(c, _)| *c)
+                .unwrap_or(-1),
         }
     }
 
@@ -132,7 +136,10 @@ impl Error {
         if code == 0 {
             return None;
         }
-        let known = CODES.iter().find(|(c, _)| *c == code).map(|(_, e)| e.clone());
+        let known = CODES
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, e)| e.clone());
         Some(known.unwrap_or(Error::Other(code)))
     }
 }

@@ -13,9 +13,11 @@
 //! - [`config`]: zoo.cfg parsing.
 
 pub mod config;
+pub mod consensus;
 pub mod error;
 pub mod fourlw;
 pub mod proto;
+pub mod server;
 pub mod session;
 pub mod state;
 pub mod storage;

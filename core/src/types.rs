@@ -36,7 +36,10 @@ pub struct Id {
 
 impl Id {
     pub fn new(scheme: &str, id: &str) -> Id {
-        Id { scheme: scheme.to_string(), id: id.to_string() }
+        Id {
+            scheme: scheme.to_string(),
+            id: id.to_string(),
+        }
     }
 }
 
@@ -60,15 +63,24 @@ pub mod perms {
 impl Acl {
     /// world:anyone with all permissions (ZooDefs.Ids.OPEN_ACL_UNSAFE).
     pub fn open_unsafe() -> Vec<Acl> {
-        vec![Acl { perms: perms::ALL, id: Id::new("world", "anyone") }]
+        vec![Acl {
+            perms: perms::ALL,
+            id: Id::new("world", "anyone"),
+        }]
     }
     /// world:anyone read-only (ZooDefs.Ids.READ_ACL_UNSAFE).
     pub fn read_unsafe() -> Vec<Acl> {
-        vec![Acl { perms: perms::READ, id: Id::new("world", "anyone") }]
+        vec![Acl {
+            perms: perms::READ,
+            id: Id::new("world", "anyone"),
+        }]
     }
     /// auth with all permissions (ZooDefs.Ids.CREATOR_ALL_ACL).
     pub fn creator_all() -> Vec<Acl> {
-        vec![Acl { perms: perms::ALL, id: Id::new("auth", "") }]
+        vec![Acl {
+            perms: perms::ALL,
+            id: Id::new("auth", ""),
+        }]
     }
 }
 
@@ -101,7 +113,10 @@ impl CreateMode {
         self as i32
     }
     pub fn is_ephemeral(self) -> bool {
-        matches!(self, CreateMode::Ephemeral | CreateMode::EphemeralSequential)
+        matches!(
+            self,
+            CreateMode::Ephemeral | CreateMode::EphemeralSequential
+        )
     }
     pub fn is_sequential(self) -> bool {
         matches!(
@@ -115,7 +130,10 @@ impl CreateMode {
         self == CreateMode::Container
     }
     pub fn is_ttl(self) -> bool {
-        matches!(self, CreateMode::PersistentWithTtl | CreateMode::PersistentSequentialWithTtl)
+        matches!(
+            self,
+            CreateMode::PersistentWithTtl | CreateMode::PersistentSequentialWithTtl
+        )
     }
 }
 

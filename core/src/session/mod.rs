@@ -19,7 +19,10 @@ pub struct SessionTracker {
 
 impl SessionTracker {
     pub fn new(tick_ms: Millis) -> SessionTracker {
-        SessionTracker { tick: tick_ms.max(1), ..Default::default() }
+        SessionTracker {
+            tick: tick_ms.max(1),
+            ..Default::default()
+        }
     }
 
     /// Deadlines round up to the next tick, so one tick expires a bucket.

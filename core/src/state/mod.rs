@@ -4,8 +4,8 @@
 //! [`Txn`] the leader stamped. Same log, same state, same replies, errors
 //! included, on every member.
 
-mod txn;
 pub mod read;
+mod txn;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -45,7 +45,11 @@ pub struct ZkState {
 
 impl ZkState {
     pub fn new() -> ZkState {
-        ZkState { tree: DataTree::new(), sessions: imbl::OrdMap::new(), last_zxid: 0 }
+        ZkState {
+            tree: DataTree::new(),
+            sessions: imbl::OrdMap::new(),
+            last_zxid: 0,
+        }
     }
 
     /// Applies one entry at `zxid`.
@@ -53,7 +57,9 @@ impl ZkState {
         self.last_zxid = zxid;
         let mut triggers = Vec::new();
         let result = match &txn.op {
-            TxnOp::CreateSession { timeout, passwd } => self.create_session(txn.session, *timeout, passwd),
+            TxnOp::CreateSession { timeout, passwd } => {
+                self.create_session(txn.session, *timeout, passwd)
+            }
             TxnOp::CloseSession => self.close_session(txn.session, zxid, &mut triggers),
             TxnOp::Multi(ops) => self.apply_multi(zxid, txn, ops, &mut triggers),
             TxnOp::ReapNode { path } => self.reap(zxid, txn.time, path, &mut triggers),
@@ -79,11 +85,22 @@ impl ZkState {
         if self.sessions.contains_key(&id) {
             return TxnResult::Failed(Error::NodeExists.code());
         }
-        self.sessions.insert(id, Session { timeout, passwd: passwd.to_vec() });
+        self.sessions.insert(
+            id,
+            Session {
+                timeout,
+                passwd: passwd.to_vec(),
+            },
+        );
         TxnResult::Session
     }
 
-    fn close_session(&mut self, id: SessionId, zxid: Zxid, triggers: &mut Vec<Trigger>) -> TxnResult {
+    fn close_session(
+        &mut self,
+        id: SessionId,
+        zxid: Zxid,
+        triggers: &mut Vec<Trigger>,
+    ) -> TxnResult {
         if self.sessions.remove(&id).is_none() {
             return TxnResult::Failed(Error::SessionExpired.code());
         }
@@ -95,7 +112,13 @@ impl ZkState {
 
     /// All-or-nothing: ops run against a clone of the tree, which replaces
     /// the tree only if every op succeeded.
-    fn apply_multi(&mut self, zxid: Zxid, txn: &Txn, ops: &[TxnOp], triggers: &mut Vec<Trigger>) -> TxnResult {
+    fn apply_multi(
+        &mut self,
+        zxid: Zxid,
+        txn: &Txn,
+        ops: &[TxnOp],
+        triggers: &mut Vec<Trigger>,
+    ) -> TxnResult {
         if let Err(e) = self.check_session(txn) {
             return TxnResult::Failed(e.code());
         }
@@ -104,9 +127,10 @@ impl ZkState {
         let mut results = Vec::with_capacity(ops.len());
         for (i, op) in ops.iter().enumerate() {
             let outcome = match op {
-                TxnOp::Multi(_) | TxnOp::CreateSession { .. } | TxnOp::CloseSession | TxnOp::ReapNode { .. } => {
-                    Err(Error::BadArguments)
-                }
+                TxnOp::Multi(_)
+                | TxnOp::CreateSession { .. }
+                | TxnOp::CloseSession
+                | TxnOp::ReapNode { .. } => Err(Error::BadArguments),
                 op => apply_op(&mut scratch, zxid, txn, op, &mut pending),
             };
             match outcome {
@@ -162,9 +186,21 @@ fn push_delete_triggers(path: &str, triggers: &mut Vec<Trigger>) {
 }
 
 /// One write op against `tree`, with ZooKeeper's checks in ZooKeeper's order.
-fn apply_op(tree: &mut DataTree, zxid: Zxid, txn: &Txn, op: &TxnOp, triggers: &mut Vec<Trigger>) -> Result<TxnResult, Error> {
+fn apply_op(
+    tree: &mut DataTree,
+    zxid: Zxid,
+    txn: &Txn,
+    op: &TxnOp,
+    triggers: &mut Vec<Trigger>,
+) -> Result<TxnResult, Error> {
     match op {
-        TxnOp::Create { path, data, acl, flags, ttl } => {
+        TxnOp::Create {
+            path,
+            data,
+            acl,
+            flags,
+            ttl,
+        } => {
             let mode = CreateMode::from_flag(*flags).ok_or(Error::BadArguments)?;
             tree::validate_path(path, mode.is_sequential())?;
             if mode.is_ephemeral() && txn.session == 0 {
@@ -172,10 +208,21 @@ fn apply_op(tree: &mut DataTree, zxid: Zxid, txn: &Txn, op: &TxnOp, triggers: &m
             }
             let acl = tree::fix_acl(acl.clone(), &txn.auth)?;
             tree.check_acl(parent_of(path), perms::CREATE, &txn.auth, txn.super_user)?;
-            let (actual, stat) =
-                tree.create(path, Bytes::from(data.clone()), acl, mode, *ttl, txn.session, zxid, txn.time)?;
+            let (actual, stat) = tree.create(
+                path,
+                Bytes::from(data.clone()),
+                acl,
+                mode,
+                *ttl,
+                txn.session,
+                zxid,
+                txn.time,
+            )?;
             triggers.push((actual.clone(), EventType::NodeCreated));
-            triggers.push((parent_of(&actual).to_string(), EventType::NodeChildrenChanged));
+            triggers.push((
+                parent_of(&actual).to_string(),
+                EventType::NodeChildrenChanged,
+            ));
             Ok(TxnResult::Create { path: actual, stat })
         }
         TxnOp::Delete { path, version } => {
@@ -185,7 +232,11 @@ fn apply_op(tree: &mut DataTree, zxid: Zxid, txn: &Txn, op: &TxnOp, triggers: &m
             push_delete_triggers(path, triggers);
             Ok(TxnResult::Delete)
         }
-        TxnOp::SetData { path, data, version } => {
+        TxnOp::SetData {
+            path,
+            data,
+            version,
+        } => {
             tree::validate_path(path, false)?;
             tree.check_acl(path, perms::WRITE, &txn.auth, txn.super_user)?;
             let stat = tree.set_data(path, Bytes::from(data.clone()), *version, zxid, txn.time)?;

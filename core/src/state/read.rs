@@ -19,7 +19,9 @@ impl ReadView<'_> {
     /// Reads are not path-validated by ZooKeeper: a malformed path is
     /// simply a node that does not exist.
     fn check(&self, path: &str, perm: i32) -> Result<(), Error> {
-        self.state.tree.check_acl(path, perm, self.auth, self.super_user)
+        self.state
+            .tree
+            .check_acl(path, perm, self.auth, self.super_user)
     }
 
     /// exists has no ACL check in ZooKeeper.
@@ -47,7 +49,11 @@ impl ReadView<'_> {
     pub fn get_acl(&self, path: &str) -> Result<(Vec<Acl>, Stat), Error> {
         self.check(path, perms::READ | perms::ADMIN)?;
         let (mut acl, stat) = self.state.tree.get_acl(path)?;
-        let admin = self.state.tree.check_acl(path, perms::ADMIN, self.auth, self.super_user).is_ok();
+        let admin = self
+            .state
+            .tree
+            .check_acl(path, perms::ADMIN, self.auth, self.super_user)
+            .is_ok();
         if !admin {
             for a in acl.iter_mut().filter(|a| a.id.scheme == "digest") {
                 let user = a.id.id.split(':').next().unwrap_or("").to_string();
@@ -59,8 +65,13 @@ impl ReadView<'_> {
 
     /// The session's ephemeral paths starting with `prefix`.
     pub fn ephemerals(&self, session: SessionId, prefix: &str) -> Vec<String> {
-        let mut v: Vec<String> =
-            self.state.tree.ephemerals(session).into_iter().filter(|p| p.starts_with(prefix)).collect();
+        let mut v: Vec<String> = self
+            .state
+            .tree
+            .ephemerals(session)
+            .into_iter()
+            .filter(|p| p.starts_with(prefix))
+            .collect();
         v.sort();
         v
     }

@@ -2,15 +2,33 @@ use super::*;
 use crate::types::{Acl, Id};
 
 fn txn(session: SessionId, op: TxnOp) -> Txn {
-    Txn { session, time: 1000, auth: vec![Id::new("ip", "127.0.0.1")], super_user: false, op }
+    Txn {
+        session,
+        time: 1000,
+        auth: vec![Id::new("ip", "127.0.0.1")],
+        super_user: false,
+        op,
+    }
 }
 
 fn create(path: &str, flags: i32) -> TxnOp {
-    TxnOp::Create { path: path.into(), data: b"d".to_vec(), acl: Acl::open_unsafe(), flags, ttl: 0 }
+    TxnOp::Create {
+        path: path.into(),
+        data: b"d".to_vec(),
+        acl: Acl::open_unsafe(),
+        flags,
+        ttl: -1,
+    }
 }
 
 fn session(id: SessionId) -> Txn {
-    txn(id, TxnOp::CreateSession { timeout: 4000, passwd: vec![7; 16] })
+    txn(
+        id,
+        TxnOp::CreateSession {
+            timeout: 4000,
+            passwd: vec![7; 16],
+        },
+    )
 }
 
 #[test]
@@ -18,12 +36,17 @@ fn create_reports_path_stat_and_triggers() {
     let mut s = ZkState::new();
     s.apply(1, &session(5));
     let a = s.apply(2, &txn(5, create("/a", 0)));
-    let TxnResult::Create { path, stat } = a.result else { panic!("{:?}", a.result) };
+    let TxnResult::Create { path, stat } = a.result else {
+        panic!("{:?}", a.result)
+    };
     assert_eq!(path, "/a");
     assert_eq!((stat.czxid, stat.mzxid, stat.ctime), (2, 2, 1000));
     assert_eq!(
         a.triggers,
-        vec![("/a".to_string(), EventType::NodeCreated), ("/".to_string(), EventType::NodeChildrenChanged)]
+        vec![
+            ("/a".to_string(), EventType::NodeCreated),
+            ("/".to_string(), EventType::NodeChildrenChanged)
+        ]
     );
     assert_eq!(s.last_zxid, 2);
 }
@@ -44,7 +67,9 @@ fn closing_a_session_removes_its_ephemerals_and_fires_deletes() {
     let a = s.apply(3, &txn(5, TxnOp::CloseSession));
     assert_eq!(a.result, TxnResult::Session);
     assert!(s.tree.stat("/e").is_none());
-    assert!(a.triggers.contains(&("/e".to_string(), EventType::NodeDeleted)));
+    assert!(a
+        .triggers
+        .contains(&("/e".to_string(), EventType::NodeDeleted)));
     assert!(!s.sessions.contains_key(&5));
 }
 
@@ -52,13 +77,41 @@ fn closing_a_session_removes_its_ephemerals_and_fires_deletes() {
 fn failed_multi_changes_nothing_and_reports_zookeeper_shape() {
     let mut s = ZkState::new();
     s.apply(1, &session(5));
-    let ops = vec![create("/m1", 0), TxnOp::Delete { path: "/missing".into(), version: -1 }, create("/m2", 0)];
+    let ops = vec![
+        create("/m1", 0),
+        TxnOp::Delete {
+            path: "/missing".into(),
+            version: -1,
+        },
+        create("/m2", 0),
+    ];
     let a = s.apply(2, &txn(5, TxnOp::Multi(ops)));
-    assert_eq!(a.result, TxnResult::Multi(vec![OpResult::Error(0), OpResult::Error(-101), OpResult::Error(-2)]));
+    assert_eq!(
+        a.result,
+        TxnResult::Multi(vec![
+            OpResult::Error(0),
+            OpResult::Error(-101),
+            OpResult::Error(-2)
+        ])
+    );
     assert!(a.triggers.is_empty());
     assert!(s.tree.stat("/m1").is_none());
-    let ok = s.apply(3, &txn(5, TxnOp::Multi(vec![create("/m1", 0), TxnOp::Check { path: "/m1".into(), version: 0 }])));
-    assert!(matches!(&ok.result, TxnResult::Multi(r) if matches!(r[0], OpResult::Create { .. }) && r[1] == OpResult::Check));
+    let ok = s.apply(
+        3,
+        &txn(
+            5,
+            TxnOp::Multi(vec![
+                create("/m1", 0),
+                TxnOp::Check {
+                    path: "/m1".into(),
+                    version: 0,
+                },
+            ]),
+        ),
+    );
+    assert!(
+        matches!(&ok.result, TxnResult::Multi(r) if matches!(r[0], OpResult::Create { .. }) && r[1] == OpResult::Check)
+    );
     assert_eq!(s.tree.stat("/m1").unwrap().czxid, 3);
 }
 
@@ -67,16 +120,29 @@ fn acl_is_checked_at_apply() {
     let mut s = ZkState::new();
     s.apply(1, &session(5));
     let digest = Id::new("digest", "u:hash");
-    let mut t = txn(5, TxnOp::Create {
-        path: "/locked".into(),
-        data: vec![],
-        acl: vec![Acl { perms: perms::ALL, id: digest.clone() }],
-        flags: 0,
-        ttl: 0,
-    });
+    let mut t = txn(
+        5,
+        TxnOp::Create {
+            path: "/locked".into(),
+            data: vec![],
+            acl: vec![Acl {
+                perms: perms::ALL,
+                id: digest.clone(),
+            }],
+            flags: 0,
+            ttl: -1,
+        },
+    );
     assert!(matches!(s.apply(2, &t).result, TxnResult::Create { .. }));
-    let set = TxnOp::SetData { path: "/locked".into(), data: b"x".to_vec(), version: -1 };
-    assert_eq!(s.apply(3, &txn(5, set.clone())).result, TxnResult::Failed(Error::NoAuth.code()));
+    let set = TxnOp::SetData {
+        path: "/locked".into(),
+        data: b"x".to_vec(),
+        version: -1,
+    };
+    assert_eq!(
+        s.apply(3, &txn(5, set.clone())).result,
+        TxnResult::Failed(Error::NoAuth.code())
+    );
     t.auth.push(digest);
     t.op = set.clone();
     assert!(matches!(s.apply(4, &t).result, TxnResult::SetData { .. }));
@@ -94,17 +160,41 @@ fn replay_is_deterministic() {
         txn(5, create("/a", 0)),
         txn(5, create("/a/s-", 2)),
         txn(5, create("/a/s-", 3)),
-        txn(5, TxnOp::SetData { path: "/a".into(), data: b"v2".to_vec(), version: 0 }),
-        txn(5, TxnOp::SetData { path: "/a".into(), data: b"v3".to_vec(), version: 0 }),
+        txn(
+            5,
+            TxnOp::SetData {
+                path: "/a".into(),
+                data: b"v2".to_vec(),
+                version: 0,
+            },
+        ),
+        txn(
+            5,
+            TxnOp::SetData {
+                path: "/a".into(),
+                data: b"v3".to_vec(),
+                version: 0,
+            },
+        ),
         txn(5, create("/c", 4)),
         txn(5, create("/c/x", 0)),
-        txn(5, TxnOp::Delete { path: "/c/x".into(), version: -1 }),
+        txn(
+            5,
+            TxnOp::Delete {
+                path: "/c/x".into(),
+                version: -1,
+            },
+        ),
         txn(0, TxnOp::ReapNode { path: "/c".into() }),
         txn(5, TxnOp::CloseSession),
     ];
     let run = || {
         let mut s = ZkState::new();
-        let out: Vec<Applied> = log.iter().enumerate().map(|(i, t)| s.apply(i as i64 + 1, t)).collect();
+        let out: Vec<Applied> = log
+            .iter()
+            .enumerate()
+            .map(|(i, t)| s.apply(i as i64 + 1, t))
+            .collect();
         (s, out)
     };
     let (s1, o1) = run();
@@ -116,5 +206,8 @@ fn replay_is_deterministic() {
     assert!(matches!(&o1[3].result, TxnResult::Create { path, .. } if path == "/a/s-0000000001"));
     assert_eq!(o1[9].result, TxnResult::Delete);
     assert!(s1.tree.stat("/c").is_none());
-    assert_eq!(s1.tree.get_children("/a").unwrap().0, vec!["s-0000000000".to_string()]);
+    assert_eq!(
+        s1.tree.get_children("/a").unwrap().0,
+        vec!["s-0000000000".to_string()]
+    );
 }

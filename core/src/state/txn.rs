@@ -22,28 +22,60 @@ pub struct Txn {
 /// A write operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TxnOp {
-    CreateSession { timeout: i32, passwd: Vec<u8> },
+    CreateSession {
+        timeout: i32,
+        passwd: Vec<u8>,
+    },
     /// Closed by the client, or expired by the leader: the same effect.
     CloseSession,
-    Create { path: String, data: Vec<u8>, acl: Vec<Acl>, flags: i32, ttl: i64 },
-    Delete { path: String, version: i32 },
-    SetData { path: String, data: Vec<u8>, version: i32 },
-    SetAcl { path: String, acl: Vec<Acl>, version: i32 },
+    Create {
+        path: String,
+        data: Vec<u8>,
+        acl: Vec<Acl>,
+        flags: i32,
+        ttl: i64,
+    },
+    Delete {
+        path: String,
+        version: i32,
+    },
+    SetData {
+        path: String,
+        data: Vec<u8>,
+        version: i32,
+    },
+    SetAcl {
+        path: String,
+        acl: Vec<Acl>,
+        version: i32,
+    },
     /// Version check; only meaningful inside a multi.
-    Check { path: String, version: i32 },
+    Check {
+        path: String,
+        version: i32,
+    },
     Multi(Vec<TxnOp>),
     /// Remove an empty container or expired TTL node (leader's cleanup).
-    ReapNode { path: String },
+    ReapNode {
+        path: String,
+    },
 }
 
 /// The outcome of one applied entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TxnResult {
     Session,
-    Create { path: String, stat: Stat },
+    Create {
+        path: String,
+        stat: Stat,
+    },
     Delete,
-    SetData { stat: Stat },
-    SetAcl { stat: Stat },
+    SetData {
+        stat: Stat,
+    },
+    SetAcl {
+        stat: Stat,
+    },
     Check,
     Multi(Vec<OpResult>),
     /// A ZooKeeper error code.
@@ -53,9 +85,14 @@ pub enum TxnResult {
 /// One op's outcome inside a multi.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OpResult {
-    Create { path: String, stat: Stat },
+    Create {
+        path: String,
+        stat: Stat,
+    },
     Delete,
-    SetData { stat: Stat },
+    SetData {
+        stat: Stat,
+    },
     Check,
     /// Error code (0 for ops rolled back before the failing one).
     Error(i32),
@@ -69,7 +106,9 @@ impl OpResult {
             TxnResult::SetData { stat } => OpResult::SetData { stat },
             TxnResult::Check => OpResult::Check,
             TxnResult::Failed(c) => OpResult::Error(c),
-            TxnResult::Session | TxnResult::SetAcl { .. } | TxnResult::Multi(_) => OpResult::Error(-2),
+            TxnResult::Session | TxnResult::SetAcl { .. } | TxnResult::Multi(_) => {
+                OpResult::Error(-2)
+            }
         }
     }
 }

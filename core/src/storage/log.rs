@@ -92,7 +92,11 @@ impl Encode for LogId {
 
 impl Decode for LogId {
     fn decode<R: io::Read>(mut r: R) -> io::Result<Self> {
-        Ok(LogId { term: read_u64(&mut r)?, node: read_u64(&mut r)?, index: read_u64(&mut r)? })
+        Ok(LogId {
+            term: read_u64(&mut r)?,
+            node: read_u64(&mut r)?,
+            index: read_u64(&mut r)?,
+        })
     }
 }
 
@@ -107,7 +111,11 @@ impl Decode for StoredVote {
         let term = read_u64(&mut r)?;
         let node = read_u64(&mut r)?;
         let committed = read_u64(&mut r)? != 0;
-        Ok(StoredVote { term, node, committed })
+        Ok(StoredVote {
+            term,
+            node,
+            committed,
+        })
     }
 }
 
@@ -192,12 +200,16 @@ impl DurableLog {
         self.flush(FlushCallback::new(move |r| {
             let _ = tx.send(r);
         }))?;
-        rx.recv().map_err(|_| io::Error::other("flush worker gone"))?
+        rx.recv()
+            .map_err(|_| io::Error::other("flush worker gone"))?
     }
 
     /// Entries with index in `[from, to)`.
     pub fn read(&self, from: u64, to: u64) -> io::Result<Vec<(LogId, Vec<u8>)>> {
-        self.inner.read(from, to).map(|r| r.map(|(id, p)| (id, p.0))).collect()
+        self.inner
+            .read(from, to)
+            .map(|r| r.map(|(id, p)| (id, p.0)))
+            .collect()
     }
 
     /// Bytes on disk, for `dirs` and `mntr`.
@@ -211,7 +223,11 @@ mod tests {
     use super::*;
 
     fn id(i: u64) -> LogId {
-        LogId { term: 1, node: 1, index: i }
+        LogId {
+            term: 1,
+            node: 1,
+            index: i,
+        }
     }
 
     #[test]
@@ -219,7 +235,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let mut log = DurableLog::open(dir.path()).unwrap();
-            log.save_vote(StoredVote { term: 1, node: 1, committed: true }).unwrap();
+            log.save_vote(StoredVote {
+                term: 1,
+                node: 1,
+                committed: true,
+            })
+            .unwrap();
             let entries = (1..=10).map(|i| (id(i), vec![i as u8; 3])).collect();
             log.append(entries).unwrap();
             log.save_committed(id(6)).unwrap();
@@ -227,7 +248,14 @@ mod tests {
         }
         let mut log = DurableLog::open(dir.path()).unwrap();
         assert_eq!(log.last(), Some(id(10)));
-        assert_eq!(log.vote(), Some(StoredVote { term: 1, node: 1, committed: true }));
+        assert_eq!(
+            log.vote(),
+            Some(StoredVote {
+                term: 1,
+                node: 1,
+                committed: true
+            })
+        );
         assert_eq!(log.committed(), Some(id(6)));
         let got = log.read(3, 5).unwrap();
         assert_eq!(got, vec![(id(3), vec![3; 3]), (id(4), vec![4; 3])]);

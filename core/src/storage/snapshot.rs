@@ -26,7 +26,9 @@ pub struct SnapshotStore {
 impl SnapshotStore {
     pub fn open(dir: &Path) -> io::Result<SnapshotStore> {
         fs::create_dir_all(dir)?;
-        Ok(SnapshotStore { dir: dir.to_path_buf() })
+        Ok(SnapshotStore {
+            dir: dir.to_path_buf(),
+        })
     }
 
     fn file_name(index: u64) -> String {
@@ -55,7 +57,9 @@ impl SnapshotStore {
         for e in fs::read_dir(&self.dir)? {
             let path = e?.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let index = name.strip_prefix("snap-").and_then(|s| s.parse::<u64>().ok());
+            let index = name
+                .strip_prefix("snap-")
+                .and_then(|s| s.parse::<u64>().ok());
             if let Some(index) = index {
                 out.push(SnapshotFile { index, path });
             }
@@ -68,7 +72,12 @@ impl SnapshotStore {
     pub fn read(&self, file: &SnapshotFile) -> io::Result<Vec<u8>> {
         let mut raw = Vec::new();
         fs::File::open(&file.path)?.read_to_end(&mut raw)?;
-        let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {why}", file.path.display()));
+        let bad = |why: &str| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {why}", file.path.display()),
+            )
+        };
         if raw.len() < HEADER_LEN || &raw[..8] != MAGIC {
             return Err(bad("not a zkrs snapshot"));
         }
@@ -115,7 +124,11 @@ impl SnapshotStore {
 
     pub fn disk_size(&self) -> u64 {
         let files = self.list().unwrap_or_default();
-        files.iter().filter_map(|f| fs::metadata(&f.path).ok()).map(|m| m.len()).sum()
+        files
+            .iter()
+            .filter_map(|f| fs::metadata(&f.path).ok())
+            .map(|m| m.len())
+            .sum()
     }
 }
 

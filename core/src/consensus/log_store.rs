@@ -1,0 +1,183 @@
+//! openraft's log storage traits over [`storage::DurableLog`]. Entries are
+//! stored as bincode bytes; the vote and committed id as raft-log state.
+//!
+//! Correctness requirements (from openraft): `append` must make entries
+//! readable on return and call the callback only once they are fsynced;
+//! `save_vote` must be durable before it returns; `truncate_after` and
+//! `purge` may be lazy because openraft re-derives both on restart.
+
+use std::fmt::Debug;
+use std::io;
+use std::ops::{Bound, RangeBounds};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use openraft::entry::RaftEntry;
+use openraft::storage::{IOFlushed, LogState, RaftLogReader, RaftLogStorage};
+use openraft::type_config::alias::{EntryOf, LogIdOf, VoteOf};
+use openraft::{OptionalSend, Vote};
+
+use super::TypeConfig;
+use crate::storage::{DurableLog, FlushCallback, LogId, StoredVote};
+use crate::Error;
+
+type C = TypeConfig;
+
+/// Shared handle: openraft clones readers off the store.
+#[derive(Clone)]
+pub struct LogStore {
+    log: Arc<Mutex<DurableLog>>,
+}
+
+fn to_stored(id: &LogIdOf<C>) -> LogId {
+    LogId {
+        term: id.leader_id.term,
+        node: id.leader_id.node_id,
+        index: id.index,
+    }
+}
+
+fn from_stored(id: &LogId) -> LogIdOf<C> {
+    openraft::LogId::new(
+        openraft::impls::leader_id_adv::LeaderId {
+            term: id.term,
+            node_id: id.node,
+        },
+        id.index,
+    )
+}
+
+fn encode<T: serde::Serialize>(v: &T) -> io::Result<Vec<u8>> {
+    bincode::serde::encode_to_vec(v, bincode::config::standard()).map_err(io::Error::other)
+}
+
+pub(super) fn decode<T: serde::de::DeserializeOwned>(b: &[u8]) -> io::Result<T> {
+    bincode::serde::decode_from_slice(b, bincode::config::standard())
+        .map(|(v, _)| v)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+pub(super) fn encode_any<T: serde::Serialize>(v: &T) -> io::Result<Vec<u8>> {
+    encode(v)
+}
+
+impl LogStore {
+    pub fn open(dir: &Path) -> Result<LogStore, Error> {
+        let log = DurableLog::open(dir)
+            .map_err(|e| Error::Io(format!("opening log in {}: {e}", dir.display())))?;
+        Ok(LogStore {
+            log: Arc::new(Mutex::new(log)),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, DurableLog> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The log size on disk, for four-letter words.
+    pub fn disk_size(&self) -> u64 {
+        self.lock().disk_size()
+    }
+}
+
+fn range_bounds<RB: RangeBounds<u64>>(range: &RB) -> (u64, u64) {
+    let from = match range.start_bound() {
+        Bound::Included(x) => *x,
+        Bound::Excluded(x) => x + 1,
+        Bound::Unbounded => 0,
+    };
+    let to = match range.end_bound() {
+        Bound::Included(x) => x + 1,
+        Bound::Excluded(x) => *x,
+        Bound::Unbounded => u64::MAX,
+    };
+    (from, to)
+}
+
+impl RaftLogReader<C> for LogStore {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<EntryOf<C>>, io::Error> {
+        let (from, to) = range_bounds(&range);
+        let raw = self.lock().read(from, to)?;
+        raw.iter()
+            .map(|(_, bytes)| decode::<EntryOf<C>>(bytes))
+            .collect()
+    }
+
+    async fn read_vote(&mut self) -> Result<Option<VoteOf<C>>, io::Error> {
+        Ok(self.lock().vote().map(|v| match v.committed {
+            true => Vote::new_committed(v.term, v.node),
+            false => Vote::new(v.term, v.node),
+        }))
+    }
+}
+
+impl RaftLogStorage<C> for LogStore {
+    type LogReader = Self;
+
+    async fn get_log_state(&mut self) -> Result<LogState<C>, io::Error> {
+        let log = self.lock();
+        let purged = log.purged().map(|id| from_stored(&id));
+        let last = log
+            .last()
+            .map(|id| from_stored(&id))
+            .or_else(|| purged.clone());
+        Ok(LogState {
+            last_purged_log_id: purged,
+            last_log_id: last,
+        })
+    }
+
+    async fn get_log_reader(&mut self) -> Self::LogReader {
+        self.clone()
+    }
+
+    async fn save_vote(&mut self, vote: &VoteOf<C>) -> Result<(), io::Error> {
+        let v = StoredVote {
+            term: vote.leader_id.term,
+            node: vote.leader_id.node_id,
+            committed: vote.committed,
+        };
+        let mut log = self.lock();
+        log.save_vote(v)?;
+        log.flush_blocking()
+    }
+
+    async fn save_committed(&mut self, committed: Option<LogIdOf<C>>) -> Result<(), io::Error> {
+        match committed {
+            // Not flushed here: it rides along with the next log flush, and a
+            // lost commit mark only means re-applying from the snapshot.
+            Some(id) => self.lock().save_committed(to_stored(&id)),
+            None => Ok(()),
+        }
+    }
+
+    async fn read_committed(&mut self) -> Result<Option<LogIdOf<C>>, io::Error> {
+        Ok(self.lock().committed().map(|id| from_stored(&id)))
+    }
+
+    async fn append<I>(&mut self, entries: I, callback: IOFlushed<C>) -> Result<(), io::Error>
+    where
+        I: IntoIterator<Item = EntryOf<C>> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let mut batch = Vec::new();
+        for e in entries {
+            batch.push((to_stored(&e.log_id()), encode(&e)?));
+        }
+        let mut log = self.lock();
+        log.append(batch)?;
+        log.flush(FlushCallback::new(move |res| callback.io_completed(res)))
+    }
+
+    async fn truncate_after(&mut self, last_log_id: Option<LogIdOf<C>>) -> Result<(), io::Error> {
+        let from = last_log_id.map(|id| id.index + 1).unwrap_or(0);
+        self.lock().truncate(from)
+    }
+
+    async fn purge(&mut self, log_id: LogIdOf<C>) -> Result<(), io::Error> {
+        self.lock().purge(to_stored(&log_id))
+    }
+}

@@ -1,0 +1,587 @@
+//! One client connection. After the handshake a request passes two named
+//! stages, in request order:
+//!
+//! - **Prep** (the input loop): decode, apply auth packets, turn writes into
+//!   [`Txn`]s and hand them to replication in request order.
+//! - **Final** (the output task): complete each request in the same order:
+//!   await a write's commit, run a read only after every earlier write of
+//!   this connection applied, then write the reply. Watch events queued by
+//!   the core are written before any reply whose zxid is at or past theirs.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+use super::core::{ConnEntry, ConnId, ConnStats, Outbound};
+use super::ops::{self, WriteKind};
+use super::Shared;
+use crate::consensus::PendingWrite;
+use crate::proto::{
+    self, frame, ConnectRequest, ConnectResponse, Reader, Record, ReplyHeader, Request, Response,
+};
+use crate::state::{Txn, TxnOp, TxnResult};
+use crate::types::{Id, SessionId, WatchedEvent, Zxid};
+use crate::Error;
+
+/// Requests in flight, completed strictly in this order by the output task.
+enum Pending {
+    /// A reply known at Prep time; `zxid` None means "last applied".
+    Reply {
+        xid: i32,
+        err: i32,
+        resp: Response,
+        close: bool,
+    },
+    Write {
+        xid: i32,
+        kind: WriteKind,
+        write: PendingWrite,
+        started: Instant,
+        close: bool,
+    },
+    /// Carries the identities as of its place in the stream.
+    Read {
+        xid: i32,
+        req: Request,
+        started: Instant,
+        auth: Vec<Id>,
+        super_user: bool,
+    },
+    Sync {
+        xid: i32,
+        path: String,
+        started: Instant,
+    },
+}
+
+/// What a connection knows about its session and identities.
+pub(super) struct ConnCtx {
+    pub id: ConnId,
+    pub session: SessionId,
+    pub auth: Vec<Id>,
+    pub super_user: bool,
+}
+
+/// Reads one length-prefixed frame; `Ok(None)` on a clean end of stream.
+async fn read_frame(
+    rd: &mut BufReader<OwnedReadHalf>,
+    max: usize,
+) -> std::io::Result<Option<Vec<u8>>> {
+    let mut head = [0u8; 4];
+    match rd.read_exact(&mut head).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    read_body(rd, head, max).await.map(Some)
+}
+
+async fn read_body(
+    rd: &mut BufReader<OwnedReadHalf>,
+    head: [u8; 4],
+    max: usize,
+) -> std::io::Result<Vec<u8>> {
+    let len = i32::from_be_bytes(head);
+    if len < 0 || len as usize > max {
+        let why = format!("Len error {len} (jute.maxbuffer is {max})");
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, why));
+    }
+    let mut body = vec![0u8; len as usize];
+    rd.read_exact(&mut body).await?;
+    Ok(body)
+}
+
+/// Serves one accepted socket until it closes.
+pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, id: ConnId) {
+    let _ = stream.set_nodelay(true);
+    let (rd, wr) = stream.into_split();
+    let mut rd = BufReader::with_capacity(64 * 1024, rd);
+    let mut wr = BufWriter::with_capacity(64 * 1024, wr);
+    let mut head = [0u8; 4];
+    if rd.read_exact(&mut head).await.is_err() {
+        return;
+    }
+    if crate::fourlw::is_command(&head) {
+        let word = String::from_utf8_lossy(&head).to_string();
+        let text = super::four_letter_word(&shared, &word);
+        let _ = wr.write_all(text.as_bytes()).await;
+        let _ = wr.flush().await;
+        let _ = wr.shutdown().await;
+        return;
+    }
+    let max = shared.core.config.jute_max_buffer as usize;
+    let body = match read_body(&mut rd, head, max).await {
+        Ok(b) => b,
+        Err(e) => return tracing::info!("closing {peer} before handshake: {e}"),
+    };
+    let req = match ConnectRequest::read(&mut Reader::new(&body)) {
+        Ok(r) => r,
+        Err(e) => return tracing::info!("closing {peer}: bad connect request: {e}"),
+    };
+    let Some((resp, ctx)) = handshake(&shared, &req, peer, id).await else {
+        return;
+    };
+    let ok = resp.session_id != 0;
+    let frame = frame::encode_record(&resp);
+    if wr.write_all(&frame).await.is_err() || wr.flush().await.is_err() || !ok {
+        return;
+    }
+    run(shared, ctx, rd, wr, peer, req.time_out).await;
+}
+
+/// Establishes or resumes a session. `None` closes the socket silently
+/// (ZooKeeper does that for a client that has seen a newer zxid).
+async fn handshake(
+    shared: &Shared,
+    req: &ConnectRequest,
+    peer: SocketAddr,
+    id: ConnId,
+) -> Option<(ConnectResponse, ConnCtx)> {
+    let cfg = &shared.core.config;
+    let last = shared.core.last_zxid();
+    if req.last_zxid_seen > last {
+        tracing::info!(
+            "refusing {peer}: it has seen zxid {:#x}, ours is {last:#x}",
+            req.last_zxid_seen
+        );
+        return None;
+    }
+    let timeout = req.time_out.clamp(
+        cfg.min_session_timeout as i32,
+        cfg.max_session_timeout as i32,
+    );
+    let ctx = |session| ConnCtx {
+        id,
+        session,
+        auth: vec![Id::new("ip", &peer.ip().to_string())],
+        super_user: false,
+    };
+    let resp = |session_id, timeout, passwd: Vec<u8>| ConnectResponse {
+        protocol_version: 0,
+        time_out: timeout,
+        session_id,
+        passwd,
+        read_only: false,
+    };
+    if req.session_id != 0 {
+        let known = shared
+            .core
+            .lock()
+            .state
+            .sessions
+            .get(&req.session_id)
+            .cloned();
+        return match known {
+            Some(s) if s.passwd == req.passwd => {
+                shared
+                    .core
+                    .tracker()
+                    .touch(req.session_id, shared.core.now_ms());
+                Some((resp(req.session_id, timeout, s.passwd), ctx(req.session_id)))
+            }
+            _ => {
+                tracing::info!("{peer}: session {:#x} expired or unknown", req.session_id);
+                Some((resp(0, 0, vec![0; 16]), ctx(0)))
+            }
+        };
+    }
+    let passwd: Vec<u8> = (0..16).map(|_| rand::random::<u8>()).collect();
+    for _ in 0..8 {
+        let session = shared.core.new_session_id();
+        let txn = Txn {
+            session,
+            time: now_wall_ms(),
+            auth: vec![],
+            super_user: false,
+            op: TxnOp::CreateSession {
+                timeout,
+                passwd: passwd.clone(),
+            },
+        };
+        match shared.consensus.propose(txn).await {
+            Ok((_, TxnResult::Session)) => {
+                return Some((resp(session, timeout, passwd), ctx(session)))
+            }
+            Ok(_) => continue, // id taken: try the next one
+            Err(e) => {
+                tracing::warn!("{peer}: cannot create session: {e}");
+                return None;
+            }
+        }
+    }
+    None
+}
+
+pub(super) fn now_wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+async fn run(
+    shared: Arc<Shared>,
+    mut ctx: ConnCtx,
+    mut rd: BufReader<OwnedReadHalf>,
+    wr: BufWriter<OwnedWriteHalf>,
+    peer: SocketAddr,
+    timeout: i32,
+) {
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let stats = Arc::new(ConnStats::default());
+    stats.session.store(ctx.session, Ordering::Relaxed);
+    stats.timeout.store(timeout as i64, Ordering::Relaxed);
+    register(&shared, &ctx, peer, events_tx, stats.clone());
+    let (pending_tx, pending_rx) = mpsc::channel(1024);
+    let out = Output {
+        shared: shared.clone(),
+        conn: ctx.id,
+        session: ctx.session,
+        stats: stats.clone(),
+        wr,
+        events: VecDeque::new(),
+    };
+    let output = tokio::spawn(out.run(pending_rx, events_rx));
+    let max = shared.core.config.jute_max_buffer as usize;
+    loop {
+        tokio::select! {
+            frame = read_frame(&mut rd, max) => {
+                let frame = match frame {
+                    Ok(Some(f)) => f,
+                    Ok(None) => break,
+                    Err(e) => { tracing::info!("closing {peer}: {e}"); break; }
+                };
+                stats.received.fetch_add(1, Ordering::Relaxed);
+                shared.core.stats.packets_received.fetch_add(1, Ordering::Relaxed);
+                shared.core.tracker().touch(ctx.session, shared.core.now_ms());
+                match prep(&shared, &mut ctx, &stats, &frame).await {
+                    Ok(Some(p)) => if pending_tx.send(p).await.is_err() { break },
+                    Ok(None) => {}
+                    Err(why) => { tracing::info!("closing {peer}: {why}"); break; }
+                }
+            }
+            _ = pending_tx.closed() => break,
+        }
+    }
+    drop(pending_tx);
+    let _ = output.await;
+    unregister(&shared, &ctx);
+}
+
+fn register(
+    shared: &Shared,
+    ctx: &ConnCtx,
+    peer: SocketAddr,
+    tx: mpsc::UnboundedSender<Outbound>,
+    stats: Arc<ConnStats>,
+) {
+    let mut inner = shared.core.lock();
+    if let Some(old) = inner.session_conn.insert(ctx.session, ctx.id) {
+        // The session moved to this connection: the old one must go.
+        if let Some(c) = inner.conns.get(&old) {
+            let _ = c.tx.send(Outbound::Close);
+        }
+    }
+    inner.conns.insert(ctx.id, ConnEntry { tx, peer, stats });
+}
+
+fn unregister(shared: &Shared, ctx: &ConnCtx) {
+    let mut inner = shared.core.lock();
+    inner.conns.remove(&ctx.id);
+    inner.watches.remove_watcher(ctx.id);
+    if inner.session_conn.get(&ctx.session) == Some(&ctx.id) {
+        inner.session_conn.remove(&ctx.session);
+    }
+}
+
+/// Prep stage for one frame. `Err` closes the connection (ZooKeeper closes
+/// on a frame it cannot read); ZooKeeper errors become replies.
+async fn prep(
+    shared: &Shared,
+    ctx: &mut ConnCtx,
+    stats: &ConnStats,
+    frame: &[u8],
+) -> Result<Option<Pending>, String> {
+    let mut r = Reader::new(frame);
+    let hdr = proto::RequestHeader::read(&mut r).map_err(|e| format!("bad request header: {e}"))?;
+    let req = match Request::decode(hdr.op_type, &mut r) {
+        Ok(req) => req,
+        Err(proto::ProtoError::UnknownOpcode(op)) => {
+            tracing::info!("unknown opcode {op} (xid {})", hdr.xid);
+            return Ok(Some(reply_err(hdr.xid, Error::Unimplemented)));
+        }
+        Err(e) => return Err(format!("cannot decode opcode {}: {e}", hdr.op_type)),
+    };
+    let xid = hdr.xid;
+    let started = Instant::now();
+    match req {
+        Request::Ping => Ok(Some(Pending::Reply {
+            xid,
+            err: 0,
+            resp: Response::Empty,
+            close: false,
+        })),
+        Request::Auth(p) => Ok(Some(auth(shared, ctx, xid, &p.scheme, &p.auth))),
+        Request::Sync(s) => Ok(Some(Pending::Sync {
+            xid,
+            path: s.path,
+            started,
+        })),
+        Request::Reconfig(_) | Request::Sasl(_) => Ok(Some(reply_err(xid, Error::Unimplemented))),
+        req if ops::is_read(&req) => Ok(Some(Pending::Read {
+            xid,
+            req,
+            started,
+            auth: ctx.auth.clone(),
+            super_user: ctx.super_user,
+        })),
+        req => {
+            let close = matches!(req, Request::CloseSession);
+            if close {
+                stats.closing.store(true, Ordering::Relaxed);
+            }
+            let (op, kind) = match ops::to_txn(req, shared.core.config.extended_types_enabled) {
+                Ok(x) => x,
+                Err(e) => return Ok(Some(reply_err(xid, e))),
+            };
+            let txn = Txn {
+                session: ctx.session,
+                time: now_wall_ms(),
+                auth: ctx.auth.clone(),
+                super_user: ctx.super_user,
+                op,
+            };
+            let write = shared
+                .consensus
+                .submit(txn)
+                .await
+                .map_err(|e| format!("write not accepted: {e}"))?;
+            shared
+                .core
+                .stats
+                .outstanding
+                .fetch_add(1, Ordering::Relaxed);
+            Ok(Some(Pending::Write {
+                xid,
+                kind,
+                write,
+                started,
+                close,
+            }))
+        }
+    }
+}
+
+fn reply_err(xid: i32, e: Error) -> Pending {
+    Pending::Reply {
+        xid,
+        err: e.code(),
+        resp: Response::Empty,
+        close: false,
+    }
+}
+
+/// Auth packets change the identities later requests carry, so they are
+/// handled at Prep, in order. A failed auth is answered and then closed.
+fn auth(shared: &Shared, ctx: &mut ConnCtx, xid: i32, scheme: &str, secret: &[u8]) -> Pending {
+    if scheme != "digest" {
+        tracing::info!("auth scheme {scheme:?} not supported");
+        return Pending::Reply {
+            xid,
+            err: Error::AuthFailed.code(),
+            resp: Response::Empty,
+            close: true,
+        };
+    }
+    let user_pass = String::from_utf8_lossy(secret);
+    let id = crate::tree::digest(&user_pass);
+    if shared.core.config.super_digest.as_deref() == Some(id.as_str()) {
+        ctx.super_user = true;
+        ctx.auth.push(Id::new("super", ""));
+    }
+    ctx.auth.push(Id::new("digest", &id));
+    Pending::Reply {
+        xid,
+        err: 0,
+        resp: Response::Empty,
+        close: false,
+    }
+}
+
+/// The Final stage: the connection's writer.
+struct Output {
+    shared: Arc<Shared>,
+    conn: ConnId,
+    session: SessionId,
+    stats: Arc<ConnStats>,
+    wr: BufWriter<OwnedWriteHalf>,
+    /// Events pulled from the core, waiting for their turn.
+    events: VecDeque<(Zxid, WatchedEvent)>,
+}
+
+impl Output {
+    async fn run(
+        mut self,
+        mut pending: mpsc::Receiver<Pending>,
+        mut events: mpsc::UnboundedReceiver<Outbound>,
+    ) {
+        loop {
+            tokio::select! {
+                biased;
+                p = pending.recv() => {
+                    let Some(p) = p else { break };
+                    let (zxid, frame, close) = self.complete(p).await;
+                    if !self.pull(&mut events) {
+                        break;
+                    }
+                    if self.send(zxid, frame).await.is_err() || close {
+                        break;
+                    }
+                    if pending.is_empty() && self.flush_all().await.is_err() {
+                        break;
+                    }
+                }
+                ev = events.recv() => match ev {
+                    Some(Outbound::Event { zxid, event }) => {
+                        self.events.push_back((zxid, event));
+                        if self.flush_all().await.is_err() { break }
+                    }
+                    Some(Outbound::Close) | None => break,
+                },
+            }
+        }
+        let _ = self.wr.flush().await;
+        let _ = self.wr.shutdown().await;
+    }
+
+    /// Moves queued events into the local buffer. False if the core asked
+    /// to close this connection.
+    fn pull(&mut self, rx: &mut mpsc::UnboundedReceiver<Outbound>) -> bool {
+        while let Ok(ev) = rx.try_recv() {
+            match ev {
+                Outbound::Event { zxid, event } => self.events.push_back((zxid, event)),
+                Outbound::Close => return false,
+            }
+        }
+        true
+    }
+
+    async fn send(&mut self, zxid: Zxid, frame: Vec<u8>) -> std::io::Result<()> {
+        while self.events.front().is_some_and(|(z, _)| *z <= zxid) {
+            let (_, ev) = self.events.pop_front().unwrap();
+            self.write_event(&ev).await?;
+        }
+        self.stats.sent.fetch_add(1, Ordering::Relaxed);
+        self.stats.last_zxid.store(zxid, Ordering::Relaxed);
+        self.shared
+            .core
+            .stats
+            .packets_sent
+            .fetch_add(1, Ordering::Relaxed);
+        self.wr.write_all(&frame).await
+    }
+
+    async fn write_event(&mut self, ev: &WatchedEvent) -> std::io::Result<()> {
+        self.shared
+            .core
+            .stats
+            .packets_sent
+            .fetch_add(1, Ordering::Relaxed);
+        self.wr.write_all(&frame::encode_notification(ev)).await
+    }
+
+    async fn flush_all(&mut self) -> std::io::Result<()> {
+        while let Some((_, ev)) = self.events.pop_front() {
+            self.write_event(&ev).await?;
+        }
+        self.wr.flush().await
+    }
+
+    fn reply(xid: i32, zxid: Zxid, err: i32, resp: &Response) -> Vec<u8> {
+        let resp = if err != 0 { &Response::Empty } else { resp };
+        frame::encode_reply(&ReplyHeader { xid, zxid, err }, resp)
+    }
+
+    /// Completes one request: returns its zxid, reply frame, and whether
+    /// the connection closes after it.
+    async fn complete(&mut self, p: Pending) -> (Zxid, Vec<u8>, bool) {
+        let core = &self.shared.core;
+        match p {
+            Pending::Reply {
+                xid,
+                err,
+                resp,
+                close,
+            } => {
+                let zxid = core.last_zxid();
+                (zxid, Self::reply(xid, zxid, err, &resp), close)
+            }
+            Pending::Write {
+                xid,
+                kind,
+                write,
+                started,
+                close,
+            } => {
+                let done = write.wait().await;
+                core.stats.outstanding.fetch_sub(1, Ordering::Relaxed);
+                core.stats.record_latency(started);
+                match done {
+                    Ok((zxid, result)) => {
+                        let (err, resp) = ops::write_reply(&kind, result);
+                        (zxid, Self::reply(xid, zxid, err, &resp), close)
+                    }
+                    // Outcome unknown: drop the connection so the client
+                    // reports ConnectionLoss, as ZooKeeper's clients expect.
+                    Err(_) => (core.last_zxid(), Vec::new(), true),
+                }
+            }
+            Pending::Read {
+                xid,
+                req,
+                started,
+                auth,
+                super_user,
+            } => {
+                let ctx = ConnCtx {
+                    id: self.conn,
+                    session: self.session,
+                    auth,
+                    super_user,
+                };
+                let mut inner = core.lock();
+                let out = ops::read(&mut inner, &ctx, req);
+                let zxid = inner.state.last_zxid;
+                drop(inner);
+                for ev in out.immediate {
+                    self.events.push_back((zxid, ev));
+                }
+                core.stats.record_latency(started);
+                (zxid, Self::reply(xid, zxid, out.err, &out.resp), false)
+            }
+            Pending::Sync { xid, path, started } => {
+                let res = self.shared.consensus.sync().await;
+                core.stats.record_latency(started);
+                let zxid = core.last_zxid();
+                let err = res.err().map(|e| e.code()).unwrap_or(0);
+                (
+                    zxid,
+                    Self::reply(
+                        xid,
+                        zxid,
+                        err,
+                        &Response::Sync(proto::SyncResponse { path }),
+                    ),
+                    false,
+                )
+            }
+        }
+    }
+}

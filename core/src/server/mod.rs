@@ -1,0 +1,342 @@
+//! The client front end of a member: TCP accept on the client port (with
+//! maxClientCnxns per address), ZooKeeper's handshake and request pipeline
+//! per connection (`conn`), four-letter words, and the leader's background
+//! duties (session expiry, container and TTL reaping).
+
+mod conn;
+mod core;
+mod ops;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::consensus::{Consensus, StorageOptions};
+use crate::fourlw::{self, ConnInfo, ServerInfo};
+use crate::state::{Txn, TxnOp};
+use crate::Error;
+pub use core::MemberCore;
+
+/// The version zkrs reports where ZooKeeper reports its own: clients that
+/// gate features on 3.5+ see a 3.8 server.
+pub const ZK_VERSION: &str = "3.8.4";
+
+/// What every connection shares.
+pub(crate) struct Shared {
+    pub core: Arc<MemberCore>,
+    pub consensus: Consensus,
+    next_conn: AtomicU64,
+    per_ip: Mutex<HashMap<IpAddr, u32>>,
+    data_dir: PathBuf,
+    log_dir: PathBuf,
+}
+
+/// A running standalone member serving clients.
+pub struct Server {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Opens the data directory, recovers, binds the client port and serves.
+    pub async fn start(config: Config) -> Result<Server, Error> {
+        let config = Arc::new(config);
+        let data_dir = config.data_dir.join("zkrs");
+        let log_dir = config.data_log_dir.join("zkrs").join("log");
+        let opts = StorageOptions {
+            log_dir: log_dir.clone(),
+            snapshot_dir: data_dir.join("snapshots"),
+            snap_count: config.snap_count as u64,
+            snap_retain_count: config.autopurge_snap_retain_count as usize,
+        };
+        let bind = client_addr(&config)?;
+        let listener = TcpListener::bind(bind)
+            .await
+            .map_err(|e| Error::Io(format!("cannot listen on {bind}: {e}")))?;
+        let addr = listener.local_addr()?;
+        let core = Arc::new(MemberCore::new(config.clone()));
+        let node_id = config.server_id.unwrap_or(1).max(1);
+        let consensus =
+            Consensus::start_standalone(node_id, addr.to_string(), opts, core.clone()).await?;
+        let shared = Arc::new(Shared {
+            core,
+            consensus,
+            next_conn: AtomicU64::new(1),
+            per_ip: Mutex::new(HashMap::new()),
+            data_dir,
+            log_dir,
+        });
+        let (stop, stop_rx) = watch::channel(false);
+        let tasks = vec![
+            tokio::spawn(accept_loop(shared.clone(), listener, stop_rx.clone())),
+            tokio::spawn(expire_sessions(shared.clone(), stop_rx.clone())),
+            tokio::spawn(reap_nodes(shared.clone(), stop_rx)),
+        ];
+        tracing::info!("serving clients on {addr}");
+        Ok(Server {
+            shared,
+            addr,
+            stop,
+            tasks,
+        })
+    }
+
+    /// The address clients connect to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, ends background tasks and the replication engine.
+    /// Sessions stay in the state; they expire after a restart as usual.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            t.abort();
+            let _ = t.await;
+        }
+        self.shared.consensus.shutdown().await;
+    }
+
+    /// Takes a snapshot now (tools and tests).
+    pub async fn snapshot_now(&self) -> Result<(), Error> {
+        self.shared.consensus.snapshot_now().await
+    }
+}
+
+fn client_addr(config: &Config) -> Result<SocketAddr, Error> {
+    let host = config
+        .client_port_address
+        .clone()
+        .unwrap_or_else(|| "0.0.0.0".into());
+    let port = config
+        .client_port
+        .ok_or_else(|| Error::Config("clientPort is not set".into()))?;
+    let ip: IpAddr = host
+        .parse()
+        .map_err(|_| Error::Config(format!("clientPortAddress: '{host}' is not an IP address")))?;
+    Ok(SocketAddr::new(ip, port))
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.changed() => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        if !admit(&shared, peer.ip()) {
+            tracing::warn!("too many connections from {} (maxClientCnxns)", peer.ip());
+            continue;
+        }
+        let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
+        let s = shared.clone();
+        tokio::spawn(async move {
+            conn::serve(s.clone(), stream, peer, id).await;
+            release(&s, peer.ip());
+        });
+    }
+}
+
+fn admit(shared: &Shared, ip: IpAddr) -> bool {
+    let max = shared.core.config.max_client_cnxns;
+    let mut per_ip = shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+    let n = per_ip.entry(ip).or_insert(0);
+    if max > 0 && *n >= max {
+        return false;
+    }
+    *n += 1;
+    true
+}
+
+fn release(shared: &Shared, ip: IpAddr) {
+    let mut per_ip = shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(n) = per_ip.get_mut(&ip) {
+        *n -= 1;
+        if *n == 0 {
+            per_ip.remove(&ip);
+        }
+    }
+}
+
+/// Every tick, the leader proposes the close of sessions past their
+/// deadline. A close that fails is re-armed and tried again later.
+async fn expire_sessions(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let tick = Duration::from_millis(shared.core.config.tick_time.max(10) as u64);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {}
+            _ = stop.changed() => return,
+        }
+        if !shared.consensus.is_leader() {
+            continue;
+        }
+        let now = shared.core.now_ms();
+        let expired = shared.core.tracker().take_expired(now);
+        for session in expired {
+            tracing::info!("expiring session {session:#x}");
+            let txn = Txn {
+                session,
+                time: conn::now_wall_ms(),
+                auth: vec![],
+                super_user: false,
+                op: TxnOp::CloseSession,
+            };
+            let s = shared.clone();
+            tokio::spawn(async move {
+                if s.consensus.propose(txn).await.is_err() {
+                    s.core
+                        .tracker()
+                        .add(session, s.core.config.tick_time as u64, s.core.now_ms());
+                }
+            });
+        }
+    }
+}
+
+/// Every container check interval, the leader proposes the removal of
+/// empty containers and expired TTL nodes (at most maxPerMinute a minute).
+async fn reap_nodes(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let cfg = &shared.core.config;
+    let interval = Duration::from_millis(cfg.container_check_interval_ms.max(10) as u64);
+    let per_round = ((cfg.container_max_per_minute as u64 * interval.as_millis() as u64) / 60_000)
+        .max(1) as usize;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => return,
+        }
+        if !shared.consensus.is_leader() {
+            continue;
+        }
+        let due = {
+            let inner = shared.core.lock();
+            let mut due = inner.state.tree.empty_containers();
+            due.extend(inner.state.tree.expired_ttls(conn::now_wall_ms()));
+            due
+        };
+        for path in due.into_iter().take(per_round) {
+            let txn = Txn {
+                session: 0,
+                time: conn::now_wall_ms(),
+                auth: vec![],
+                super_user: true,
+                op: TxnOp::ReapNode { path },
+            };
+            let _ = shared.consensus.propose(txn).await;
+        }
+    }
+}
+
+/// Answers a four-letter word (whitelist first, as ZooKeeper does).
+fn four_letter_word(shared: &Shared, word: &str) -> String {
+    let cfg = &shared.core.config;
+    if !cfg.is_4lw_enabled(word) {
+        return fourlw::not_whitelisted(word);
+    }
+    match word {
+        "srst" => shared.core.stats.reset(),
+        "crst" => reset_conn_stats(shared),
+        _ => {}
+    }
+    fourlw::respond(word, &server_info(shared))
+}
+
+fn reset_conn_stats(shared: &Shared) {
+    let inner = shared.core.lock();
+    for c in inner.conns.values() {
+        c.stats.received.store(0, Ordering::Relaxed);
+        c.stats.sent.store(0, Ordering::Relaxed);
+    }
+}
+
+/// A plain-data picture of the member for the four-letter words.
+fn server_info(shared: &Shared) -> ServerInfo {
+    let core = &shared.core;
+    let st = &core.stats;
+    let count = st.latency_count.load(Ordering::Relaxed);
+    let mut info = ServerInfo {
+        version: fourlw::full_version(
+            &format!("{ZK_VERSION}-zkrs-{}", env!("CARGO_PKG_VERSION")),
+            "zkrs",
+            "n/a",
+        ),
+        mode: "standalone".into(),
+        min_latency_ms: (st.latency_min_us.load(Ordering::Relaxed) / 1000) as i64,
+        avg_latency_ms: fourlw::avg_latency(
+            st.latency_total_us.load(Ordering::Relaxed) / 1000,
+            count,
+        ),
+        max_latency_ms: (st.latency_max_us.load(Ordering::Relaxed) / 1000) as i64,
+        packets_received: st.packets_received.load(Ordering::Relaxed),
+        packets_sent: st.packets_sent.load(Ordering::Relaxed),
+        outstanding_requests: st.outstanding.load(Ordering::Relaxed).max(0) as u64,
+        uptime_ms: core.started.elapsed().as_millis() as i64,
+        open_file_descriptor_count: fourlw::open_fd_count(),
+        max_file_descriptor_count: fourlw::max_fd_count(),
+        data_dir_size: crate::config::dir_size(&shared.data_dir),
+        log_dir_size: crate::config::dir_size(&shared.log_dir),
+        conf: core.config.to_conf_lines(),
+        env: fourlw::env_lines(&format!("{ZK_VERSION}-zkrs-{}", env!("CARGO_PKG_VERSION"))),
+        ..Default::default()
+    };
+    let inner = core.lock();
+    let tree = &inner.state.tree;
+    info.zxid = inner.state.last_zxid;
+    // ZooKeeper's count includes the root twice; match what tools expect.
+    info.node_count = tree.node_count() as u64 + 1;
+    info.ephemerals_count = tree.ephemeral_count() as u64;
+    info.approximate_data_size = tree.approximate_data_size().max(0) as u64;
+    info.session_count = inner.state.sessions.len() as u64;
+    info.sessions_with_ephemerals = tree.all_ephemerals();
+    info.watch_count = inner.watches.count() as u64;
+    let session_of = |conn: &u64| {
+        inner
+            .conns
+            .get(conn)
+            .map(|c| c.stats.session.load(Ordering::Relaxed))
+            .unwrap_or(0)
+    };
+    info.watches_by_connection = inner
+        .watches
+        .by_watcher()
+        .into_iter()
+        .map(|(c, p)| (session_of(&c), p))
+        .collect();
+    info.watches_by_path = inner
+        .watches
+        .by_path()
+        .into_iter()
+        .map(|(p, cs)| (p, cs.iter().map(session_of).collect()))
+        .collect();
+    info.connections = inner
+        .conns
+        .values()
+        .map(|c| ConnInfo {
+            peer: c.peer,
+            received: c.stats.received.load(Ordering::Relaxed),
+            sent: c.stats.sent.load(Ordering::Relaxed),
+            session_id: c.stats.session.load(Ordering::Relaxed),
+            timeout_ms: c.stats.timeout.load(Ordering::Relaxed) as i32,
+            last_zxid: c.stats.last_zxid.load(Ordering::Relaxed),
+            ..Default::default()
+        })
+        .collect();
+    info
+}
