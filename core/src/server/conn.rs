@@ -313,11 +313,23 @@ async fn prep(
     let hdr = proto::RequestHeader::read(&mut r).map_err(|e| format!("bad request header: {e}"))?;
     let req = match Request::decode(hdr.op_type, &mut r) {
         Ok(req) => req,
+        // ZooKeeper answers an unknown opcode with Unimplemented and then
+        // closes; a body it cannot decode gets MarshallingError and the
+        // connection stays usable.
         Err(proto::ProtoError::UnknownOpcode(op)) => {
             tracing::info!("unknown opcode {op} (xid {})", hdr.xid);
-            return Ok(Some(reply_err(hdr.xid, Error::Unimplemented)));
+            let err = Error::Unimplemented.code();
+            return Ok(Some(Pending::Reply {
+                xid: hdr.xid,
+                err,
+                resp: Response::Empty,
+                close: true,
+            }));
         }
-        Err(e) => return Err(format!("cannot decode opcode {}: {e}", hdr.op_type)),
+        Err(e) => {
+            tracing::info!("cannot decode opcode {}: {e}", hdr.op_type);
+            return Ok(Some(reply_err(hdr.xid, Error::MarshallingError)));
+        }
     };
     let xid = hdr.xid;
     let started = Instant::now();

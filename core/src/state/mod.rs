@@ -201,13 +201,16 @@ fn apply_op(
             flags,
             ttl,
         } => {
+            // ZooKeeper's order: mode and TTL, the parent path, ACL fixup,
+            // parent lookup and CREATE permission, then the tree's checks.
             let mode = CreateMode::from_flag(*flags).ok_or(Error::BadArguments)?;
-            tree::validate_path(path, mode.is_sequential())?;
+            tree::validate_ttl(mode, *ttl)?;
             if mode.is_ephemeral() && txn.session == 0 {
                 return Err(Error::BadArguments);
             }
+            let (parent, _) = tree::split_parent(path)?;
             let acl = tree::fix_acl(acl.clone(), &txn.auth)?;
-            tree.check_acl(parent_of(path), perms::CREATE, &txn.auth, txn.super_user)?;
+            tree.check_acl(parent, perms::CREATE, &txn.auth, txn.super_user)?;
             let (actual, stat) = tree.create(
                 path,
                 Bytes::from(data.clone()),
