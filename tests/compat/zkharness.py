@@ -21,6 +21,7 @@ import time
 
 HOST = "127.0.0.1"
 TICK_TIME = 200
+CONTAINER_CHECK_MS = 500
 SUPER_USER = "super"
 SUPER_PASSWORD = "test"
 JAVA_DIR = "/usr/share/java"
@@ -102,7 +103,7 @@ def write_cfg(path, data_dir, port, whitelist="*"):
         "4lw.commands.whitelist=%s" % whitelist,
         "DigestAuthenticationProvider.superDigest=%s" % digest(SUPER_USER, SUPER_PASSWORD),
         "extendedTypesEnabled=true",
-        "znode.container.checkIntervalMs=500",
+        "znode.container.checkIntervalMs=%d" % CONTAINER_CHECK_MS,
         "admin.enableServer=false",
     ]
     with open(path, "w") as f:
@@ -154,7 +155,12 @@ class ZkServer:
 
     def command(self):
         if self.kind == "apache":
+            # zoo.cfg turns unknown keys into "zookeeper.<key>" system
+            # properties, but ZooKeeperServerMain reads the container
+            # manager's interval from the unprefixed property, so the
+            # zoo.cfg line alone leaves Apache ZooKeeper at its 60 s default.
             return java_base_cmd(self.workdir) + [
+                "-Dznode.container.checkIntervalMs=%d" % CONTAINER_CHECK_MS,
                 "org.apache.zookeeper.server.ZooKeeperServerMain",
                 self.cfg,
             ]
