@@ -200,7 +200,12 @@ class ZkServer:
             try:
                 ans = four_letter(self.host, self.port, "ruok", timeout=1.0)
                 if ans == "imok":
-                    return
+                    # Apache ZooKeeper answers imok before it serves
+                    # requests; srvr says so until it does.
+                    srvr = four_letter(self.host, self.port, "srvr", timeout=1.0)
+                    if "not currently serving" not in srvr:
+                        return
+                    ans = srvr
                 last = ans
             except OSError as e:
                 last = e
