@@ -38,16 +38,27 @@ def shared_server():
 def server(shared_server):
     """The session-wide server, checked alive before and after each test.
     A test during which the server process died fails, and the server is
-    restarted (same data dir) for the tests after it."""
+    restarted (same data dir) for the tests after it. If a restart fails,
+    the remaining tests fail at once instead of each waiting for it."""
     srv = shared_server
+    if getattr(srv, "broken", None):
+        pytest.fail("server could not be restarted earlier: %s" % srv.broken)
     if not srv.alive():
-        srv.restart()
+        _restart_or_break(srv)
     yield srv
     if not srv.alive():
         code = srv.proc.returncode
         log = srv.log_tail()
-        srv.restart()
+        _restart_or_break(srv)
         pytest.fail("server process died during the test (exit %s); log tail:\n%s" % (code, log))
+
+
+def _restart_or_break(srv):
+    try:
+        srv.restart()
+    except Exception as e:
+        srv.broken = str(e)[:2000]
+        raise
 
 
 @pytest.fixture
