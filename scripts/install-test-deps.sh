@@ -46,13 +46,13 @@ if dpkg-query -W -f='${Status}' zookeeperd 2>/dev/null | grep -q "install ok ins
   log "WARNING: zookeeperd is installed; it runs a system ZooKeeper on :2181 (tests use free ports, but consider removing it)"
 fi
 
-# Jars the tests put on the classpath (Debian's zookeeper.jar manifest misses some).
-for j in zookeeper zookeeper-jute netty-handler netty-buffer netty-common \
-         netty-codec netty-resolver netty-transport netty-transport-native-unix-common \
-         netty-transport-native-epoll slf4j-api slf4j-log4j12 log4j-1.2 \
-         commons-cli jline; do
-  if ! ls /usr/share/java/"$j".jar >/dev/null 2>&1; then
-    log "note: /usr/share/java/$j.jar not found (tests add only the jars present)"
+# Jars the tests put on the classpath: zookeeper.jar (its manifest names most
+# dependencies) plus the ones its manifest misses.
+for j in zookeeper netty-codec netty-resolver netty-transport-native-unix-common \
+         slf4j-log4j12 log4j-1.2; do
+  if [ ! -e /usr/share/java/"$j".jar ]; then
+    echo "[install-test-deps] ERROR: /usr/share/java/$j.jar missing after installing zookeeper" >&2
+    exit 1
   fi
 done
 
@@ -81,4 +81,7 @@ else
   fi
 fi
 
+if pgrep -f "org.apache.zookeeper.server.quorum.QuorumPeerMain" >/dev/null 2>&1; then
+  log "WARNING: a system ZooKeeper (QuorumPeerMain) is running; this script did not start it"
+fi
 log "done"
