@@ -123,7 +123,7 @@ impl RaftLogStorage<C> for LogStore {
         let last = log
             .last()
             .map(|id| from_stored(&id))
-            .or_else(|| purged.clone());
+            .or(purged);
         Ok(LogState {
             last_purged_log_id: purged,
             last_log_id: last,

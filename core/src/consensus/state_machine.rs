@@ -59,7 +59,7 @@ impl StateMachine {
                 state.last_zxid
             );
             applier.restore(state);
-            progress.last_applied = body.meta.last_log_id.clone();
+            progress.last_applied = body.meta.last_log_id;
             progress.membership = body.meta.last_membership.clone();
         }
         Ok(StateMachine {
@@ -84,7 +84,7 @@ impl RaftSnapshotBuilder<C> for StateMachine {
         let (meta, state) = {
             let p = self.progress();
             let meta = SnapshotMetaOf::<C> {
-                last_log_id: p.last_applied.clone(),
+                last_log_id: p.last_applied,
                 last_membership: p.membership.clone(),
             };
             (meta, self.applier.snapshot())
@@ -120,7 +120,7 @@ impl RaftStateMachine<C> for StateMachine {
         &mut self,
     ) -> Result<(Option<LogIdOf<C>>, StoredMembershipOf<C>), io::Error> {
         let p = self.progress();
-        Ok((p.last_applied.clone(), p.membership.clone()))
+        Ok((p.last_applied, p.membership.clone()))
     }
 
     async fn apply<Strm>(&mut self, mut entries: Strm) -> Result<(), io::Error>
@@ -130,12 +130,12 @@ impl RaftStateMachine<C> for StateMachine {
         while let Some((entry, responder)) = entries.try_next().await? {
             let zxid = entry.log_id.index as Zxid;
             let mut p = self.progress();
-            p.last_applied = Some(entry.log_id.clone());
+            p.last_applied = Some(entry.log_id);
             let reply = match &entry.payload {
                 EntryPayload::Normal(txn) => Some(self.applier.apply(zxid, txn)),
                 EntryPayload::Membership(m) => {
                     p.membership =
-                        StoredMembershipOf::<C>::new(Some(entry.log_id.clone()), m.clone());
+                        StoredMembershipOf::<C>::new(Some(entry.log_id), m.clone());
                     self.applier.advance(zxid);
                     None
                 }
@@ -171,7 +171,7 @@ impl RaftStateMachine<C> for StateMachine {
         self.snapshots.save(index, &encode_any(&body)?)?;
         self.applier.restore(state);
         let mut p = self.progress();
-        p.last_applied = meta.last_log_id.clone();
+        p.last_applied = meta.last_log_id;
         p.membership = meta.last_membership.clone();
         Ok(())
     }

@@ -198,7 +198,8 @@ impl DurableLog {
     pub fn flush_blocking(&mut self) -> io::Result<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         self.flush(FlushCallback::new(move |r| {
-            let _ = tx.send(r);
+            // The waiter may have gone; nothing to do then.
+            drop(std::sync::mpsc::SyncSender::send(&tx, r));
         }))?;
         rx.recv()
             .map_err(|_| io::Error::other("flush worker gone"))?

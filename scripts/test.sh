@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every zkrs test on a fresh machine, installing what the tests need:
+#   1. test dependencies (Debian's ZooKeeper + zkCli, the official C client,
+#      a Python venv with kazoo and pytest, node-zookeeper-client from npm);
+#   2. formatting and lints (cargo fmt --check, clippy -D warnings);
+#   3. the Rust tests (unit tests beside the code, core/tests integration);
+#   4. the compatibility suite: a real `zkrs server` process driven by kazoo,
+#      the official C client, zkCli and node-zookeeper-client.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "installing test dependencies"
+bash scripts/install-test-deps.sh
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "Rust tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast
+else
+  cargo test --workspace --no-fail-fast
+fi
+
+step "building the zkrs binary"
+cargo build -p zkrs-cli
+
+step "compatibility suite against zkrs"
+ZK_SERVER=zkrs ZKRS_BIN="$TARGET/debug/zkrs" bash scripts/compat-tests.sh
