@@ -120,10 +120,7 @@ impl RaftLogStorage<C> for LogStore {
     async fn get_log_state(&mut self) -> Result<LogState<C>, io::Error> {
         let log = self.lock();
         let purged = log.purged().map(|id| from_stored(&id));
-        let last = log
-            .last()
-            .map(|id| from_stored(&id))
-            .or(purged);
+        let last = log.last().map(|id| from_stored(&id)).or(purged);
         Ok(LogState {
             last_purged_log_id: purged,
             last_log_id: last,

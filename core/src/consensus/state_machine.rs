@@ -134,8 +134,7 @@ impl RaftStateMachine<C> for StateMachine {
             let reply = match &entry.payload {
                 EntryPayload::Normal(txn) => Some(self.applier.apply(zxid, txn)),
                 EntryPayload::Membership(m) => {
-                    p.membership =
-                        StoredMembershipOf::<C>::new(Some(entry.log_id), m.clone());
+                    p.membership = StoredMembershipOf::<C>::new(Some(entry.log_id), m.clone());
                     self.applier.advance(zxid);
                     None
                 }
