@@ -14,9 +14,11 @@
 
 pub mod config;
 pub mod consensus;
+pub mod embed;
 pub mod error;
 pub mod fourlw;
 pub mod proto;
+pub mod runtime;
 pub mod server;
 pub mod session;
 pub mod state;
