@@ -54,14 +54,15 @@ fn temp_data_dir() -> Result<PathBuf, Error> {
 fn build_config(opts: &MemberOptions, data_dir: &Path) -> Result<Config, Error> {
     let mut cfg = match &opts.zoo_cfg {
         Some(text) => Config::parse(text)?,
-        None => {
-            let mut c = Config::default();
-            c.four_letter_whitelist = crate::config::FOUR_LETTER_WORDS
+        // An embedded member answers every four-letter word: it is a
+        // development and test tool first.
+        None => Config {
+            four_letter_whitelist: crate::config::FOUR_LETTER_WORDS
                 .iter()
                 .map(|s| s.to_string())
-                .collect();
-            c
-        }
+                .collect(),
+            ..Config::default()
+        },
     };
     if opts.zoo_cfg.is_none() || opts.data_dir.is_some() {
         cfg.data_dir = data_dir.to_path_buf();
