@@ -1,25 +1,35 @@
 //! The replication engine binding. zkrs replicates its log with openraft;
 //! this module is the only one that names an openraft type. It adapts
 //! `storage` (log + snapshot files) to openraft's storage traits, drives the
-//! state machine through the [`Applier`] the member provides, and offers the
-//! rest of zkrs a small handle: propose a write, wait for a read index.
+//! state machine through the [`Applier`] the member provides, carries
+//! openraft's RPCs over zkrs's peer protocol, and offers the rest of zkrs a
+//! small handle: submit a write (forwarded to the leader from followers and
+//! observers), wait for a read index (`sync`), forward session touches.
 
+mod handler;
 mod log_store;
 mod network;
+mod peer;
 mod state_machine;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use openraft::{BasicNode, Raft};
+use openraft::async_runtime::WatchReceiver;
+use openraft::{BasicNode, Raft, ServerState};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 use crate::state::{Txn, TxnResult, ZkState};
-use crate::types::Zxid;
+use crate::types::{SessionId, Zxid};
 use crate::Error;
 pub use log_store::LogStore;
+use peer::{PeerPool, PeerRequest, PeerResponse};
 pub use state_machine::StateMachine;
 
 openraft::declare_raft_types!(
@@ -53,6 +63,8 @@ pub trait Applier: Send + Sync + 'static {
     fn snapshot(&self) -> ZkState;
     /// Replaces the state wholesale (snapshot install or recovery).
     fn restore(&self, state: ZkState);
+    /// Sessions that clients of another member were heard from (leader).
+    fn touched(&self, sessions: &[SessionId]);
 }
 
 /// Where and how a member keeps its log and snapshots.
@@ -66,43 +78,114 @@ pub struct StorageOptions {
     pub snap_retain_count: usize,
 }
 
+/// One member of the replication group, as configured (`server.N`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    pub id: u64,
+    /// host:port of its peer protocol.
+    pub addr: String,
+    /// Observers replicate and serve clients but never vote.
+    pub observer: bool,
+}
+
+/// A member's role as the four-letter words print it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Standalone,
+    Leader,
+    Follower,
+    Observer,
+    /// No leader known (election, or cut off from the quorum).
+    Looking,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Standalone => "standalone",
+            Mode::Leader => "leader",
+            Mode::Follower => "follower",
+            Mode::Observer => "observer",
+            Mode::Looking => "looking",
+        }
+    }
+}
+
 /// A write handed to replication, not yet known to be committed.
 pub struct PendingWrite {
-    rx: tokio::sync::oneshot::Receiver<openraft::raft::ClientWriteResult<TypeConfig>>,
+    raft: Raft<TypeConfig, StateMachine>,
+    rx: Pending,
 }
+
+enum Pending {
+    Local(oneshot::Receiver<openraft::raft::ClientWriteResult<TypeConfig>>),
+    Remote(oneshot::Receiver<PeerResponse>),
+}
+
+/// How long a follower waits to apply a write its leader committed.
+const APPLY_WAIT: Duration = Duration::from_secs(30);
 
 impl PendingWrite {
     /// Waits until the write is durable on a quorum and applied here, and
     /// returns its zxid and result. A write that cannot be committed (lost
     /// leadership, shutdown) is ConnectionLoss: its outcome is unknown.
     pub async fn wait(self) -> Result<(Zxid, TxnResult), Error> {
-        match self.rx.await {
-            Ok(Ok(resp)) => Ok((resp.log_id.index as Zxid, resp.data)),
-            Ok(Err(e)) => {
-                tracing::warn!("write not committed: {e}");
-                Err(Error::ConnectionLoss)
-            }
-            Err(_) => Err(Error::ConnectionLoss),
+        match self.rx {
+            Pending::Local(rx) => match rx.await {
+                Ok(Ok(resp)) => Ok((resp.log_id.index as Zxid, resp.data)),
+                Ok(Err(e)) => {
+                    tracing::warn!("write not committed: {e}");
+                    Err(Error::ConnectionLoss)
+                }
+                Err(_) => Err(Error::ConnectionLoss),
+            },
+            Pending::Remote(rx) => match rx.await {
+                Ok(PeerResponse::Forward(Ok((zxid, result)))) => {
+                    wait_applied(&self.raft, zxid as u64).await?;
+                    Ok((zxid, result))
+                }
+                Ok(PeerResponse::Forward(Err(code))) => {
+                    Err(Error::from_code(code).unwrap_or(Error::SystemError))
+                }
+                _ => Err(Error::ConnectionLoss),
+            },
         }
     }
+}
+
+/// Read-your-writes on followers: a reply waits until this member applied
+/// the entry it reports.
+async fn wait_applied(raft: &Raft<TypeConfig, StateMachine>, index: u64) -> Result<(), Error> {
+    raft.wait(Some(APPLY_WAIT))
+        .applied_index_at_least(Some(index), "apply forwarded write")
+        .await
+        .map(|_| ())
+        .map_err(|_| Error::ConnectionLoss)
 }
 
 /// A running replication group member.
 pub struct Consensus {
     raft: Raft<TypeConfig, StateMachine>,
     node_id: u64,
+    standalone: bool,
+    pool: Arc<PeerPool>,
+    peer_task: Option<JoinHandle<()>>,
+    duty_task: Option<JoinHandle<()>>,
 }
 
-fn raft_config(opts: &StorageOptions) -> Result<Arc<openraft::Config>, Error> {
+fn raft_config(opts: &StorageOptions, tick_ms: u64) -> Result<Arc<openraft::Config>, Error> {
+    // Elections scale with tickTime like ZooKeeper's, but stay snappy.
+    let heartbeat = (tick_ms / 4).clamp(50, 500);
     let cfg = openraft::Config {
         cluster_name: "zkrs".into(),
-        heartbeat_interval: 100,
-        election_timeout_min: 300,
-        election_timeout_max: 600,
+        heartbeat_interval: heartbeat,
+        election_timeout_min: heartbeat * 3,
+        election_timeout_max: heartbeat * 6,
         snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(opts.snap_count.max(1)),
         // Keep a tail of the log after a snapshot so a follower that is
         // slightly behind catches up from the log, not a full snapshot.
         max_in_snapshot_log_to_keep: 1000.min(opts.snap_count),
+        install_snapshot_timeout: 30_000,
         enable_pre_vote: Some(true),
         ..Default::default()
     };
@@ -111,34 +194,131 @@ fn raft_config(opts: &StorageOptions) -> Result<Arc<openraft::Config>, Error> {
         .map_err(|e| Error::Config(format!("raft config: {e}")))
 }
 
+/// What a member needs to join its group.
+pub struct GroupOptions {
+    pub node_id: u64,
+    /// Every configured member, this one included. Empty: standalone.
+    pub peers: Vec<Peer>,
+    pub storage: StorageOptions,
+    pub tick_ms: u64,
+}
+
 impl Consensus {
-    /// Starts a one-voter group (standalone member) and waits until it leads
-    /// and has re-applied everything it had committed before a restart.
-    pub async fn start_standalone(
-        node_id: u64,
-        addr: String,
-        opts: StorageOptions,
-        applier: Arc<dyn Applier>,
-    ) -> Result<Consensus, Error> {
-        let log = LogStore::open(&opts.log_dir)?;
-        let sm = StateMachine::open(&opts, applier)?;
-        let config = raft_config(&opts)?;
-        let raft = Raft::new(node_id, config, network::NoPeers, log, sm)
+    /// Starts a member. A standalone member (no peers) waits until it leads
+    /// and has re-applied what it had committed before a restart; a member
+    /// of an ensemble starts replicating and returns at once.
+    pub async fn start(opts: GroupOptions, applier: Arc<dyn Applier>) -> Result<Consensus, Error> {
+        let standalone = opts.peers.is_empty();
+        let me = opts.peers.iter().find(|p| p.id == opts.node_id).cloned();
+        if !standalone && me.is_none() {
+            return Err(Error::Config(format!(
+                "server.{} is not in the server list",
+                opts.node_id
+            )));
+        }
+        let local_ip = me
+            .as_ref()
+            .and_then(|p| p.addr.rsplit_once(':'))
+            .and_then(|(h, _)| h.parse::<IpAddr>().ok());
+        let pool = Arc::new(PeerPool::new(local_ip));
+        let log = LogStore::open(&opts.storage.log_dir)?;
+        let sm = StateMachine::open(&opts.storage, applier.clone())?;
+        let config = raft_config(&opts.storage, opts.tick_ms)?;
+        let listener = match &me {
+            Some(p) => Some(
+                TcpListener::bind(&p.addr)
+                    .await
+                    .map_err(|e| Error::Io(format!("cannot listen on {}: {e}", p.addr)))?,
+            ),
+            None => None,
+        };
+        let net = network::Network::new(pool.clone());
+        let raft = Raft::new(opts.node_id, config, net, log, sm)
             .await
             .map_err(|e| Error::Io(format!("raft start: {e}")))?;
-        let initialized = raft
+        let peer_task = listener.map(|l| {
+            let h = Arc::new(handler::Handler::new(raft.clone(), applier));
+            tokio::spawn(peer::serve(l, h))
+        });
+        let mut c = Consensus {
+            raft,
+            node_id: opts.node_id,
+            standalone,
+            pool,
+            peer_task,
+            duty_task: None,
+        };
+        c.initialize(&opts.peers, me.as_ref()).await?;
+        if standalone {
+            c.wait_leader(Duration::from_secs(30)).await?;
+        } else {
+            c.duty_task = Some(tokio::spawn(handler::leader_duties(
+                c.raft.clone(),
+                opts.peers.clone(),
+            )));
+        }
+        Ok(c)
+    }
+
+    /// Starts a one-voter group (standalone member).
+    pub async fn start_standalone(
+        node_id: u64,
+        storage: StorageOptions,
+        tick_ms: u64,
+        applier: Arc<dyn Applier>,
+    ) -> Result<Consensus, Error> {
+        Consensus::start(
+            GroupOptions {
+                node_id,
+                peers: vec![],
+                storage,
+                tick_ms,
+            },
+            applier,
+        )
+        .await
+    }
+
+    /// Every voter initializes with the same configured voters (safe in
+    /// openraft); observers wait for the leader to add them as learners.
+    async fn initialize(&self, peers: &[Peer], me: Option<&Peer>) -> Result<(), Error> {
+        if self
+            .raft
             .is_initialized()
             .await
-            .map_err(|e| Error::Io(e.to_string()))?;
-        if !initialized {
-            let members = BTreeMap::from([(node_id, BasicNode { addr })]);
-            raft.initialize(members)
-                .await
-                .map_err(|e| Error::Io(format!("raft init: {e}")))?;
+            .map_err(|e| Error::Io(e.to_string()))?
+        {
+            return Ok(());
         }
-        let c = Consensus { raft, node_id };
-        c.wait_leader(Duration::from_secs(30)).await?;
-        Ok(c)
+        let voters: BTreeMap<u64, BasicNode> = if peers.is_empty() {
+            BTreeMap::from([(
+                self.node_id,
+                BasicNode {
+                    addr: String::new(),
+                },
+            )])
+        } else if me.is_some_and(|p| p.observer) {
+            return Ok(());
+        } else {
+            peers
+                .iter()
+                .filter(|p| !p.observer)
+                .map(|p| {
+                    (
+                        p.id,
+                        BasicNode {
+                            addr: p.addr.clone(),
+                        },
+                    )
+                })
+                .collect()
+        };
+        match self.raft.initialize(voters).await {
+            Ok(()) => Ok(()),
+            // Another voter's initialization reached us first: fine.
+            Err(e) if e.to_string().contains("NotAllowed") => Ok(()),
+            Err(e) => Err(Error::Io(format!("raft init: {e}"))),
+        }
     }
 
     async fn wait_leader(&self, timeout: Duration) -> Result<(), Error> {
@@ -155,19 +335,48 @@ impl Consensus {
         Ok(())
     }
 
+    fn leader_addr(&self) -> Option<String> {
+        let m = self.raft.metrics().borrow_watched().clone();
+        let leader = m.current_leader?;
+        m.membership_config
+            .membership()
+            .get_node(&leader)
+            .map(|n| n.addr.clone())
+    }
+
     /// Hands `txn` to replication. Entries enter the log in the order of
-    /// `submit` calls, so a connection that submits in request order keeps
-    /// ZooKeeper's FIFO client order while many writes are in flight.
+    /// `submit` calls (a follower forwards them in order on one link), so a
+    /// connection keeps ZooKeeper's FIFO client order with many in flight.
     pub async fn submit(&self, txn: Txn) -> Result<PendingWrite, Error> {
-        let (responder, rx) = openraft::impls::ProgressResponder::complete_only();
-        self.raft
-            .client_write_ff(txn, Some(responder))
+        let raft = self.raft.clone();
+        if self.standalone || self.raft.is_leader() {
+            let (responder, rx) = openraft::impls::ProgressResponder::complete_only();
+            self.raft
+                .client_write_ff(txn, Some(responder))
+                .await
+                .map_err(|e| {
+                    tracing::warn!("write not accepted: {e}");
+                    Error::ConnectionLoss
+                })?;
+            return Ok(PendingWrite {
+                raft,
+                rx: Pending::Local(rx),
+            });
+        }
+        let addr = self.leader_addr().ok_or(Error::ConnectionLoss)?;
+        let rx = self
+            .pool
+            .client(&addr)
+            .send(&PeerRequest::Forward(txn))
             .await
             .map_err(|e| {
-                tracing::warn!("write not accepted: {e}");
+                tracing::warn!("cannot forward a write to the leader: {e}");
                 Error::ConnectionLoss
             })?;
-        Ok(PendingWrite { rx })
+        Ok(PendingWrite {
+            raft,
+            rx: Pending::Remote(rx),
+        })
     }
 
     /// Replicates `txn` and waits for it (see [`PendingWrite::wait`]).
@@ -178,18 +387,107 @@ impl Consensus {
     /// Waits until this member has applied everything the leader had
     /// committed when the call arrived (ZooKeeper's `sync`).
     pub async fn sync(&self) -> Result<(), Error> {
-        self.raft
-            .ensure_linearizable(openraft::raft::ReadPolicy::ReadIndex)
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                tracing::warn!("sync failed: {e}");
-                Error::ConnectionLoss
-            })
+        if self.standalone || self.raft.is_leader() {
+            return handler::read_index(&self.raft).await.map(|_| ());
+        }
+        let addr = self.leader_addr().ok_or(Error::ConnectionLoss)?;
+        let resp = self
+            .pool
+            .client(&addr)
+            .call(&PeerRequest::ReadIndex, APPLY_WAIT)
+            .await;
+        match resp {
+            Ok(PeerResponse::ReadIndex(Ok(index))) => wait_applied(&self.raft, index).await,
+            Ok(PeerResponse::ReadIndex(Err(code))) => {
+                Err(Error::from_code(code).unwrap_or(Error::SystemError))
+            }
+            _ => Err(Error::ConnectionLoss),
+        }
+    }
+
+    /// Tells the leader these sessions are alive (followers, observers).
+    pub async fn touch(&self, sessions: Vec<SessionId>) {
+        if sessions.is_empty() || self.standalone || self.raft.is_leader() {
+            return;
+        }
+        if let Some(addr) = self.leader_addr() {
+            let _ = self
+                .pool
+                .client(&addr)
+                .send(&PeerRequest::Touch(sessions))
+                .await;
+        }
     }
 
     pub fn is_leader(&self) -> bool {
         self.raft.is_leader()
+    }
+
+    /// This member's role now.
+    pub fn mode(&self) -> Mode {
+        if self.standalone {
+            return Mode::Standalone;
+        }
+        let m = self.raft.metrics().borrow_watched().clone();
+        match (m.state, m.current_leader) {
+            (ServerState::Leader, _) => Mode::Leader,
+            (ServerState::Learner, Some(_)) => Mode::Observer,
+            (ServerState::Follower, Some(_)) => Mode::Follower,
+            _ => Mode::Looking,
+        }
+    }
+
+    /// Changes whenever the role or leader changes (servers watch it to
+    /// re-arm sessions on election and to drop clients without a leader).
+    pub fn watch_mode(&self) -> tokio::sync::watch::Receiver<Mode> {
+        let (tx, rx) = tokio::sync::watch::channel(self.mode());
+        let mut metrics = self.raft.metrics();
+        let standalone = self.standalone;
+        tokio::spawn(async move {
+            while metrics.changed().await.is_ok() {
+                let m = metrics.borrow_watched().clone();
+                let mode = match (standalone, m.state, m.current_leader) {
+                    (true, _, _) => Mode::Standalone,
+                    (_, ServerState::Leader, _) => Mode::Leader,
+                    (_, ServerState::Learner, Some(_)) => Mode::Observer,
+                    (_, ServerState::Follower, Some(_)) => Mode::Follower,
+                    _ => Mode::Looking,
+                };
+                tx.send_if_modified(|old| std::mem::replace(old, mode) != mode);
+                if tx.is_closed() {
+                    return;
+                }
+            }
+        });
+        rx
+    }
+
+    /// Followers and observers that replicate from this leader, and how
+    /// many are caught up (for `mntr`).
+    pub fn replication_summary(&self) -> Option<ReplicationSummary> {
+        let m = self.raft.metrics().borrow_watched().clone();
+        let repl = m.replication.as_ref()?;
+        let membership = m.membership_config.membership();
+        let voters: BTreeSet<u64> = membership.voter_ids().collect();
+        let last = m.last_log_index.unwrap_or(0);
+        let mut s = ReplicationSummary {
+            quorum_size: voters.len() as u64 / 2 + 1,
+            ..Default::default()
+        };
+        for (id, matched) in repl.iter() {
+            if *id == self.node_id {
+                continue;
+            }
+            let synced = matched.as_ref().is_some_and(|l| l.index + 100 >= last);
+            if voters.contains(id) {
+                s.followers += 1;
+                s.synced_followers += synced as u64;
+            } else {
+                s.observers += 1;
+                s.synced_observers += synced as u64;
+            }
+        }
+        Some(s)
     }
 
     /// Builds a snapshot now (tests and tools).
@@ -202,6 +500,19 @@ impl Consensus {
     }
 
     pub async fn shutdown(&self) {
+        for t in [&self.peer_task, &self.duty_task].into_iter().flatten() {
+            t.abort();
+        }
         let _ = self.raft.shutdown().await;
     }
+}
+
+/// Leader's view of its followers for `mntr`.
+#[derive(Debug, Clone, Default)]
+pub struct ReplicationSummary {
+    pub followers: u64,
+    pub synced_followers: u64,
+    pub observers: u64,
+    pub synced_observers: u64,
+    pub quorum_size: u64,
 }

@@ -1,10 +1,10 @@
-//! The peer network of a standalone member: a one-voter group never sends a
-//! message, so every call reports the peer unreachable. The ensemble's peer
-//! protocol replaces this.
+//! openraft's network over the peer protocol: each target is reached by
+//! the address in its membership entry (`BasicNode::addr`, the peer port).
 
 use std::future::Future;
+use std::sync::Arc;
 
-use openraft::errors::{RPCError, ReplicationClosed, StreamingError, Unreachable};
+use openraft::errors::{NetworkError, RPCError, ReplicationClosed, StreamingError, Unreachable};
 use openraft::network::{RPCOption, RaftNetworkFactory, RaftNetworkV2};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
@@ -12,48 +12,127 @@ use openraft::raft::{
 use openraft::type_config::alias::{SnapshotOf, VoteOf};
 use openraft::{BasicNode, OptionalSend};
 
+use super::peer::{PeerClient, PeerPool, PeerRequest, PeerResponse};
 use super::TypeConfig;
 
 type C = TypeConfig;
 
-const WHY: &str = "standalone member has no peers";
+#[derive(Clone)]
+pub struct Network {
+    pool: Arc<PeerPool>,
+}
 
-pub struct NoPeers;
-
-impl RaftNetworkFactory<C> for NoPeers {
-    type Network = NoPeers;
-
-    async fn new_client(&mut self, _target: u64, _node: &BasicNode) -> NoPeers {
-        NoPeers
+impl Network {
+    pub fn new(pool: Arc<PeerPool>) -> Network {
+        Network { pool }
     }
 }
 
-impl RaftNetworkV2<C> for NoPeers {
+pub struct Link {
+    client: Arc<PeerClient>,
+}
+
+impl RaftNetworkFactory<C> for Network {
+    type Network = Link;
+
+    async fn new_client(&mut self, _target: u64, node: &BasicNode) -> Link {
+        Link {
+            client: self.pool.client(&node.addr),
+        }
+    }
+}
+
+fn rpc_err(e: String) -> RPCError<C> {
+    if e.starts_with("connect ") {
+        RPCError::Unreachable(Unreachable::from_string(e))
+    } else {
+        RPCError::Network(NetworkError::from_string(e))
+    }
+}
+
+fn unexpected<T>() -> Result<T, RPCError<C>> {
+    Err(RPCError::Network(NetworkError::from_string(
+        "unexpected peer reply",
+    )))
+}
+
+impl Link {
+    async fn vote_call(
+        &mut self,
+        req: PeerRequest,
+        option: RPCOption,
+    ) -> Result<VoteResponse<C>, RPCError<C>> {
+        match self
+            .client
+            .call(&req, option.hard_ttl())
+            .await
+            .map_err(rpc_err)?
+        {
+            PeerResponse::Vote(r) => r.map_err(|e| RPCError::Network(NetworkError::from_string(e))),
+            _ => unexpected(),
+        }
+    }
+}
+
+impl RaftNetworkV2<C> for Link {
     type SnapshotData = std::io::Cursor<Vec<u8>>;
 
     async fn append_entries(
         &mut self,
-        _rpc: AppendEntriesRequest<C>,
-        _option: RPCOption,
+        rpc: AppendEntriesRequest<C>,
+        option: RPCOption,
     ) -> Result<AppendEntriesResponse<C>, RPCError<C>> {
-        Err(RPCError::Unreachable(Unreachable::from_string(WHY)))
+        let req = PeerRequest::Append(rpc);
+        match self
+            .client
+            .call(&req, option.hard_ttl())
+            .await
+            .map_err(rpc_err)?
+        {
+            PeerResponse::Append(r) => {
+                r.map_err(|e| RPCError::Network(NetworkError::from_string(e)))
+            }
+            _ => unexpected(),
+        }
     }
 
     async fn vote(
         &mut self,
-        _rpc: VoteRequest<C>,
-        _option: RPCOption,
+        rpc: VoteRequest<C>,
+        option: RPCOption,
     ) -> Result<VoteResponse<C>, RPCError<C>> {
-        Err(RPCError::Unreachable(Unreachable::from_string(WHY)))
+        self.vote_call(PeerRequest::Vote(rpc), option).await
+    }
+
+    async fn pre_vote(
+        &mut self,
+        rpc: VoteRequest<C>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<C>, RPCError<C>> {
+        self.vote_call(PeerRequest::PreVote(rpc), option).await
     }
 
     async fn full_snapshot(
         &mut self,
-        _vote: VoteOf<C>,
-        _snapshot: SnapshotOf<C, Self::SnapshotData>,
-        _cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
-        _option: RPCOption,
+        vote: VoteOf<C>,
+        snapshot: SnapshotOf<C, Self::SnapshotData>,
+        cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
+        option: RPCOption,
     ) -> Result<SnapshotResponse<C>, StreamingError<C>> {
-        Err(StreamingError::Unreachable(Unreachable::from_string(WHY)))
+        let req = PeerRequest::Snapshot {
+            vote,
+            meta: snapshot.meta,
+            data: snapshot.snapshot.into_inner(),
+        };
+        let call = self.client.call(&req, option.hard_ttl());
+        tokio::select! {
+            closed = cancel => Err(StreamingError::Closed(closed)),
+            r = call => match r {
+                Ok(PeerResponse::Snapshot(Ok(resp))) => Ok(resp),
+                Ok(PeerResponse::Snapshot(Err(e))) => Err(StreamingError::Unreachable(Unreachable::from_string(e))),
+                Ok(_) => Err(StreamingError::Unreachable(Unreachable::from_string("unexpected peer reply"))),
+                Err(e) => Err(StreamingError::Unreachable(Unreachable::from_string(e))),
+            },
+        }
     }
 }

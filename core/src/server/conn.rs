@@ -145,6 +145,10 @@ async fn handshake(
     id: ConnId,
 ) -> Option<(ConnectResponse, ConnCtx)> {
     let cfg = &shared.core.config;
+    if shared.consensus.mode() == crate::consensus::Mode::Looking {
+        tracing::info!("refusing {peer}: this member has no leader");
+        return None;
+    }
     let last = shared.core.last_zxid();
     if req.last_zxid_seen > last {
         tracing::info!(
@@ -260,7 +264,7 @@ async fn run(
                 };
                 stats.received.fetch_add(1, Ordering::Relaxed);
                 shared.core.stats.packets_received.fetch_add(1, Ordering::Relaxed);
-                shared.core.tracker().touch(ctx.session, shared.core.now_ms());
+                shared.core.touch(ctx.session);
                 match prep(&shared, &mut ctx, &stats, &frame).await {
                     Ok(Some(p)) => if pending_tx.send(p).await.is_err() { break },
                     Ok(None) => {}

@@ -102,6 +102,8 @@ pub struct MemberCore {
     tracker: Mutex<SessionTracker>,
     epoch: Instant,
     next_session: AtomicI64,
+    /// Sessions heard from since the last touch sent to the leader.
+    touched: Mutex<Vec<SessionId>>,
     pub stats: Stats,
     pub config: Arc<Config>,
     pub started: Instant,
@@ -120,6 +122,7 @@ impl MemberCore {
             tracker: Mutex::new(SessionTracker::new(config.tick_time as u64)),
             epoch: Instant::now(),
             next_session: AtomicI64::new(initial_session_id(config.server_id.unwrap_or(0))),
+            touched: Mutex::new(Vec::new()),
             stats: Stats::default(),
             config,
             started: Instant::now(),
@@ -143,6 +146,47 @@ impl MemberCore {
     /// layout (server id in the top byte, time-seeded counter below).
     pub fn new_session_id(&self) -> SessionId {
         self.next_session.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A client of this member was heard from.
+    pub fn touch(&self, session: SessionId) {
+        self.tracker().touch(session, self.now_ms());
+        self.touched
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(session);
+    }
+
+    /// Sessions touched since the last call (deduplicated).
+    pub fn take_touched(&self) -> Vec<SessionId> {
+        let mut v = std::mem::take(&mut *self.touched.lock().unwrap_or_else(|p| p.into_inner()));
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Every replicated session gets a full timeout from now (a new
+    /// leader does not know when followers last heard from them).
+    pub fn rearm_sessions(&self) {
+        let now = self.now_ms();
+        let sessions: Vec<(SessionId, i32)> = self
+            .lock()
+            .state
+            .sessions
+            .iter()
+            .map(|(id, s)| (*id, s.timeout))
+            .collect();
+        let mut tracker = self.tracker();
+        for (id, timeout) in sessions {
+            tracker.add(id, timeout as u64, now);
+        }
+    }
+
+    /// Drops every client connection (no leader: clients must move).
+    pub fn close_all_connections(&self) {
+        for c in self.lock().conns.values() {
+            let _ = c.tx.send(Outbound::Close);
+        }
     }
 
     pub fn last_zxid(&self) -> Zxid {
@@ -209,6 +253,14 @@ impl Applier for MemberCore {
 
     fn snapshot(&self) -> ZkState {
         self.lock().state.clone()
+    }
+
+    fn touched(&self, sessions: &[SessionId]) {
+        let now = self.now_ms();
+        let mut tracker = self.tracker();
+        for s in sessions {
+            tracker.touch(*s, now);
+        }
     }
 
     fn restore(&self, state: ZkState) {

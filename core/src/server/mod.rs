@@ -19,7 +19,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::consensus::{Consensus, StorageOptions};
+use crate::config::Role;
+use crate::consensus::{Consensus, GroupOptions, Mode, Peer, StorageOptions};
 use crate::fourlw::{self, ConnInfo, ServerInfo};
 use crate::state::{Txn, TxnOp};
 use crate::Error;
@@ -65,9 +66,13 @@ impl Server {
             .map_err(|e| Error::Io(format!("cannot listen on {bind}: {e}")))?;
         let addr = listener.local_addr()?;
         let core = Arc::new(MemberCore::new(config.clone()));
-        let node_id = config.server_id.unwrap_or(1).max(1);
-        let consensus =
-            Consensus::start_standalone(node_id, addr.to_string(), opts, core.clone()).await?;
+        let group = GroupOptions {
+            node_id: config.server_id.unwrap_or(1).max(1),
+            peers: peers_of(&config),
+            storage: opts,
+            tick_ms: config.tick_time as u64,
+        };
+        let consensus = Consensus::start(group, core.clone()).await?;
         let shared = Arc::new(Shared {
             core,
             consensus,
@@ -80,7 +85,9 @@ impl Server {
         let tasks = vec![
             tokio::spawn(accept_loop(shared.clone(), listener, stop_rx.clone())),
             tokio::spawn(expire_sessions(shared.clone(), stop_rx.clone())),
-            tokio::spawn(reap_nodes(shared.clone(), stop_rx)),
+            tokio::spawn(reap_nodes(shared.clone(), stop_rx.clone())),
+            tokio::spawn(follow_mode(shared.clone(), stop_rx.clone())),
+            tokio::spawn(forward_touches(shared.clone(), stop_rx)),
         ];
         tracing::info!("serving clients on {addr}");
         Ok(Server {
@@ -111,6 +118,19 @@ impl Server {
     pub async fn snapshot_now(&self) -> Result<(), Error> {
         self.shared.consensus.snapshot_now().await
     }
+}
+
+/// The replication group from `server.N` lines (empty: standalone).
+fn peers_of(config: &Config) -> Vec<Peer> {
+    config
+        .servers
+        .iter()
+        .map(|s| Peer {
+            id: s.id,
+            addr: format!("{}:{}", s.host, s.peer_port),
+            observer: s.role == Role::Observer,
+        })
+        .collect()
 }
 
 fn client_addr(config: &Config) -> Result<SocketAddr, Error> {
@@ -244,6 +264,39 @@ async fn reap_nodes(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// Follows this member's role: a new leader gives every session a fresh
+/// timeout before any can expire; a member without a leader drops its
+/// clients so they move to a member that has one (as ZooKeeper does).
+async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut mode = shared.consensus.watch_mode();
+    loop {
+        tokio::select! {
+            changed = mode.changed() => if changed.is_err() { return },
+            _ = stop.changed() => return,
+        }
+        let now = *mode.borrow_and_update();
+        tracing::info!("member is now {}", now.as_str());
+        match now {
+            Mode::Leader => shared.core.rearm_sessions(),
+            Mode::Looking => shared.core.close_all_connections(),
+            _ => {}
+        }
+    }
+}
+
+/// Followers and observers pass their clients' liveness to the leader.
+async fn forward_touches(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let every = Duration::from_millis((shared.core.config.tick_time as u64 / 2).max(10));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        let touched = shared.core.take_touched();
+        shared.consensus.touch(touched).await;
+    }
+}
+
 /// Answers a four-letter word (whitelist first, as ZooKeeper does).
 fn four_letter_word(shared: &Shared, word: &str) -> String {
     let cfg = &shared.core.config;
@@ -277,7 +330,8 @@ fn server_info(shared: &Shared) -> ServerInfo {
             "zkrs",
             "n/a",
         ),
-        mode: "standalone".into(),
+        mode: shared.consensus.mode().as_str().into(),
+        not_serving: shared.consensus.mode() == Mode::Looking,
         min_latency_ms: (st.latency_min_us.load(Ordering::Relaxed) / 1000) as i64,
         avg_latency_ms: fourlw::avg_latency(
             st.latency_total_us.load(Ordering::Relaxed) / 1000,
@@ -296,6 +350,14 @@ fn server_info(shared: &Shared) -> ServerInfo {
         env: fourlw::env_lines(&format!("{ZK_VERSION}-zkrs-{}", env!("CARGO_PKG_VERSION"))),
         ..Default::default()
     };
+    if let Some(r) = shared.consensus.replication_summary() {
+        info.learners = Some(r.followers + r.observers);
+        info.synced_followers = Some(r.synced_followers);
+        info.synced_observers = Some(r.synced_observers);
+        info.synced_non_voting_followers = Some(0);
+        info.pending_syncs = Some(0);
+        info.quorum_size = Some(r.quorum_size);
+    }
     let inner = core.lock();
     let tree = &inner.state.tree;
     info.zxid = inner.state.last_zxid;

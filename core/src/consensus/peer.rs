@@ -1,0 +1,309 @@
+//! zkrs's peer protocol, on the peer port of `server.N`. Frames are
+//! `[u32 length][u64 request id][bincode body]`; many requests are in flight
+//! on one connection (pipelined) and replies carry the id of their request.
+//! It carries openraft's RPCs and what followers ask of the leader:
+//! forwarded writes, read indexes (`sync`) and session touches.
+//!
+//! A member binds its outgoing connections to its own configured address,
+//! so tests can give members distinct loopback addresses and cut the link
+//! between any two.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+
+use super::log_store::{decode, encode_any};
+use super::TypeConfig;
+use crate::state::{Txn, TxnResult};
+use crate::types::{SessionId, Zxid};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
+};
+use openraft::type_config::alias::{SnapshotMetaOf, VoteOf};
+
+type C = TypeConfig;
+
+/// Largest peer frame (a snapshot travels in one frame).
+const MAX_FRAME: usize = 1 << 30;
+
+#[derive(Serialize, Deserialize)]
+pub enum PeerRequest {
+    Append(AppendEntriesRequest<C>),
+    Vote(VoteRequest<C>),
+    PreVote(VoteRequest<C>),
+    Snapshot {
+        vote: VoteOf<C>,
+        meta: SnapshotMetaOf<C>,
+        data: Vec<u8>,
+    },
+    /// A write a follower's client sent; the leader proposes it.
+    Forward(Txn),
+    /// The leader's commit index after confirming it still leads.
+    ReadIndex,
+    /// Sessions a follower heard from since its last touch.
+    Touch(Vec<SessionId>),
+}
+
+#[derive(Serialize, Deserialize)]
+pub enum PeerResponse {
+    Append(Result<AppendEntriesResponse<C>, String>),
+    Vote(Result<VoteResponse<C>, String>),
+    Snapshot(Result<SnapshotResponse<C>, String>),
+    /// The zxid and result, or a ZooKeeper error code.
+    Forward(Result<(Zxid, TxnResult), i32>),
+    ReadIndex(Result<u64, i32>),
+    Ack,
+}
+
+/// What serves incoming peer requests (the member's consensus).
+pub trait PeerHandler: Send + Sync + 'static {
+    /// Two stages: the outer future runs in arrival order, one at a time
+    /// per connection (raft RPCs, submitting a forwarded write); the inner
+    /// one completes the reply and may finish out of order.
+    fn handle(&self, req: PeerRequest) -> BoxFuture<'static, BoxFuture<'static, PeerResponse>>;
+}
+
+async fn read_frame(rd: &mut BufReader<OwnedReadHalf>) -> std::io::Result<(u64, Vec<u8>)> {
+    let len = rd.read_u32().await? as usize;
+    if !(8..=MAX_FRAME).contains(&len) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("bad peer frame length {len}"),
+        ));
+    }
+    let id = rd.read_u64().await?;
+    let mut body = vec![0u8; len - 8];
+    rd.read_exact(&mut body).await?;
+    Ok((id, body))
+}
+
+async fn write_frame(
+    wr: &mut BufWriter<OwnedWriteHalf>,
+    id: u64,
+    body: &[u8],
+) -> std::io::Result<()> {
+    wr.write_u32((body.len() + 8) as u32).await?;
+    wr.write_u64(id).await?;
+    wr.write_all(body).await
+}
+
+/// Writes queued frames; flushes when the queue runs dry (batching).
+async fn writer(mut wr: BufWriter<OwnedWriteHalf>, mut rx: mpsc::Receiver<(u64, Vec<u8>)>) {
+    while let Some((id, body)) = rx.recv().await {
+        if write_frame(&mut wr, id, &body).await.is_err() {
+            return;
+        }
+        if rx.is_empty() && wr.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Accepts peer connections until the listener task is aborted.
+pub async fn serve(listener: TcpListener, handler: Arc<dyn PeerHandler>) {
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let h = handler.clone();
+        tokio::spawn(async move {
+            if let Err(e) = serve_conn(stream, h).await {
+                tracing::debug!("peer connection from {peer} ended: {e}");
+            }
+        });
+    }
+}
+
+async fn serve_conn(stream: TcpStream, handler: Arc<dyn PeerHandler>) -> std::io::Result<()> {
+    let _ = stream.set_nodelay(true);
+    let (rd, wr) = stream.into_split();
+    let mut rd = BufReader::with_capacity(256 * 1024, rd);
+    let (tx, rx) = mpsc::channel(1024);
+    let writer = tokio::spawn(writer(BufWriter::with_capacity(256 * 1024, wr), rx));
+    let result = loop {
+        let (id, body) = match read_frame(&mut rd).await {
+            Ok(f) => f,
+            Err(e) => break Err(e),
+        };
+        let req: PeerRequest = match decode(&body) {
+            Ok(r) => r,
+            Err(e) => break Err(e),
+        };
+        // Submission happens here, in order; the reply may come later.
+        let reply = handler.handle(req).await;
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let resp = reply.await;
+            if let Ok(bytes) = encode_any(&resp) {
+                let _ = tx.send((id, bytes)).await;
+            }
+        });
+    };
+    drop(tx);
+    let _ = writer.await;
+    result
+}
+
+type Waiters = Arc<Mutex<HashMap<u64, oneshot::Sender<PeerResponse>>>>;
+
+struct Link {
+    tx: mpsc::Sender<(u64, Vec<u8>)>,
+    waiters: Waiters,
+    /// Set when the reply reader stops: the link must be re-dialled.
+    dead: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// The client side of one peer: one connection, re-dialled on demand.
+pub struct PeerClient {
+    addr: String,
+    local_ip: Option<IpAddr>,
+    next_id: AtomicU64,
+    link: tokio::sync::Mutex<Option<Arc<Link>>>,
+}
+
+impl PeerClient {
+    pub fn new(addr: String, local_ip: Option<IpAddr>) -> PeerClient {
+        PeerClient {
+            addr,
+            local_ip,
+            next_id: AtomicU64::new(1),
+            link: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn dial(&self) -> std::io::Result<TcpStream> {
+        let target: SocketAddr = tokio::net::lookup_host(&self.addr)
+            .await?
+            .next()
+            .ok_or_else(|| std::io::Error::other(format!("cannot resolve {}", self.addr)))?;
+        let socket = if target.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        if let Some(ip) = self.local_ip.filter(|ip| ip.is_ipv4() == target.is_ipv4()) {
+            socket.bind(SocketAddr::new(ip, 0))?;
+        }
+        let stream = socket.connect(target).await?;
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
+    }
+
+    async fn link(&self) -> std::io::Result<Arc<Link>> {
+        let mut slot = self.link.lock().await;
+        if let Some(l) = slot
+            .as_ref()
+            .filter(|l| !l.tx.is_closed() && !l.dead.load(Ordering::Relaxed))
+        {
+            return Ok(l.clone());
+        }
+        let stream = self.dial().await?;
+        let (rd, wr) = stream.into_split();
+        let (tx, rx) = mpsc::channel(1024);
+        tokio::spawn(writer(BufWriter::with_capacity(256 * 1024, wr), rx));
+        let waiters: Waiters = Arc::default();
+        let dead = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let link = Arc::new(Link {
+            tx,
+            waiters: waiters.clone(),
+            dead: dead.clone(),
+        });
+        tokio::spawn(read_replies(
+            BufReader::with_capacity(256 * 1024, rd),
+            waiters,
+            dead,
+        ));
+        *slot = Some(link.clone());
+        Ok(link)
+    }
+
+    /// Queues `req` on the link (requests leave in the order of `send`
+    /// calls) and returns the receiver of its reply.
+    pub async fn send(&self, req: &PeerRequest) -> Result<oneshot::Receiver<PeerResponse>, String> {
+        let body = encode_any(req).map_err(|e| e.to_string())?;
+        let link = self
+            .link()
+            .await
+            .map_err(|e| format!("connect {}: {e}", self.addr))?;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        link.waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, tx);
+        if link.tx.send((id, body)).await.is_err() {
+            return Err(format!("connection to {} closed", self.addr));
+        }
+        Ok(rx)
+    }
+
+    /// Sends `req` and waits for its reply at most `timeout`.
+    pub async fn call(&self, req: &PeerRequest, timeout: Duration) -> Result<PeerResponse, String> {
+        let fut = async {
+            let rx = self.send(req).await?;
+            rx.await
+                .map_err(|_| format!("connection to {} lost", self.addr))
+        };
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "timeout after {timeout:?} talking to {}",
+                self.addr
+            )),
+        }
+    }
+}
+
+/// One client per peer address, shared by raft replication and forwarding.
+pub struct PeerPool {
+    local_ip: Option<IpAddr>,
+    clients: Mutex<HashMap<String, Arc<PeerClient>>>,
+}
+
+impl PeerPool {
+    pub fn new(local_ip: Option<IpAddr>) -> PeerPool {
+        PeerPool {
+            local_ip,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn client(&self, addr: &str) -> Arc<PeerClient> {
+        let mut map = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(addr.to_string())
+            .or_insert_with(|| Arc::new(PeerClient::new(addr.to_string(), self.local_ip)))
+            .clone()
+    }
+}
+
+async fn read_replies(
+    mut rd: BufReader<OwnedReadHalf>,
+    waiters: Waiters,
+    dead: Arc<std::sync::atomic::AtomicBool>,
+) {
+    while let Ok((id, body)) = read_frame(&mut rd).await {
+        let Ok(resp) = decode::<PeerResponse>(&body) else {
+            break;
+        };
+        let waiter = waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        if let Some(w) = waiter {
+            let _ = w.send(resp);
+        }
+    }
+    dead.store(true, Ordering::Relaxed);
+    // Dropping the senders fails every call still waiting on this link.
+    waiters.lock().unwrap_or_else(|p| p.into_inner()).clear();
+}
