@@ -20,7 +20,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::config::Role;
-use crate::consensus::{Consensus, GroupOptions, Mode, Peer, StorageOptions};
+pub use crate::consensus::Mode;
+use crate::consensus::{Consensus, GroupOptions, Peer, StorageOptions};
 use crate::fourlw::{self, ConnInfo, ServerInfo};
 use crate::state::{Txn, TxnOp};
 use crate::Error;
@@ -112,6 +113,11 @@ impl Server {
             let _ = t.await;
         }
         self.shared.consensus.shutdown().await;
+    }
+
+    /// This member's role now.
+    pub fn mode(&self) -> Mode {
+        self.shared.consensus.mode()
     }
 
     /// Takes a snapshot now (tools and tests).
