@@ -67,6 +67,8 @@ pub(super) struct ConnCtx {
     pub session: SessionId,
     pub auth: Vec<Id>,
     pub super_user: bool,
+    /// A read-only session (member without quorum): writes are refused.
+    pub read_only: bool,
 }
 
 /// Reads one length-prefixed frame; `Ok(None)` on a clean end of stream.
@@ -146,6 +148,9 @@ async fn handshake(
 ) -> Option<(ConnectResponse, ConnCtx)> {
     let cfg = &shared.core.config;
     if shared.consensus.mode() == crate::consensus::Mode::Looking {
+        if req.read_only && shared.read_only_enabled() {
+            return Some(read_only_session(shared, req, peer, id));
+        }
         tracing::info!("refusing {peer}: this member has no leader");
         return None;
     }
@@ -166,6 +171,7 @@ async fn handshake(
         session,
         auth: vec![Id::new("ip", &peer.ip().to_string())],
         super_user: false,
+        read_only: false,
     };
     let resp = |session_id, timeout, passwd: Vec<u8>| ConnectResponse {
         protocol_version: 0,
@@ -221,6 +227,49 @@ async fn handshake(
         }
     }
     None
+}
+
+/// A member cut off from its quorum serves read-only clients with a
+/// session of its own that is never replicated (ZooKeeper's read-only mode).
+fn read_only_session(
+    shared: &Shared,
+    req: &ConnectRequest,
+    peer: SocketAddr,
+    id: ConnId,
+) -> (ConnectResponse, ConnCtx) {
+    let cfg = &shared.core.config;
+    let timeout = req.time_out.clamp(
+        cfg.min_session_timeout as i32,
+        cfg.max_session_timeout as i32,
+    );
+    let session = if req.session_id != 0 {
+        req.session_id
+    } else {
+        shared.core.new_session_id()
+    };
+    let passwd = if req.session_id != 0 {
+        req.passwd.clone()
+    } else {
+        vec![0; 16]
+    };
+    let resp = ConnectResponse {
+        protocol_version: 0,
+        time_out: timeout,
+        session_id: session,
+        passwd,
+        read_only: true,
+    };
+    let auth = vec![Id::new("ip", &peer.ip().to_string())];
+    (
+        resp,
+        ConnCtx {
+            id,
+            session,
+            auth,
+            super_user: false,
+            read_only: true,
+        },
+    )
 }
 
 pub(super) fn now_wall_ms() -> i64 {
@@ -358,6 +407,7 @@ async fn prep(
             auth: ctx.auth.clone(),
             super_user: ctx.super_user,
         })),
+        _ if ctx.read_only => Ok(Some(reply_err(xid, Error::NotReadOnly))),
         req => {
             let close = matches!(req, Request::CloseSession);
             if close {
@@ -571,7 +621,20 @@ impl Output {
                     session: self.session,
                     auth,
                     super_user,
+                    read_only: false,
                 };
+                // Optional linearizable reads: wait for the leader's read
+                // index first (ZooKeeper reads are otherwise sequential).
+                if core.config.linearizable_reads {
+                    if let Err(e) = self.shared.consensus.sync().await {
+                        let zxid = core.last_zxid();
+                        return (
+                            zxid,
+                            Self::reply(xid, zxid, e.code(), &Response::Empty),
+                            false,
+                        );
+                    }
+                }
                 let mut inner = core.lock();
                 let out = ops::read(&mut inner, &ctx, req);
                 let zxid = inner.state.last_zxid;
