@@ -22,11 +22,13 @@ use tokio::sync::mpsc;
 use super::core::{ConnEntry, ConnId, ConnStats, Outbound};
 use super::ops::{self, WriteKind};
 use super::Shared;
-use crate::consensus::PendingWrite;
+use crate::consensus::{PendingWrite, Reconfig};
 use crate::proto::{
     self, frame, ConnectRequest, ConnectResponse, Reader, Record, ReplyHeader, Request, Response,
 };
+use crate::state::CONFIG_NODE;
 use crate::state::{Txn, TxnOp, TxnResult};
+use crate::types::perms;
 use crate::types::{Id, SessionId, WatchedEvent, Zxid};
 use crate::Error;
 
@@ -57,6 +59,11 @@ enum Pending {
     Sync {
         xid: i32,
         path: String,
+        started: Instant,
+    },
+    Reconfig {
+        xid: i32,
+        change: Reconfig,
         started: Instant,
     },
 }
@@ -399,7 +406,8 @@ async fn prep(
             path: s.path,
             started,
         })),
-        Request::Reconfig(_) | Request::Sasl(_) => Ok(Some(reply_err(xid, Error::Unimplemented))),
+        Request::Sasl(_) => Ok(Some(reply_err(xid, Error::Unimplemented))),
+        Request::Reconfig(r) => Ok(Some(prep_reconfig(shared, ctx, xid, r, started))),
         req if ops::is_read(&req) => Ok(Some(Pending::Read {
             xid,
             req,
@@ -442,6 +450,44 @@ async fn prep(
                 close,
             }))
         }
+    }
+}
+
+/// reconfig needs `reconfigEnabled` and WRITE on /zookeeper/config (by
+/// default only the super user has it), as in ZooKeeper.
+fn prep_reconfig(
+    shared: &Shared,
+    ctx: &ConnCtx,
+    xid: i32,
+    r: proto::ReconfigRequest,
+    started: Instant,
+) -> Pending {
+    if !shared.core.config.reconfig_enabled {
+        return reply_err(xid, Error::ReconfigDisabled);
+    }
+    if ctx.read_only {
+        return reply_err(xid, Error::NotReadOnly);
+    }
+    let allowed = {
+        let inner = shared.core.lock();
+        inner
+            .state
+            .tree
+            .check_acl(CONFIG_NODE, perms::WRITE, &ctx.auth, ctx.super_user)
+    };
+    if let Err(e) = allowed {
+        return reply_err(xid, e);
+    }
+    let change = Reconfig {
+        joining: r.joining_servers,
+        leaving: r.leaving_servers,
+        new_members: r.new_members,
+        from_version: r.cur_config_id,
+    };
+    Pending::Reconfig {
+        xid,
+        change,
+        started,
     }
 }
 
@@ -644,6 +690,27 @@ impl Output {
                 }
                 core.stats.record_latency(started);
                 (zxid, Self::reply(xid, zxid, out.err, &out.resp), false)
+            }
+            Pending::Reconfig {
+                xid,
+                change,
+                started,
+            } => {
+                let res = self.shared.consensus.reconfig(change).await;
+                core.stats.record_latency(started);
+                let zxid = core.last_zxid();
+                let (err, resp) =
+                    match res.and_then(|_| core.lock().state.tree.get_data(CONFIG_NODE)) {
+                        Ok((data, stat)) => (
+                            0,
+                            Response::GetData(proto::GetDataResponse {
+                                data: data.to_vec(),
+                                stat,
+                            }),
+                        ),
+                        Err(e) => (e.code(), Response::Empty),
+                    };
+                (zxid, Self::reply(xid, zxid, err, &resp), false)
             }
             Pending::Sync { xid, path, started } => {
                 let res = self.shared.consensus.sync().await;

@@ -149,7 +149,7 @@ fn peers_of(config: &Config) -> Vec<Peer> {
         .iter()
         .map(|s| Peer {
             id: s.id,
-            addr: format!("{}:{}", s.host, s.peer_port),
+            spec: s.to_string(),
             observer: s.role == Role::Observer,
         })
         .collect()
