@@ -91,6 +91,8 @@ impl PendingWrite {
 pub struct Consensus {
     raft: Raft<TypeConfig, StateMachine>,
     node_id: u64,
+    /// Kept so `shutdown` can close the log itself (see there).
+    log: std::sync::Mutex<Option<LogStore>>,
 }
 
 fn raft_config(opts: &StorageOptions) -> Result<Arc<openraft::Config>, Error> {
@@ -123,7 +125,7 @@ impl Consensus {
         let log = LogStore::open(&opts.log_dir)?;
         let sm = StateMachine::open(&opts, applier)?;
         let config = raft_config(&opts)?;
-        let raft = Raft::new(node_id, config, network::NoPeers, log, sm)
+        let raft = Raft::new(node_id, config, network::NoPeers, log.clone(), sm)
             .await
             .map_err(|e| Error::Io(format!("raft start: {e}")))?;
         let initialized = raft
@@ -136,7 +138,11 @@ impl Consensus {
                 .await
                 .map_err(|e| Error::Io(format!("raft init: {e}")))?;
         }
-        let c = Consensus { raft, node_id };
+        let c = Consensus {
+            raft,
+            node_id,
+            log: std::sync::Mutex::new(Some(log)),
+        };
         c.wait_leader(Duration::from_secs(30)).await?;
         Ok(c)
     }
@@ -201,7 +207,15 @@ impl Consensus {
             .map_err(|e| Error::Io(e.to_string()))
     }
 
+    /// Stops the engine and returns once the log is closed, so the data
+    /// directory can be opened again at once (a restart in the same
+    /// process). openraft joins only its core task; its state-machine
+    /// worker drops its log reader a moment later.
     pub async fn shutdown(&self) {
         let _ = self.raft.shutdown().await;
+        let log = self.log.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(log) = log {
+            log.close(Duration::from_secs(10)).await;
+        }
     }
 }
