@@ -368,6 +368,19 @@ impl Conn {
         self.reply(xid).await
     }
 
+    /// Polls until `path` does not exist; false if it still does after
+    /// `secs` seconds.
+    pub async fn wait_gone(&mut self, path: &str, secs: u64) -> bool {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        while tokio::time::Instant::now() < deadline {
+            if self.exists(path, false).await == Err(-101) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     /// The server's last zxid as a read reply reports it.
     pub async fn server_zxid(&mut self) -> i64 {
         let xid = self
