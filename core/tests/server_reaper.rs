@@ -84,10 +84,16 @@ async fn expired_ttl_nodes_are_reaped() {
         let ev = watcher.next_event().await;
         assert_eq!((ev.event_type, ev.path.as_str()), (NODE_DELETED, "/short"));
         assert!(c.exists("/long", false).await.is_ok());
-        assert!(c.exists("/parent", false).await.is_ok(), "TTL parent reaped");
+        assert!(
+            c.exists("/parent", false).await.is_ok(),
+            "TTL parent reaped"
+        );
         // Once its child is gone, the TTL parent expires too.
         c.delete("/parent/child", -1).await.unwrap();
-        assert!(gone_within(&mut c, "/parent", 5).await, "/parent not reaped");
+        assert!(
+            gone_within(&mut c, "/parent", 5).await,
+            "/parent not reaped"
+        );
         server.stop().await;
     })
     .await

@@ -46,7 +46,13 @@ async fn silent_session_expires_and_its_ephemerals_go() {
             "expired too late: {waited:?}"
         );
         assert_eq!(watcher.exists("/e", false).await, Err(-101));
-        assert!(watcher.children("/").await.unwrap().0.iter().all(|c| !c.starts_with("eseq-")));
+        assert!(watcher
+            .children("/")
+            .await
+            .unwrap()
+            .0
+            .iter()
+            .all(|c| !c.starts_with("eseq-")));
         // The expired session's socket is closed, and it cannot come back.
         assert!(doomed.closed().await);
         let req = zkrs::proto::ConnectRequest {
@@ -96,7 +102,10 @@ async fn close_session_removes_ephemerals_at_once() {
         assert_eq!(f.header.err, 0);
         assert!(owner.closed().await, "server must close after closeSession");
         // Gone as soon as the close is answered, long before the timeout.
-        assert_eq!(watcher.children("/c").await.unwrap().0, Vec::<String>::new());
+        assert_eq!(
+            watcher.children("/c").await.unwrap().0,
+            Vec::<String>::new()
+        );
         let ev = watcher.next_event().await;
         assert_eq!((ev.event_type, ev.path.as_str()), (NODE_DELETED, "/c/e1"));
         assert!(t0.elapsed() < Duration::from_millis(2000));

@@ -62,7 +62,10 @@ async fn snapshots_are_retained_and_log_is_purged() {
         })
         .await;
         let snaps = snapshot_files(dir.path());
-        assert!(settled, "snapshots did not settle: {snaps:?} (last zxid {last})");
+        assert!(
+            settled,
+            "snapshots did not settle: {snaps:?} (last zxid {last})"
+        );
         let before = dump_tree(&mut c).await;
         assert_eq!(before["/s"].children.len(), 300);
         drop(c);

@@ -132,8 +132,7 @@ async fn oversized_frame_closes_only_that_connection() {
         // The other connection, the session and the data are untouched.
         assert_eq!(bystander.ping().await.header.err, 0);
         assert_eq!(bystander.get_data("/kept", false).await.unwrap().0, b"x");
-        let mut back =
-            Conn::resume(server.addr(), victim.session_id, &victim.passwd, 0).await;
+        let mut back = Conn::resume(server.addr(), victim.session_id, &victim.passwd, 0).await;
         assert_eq!(back.ping().await.header.err, 0);
         // A frame exactly at the limit is accepted (answered, not cut).
         let mut w = Writer::new();
@@ -172,7 +171,10 @@ async fn unknown_opcode_gets_unimplemented_then_close() {
         c.send_raw(w.as_slice()).await;
         let f = c.reply(5).await;
         assert_eq!(f.header.err, -6, "Unimplemented");
-        assert!(c.closed().await, "connection must close after Unimplemented");
+        assert!(
+            c.closed().await,
+            "connection must close after Unimplemented"
+        );
         server.stop().await;
     })
     .await

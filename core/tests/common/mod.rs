@@ -262,7 +262,10 @@ impl Conn {
         acl: Vec<Acl>,
         flags: i32,
     ) -> Result<String, i32> {
-        match self.call(Request::Create(create_req(path, data, acl, flags))).await? {
+        match self
+            .call(Request::Create(create_req(path, data, acl, flags)))
+            .await?
+        {
             Response::Create(c) => Ok(c.path),
             other => panic!("create answered {other:?}"),
         }
