@@ -268,6 +268,10 @@ pub struct Consensus {
     peer_task: Option<JoinHandle<()>>,
     duty_task: Option<JoinHandle<()>>,
     liveness: Liveness,
+    /// Kept so `shutdown` can close the log itself: openraft's workers may
+    /// still hold readers, and a restart in the same process needs the log
+    /// directory lock released.
+    log: std::sync::Mutex<Option<LogStore>>,
 }
 
 fn raft_config(opts: &StorageOptions, tick_ms: u64) -> Result<Arc<openraft::Config>, Error> {
@@ -336,7 +340,7 @@ impl Consensus {
             None => None,
         };
         let net = network::Network::new(pool.clone());
-        let raft = Raft::new(opts.node_id, config.clone(), net, log, sm)
+        let raft = Raft::new(opts.node_id, config.clone(), net, log.clone(), sm)
             .await
             .map_err(|e| Error::Io(format!("raft start: {e}")))?;
         let liveness = Liveness {
@@ -361,6 +365,7 @@ impl Consensus {
             peer_task,
             duty_task: None,
             liveness,
+            log: std::sync::Mutex::new(Some(log)),
         };
         c.initialize(&opts.peers, me.as_ref()).await?;
         if standalone {
@@ -637,6 +642,10 @@ impl Consensus {
             t.abort();
         }
         let _ = self.raft.shutdown().await;
+        let log = self.log.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(log) = log {
+            log.close(Duration::from_secs(10)).await;
+        }
     }
 }
 

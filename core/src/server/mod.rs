@@ -128,6 +128,11 @@ impl Server {
             t.abort();
             let _ = t.await;
         }
+        // Connection tasks are not in `tasks`: close them, or a stopped
+        // member keeps answering pings and clients never fail over.
+        for c in self.shared.core.lock().conns.values() {
+            let _ = c.tx.send(core::Outbound::Close);
+        }
         self.shared.consensus.shutdown().await;
     }
 
