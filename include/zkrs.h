@@ -208,6 +208,207 @@
 #define ZKRS_THROTTLEDOP -127
 
 /**
+ * A persistent znode (ZOO_PERSISTENT).
+ */
+#define ZKRS_PERSISTENT 0
+
+/**
+ * Deleted when the creating session ends (ZOO_EPHEMERAL).
+ */
+#define ZKRS_EPHEMERAL 1
+
+/**
+ * Persistent, with a 10-digit sequence suffix (ZOO_PERSISTENT_SEQUENTIAL).
+ */
+#define ZKRS_PERSISTENT_SEQUENTIAL 2
+
+/**
+ * Ephemeral, with a sequence suffix (ZOO_EPHEMERAL_SEQUENTIAL).
+ */
+#define ZKRS_EPHEMERAL_SEQUENTIAL 3
+
+/**
+ * Deleted by the server once its last child is gone (ZOO_CONTAINER).
+ */
+#define ZKRS_CONTAINER 4
+
+/**
+ * Deleted when unmodified for `ttl_ms` and childless (ZOO_PERSISTENT_WITH_TTL).
+ */
+#define ZKRS_PERSISTENT_WITH_TTL 5
+
+/**
+ * TTL node with a sequence suffix (ZOO_PERSISTENT_SEQUENTIAL_WITH_TTL).
+ */
+#define ZKRS_PERSISTENT_SEQUENTIAL_WITH_TTL 6
+
+/**
+ * Permission to read data and list children.
+ */
+#define ZKRS_PERM_READ 1
+
+/**
+ * Permission to set data.
+ */
+#define ZKRS_PERM_WRITE 2
+
+/**
+ * Permission to create children.
+ */
+#define ZKRS_PERM_CREATE 4
+
+/**
+ * Permission to delete children.
+ */
+#define ZKRS_PERM_DELETE 8
+
+/**
+ * Permission to set the ACL.
+ */
+#define ZKRS_PERM_ADMIN 16
+
+/**
+ * All permissions.
+ */
+#define ZKRS_PERM_ALL 31
+
+/**
+ * A session event (the session state changed), as ZOO_SESSION_EVENT.
+ */
+#define ZKRS_EVENT_SESSION -1
+
+/**
+ * The watched node was created (ZOO_CREATED_EVENT).
+ */
+#define ZKRS_EVENT_CREATED 1
+
+/**
+ * The watched node was deleted (ZOO_DELETED_EVENT).
+ */
+#define ZKRS_EVENT_DELETED 2
+
+/**
+ * The watched node's data changed (ZOO_CHANGED_EVENT).
+ */
+#define ZKRS_EVENT_CHANGED 3
+
+/**
+ * The watched node's children changed (ZOO_CHILD_EVENT).
+ */
+#define ZKRS_EVENT_CHILD 4
+
+/**
+ * A data watch was removed (zkrs_client_remove_watches).
+ */
+#define ZKRS_EVENT_DATA_WATCH_REMOVED 5
+
+/**
+ * A child watch was removed.
+ */
+#define ZKRS_EVENT_CHILD_WATCH_REMOVED 6
+
+/**
+ * A persistent watch was removed.
+ */
+#define ZKRS_EVENT_PERSISTENT_WATCH_REMOVED 7
+
+/**
+ * Not connected; the client is reconnecting with the same session.
+ * States are ZooKeeper's KeeperState numbers; CONNECTED, READONLY and
+ * EXPIRED equal the official C client's.
+ */
+#define ZKRS_STATE_DISCONNECTED 0
+
+/**
+ * Connected (ZOO_CONNECTED_STATE).
+ */
+#define ZKRS_STATE_CONNECTED 3
+
+/**
+ * The server rejected the credentials; the session is over.
+ */
+#define ZKRS_STATE_AUTH_FAILED 4
+
+/**
+ * Connected to a read-only server (ZOO_READONLY_STATE).
+ */
+#define ZKRS_STATE_CONNECTED_READONLY 5
+
+/**
+ * The session expired (ZOO_EXPIRED_SESSION_STATE); create a new client.
+ */
+#define ZKRS_STATE_EXPIRED -112
+
+/**
+ * The session was closed by `zkrs_client_close`.
+ */
+#define ZKRS_STATE_CLOSED 7
+
+/**
+ * `zkrs_client_add_watch`: data and child events on the node itself.
+ */
+#define ZKRS_ADD_WATCH_PERSISTENT 0
+
+/**
+ * `zkrs_client_add_watch`: events on the node and every descendant
+ * (never ZKRS_EVENT_CHILD).
+ */
+#define ZKRS_ADD_WATCH_PERSISTENT_RECURSIVE 1
+
+/**
+ * `zkrs_client_remove_watches`: child watches.
+ */
+#define ZKRS_WATCHER_CHILDREN 1
+
+/**
+ * `zkrs_client_remove_watches`: data (and exists) watches.
+ */
+#define ZKRS_WATCHER_DATA 2
+
+/**
+ * `zkrs_client_remove_watches`: every kind.
+ */
+#define ZKRS_WATCHER_ANY 3
+
+/**
+ * `zkrs_client_remove_watches`: persistent watches.
+ */
+#define ZKRS_WATCHER_PERSISTENT 4
+
+/**
+ * `zkrs_client_remove_watches`: persistent recursive watches.
+ */
+#define ZKRS_WATCHER_PERSISTENT_RECURSIVE 5
+
+/**
+ * `zkrs_op.type`: create a node (ZOO_CREATE_OP).
+ */
+#define ZKRS_OP_CREATE 1
+
+/**
+ * `zkrs_op.type`: delete a node (ZOO_DELETE_OP).
+ */
+#define ZKRS_OP_DELETE 2
+
+/**
+ * `zkrs_op.type`: set a node's data (ZOO_SETDATA_OP).
+ */
+#define ZKRS_OP_SET 5
+
+/**
+ * `zkrs_op.type`: check a node's version (ZOO_CHECK_OP).
+ */
+#define ZKRS_OP_CHECK 13
+
+/**
+ * A client session. Created by `zkrs_client_connect`, released by
+ * `zkrs_client_free` (a Box: one owner). All functions except
+ * `zkrs_client_free` may be called from several threads at once and from
+ * inside this client's callbacks.
+ */
+typedef struct zkrs_client zkrs_client;
+
+/**
  * An ensemble member running in this process. Created by
  * `zkrs_member_start`, released by `zkrs_member_free` (a Box: one owner).
  * The functions taking a `zkrs_member` may be called from any thread, but
@@ -253,6 +454,146 @@ typedef struct zkrs_acl_list {
   size_t len;
 } zkrs_acl_list;
 
+/**
+ * Called when the session state changes: `state` is one of
+ * `ZKRS_STATE_*`. Runs on the client's zkrs event thread, in order with
+ * watch callbacks.
+ */
+typedef void (*zkrs_state_fn)(void *userdata, int state);
+
+/**
+ * A znode's metadata, field for field ZooKeeper's `Stat`.
+ */
+typedef struct zkrs_stat {
+  /**
+   * The zxid of the change that created the node.
+   */
+  int64_t czxid;
+  /**
+   * The zxid of the change that last modified the node's data.
+   */
+  int64_t mzxid;
+  /**
+   * Creation time, milliseconds since the epoch.
+   */
+  int64_t ctime;
+  /**
+   * Last modification time, milliseconds since the epoch.
+   */
+  int64_t mtime;
+  /**
+   * Number of changes to the data.
+   */
+  int32_t version;
+  /**
+   * Number of changes to the children.
+   */
+  int32_t cversion;
+  /**
+   * Number of changes to the ACL.
+   */
+  int32_t aversion;
+  /**
+   * The owning session of an ephemeral node, else 0 (containers and TTL
+   * nodes carry ZooKeeper's markers here).
+   */
+  int64_t ephemeral_owner;
+  /**
+   * Length of the data in bytes.
+   */
+  int32_t data_length;
+  /**
+   * Number of children.
+   */
+  int32_t num_children;
+  /**
+   * The zxid of the change that last modified the children.
+   */
+  int64_t pzxid;
+} zkrs_stat;
+
+/**
+ * Called with a watch event: `userdata` as registered, `event_type` one
+ * of `ZKRS_EVENT_*`, `state` one of `ZKRS_STATE_*`, `path` the znode the
+ * event is about (valid only during the call; empty for session events).
+ * Runs on the client's zkrs event thread, never on the caller's thread,
+ * one callback at a time per client, in the order the server sent the
+ * events. It may call libzkrs functions on the same client, including
+ * `zkrs_client_free`.
+ */
+typedef void (*zkrs_watch_fn)(void *userdata, int event_type, int state, const char *path);
+
+/**
+ * One operation of a `zkrs_client_multi` transaction. Fields an op type
+ * does not use are ignored.
+ */
+typedef struct zkrs_op {
+  /**
+   * One of `ZKRS_OP_*`.
+   */
+  int op_type;
+  /**
+   * The node's path (all ops).
+   */
+  const char *path;
+  /**
+   * Data for CREATE and SET: `data_len` bytes (NULL when 0).
+   */
+  const uint8_t *data;
+  size_t data_len;
+  /**
+   * ACL for CREATE: `acl_len` entries; NULL and 0 for world:anyone ALL.
+   */
+  const struct zkrs_acl *acl;
+  size_t acl_len;
+  /**
+   * Create mode for CREATE, one of `ZKRS_*` create modes.
+   */
+  int mode;
+  /**
+   * TTL for the TTL create modes, milliseconds; else 0.
+   */
+  int64_t ttl_ms;
+  /**
+   * Expected version for DELETE, SET and CHECK; -1 matches any.
+   */
+  int32_t version;
+} zkrs_op;
+
+/**
+ * The result of one op of a transaction.
+ */
+typedef struct zkrs_op_result {
+  /**
+   * The op's `ZKRS_OP_*` type.
+   */
+  int op_type;
+  /**
+   * `ZKRS_OK`; in a failed transaction, the failing op carries its
+   * error, ops before it `ZKRS_OK` and ops after it
+   * `ZKRS_RUNTIMEINCONSISTENCY`.
+   */
+  int err;
+  /**
+   * CREATE that committed: the created path (with any sequence
+   * suffix); otherwise NULL. Owned by the results.
+   */
+  const char *path;
+  /**
+   * CREATE and SET that committed: the node's stat; otherwise zeros.
+   */
+  struct zkrs_stat stat;
+} zkrs_op_result;
+
+/**
+ * Per-op results of `zkrs_client_multi`, one per op in order. Free with
+ * `zkrs_op_results_free`.
+ */
+typedef struct zkrs_op_results {
+  const struct zkrs_op_result *results;
+  size_t len;
+} zkrs_op_results;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -269,6 +610,38 @@ const char *zkrs_version(void);
  * define. The string is static: never free it.
  */
 const char *zkrs_error_message(int code);
+
+/**
+ * Frees a string zkrs returned (e.g. a created path). NULL is a no-op.
+ *
+ * # Safety
+ * `s` is NULL or a string from zkrs not yet freed.
+ */
+void zkrs_string_free(char *s);
+
+/**
+ * Frees a buffer zkrs returned. NULL is a no-op.
+ *
+ * # Safety
+ * `buf` is NULL or a buffer from zkrs not yet freed.
+ */
+void zkrs_buffer_free(struct zkrs_buffer *buf);
+
+/**
+ * Frees a string array zkrs returned, with its strings. NULL is a no-op.
+ *
+ * # Safety
+ * `arr` is NULL or an array from zkrs not yet freed.
+ */
+void zkrs_string_array_free(struct zkrs_string_array *arr);
+
+/**
+ * Frees an ACL list zkrs returned, with its strings. NULL is a no-op.
+ *
+ * # Safety
+ * `acl` is NULL or a list from zkrs not yet freed.
+ */
+void zkrs_acl_list_free(struct zkrs_acl_list *acl);
 
 /**
  * Starts a member and returns once it serves clients.
@@ -319,36 +692,278 @@ int zkrs_member_stop(struct zkrs_member *member);
 void zkrs_member_free(struct zkrs_member *member);
 
 /**
- * Frees a string zkrs returned (e.g. a created path). NULL is a no-op.
+ * Connects to `hosts` ("host:port[,host:port...][/chroot]") and waits
+ * until the session is established (up to 10 s, then
+ * `ZKRS_CONNECTIONLOSS`). `session_timeout_ms` is the requested session
+ * timeout; the server clamps it. On `ZKRS_OK`, `*out` is the new client;
+ * free it with `zkrs_client_free`.
  *
  * # Safety
- * `s` is NULL or a string from zkrs not yet freed.
+ * `hosts` is a NUL-terminated string; `out` is valid for a write.
  */
-void zkrs_string_free(char *s);
+int zkrs_client_connect(const char *hosts, int session_timeout_ms, struct zkrs_client **out);
 
 /**
- * Frees a buffer zkrs returned. NULL is a no-op.
+ * Sets the session state callback, replacing any previous one (NULL
+ * `cb` removes it). It is called on each later state change (see
+ * `zkrs_state_fn` for the thread); the replaced callback is not called
+ * after this returns.
  *
  * # Safety
- * `buf` is NULL or a buffer from zkrs not yet freed.
+ * `c` is NULL or a live client; `userdata` stays valid while `cb` is set.
  */
-void zkrs_buffer_free(struct zkrs_buffer *buf);
+int zkrs_client_set_state_callback(struct zkrs_client *c, zkrs_state_fn cb, void *userdata);
 
 /**
- * Frees a string array zkrs returned, with its strings. NULL is a no-op.
+ * The session's current state, one of `ZKRS_STATE_*`;
+ * `ZKRS_BADARGUMENTS` when `c` is NULL.
  *
  * # Safety
- * `arr` is NULL or an array from zkrs not yet freed.
+ * `c` is NULL or a live client.
  */
-void zkrs_string_array_free(struct zkrs_string_array *arr);
+int zkrs_client_state(const struct zkrs_client *c);
 
 /**
- * Frees an ACL list zkrs returned, with its strings. NULL is a no-op.
+ * The session id (0 when `c` is NULL).
  *
  * # Safety
- * `acl` is NULL or a list from zkrs not yet freed.
+ * `c` is NULL or a live client.
  */
-void zkrs_acl_list_free(struct zkrs_acl_list *acl);
+int64_t zkrs_client_session_id(const struct zkrs_client *c);
+
+/**
+ * Closes the session: its ephemeral nodes go at once, later calls fail
+ * with `ZKRS_SESSIONEXPIRED`. Closing twice is `ZKRS_OK`. The handle must
+ * still be freed with `zkrs_client_free`.
+ *
+ * # Safety
+ * `c` is NULL or a live client.
+ */
+int zkrs_client_close(struct zkrs_client *c);
+
+/**
+ * Releases the client, closing its session if still open. After it
+ * returns no callback of this client runs (a callback running on another
+ * thread is waited for), so userdata may be freed. May be called from
+ * inside one of this client's callbacks. NULL is a no-op.
+ *
+ * # Safety
+ * `c` is NULL or a client from `zkrs_client_connect` not yet freed, and
+ * no other thread uses it.
+ */
+void zkrs_client_free(struct zkrs_client *c);
+
+/**
+ * Creates the node `path` holding `data_len` bytes of `data`, with the
+ * ACL `acl` (`acl_len` entries; NULL and 0 for world:anyone with all
+ * permissions) in `mode` (one of the create modes, `ZKRS_PERSISTENT`
+ * ...). `ttl_ms` must be > 0 for the TTL modes and 0 otherwise.
+ *
+ * On `ZKRS_OK`: `*out_path` (when not NULL) is the created path, with the
+ * sequence suffix for sequential modes; free it with `zkrs_string_free`.
+ * `*out_stat` (when not NULL) is the new node's stat.
+ *
+ * Errors: `ZKRS_NODEEXISTS`, `ZKRS_NONODE` (no parent),
+ * `ZKRS_NOCHILDRENFOREPHEMERALS`, `ZKRS_NOAUTH`, `ZKRS_INVALIDACL`,
+ * `ZKRS_BADARGUMENTS` (invalid path or mode), connection errors.
+ *
+ * # Safety
+ * Pointers are NULL or valid for their lengths; strings NUL-terminated.
+ */
+int zkrs_client_create(struct zkrs_client *c,
+                       const char *path,
+                       const uint8_t *data,
+                       size_t data_len,
+                       const struct zkrs_acl *acl,
+                       size_t acl_len,
+                       int mode,
+                       int64_t ttl_ms,
+                       char **out_path,
+                       struct zkrs_stat *out_stat);
+
+/**
+ * Deletes `path` if its version is `version` (-1 matches any).
+ * Errors: `ZKRS_NONODE`, `ZKRS_BADVERSION`, `ZKRS_NOTEMPTY`,
+ * `ZKRS_NOAUTH`, ...
+ *
+ * # Safety
+ * `c` is NULL or a live client; `path` NUL-terminated.
+ */
+int zkrs_client_delete(struct zkrs_client *c, const char *path, int32_t version);
+
+/**
+ * Whether `path` exists: `ZKRS_OK` with `*out_stat` (when not NULL), or
+ * `ZKRS_NONODE`. With a non-NULL `watcher`, a one-shot watch is left
+ * either way: it fires once with ZKRS_EVENT_CREATED, DELETED or CHANGED.
+ *
+ * # Safety
+ * `c` is NULL or a live client; `path` NUL-terminated; `userdata` valid
+ * until the watch fires or the client is freed.
+ */
+int zkrs_client_exists(struct zkrs_client *c,
+                       const char *path,
+                       zkrs_watch_fn watcher,
+                       void *userdata,
+                       struct zkrs_stat *out_stat);
+
+/**
+ * Reads `path`'s data. On `ZKRS_OK`, `*out_data` (when not NULL) is a
+ * buffer to free with `zkrs_buffer_free`, and `*out_stat` (when not NULL)
+ * the stat. With a non-NULL `watcher`, a one-shot watch fires once on
+ * ZKRS_EVENT_CHANGED or DELETED (only if the node exists).
+ *
+ * # Safety
+ * As `zkrs_client_exists`.
+ */
+int zkrs_client_get(struct zkrs_client *c,
+                    const char *path,
+                    zkrs_watch_fn watcher,
+                    void *userdata,
+                    struct zkrs_buffer **out_data,
+                    struct zkrs_stat *out_stat);
+
+/**
+ * Replaces `path`'s data with `data_len` bytes of `data` if its version
+ * is `version` (-1 matches any); `*out_stat` (when not NULL) is the new
+ * stat. Errors: `ZKRS_NONODE`, `ZKRS_BADVERSION`, `ZKRS_NOAUTH`, ...
+ *
+ * # Safety
+ * `c` is NULL or a live client; `path` NUL-terminated; `data` valid for
+ * `data_len` bytes.
+ */
+int zkrs_client_set(struct zkrs_client *c,
+                    const char *path,
+                    const uint8_t *data,
+                    size_t data_len,
+                    int32_t version,
+                    struct zkrs_stat *out_stat);
+
+/**
+ * Lists `path`'s children (names, not paths, in no set order). On
+ * `ZKRS_OK`, `*out_children` (when not NULL) is an array to free with
+ * `zkrs_string_array_free`, and `*out_stat` (when not NULL) the parent's
+ * stat. With a non-NULL `watcher`, a one-shot watch fires once on
+ * ZKRS_EVENT_CHILD or DELETED.
+ *
+ * # Safety
+ * As `zkrs_client_exists`.
+ */
+int zkrs_client_get_children(struct zkrs_client *c,
+                             const char *path,
+                             zkrs_watch_fn watcher,
+                             void *userdata,
+                             struct zkrs_string_array **out_children,
+                             struct zkrs_stat *out_stat);
+
+/**
+ * Reads `path`'s ACL. On `ZKRS_OK`, `*out_acl` (when not NULL) is a list
+ * to free with `zkrs_acl_list_free`, and `*out_stat` (when not NULL) the
+ * stat.
+ *
+ * # Safety
+ * `c` is NULL or a live client; `path` NUL-terminated.
+ */
+int zkrs_client_get_acl(struct zkrs_client *c,
+                        const char *path,
+                        struct zkrs_acl_list **out_acl,
+                        struct zkrs_stat *out_stat);
+
+/**
+ * Replaces `path`'s ACL with `acl` (`acl_len` entries, at least one) if
+ * its ACL version is `version` (-1 matches any); `*out_stat` (when not
+ * NULL) is the new stat. Errors: `ZKRS_NONODE`, `ZKRS_BADVERSION`,
+ * `ZKRS_INVALIDACL`, `ZKRS_NOAUTH`, ...
+ *
+ * # Safety
+ * `c` is NULL or a live client; `path` NUL-terminated; `acl` valid for
+ * `acl_len` entries.
+ */
+int zkrs_client_set_acl(struct zkrs_client *c,
+                        const char *path,
+                        const struct zkrs_acl *acl,
+                        size_t acl_len,
+                        int32_t version,
+                        struct zkrs_stat *out_stat);
+
+/**
+ * Runs `ops` (`ops_len` of them) as one atomic transaction: all commit
+ * or none.
+ *
+ * Returns `ZKRS_OK` when every op committed, else the error of the op
+ * that failed (nothing was applied). `*out_results` (when not NULL) gets
+ * one result per op, to free with `zkrs_op_results_free`. Unlike other
+ * out-params, it is written both on `ZKRS_OK` and when the server
+ * rejected the transaction, so the caller can see which op failed; it is
+ * left untouched for errors raised before the server decided (invalid
+ * ops: `ZKRS_BADARGUMENTS`; connection loss).
+ *
+ * # Safety
+ * `c` is NULL or a live client; `ops` valid for `ops_len` entries.
+ */
+int zkrs_client_multi(struct zkrs_client *c,
+                      const struct zkrs_op *ops,
+                      size_t ops_len,
+                      struct zkrs_op_results **out_results);
+
+/**
+ * Frees transaction results, with their paths. NULL is a no-op.
+ *
+ * # Safety
+ * `r` is NULL or results from `zkrs_client_multi` not yet freed.
+ */
+void zkrs_op_results_free(struct zkrs_op_results *r);
+
+/**
+ * Waits until the server this client is connected to has applied
+ * everything the ensemble had committed when the call was made, so a
+ * following read sees it.
+ *
+ * # Safety
+ * `c` is NULL or a live client; `path` NUL-terminated.
+ */
+int zkrs_client_sync(struct zkrs_client *c, const char *path);
+
+/**
+ * Adds a persistent watch on `path` (`mode` is
+ * `ZKRS_ADD_WATCH_PERSISTENT` or `ZKRS_ADD_WATCH_PERSISTENT_RECURSIVE`):
+ * unlike one-shot watches it stays after firing, calling `watcher` for
+ * every event until `zkrs_client_remove_watches` or the client is freed.
+ * `watcher` must not be NULL.
+ *
+ * # Safety
+ * `c` is NULL or a live client; `path` NUL-terminated; `userdata` valid
+ * until the watch is removed or the client freed.
+ */
+int zkrs_client_add_watch(struct zkrs_client *c,
+                          const char *path,
+                          int mode,
+                          zkrs_watch_fn watcher,
+                          void *userdata);
+
+/**
+ * Removes every watch of `watcher_type` (one of `ZKRS_WATCHER_*`) this
+ * client has on `path`, on the server too; each removed watcher is
+ * called once more with a ZKRS_EVENT_*_WATCH_REMOVED event.
+ * `ZKRS_NOWATCHER` when there is none.
+ *
+ * # Safety
+ * `c` is NULL or a live client; `path` NUL-terminated.
+ */
+int zkrs_client_remove_watches(struct zkrs_client *c, const char *path, int watcher_type);
+
+/**
+ * Adds credentials to the session, e.g. scheme "digest" with
+ * "user:password" (`auth_len` bytes). `ZKRS_AUTHFAILED` when the server
+ * rejects them (the session then ends).
+ *
+ * # Safety
+ * `c` is NULL or a live client; `scheme` NUL-terminated; `auth` valid for
+ * `auth_len` bytes.
+ */
+int zkrs_client_add_auth(struct zkrs_client *c,
+                         const char *scheme,
+                         const uint8_t *auth,
+                         size_t auth_len);
 
 #ifdef __cplusplus
 }  // extern "C"

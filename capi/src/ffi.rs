@@ -78,11 +78,3 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, v: T) {
         out.write(v);
     }
 }
-
-/// `ZKRS_OK`, or the ZooKeeper number of a core error.
-pub(crate) fn code_of<T>(r: &Result<T, zkrs_core::Error>) -> c_int {
-    match r {
-        Ok(_) => crate::error::ZKRS_OK,
-        Err(e) => e.code(),
-    }
-}

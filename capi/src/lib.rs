@@ -7,6 +7,9 @@
 //!   `zkrs_error_message`.
 //! - [`types`]: C structs (stat, ACL, buffers, string arrays) and their frees.
 //! - [`member`]: `zkrs_member`, an ensemble member run in-process.
+//! - [`client`]: `zkrs_client`, a session: CRUD, ACLs, multi, watches.
+//! - `callback`: calling C back from the event thread, and never after
+//!   `zkrs_client_free`.
 //!
 //! Conventions, as in rustls-ffi: handles are opaque; every allocation made
 //! by zkrs has exactly one `*_free` function, which accepts NULL; out-params
@@ -18,8 +21,12 @@
 #![allow(non_camel_case_types)]
 
 pub mod error;
-pub mod member;
 pub mod types;
+pub mod member;
+mod callback;
+pub mod client;
+
+pub use callback::{zkrs_state_fn, zkrs_watch_fn};
 
 mod ffi;
 

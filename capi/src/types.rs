@@ -106,7 +106,7 @@ struct Owned<P, S> {
     _storage: S,
 }
 
-fn into_raw<P, S>(public: P, storage: S) -> *mut P {
+pub(crate) fn into_raw<P, S>(public: P, storage: S) -> *mut P {
     Box::into_raw(Box::new(Owned {
         public,
         _storage: storage,
@@ -116,7 +116,7 @@ fn into_raw<P, S>(public: P, storage: S) -> *mut P {
 
 /// # Safety
 /// `p` came from `into_raw::<P, S>` with the same `S` and is freed once.
-unsafe fn free_raw<P, S>(p: *mut P) {
+pub(crate) unsafe fn free_raw<P, S>(p: *mut P) {
     if !p.is_null() {
         drop(Box::from_raw(p.cast::<Owned<P, S>>()));
     }
