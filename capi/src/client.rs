@@ -15,8 +15,8 @@ use crate::callback::{zkrs_state_fn, zkrs_watch_fn, Gate};
 use crate::error::{ZKRS_BADARGUMENTS, ZKRS_OK};
 use crate::ffi::{bytes_arg, guard, guard_or, slice_arg, str_arg, try_arg, write_out};
 use crate::types::{
-    acl_arg, acl_list_into_raw, buffer_into_raw, string_array_into_raw, string_into_raw,
-    zkrs_acl, zkrs_acl_list, zkrs_buffer, zkrs_stat, zkrs_string_array,
+    acl_arg, acl_list_into_raw, buffer_into_raw, string_array_into_raw, string_into_raw, zkrs_acl,
+    zkrs_acl_list, zkrs_buffer, zkrs_stat, zkrs_string_array,
 };
 
 /// A persistent znode (ZOO_PERSISTENT).
@@ -473,7 +473,10 @@ pub unsafe extern "C" fn zkrs_client_get_children(
     guard(|| {
         let c = try_arg!(client(c));
         let path = try_arg!(str_arg(path));
-        match c.inner.get_children2(path, c.gate.watcher(watcher, userdata)) {
+        match c
+            .inner
+            .get_children2(path, c.gate.watcher(watcher, userdata))
+        {
             Ok((children, stat)) => {
                 if !out_children.is_null() {
                     write_out(out_children, string_array_into_raw(&children));

@@ -20,11 +20,11 @@
 
 #![allow(non_camel_case_types)]
 
-pub mod error;
-pub mod types;
-pub mod member;
 mod callback;
 pub mod client;
+pub mod error;
+pub mod member;
+pub mod types;
 
 pub use callback::{zkrs_state_fn, zkrs_watch_fn};
 

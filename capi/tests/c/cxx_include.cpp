@@ -52,6 +52,7 @@ int main() {
     zkrs_op op{};
     op.op_type = ZKRS_OP_CHECK;
     op.version = -1;
+    if (op.op_type != ZKRS_OP_CHECK || op.version != -1) return 1;
     zkrs_member_free(nullptr);
     zkrs_client_free(nullptr);
     std::printf("C++ with zookeeper.h: libzkrs %s, ZKRS_NONODE = %s\n", zkrs_version(),
