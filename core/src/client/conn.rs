@@ -482,6 +482,10 @@ impl Task {
             }
             InFlight::Auth(done) => {
                 let failed = hdr.err != 0;
+                if failed {
+                    // Before the caller hears of it, so it sees the state.
+                    self.shared.set_state(SessionState::AuthFailed);
+                }
                 if let Some(done) = done {
                     let _ = done.send(if failed { Err(Error::AuthFailed) } else { Ok(()) });
                 }

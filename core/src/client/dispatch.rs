@@ -29,7 +29,8 @@ pub(crate) enum Job {
     Event(Vec<Watcher>, WatchedEvent),
     /// Completes a caller's reply future.
     Reply(Box<dyn FnOnce() + Send>),
-    State(SessionState),
+    /// A state change and the listeners registered when it happened.
+    State(SessionState, Vec<StateListener>),
 }
 
 thread_local! {
@@ -49,10 +50,7 @@ pub(crate) struct Dispatcher {
 impl Dispatcher {
     /// Starts the thread. It enters `rt` so callbacks can `tokio::spawn`,
     /// and ends when the last `Dispatcher` handle is dropped.
-    pub fn start(
-        rt: tokio::runtime::Handle,
-        listeners: Listeners,
-    ) -> Result<Dispatcher, crate::Error> {
+    pub fn start(rt: tokio::runtime::Handle) -> Result<Dispatcher, crate::Error> {
         let (tx, rx) = mpsc::channel::<Job>();
         let queued = Arc::new(AtomicUsize::new(0));
         let q = queued.clone();
@@ -62,7 +60,7 @@ impl Dispatcher {
                 ON_EVENT_THREAD.with(|c| c.set(true));
                 let _enter = rt.enter();
                 while let Ok(job) = rx.recv() {
-                    run(job, &listeners);
+                    run(job);
                     q.fetch_sub(1, Ordering::AcqRel);
                 }
             })
@@ -97,7 +95,7 @@ impl Dispatcher {
     }
 }
 
-fn run(job: Job, listeners: &Listeners) {
+fn run(job: Job) {
     match job {
         Job::Event(watchers, ev) => {
             for w in watchers {
@@ -108,13 +106,7 @@ fn run(job: Job, listeners: &Listeners) {
             }
         }
         Job::Reply(f) => f(),
-        Job::State(s) => {
-            let ls: Vec<StateListener> = listeners
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .iter()
-                .map(|(_, l)| l.clone())
-                .collect();
+        Job::State(s, ls) => {
             for l in ls {
                 if catch_unwind(AssertUnwindSafe(|| l(s))).is_err() {
                     tracing::warn!("a state listener panicked; continuing");

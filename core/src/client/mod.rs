@@ -318,14 +318,19 @@ impl Shared {
 
     /// Publishes a state change to `state()`, subscribers and listeners.
     fn set_state(&self, s: SessionState) {
+        // The listener list is locked across the change so a listener added
+        // by someone who saw the new state is not told about it again.
+        let listeners = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
         let changed = self.state.send_if_modified(|cur| {
             let changed = *cur != s;
             *cur = s;
             changed
         });
         if changed {
+            let ls = listeners.iter().map(|(_, l)| l.clone()).collect();
+            drop(listeners);
             let _ = self.state_events.send(s);
-            self.dispatcher.push(Job::State(s));
+            self.dispatcher.push(Job::State(s, ls));
         }
     }
 
@@ -368,7 +373,7 @@ impl Client {
         }
         let rt = tokio::runtime::Handle::current();
         let listeners: Listeners = Arc::new(Mutex::new(Vec::new()));
-        let dispatcher = Dispatcher::start(rt.clone(), listeners.clone())?;
+        let dispatcher = Dispatcher::start(rt.clone())?;
         let (state, mut state_rx) = watch::channel(SessionState::Connecting);
         let (state_events, _) = broadcast::channel(64);
         let shared = Arc::new(Shared {
