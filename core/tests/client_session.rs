@@ -180,9 +180,15 @@ async fn session_resumes_after_server_restart_and_watches_fire() {
         let other = connect(&ts.hosts()).await;
         other.set_data("/x", b"1", -1).await.unwrap();
         let e = next_event(&mut drx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeDataChanged, "/x"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeDataChanged, "/x")
+        );
         let e = next_event(&mut prx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeDataChanged, "/x"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeDataChanged, "/x")
+        );
         other
             .create("/x/c", b"", &open(), CreateMode::Persistent)
             .await
@@ -196,7 +202,10 @@ async fn session_resumes_after_server_restart_and_watches_fire() {
             .await
             .unwrap();
         let e = next_event(&mut erx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeCreated, "/missing"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeCreated, "/missing")
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(
             *log.lock().unwrap(),
@@ -235,9 +244,15 @@ async fn changes_while_disconnected_fire_on_reconnect() {
         expect_state(&mut states, SessionState::Connected).await;
         // relativeZxid = last zxid seen: the server fires what was missed.
         let e = next_event(&mut drx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeDataChanged, "/y"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeDataChanged, "/y")
+        );
         let e = next_event(&mut erx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeCreated, "/z"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeCreated, "/z")
+        );
     })
     .await
 }
@@ -274,7 +289,10 @@ async fn session_expires_when_cut_off_longer_than_timeout() {
         expect_state(&mut states, SessionState::Expired).await;
         assert_eq!(zk.state(), SessionState::Expired);
         assert_eq!(zk.get_data("/", None).await, Err(Error::SessionExpired));
-        assert_eq!(zk.add_auth("digest", b"a:b").await, Err(Error::SessionExpired));
+        assert_eq!(
+            zk.add_auth("digest", b"a:b").await,
+            Err(Error::SessionExpired)
+        );
         assert_eq!(zk.close().await, Ok(()));
         // One-shot watches do not fire after expiry.
         assert!(rx.try_recv().is_err());
@@ -325,7 +343,11 @@ async fn in_flight_requests_fail_with_connection_loss_then_session_resumes() {
         proxy.stall(true);
         let t = Instant::now();
         assert_eq!(zk.get_data("/", None).await, Err(Error::ConnectionLoss));
-        assert!(t.elapsed() < Duration::from_millis(1500), "{:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_millis(1500),
+            "{:?}",
+            t.elapsed()
+        );
         expect_state(&mut states, SessionState::Disconnected).await;
         proxy.stall(false);
         expect_state(&mut states, SessionState::Connected).await;

@@ -45,7 +45,10 @@ async fn data_child_and_exist_watches_are_one_shot() {
             .await
             .unwrap();
         let e = next_event(&mut rx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeChildrenChanged, "/w"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeChildrenChanged, "/w")
+        );
         other.delete("/w/c", -1).await.unwrap();
         no_event(&mut rx).await;
 
@@ -57,7 +60,10 @@ async fn data_child_and_exist_watches_are_one_shot() {
             .await
             .unwrap();
         let e = next_event(&mut rx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeCreated, "/w/later"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeCreated, "/w/later")
+        );
 
         // Exists on a present node; deletion fires NodeDeleted, to both a
         // data and a child watcher on it.
@@ -67,7 +73,10 @@ async fn data_child_and_exist_watches_are_one_shot() {
         zk.get_children2("/w/later", Some(cw)).await.unwrap();
         other.delete("/w/later", -1).await.unwrap();
         assert_eq!(next_event(&mut rx).await.event_type, EventType::NodeDeleted);
-        assert_eq!(next_event(&mut crx).await.event_type, EventType::NodeDeleted);
+        assert_eq!(
+            next_event(&mut crx).await.event_type,
+            EventType::NodeDeleted
+        );
 
         // A failed getData registers nothing.
         let (w, mut rx) = recorder();
@@ -103,7 +112,10 @@ async fn one_watcher_on_many_tables_fires_once_and_many_watchers_all_fire() {
         let (w2, mut rx2) = recorder();
         zk.get_data("/d", Some(w2)).await.unwrap();
         zk.set_data("/d", b"x", -1).await.unwrap();
-        assert_eq!(next_event(&mut rx2).await.event_type, EventType::NodeDataChanged);
+        assert_eq!(
+            next_event(&mut rx2).await.event_type,
+            EventType::NodeDataChanged
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(n.load(Ordering::SeqCst), 1);
     })
@@ -124,16 +136,25 @@ async fn persistent_and_recursive_watches_stay() {
             .await
             .unwrap();
         for i in 0..3 {
-            other.set_data("/p", format!("{i}").as_bytes(), -1).await.unwrap();
+            other
+                .set_data("/p", format!("{i}").as_bytes(), -1)
+                .await
+                .unwrap();
             let e = next_event(&mut rx).await;
-            assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeDataChanged, "/p"));
+            assert_eq!(
+                (e.event_type, e.path.as_str()),
+                (EventType::NodeDataChanged, "/p")
+            );
         }
         other
             .create("/p/c", b"", &open(), CreateMode::Persistent)
             .await
             .unwrap();
         let e = next_event(&mut rx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeChildrenChanged, "/p"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeChildrenChanged, "/p")
+        );
         // Not recursive: a grandchild's data change is not seen.
         other.set_data("/p/c", b"x", -1).await.unwrap();
         no_event(&mut rx).await;
@@ -147,13 +168,22 @@ async fn persistent_and_recursive_watches_stay() {
             .await
             .unwrap();
         let e = next_event(&mut rrx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeCreated, "/p/c/g"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeCreated, "/p/c/g")
+        );
         other.set_data("/p/c/g", b"1", -1).await.unwrap();
         let e = next_event(&mut rrx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeDataChanged, "/p/c/g"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeDataChanged, "/p/c/g")
+        );
         other.delete("/p/c/g", -1).await.unwrap();
         let e = next_event(&mut rrx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeDeleted, "/p/c/g"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeDeleted, "/p/c/g")
+        );
         // Recursive watches never see NodeChildrenChanged.
         no_event(&mut rrx).await;
 
@@ -162,10 +192,16 @@ async fn persistent_and_recursive_watches_stay() {
             .await
             .unwrap();
         let e = next_event(&mut rx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::PersistentWatchRemoved, "/p"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::PersistentWatchRemoved, "/p")
+        );
         other.set_data("/p", b"z", -1).await.unwrap();
         let e = next_event(&mut rrx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeDataChanged, "/p"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeDataChanged, "/p")
+        );
         no_event(&mut rx).await;
         zk.remove_watches("/p", WatcherType::PersistentRecursive, false)
             .await
@@ -195,7 +231,10 @@ async fn remove_watches_by_type_and_locally() {
         zk.remove_watches("/r", WatcherType::Data, false)
             .await
             .unwrap();
-        assert_eq!(next_event(&mut drx).await.event_type, EventType::DataWatchRemoved);
+        assert_eq!(
+            next_event(&mut drx).await.event_type,
+            EventType::DataWatchRemoved
+        );
         zk.set_data("/r", b"1", -1).await.unwrap();
         no_event(&mut drx).await;
         assert_eq!(
@@ -206,7 +245,10 @@ async fn remove_watches_by_type_and_locally() {
         zk.remove_watches("/r", WatcherType::Any, true)
             .await
             .unwrap();
-        assert_eq!(next_event(&mut crx).await.event_type, EventType::ChildWatchRemoved);
+        assert_eq!(
+            next_event(&mut crx).await.event_type,
+            EventType::ChildWatchRemoved
+        );
         zk.create("/r/c", b"", &open(), CreateMode::Persistent)
             .await
             .unwrap();
@@ -233,7 +275,10 @@ async fn events_run_before_later_replies_complete() {
         zk.get_data("/o", Some(w)).await.unwrap();
         // The server writes the event before the setData reply.
         zk.set_data("/o", b"1", -1).await.unwrap();
-        assert!(seen.load(Ordering::SeqCst), "reply completed before the event ran");
+        assert!(
+            seen.load(Ordering::SeqCst),
+            "reply completed before the event ran"
+        );
 
         // The socket is not blocked by a slow callback: other requests
         // proceed while one runs (their completion waits, their I/O not).
@@ -247,7 +292,9 @@ async fn events_run_before_later_replies_complete() {
             zk.create(&format!("/o/{i}"), b"", &open(), CreateMode::Persistent)
                 .await
                 .unwrap();
-            zk.get_data(&format!("/o/{i}"), Some(w.clone())).await.unwrap();
+            zk.get_data(&format!("/o/{i}"), Some(w.clone()))
+                .await
+                .unwrap();
         }
         let futs: Vec<_> = (0..5)
             .map(|i| {
@@ -284,11 +331,20 @@ async fn chroot_event_paths_are_stripped() {
             .await
             .unwrap();
         let e = next_event(&mut rx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeCreated, "/n"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeCreated, "/n")
+        );
         let e = next_event(&mut crx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeChildrenChanged, "/"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeChildrenChanged, "/")
+        );
         let e = next_event(&mut rrx).await;
-        assert_eq!((e.event_type, e.path.as_str()), (EventType::NodeCreated, "/n"));
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeCreated, "/n")
+        );
     })
     .await
 }

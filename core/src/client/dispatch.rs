@@ -37,9 +37,24 @@ thread_local! {
     static ON_EVENT_THREAD: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Whether the current thread is some client's event thread.
+tokio::task_local! {
+    /// Set on work the blocking facade spawns for a caller on the event
+    /// thread: that caller blocks the thread, so its replies go direct.
+    static FOR_EVENT_THREAD: bool;
+}
+
+/// Whether a request made here must not wait on the event thread: made on
+/// it, or on its behalf by the blocking facade.
 pub(crate) fn on_event_thread() -> bool {
-    ON_EVENT_THREAD.with(Cell::get)
+    ON_EVENT_THREAD.with(Cell::get) || FOR_EVENT_THREAD.try_with(|v| *v).unwrap_or(false)
+}
+
+/// Wraps `fut` (about to be spawned) so requests it makes count as made
+/// on the current thread.
+pub(crate) fn on_behalf_of_caller<F: std::future::Future>(
+    fut: F,
+) -> impl std::future::Future<Output = F::Output> {
+    FOR_EVENT_THREAD.scope(on_event_thread(), fut)
 }
 
 pub(crate) struct Dispatcher {

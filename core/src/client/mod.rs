@@ -281,14 +281,21 @@ impl Op {
 /// The outcome of one [`Op`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpResult {
-    Create { path: String, stat: Option<Stat> },
+    Create {
+        path: String,
+        stat: Option<Stat>,
+    },
     Delete,
-    SetData { stat: Stat },
+    SetData {
+        stat: Stat,
+    },
     Check,
     /// In a failed transaction: the op that failed carries its error; ops
     /// before it report `Ok` (code 0 has no `Error`, so it is `None`) and
     /// ops after it `RuntimeInconsistency`, as ZooKeeper reports them.
-    Error { err: Option<Error> },
+    Error {
+        err: Option<Error>,
+    },
 }
 
 /// Session facts after the handshake.
@@ -866,11 +873,9 @@ impl Client {
             prefix_path: self.shared.chroot.prepend(prefix),
         };
         match self.call(Request::GetEphemerals(req), None).await? {
-            Response::GetEphemerals(r) => Ok(r
-                .ephemerals
-                .iter()
-                .map(|p| self.client_path(p))
-                .collect()),
+            Response::GetEphemerals(r) => {
+                Ok(r.ephemerals.iter().map(|p| self.client_path(p)).collect())
+            }
             _ => Err(Error::MarshallingError),
         }
     }
