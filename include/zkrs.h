@@ -27,187 +27,6 @@
 #include <stdint.h>
 
 /**
- * Everything is OK (ZOK).
- */
-#define ZKRS_OK 0
-
-/**
- * A system or internal error, including a panic inside libzkrs (ZSYSTEMERROR).
- */
-#define ZKRS_SYSTEMERROR -1
-
-/**
- * A runtime inconsistency was found; in a failed multi, the result of the
- * ops after the failing one (ZRUNTIMEINCONSISTENCY).
- */
-#define ZKRS_RUNTIMEINCONSISTENCY -2
-
-/**
- * A data inconsistency was found (ZDATAINCONSISTENCY).
- */
-#define ZKRS_DATAINCONSISTENCY -3
-
-/**
- * The connection to the server was lost (ZCONNECTIONLOSS).
- */
-#define ZKRS_CONNECTIONLOSS -4
-
-/**
- * Error while marshalling or unmarshalling data (ZMARSHALLINGERROR).
- */
-#define ZKRS_MARSHALLINGERROR -5
-
-/**
- * The operation is not implemented (ZUNIMPLEMENTED).
- */
-#define ZKRS_UNIMPLEMENTED -6
-
-/**
- * The operation timed out (ZOPERATIONTIMEOUT).
- */
-#define ZKRS_OPERATIONTIMEOUT -7
-
-/**
- * Invalid arguments, e.g. a NULL pointer or an invalid path (ZBADARGUMENTS).
- */
-#define ZKRS_BADARGUMENTS -8
-
-/**
- * The handle is in a state that does not allow the call (ZINVALIDSTATE).
- */
-#define ZKRS_INVALIDSTATE -9
-
-/**
- * The server does not know the session (Java's UnknownSession).
- */
-#define ZKRS_UNKNOWNSESSION -12
-
-/**
- * The new configuration has no quorum (ZNEWCONFIGNOQUORUM).
- */
-#define ZKRS_NEWCONFIGNOQUORUM -13
-
-/**
- * Another reconfiguration is in progress (ZRECONFIGINPROGRESS).
- */
-#define ZKRS_RECONFIGINPROGRESS -14
-
-/**
- * The SSL connection failed (ZSSLCONNECTIONERROR).
- */
-#define ZKRS_SSLCONNECTIONERROR -15
-
-/**
- * Lower bound of the API errors; never returned itself (ZAPIERROR).
- */
-#define ZKRS_APIERROR -100
-
-/**
- * The node does not exist (ZNONODE).
- */
-#define ZKRS_NONODE -101
-
-/**
- * Not authorized by the node's ACL (ZNOAUTH).
- */
-#define ZKRS_NOAUTH -102
-
-/**
- * The expected version does not match the node's (ZBADVERSION).
- */
-#define ZKRS_BADVERSION -103
-
-/**
- * Ephemeral nodes may not have children (ZNOCHILDRENFOREPHEMERALS).
- */
-#define ZKRS_NOCHILDRENFOREPHEMERALS -108
-
-/**
- * The node already exists (ZNODEEXISTS).
- */
-#define ZKRS_NODEEXISTS -110
-
-/**
- * The node has children (ZNOTEMPTY).
- */
-#define ZKRS_NOTEMPTY -111
-
-/**
- * The session has been expired by the server (ZSESSIONEXPIRED).
- */
-#define ZKRS_SESSIONEXPIRED -112
-
-/**
- * An invalid callback was given (ZINVALIDCALLBACK).
- */
-#define ZKRS_INVALIDCALLBACK -113
-
-/**
- * An invalid ACL was given (ZINVALIDACL).
- */
-#define ZKRS_INVALIDACL -114
-
-/**
- * Client authentication failed (ZAUTHFAILED).
- */
-#define ZKRS_AUTHFAILED -115
-
-/**
- * The client is closing (ZCLOSING).
- */
-#define ZKRS_CLOSING -116
-
-/**
- * Not an error: nothing to process (ZNOTHING).
- */
-#define ZKRS_NOTHING -117
-
-/**
- * The session moved to another server (ZSESSIONMOVED).
- */
-#define ZKRS_SESSIONMOVED -118
-
-/**
- * A write was sent to a read-only server (ZNOTREADONLY).
- */
-#define ZKRS_NOTREADONLY -119
-
-/**
- * An ephemeral node was requested on a local session (ZEPHEMERALONLOCALSESSION).
- */
-#define ZKRS_EPHEMERALONLOCALSESSION -120
-
-/**
- * The watch to remove could not be found (ZNOWATCHER).
- */
-#define ZKRS_NOWATCHER -121
-
-/**
- * The request timed out (Java's RequestTimeout).
- */
-#define ZKRS_REQUESTTIMEOUT -122
-
-/**
- * Reconfiguration is disabled (ZRECONFIGDISABLED).
- */
-#define ZKRS_RECONFIGDISABLED -123
-
-/**
- * The server requires SASL authentication (ZSESSIONCLOSEDREQUIRESASLAUTH).
- */
-#define ZKRS_SESSIONCLOSEDREQUIRESASLAUTH -124
-
-/**
- * A quota was exceeded (Java's QuotaExceeded).
- */
-#define ZKRS_QUOTAEXCEEDED -125
-
-/**
- * The operation was throttled and not executed; retry (ZTHROTTLEDOP).
- */
-#define ZKRS_THROTTLEDOP -127
-
-/**
  * A persistent znode (ZOO_PERSISTENT).
  */
 #define ZKRS_PERSISTENT 0
@@ -401,6 +220,187 @@
 #define ZKRS_OP_CHECK 13
 
 /**
+ * Everything is OK (ZOK).
+ */
+#define ZKRS_OK 0
+
+/**
+ * A system or internal error, including a panic inside libzkrs (ZSYSTEMERROR).
+ */
+#define ZKRS_SYSTEMERROR -1
+
+/**
+ * A runtime inconsistency was found; in a failed multi, the result of the
+ * ops after the failing one (ZRUNTIMEINCONSISTENCY).
+ */
+#define ZKRS_RUNTIMEINCONSISTENCY -2
+
+/**
+ * A data inconsistency was found (ZDATAINCONSISTENCY).
+ */
+#define ZKRS_DATAINCONSISTENCY -3
+
+/**
+ * The connection to the server was lost (ZCONNECTIONLOSS).
+ */
+#define ZKRS_CONNECTIONLOSS -4
+
+/**
+ * Error while marshalling or unmarshalling data (ZMARSHALLINGERROR).
+ */
+#define ZKRS_MARSHALLINGERROR -5
+
+/**
+ * The operation is not implemented (ZUNIMPLEMENTED).
+ */
+#define ZKRS_UNIMPLEMENTED -6
+
+/**
+ * The operation timed out (ZOPERATIONTIMEOUT).
+ */
+#define ZKRS_OPERATIONTIMEOUT -7
+
+/**
+ * Invalid arguments, e.g. a NULL pointer or an invalid path (ZBADARGUMENTS).
+ */
+#define ZKRS_BADARGUMENTS -8
+
+/**
+ * The handle is in a state that does not allow the call (ZINVALIDSTATE).
+ */
+#define ZKRS_INVALIDSTATE -9
+
+/**
+ * The server does not know the session (Java's UnknownSession).
+ */
+#define ZKRS_UNKNOWNSESSION -12
+
+/**
+ * The new configuration has no quorum (ZNEWCONFIGNOQUORUM).
+ */
+#define ZKRS_NEWCONFIGNOQUORUM -13
+
+/**
+ * Another reconfiguration is in progress (ZRECONFIGINPROGRESS).
+ */
+#define ZKRS_RECONFIGINPROGRESS -14
+
+/**
+ * The SSL connection failed (ZSSLCONNECTIONERROR).
+ */
+#define ZKRS_SSLCONNECTIONERROR -15
+
+/**
+ * Lower bound of the API errors; never returned itself (ZAPIERROR).
+ */
+#define ZKRS_APIERROR -100
+
+/**
+ * The node does not exist (ZNONODE).
+ */
+#define ZKRS_NONODE -101
+
+/**
+ * Not authorized by the node's ACL (ZNOAUTH).
+ */
+#define ZKRS_NOAUTH -102
+
+/**
+ * The expected version does not match the node's (ZBADVERSION).
+ */
+#define ZKRS_BADVERSION -103
+
+/**
+ * Ephemeral nodes may not have children (ZNOCHILDRENFOREPHEMERALS).
+ */
+#define ZKRS_NOCHILDRENFOREPHEMERALS -108
+
+/**
+ * The node already exists (ZNODEEXISTS).
+ */
+#define ZKRS_NODEEXISTS -110
+
+/**
+ * The node has children (ZNOTEMPTY).
+ */
+#define ZKRS_NOTEMPTY -111
+
+/**
+ * The session has been expired by the server (ZSESSIONEXPIRED).
+ */
+#define ZKRS_SESSIONEXPIRED -112
+
+/**
+ * An invalid callback was given (ZINVALIDCALLBACK).
+ */
+#define ZKRS_INVALIDCALLBACK -113
+
+/**
+ * An invalid ACL was given (ZINVALIDACL).
+ */
+#define ZKRS_INVALIDACL -114
+
+/**
+ * Client authentication failed (ZAUTHFAILED).
+ */
+#define ZKRS_AUTHFAILED -115
+
+/**
+ * The client is closing (ZCLOSING).
+ */
+#define ZKRS_CLOSING -116
+
+/**
+ * Not an error: nothing to process (ZNOTHING).
+ */
+#define ZKRS_NOTHING -117
+
+/**
+ * The session moved to another server (ZSESSIONMOVED).
+ */
+#define ZKRS_SESSIONMOVED -118
+
+/**
+ * A write was sent to a read-only server (ZNOTREADONLY).
+ */
+#define ZKRS_NOTREADONLY -119
+
+/**
+ * An ephemeral node was requested on a local session (ZEPHEMERALONLOCALSESSION).
+ */
+#define ZKRS_EPHEMERALONLOCALSESSION -120
+
+/**
+ * The watch to remove could not be found (ZNOWATCHER).
+ */
+#define ZKRS_NOWATCHER -121
+
+/**
+ * The request timed out (Java's RequestTimeout).
+ */
+#define ZKRS_REQUESTTIMEOUT -122
+
+/**
+ * Reconfiguration is disabled (ZRECONFIGDISABLED).
+ */
+#define ZKRS_RECONFIGDISABLED -123
+
+/**
+ * The server requires SASL authentication (ZSESSIONCLOSEDREQUIRESASLAUTH).
+ */
+#define ZKRS_SESSIONCLOSEDREQUIRESASLAUTH -124
+
+/**
+ * A quota was exceeded (Java's QuotaExceeded).
+ */
+#define ZKRS_QUOTAEXCEEDED -125
+
+/**
+ * The operation was throttled and not executed; retry (ZTHROTTLEDOP).
+ */
+#define ZKRS_THROTTLEDOP -127
+
+/**
  * A client session. Created by `zkrs_client_connect`, released by
  * `zkrs_client_free` (a Box: one owner). All functions except
  * `zkrs_client_free` may be called from several threads at once and from
@@ -417,22 +417,11 @@ typedef struct zkrs_client zkrs_client;
 typedef struct zkrs_member zkrs_member;
 
 /**
- * Bytes returned by zkrs (a znode's data): `len` bytes at `data`, not
- * NUL-terminated. Free with `zkrs_buffer_free`.
+ * Called when the session state changes: `state` is one of
+ * `ZKRS_STATE_*`. Runs on the client's zkrs event thread, in order with
+ * watch callbacks.
  */
-typedef struct zkrs_buffer {
-  const uint8_t *data;
-  size_t len;
-} zkrs_buffer;
-
-/**
- * Strings returned by zkrs (children names): `len` NUL-terminated
- * strings at `strings`. Free the whole array with `zkrs_string_array_free`.
- */
-typedef struct zkrs_string_array {
-  const char *const *strings;
-  size_t len;
-} zkrs_string_array;
+typedef void (*zkrs_state_fn)(void *userdata, int state);
 
 /**
  * One ACL entry: `perms` (a mask of `ZKRS_PERM_*`) granted to the
@@ -444,22 +433,6 @@ typedef struct zkrs_acl {
   const char *scheme;
   const char *id;
 } zkrs_acl;
-
-/**
- * An ACL returned by zkrs (`zkrs_client_get_acl`): `len` entries at
- * `acls`. Free the whole list with `zkrs_acl_list_free`.
- */
-typedef struct zkrs_acl_list {
-  const struct zkrs_acl *acls;
-  size_t len;
-} zkrs_acl_list;
-
-/**
- * Called when the session state changes: `state` is one of
- * `ZKRS_STATE_*`. Runs on the client's zkrs event thread, in order with
- * watch callbacks.
- */
-typedef void (*zkrs_state_fn)(void *userdata, int state);
 
 /**
  * A znode's metadata, field for field ZooKeeper's `Stat`.
@@ -522,6 +495,33 @@ typedef struct zkrs_stat {
  * `zkrs_client_free`.
  */
 typedef void (*zkrs_watch_fn)(void *userdata, int event_type, int state, const char *path);
+
+/**
+ * Bytes returned by zkrs (a znode's data): `len` bytes at `data`, not
+ * NUL-terminated. Free with `zkrs_buffer_free`.
+ */
+typedef struct zkrs_buffer {
+  const uint8_t *data;
+  size_t len;
+} zkrs_buffer;
+
+/**
+ * Strings returned by zkrs (children names): `len` NUL-terminated
+ * strings at `strings`. Free the whole array with `zkrs_string_array_free`.
+ */
+typedef struct zkrs_string_array {
+  const char *const *strings;
+  size_t len;
+} zkrs_string_array;
+
+/**
+ * An ACL returned by zkrs (`zkrs_client_get_acl`): `len` entries at
+ * `acls`. Free the whole list with `zkrs_acl_list_free`.
+ */
+typedef struct zkrs_acl_list {
+  const struct zkrs_acl *acls;
+  size_t len;
+} zkrs_acl_list;
 
 /**
  * One operation of a `zkrs_client_multi` transaction. Fields an op type
@@ -603,93 +603,6 @@ extern "C" {
  * the caller must not free.
  */
 const char *zkrs_version(void);
-
-/**
- * A short English description of a result number, e.g. "node does not
- * exist" for `ZKRS_NONODE`; "unknown error" for a number zkrs does not
- * define. The string is static: never free it.
- */
-const char *zkrs_error_message(int code);
-
-/**
- * Frees a string zkrs returned (e.g. a created path). NULL is a no-op.
- *
- * # Safety
- * `s` is NULL or a string from zkrs not yet freed.
- */
-void zkrs_string_free(char *s);
-
-/**
- * Frees a buffer zkrs returned. NULL is a no-op.
- *
- * # Safety
- * `buf` is NULL or a buffer from zkrs not yet freed.
- */
-void zkrs_buffer_free(struct zkrs_buffer *buf);
-
-/**
- * Frees a string array zkrs returned, with its strings. NULL is a no-op.
- *
- * # Safety
- * `arr` is NULL or an array from zkrs not yet freed.
- */
-void zkrs_string_array_free(struct zkrs_string_array *arr);
-
-/**
- * Frees an ACL list zkrs returned, with its strings. NULL is a no-op.
- *
- * # Safety
- * `acl` is NULL or a list from zkrs not yet freed.
- */
-void zkrs_acl_list_free(struct zkrs_acl_list *acl);
-
-/**
- * Starts a member and returns once it serves clients.
- *
- * `zoo_cfg` is the text of a zoo.cfg file (tickTime, dataDir, clientPort,
- * ...), or NULL for an embedded member with ZooKeeper's defaults, a fresh
- * temporary data directory (removed when the member stops) and a free
- * loopback port. On `ZKRS_OK`, `*out` is the new member; free it with
- * `zkrs_member_free`.
- *
- * Returns `ZKRS_BADARGUMENTS` when `out` is NULL or `zoo_cfg` is not
- * UTF-8, `ZKRS_SYSTEMERROR` when the configuration is invalid or the
- * member cannot start (port taken, data directory unusable).
- *
- * # Safety
- * `zoo_cfg` is NULL or a NUL-terminated string; `out` is valid for a
- * write.
- */
-int zkrs_member_start(const char *zoo_cfg, struct zkrs_member **out);
-
-/**
- * The "host:port" connect string clients use to reach `member`, e.g.
- * "127.0.0.1:40123". The string belongs to the member and stays valid
- * until `zkrs_member_free` (also after `zkrs_member_stop`). NULL when
- * `member` is NULL.
- *
- * # Safety
- * `member` is NULL or a live member.
- */
-const char *zkrs_member_connect_string(const struct zkrs_member *member);
-
-/**
- * Stops serving: connected clients lose their connection. Later calls
- * are no-ops. The handle must still be freed with `zkrs_member_free`.
- * Returns `ZKRS_BADARGUMENTS` when `member` is NULL.
- *
- * # Safety
- * `member` is NULL or a live member.
- */
-int zkrs_member_stop(struct zkrs_member *member);
-
-/**
- * Stops the member if it still runs and releases it. NULL is a no-op.
- *
- * # Safety
- * `member` is NULL or a member from `zkrs_member_start` not yet freed.
- */
-void zkrs_member_free(struct zkrs_member *member);
 
 /**
  * Connects to `hosts` ("host:port[,host:port...][/chroot]") and waits
@@ -964,6 +877,93 @@ int zkrs_client_add_auth(struct zkrs_client *c,
                          const char *scheme,
                          const uint8_t *auth,
                          size_t auth_len);
+
+/**
+ * A short English description of a result number, e.g. "node does not
+ * exist" for `ZKRS_NONODE`; "unknown error" for a number zkrs does not
+ * define. The string is static: never free it.
+ */
+const char *zkrs_error_message(int code);
+
+/**
+ * Starts a member and returns once it serves clients.
+ *
+ * `zoo_cfg` is the text of a zoo.cfg file (tickTime, dataDir, clientPort,
+ * ...), or NULL for an embedded member with ZooKeeper's defaults, a fresh
+ * temporary data directory (removed when the member stops) and a free
+ * loopback port. On `ZKRS_OK`, `*out` is the new member; free it with
+ * `zkrs_member_free`.
+ *
+ * Returns `ZKRS_BADARGUMENTS` when `out` is NULL or `zoo_cfg` is not
+ * UTF-8, `ZKRS_SYSTEMERROR` when the configuration is invalid or the
+ * member cannot start (port taken, data directory unusable).
+ *
+ * # Safety
+ * `zoo_cfg` is NULL or a NUL-terminated string; `out` is valid for a
+ * write.
+ */
+int zkrs_member_start(const char *zoo_cfg, struct zkrs_member **out);
+
+/**
+ * The "host:port" connect string clients use to reach `member`, e.g.
+ * "127.0.0.1:40123". The string belongs to the member and stays valid
+ * until `zkrs_member_free` (also after `zkrs_member_stop`). NULL when
+ * `member` is NULL.
+ *
+ * # Safety
+ * `member` is NULL or a live member.
+ */
+const char *zkrs_member_connect_string(const struct zkrs_member *member);
+
+/**
+ * Stops serving: connected clients lose their connection. Later calls
+ * are no-ops. The handle must still be freed with `zkrs_member_free`.
+ * Returns `ZKRS_BADARGUMENTS` when `member` is NULL.
+ *
+ * # Safety
+ * `member` is NULL or a live member.
+ */
+int zkrs_member_stop(struct zkrs_member *member);
+
+/**
+ * Stops the member if it still runs and releases it. NULL is a no-op.
+ *
+ * # Safety
+ * `member` is NULL or a member from `zkrs_member_start` not yet freed.
+ */
+void zkrs_member_free(struct zkrs_member *member);
+
+/**
+ * Frees a string zkrs returned (e.g. a created path). NULL is a no-op.
+ *
+ * # Safety
+ * `s` is NULL or a string from zkrs not yet freed.
+ */
+void zkrs_string_free(char *s);
+
+/**
+ * Frees a buffer zkrs returned. NULL is a no-op.
+ *
+ * # Safety
+ * `buf` is NULL or a buffer from zkrs not yet freed.
+ */
+void zkrs_buffer_free(struct zkrs_buffer *buf);
+
+/**
+ * Frees a string array zkrs returned, with its strings. NULL is a no-op.
+ *
+ * # Safety
+ * `arr` is NULL or an array from zkrs not yet freed.
+ */
+void zkrs_string_array_free(struct zkrs_string_array *arr);
+
+/**
+ * Frees an ACL list zkrs returned, with its strings. NULL is a no-op.
+ *
+ * # Safety
+ * `acl` is NULL or a list from zkrs not yet freed.
+ */
+void zkrs_acl_list_free(struct zkrs_acl_list *acl);
 
 #ifdef __cplusplus
 }  // extern "C"
