@@ -78,3 +78,25 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, v: T) {
         out.write(v);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_systemerror() {
+        assert_eq!(guard(|| panic!("boom")), ZKRS_SYSTEMERROR);
+        assert_eq!(guard_or(7, || panic!("boom")), 7);
+        guard_void(|| panic!("boom"));
+    }
+
+    #[test]
+    fn null_arguments() {
+        unsafe {
+            assert_eq!(str_arg(std::ptr::null()), None);
+            assert_eq!(bytes_arg(std::ptr::null(), 0), Some(&[][..]));
+            assert_eq!(bytes_arg(std::ptr::null(), 3), None);
+            assert_eq!(slice_arg::<u32>(std::ptr::null(), 1), None);
+        }
+    }
+}
