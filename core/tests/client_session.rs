@@ -379,7 +379,6 @@ async fn pings_keep_an_idle_session_alive() {
 /// running. They keep answering pings and reads from the stopped member's
 /// memory, so a client never notices the stop until it writes.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "server bug: Server::stop leaves client connections open"]
 async fn server_stop_closes_client_connections() {
     bounded(async {
         let mut ts = TestServer::start().await;

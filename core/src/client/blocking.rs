@@ -14,7 +14,7 @@
 //! "runtime within a runtime" panic can happen.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::runtime::Runtime;
@@ -25,30 +25,10 @@ use super::{
 use crate::types::{Acl, CreateMode, Stat};
 use crate::Error;
 
-static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
-
-/// The process's client runtime (multi-threaded), created on first use and
+/// The process's runtime (shared with `embed`), created on first use and
 /// again in a forked child.
 pub fn runtime() -> Result<Arc<Runtime>, Error> {
-    let pid = std::process::id();
-    let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((owner, rt)) = slot.as_ref() {
-        if *owner == pid {
-            return Ok(rt.clone());
-        }
-    }
-    if let Some((_, stale)) = slot.take() {
-        // Inherited from the parent: its threads are gone; leak it.
-        std::mem::forget(stale);
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("zkrs-client")
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start the client runtime: {e}")))?;
-    let rt = Arc::new(rt);
-    *slot = Some((pid, rt.clone()));
-    Ok(rt)
+    Ok(crate::runtime::get())
 }
 
 /// Runs `fut` on `rt` and waits for it from the current thread.
