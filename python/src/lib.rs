@@ -6,7 +6,11 @@
 //! Module map:
 //! - [`errors`]: `ZkError` and one subclass per ZooKeeper error code.
 //! - [`member`]: `zkrs.Member`, an in-process member.
+//! - [`client`]: `zkrs.Client` and `zkrs.TransactionRequest` (kazoo-shaped).
+//! - [`convert`]: Stat, events, ACLs, states and callables across the border.
 
+mod client;
+mod convert;
 mod errors;
 mod member;
 
@@ -17,5 +21,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     m.add_class::<member::Member>()?;
+    m.add_class::<client::Client>()?;
+    m.add_class::<client::TransactionRequest>()?;
     Ok(())
 }
