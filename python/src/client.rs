@@ -17,7 +17,16 @@ use zkrs::{Acl, CreateMode, Error};
 use crate::convert;
 use crate::errors::{self, ConnectionClosedError, IntoPy};
 
-type Listeners = Arc<Mutex<Vec<Py<PyAny>>>>;
+/// The Python listeners and the last KazooState they were told, so a
+/// state is reported once per change (the core's first Connected may or
+/// may not reach a listener attached just after connect).
+#[derive(Default)]
+struct ListenerSet {
+    fns: Vec<Py<PyAny>>,
+    last: Option<&'static str>,
+}
+
+type Listeners = Arc<Mutex<ListenerSet>>;
 
 /// A ZooKeeper client shaped like kazoo's `KazooClient`.
 #[pyclass(module = "zkrs", name = "Client")]
@@ -111,7 +120,7 @@ impl Client {
             read_only,
             auth: auth_data.unwrap_or_default(),
             conn: Mutex::new(None),
-            listeners: Arc::new(Mutex::new(Vec::new())),
+            listeners: Arc::default(),
         })
     }
 
@@ -130,12 +139,13 @@ impl Client {
         };
         let hosts = self.hosts.clone();
         let client = py.detach(move || blocking::Client::connect(&hosts, opts)).py_err()?;
+        lock(&self.listeners).last = None;
         let listeners = self.listeners.clone();
         client.add_state_listener(Arc::new(move |s: SessionState| {
             notify(&listeners, convert::kazoo_state(s));
         }));
-        // The listener was attached after the session came up: tell the
-        // Python listeners about it as kazoo does.
+        // The listener was attached after the session came up: make sure
+        // the Python listeners hear about it, as kazoo's do.
         let state = client.state();
         *lock(&self.conn) = Some(client);
         if state.is_connected() {
@@ -208,12 +218,14 @@ impl Client {
         if !listener.bind(py).is_callable() {
             return Err(pyo3::exceptions::PyTypeError::new_err("listener must be callable"));
         }
-        lock(&self.listeners).push(listener);
+        lock(&self.listeners).fns.push(listener);
         Ok(())
     }
 
     fn remove_listener(&self, py: Python<'_>, listener: Py<PyAny>) {
-        lock(&self.listeners).retain(|l| !l.bind(py).is(listener.bind(py)));
+        lock(&self.listeners)
+            .fns
+            .retain(|l| !l.bind(py).is(listener.bind(py)));
     }
 
     #[pyo3(signature = (path, value=b"".as_slice(), acl=None, ephemeral=false, sequence=false, makepath=false, include_data=false, container=false, ttl=None))]
@@ -420,7 +432,14 @@ impl Client {
 /// `sys.unraisablehook`.
 fn notify(listeners: &Listeners, state: &'static str) {
     Python::attach(|py| {
-        let ls: Vec<Py<PyAny>> = lock(listeners).iter().map(|l| l.clone_ref(py)).collect();
+        let ls: Vec<Py<PyAny>> = {
+            let mut set = lock(listeners);
+            if set.last == Some(state) {
+                return;
+            }
+            set.last = Some(state);
+            set.fns.iter().map(|l| l.clone_ref(py)).collect()
+        };
         for l in ls {
             if let Err(e) = l.call1(py, (state,)) {
                 e.write_unraisable(py, Some(l.bind(py)));

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyList, PyTuple, PyType};
+use pyo3::types::{PyList, PyType};
 use zkrs::client::{SessionState, Watcher, WatcherType};
 use zkrs::{Acl, EventType, Id, KeeperState, Stat, WatchedEvent};
 
@@ -147,22 +147,4 @@ pub fn watcher_type(name: &str) -> PyResult<WatcherType> {
             )))
         }
     })
-}
-
-pub fn str_list<'py>(py: Python<'py>, items: Vec<String>) -> PyResult<Bound<'py, PyList>> {
-    PyList::new(py, items)
-}
-
-pub fn pair<'py>(
-    py: Python<'py>,
-    a: impl IntoPyObject<'py>,
-    b: impl IntoPyObject<'py>,
-) -> PyResult<Bound<'py, PyTuple>> {
-    PyTuple::new(
-        py,
-        [
-            a.into_bound_py_any(py)?,
-            b.into_bound_py_any(py)?,
-        ],
-    )
 }

@@ -2,7 +2,6 @@
 the same: ZnodeStat, WatchedEvent, ACL/Id, and the state/event names.
 Data only; the native module builds these from core values."""
 
-from collections import namedtuple
 from typing import List, NamedTuple, Optional
 
 
@@ -43,16 +42,20 @@ class WatchedEvent(NamedTuple):
     path: str
 
 
-class ZnodeStat(
-    namedtuple(
-        "ZnodeStat",
-        "czxid mzxid ctime mtime version cversion aversion ephemeralOwner"
-        " dataLength numChildren pzxid",
-    )
-):
+class ZnodeStat(NamedTuple):
     """A znode's Stat, with kazoo's field names and convenience properties."""
 
-    __slots__ = ()
+    czxid: int
+    mzxid: int
+    ctime: int
+    mtime: int
+    version: int
+    cversion: int
+    aversion: int
+    ephemeralOwner: int
+    dataLength: int
+    numChildren: int
+    pzxid: int
 
     @property
     def acl_version(self) -> int:
