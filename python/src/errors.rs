@@ -144,6 +144,14 @@ pub fn instance(py: Python<'_>, err: Option<Error>) -> Py<PyAny> {
     }
 }
 
+/// `_error_for_code(code)`: the exception instance zkrs raises for a
+/// ZooKeeper code (0 is RolledBackError). Lets tests check the whole
+/// table, including codes no client call can provoke.
+#[pyfunction]
+pub fn _error_for_code(py: Python<'_>, code: i32) -> Py<PyAny> {
+    instance(py, Error::from_code(code))
+}
+
 /// Maps a `Result` into a `PyResult`.
 pub trait IntoPy<T> {
     fn py_err(self) -> PyResult<T>;

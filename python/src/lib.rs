@@ -20,6 +20,7 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
+    m.add_function(wrap_pyfunction!(errors::_error_for_code, m)?)?;
     m.add_class::<member::Member>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::TransactionRequest>()?;
