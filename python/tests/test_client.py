@@ -82,6 +82,9 @@ def test_kazoo_acl_objects_are_accepted(zk, root):
     acl = make_digest_acl("alice", "secret", all=True)
     zk.create(root + "/k", acl=[acl])
     zk.create(root + "/o", acl=OPEN_ACL_UNSAFE)
+    with pytest.raises(zkrs.NoAuthError):  # getACL needs READ or ADMIN
+        zk.get_acls(root + "/k")
+    zk.add_auth("digest", "alice:secret")
     acls, _ = zk.get_acls(root + "/k")
     assert acls[0].id.scheme == "digest" and acls[0].perms == Permissions.ALL
 
