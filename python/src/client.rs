@@ -44,12 +44,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn seconds(s: f64, what: &str) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(s)
-        .map_err(|_| PyValueError::new_err(format!("{what} must be a non-negative number of seconds")))
+    Duration::try_from_secs_f64(s).map_err(|_| {
+        PyValueError::new_err(format!("{what} must be a non-negative number of seconds"))
+    })
 }
 
 /// The CreateMode for kazoo's flags plus zkrs's `container` and `ttl`.
-fn create_mode(ephemeral: bool, sequence: bool, container: bool, ttl: bool) -> Result<CreateMode, Error> {
+fn create_mode(
+    ephemeral: bool,
+    sequence: bool,
+    container: bool,
+    ttl: bool,
+) -> Result<CreateMode, Error> {
     Ok(match (ephemeral, sequence, container, ttl) {
         (false, false, false, false) => CreateMode::Persistent,
         (true, false, false, false) => CreateMode::Ephemeral,
@@ -92,7 +98,11 @@ fn delete_recursive(c: &blocking::Client, path: &str) -> Result<(), Error> {
         Err(e) => return Err(e),
     };
     for child in children {
-        let sub = if path == "/" { format!("/{child}") } else { format!("{path}/{child}") };
+        let sub = if path == "/" {
+            format!("/{child}")
+        } else {
+            format!("{path}/{child}")
+        };
         delete_recursive(c, &sub)?;
     }
     match c.delete(path, -1) {
@@ -138,7 +148,9 @@ impl Client {
             auth: self.auth.clone(),
         };
         let hosts = self.hosts.clone();
-        let client = py.detach(move || blocking::Client::connect(&hosts, opts)).py_err()?;
+        let client = py
+            .detach(move || blocking::Client::connect(&hosts, opts))
+            .py_err()?;
         lock(&self.listeners).last = None;
         let listeners = self.listeners.clone();
         client.add_state_listener(Arc::new(move |s: SessionState| {
@@ -197,7 +209,9 @@ impl Client {
 
     #[getter]
     fn connected(&self) -> bool {
-        lock(&self.conn).as_ref().is_some_and(|c| c.state().is_connected())
+        lock(&self.conn)
+            .as_ref()
+            .is_some_and(|c| c.state().is_connected())
     }
 
     /// `(session_id, password)` while started, else None.
@@ -216,7 +230,9 @@ impl Client {
     /// Calls `fn(state)` on every session state change.
     fn add_listener(&self, py: Python<'_>, listener: Py<PyAny>) -> PyResult<()> {
         if !listener.bind(py).is_callable() {
-            return Err(pyo3::exceptions::PyTypeError::new_err("listener must be callable"));
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "listener must be callable",
+            ));
         }
         lock(&self.listeners).fns.push(listener);
         Ok(())
@@ -267,7 +283,10 @@ impl Client {
             .py_err()?;
         let (path, stat) = created;
         if include_data {
-            Ok((path, convert::stat(py, &stat)?).into_pyobject(py)?.into_any().unbind())
+            Ok((path, convert::stat(py, &stat)?)
+                .into_pyobject(py)?
+                .into_any()
+                .unbind())
         } else {
             Ok(path.into_pyobject(py)?.into_any().unbind())
         }
@@ -275,7 +294,12 @@ impl Client {
 
     /// Creates `path` and any missing parents; True.
     #[pyo3(signature = (path, acl=None))]
-    fn ensure_path(&self, py: Python<'_>, path: String, acl: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+    fn ensure_path(
+        &self,
+        py: Python<'_>,
+        path: String,
+        acl: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
         let c = self.conn()?;
         let acl = convert::acls(acl)?;
         py.detach(move || ensure_path(&c, &path, &acl)).py_err()?;
@@ -300,12 +324,20 @@ impl Client {
     fn set(&self, py: Python<'_>, path: String, value: &[u8], version: i32) -> PyResult<Py<PyAny>> {
         let c = self.conn()?;
         let data = value.to_vec();
-        let stat = py.detach(move || c.set_data(&path, &data, version)).py_err()?;
+        let stat = py
+            .detach(move || c.set_data(&path, &data, version))
+            .py_err()?;
         convert::stat(py, &stat)
     }
 
     #[pyo3(signature = (path, version=-1, recursive=false))]
-    fn delete(&self, py: Python<'_>, path: String, version: i32, recursive: bool) -> PyResult<bool> {
+    fn delete(
+        &self,
+        py: Python<'_>,
+        path: String,
+        version: i32,
+        recursive: bool,
+    ) -> PyResult<bool> {
         let c = self.conn()?;
         py.detach(move || {
             if recursive {
@@ -320,7 +352,12 @@ impl Client {
 
     /// ZnodeStat or None; the watch fires on create, delete or change.
     #[pyo3(signature = (path, watch=None))]
-    fn exists(&self, py: Python<'_>, path: String, watch: Option<Py<PyAny>>) -> PyResult<Option<Py<PyAny>>> {
+    fn exists(
+        &self,
+        py: Python<'_>,
+        path: String,
+        watch: Option<Py<PyAny>>,
+    ) -> PyResult<Option<Py<PyAny>>> {
         let c = self.conn()?;
         let w = convert::opt_watcher(py, watch)?;
         let stat = py.detach(move || c.exists(&path, w)).py_err()?;
@@ -349,17 +386,29 @@ impl Client {
     }
 
     /// `([ACL, ...], ZnodeStat)`.
-    fn get_acls<'py>(&self, py: Python<'py>, path: String) -> PyResult<(Bound<'py, PyList>, Py<PyAny>)> {
+    fn get_acls<'py>(
+        &self,
+        py: Python<'py>,
+        path: String,
+    ) -> PyResult<(Bound<'py, PyList>, Py<PyAny>)> {
         let c = self.conn()?;
         let (acl, stat) = py.detach(move || c.get_acl(&path)).py_err()?;
         Ok((convert::acl_list(py, &acl)?, convert::stat(py, &stat)?))
     }
 
     #[pyo3(signature = (path, acls, version=-1))]
-    fn set_acls(&self, py: Python<'_>, path: String, acls: &Bound<'_, PyAny>, version: i32) -> PyResult<Py<PyAny>> {
+    fn set_acls(
+        &self,
+        py: Python<'_>,
+        path: String,
+        acls: &Bound<'_, PyAny>,
+        version: i32,
+    ) -> PyResult<Py<PyAny>> {
         let c = self.conn()?;
         let acl = convert::acls(Some(acls))?;
-        let stat = py.detach(move || c.set_acl(&path, &acl, version)).py_err()?;
+        let stat = py
+            .detach(move || c.set_acl(&path, &acl, version))
+            .py_err()?;
         convert::stat(py, &stat)
     }
 
@@ -373,7 +422,13 @@ impl Client {
     /// A persistent watch: `callback(event)` fires on every change of
     /// `path` (and, with `recursive`, of everything below it).
     #[pyo3(signature = (path, callback, recursive=false))]
-    fn add_watch(&self, py: Python<'_>, path: String, callback: Py<PyAny>, recursive: bool) -> PyResult<()> {
+    fn add_watch(
+        &self,
+        py: Python<'_>,
+        path: String,
+        callback: Py<PyAny>,
+        recursive: bool,
+    ) -> PyResult<()> {
         let c = self.conn()?;
         let w = convert::watcher(py, callback)?;
         let mode = if recursive {
@@ -387,14 +442,26 @@ impl Client {
     /// Removes every watch of `watcher_type` ("CHILDREN", "DATA", "ANY",
     /// "PERSISTENT", "PERSISTENT_RECURSIVE") this client has on `path`.
     #[pyo3(signature = (path, watcher_type="ANY", local=false))]
-    fn remove_watches(&self, py: Python<'_>, path: String, watcher_type: &str, local: bool) -> PyResult<()> {
+    fn remove_watches(
+        &self,
+        py: Python<'_>,
+        path: String,
+        watcher_type: &str,
+        local: bool,
+    ) -> PyResult<()> {
         let c = self.conn()?;
         let t = convert::watcher_type(watcher_type)?;
-        py.detach(move || c.remove_watches(&path, t, local)).py_err()
+        py.detach(move || c.remove_watches(&path, t, local))
+            .py_err()
     }
 
     /// Adds credentials to the session, e.g. `("digest", "user:password")`.
-    fn add_auth(&self, py: Python<'_>, scheme: String, credential: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn add_auth(
+        &self,
+        py: Python<'_>,
+        scheme: String,
+        credential: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
         let c = self.conn()?;
         let cred: Vec<u8> = match credential.extract::<String>() {
             Ok(s) => s.into_bytes(),

@@ -90,7 +90,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let cfg = ConfigurationError::type_object(py);
     cfg.setattr("code", -1)?;
     m.add("ConfigurationError", cfg)?;
-    m.add("ConnectionClosedError", ConnectionClosedError::type_object(py))?;
+    m.add(
+        "ConnectionClosedError",
+        ConnectionClosedError::type_object(py),
+    )?;
     Ok(())
 }
 
@@ -139,7 +142,9 @@ pub fn to_py(err: Error) -> PyErr {
 /// rolled-back op (ZooKeeper reports it with code 0).
 pub fn instance(py: Python<'_>, err: Option<Error>) -> Py<PyAny> {
     match err {
-        None => RolledBackError::new_err("rolled back").into_value(py).into_any(),
+        None => RolledBackError::new_err("rolled back")
+            .into_value(py)
+            .into_any(),
         Some(e) => to_py(e).into_value(py).into_any(),
     }
 }

@@ -100,7 +100,11 @@ impl Drop for Member {
     fn drop(&mut self) {
         // After fork() the child's copy refers to the parent's threads:
         // stopping it there would wait for tasks that do not exist.
-        let member = self.inner.get_mut().unwrap_or_else(|p| p.into_inner()).take();
+        let member = self
+            .inner
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         if let Some(m) = member {
             if std::process::id() == self.pid {
                 drop(m);
