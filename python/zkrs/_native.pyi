@@ -60,6 +60,7 @@ __all__ = [
     "Member",
     "Client",
     "TransactionRequest",
+    "_error_for_code",
 ]
 
 __version__: str
@@ -105,6 +106,9 @@ class QuotaExceededError(ZkError): ...
 class ThrottledOpError(ZkError): ...
 class ConfigurationError(ZkError): ...
 class ConnectionClosedError(SessionExpiredError): ...
+
+def _error_for_code(code: int) -> ZkError:
+    """The exception instance zkrs raises for a ZooKeeper code (tests)."""
 
 @final
 class Member:
