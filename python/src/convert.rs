@@ -141,8 +141,10 @@ pub fn watcher_type(name: &str) -> PyResult<WatcherType> {
         "ANY" => WatcherType::Any,
         "PERSISTENT" => WatcherType::Persistent,
         "PERSISTENT_RECURSIVE" => WatcherType::PersistentRecursive,
-        _ => return Err(PyValueError::new_err(format!(
+        _ => {
+            return Err(PyValueError::new_err(format!(
             "unknown watcher type {name:?} (CHILDREN, DATA, ANY, PERSISTENT, PERSISTENT_RECURSIVE)"
-        ))),
+        )))
+        }
     })
 }
