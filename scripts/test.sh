@@ -44,3 +44,25 @@ ZK_SERVER=zkrs ZKRS_BIN="$TARGET/debug/zkrs" bash scripts/compat-tests.sh
 step "C ABI: libzkrs tests"
 bash capi/tests/c/run.sh
 # ---- end C ABI ---------------------------------------------------------------
+
+# ---- Python binding (python/) ------------------------------------------------
+# A fresh virtualenv each run: `pip install ./python` builds the abi3 wheel
+# through maturin (the PEP 517 backend, from PyPI), then pytest runs
+# python/tests (a zkrs.Member in the test process serving zkrs.Client and
+# kazoo, watches, every error class, fork), mypy's stubtest checks the .pyi
+# stubs and examples/python/config_watcher.py runs. The wheel is built with
+# the dev profile so it reuses the Rust test build; users get release.
+step "Python binding: pip install ./python, pytest, stubtest, example"
+PY_VENV="$TARGET/python-venv"
+rm -rf "$PY_VENV"
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY="$(command -v python3)"
+"$PY" -m venv "$PY_VENV"
+"$PY_VENV/bin/pip" install -q --disable-pip-version-check \
+  kazoo==2.11.0 pytest==8.4.2 pytest-timeout==2.4.0 mypy==2.4.1
+CARGO_TARGET_DIR="$TARGET" MATURIN_PEP517_ARGS="--profile dev" \
+  "$PY_VENV/bin/pip" install -q --disable-pip-version-check ./python
+"$PY_VENV/bin/python" -m pytest python/tests -q -p no:cacheprovider
+(cd "$PY_VENV" && MYPY_CACHE_DIR="$PY_VENV/.mypy_cache" bin/python -m mypy.stubtest zkrs)
+"$PY_VENV/bin/python" examples/python/config_watcher.py
+# ---- end Python binding ------------------------------------------------------

@@ -1,0 +1,611 @@
+//! `zkrs.Client` and `zkrs.TransactionRequest`: a kazoo-shaped facade over
+//! `zkrs::client::blocking::Client`. Each method copies its arguments into
+//! owned Rust values, releases the GIL for the blocking call and converts
+//! the result; callbacks come back on the client's event thread and take
+//! the GIL only to run.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyType};
+use zkrs::client::blocking;
+use zkrs::client::{AddWatchMode, ClientOptions, Op, OpResult, SessionState};
+use zkrs::{Acl, CreateMode, Error};
+
+use crate::convert;
+use crate::errors::{self, ConnectionClosedError, IntoPy};
+
+/// The Python listeners and the last KazooState they were told, so a
+/// state is reported once per change (the core's first Connected may or
+/// may not reach a listener attached just after connect).
+#[derive(Default)]
+struct ListenerSet {
+    fns: Vec<Py<PyAny>>,
+    last: Option<&'static str>,
+}
+
+type Listeners = Arc<Mutex<ListenerSet>>;
+
+/// A ZooKeeper client shaped like kazoo's `KazooClient`.
+#[pyclass(module = "zkrs", name = "Client")]
+pub struct Client {
+    hosts: String,
+    timeout: f64,
+    read_only: bool,
+    auth: Vec<(String, Vec<u8>)>,
+    conn: Mutex<Option<blocking::Client>>,
+    listeners: Listeners,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn seconds(s: f64, what: &str) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(s).map_err(|_| {
+        PyValueError::new_err(format!("{what} must be a non-negative number of seconds"))
+    })
+}
+
+/// The CreateMode for kazoo's flags plus zkrs's `container` and `ttl`.
+fn create_mode(
+    ephemeral: bool,
+    sequence: bool,
+    container: bool,
+    ttl: bool,
+) -> Result<CreateMode, Error> {
+    Ok(match (ephemeral, sequence, container, ttl) {
+        (false, false, false, false) => CreateMode::Persistent,
+        (true, false, false, false) => CreateMode::Ephemeral,
+        (false, true, false, false) => CreateMode::PersistentSequential,
+        (true, true, false, false) => CreateMode::EphemeralSequential,
+        (false, false, true, false) => CreateMode::Container,
+        (false, false, false, true) => CreateMode::PersistentWithTtl,
+        (false, true, false, true) => CreateMode::PersistentSequentialWithTtl,
+        _ => return Err(Error::BadArguments),
+    })
+}
+
+fn parent(path: &str) -> Option<&str> {
+    match path.rfind('/') {
+        Some(0) | None => None,
+        Some(i) => Some(&path[..i]),
+    }
+}
+
+// TODO(core): `ensure_path` and recursive delete are kazoo conveniences
+// that belong in zkrs::recipes; until it has them, these two loops over
+// core calls are the only non-translation code in the binding.
+fn ensure_path(c: &blocking::Client, path: &str, acl: &[Acl]) -> Result<(), Error> {
+    let mut prefix = String::new();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        prefix.push('/');
+        prefix.push_str(part);
+        match c.create(&prefix, b"", acl, CreateMode::Persistent) {
+            Ok(_) | Err(Error::NodeExists) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn delete_recursive(c: &blocking::Client, path: &str) -> Result<(), Error> {
+    let children = match c.get_children(path, None) {
+        Ok(ch) => ch,
+        Err(Error::NoNode) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for child in children {
+        let sub = if path == "/" {
+            format!("/{child}")
+        } else {
+            format!("{path}/{child}")
+        };
+        delete_recursive(c, &sub)?;
+    }
+    match c.delete(path, -1) {
+        Ok(()) | Err(Error::NoNode) => Ok(()),
+        // The root and /zookeeper cannot go; kazoo leaves them too.
+        Err(Error::BadArguments) if path == "/" => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[pymethods]
+impl Client {
+    #[new]
+    #[pyo3(signature = (hosts="127.0.0.1:2181", timeout=10.0, *, read_only=false, auth_data=None))]
+    fn new(
+        hosts: &str,
+        timeout: f64,
+        read_only: bool,
+        auth_data: Option<Vec<(String, Vec<u8>)>>,
+    ) -> PyResult<Self> {
+        seconds(timeout, "timeout")?;
+        Ok(Client {
+            hosts: hosts.to_string(),
+            timeout,
+            read_only,
+            auth: auth_data.unwrap_or_default(),
+            conn: Mutex::new(None),
+            listeners: Arc::default(),
+        })
+    }
+
+    /// Connects and waits for a session (up to `timeout` seconds). Listeners
+    /// hear "CONNECTED". Does nothing if already started.
+    #[pyo3(signature = (timeout=15.0))]
+    fn start(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
+        if lock(&self.conn).is_some() {
+            return Ok(());
+        }
+        let opts = ClientOptions {
+            session_timeout: seconds(self.timeout, "timeout")?,
+            connect_timeout: seconds(timeout, "timeout")?,
+            read_only: self.read_only,
+            auth: self.auth.clone(),
+        };
+        let hosts = self.hosts.clone();
+        let client = py
+            .detach(move || blocking::Client::connect(&hosts, opts))
+            .py_err()?;
+        lock(&self.listeners).last = None;
+        let listeners = self.listeners.clone();
+        client.add_state_listener(Arc::new(move |s: SessionState| {
+            notify(&listeners, convert::kazoo_state(s));
+        }));
+        // The listener was attached after the session came up: make sure
+        // the Python listeners hear about it, as kazoo's do.
+        let state = client.state();
+        *lock(&self.conn) = Some(client);
+        if state.is_connected() {
+            let ls = self.listeners.clone();
+            py.detach(move || notify(&ls, convert::kazoo_state(state)));
+        }
+        Ok(())
+    }
+
+    /// Closes the session (ephemeral znodes go); listeners hear "LOST".
+    fn stop(&self, py: Python<'_>) -> PyResult<()> {
+        let conn = lock(&self.conn).take();
+        if let Some(c) = conn {
+            py.detach(move || c.close()).py_err()?;
+        }
+        Ok(())
+    }
+
+    /// Frees the connection; same as `stop` for zkrs (kept for kazoo code).
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        self.stop(py)
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        slf.borrow().start(slf.py(), 15.0)?;
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (_exc_type=None, _exc=None, _tb=None))]
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _exc_type: Option<Bound<'_, PyType>>,
+        _exc: Option<Bound<'_, PyAny>>,
+        _tb: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        self.stop(py)?;
+        Ok(false)
+    }
+
+    /// "CONNECTED", "SUSPENDED" or "LOST" (kazoo's KazooState).
+    #[getter]
+    fn state(&self) -> &'static str {
+        match lock(&self.conn).as_ref() {
+            Some(c) => convert::kazoo_state(c.state()),
+            None => "LOST",
+        }
+    }
+
+    #[getter]
+    fn connected(&self) -> bool {
+        lock(&self.conn)
+            .as_ref()
+            .is_some_and(|c| c.state().is_connected())
+    }
+
+    /// `(session_id, password)` while started, else None.
+    #[getter]
+    fn client_id<'py>(&self, py: Python<'py>) -> Option<(i64, Bound<'py, PyBytes>)> {
+        lock(&self.conn)
+            .as_ref()
+            .map(|c| (c.session_id(), PyBytes::new(py, &c.session_password())))
+    }
+
+    #[getter]
+    fn hosts(&self) -> String {
+        self.hosts.clone()
+    }
+
+    /// Calls `fn(state)` on every session state change.
+    fn add_listener(&self, py: Python<'_>, listener: Py<PyAny>) -> PyResult<()> {
+        if !listener.bind(py).is_callable() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "listener must be callable",
+            ));
+        }
+        lock(&self.listeners).fns.push(listener);
+        Ok(())
+    }
+
+    fn remove_listener(&self, py: Python<'_>, listener: Py<PyAny>) {
+        lock(&self.listeners)
+            .fns
+            .retain(|l| !l.bind(py).is(listener.bind(py)));
+    }
+
+    #[pyo3(signature = (path, value=b"".as_slice(), acl=None, ephemeral=false, sequence=false, makepath=false, include_data=false, container=false, ttl=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &self,
+        py: Python<'_>,
+        path: String,
+        value: &[u8],
+        acl: Option<&Bound<'_, PyAny>>,
+        ephemeral: bool,
+        sequence: bool,
+        makepath: bool,
+        include_data: bool,
+        container: bool,
+        ttl: Option<i64>,
+    ) -> PyResult<Py<PyAny>> {
+        let c = self.conn()?;
+        let acl = convert::acls(acl)?;
+        let mode = create_mode(ephemeral, sequence, container, ttl.is_some()).py_err()?;
+        let data = value.to_vec();
+        let created = py
+            .detach(move || {
+                let once = || match ttl {
+                    Some(ms) => c.create_ttl(&path, &data, &acl, mode, ms),
+                    None if container => c.create_container(&path, &data, &acl),
+                    None => c.create2(&path, &data, &acl, mode),
+                };
+                match once() {
+                    Err(Error::NoNode) if makepath => {
+                        if let Some(p) = parent(&path) {
+                            ensure_path(&c, p, &acl)?;
+                        }
+                        once()
+                    }
+                    r => r,
+                }
+            })
+            .py_err()?;
+        let (path, stat) = created;
+        if include_data {
+            Ok((path, convert::stat(py, &stat)?)
+                .into_pyobject(py)?
+                .into_any()
+                .unbind())
+        } else {
+            Ok(path.into_pyobject(py)?.into_any().unbind())
+        }
+    }
+
+    /// Creates `path` and any missing parents; True.
+    #[pyo3(signature = (path, acl=None))]
+    fn ensure_path(
+        &self,
+        py: Python<'_>,
+        path: String,
+        acl: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let c = self.conn()?;
+        let acl = convert::acls(acl)?;
+        py.detach(move || ensure_path(&c, &path, &acl)).py_err()?;
+        Ok(true)
+    }
+
+    /// `(value, ZnodeStat)`; `watch(event)` fires on the next change.
+    #[pyo3(signature = (path, watch=None))]
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        path: String,
+        watch: Option<Py<PyAny>>,
+    ) -> PyResult<(Bound<'py, PyBytes>, Py<PyAny>)> {
+        let c = self.conn()?;
+        let w = convert::opt_watcher(py, watch)?;
+        let (data, stat) = py.detach(move || c.get_data(&path, w)).py_err()?;
+        Ok((PyBytes::new(py, &data), convert::stat(py, &stat)?))
+    }
+
+    #[pyo3(signature = (path, value, version=-1))]
+    fn set(&self, py: Python<'_>, path: String, value: &[u8], version: i32) -> PyResult<Py<PyAny>> {
+        let c = self.conn()?;
+        let data = value.to_vec();
+        let stat = py
+            .detach(move || c.set_data(&path, &data, version))
+            .py_err()?;
+        convert::stat(py, &stat)
+    }
+
+    #[pyo3(signature = (path, version=-1, recursive=false))]
+    fn delete(
+        &self,
+        py: Python<'_>,
+        path: String,
+        version: i32,
+        recursive: bool,
+    ) -> PyResult<bool> {
+        let c = self.conn()?;
+        py.detach(move || {
+            if recursive {
+                delete_recursive(&c, &path)
+            } else {
+                c.delete(&path, version)
+            }
+        })
+        .py_err()?;
+        Ok(true)
+    }
+
+    /// ZnodeStat or None; the watch fires on create, delete or change.
+    #[pyo3(signature = (path, watch=None))]
+    fn exists(
+        &self,
+        py: Python<'_>,
+        path: String,
+        watch: Option<Py<PyAny>>,
+    ) -> PyResult<Option<Py<PyAny>>> {
+        let c = self.conn()?;
+        let w = convert::opt_watcher(py, watch)?;
+        let stat = py.detach(move || c.exists(&path, w)).py_err()?;
+        stat.map(|s| convert::stat(py, &s)).transpose()
+    }
+
+    /// Child names; with `include_data`, `(names, ZnodeStat)`.
+    #[pyo3(signature = (path, watch=None, include_data=false))]
+    fn get_children(
+        &self,
+        py: Python<'_>,
+        path: String,
+        watch: Option<Py<PyAny>>,
+        include_data: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let c = self.conn()?;
+        let w = convert::opt_watcher(py, watch)?;
+        if include_data {
+            let (names, stat) = py.detach(move || c.get_children2(&path, w)).py_err()?;
+            let out = (PyList::new(py, names)?, convert::stat(py, &stat)?);
+            Ok(out.into_pyobject(py)?.into_any().unbind())
+        } else {
+            let names = py.detach(move || c.get_children(&path, w)).py_err()?;
+            Ok(PyList::new(py, names)?.into_any().unbind())
+        }
+    }
+
+    /// `([ACL, ...], ZnodeStat)`.
+    fn get_acls<'py>(
+        &self,
+        py: Python<'py>,
+        path: String,
+    ) -> PyResult<(Bound<'py, PyList>, Py<PyAny>)> {
+        let c = self.conn()?;
+        let (acl, stat) = py.detach(move || c.get_acl(&path)).py_err()?;
+        Ok((convert::acl_list(py, &acl)?, convert::stat(py, &stat)?))
+    }
+
+    #[pyo3(signature = (path, acls, version=-1))]
+    fn set_acls(
+        &self,
+        py: Python<'_>,
+        path: String,
+        acls: &Bound<'_, PyAny>,
+        version: i32,
+    ) -> PyResult<Py<PyAny>> {
+        let c = self.conn()?;
+        let acl = convert::acls(Some(acls))?;
+        let stat = py
+            .detach(move || c.set_acl(&path, &acl, version))
+            .py_err()?;
+        convert::stat(py, &stat)
+    }
+
+    fn sync(&self, py: Python<'_>, path: String) -> PyResult<String> {
+        let c = self.conn()?;
+        let p = path.clone();
+        py.detach(move || c.sync(&p)).py_err()?;
+        Ok(path)
+    }
+
+    /// A persistent watch: `callback(event)` fires on every change of
+    /// `path` (and, with `recursive`, of everything below it).
+    #[pyo3(signature = (path, callback, recursive=false))]
+    fn add_watch(
+        &self,
+        py: Python<'_>,
+        path: String,
+        callback: Py<PyAny>,
+        recursive: bool,
+    ) -> PyResult<()> {
+        let c = self.conn()?;
+        let w = convert::watcher(py, callback)?;
+        let mode = if recursive {
+            AddWatchMode::PersistentRecursive
+        } else {
+            AddWatchMode::Persistent
+        };
+        py.detach(move || c.add_watch(&path, mode, w)).py_err()
+    }
+
+    /// Removes every watch of `watcher_type` ("CHILDREN", "DATA", "ANY",
+    /// "PERSISTENT", "PERSISTENT_RECURSIVE") this client has on `path`.
+    #[pyo3(signature = (path, watcher_type="ANY", local=false))]
+    fn remove_watches(
+        &self,
+        py: Python<'_>,
+        path: String,
+        watcher_type: &str,
+        local: bool,
+    ) -> PyResult<()> {
+        let c = self.conn()?;
+        let t = convert::watcher_type(watcher_type)?;
+        py.detach(move || c.remove_watches(&path, t, local))
+            .py_err()
+    }
+
+    /// Adds credentials to the session, e.g. `("digest", "user:password")`.
+    fn add_auth(
+        &self,
+        py: Python<'_>,
+        scheme: String,
+        credential: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        let c = self.conn()?;
+        let cred: Vec<u8> = match credential.extract::<String>() {
+            Ok(s) => s.into_bytes(),
+            Err(_) => credential.extract()?,
+        };
+        py.detach(move || c.add_auth(&scheme, &cred)).py_err()?;
+        Ok(true)
+    }
+
+    /// A kazoo-style transaction; `commit()` sends it as one multi.
+    fn transaction(slf: Py<Self>) -> TransactionRequest {
+        TransactionRequest {
+            client: slf,
+            ops: Mutex::new(Vec::new()),
+            committed: Mutex::new(false),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<zkrs.Client {} {}>", self.hosts, self.state())
+    }
+}
+
+impl Client {
+    /// The started client, cloned so the GIL can go; kazoo raises
+    /// ConnectionClosedError when not started.
+    fn conn(&self) -> PyResult<blocking::Client> {
+        lock(&self.conn)
+            .clone()
+            .ok_or_else(|| ConnectionClosedError::new_err("Connection has been closed"))
+    }
+}
+
+/// Calls every Python listener with `state`; an exception goes to
+/// `sys.unraisablehook`.
+fn notify(listeners: &Listeners, state: &'static str) {
+    Python::attach(|py| {
+        let ls: Vec<Py<PyAny>> = {
+            let mut set = lock(listeners);
+            if set.last == Some(state) {
+                return;
+            }
+            set.last = Some(state);
+            set.fns.iter().map(|l| l.clone_ref(py)).collect()
+        };
+        for l in ls {
+            if let Err(e) = l.call1(py, (state,)) {
+                e.write_unraisable(py, Some(l.bind(py)));
+            }
+        }
+    })
+}
+
+/// kazoo's `TransactionRequest`: collects operations, `commit()` sends them
+/// as one multi and returns one result per op (an exception instance in
+/// place of each op that did not apply).
+#[pyclass(module = "zkrs", name = "TransactionRequest")]
+pub struct TransactionRequest {
+    client: Py<Client>,
+    ops: Mutex<Vec<Op>>,
+    committed: Mutex<bool>,
+}
+
+impl TransactionRequest {
+    fn push(&self, op: Op) -> PyResult<()> {
+        if *lock(&self.committed) {
+            return Err(PyValueError::new_err("Transaction already committed"));
+        }
+        lock(&self.ops).push(op);
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl TransactionRequest {
+    #[pyo3(signature = (path, value=b"".as_slice(), acl=None, ephemeral=false, sequence=false))]
+    fn create(
+        &self,
+        path: &str,
+        value: &[u8],
+        acl: Option<&Bound<'_, PyAny>>,
+        ephemeral: bool,
+        sequence: bool,
+    ) -> PyResult<()> {
+        let mode = create_mode(ephemeral, sequence, false, false).py_err()?;
+        self.push(Op::create(path, value, &convert::acls(acl)?, mode))
+    }
+
+    #[pyo3(signature = (path, version=-1))]
+    fn delete(&self, path: &str, version: i32) -> PyResult<()> {
+        self.push(Op::delete(path, version))
+    }
+
+    #[pyo3(signature = (path, value, version=-1))]
+    fn set_data(&self, path: &str, value: &[u8], version: i32) -> PyResult<()> {
+        self.push(Op::set_data(path, value, version))
+    }
+
+    fn check(&self, path: &str, version: i32) -> PyResult<()> {
+        self.push(Op::check(path, version))
+    }
+
+    /// Sends the operations; results in order: the created path, True,
+    /// a ZnodeStat, True; or exception instances when the transaction
+    /// failed (RolledBackError for ops that were undone).
+    fn commit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        {
+            let mut done = lock(&self.committed);
+            if *done {
+                return Err(PyValueError::new_err("Transaction already committed"));
+            }
+            *done = true;
+        }
+        let c = self.client.borrow(py).conn()?;
+        let ops = std::mem::take(&mut *lock(&self.ops));
+        let results = py.detach(move || c.multi_results(ops)).py_err()?;
+        let mut out = Vec::with_capacity(results.len());
+        for r in results {
+            out.push(match r {
+                OpResult::Create { path, .. } => path.into_pyobject(py)?.into_any(),
+                OpResult::Delete | OpResult::Check => true.into_pyobject(py)?.to_owned().into_any(),
+                OpResult::SetData { stat } => convert::stat(py, &stat)?.into_bound(py),
+                OpResult::Error { err } => errors::instance(py, err).into_bound(py),
+            });
+        }
+        PyList::new(py, out)
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Commits unless the block raised (kazoo's behaviour).
+    #[pyo3(signature = (exc_type=None, _exc=None, _tb=None))]
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: Option<Bound<'_, PyType>>,
+        _exc: Option<Bound<'_, PyAny>>,
+        _tb: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        if exc_type.is_none() {
+            self.commit(py)?;
+        }
+        Ok(false)
+    }
+}

@@ -1,0 +1,28 @@
+//! The `zkrs._native` extension module: Python's view of zkrs. It only
+//! translates: Python values to core types and back, core errors to the
+//! exception hierarchy, Python callables to core watchers. Anything that
+//! decides something belongs in core (`zkrs::embed`, the blocking client).
+//!
+//! Module map:
+//! - [`errors`]: `ZkError` and one subclass per ZooKeeper error code.
+//! - [`member`]: `zkrs.Member`, an in-process member.
+//! - [`client`]: `zkrs.Client` and `zkrs.TransactionRequest` (kazoo-shaped).
+//! - [`convert`]: Stat, events, ACLs, states and callables across the border.
+
+mod client;
+mod convert;
+mod errors;
+mod member;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    m.add_function(wrap_pyfunction!(errors::_error_for_code, m)?)?;
+    m.add_class::<member::Member>()?;
+    m.add_class::<client::Client>()?;
+    m.add_class::<client::TransactionRequest>()?;
+    Ok(())
+}
