@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use zkrs::config::Config;
+use zkrs::embed::{Ensemble, EnsembleOptions};
 use zkrs::server::Server;
 
 #[derive(Parser)]
@@ -25,6 +26,19 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// A throw-away ensemble on localhost for tests and demos; prints its
+    /// connect string and runs until interrupted.
+    Local {
+        /// Voting members.
+        #[arg(long, default_value_t = 3)]
+        members: usize,
+        /// Non-voting observers.
+        #[arg(long, default_value_t = 0)]
+        observers: usize,
+        /// Keep data here instead of a temporary directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 fn main() {
@@ -38,6 +52,11 @@ fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Server { config } => run_server(config),
+        Command::Local {
+            members,
+            observers,
+            data_dir,
+        } => run_local(members, observers, data_dir),
     };
     std::process::exit(code);
 }
@@ -66,6 +85,31 @@ fn run_server(path: Option<PathBuf>) -> i32 {
         eprintln!("zkrs: serving on {}", server.addr());
         wait_for_signal().await;
         server.stop().await;
+        0
+    })
+}
+
+fn run_local(members: usize, observers: usize, data_dir: Option<PathBuf>) -> i32 {
+    let opts = EnsembleOptions {
+        members,
+        observers,
+        data_dir,
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    rt.block_on(async move {
+        let ensemble = match Ensemble::start(opts).await {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("zkrs: {e}");
+                return 1;
+            }
+        };
+        // The connect string alone on stdout, so scripts can read it.
+        println!("{}", ensemble.connect_string());
+        eprintln!("zkrs: {members} members + {observers} observers; Ctrl-C stops them");
+        wait_for_signal().await;
+        ensemble.stop().await;
         0
     })
 }

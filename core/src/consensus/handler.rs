@@ -3,6 +3,7 @@
 //! arrival order, read indexes, session touches; and the leader's standing
 //! duty of adding configured observers as learners.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,20 +13,31 @@ use openraft::async_runtime::WatchReceiver;
 use openraft::{BasicNode, Raft};
 
 use super::peer::{PeerHandler, PeerRequest, PeerResponse};
-use super::{Applier, Peer, StateMachine, TypeConfig};
+use super::{Applier, Peer, Reconfig, StateMachine, TypeConfig};
+use crate::config::{Role, ServerEntry};
 use crate::types::Zxid;
 use crate::Error;
+use openraft::ChangeMembers;
 
 type C = TypeConfig;
 
 pub struct Handler {
     raft: Raft<C, StateMachine>,
     applier: Arc<dyn Applier>,
+    liveness: super::Liveness,
 }
 
 impl Handler {
-    pub fn new(raft: Raft<C, StateMachine>, applier: Arc<dyn Applier>) -> Handler {
-        Handler { raft, applier }
+    pub fn new(
+        raft: Raft<C, StateMachine>,
+        applier: Arc<dyn Applier>,
+        liveness: super::Liveness,
+    ) -> Handler {
+        Handler {
+            raft,
+            applier,
+            liveness,
+        }
     }
 }
 
@@ -53,31 +65,44 @@ impl PeerHandler for Handler {
     fn handle(&self, req: PeerRequest) -> BoxFuture<'static, BoxFuture<'static, PeerResponse>> {
         let raft = self.raft.clone();
         let applier = self.applier.clone();
+        if matches!(req, PeerRequest::Append(_) | PeerRequest::Snapshot { .. }) {
+            self.liveness.heard_from_leader();
+        }
         async move {
             match req {
-                PeerRequest::Append(rpc) => ready(PeerResponse::Append(
-                    raft.append_entries(rpc).await.map_err(|e| e.to_string()),
-                )),
-                PeerRequest::Vote(rpc) => ready(PeerResponse::Vote(
-                    raft.vote(rpc).await.map_err(|e| e.to_string()),
-                )),
-                PeerRequest::PreVote(rpc) => ready(PeerResponse::Vote(
-                    raft.pre_vote(rpc).await.map_err(|e| e.to_string()),
-                )),
-                PeerRequest::Snapshot { vote, meta, data } => {
+                // Raft RPCs need no order among themselves (terms and
+                // indexes sort them out), so none waits behind another.
+                PeerRequest::Append(rpc) => async move {
+                    PeerResponse::Append(raft.append_entries(rpc).await.map_err(|e| e.to_string()))
+                }
+                .boxed(),
+                PeerRequest::Vote(rpc) => async move {
+                    PeerResponse::Vote(raft.vote(rpc).await.map_err(|e| e.to_string()))
+                }
+                .boxed(),
+                PeerRequest::PreVote(rpc) => async move {
+                    PeerResponse::Vote(raft.pre_vote(rpc).await.map_err(|e| e.to_string()))
+                }
+                .boxed(),
+                PeerRequest::Snapshot { vote, meta, data } => async move {
                     let snapshot = openraft::storage::Snapshot {
                         meta,
                         snapshot: Cursor::new(data),
                     };
-                    let r = raft
-                        .install_full_snapshot(vote, snapshot)
-                        .await
-                        .map_err(|e| e.to_string());
-                    ready(PeerResponse::Snapshot(r))
+                    PeerResponse::Snapshot(
+                        raft.install_full_snapshot(vote, snapshot)
+                            .await
+                            .map_err(|e| e.to_string()),
+                    )
                 }
+                .boxed(),
                 PeerRequest::Forward(txn) => forward(raft, txn).await,
                 PeerRequest::ReadIndex => async move {
                     PeerResponse::ReadIndex(read_index(&raft).await.map_err(|e| e.code()))
+                }
+                .boxed(),
+                PeerRequest::Reconfig(change) => async move {
+                    PeerResponse::Reconfig(reconfig(&raft, change).await.map_err(|e| e.code()))
                 }
                 .boxed(),
                 PeerRequest::Touch(sessions) => {
@@ -123,7 +148,7 @@ pub async fn leader_duties(raft: Raft<C, StateMachine>, peers: Vec<Peer>) {
         for p in peers.iter().filter(|p| p.observer) {
             if membership.membership().get_node(&p.id).is_none() {
                 let node = BasicNode {
-                    addr: p.addr.clone(),
+                    addr: p.spec.clone(),
                 };
                 if let Err(e) = raft.add_learner(p.id, node, false).await {
                     tracing::info!("cannot add observer {} yet: {e}", p.id);
@@ -131,4 +156,130 @@ pub async fn leader_duties(raft: Raft<C, StateMachine>, peers: Vec<Peer>) {
             }
         }
     }
+}
+
+/// What a `reconfig` asks for, as server id → entry.
+fn target_membership(
+    current: &BTreeMap<u64, ServerEntry>,
+    change: &Reconfig,
+) -> Result<BTreeMap<u64, ServerEntry>, Error> {
+    let parse_entries = |text: &str| -> Result<Vec<ServerEntry>, Error> {
+        let items = text
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        items
+            .map(|item| {
+                let (key, spec) = item.split_once('=').ok_or(Error::BadArguments)?;
+                let id = key
+                    .trim()
+                    .strip_prefix("server.")
+                    .and_then(|n| n.parse().ok())
+                    .ok_or(Error::BadArguments)?;
+                ServerEntry::parse(id, spec.trim()).map_err(|_| Error::BadArguments)
+            })
+            .collect()
+    };
+    let incremental = !change.joining.trim().is_empty() || !change.leaving.trim().is_empty();
+    if incremental && !change.new_members.trim().is_empty() {
+        return Err(Error::BadArguments);
+    }
+    if !incremental {
+        return Ok(parse_entries(&change.new_members)?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect());
+    }
+    let mut target = current.clone();
+    for id in change
+        .leaving
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let id: u64 = id.parse().map_err(|_| Error::BadArguments)?;
+        target.remove(&id);
+    }
+    for e in parse_entries(&change.joining)? {
+        target.insert(e.id, e);
+    }
+    Ok(target)
+}
+
+fn change_error(e: impl std::fmt::Display) -> Error {
+    let text = e.to_string();
+    tracing::info!("membership change refused: {text}");
+    if text.contains("in progress") || text.contains("InProgress") {
+        Error::ReconfigInProgress
+    } else if text.contains("forward") || text.contains("Forward") {
+        Error::ConnectionLoss
+    } else {
+        Error::NewConfigNoQuorum
+    }
+}
+
+/// The leader's side of `reconfig`: new members first join as learners and
+/// catch up, then the voters are replaced in one joint-consensus change,
+/// then members that left are dropped. Returns the log index of the last
+/// membership entry (the new config version).
+pub async fn reconfig(raft: &Raft<C, StateMachine>, change: Reconfig) -> Result<u64, Error> {
+    let stored = raft.metrics().borrow_watched().membership_config.clone();
+    let version = stored.log_id().map(|l| l.index).unwrap_or(0);
+    if change.from_version != -1 && change.from_version as u64 != version {
+        return Err(Error::BadVersion);
+    }
+    let membership = stored.membership();
+    let voters_now: BTreeSet<u64> = membership.voter_ids().collect();
+    let mut current = BTreeMap::new();
+    for (id, node) in membership.nodes() {
+        let mut e = ServerEntry::parse(*id, &node.addr).map_err(|_| Error::SystemError)?;
+        e.role = if voters_now.contains(id) {
+            Role::Participant
+        } else {
+            Role::Observer
+        };
+        current.insert(*id, e);
+    }
+    let target = target_membership(&current, &change)?;
+    let voters: BTreeSet<u64> = target
+        .values()
+        .filter(|e| e.role == Role::Participant)
+        .map(|e| e.id)
+        .collect();
+    if voters.is_empty() {
+        return Err(Error::BadArguments);
+    }
+    let mut last = version;
+    for (id, e) in target.iter().filter(|(id, _)| !current.contains_key(id)) {
+        let add = raft.add_learner(
+            *id,
+            BasicNode {
+                addr: e.to_string(),
+            },
+            true,
+        );
+        let r = tokio::time::timeout(Duration::from_secs(20), add)
+            .await
+            .map_err(|_| Error::NewConfigNoQuorum)?;
+        last = r.map_err(change_error)?.log_id.index;
+    }
+    if voters != voters_now {
+        let r = raft
+            .change_membership(ChangeMembers::ReplaceAllVoters(voters), true)
+            .await;
+        last = r.map_err(change_error)?.log_id.index;
+    }
+    let gone: BTreeSet<u64> = current
+        .keys()
+        .filter(|id| !target.contains_key(id))
+        .copied()
+        .collect();
+    if !gone.is_empty() {
+        let r = raft
+            .change_membership(ChangeMembers::RemoveNodes(gone), false)
+            .await;
+        last = r.map_err(change_error)?.log_id.index;
+    }
+    super::wait_applied(raft, last).await?;
+    Ok(last)
 }

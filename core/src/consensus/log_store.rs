@@ -74,6 +74,30 @@ impl LogStore {
         self.log.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Waits (bounded) until this is the last handle, then closes the log:
+    /// its flush worker is joined and its directory lock released before
+    /// this returns.
+    pub(super) async fn close(self, timeout: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut log = self.log;
+        loop {
+            match Arc::try_unwrap(log) {
+                Ok(last) => {
+                    let _ = tokio::task::spawn_blocking(move || drop(last)).await;
+                    return;
+                }
+                Err(shared) if tokio::time::Instant::now() < deadline => {
+                    log = shared;
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+                Err(_) => {
+                    tracing::warn!("log still in use after shutdown; not closed");
+                    return;
+                }
+            }
+        }
+    }
+
     /// The log size on disk, for four-letter words.
     pub fn disk_size(&self) -> u64 {
         self.lock().disk_size()

@@ -65,6 +65,8 @@ pub trait Applier: Send + Sync + 'static {
     fn restore(&self, state: ZkState);
     /// Sessions that clients of another member were heard from (leader).
     fn touched(&self, sessions: &[SessionId]);
+    /// A membership entry at `zxid` applied: the new `/zookeeper/config`.
+    fn config_changed(&self, zxid: Zxid, text: String);
 }
 
 /// Where and how a member keeps its log and snapshots.
@@ -82,10 +84,23 @@ pub struct StorageOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peer {
     pub id: u64,
-    /// host:port of its peer protocol.
-    pub addr: String,
+    /// ZooKeeper's server spec ("host:peerPort:electionPort:role[;client]"),
+    /// kept in the replicated membership so `/zookeeper/config` shows it.
+    pub spec: String,
     /// Observers replicate and serve clients but never vote.
     pub observer: bool,
+}
+
+/// The peer-protocol address ("host:peerPort") inside a server spec.
+pub fn dial_addr(spec: &str) -> Option<String> {
+    crate::config::ServerEntry::parse(0, spec).ok().map(|e| {
+        let host = if e.host.contains(':') {
+            format!("[{}]", e.host)
+        } else {
+            e.host.clone()
+        };
+        format!("{host}:{}", e.peer_port)
+    })
 }
 
 /// A member's role as the four-letter words print it.
@@ -155,12 +170,93 @@ impl PendingWrite {
 
 /// Read-your-writes on followers: a reply waits until this member applied
 /// the entry it reports.
-async fn wait_applied(raft: &Raft<TypeConfig, StateMachine>, index: u64) -> Result<(), Error> {
+pub(crate) async fn wait_applied(
+    raft: &Raft<TypeConfig, StateMachine>,
+    index: u64,
+) -> Result<(), Error> {
     raft.wait(Some(APPLY_WAIT))
         .applied_index_at_least(Some(index), "apply forwarded write")
         .await
         .map(|_| ())
         .map_err(|_| Error::ConnectionLoss)
+}
+
+/// How long a reconfig may take (new members must catch up first).
+const RECONFIG_WAIT: Duration = Duration::from_secs(60);
+
+/// A `reconfig` request: incremental (joining/leaving) or a whole new
+/// membership; `from_version` -1 skips the version check.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Reconfig {
+    /// "server.N=spec" entries, comma or newline separated.
+    pub joining: String,
+    /// Server ids, comma separated.
+    pub leaving: String,
+    /// A complete new membership ("server.N=spec" entries); if non-empty,
+    /// joining and leaving must be empty.
+    pub new_members: String,
+    pub from_version: i64,
+}
+
+/// The `/zookeeper/config` text for a membership: one `server.N=` line per
+/// member with its role as the membership has it, then `version=<hex>`.
+pub fn config_text(members: &[(u64, String, bool)], version: Zxid) -> String {
+    let mut out = String::new();
+    for (id, spec, voter) in members {
+        let Ok(mut e) = crate::config::ServerEntry::parse(*id, spec) else {
+            continue;
+        };
+        e.role = if *voter {
+            crate::config::Role::Participant
+        } else {
+            crate::config::Role::Observer
+        };
+        out.push_str(&format!("server.{id}={e}\n"));
+    }
+    if !out.is_empty() {
+        out.push_str(&format!("version={version:x}"));
+    }
+    out
+}
+
+/// When this member last heard from a leader, to tell a live follower or
+/// observer from one that was removed or cut off (openraft keeps a learner
+/// "following" a leader that no longer replicates to it).
+#[derive(Clone)]
+pub(crate) struct Liveness {
+    standalone: bool,
+    last_append_ms: Arc<std::sync::atomic::AtomicU64>,
+    stale_after_ms: u64,
+    epoch: std::time::Instant,
+}
+
+impl Liveness {
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    pub(crate) fn heard_from_leader(&self) {
+        self.last_append_ms
+            .store(self.now_ms(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn mode(&self, raft: &Raft<TypeConfig, StateMachine>) -> Mode {
+        if self.standalone {
+            return Mode::Standalone;
+        }
+        let m = raft.metrics().borrow_watched().clone();
+        let silent = self.now_ms().saturating_sub(
+            self.last_append_ms
+                .load(std::sync::atomic::Ordering::Relaxed),
+        ) > self.stale_after_ms;
+        match (m.state, m.current_leader) {
+            (ServerState::Leader, _) => Mode::Leader,
+            (_, Some(_)) if silent => Mode::Looking,
+            (ServerState::Learner, Some(_)) => Mode::Observer,
+            (ServerState::Follower, Some(_)) => Mode::Follower,
+            _ => Mode::Looking,
+        }
+    }
 }
 
 /// A running replication group member.
@@ -171,16 +267,22 @@ pub struct Consensus {
     pool: Arc<PeerPool>,
     peer_task: Option<JoinHandle<()>>,
     duty_task: Option<JoinHandle<()>>,
+    liveness: Liveness,
+    /// Kept so `shutdown` can close the log itself: openraft's workers may
+    /// still hold readers, and a restart in the same process needs the log
+    /// directory lock released.
+    log: std::sync::Mutex<Option<LogStore>>,
 }
 
 fn raft_config(opts: &StorageOptions, tick_ms: u64) -> Result<Arc<openraft::Config>, Error> {
-    // Elections scale with tickTime like ZooKeeper's, but stay snappy.
-    let heartbeat = (tick_ms / 4).clamp(50, 500);
+    // Heartbeats and elections scale with tickTime as ZooKeeper's follower
+    // timeouts do, with floors that survive a loaded machine.
+    let heartbeat = (tick_ms / 2).clamp(100, 1000);
     let cfg = openraft::Config {
         cluster_name: "zkrs".into(),
         heartbeat_interval: heartbeat,
-        election_timeout_min: heartbeat * 3,
-        election_timeout_max: heartbeat * 6,
+        election_timeout_min: heartbeat * 5,
+        election_timeout_max: heartbeat * 10,
         snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(opts.snap_count.max(1)),
         // Keep a tail of the log after a snapshot so a follower that is
         // slightly behind catches up from the log, not a full snapshot.
@@ -216,28 +318,43 @@ impl Consensus {
                 opts.node_id
             )));
         }
-        let local_ip = me
+        let my_addr = me.as_ref().and_then(|p| dial_addr(&p.spec));
+        let local_ip = my_addr
             .as_ref()
-            .and_then(|p| p.addr.rsplit_once(':'))
-            .and_then(|(h, _)| h.parse::<IpAddr>().ok());
+            .and_then(|a| a.rsplit_once(':'))
+            .and_then(|(h, _)| {
+                h.trim_matches(|c| c == '[' || c == ']')
+                    .parse::<IpAddr>()
+                    .ok()
+            });
         let pool = Arc::new(PeerPool::new(local_ip));
         let log = LogStore::open(&opts.storage.log_dir)?;
         let sm = StateMachine::open(&opts.storage, applier.clone())?;
         let config = raft_config(&opts.storage, opts.tick_ms)?;
-        let listener = match &me {
-            Some(p) => Some(
-                TcpListener::bind(&p.addr)
+        let listener = match &my_addr {
+            Some(a) => Some(
+                TcpListener::bind(a)
                     .await
-                    .map_err(|e| Error::Io(format!("cannot listen on {}: {e}", p.addr)))?,
+                    .map_err(|e| Error::Io(format!("cannot listen on {a}: {e}")))?,
             ),
             None => None,
         };
         let net = network::Network::new(pool.clone());
-        let raft = Raft::new(opts.node_id, config, net, log, sm)
+        let raft = Raft::new(opts.node_id, config.clone(), net, log.clone(), sm)
             .await
             .map_err(|e| Error::Io(format!("raft start: {e}")))?;
+        let liveness = Liveness {
+            standalone,
+            last_append_ms: Arc::default(),
+            stale_after_ms: config.election_timeout_max * 2,
+            epoch: std::time::Instant::now(),
+        };
         let peer_task = listener.map(|l| {
-            let h = Arc::new(handler::Handler::new(raft.clone(), applier));
+            let h = Arc::new(handler::Handler::new(
+                raft.clone(),
+                applier,
+                liveness.clone(),
+            ));
             tokio::spawn(peer::serve(l, h))
         });
         let mut c = Consensus {
@@ -247,6 +364,8 @@ impl Consensus {
             pool,
             peer_task,
             duty_task: None,
+            liveness,
+            log: std::sync::Mutex::new(Some(log)),
         };
         c.initialize(&opts.peers, me.as_ref()).await?;
         if standalone {
@@ -279,8 +398,9 @@ impl Consensus {
         .await
     }
 
-    /// Every voter initializes with the same configured voters (safe in
-    /// openraft); observers wait for the leader to add them as learners.
+    /// Only the lowest-id configured voter initializes the group; every
+    /// other member waits to be replicated to. A member joining later by
+    /// `reconfig` therefore never starts a second history of its own.
     async fn initialize(&self, peers: &[Peer], me: Option<&Peer>) -> Result<(), Error> {
         if self
             .raft
@@ -290,6 +410,7 @@ impl Consensus {
         {
             return Ok(());
         }
+        let first_voter = peers.iter().filter(|p| !p.observer).map(|p| p.id).min();
         let voters: BTreeMap<u64, BasicNode> = if peers.is_empty() {
             BTreeMap::from([(
                 self.node_id,
@@ -297,21 +418,18 @@ impl Consensus {
                     addr: String::new(),
                 },
             )])
-        } else if me.is_some_and(|p| p.observer) {
+        } else if me.is_some_and(|p| p.observer) || first_voter != Some(self.node_id) {
             return Ok(());
         } else {
-            peers
-                .iter()
-                .filter(|p| !p.observer)
-                .map(|p| {
-                    (
-                        p.id,
-                        BasicNode {
-                            addr: p.addr.clone(),
-                        },
-                    )
-                })
-                .collect()
+            let voter = |p: &Peer| {
+                (
+                    p.id,
+                    BasicNode {
+                        addr: p.spec.clone(),
+                    },
+                )
+            };
+            peers.iter().filter(|p| !p.observer).map(voter).collect()
         };
         match self.raft.initialize(voters).await {
             Ok(()) => Ok(()),
@@ -341,7 +459,7 @@ impl Consensus {
         m.membership_config
             .membership()
             .get_node(&leader)
-            .map(|n| n.addr.clone())
+            .and_then(|n| dial_addr(&n.addr))
     }
 
     /// Hands `txn` to replication. Entries enter the log in the order of
@@ -419,22 +537,42 @@ impl Consensus {
         }
     }
 
+    /// Changes the membership as ZooKeeper's `reconfig` does and returns
+    /// the zxid at which the new configuration applied here.
+    pub async fn reconfig(&self, change: Reconfig) -> Result<Zxid, Error> {
+        if self.standalone {
+            return Err(Error::ReconfigDisabled);
+        }
+        if self.raft.is_leader() {
+            return handler::reconfig(&self.raft, change)
+                .await
+                .map(|i| i as Zxid);
+        }
+        let addr = self.leader_addr().ok_or(Error::ConnectionLoss)?;
+        let resp = self
+            .pool
+            .client(&addr)
+            .call(&PeerRequest::Reconfig(change), RECONFIG_WAIT)
+            .await;
+        match resp {
+            Ok(PeerResponse::Reconfig(Ok(index))) => {
+                wait_applied(&self.raft, index).await?;
+                Ok(index as Zxid)
+            }
+            Ok(PeerResponse::Reconfig(Err(code))) => {
+                Err(Error::from_code(code).unwrap_or(Error::SystemError))
+            }
+            _ => Err(Error::ConnectionLoss),
+        }
+    }
+
     pub fn is_leader(&self) -> bool {
         self.raft.is_leader()
     }
 
     /// This member's role now.
     pub fn mode(&self) -> Mode {
-        if self.standalone {
-            return Mode::Standalone;
-        }
-        let m = self.raft.metrics().borrow_watched().clone();
-        match (m.state, m.current_leader) {
-            (ServerState::Leader, _) => Mode::Leader,
-            (ServerState::Learner, Some(_)) => Mode::Observer,
-            (ServerState::Follower, Some(_)) => Mode::Follower,
-            _ => Mode::Looking,
-        }
+        self.liveness.mode(&self.raft)
     }
 
     /// Changes whenever the role or leader changes (servers watch it to
@@ -442,17 +580,17 @@ impl Consensus {
     pub fn watch_mode(&self) -> tokio::sync::watch::Receiver<Mode> {
         let (tx, rx) = tokio::sync::watch::channel(self.mode());
         let mut metrics = self.raft.metrics();
-        let standalone = self.standalone;
+        let raft = self.raft.clone();
+        let liveness = self.liveness.clone();
         tokio::spawn(async move {
-            while metrics.changed().await.is_ok() {
-                let m = metrics.borrow_watched().clone();
-                let mode = match (standalone, m.state, m.current_leader) {
-                    (true, _, _) => Mode::Standalone,
-                    (_, ServerState::Leader, _) => Mode::Leader,
-                    (_, ServerState::Learner, Some(_)) => Mode::Observer,
-                    (_, ServerState::Follower, Some(_)) => Mode::Follower,
-                    _ => Mode::Looking,
-                };
+            loop {
+                // Metrics changes, plus a tick: a silent leader shows only
+                // as the absence of appends.
+                tokio::select! {
+                    changed = metrics.changed() => if changed.is_err() { return },
+                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                }
+                let mode = liveness.mode(&raft);
                 tx.send_if_modified(|old| std::mem::replace(old, mode) != mode);
                 if tx.is_closed() {
                     return;
@@ -504,6 +642,10 @@ impl Consensus {
             t.abort();
         }
         let _ = self.raft.shutdown().await;
+        let log = self.log.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(log) = log {
+            log.close(Duration::from_secs(10)).await;
+        }
     }
 }
 

@@ -36,8 +36,10 @@ impl RaftNetworkFactory<C> for Network {
     type Network = Link;
 
     async fn new_client(&mut self, _target: u64, node: &BasicNode) -> Link {
+        // Membership nodes carry ZooKeeper's server spec; dial its peer port.
+        let addr = super::dial_addr(&node.addr).unwrap_or_else(|| node.addr.clone());
         Link {
-            client: self.pool.client(&node.addr),
+            client: self.pool.client(&addr),
         }
     }
 }

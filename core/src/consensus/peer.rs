@@ -51,6 +51,8 @@ pub enum PeerRequest {
     ReadIndex,
     /// Sessions a follower heard from since its last touch.
     Touch(Vec<SessionId>),
+    /// A client's `reconfig`, run by the leader.
+    Reconfig(super::Reconfig),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -61,6 +63,8 @@ pub enum PeerResponse {
     /// The zxid and result, or a ZooKeeper error code.
     Forward(Result<(Zxid, TxnResult), i32>),
     ReadIndex(Result<u64, i32>),
+    /// The log index of the new configuration, or an error code.
+    Reconfig(Result<u64, i32>),
     Ack,
 }
 
@@ -161,6 +165,20 @@ struct Link {
     waiters: Waiters,
     /// Set when the reply reader stops: the link must be re-dialled.
     dead: Arc<std::sync::atomic::AtomicBool>,
+    /// When the last reply arrived (ms on the process clock).
+    last_reply: Arc<AtomicU64>,
+}
+
+/// A link silent this long while calls time out on it is re-dialled (a
+/// half-open or wedged connection would otherwise stall a peer forever).
+const SILENT_LINK_MS: u64 = 2000;
+
+fn clock_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis() as u64
 }
 
 /// The client side of one peer: one connection, re-dialled on demand.
@@ -213,16 +231,15 @@ impl PeerClient {
         tokio::spawn(writer(BufWriter::with_capacity(256 * 1024, wr), rx));
         let waiters: Waiters = Arc::default();
         let dead = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let last_reply = Arc::new(AtomicU64::new(clock_ms()));
         let link = Arc::new(Link {
             tx,
             waiters: waiters.clone(),
             dead: dead.clone(),
+            last_reply: last_reply.clone(),
         });
-        tokio::spawn(read_replies(
-            BufReader::with_capacity(256 * 1024, rd),
-            waiters,
-            dead,
-        ));
+        let rd = BufReader::with_capacity(256 * 1024, rd);
+        tokio::spawn(read_replies(rd, waiters, dead, last_reply));
         *slot = Some(link.clone());
         Ok(link)
     }
@@ -256,10 +273,28 @@ impl PeerClient {
         };
         match tokio::time::timeout(timeout, fut).await {
             Ok(r) => r,
-            Err(_) => Err(format!(
-                "timeout after {timeout:?} talking to {}",
-                self.addr
-            )),
+            Err(_) => {
+                self.drop_if_silent().await;
+                Err(format!(
+                    "timeout after {timeout:?} talking to {}",
+                    self.addr
+                ))
+            }
+        }
+    }
+
+    /// Forgets a link that timed out and has been silent for long: the next
+    /// call re-dials (a wedged or half-open connection heals this way).
+    async fn drop_if_silent(&self) {
+        let mut slot = self.link.lock().await;
+        let silent_for =
+            |l: &Arc<Link>| clock_ms().saturating_sub(l.last_reply.load(Ordering::Relaxed));
+        if slot
+            .as_ref()
+            .is_some_and(|l| silent_for(l) > SILENT_LINK_MS)
+        {
+            tracing::info!("peer link to {} went silent; re-dialling", self.addr);
+            *slot = None;
         }
     }
 }
@@ -290,8 +325,10 @@ async fn read_replies(
     mut rd: BufReader<OwnedReadHalf>,
     waiters: Waiters,
     dead: Arc<std::sync::atomic::AtomicBool>,
+    last_reply: Arc<AtomicU64>,
 ) {
     while let Ok((id, body)) = read_frame(&mut rd).await {
+        last_reply.store(clock_ms(), Ordering::Relaxed);
         let Ok(resp) = decode::<PeerResponse>(&body) else {
             break;
         };

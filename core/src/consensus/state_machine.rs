@@ -135,7 +135,17 @@ impl RaftStateMachine<C> for StateMachine {
                 EntryPayload::Normal(txn) => Some(self.applier.apply(zxid, txn)),
                 EntryPayload::Membership(m) => {
                     p.membership = StoredMembershipOf::<C>::new(Some(entry.log_id), m.clone());
-                    self.applier.advance(zxid);
+                    let voters: std::collections::BTreeSet<u64> = m.voter_ids().collect();
+                    let members: Vec<(u64, String, bool)> = m
+                        .nodes()
+                        .map(|(id, n)| (*id, n.addr.clone(), voters.contains(id)))
+                        .collect();
+                    let text = super::config_text(&members, zxid);
+                    if text.is_empty() {
+                        self.applier.advance(zxid);
+                    } else {
+                        self.applier.config_changed(zxid, text);
+                    }
                     None
                 }
                 EntryPayload::Blank => {

@@ -2,8 +2,12 @@
 //! bindings call. A [`Member`] is a standalone member serving clients on a
 //! loopback port of its own; [`blocking::Member`] drives it from threads
 //! that have no async runtime (FFI callers), on the process-wide runtime.
+//! [`Ensemble`] runs several replicating members in one process.
 
 pub mod blocking;
+mod ensemble;
+
+pub use ensemble::{Ensemble, EnsembleOptions};
 
 use std::path::{Path, PathBuf};
 
@@ -32,7 +36,7 @@ pub struct Member {
     temp_dir: Option<PathBuf>,
 }
 
-fn temp_data_dir() -> Result<PathBuf, Error> {
+pub(crate) fn temp_data_dir() -> Result<PathBuf, Error> {
     let base = std::env::temp_dir();
     for _ in 0..16 {
         let name = format!(

@@ -22,11 +22,13 @@ use tokio::sync::mpsc;
 use super::core::{ConnEntry, ConnId, ConnStats, Outbound};
 use super::ops::{self, WriteKind};
 use super::Shared;
-use crate::consensus::PendingWrite;
+use crate::consensus::{PendingWrite, Reconfig};
 use crate::proto::{
     self, frame, ConnectRequest, ConnectResponse, Reader, Record, ReplyHeader, Request, Response,
 };
+use crate::state::CONFIG_NODE;
 use crate::state::{Txn, TxnOp, TxnResult};
+use crate::types::perms;
 use crate::types::{Id, SessionId, WatchedEvent, Zxid};
 use crate::Error;
 
@@ -59,6 +61,11 @@ enum Pending {
         path: String,
         started: Instant,
     },
+    Reconfig {
+        xid: i32,
+        change: Reconfig,
+        started: Instant,
+    },
 }
 
 /// What a connection knows about its session and identities.
@@ -67,6 +74,8 @@ pub(super) struct ConnCtx {
     pub session: SessionId,
     pub auth: Vec<Id>,
     pub super_user: bool,
+    /// A read-only session (member without quorum): writes are refused.
+    pub read_only: bool,
 }
 
 /// Reads one length-prefixed frame; `Ok(None)` on a clean end of stream.
@@ -146,6 +155,9 @@ async fn handshake(
 ) -> Option<(ConnectResponse, ConnCtx)> {
     let cfg = &shared.core.config;
     if shared.consensus.mode() == crate::consensus::Mode::Looking {
+        if req.read_only && shared.read_only_enabled() {
+            return Some(read_only_session(shared, req, peer, id));
+        }
         tracing::info!("refusing {peer}: this member has no leader");
         return None;
     }
@@ -166,6 +178,7 @@ async fn handshake(
         session,
         auth: vec![Id::new("ip", &peer.ip().to_string())],
         super_user: false,
+        read_only: false,
     };
     let resp = |session_id, timeout, passwd: Vec<u8>| ConnectResponse {
         protocol_version: 0,
@@ -221,6 +234,49 @@ async fn handshake(
         }
     }
     None
+}
+
+/// A member cut off from its quorum serves read-only clients with a
+/// session of its own that is never replicated (ZooKeeper's read-only mode).
+fn read_only_session(
+    shared: &Shared,
+    req: &ConnectRequest,
+    peer: SocketAddr,
+    id: ConnId,
+) -> (ConnectResponse, ConnCtx) {
+    let cfg = &shared.core.config;
+    let timeout = req.time_out.clamp(
+        cfg.min_session_timeout as i32,
+        cfg.max_session_timeout as i32,
+    );
+    let session = if req.session_id != 0 {
+        req.session_id
+    } else {
+        shared.core.new_session_id()
+    };
+    let passwd = if req.session_id != 0 {
+        req.passwd.clone()
+    } else {
+        vec![0; 16]
+    };
+    let resp = ConnectResponse {
+        protocol_version: 0,
+        time_out: timeout,
+        session_id: session,
+        passwd,
+        read_only: true,
+    };
+    let auth = vec![Id::new("ip", &peer.ip().to_string())];
+    (
+        resp,
+        ConnCtx {
+            id,
+            session,
+            auth,
+            super_user: false,
+            read_only: true,
+        },
+    )
 }
 
 pub(super) fn now_wall_ms() -> i64 {
@@ -350,7 +406,8 @@ async fn prep(
             path: s.path,
             started,
         })),
-        Request::Reconfig(_) | Request::Sasl(_) => Ok(Some(reply_err(xid, Error::Unimplemented))),
+        Request::Sasl(_) => Ok(Some(reply_err(xid, Error::Unimplemented))),
+        Request::Reconfig(r) => Ok(Some(prep_reconfig(shared, ctx, xid, r, started))),
         req if ops::is_read(&req) => Ok(Some(Pending::Read {
             xid,
             req,
@@ -358,6 +415,7 @@ async fn prep(
             auth: ctx.auth.clone(),
             super_user: ctx.super_user,
         })),
+        _ if ctx.read_only => Ok(Some(reply_err(xid, Error::NotReadOnly))),
         req => {
             let close = matches!(req, Request::CloseSession);
             if close {
@@ -392,6 +450,44 @@ async fn prep(
                 close,
             }))
         }
+    }
+}
+
+/// reconfig needs `reconfigEnabled` and WRITE on /zookeeper/config (by
+/// default only the super user has it), as in ZooKeeper.
+fn prep_reconfig(
+    shared: &Shared,
+    ctx: &ConnCtx,
+    xid: i32,
+    r: proto::ReconfigRequest,
+    started: Instant,
+) -> Pending {
+    if !shared.core.config.reconfig_enabled {
+        return reply_err(xid, Error::ReconfigDisabled);
+    }
+    if ctx.read_only {
+        return reply_err(xid, Error::NotReadOnly);
+    }
+    let allowed = {
+        let inner = shared.core.lock();
+        inner
+            .state
+            .tree
+            .check_acl(CONFIG_NODE, perms::WRITE, &ctx.auth, ctx.super_user)
+    };
+    if let Err(e) = allowed {
+        return reply_err(xid, e);
+    }
+    let change = Reconfig {
+        joining: r.joining_servers,
+        leaving: r.leaving_servers,
+        new_members: r.new_members,
+        from_version: r.cur_config_id,
+    };
+    Pending::Reconfig {
+        xid,
+        change,
+        started,
     }
 }
 
@@ -571,7 +667,20 @@ impl Output {
                     session: self.session,
                     auth,
                     super_user,
+                    read_only: false,
                 };
+                // Optional linearizable reads: wait for the leader's read
+                // index first (ZooKeeper reads are otherwise sequential).
+                if core.config.linearizable_reads {
+                    if let Err(e) = self.shared.consensus.sync().await {
+                        let zxid = core.last_zxid();
+                        return (
+                            zxid,
+                            Self::reply(xid, zxid, e.code(), &Response::Empty),
+                            false,
+                        );
+                    }
+                }
                 let mut inner = core.lock();
                 let out = ops::read(&mut inner, &ctx, req);
                 let zxid = inner.state.last_zxid;
@@ -581,6 +690,27 @@ impl Output {
                 }
                 core.stats.record_latency(started);
                 (zxid, Self::reply(xid, zxid, out.err, &out.resp), false)
+            }
+            Pending::Reconfig {
+                xid,
+                change,
+                started,
+            } => {
+                let res = self.shared.consensus.reconfig(change).await;
+                core.stats.record_latency(started);
+                let zxid = core.last_zxid();
+                let (err, resp) =
+                    match res.and_then(|_| core.lock().state.tree.get_data(CONFIG_NODE)) {
+                        Ok((data, stat)) => (
+                            0,
+                            Response::GetData(proto::GetDataResponse {
+                                data: data.to_vec(),
+                                stat,
+                            }),
+                        ),
+                        Err(e) => (e.code(), Response::Empty),
+                    };
+                (zxid, Self::reply(xid, zxid, err, &resp), false)
             }
             Pending::Sync { xid, path, started } => {
                 let res = self.shared.consensus.sync().await;

@@ -263,6 +263,12 @@ impl Applier for MemberCore {
         }
     }
 
+    fn config_changed(&self, zxid: Zxid, text: String) {
+        let mut inner = self.lock();
+        let triggers = inner.state.set_config(zxid, &text);
+        Self::deliver(&mut inner, zxid, triggers);
+    }
+
     fn restore(&self, state: ZkState) {
         let now = self.now_ms();
         let mut tracker = self.tracker();

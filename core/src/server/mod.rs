@@ -20,7 +20,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::config::Role;
-use crate::consensus::{Consensus, GroupOptions, Mode, Peer, StorageOptions};
+pub use crate::consensus::Mode;
+use crate::consensus::{Consensus, GroupOptions, Peer, StorageOptions};
 use crate::fourlw::{self, ConnInfo, ServerInfo};
 use crate::state::{Txn, TxnOp};
 use crate::Error;
@@ -40,7 +41,23 @@ pub(crate) struct Shared {
     log_dir: PathBuf,
 }
 
-/// A running standalone member serving clients.
+impl Shared {
+    /// ZooKeeper's `readonlymode.enabled` (a system property there; a
+    /// zoo.cfg key here).
+    pub fn read_only_enabled(&self) -> bool {
+        let props = &self.core.config.properties;
+        ["readonlymode.enabled", "zookeeper.readonlymode.enabled"]
+            .iter()
+            .any(|k| props.get(*k).is_some_and(|v| v.trim() == "true"))
+    }
+
+    /// Serving read-only clients only (no quorum, read-only mode on).
+    pub fn in_read_only_mode(&self) -> bool {
+        self.consensus.mode() == Mode::Looking && self.read_only_enabled()
+    }
+}
+
+/// A running member serving clients.
 pub struct Server {
     shared: Arc<Shared>,
     addr: SocketAddr,
@@ -111,7 +128,17 @@ impl Server {
             t.abort();
             let _ = t.await;
         }
+        // Connection tasks are not in `tasks`: close them, or a stopped
+        // member keeps answering pings and clients never fail over.
+        for c in self.shared.core.lock().conns.values() {
+            let _ = c.tx.send(core::Outbound::Close);
+        }
         self.shared.consensus.shutdown().await;
+    }
+
+    /// This member's role now.
+    pub fn mode(&self) -> Mode {
+        self.shared.consensus.mode()
     }
 
     /// Takes a snapshot now (tools and tests).
@@ -127,7 +154,7 @@ fn peers_of(config: &Config) -> Vec<Peer> {
         .iter()
         .map(|s| Peer {
             id: s.id,
-            addr: format!("{}:{}", s.host, s.peer_port),
+            spec: s.to_string(),
             observer: s.role == Role::Observer,
         })
         .collect()
@@ -269,6 +296,7 @@ async fn reap_nodes(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
 /// clients so they move to a member that has one (as ZooKeeper does).
 async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let mut mode = shared.consensus.watch_mode();
+    let mut was = *mode.borrow();
     loop {
         tokio::select! {
             changed = mode.changed() => if changed.is_err() { return },
@@ -276,11 +304,16 @@ async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         }
         let now = *mode.borrow_and_update();
         tracing::info!("member is now {}", now.as_str());
-        match now {
-            Mode::Leader => shared.core.rearm_sessions(),
-            Mode::Looking => shared.core.close_all_connections(),
-            _ => {}
+        // Entering or leaving "looking" drops every client: normal
+        // sessions must move to a member with a leader, read-only ones
+        // must come back as normal sessions once there is one.
+        if now == Mode::Leader {
+            shared.core.rearm_sessions();
         }
+        if now == Mode::Looking || was == Mode::Looking {
+            shared.core.close_all_connections();
+        }
+        was = now;
     }
 }
 
@@ -330,8 +363,12 @@ fn server_info(shared: &Shared) -> ServerInfo {
             "zkrs",
             "n/a",
         ),
-        mode: shared.consensus.mode().as_str().into(),
-        not_serving: shared.consensus.mode() == Mode::Looking,
+        mode: match shared.in_read_only_mode() {
+            true => "read-only".into(),
+            false => shared.consensus.mode().as_str().into(),
+        },
+        not_serving: shared.consensus.mode() == Mode::Looking && !shared.read_only_enabled(),
+        read_only: shared.in_read_only_mode(),
         min_latency_ms: (st.latency_min_us.load(Ordering::Relaxed) / 1000) as i64,
         avg_latency_ms: fourlw::avg_latency(
             st.latency_total_us.load(Ordering::Relaxed) / 1000,

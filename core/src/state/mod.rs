@@ -23,6 +23,9 @@ pub struct Session {
     pub passwd: Vec<u8>,
 }
 
+/// Where ZooKeeper publishes the ensemble configuration.
+pub const CONFIG_NODE: &str = "/zookeeper/config";
+
 /// A change that watches may observe: (path, event type).
 pub type Trigger = (String, EventType);
 
@@ -41,6 +44,10 @@ pub struct ZkState {
     pub sessions: imbl::OrdMap<SessionId, Session>,
     /// zxid of the last applied entry (0 before any).
     pub last_zxid: Zxid,
+    /// Leader time of the last applied client entry: the mtime of changes
+    /// that carry no time of their own (membership).
+    #[serde(default)]
+    pub last_time: i64,
 }
 
 impl ZkState {
@@ -49,12 +56,14 @@ impl ZkState {
             tree: DataTree::new(),
             sessions: imbl::OrdMap::new(),
             last_zxid: 0,
+            last_time: 0,
         }
     }
 
     /// Applies one entry at `zxid`.
     pub fn apply(&mut self, zxid: Zxid, txn: &Txn) -> Applied {
         self.last_zxid = zxid;
+        self.last_time = self.last_time.max(txn.time);
         let mut triggers = Vec::new();
         let result = match &txn.op {
             TxnOp::CreateSession { timeout, passwd } => {
@@ -72,6 +81,20 @@ impl ZkState {
             },
         };
         Applied { result, triggers }
+    }
+
+    /// A membership change at `zxid`: `/zookeeper/config` takes the new
+    /// configuration text (its mzxid is the config version).
+    pub fn set_config(&mut self, zxid: Zxid, text: &str) -> Vec<Trigger> {
+        self.last_zxid = zxid;
+        let data = Bytes::from(text.as_bytes().to_vec());
+        match self
+            .tree
+            .set_data(CONFIG_NODE, data, -1, zxid, self.last_time)
+        {
+            Ok(_) => vec![(CONFIG_NODE.to_string(), EventType::NodeDataChanged)],
+            Err(_) => vec![],
+        }
     }
 
     fn check_session(&self, txn: &Txn) -> Result<(), Error> {

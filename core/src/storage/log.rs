@@ -145,6 +145,10 @@ impl DurableLog {
         // A record torn by a crash was never acknowledged: drop it.
         config.wal.truncate_incomplete_record = Some(true);
         config.log_cache_capacity = Some(64 * 1024 * 1024);
+        // Purging frees disk only a whole chunk at a time; raft-log's default
+        // chunk (1 GiB) would keep every purged entry on disk for long.
+        config.wal.chunk_max_size = Some(64 * 1024 * 1024);
+        config.wal.chunk_max_records = Some(100_000);
         let inner = RaftLog::open(Arc::new(config))?;
         Ok(DurableLog { inner })
     }

@@ -1,0 +1,67 @@
+//! An in-process ensemble: members replicate over real TCP, one leads,
+//! observers observe, and losing the leader elects another.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use zkrs::embed::{Ensemble, EnsembleOptions};
+use zkrs::server::Mode;
+
+fn srvr_mode(addr: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(b"srvr").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.lines()
+        .find(|l| l.starts_with("Mode: "))
+        .unwrap_or("no mode")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_members_and_an_observer_elect_and_fail_over() {
+    let opts = EnsembleOptions {
+        members: 3,
+        observers: 1,
+        ..Default::default()
+    };
+    let mut e = Ensemble::start(opts).await.unwrap();
+    assert_eq!(e.connect_string().split(',').count(), 4);
+    let leader = e.leader().expect("a leader");
+    let modes: Vec<String> = (0..4)
+        .map(|i| srvr_mode(&e.member_address(i).unwrap()))
+        .collect();
+    assert_eq!(
+        modes.iter().filter(|m| *m == "Mode: leader").count(),
+        1,
+        "{modes:?}"
+    );
+    assert_eq!(modes[3], "Mode: observer", "{modes:?}");
+    e.stop_member(leader).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let new_leader = loop {
+        if let Some(l) = e.leader() {
+            break l;
+        }
+        assert!(Instant::now() < deadline, "no new leader");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_ne!(new_leader, leader);
+    assert_ne!(new_leader, 3, "an observer must never lead");
+    e.start_member(leader).await.unwrap();
+    e.wait_serving(Duration::from_secs(20)).await.unwrap();
+    // A restarted leader may briefly believe in its old term; it steps
+    // down once it hears the newer one.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let modes: Vec<Mode> = (0..4).filter_map(|i| e.mode(i)).collect();
+        let leaders = modes.iter().filter(|m| **m == Mode::Leader).count();
+        if leaders == 1 && modes[3] == Mode::Observer && !modes.contains(&Mode::Looking) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not converge: {modes:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    e.stop().await;
+}
