@@ -263,7 +263,7 @@ class Ensemble:
     def start(self, timeout=30, restart_crashed=True):
         """Start every member at once and wait until the ensemble serves.
 
-        zkrs bug (see test_startup.py): a member that receives a vote
+        zkrs bug before main 176eaef (see test_startup.py): a member that receives a vote
         request before its own raft initialize() exits with "raft init: not
         allowed to initialize". With restart_crashed, such a member is
         started again (at most twice) so that the other tests do not

@@ -61,10 +61,6 @@ def test_five_members_two_down_serves_three_down_refuses(ensemble_factory, clien
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(strict=True, reason=(
-    "zkrs bug: followers whose leader died keep 'Mode: follower' and keep "
-    "accepting clients when no quorum is left (pre-vote never clears "
-    "openraft's current_leader, zkrs derives Mode from it)"))
 def test_minority_not_serving(ensemble_factory, clients):
     ens = ensemble_factory(5)
     leader = ens.leader()

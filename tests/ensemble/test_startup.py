@@ -1,4 +1,7 @@
-"""Members of a new ensemble started at the same moment must all come up."""
+"""Members of a new ensemble started at the same moment must all come up.
+
+(Before main 176eaef a member that got a vote request before its own
+raft.initialize() exited with "raft init: not allowed to initialize".)"""
 
 import time
 
@@ -8,11 +11,6 @@ from ensharness import Ensemble, wait_until
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.xfail(strict=True, reason=(
-    "zkrs bug: a member that gets a vote request before its own "
-    "raft.initialize() exits with 'raft init: not allowed to initialize due "
-    "to current raft state' (consensus::initialize matches the error text "
-    "for 'NotAllowed', but openraft's Display is 'not allowed to ...')"))
 def test_simultaneous_start_never_crashes():
     crashes = []
     for round_ in range(6):
