@@ -33,6 +33,7 @@ fi
 # someone else while the suite runs.
 BIN_COPY="$(mktemp "${TMPDIR:-/tmp}/zkrs-ens-bin.XXXXXX")"
 cp "$ZKRS_BIN" "$BIN_COPY"
+chmod 755 "$BIN_COPY"
 export ZKRS_BIN="$BIN_COPY"
 trap 'rm -f "$BIN_COPY"' EXIT
 
@@ -43,6 +44,16 @@ cd "$ROOT"
 timeout -k 10 "$LIMIT" "$VENV/bin/pytest" -c tests/ensemble/pytest.ini --rootdir tests/ensemble \
   tests/ensemble -q -p no:cacheprovider "$@" 2>&1 | tee "${TMPDIR:-/tmp}/zkrs-ensemble.log"
 rc=${PIPESTATUS[0]}
+# Rules of a run that was killed before its finalizer: tags whose pid is gone.
+if command -v iptables >/dev/null 2>&1; then
+  for tag in $(iptables -S INPUT 2>/dev/null | grep -o 'zkrs-test-[0-9]*' | sort -u); do
+    kill -0 "${tag#zkrs-test-}" 2>/dev/null && continue
+    iptables -S INPUT | grep -- "--comment $tag " | sed 's/^-A /-D /' | while read -r rule; do
+      # shellcheck disable=SC2086
+      iptables -w 5 $rule || true
+    done
+  done
+fi
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
   echo "ensemble-tests: timed out after ${LIMIT}s"
 fi

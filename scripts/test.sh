@@ -35,3 +35,10 @@ cargo build -p zkrs-cli
 
 step "compatibility suite against zkrs"
 ZK_SERVER=zkrs ZKRS_BIN="$TARGET/debug/zkrs" bash scripts/compat-tests.sh
+
+# ---- ensemble suite (tests/ensemble) ----------------------------------------
+# zkrs members as separate processes on 127.0.0.x, iptables partitions (root),
+# and the kazoo compatibility tests against a 3-member ensemble.
+step "ensemble suite against zkrs"
+ZKRS_BIN="$TARGET/debug/zkrs" bash scripts/ensemble-tests.sh
+# ---- end ensemble suite -----------------------------------------------------
