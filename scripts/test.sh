@@ -36,6 +36,15 @@ cargo build -p zkrs-cli
 step "compatibility suite against zkrs"
 ZK_SERVER=zkrs ZKRS_BIN="$TARGET/debug/zkrs" bash scripts/compat-tests.sh
 
+# ---- C ABI (libzkrs) ---------------------------------------------------------
+# Header drift test, capi/tests/c/test_capi.c under valgrind memcheck (zero
+# errors, zero definite leaks) and statically linked, the C++ include check
+# with the official zookeeper.h, and examples/c/config_watcher.c built via
+# capi/install.sh + pkg-config. Installs valgrind/g++/pkg-config if missing.
+step "C ABI: libzkrs tests"
+bash capi/tests/c/run.sh
+# ---- end C ABI ---------------------------------------------------------------
+
 # ---- ensemble suite (tests/ensemble) ----------------------------------------
 # zkrs members as separate processes on 127.0.0.x, iptables partitions (root),
 # and the kazoo compatibility tests against a 3-member ensemble.

@@ -1,0 +1,638 @@
+/*
+ * Exercises every function libzkrs exports, against members started
+ * in-process through the C API. Run by capi/tests/c/run.sh under valgrind
+ * (zero errors, zero definite leaks). Prints "N passed, N failed".
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "zkrs.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                          \
+    do {                                                                     \
+        if (cond) {                                                          \
+            passed++;                                                        \
+        } else {                                                             \
+            failed++;                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);  \
+        }                                                                    \
+    } while (0)
+
+#define CHECK_RC(expr, want)                                                 \
+    do {                                                                     \
+        int rc_ = (expr);                                                    \
+        if (rc_ == (want)) {                                                 \
+            passed++;                                                        \
+        } else {                                                             \
+            failed++;                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s = %d (%s), want %d (%s)\n",      \
+                    __FILE__, __LINE__, #expr, rc_, zkrs_error_message(rc_), \
+                    (want), zkrs_error_message(want));                       \
+        }                                                                    \
+    } while (0)
+
+/* ---- a thread-safe recorder of watch and state callbacks ---------------- */
+
+#define MAX_EVENTS 64
+struct event {
+    int type;
+    int state;
+    char path[128];
+};
+struct recorder {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct event events[MAX_EVENTS];
+    int n;
+    int states[MAX_EVENTS];
+    int nstates;
+    pthread_t caller; /* the thread that registered; callbacks must differ */
+    int on_caller_thread;
+};
+
+static void rec_init(struct recorder *r) {
+    memset(r, 0, sizeof *r);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    r->caller = pthread_self();
+}
+
+static void rec_destroy(struct recorder *r) {
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+}
+
+static void on_watch(void *userdata, int type, int state, const char *path) {
+    struct recorder *r = userdata;
+    pthread_mutex_lock(&r->mu);
+    if (pthread_equal(pthread_self(), r->caller)) r->on_caller_thread = 1;
+    if (r->n < MAX_EVENTS) {
+        r->events[r->n].type = type;
+        r->events[r->n].state = state;
+        snprintf(r->events[r->n].path, sizeof r->events[r->n].path, "%s", path);
+        r->n++;
+    }
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void on_state(void *userdata, int state) {
+    struct recorder *r = userdata;
+    pthread_mutex_lock(&r->mu);
+    if (r->nstates < MAX_EVENTS) r->states[r->nstates++] = state;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Waits (up to 20 s) until at least `n` events were recorded. */
+static int rec_wait(struct recorder *r, int n) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 20;
+    pthread_mutex_lock(&r->mu);
+    while (r->n < n) {
+        if (pthread_cond_timedwait(&r->cv, &r->mu, &until) != 0) break;
+    }
+    int got = r->n;
+    pthread_mutex_unlock(&r->mu);
+    return got >= n;
+}
+
+static int rec_wait_state(struct recorder *r, int state) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 20;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        for (int i = 0; i < r->nstates; i++) {
+            if (r->states[i] == state) {
+                pthread_mutex_unlock(&r->mu);
+                return 1;
+            }
+        }
+        if (pthread_cond_timedwait(&r->cv, &r->mu, &until) != 0) break;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return 0;
+}
+
+static int rec_count(struct recorder *r) {
+    pthread_mutex_lock(&r->mu);
+    int n = r->n;
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static void test_static_functions(void) {
+    const char *v = zkrs_version();
+    CHECK(v != NULL && strlen(v) > 0);
+    CHECK(strcmp(zkrs_error_message(ZKRS_OK), "ok") == 0);
+    CHECK(strcmp(zkrs_error_message(ZKRS_NONODE), "node does not exist") == 0);
+    CHECK(strcmp(zkrs_error_message(ZKRS_NODEEXISTS), "node already exists") == 0);
+    CHECK(strcmp(zkrs_error_message(12345), "unknown error") == 0);
+    /* The numbers are the official C client's. */
+    CHECK(ZKRS_SYSTEMERROR == -1 && ZKRS_CONNECTIONLOSS == -4 &&
+          ZKRS_MARSHALLINGERROR == -5 && ZKRS_UNIMPLEMENTED == -6 &&
+          ZKRS_OPERATIONTIMEOUT == -7 && ZKRS_BADARGUMENTS == -8 &&
+          ZKRS_NONODE == -101 && ZKRS_NOAUTH == -102 && ZKRS_BADVERSION == -103 &&
+          ZKRS_NOCHILDRENFOREPHEMERALS == -108 && ZKRS_NODEEXISTS == -110 &&
+          ZKRS_NOTEMPTY == -111 && ZKRS_SESSIONEXPIRED == -112 &&
+          ZKRS_INVALIDACL == -114 && ZKRS_AUTHFAILED == -115);
+
+    /* Every free accepts NULL. */
+    zkrs_member_free(NULL);
+    zkrs_client_free(NULL);
+    zkrs_string_free(NULL);
+    zkrs_buffer_free(NULL);
+    zkrs_string_array_free(NULL);
+    zkrs_acl_list_free(NULL);
+    zkrs_op_results_free(NULL);
+    passed++;
+
+    /* NULL handles and arguments are ZKRS_BADARGUMENTS, never a crash. */
+    zkrs_client *c = (zkrs_client *)0x1;
+    CHECK_RC(zkrs_client_connect(NULL, 10000, &c), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_connect("127.0.0.1:1", 10000, NULL), ZKRS_BADARGUMENTS);
+    CHECK(c == (zkrs_client *)0x1); /* out-param untouched on failure */
+    CHECK_RC(zkrs_member_start(NULL, NULL), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_member_stop(NULL), ZKRS_BADARGUMENTS);
+    CHECK(zkrs_member_connect_string(NULL) == NULL);
+    CHECK_RC(zkrs_client_get(NULL, "/", NULL, NULL, NULL, NULL), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_close(NULL), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_state(NULL), ZKRS_BADARGUMENTS);
+    CHECK(zkrs_client_session_id(NULL) == 0);
+    CHECK_RC(zkrs_client_set_state_callback(NULL, on_state, NULL), ZKRS_BADARGUMENTS);
+
+    /* A bad zoo.cfg is an error, not a member. */
+    zkrs_member *m = (zkrs_member *)0x1;
+    CHECK(zkrs_member_start("tickTime=notanumber\n", &m) != ZKRS_OK);
+    CHECK(m == (zkrs_member *)0x1);
+}
+
+static void test_crud(zkrs_client *c) {
+    const char *data = "hello";
+    char *path = NULL;
+    zkrs_stat st;
+    memset(&st, 0, sizeof st);
+
+    CHECK_RC(zkrs_client_create(c, "/crud", (const uint8_t *)data, 5, NULL, 0,
+                                ZKRS_PERSISTENT, 0, &path, &st),
+             ZKRS_OK);
+    CHECK(path && strcmp(path, "/crud") == 0);
+    CHECK(st.data_length == 5 && st.version == 0 && st.czxid > 0);
+    zkrs_string_free(path);
+
+    path = (char *)0x1;
+    CHECK_RC(zkrs_client_create(c, "/crud", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0,
+                                &path, NULL),
+             ZKRS_NODEEXISTS);
+    CHECK(path == (char *)0x1);
+    CHECK_RC(zkrs_client_create(c, "/missing/child", NULL, 0, NULL, 0,
+                                ZKRS_PERSISTENT, 0, NULL, NULL),
+             ZKRS_NONODE);
+    CHECK_RC(zkrs_client_create(c, "no-slash", NULL, 0, NULL, 0, ZKRS_PERSISTENT,
+                                0, NULL, NULL),
+             ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_create(c, "/badmode", NULL, 0, NULL, 0, 42, 0, NULL, NULL),
+             ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_create(c, "/ttl-without-ttl", NULL, 0, NULL, 0,
+                                ZKRS_PERSISTENT_WITH_TTL, 0, NULL, NULL),
+             ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_create(c, "/x", NULL, 1, NULL, 0, ZKRS_PERSISTENT, 0,
+                                NULL, NULL),
+             ZKRS_BADARGUMENTS); /* NULL data with a length */
+
+    /* exists */
+    memset(&st, 0, sizeof st);
+    CHECK_RC(zkrs_client_exists(c, "/crud", NULL, NULL, &st), ZKRS_OK);
+    CHECK(st.data_length == 5);
+    CHECK_RC(zkrs_client_exists(c, "/nope", NULL, NULL, &st), ZKRS_NONODE);
+    CHECK_RC(zkrs_client_exists(c, "/crud", NULL, NULL, NULL), ZKRS_OK);
+
+    /* get */
+    zkrs_buffer *buf = NULL;
+    CHECK_RC(zkrs_client_get(c, "/crud", NULL, NULL, &buf, &st), ZKRS_OK);
+    CHECK(buf && buf->len == 5 && memcmp(buf->data, "hello", 5) == 0);
+    zkrs_buffer_free(buf);
+    buf = (zkrs_buffer *)0x1;
+    CHECK_RC(zkrs_client_get(c, "/nope", NULL, NULL, &buf, NULL), ZKRS_NONODE);
+    CHECK(buf == (zkrs_buffer *)0x1);
+    CHECK_RC(zkrs_client_get(c, "/crud", NULL, NULL, NULL, NULL), ZKRS_OK);
+
+    /* set with versions */
+    CHECK_RC(zkrs_client_set(c, "/crud", (const uint8_t *)"v1", 2, 0, &st), ZKRS_OK);
+    CHECK(st.version == 1 && st.data_length == 2);
+    CHECK_RC(zkrs_client_set(c, "/crud", (const uint8_t *)"v2", 2, 0, NULL),
+             ZKRS_BADVERSION);
+    CHECK_RC(zkrs_client_set(c, "/crud", (const uint8_t *)"v2", 2, -1, NULL), ZKRS_OK);
+    CHECK_RC(zkrs_client_set(c, "/nope", NULL, 0, -1, NULL), ZKRS_NONODE);
+    CHECK_RC(zkrs_client_get(c, "/crud", NULL, NULL, &buf, &st), ZKRS_OK);
+    CHECK(buf->len == 2 && memcmp(buf->data, "v2", 2) == 0 && st.version == 2);
+    zkrs_buffer_free(buf);
+
+    /* empty data */
+    CHECK_RC(zkrs_client_set(c, "/crud", NULL, 0, -1, NULL), ZKRS_OK);
+    CHECK_RC(zkrs_client_get(c, "/crud", NULL, NULL, &buf, NULL), ZKRS_OK);
+    CHECK(buf->len == 0);
+    zkrs_buffer_free(buf);
+
+    /* children */
+    CHECK_RC(zkrs_client_create(c, "/crud/a", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0,
+                                NULL, NULL),
+             ZKRS_OK);
+    CHECK_RC(zkrs_client_create(c, "/crud/b", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0,
+                                NULL, NULL),
+             ZKRS_OK);
+    zkrs_string_array *kids = NULL;
+    CHECK_RC(zkrs_client_get_children(c, "/crud", NULL, NULL, &kids, &st), ZKRS_OK);
+    CHECK(kids && kids->len == 2 && st.num_children == 2);
+    if (kids && kids->len == 2) {
+        int a = strcmp(kids->strings[0], "a") == 0 || strcmp(kids->strings[1], "a") == 0;
+        int b = strcmp(kids->strings[0], "b") == 0 || strcmp(kids->strings[1], "b") == 0;
+        CHECK(a && b);
+    }
+    zkrs_string_array_free(kids);
+    kids = (zkrs_string_array *)0x1;
+    CHECK_RC(zkrs_client_get_children(c, "/nope", NULL, NULL, &kids, NULL), ZKRS_NONODE);
+    CHECK(kids == (zkrs_string_array *)0x1);
+
+    /* delete */
+    CHECK_RC(zkrs_client_delete(c, "/crud", -1), ZKRS_NOTEMPTY);
+    CHECK_RC(zkrs_client_delete(c, "/crud/a", 5), ZKRS_BADVERSION);
+    CHECK_RC(zkrs_client_delete(c, "/crud/a", 0), ZKRS_OK);
+    CHECK_RC(zkrs_client_delete(c, "/crud/a", -1), ZKRS_NONODE);
+    CHECK_RC(zkrs_client_delete(c, "/crud/b", -1), ZKRS_OK);
+    CHECK_RC(zkrs_client_delete(c, "/crud", -1), ZKRS_OK);
+    CHECK_RC(zkrs_client_delete(c, NULL, -1), ZKRS_BADARGUMENTS);
+}
+
+static void test_modes(zkrs_client *c) {
+    char *path = NULL;
+    zkrs_stat st;
+
+    CHECK_RC(zkrs_client_create(c, "/modes", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0,
+                                NULL, NULL),
+             ZKRS_OK);
+    /* ephemeral: owned by this session, no children allowed */
+    CHECK_RC(zkrs_client_create(c, "/modes/eph", NULL, 0, NULL, 0, ZKRS_EPHEMERAL,
+                                0, NULL, &st),
+             ZKRS_OK);
+    CHECK(st.ephemeral_owner == zkrs_client_session_id(c));
+    CHECK_RC(zkrs_client_create(c, "/modes/eph/kid", NULL, 0, NULL, 0,
+                                ZKRS_PERSISTENT, 0, NULL, NULL),
+             ZKRS_NOCHILDRENFOREPHEMERALS);
+    /* sequential: a 10-digit suffix */
+    CHECK_RC(zkrs_client_create(c, "/modes/seq-", NULL, 0, NULL, 0,
+                                ZKRS_PERSISTENT_SEQUENTIAL, 0, &path, NULL),
+             ZKRS_OK);
+    CHECK(path && strlen(path) == strlen("/modes/seq-") + 10 &&
+          strncmp(path, "/modes/seq-", 11) == 0);
+    zkrs_string_free(path);
+    CHECK_RC(zkrs_client_create(c, "/modes/eseq-", NULL, 0, NULL, 0,
+                                ZKRS_EPHEMERAL_SEQUENTIAL, 0, &path, &st),
+             ZKRS_OK);
+    CHECK(path && strlen(path) == strlen("/modes/eseq-") + 10);
+    CHECK(st.ephemeral_owner == zkrs_client_session_id(c));
+    zkrs_string_free(path);
+    /* container */
+    CHECK_RC(zkrs_client_create(c, "/modes/box", NULL, 0, NULL, 0, ZKRS_CONTAINER, 0,
+                                NULL, &st),
+             ZKRS_OK);
+    CHECK(st.czxid > 0);
+    CHECK_RC(zkrs_client_exists(c, "/modes/box", NULL, NULL, NULL), ZKRS_OK);
+    /* TTL (the member's zoo.cfg enables extended types) */
+    CHECK_RC(zkrs_client_create(c, "/modes/ttl", NULL, 0, NULL, 0,
+                                ZKRS_PERSISTENT_WITH_TTL, 60000, NULL, &st),
+             ZKRS_OK);
+    CHECK(st.czxid > 0);
+    CHECK_RC(zkrs_client_create(c, "/modes/ttlseq-", NULL, 0, NULL, 0,
+                                ZKRS_PERSISTENT_SEQUENTIAL_WITH_TTL, 60000, &path, NULL),
+             ZKRS_OK);
+    CHECK(path && strlen(path) == strlen("/modes/ttlseq-") + 10);
+    zkrs_string_free(path);
+    CHECK_RC(zkrs_client_create(c, "/modes/ttl-on-persistent", NULL, 0, NULL, 0,
+                                ZKRS_PERSISTENT, 1000, NULL, NULL),
+             ZKRS_BADARGUMENTS);
+}
+
+static void test_acl(zkrs_client *c) {
+    zkrs_acl_list *acl = NULL;
+    zkrs_stat st;
+
+    CHECK_RC(zkrs_client_create(c, "/acl", (const uint8_t *)"x", 1, NULL, 0,
+                                ZKRS_PERSISTENT, 0, NULL, NULL),
+             ZKRS_OK);
+    CHECK_RC(zkrs_client_get_acl(c, "/acl", &acl, &st), ZKRS_OK);
+    CHECK(acl && acl->len == 1 && acl->acls[0].perms == ZKRS_PERM_ALL &&
+          strcmp(acl->acls[0].scheme, "world") == 0 &&
+          strcmp(acl->acls[0].id, "anyone") == 0);
+    CHECK(st.aversion == 0);
+    zkrs_acl_list_free(acl);
+    acl = (zkrs_acl_list *)0x1;
+    CHECK_RC(zkrs_client_get_acl(c, "/nope", &acl, NULL), ZKRS_NONODE);
+    CHECK(acl == (zkrs_acl_list *)0x1);
+
+    zkrs_acl read_only = {ZKRS_PERM_READ, "world", "anyone"};
+    CHECK_RC(zkrs_client_set_acl(c, "/acl", &read_only, 1, 5, NULL), ZKRS_BADVERSION);
+    CHECK_RC(zkrs_client_set_acl(c, "/acl", &read_only, 1, 0, &st), ZKRS_OK);
+    CHECK(st.aversion == 1);
+    CHECK_RC(zkrs_client_set(c, "/acl", (const uint8_t *)"y", 1, -1, NULL), ZKRS_NOAUTH);
+    CHECK_RC(zkrs_client_get(c, "/acl", NULL, NULL, NULL, NULL), ZKRS_OK);
+    CHECK_RC(zkrs_client_set_acl(c, "/acl", NULL, 0, -1, NULL), ZKRS_BADARGUMENTS);
+
+    /* "auth" ids need credentials on the session */
+    zkrs_acl creator = {ZKRS_PERM_ALL, "auth", ""};
+    CHECK_RC(zkrs_client_create(c, "/acl-auth", NULL, 0, &creator, 1, ZKRS_PERSISTENT,
+                                0, NULL, NULL),
+             ZKRS_INVALIDACL);
+    const char *cred = "alice:secret";
+    CHECK_RC(zkrs_client_add_auth(c, "digest", (const uint8_t *)cred, strlen(cred)),
+             ZKRS_OK);
+    CHECK_RC(zkrs_client_create(c, "/acl-auth", NULL, 0, &creator, 1, ZKRS_PERSISTENT,
+                                0, NULL, NULL),
+             ZKRS_OK);
+    CHECK_RC(zkrs_client_get_acl(c, "/acl-auth", &acl, NULL), ZKRS_OK);
+    CHECK(acl && acl->len == 1 && strcmp(acl->acls[0].scheme, "digest") == 0 &&
+          strncmp(acl->acls[0].id, "alice:", 6) == 0);
+    zkrs_acl_list_free(acl);
+    CHECK_RC(zkrs_client_add_auth(c, NULL, NULL, 0), ZKRS_BADARGUMENTS);
+}
+
+static void test_multi(zkrs_client *c) {
+    zkrs_op ops[4];
+    zkrs_op_results *res = NULL;
+    memset(ops, 0, sizeof ops);
+
+    ops[0].op_type = ZKRS_OP_CREATE;
+    ops[0].path = "/txn";
+    ops[0].data = (const uint8_t *)"t";
+    ops[0].data_len = 1;
+    ops[0].mode = ZKRS_PERSISTENT;
+    ops[1].op_type = ZKRS_OP_CREATE;
+    ops[1].path = "/txn/seq-";
+    ops[1].mode = ZKRS_PERSISTENT_SEQUENTIAL;
+    ops[2].op_type = ZKRS_OP_SET;
+    ops[2].path = "/txn";
+    ops[2].data = (const uint8_t *)"u";
+    ops[2].data_len = 1;
+    ops[2].version = 0;
+    ops[3].op_type = ZKRS_OP_CHECK;
+    ops[3].path = "/txn";
+    ops[3].version = 1;
+    CHECK_RC(zkrs_client_multi(c, ops, 4, &res), ZKRS_OK);
+    CHECK(res && res->len == 4);
+    if (res && res->len == 4) {
+        CHECK(res->results[0].op_type == ZKRS_OP_CREATE && res->results[0].err == ZKRS_OK &&
+              strcmp(res->results[0].path, "/txn") == 0);
+        CHECK(strncmp(res->results[1].path, "/txn/seq-", 9) == 0 &&
+              strlen(res->results[1].path) == 19);
+        CHECK(res->results[2].err == ZKRS_OK && res->results[2].stat.version == 1 &&
+              res->results[2].path == NULL);
+        CHECK(res->results[3].op_type == ZKRS_OP_CHECK && res->results[3].err == ZKRS_OK);
+    }
+    zkrs_op_results_free(res);
+
+    /* A failing op aborts the whole transaction; results say which. */
+    memset(ops, 0, sizeof ops);
+    ops[0].op_type = ZKRS_OP_CREATE;
+    ops[0].path = "/txn/new";
+    ops[0].mode = ZKRS_PERSISTENT;
+    ops[1].op_type = ZKRS_OP_CHECK;
+    ops[1].path = "/txn";
+    ops[1].version = 7;
+    ops[2].op_type = ZKRS_OP_DELETE;
+    ops[2].path = "/txn";
+    ops[2].version = -1;
+    res = NULL;
+    CHECK_RC(zkrs_client_multi(c, ops, 3, &res), ZKRS_BADVERSION);
+    CHECK(res && res->len == 3);
+    if (res && res->len == 3) {
+        CHECK(res->results[0].err == ZKRS_OK && res->results[0].path == NULL);
+        CHECK(res->results[1].err == ZKRS_BADVERSION);
+        CHECK(res->results[2].err == ZKRS_RUNTIMEINCONSISTENCY);
+    }
+    zkrs_op_results_free(res);
+    CHECK_RC(zkrs_client_exists(c, "/txn/new", NULL, NULL, NULL), ZKRS_NONODE);
+
+    /* Without a results pointer; and NODEEXISTS from a create op. */
+    CHECK_RC(zkrs_client_multi(c, ops, 1, NULL), ZKRS_OK);
+    CHECK_RC(zkrs_client_multi(c, ops, 1, NULL), ZKRS_NODEEXISTS);
+
+    /* Invalid ops never reach the server; results untouched. */
+    ops[0].op_type = 99;
+    res = (zkrs_op_results *)0x1;
+    CHECK_RC(zkrs_client_multi(c, ops, 1, &res), ZKRS_BADARGUMENTS);
+    CHECK(res == (zkrs_op_results *)0x1);
+    CHECK_RC(zkrs_client_multi(c, NULL, 1, NULL), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_multi(c, NULL, 0, NULL), ZKRS_OK); /* empty txn */
+
+    CHECK_RC(zkrs_client_sync(c, "/txn"), ZKRS_OK);
+    CHECK_RC(zkrs_client_sync(c, NULL), ZKRS_BADARGUMENTS);
+}
+
+static void test_watches(zkrs_client *c, zkrs_client *other) {
+    struct recorder r;
+    rec_init(&r);
+
+    /* exists watch on a missing node fires NodeCreated */
+    CHECK_RC(zkrs_client_exists(c, "/w", on_watch, &r, NULL), ZKRS_NONODE);
+    CHECK_RC(zkrs_client_create(other, "/w", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0,
+                                NULL, NULL),
+             ZKRS_OK);
+    CHECK(rec_wait(&r, 1));
+    CHECK(r.events[0].type == ZKRS_EVENT_CREATED && strcmp(r.events[0].path, "/w") == 0 &&
+          r.events[0].state == ZKRS_STATE_CONNECTED);
+
+    /* get watch fires NodeDataChanged, once */
+    CHECK_RC(zkrs_client_get(c, "/w", on_watch, &r, NULL, NULL), ZKRS_OK);
+    CHECK_RC(zkrs_client_set(other, "/w", (const uint8_t *)"1", 1, -1, NULL), ZKRS_OK);
+    CHECK(rec_wait(&r, 2));
+    CHECK(r.events[1].type == ZKRS_EVENT_CHANGED);
+    CHECK_RC(zkrs_client_set(other, "/w", (const uint8_t *)"2", 1, -1, NULL), ZKRS_OK);
+
+    /* child watch fires NodeChildrenChanged */
+    CHECK_RC(zkrs_client_get_children(c, "/w", on_watch, &r, NULL, NULL), ZKRS_OK);
+    CHECK_RC(zkrs_client_create(other, "/w/kid", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0,
+                                NULL, NULL),
+             ZKRS_OK);
+    CHECK(rec_wait(&r, 3));
+    CHECK(r.events[2].type == ZKRS_EVENT_CHILD && strcmp(r.events[2].path, "/w") == 0);
+    /* the one-shot data watch did not fire for the second set */
+    CHECK_RC(zkrs_client_sync(c, "/w"), ZKRS_OK);
+    CHECK(rec_count(&r) == 3);
+
+    /* persistent recursive watch: stays, sees descendants */
+    struct recorder p;
+    rec_init(&p);
+    CHECK_RC(zkrs_client_add_watch(c, "/w", ZKRS_ADD_WATCH_PERSISTENT_RECURSIVE, on_watch, &p),
+             ZKRS_OK);
+    CHECK_RC(zkrs_client_set(other, "/w/kid", (const uint8_t *)"a", 1, -1, NULL), ZKRS_OK);
+    CHECK_RC(zkrs_client_set(other, "/w/kid", (const uint8_t *)"b", 1, -1, NULL), ZKRS_OK);
+    CHECK_RC(zkrs_client_delete(other, "/w/kid", -1), ZKRS_OK);
+    CHECK(rec_wait(&p, 3));
+    CHECK(p.events[0].type == ZKRS_EVENT_CHANGED && strcmp(p.events[0].path, "/w/kid") == 0);
+    CHECK(p.events[1].type == ZKRS_EVENT_CHANGED);
+    CHECK(p.events[2].type == ZKRS_EVENT_DELETED);
+    CHECK_RC(zkrs_client_remove_watches(c, "/w", ZKRS_WATCHER_PERSISTENT_RECURSIVE), ZKRS_OK);
+    CHECK(rec_wait(&p, 4));
+    CHECK(p.events[3].type == ZKRS_EVENT_PERSISTENT_WATCH_REMOVED);
+    CHECK_RC(zkrs_client_remove_watches(c, "/w", ZKRS_WATCHER_PERSISTENT_RECURSIVE),
+             ZKRS_NOWATCHER);
+    CHECK_RC(zkrs_client_remove_watches(c, "/w", 77), ZKRS_BADARGUMENTS);
+
+    /* plain persistent watch on the node itself */
+    struct recorder q;
+    rec_init(&q);
+    CHECK_RC(zkrs_client_add_watch(c, "/w", ZKRS_ADD_WATCH_PERSISTENT, on_watch, &q), ZKRS_OK);
+    CHECK_RC(zkrs_client_set(other, "/w", (const uint8_t *)"3", 1, -1, NULL), ZKRS_OK);
+    CHECK_RC(zkrs_client_set(other, "/w", (const uint8_t *)"4", 1, -1, NULL), ZKRS_OK);
+    CHECK(rec_wait(&q, 2));
+    CHECK(q.events[0].type == ZKRS_EVENT_CHANGED && q.events[1].type == ZKRS_EVENT_CHANGED);
+    CHECK_RC(zkrs_client_add_watch(c, "/w", 9, on_watch, &q), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_add_watch(c, "/w", ZKRS_ADD_WATCH_PERSISTENT, NULL, &q),
+             ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_remove_watches(c, "/w", ZKRS_WATCHER_ANY), ZKRS_OK);
+    CHECK(rec_wait(&q, 3));
+
+    /* callbacks ran on a zkrs thread, never the registering one */
+    CHECK(!r.on_caller_thread && !p.on_caller_thread && !q.on_caller_thread);
+
+    CHECK_RC(zkrs_client_delete(other, "/w", -1), ZKRS_OK);
+    CHECK_RC(zkrs_client_sync(c, "/"), ZKRS_OK);
+    rec_destroy(&r);
+    rec_destroy(&p);
+    rec_destroy(&q);
+}
+
+/* A client freeing itself from inside its own watch callback. */
+struct self_free {
+    zkrs_client *c;
+    struct recorder *r;
+};
+static void free_self(void *userdata, int type, int state, const char *path) {
+    struct self_free *s = userdata;
+    zkrs_client_free(s->c);
+    on_watch(s->r, type, state, path);
+}
+
+static void test_free_from_callback(const char *hosts, zkrs_client *other) {
+    struct recorder r;
+    rec_init(&r);
+    struct self_free s = {NULL, &r};
+    CHECK_RC(zkrs_client_connect(hosts, 10000, &s.c), ZKRS_OK);
+    CHECK_RC(zkrs_client_exists(s.c, "/selffree", free_self, &s, NULL), ZKRS_NONODE);
+    CHECK_RC(zkrs_client_create(other, "/selffree", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0,
+                                NULL, NULL),
+             ZKRS_OK);
+    CHECK(rec_wait(&r, 1));
+    CHECK(r.events[0].type == ZKRS_EVENT_CREATED);
+    CHECK_RC(zkrs_client_delete(other, "/selffree", -1), ZKRS_OK);
+    rec_destroy(&r);
+}
+
+static void test_session(const char *hosts) {
+    zkrs_client *c = NULL;
+    struct recorder r;
+    rec_init(&r);
+    CHECK_RC(zkrs_client_connect(hosts, 6000, &c), ZKRS_OK);
+    CHECK(zkrs_client_state(c) == ZKRS_STATE_CONNECTED);
+    CHECK(zkrs_client_session_id(c) != 0);
+    CHECK_RC(zkrs_client_set_state_callback(c, on_state, &r), ZKRS_OK);
+    CHECK_RC(zkrs_client_create(c, "/session-eph", NULL, 0, NULL, 0, ZKRS_EPHEMERAL, 0,
+                                NULL, NULL),
+             ZKRS_OK);
+    CHECK_RC(zkrs_client_close(c), ZKRS_OK);
+    CHECK(rec_wait_state(&r, ZKRS_STATE_CLOSED));
+    CHECK(zkrs_client_state(c) == ZKRS_STATE_CLOSED);
+    CHECK_RC(zkrs_client_get(c, "/", NULL, NULL, NULL, NULL), ZKRS_SESSIONEXPIRED);
+    CHECK_RC(zkrs_client_close(c), ZKRS_OK); /* twice is fine */
+    CHECK_RC(zkrs_client_set_state_callback(c, NULL, NULL), ZKRS_OK);
+    zkrs_client_free(c);
+
+    /* the ephemeral went with the session */
+    CHECK_RC(zkrs_client_connect(hosts, 6000, &c), ZKRS_OK);
+    CHECK_RC(zkrs_client_exists(c, "/session-eph", NULL, NULL, NULL), ZKRS_NONODE);
+    zkrs_client_free(c); /* free without close closes */
+    rec_destroy(&r);
+}
+
+int main(void) {
+    test_static_functions();
+
+    /* A member with ZooKeeper's defaults (temporary data dir, free port). */
+    zkrs_member *plain = NULL;
+    CHECK_RC(zkrs_member_start(NULL, &plain), ZKRS_OK);
+    CHECK(plain && strncmp(zkrs_member_connect_string(plain), "127.0.0.1:", 10) == 0);
+
+    /* A member from zoo.cfg text, with TTL nodes enabled. */
+    char dir[] = "/tmp/zkrs-capi-test-XXXXXX";
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    char cfg[512];
+    snprintf(cfg, sizeof cfg,
+             "tickTime=200\ndataDir=%s\nclientPort=0\nclientPortAddress=127.0.0.1\n"
+             "extendedTypesEnabled=true\nznode.container.checkIntervalMs=100\n",
+             dir);
+    zkrs_member *m = NULL;
+    CHECK_RC(zkrs_member_start(cfg, &m), ZKRS_OK);
+    if (!m) {
+        fprintf(stderr, "cannot start a member; giving up\n");
+        printf("%d passed, %d failed\n", passed, failed + 1);
+        return 1;
+    }
+    const char *hosts = zkrs_member_connect_string(m);
+    printf("member at %s, libzkrs %s\n", hosts, zkrs_version());
+
+    zkrs_client *c = NULL, *other = NULL;
+    CHECK_RC(zkrs_client_connect(hosts, 10000, &c), ZKRS_OK);
+    CHECK_RC(zkrs_client_connect(hosts, 10000, &other), ZKRS_OK);
+    zkrs_client *bad = (zkrs_client *)0x1;
+    CHECK_RC(zkrs_client_connect("", 10000, &bad), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_connect(hosts, 0, &bad), ZKRS_BADARGUMENTS);
+    CHECK(bad == (zkrs_client *)0x1);
+
+    test_crud(c);
+    test_modes(c);
+    test_acl(c);
+    test_multi(c);
+    test_watches(c, other);
+    test_free_from_callback(hosts, other);
+    test_session(hosts);
+
+    /* The plain member serves too. */
+    zkrs_client *pc = NULL;
+    CHECK_RC(zkrs_client_connect(zkrs_member_connect_string(plain), 10000, &pc), ZKRS_OK);
+    CHECK_RC(zkrs_client_exists(pc, "/zookeeper", NULL, NULL, NULL), ZKRS_OK);
+
+    zkrs_client_free(pc);
+    CHECK_RC(zkrs_member_stop(plain), ZKRS_OK);
+    CHECK_RC(zkrs_member_stop(plain), ZKRS_OK); /* twice is fine */
+    zkrs_member_free(plain);
+
+    zkrs_client_free(c);
+    zkrs_client_free(other);
+    char saved[64];
+    snprintf(saved, sizeof saved, "%s", hosts);
+    CHECK_RC(zkrs_member_stop(m), ZKRS_OK);
+    zkrs_member_free(m);
+
+    /* Nothing listens there now: connect gives up with CONNECTIONLOSS. */
+    zkrs_client *none = (zkrs_client *)0x1;
+    CHECK_RC(zkrs_client_connect(saved, 2000, &none), ZKRS_CONNECTIONLOSS);
+    CHECK(none == (zkrs_client *)0x1);
+    rmdir(dir); /* best effort: the member keeps its files */
+
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
