@@ -66,3 +66,10 @@ CARGO_TARGET_DIR="$TARGET" MATURIN_PEP517_ARGS="--profile dev" \
 (cd "$PY_VENV" && MYPY_CACHE_DIR="$PY_VENV/.mypy_cache" bin/python -m mypy.stubtest zkrs)
 "$PY_VENV/bin/python" examples/python/config_watcher.py
 # ---- end Python binding ------------------------------------------------------
+
+# ---- ensemble suite (tests/ensemble) ----------------------------------------
+# zkrs members as separate processes on 127.0.0.x, iptables partitions (root),
+# and the kazoo compatibility tests against a 3-member ensemble.
+step "ensemble suite against zkrs"
+ZKRS_BIN="$TARGET/debug/zkrs" bash scripts/ensemble-tests.sh
+# ---- end ensemble suite -----------------------------------------------------
