@@ -12,6 +12,7 @@
 //! - [`server`]: the client front end on the client port, 4lw.
 //! - [`config`]: zoo.cfg parsing.
 
+pub mod client;
 pub mod config;
 pub mod consensus;
 pub mod embed;
