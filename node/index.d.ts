@@ -19,8 +19,8 @@ export declare class Client {
   /** Opens the session; resolves once connected. */
   connect(): Promise<void>
   /**
-   * Closes the session: its ephemeral nodes go at once; later calls
-   * fail with SESSIONEXPIRED.
+   * Closes the session after the calls made before it: its ephemeral
+   * nodes go at once; later calls fail with SESSIONEXPIRED.
    */
   close(): Promise<void>
   /** The session id (0n before `connect()`). */

@@ -8,14 +8,14 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{i64n, Buffer, Either, PromiseRaw, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::Status;
+use napi::{Env, Status};
 use napi_derive::napi;
 use zkrs::client::{self as zc, AddWatchMode, ClientOptions, WatcherType};
 
 use crate::error::{bad_arguments, ZkError, ZkResult};
-use crate::runtime::on_core;
+use crate::runtime::{on_core, submit};
 use crate::types::{acl_or_open, create_mode, data_bytes, Acl, JsKeeperState, Stat, WatchedEvent};
 
 /// A watch callback. It keeps Node's event loop alive while the watch is
@@ -204,6 +204,9 @@ pub struct Client {
     pending_listeners: Mutex<Vec<Arc<StateCallback>>>,
 }
 
+/// A Promise for a core call, or for an argument error found here.
+type Reply<'env, T> = napi::Result<PromiseRaw<'env, ZkResult<T>>>;
+
 impl Client {
     fn core(&self) -> Result<zc::Client, ZkError> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
@@ -213,17 +216,26 @@ impl Client {
         })
     }
 
-    /// Runs one core call on the core runtime.
-    async fn run<T, Fut>(&self, f: impl FnOnce(zc::Client) -> Fut) -> ZkResult<T>
+    /// Submits one core call now (keeping the session's FIFO order) and
+    /// returns the Promise of its result.
+    fn run<'env, T, Fut>(&self, env: &'env Env, f: impl FnOnce(zc::Client) -> Fut) -> Reply<'env, T>
     where
-        T: Send + 'static,
+        T: ToNapiValue + Send + 'static,
         Fut: Future<Output = Result<T, zkrs::Error>> + Send + 'static,
     {
-        match self.core() {
-            Ok(c) => on_core(f(c)).await,
-            Err(e) => ZkResult(Err(e)),
-        }
+        let pending = self.core().map(|c| submit(f(c)));
+        env.spawn_future(async move {
+            Ok(match pending {
+                Ok(reply) => reply.await,
+                Err(e) => ZkResult(Err(e)),
+            })
+        })
     }
+}
+
+/// A rejected Promise for an argument that does not convert.
+fn reject<T: ToNapiValue + Send + 'static>(env: &Env, e: ZkError) -> Reply<'_, T> {
+    env.spawn_future(async move { Ok(ZkResult(Err(e))) })
 }
 
 #[napi]
@@ -273,21 +285,20 @@ impl Client {
         })
     }
 
-    /// Closes the session: its ephemeral nodes go at once; later calls
-    /// fail with SESSIONEXPIRED.
+    /// Closes the session after the calls made before it: its ephemeral
+    /// nodes go at once; later calls fail with SESSIONEXPIRED.
     #[napi(ts_return_type = "Promise<void>")]
-    pub async fn close(&self) -> ZkResult<()> {
-        let client = self.inner.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        match client {
-            Some(c) => on_core(async move { c.close().await }).await,
-            None => ZkResult(Ok(())),
+    pub fn close<'env>(&self, env: &'env Env) -> Reply<'env, ()> {
+        if self.core().is_err() {
+            return env.spawn_future(async { Ok(ZkResult(Ok(()))) });
         }
+        self.run(env, |c| async move { c.close().await })
     }
 
     /// The session id (0n before `connect()`).
     #[napi(getter)]
-    pub fn session_id(&self) -> napi::bindgen_prelude::i64n {
-        napi::bindgen_prelude::i64n(self.core().map(|c| c.session_id()).unwrap_or(0))
+    pub fn session_id(&self) -> i64n {
+        i64n(self.core().map(|c| c.session_id()).unwrap_or(0))
     }
 
     /// The session state now ('Disconnected' before `connect()`).
@@ -320,32 +331,33 @@ impl Client {
     /// Creates a node and resolves to its path (with the sequence suffix
     /// for sequential modes).
     #[napi(ts_return_type = "Promise<string>")]
-    pub async fn create(
+    pub fn create<'env>(
         &self,
+        env: &'env Env,
         path: String,
         data: Option<Either<Buffer, String>>,
         options: Option<CreateOptions>,
-    ) -> ZkResult<String> {
+    ) -> Reply<'env, String> {
         let o = options.unwrap_or_default();
         let mode = match create_mode(o.mode.as_deref()) {
             Ok(m) => m,
-            Err(e) => return ZkResult(Err(e)),
+            Err(e) => return reject(env, e),
         };
-        if mode.is_ttl() && o.ttl.is_none() {
-            return ZkResult(Err(bad_arguments("a TTL mode needs ttl")));
-        }
+        let ttl = match (mode.is_ttl(), o.ttl) {
+            (false, _) => None,
+            (true, Some(ttl)) => Some(ttl),
+            (true, None) => return reject(env, bad_arguments("a TTL mode needs ttl")),
+        };
         let (data, acl) = (data_bytes(data), acl_or_open(o.acl));
-        self.run(move |c| async move {
-            if mode.is_ttl() {
-                let ttl = o.ttl.unwrap_or_default();
-                c.create_ttl(&path, &data, &acl, mode, ttl)
+        self.run(env, move |c| async move {
+            match ttl {
+                Some(ttl) => c
+                    .create_ttl(&path, &data, &acl, mode, ttl)
                     .await
-                    .map(|r| r.0)
-            } else {
-                c.create(&path, &data, &acl, mode).await
+                    .map(|r| r.0),
+                None => c.create(&path, &data, &acl, mode).await,
             }
         })
-        .await
     }
 
     /// Resolves to the node's data and Stat; `watcher` fires once on the
@@ -354,32 +366,35 @@ impl Client {
         ts_args_type = "path: string, watcher?: (event: WatchedEvent) => void",
         ts_return_type = "Promise<DataResult>"
     )]
-    pub async fn get_data(
+    pub fn get_data<'env>(
         &self,
+        env: &'env Env,
         path: String,
         watcher: Option<WatchCallback>,
-    ) -> ZkResult<DataResult> {
+    ) -> Reply<'env, DataResult> {
         let w = watcher.map(self::watcher);
-        self.run(move |c| async move { c.get_data(&path, w).await })
-            .await
-            .map(|(data, stat)| DataResult {
+        self.run(env, move |c| async move {
+            let (data, stat) = c.get_data(&path, w).await?;
+            Ok(DataResult {
                 data: data.into(),
                 stat: stat.into(),
             })
+        })
     }
 
     /// Sets the data (`version` -1 matches any) and resolves to the new Stat.
     #[napi(ts_return_type = "Promise<Stat>")]
-    pub async fn set_data(
+    pub fn set_data<'env>(
         &self,
+        env: &'env Env,
         path: String,
         data: Either<Buffer, String>,
         version: Option<i32>,
-    ) -> ZkResult<Stat> {
+    ) -> Reply<'env, Stat> {
         let (data, version) = (data_bytes(Some(data)), version.unwrap_or(-1));
-        self.run(move |c| async move { c.set_data(&path, &data, version).await })
-            .await
-            .map(Stat::from)
+        self.run(env, move |c| async move {
+            c.set_data(&path, &data, version).await.map(Stat::from)
+        })
     }
 
     /// Resolves to the Stat, or null when the node does not exist; the
@@ -388,15 +403,16 @@ impl Client {
         ts_args_type = "path: string, watcher?: (event: WatchedEvent) => void",
         ts_return_type = "Promise<Stat | null>"
     )]
-    pub async fn exists(
+    pub fn exists<'env>(
         &self,
+        env: &'env Env,
         path: String,
         watcher: Option<WatchCallback>,
-    ) -> ZkResult<Option<Stat>> {
+    ) -> Reply<'env, Option<Stat>> {
         let w = watcher.map(self::watcher);
-        self.run(move |c| async move { c.exists(&path, w).await })
-            .await
-            .map(|s| s.map(Stat::from))
+        self.run(env, move |c| async move {
+            c.exists(&path, w).await.map(|s| s.map(Stat::from))
+        })
     }
 
     /// Resolves to the child names; the watcher fires once when children
@@ -405,14 +421,14 @@ impl Client {
         ts_args_type = "path: string, watcher?: (event: WatchedEvent) => void",
         ts_return_type = "Promise<Array<string>>"
     )]
-    pub async fn get_children(
+    pub fn get_children<'env>(
         &self,
+        env: &'env Env,
         path: String,
         watcher: Option<WatchCallback>,
-    ) -> ZkResult<Vec<String>> {
+    ) -> Reply<'env, Vec<String>> {
         let w = watcher.map(self::watcher);
-        self.run(move |c| async move { c.get_children(&path, w).await })
-            .await
+        self.run(env, move |c| async move { c.get_children(&path, w).await })
     }
 
     /// `getChildren` plus the parent's Stat.
@@ -420,71 +436,80 @@ impl Client {
         ts_args_type = "path: string, watcher?: (event: WatchedEvent) => void",
         ts_return_type = "Promise<ChildrenResult>"
     )]
-    pub async fn get_children2(
+    pub fn get_children2<'env>(
         &self,
+        env: &'env Env,
         path: String,
         watcher: Option<WatchCallback>,
-    ) -> ZkResult<ChildrenResult> {
+    ) -> Reply<'env, ChildrenResult> {
         let w = watcher.map(self::watcher);
-        self.run(move |c| async move { c.get_children2(&path, w).await })
-            .await
-            .map(|(children, stat)| ChildrenResult {
+        self.run(env, move |c| async move {
+            let (children, stat) = c.get_children2(&path, w).await?;
+            Ok(ChildrenResult {
                 children,
                 stat: stat.into(),
             })
+        })
     }
 
     /// Deletes a node; `version` -1 (the default) matches any.
     #[napi(ts_return_type = "Promise<void>")]
-    pub async fn delete(&self, path: String, version: Option<i32>) -> ZkResult<()> {
+    pub fn delete<'env>(
+        &self,
+        env: &'env Env,
+        path: String,
+        version: Option<i32>,
+    ) -> Reply<'env, ()> {
         let version = version.unwrap_or(-1);
-        self.run(move |c| async move { c.delete(&path, version).await })
-            .await
+        self.run(env, move |c| async move { c.delete(&path, version).await })
     }
 
     #[napi(ts_return_type = "Promise<AclResult>")]
-    pub async fn get_acl(&self, path: String) -> ZkResult<AclResult> {
-        self.run(move |c| async move { c.get_acl(&path).await })
-            .await
-            .map(|(acl, stat)| AclResult {
+    pub fn get_acl<'env>(&self, env: &'env Env, path: String) -> Reply<'env, AclResult> {
+        self.run(env, move |c| async move {
+            let (acl, stat) = c.get_acl(&path).await?;
+            Ok(AclResult {
                 acl: acl.into_iter().map(Acl::from).collect(),
                 stat: stat.into(),
             })
+        })
     }
 
     /// Replaces the ACL (`version` is the aversion; -1 matches any).
     #[napi(ts_return_type = "Promise<Stat>")]
-    pub async fn set_acl(
+    pub fn set_acl<'env>(
         &self,
+        env: &'env Env,
         path: String,
         acl: Vec<Acl>,
         version: Option<i32>,
-    ) -> ZkResult<Stat> {
+    ) -> Reply<'env, Stat> {
         let (acl, version) = (acl_or_open(Some(acl)), version.unwrap_or(-1));
-        self.run(move |c| async move { c.set_acl(&path, &acl, version).await })
-            .await
-            .map(Stat::from)
+        self.run(env, move |c| async move {
+            c.set_acl(&path, &acl, version).await.map(Stat::from)
+        })
     }
 
     /// Runs `ops` atomically. Resolves to one result per op; if any op
     /// fails, nothing is applied and the Promise rejects with the first
     /// failing op's error.
     #[napi(ts_return_type = "Promise<Array<MultiResult>>")]
-    pub async fn multi(&self, ops: Vec<MultiOp>) -> ZkResult<Vec<MultiResult>> {
+    pub fn multi<'env>(&self, env: &'env Env, ops: Vec<MultiOp>) -> Reply<'env, Vec<MultiResult>> {
         let ops = match ops.into_iter().map(multi_op).collect::<Result<Vec<_>, _>>() {
             Ok(ops) => ops,
-            Err(e) => return ZkResult(Err(e)),
+            Err(e) => return reject(env, e),
         };
-        self.run(move |c| async move { c.multi(ops).await })
-            .await
-            .map(|rs| rs.into_iter().map(multi_result).collect())
+        self.run(env, move |c| async move {
+            let results = c.multi(ops).await?;
+            Ok(results.into_iter().map(multi_result).collect())
+        })
     }
 
     /// Resolves once the server has applied everything the leader had
     /// committed when the sync arrived.
     #[napi(ts_return_type = "Promise<void>")]
-    pub async fn sync(&self, path: String) -> ZkResult<()> {
-        self.run(move |c| async move { c.sync(&path).await }).await
+    pub fn sync<'env>(&self, env: &'env Env, path: String) -> Reply<'env, ()> {
+        self.run(env, move |c| async move { c.sync(&path).await })
     }
 
     /// Adds a persistent watch on `path` (on the whole subtree with
@@ -494,19 +519,22 @@ impl Client {
         ts_args_type = "path: string, callback: (event: WatchedEvent) => void, options?: AddWatchOptions",
         ts_return_type = "Promise<void>"
     )]
-    pub async fn add_watch(
+    pub fn add_watch<'env>(
         &self,
+        env: &'env Env,
         path: String,
         callback: WatchCallback,
         options: Option<AddWatchOptions>,
-    ) -> ZkResult<()> {
+    ) -> Reply<'env, ()> {
         let mode = match options.and_then(|o| o.recursive) {
             Some(true) => AddWatchMode::PersistentRecursive,
             _ => AddWatchMode::Persistent,
         };
         let w = watcher(callback);
-        self.run(move |c| async move { c.add_watch(&path, mode, w).await })
-            .await
+        self.run(
+            env,
+            move |c| async move { c.add_watch(&path, mode, w).await },
+        )
     }
 
     /// Removes this session's watchers of `type` on `path` ('children',
@@ -517,27 +545,36 @@ impl Client {
         ts_args_type = "path: string, type?: 'children' | 'data' | 'any' | 'persistent' | 'persistent_recursive', local?: boolean",
         ts_return_type = "Promise<void>"
     )]
-    pub async fn remove_watches(
+    pub fn remove_watches<'env>(
         &self,
+        env: &'env Env,
         path: String,
         r#type: Option<String>,
         local: Option<bool>,
-    ) -> ZkResult<()> {
+    ) -> Reply<'env, ()> {
         let wtype = match watcher_type(r#type.as_deref()) {
             Ok(t) => t,
-            Err(e) => return ZkResult(Err(e)),
+            Err(e) => return reject(env, e),
         };
         let local = local.unwrap_or(false);
-        self.run(move |c| async move { c.remove_watches(&path, wtype, local).await })
-            .await
+        self.run(env, move |c| async move {
+            c.remove_watches(&path, wtype, local).await
+        })
     }
 
     /// Adds credentials to the session, e.g. `addAuth('digest',
     /// 'user:password')`; they are re-sent after reconnects.
     #[napi(ts_return_type = "Promise<void>")]
-    pub async fn add_auth(&self, scheme: String, auth: Either<Buffer, String>) -> ZkResult<()> {
+    pub fn add_auth<'env>(
+        &self,
+        env: &'env Env,
+        scheme: String,
+        auth: Either<Buffer, String>,
+    ) -> Reply<'env, ()> {
         let auth = data_bytes(Some(auth));
-        self.run(move |c| async move { c.add_auth(&scheme, &auth).await })
-            .await
+        self.run(
+            env,
+            move |c| async move { c.add_auth(&scheme, &auth).await },
+        )
     }
 }
