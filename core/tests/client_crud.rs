@@ -143,10 +143,7 @@ async fn every_create_mode() {
 
         // Container: reaped after its last child goes. Clients see owner 0
         // for containers and TTL nodes (DataTree.getClientEphemeralOwner).
-        let (cp, st) = zk
-            .create_container("/m/box", b"", &open)
-            .await
-            .unwrap();
+        let (cp, st) = zk.create_container("/m/box", b"", &open).await.unwrap();
         assert_eq!(cp, "/m/box");
         assert_eq!(st.ephemeral_owner, 0);
         let p = zk
@@ -197,7 +194,11 @@ async fn every_create_mode() {
         assert_ne!(zk2.session_id(), sid);
         assert_eq!(zk2.exists("/m/eph", None).await.unwrap(), None);
         assert_eq!(zk2.exists("/m/eseq-0000000003", None).await.unwrap(), None);
-        assert!(zk2.exists("/m/seq-0000000001", None).await.unwrap().is_some());
+        assert!(zk2
+            .exists("/m/seq-0000000001", None)
+            .await
+            .unwrap()
+            .is_some());
     })
     .await
 }
@@ -267,9 +268,12 @@ async fn multi_committed_and_failed() {
         );
         // Empty multi succeeds with no results.
         assert_eq!(zk.multi(vec![]).await.unwrap(), vec![]);
-        zk.multi(vec![Op::delete("/t/s-0000000000", -1), Op::delete("/t", -1)])
-            .await
-            .unwrap();
+        zk.multi(vec![
+            Op::delete("/t/s-0000000000", -1),
+            Op::delete("/t", -1),
+        ])
+        .await
+        .unwrap();
         assert_eq!(zk.exists("/t", None).await.unwrap(), None);
     })
     .await
@@ -297,7 +301,10 @@ async fn acl_sync_who_am_i_and_pipelining() {
         zk.sync("/").await.unwrap();
         zk.sync("/acl").await.unwrap();
         let ids = zk.who_am_i().await.unwrap();
-        assert!(ids.iter().any(|(s, id)| s == "ip" && id == "127.0.0.1"), "{ids:?}");
+        assert!(
+            ids.iter().any(|(s, id)| s == "ip" && id == "127.0.0.1"),
+            "{ids:?}"
+        );
 
         // Many requests in flight at once complete, each with its own reply.
         zk.create("/p", b"", &open, CreateMode::Persistent)
@@ -309,9 +316,14 @@ async fn acl_sync_who_am_i_and_pipelining() {
             tasks.push(tokio::spawn(async move {
                 let path = format!("/p/n{i}");
                 let data = format!("{i}");
-                zk.create(&path, data.as_bytes(), &Acl::open_unsafe(), CreateMode::Persistent)
-                    .await
-                    .unwrap();
+                zk.create(
+                    &path,
+                    data.as_bytes(),
+                    &Acl::open_unsafe(),
+                    CreateMode::Persistent,
+                )
+                .await
+                .unwrap();
                 let (d, _) = zk.get_data(&path, None).await.unwrap();
                 assert_eq!(d, data.as_bytes());
             }));
@@ -374,7 +386,9 @@ async fn chroot_prefixes_and_strips() {
         // A chroot that does not exist yet: operations fail with NoNode.
         let missing = connect(&format!("{}/missing", ts.hosts())).await;
         assert_eq!(
-            missing.create("/a", b"", &open, CreateMode::Persistent).await,
+            missing
+                .create("/a", b"", &open, CreateMode::Persistent)
+                .await,
             Err(Error::NoNode)
         );
     })

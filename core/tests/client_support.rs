@@ -135,6 +135,8 @@ pub async fn no_event(rx: &mut mpsc::UnboundedReceiver<WatchedEvent>) {
 pub struct Proxy {
     pub addr: SocketAddr,
     open: Arc<AtomicBool>,
+    /// While set, bytes in both directions are read and dropped.
+    stalled: Arc<AtomicBool>,
     kill: watch::Sender<u64>,
     task: JoinHandle<()>,
 }
@@ -144,20 +146,25 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let addr = listener.local_addr().expect("proxy addr");
         let open = Arc::new(AtomicBool::new(true));
+        let stalled = Arc::new(AtomicBool::new(false));
         let (kill, _) = watch::channel(0u64);
-        let (o, k) = (open.clone(), kill.clone());
+        let (o, k, st) = (open.clone(), kill.clone(), stalled.clone());
         let task = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
+            while let Ok((inbound, _)) = listener.accept().await {
                 if !o.load(Ordering::SeqCst) {
                     continue; // dropped: refused
                 }
                 let mut killed = k.subscribe();
+                let st = st.clone();
                 tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(target).await else {
+                    let Ok(outbound) = TcpStream::connect(target).await else {
                         return;
                     };
+                    let (ir, iw) = inbound.into_split();
+                    let (or, ow) = outbound.into_split();
                     tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = pump(ir, ow, st.clone()) => {}
+                        _ = pump(or, iw, st) => {}
                         _ = killed.changed() => {}
                     }
                 });
@@ -166,9 +173,15 @@ impl Proxy {
         Proxy {
             addr,
             open,
+            stalled,
             kill,
             task,
         }
+    }
+
+    /// Keeps connections open but silently drops every byte.
+    pub fn stall(&self, on: bool) {
+        self.stalled.store(on, Ordering::SeqCst);
     }
 
     pub fn cut(&self) {
@@ -178,6 +191,27 @@ impl Proxy {
 
     pub fn restore(&self) {
         self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    stalled: Arc<AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if stalled.load(Ordering::SeqCst) {
+            continue;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
     }
 }
 

@@ -97,7 +97,10 @@ impl Client {
     pub fn connect(hosts: &str, opts: ClientOptions) -> Result<Client, Error> {
         let rt = runtime()?;
         let hosts = hosts.to_string();
-        let client = block_on(&rt, async move { super::Client::connect(&hosts, opts).await })?;
+        let client = block_on(
+            &rt,
+            async move { super::Client::connect(&hosts, opts).await },
+        )?;
         Ok(Client {
             inner: Some(Arc::new(Inner { client, rt })),
             pid: std::process::id(),
@@ -128,7 +131,8 @@ impl Client {
             return Err(Error::SessionExpired);
         }
         let inner = self.inner();
-        block_on(&inner.rt, f(inner.client.clone()))
+        let fut = super::dispatch::on_behalf_of_caller(f(inner.client.clone()));
+        block_on(&inner.rt, fut)
     }
 
     pub fn create(

@@ -21,8 +21,8 @@ use super::dispatch::Job;
 use super::watches::{Table, Watcher};
 use super::{SessionState, Shared};
 use crate::proto::{
-    self, frame, AuthPacket, ConnectRequest, ConnectResponse, Reader, Record, ReplyHeader,
-    Request, Response, WatcherEvent,
+    self, frame, AuthPacket, ConnectRequest, ConnectResponse, Reader, Record, ReplyHeader, Request,
+    Response, WatcherEvent,
 };
 use crate::Error;
 
@@ -184,14 +184,18 @@ impl Task {
             let req = ConnectRequest {
                 protocol_version: 0,
                 last_zxid_seen: self.last_zxid,
-                time_out: self.settings.session_timeout.as_millis().min(i32::MAX as u128) as i32,
+                time_out: self
+                    .settings
+                    .session_timeout
+                    .as_millis()
+                    .min(i32::MAX as u128) as i32,
                 session_id: self.session_id,
                 passwd: self.passwd.clone(),
                 read_only: self.settings.read_only,
             };
             // Back off only once every host has failed in this round.
             let rounds = failures / n as u32;
-            let backoff = if failures > 0 && failures % n as u32 == 0 {
+            let backoff = if failures > 0 && failures.is_multiple_of(n as u32) {
                 Duration::from_millis((10u64 << rounds.min(6)).min(500))
             } else {
                 Duration::ZERO
@@ -291,7 +295,11 @@ impl Task {
         self.passwd = resp.passwd.clone();
         self.timeout = Duration::from_millis(resp.time_out as u64);
         {
-            let mut s = self.shared.session.lock().unwrap_or_else(|p| p.into_inner());
+            let mut s = self
+                .shared
+                .session
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             s.id = resp.session_id;
             s.passwd = resp.passwd.clone();
             s.timeout = self.timeout;
@@ -455,10 +463,16 @@ impl Task {
             _ => {}
         }
         let Some((want, f)) = link.inflight.pop_front() else {
-            return Err(Error::Io(format!("reply xid {} with nothing pending", hdr.xid)));
+            return Err(Error::Io(format!(
+                "reply xid {} with nothing pending",
+                hdr.xid
+            )));
         };
         if want != hdr.xid {
-            return Err(Error::Io(format!("reply xid {} but {want} expected", hdr.xid)));
+            return Err(Error::Io(format!(
+                "reply xid {} but {want} expected",
+                hdr.xid
+            )));
         }
         match f {
             InFlight::Request {
@@ -482,8 +496,16 @@ impl Task {
             }
             InFlight::Auth(done) => {
                 let failed = hdr.err != 0;
+                if failed {
+                    // Before the caller hears of it, so it sees the state.
+                    self.shared.set_state(SessionState::AuthFailed);
+                }
                 if let Some(done) = done {
-                    let _ = done.send(if failed { Err(Error::AuthFailed) } else { Ok(()) });
+                    let _ = done.send(if failed {
+                        Err(Error::AuthFailed)
+                    } else {
+                        Ok(())
+                    });
                 }
                 Ok(failed.then_some(End::AuthFailed))
             }

@@ -29,16 +29,32 @@ pub(crate) enum Job {
     Event(Vec<Watcher>, WatchedEvent),
     /// Completes a caller's reply future.
     Reply(Box<dyn FnOnce() + Send>),
-    State(SessionState),
+    /// A state change and the listeners registered when it happened.
+    State(SessionState, Vec<StateListener>),
 }
 
 thread_local! {
     static ON_EVENT_THREAD: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Whether the current thread is some client's event thread.
+tokio::task_local! {
+    /// Set on work the blocking facade spawns for a caller on the event
+    /// thread: that caller blocks the thread, so its replies go direct.
+    static FOR_EVENT_THREAD: bool;
+}
+
+/// Whether a request made here must not wait on the event thread: made on
+/// it, or on its behalf by the blocking facade.
 pub(crate) fn on_event_thread() -> bool {
-    ON_EVENT_THREAD.with(Cell::get)
+    ON_EVENT_THREAD.with(Cell::get) || FOR_EVENT_THREAD.try_with(|v| *v).unwrap_or(false)
+}
+
+/// Wraps `fut` (about to be spawned) so requests it makes count as made
+/// on the current thread.
+pub(crate) fn on_behalf_of_caller<F: std::future::Future>(
+    fut: F,
+) -> impl std::future::Future<Output = F::Output> {
+    FOR_EVENT_THREAD.scope(on_event_thread(), fut)
 }
 
 pub(crate) struct Dispatcher {
@@ -49,10 +65,7 @@ pub(crate) struct Dispatcher {
 impl Dispatcher {
     /// Starts the thread. It enters `rt` so callbacks can `tokio::spawn`,
     /// and ends when the last `Dispatcher` handle is dropped.
-    pub fn start(
-        rt: tokio::runtime::Handle,
-        listeners: Listeners,
-    ) -> Result<Dispatcher, crate::Error> {
+    pub fn start(rt: tokio::runtime::Handle) -> Result<Dispatcher, crate::Error> {
         let (tx, rx) = mpsc::channel::<Job>();
         let queued = Arc::new(AtomicUsize::new(0));
         let q = queued.clone();
@@ -62,7 +75,7 @@ impl Dispatcher {
                 ON_EVENT_THREAD.with(|c| c.set(true));
                 let _enter = rt.enter();
                 while let Ok(job) = rx.recv() {
-                    run(job, &listeners);
+                    run(job);
                     q.fetch_sub(1, Ordering::AcqRel);
                 }
             })
@@ -97,7 +110,7 @@ impl Dispatcher {
     }
 }
 
-fn run(job: Job, listeners: &Listeners) {
+fn run(job: Job) {
     match job {
         Job::Event(watchers, ev) => {
             for w in watchers {
@@ -108,13 +121,7 @@ fn run(job: Job, listeners: &Listeners) {
             }
         }
         Job::Reply(f) => f(),
-        Job::State(s) => {
-            let ls: Vec<StateListener> = listeners
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .iter()
-                .map(|(_, l)| l.clone())
-                .collect();
+        Job::State(s, ls) => {
             for l in ls {
                 if catch_unwind(AssertUnwindSafe(|| l(s))).is_err() {
                     tracing::warn!("a state listener panicked; continuing");

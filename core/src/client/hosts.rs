@@ -35,7 +35,11 @@ impl ConnectString {
             }
         };
         let mut hosts = Vec::new();
-        for h in host_part.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+        for h in host_part
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+        {
             hosts.push(with_port(h)?);
         }
         if hosts.is_empty() {

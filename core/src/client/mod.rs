@@ -281,14 +281,21 @@ impl Op {
 /// The outcome of one [`Op`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpResult {
-    Create { path: String, stat: Option<Stat> },
+    Create {
+        path: String,
+        stat: Option<Stat>,
+    },
     Delete,
-    SetData { stat: Stat },
+    SetData {
+        stat: Stat,
+    },
     Check,
     /// In a failed transaction: the op that failed carries its error; ops
     /// before it report `Ok` (code 0 has no `Error`, so it is `None`) and
     /// ops after it `RuntimeInconsistency`, as ZooKeeper reports them.
-    Error { err: Option<Error> },
+    Error {
+        err: Option<Error>,
+    },
 }
 
 /// Session facts after the handshake.
@@ -318,14 +325,19 @@ impl Shared {
 
     /// Publishes a state change to `state()`, subscribers and listeners.
     fn set_state(&self, s: SessionState) {
+        // The listener list is locked across the change so a listener added
+        // by someone who saw the new state is not told about it again.
+        let listeners = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
         let changed = self.state.send_if_modified(|cur| {
             let changed = *cur != s;
             *cur = s;
             changed
         });
         if changed {
+            let ls = listeners.iter().map(|(_, l)| l.clone()).collect();
+            drop(listeners);
             let _ = self.state_events.send(s);
-            self.dispatcher.push(Job::State(s));
+            self.dispatcher.push(Job::State(s, ls));
         }
     }
 
@@ -368,7 +380,7 @@ impl Client {
         }
         let rt = tokio::runtime::Handle::current();
         let listeners: Listeners = Arc::new(Mutex::new(Vec::new()));
-        let dispatcher = Dispatcher::start(rt.clone(), listeners.clone())?;
+        let dispatcher = Dispatcher::start(rt.clone())?;
         let (state, mut state_rx) = watch::channel(SessionState::Connecting);
         let (state_events, _) = broadcast::channel(64);
         let shared = Arc::new(Shared {
@@ -861,11 +873,9 @@ impl Client {
             prefix_path: self.shared.chroot.prepend(prefix),
         };
         match self.call(Request::GetEphemerals(req), None).await? {
-            Response::GetEphemerals(r) => Ok(r
-                .ephemerals
-                .iter()
-                .map(|p| self.client_path(p))
-                .collect()),
+            Response::GetEphemerals(r) => {
+                Ok(r.ephemerals.iter().map(|p| self.client_path(p)).collect())
+            }
             _ => Err(Error::MarshallingError),
         }
     }

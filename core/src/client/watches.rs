@@ -243,11 +243,24 @@ mod tests {
         let (r, _) = counter();
         t.add(Table::Recursive, "/", r.clone());
         // data event: w once (deduped), p, r; the child watch stays.
-        assert_eq!(t.materialize(&ev(EventType::NodeDataChanged, "/a")).len(), 3);
-        assert_eq!(t.materialize(&ev(EventType::NodeDataChanged, "/a")).len(), 2);
+        assert_eq!(
+            t.materialize(&ev(EventType::NodeDataChanged, "/a")).len(),
+            3
+        );
+        assert_eq!(
+            t.materialize(&ev(EventType::NodeDataChanged, "/a")).len(),
+            2
+        );
         // children: the child one-shot and the persistent, not recursive.
-        assert_eq!(t.materialize(&ev(EventType::NodeChildrenChanged, "/a")).len(), 2);
-        assert_eq!(t.materialize(&ev(EventType::NodeCreated, "/a/b/c")).len(), 1);
+        assert_eq!(
+            t.materialize(&ev(EventType::NodeChildrenChanged, "/a"))
+                .len(),
+            2
+        );
+        assert_eq!(
+            t.materialize(&ev(EventType::NodeCreated, "/a/b/c")).len(),
+            1
+        );
         let paths = t.paths();
         assert_eq!(paths.persistent, ["/a"]);
         assert_eq!(paths.recursive, ["/"]);
@@ -264,7 +277,10 @@ mod tests {
         assert!(!t.contains("/a", WatcherType::Persistent));
         let removed = t.remove("/a", WatcherType::Any).unwrap();
         assert_eq!(removed.len(), 2);
-        assert_eq!(t.remove("/a", WatcherType::Data).err(), Some(Error::NoWatcher));
+        assert_eq!(
+            t.remove("/a", WatcherType::Data).err(),
+            Some(Error::NoWatcher)
+        );
         assert!(t.is_empty());
     }
 }
