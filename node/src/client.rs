@@ -241,7 +241,7 @@ fn reject<T: ToNapiValue + Send + 'static>(env: &Env, e: ZkError) -> Reply<'_, T
 #[napi]
 impl Client {
     /// `hosts` is "host:port[,host:port...][/chroot]".
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     pub fn new(hosts: String, options: Option<ClientConfig>) -> Client {
         let o = options.unwrap_or_default();
         let mut opts = ClientOptions::default();
@@ -287,7 +287,7 @@ impl Client {
 
     /// Closes the session after the calls made before it: its ephemeral
     /// nodes go at once; later calls fail with SESSIONEXPIRED.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> Reply<'env, ()> {
         if self.core().is_err() {
             return env.spawn_future(async { Ok(ZkResult(Ok(()))) });
@@ -296,13 +296,13 @@ impl Client {
     }
 
     /// The session id (0n before `connect()`).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn session_id(&self) -> i64n {
         i64n(self.core().map(|c| c.session_id()).unwrap_or(0))
     }
 
     /// The session state now ('Disconnected' before `connect()`).
-    #[napi(getter, ts_return_type = "KeeperState")]
+    #[napi(catch_unwind, getter, ts_return_type = "KeeperState")]
     pub fn state(&self) -> JsKeeperState {
         match self.core() {
             Ok(c) => c.state().into(),
@@ -313,7 +313,7 @@ impl Client {
     /// Calls `listener` with each session state change ('Disconnected',
     /// 'SyncConnected', 'Expired', 'Closed', ...). Added before
     /// `connect()`, it starts with the changes after connect resolves.
-    #[napi(ts_args_type = "listener: (state: KeeperState) => void")]
+    #[napi(catch_unwind, ts_args_type = "listener: (state: KeeperState) => void")]
     pub fn on_state_change(&self, listener: StateCallback) {
         let cb = Arc::new(listener);
         match self.core() {
@@ -330,7 +330,7 @@ impl Client {
 
     /// Creates a node and resolves to its path (with the sequence suffix
     /// for sequential modes).
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
     pub fn create<'env>(
         &self,
         env: &'env Env,
@@ -363,6 +363,7 @@ impl Client {
     /// Resolves to the node's data and Stat; `watcher` fires once on the
     /// next change or deletion.
     #[napi(
+        catch_unwind,
         ts_args_type = "path: string, watcher?: (event: WatchedEvent) => void",
         ts_return_type = "Promise<DataResult>"
     )]
@@ -383,7 +384,7 @@ impl Client {
     }
 
     /// Sets the data (`version` -1 matches any) and resolves to the new Stat.
-    #[napi(ts_return_type = "Promise<Stat>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Stat>")]
     pub fn set_data<'env>(
         &self,
         env: &'env Env,
@@ -400,6 +401,7 @@ impl Client {
     /// Resolves to the Stat, or null when the node does not exist; the
     /// watcher fires on its creation, change or deletion.
     #[napi(
+        catch_unwind,
         ts_args_type = "path: string, watcher?: (event: WatchedEvent) => void",
         ts_return_type = "Promise<Stat | null>"
     )]
@@ -418,6 +420,7 @@ impl Client {
     /// Resolves to the child names; the watcher fires once when children
     /// change or the node goes.
     #[napi(
+        catch_unwind,
         ts_args_type = "path: string, watcher?: (event: WatchedEvent) => void",
         ts_return_type = "Promise<Array<string>>"
     )]
@@ -433,6 +436,7 @@ impl Client {
 
     /// `getChildren` plus the parent's Stat.
     #[napi(
+        catch_unwind,
         ts_args_type = "path: string, watcher?: (event: WatchedEvent) => void",
         ts_return_type = "Promise<ChildrenResult>"
     )]
@@ -453,7 +457,7 @@ impl Client {
     }
 
     /// Deletes a node; `version` -1 (the default) matches any.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn delete<'env>(
         &self,
         env: &'env Env,
@@ -464,7 +468,7 @@ impl Client {
         self.run(env, move |c| async move { c.delete(&path, version).await })
     }
 
-    #[napi(ts_return_type = "Promise<AclResult>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<AclResult>")]
     pub fn get_acl<'env>(&self, env: &'env Env, path: String) -> Reply<'env, AclResult> {
         self.run(env, move |c| async move {
             let (acl, stat) = c.get_acl(&path).await?;
@@ -476,7 +480,7 @@ impl Client {
     }
 
     /// Replaces the ACL (`version` is the aversion; -1 matches any).
-    #[napi(ts_return_type = "Promise<Stat>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Stat>")]
     pub fn set_acl<'env>(
         &self,
         env: &'env Env,
@@ -493,7 +497,7 @@ impl Client {
     /// Runs `ops` atomically. Resolves to one result per op; if any op
     /// fails, nothing is applied and the Promise rejects with the first
     /// failing op's error.
-    #[napi(ts_return_type = "Promise<Array<MultiResult>>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<MultiResult>>")]
     pub fn multi<'env>(&self, env: &'env Env, ops: Vec<MultiOp>) -> Reply<'env, Vec<MultiResult>> {
         let ops = match ops.into_iter().map(multi_op).collect::<Result<Vec<_>, _>>() {
             Ok(ops) => ops,
@@ -507,7 +511,7 @@ impl Client {
 
     /// Resolves once the server has applied everything the leader had
     /// committed when the sync arrived.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn sync<'env>(&self, env: &'env Env, path: String) -> Reply<'env, ()> {
         self.run(env, move |c| async move { c.sync(&path).await })
     }
@@ -516,6 +520,7 @@ impl Client {
     /// `recursive`); `callback` gets every event until the watch is
     /// removed or the session closes.
     #[napi(
+        catch_unwind,
         ts_args_type = "path: string, callback: (event: WatchedEvent) => void, options?: AddWatchOptions",
         ts_return_type = "Promise<void>"
     )]
@@ -542,6 +547,7 @@ impl Client {
     /// each removed watcher gets a *WatchRemoved event. With `local`, they
     /// go even when the server cannot be told.
     #[napi(
+        catch_unwind,
         ts_args_type = "path: string, type?: 'children' | 'data' | 'any' | 'persistent' | 'persistent_recursive', local?: boolean",
         ts_return_type = "Promise<void>"
     )]
@@ -564,7 +570,7 @@ impl Client {
 
     /// Adds credentials to the session, e.g. `addAuth('digest',
     /// 'user:password')`; they are re-sent after reconnects.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn add_auth<'env>(
         &self,
         env: &'env Env,
