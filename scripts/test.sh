@@ -73,3 +73,26 @@ CARGO_TARGET_DIR="$TARGET" MATURIN_PEP517_ARGS="--profile dev" \
 step "ensemble suite against zkrs"
 ZKRS_BIN="$TARGET/debug/zkrs" bash scripts/ensemble-tests.sh
 # ---- end ensemble suite -----------------------------------------------------
+
+# >>> Node binding (node/) ----------------------------------------------------
+# `npm install` in node/ installs @napi-rs/cli and TypeScript and, through the
+# package's install script, builds the addon (napi build --release) and
+# regenerates index.d.ts/index.js, which must match the checked-in ones.
+# Then the node --test suite (a Member in the test process, the Promise API,
+# watch callbacks, error codes, the config_watcher example) and tsc on a
+# typed example.
+step "Node binding: build, index.d.ts drift, node --test, tsc"
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 17) ? 0 : 1)' 2>/dev/null; then
+  echo "the Node binding needs Node.js >= 20.17 (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+# (npm install, not npm ci: the lock cannot list the napi CLI's optional
+# per-platform packages that the registry does not carry, and ci refuses it.)
+(cd node && npm install --no-audit --no-fund --loglevel=error)
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git diff --exit-code -- node/index.d.ts node/index.js ||
+    { echo "node/index.d.ts or node/index.js drifted from the Rust sources: commit the regenerated files" >&2; exit 1; }
+fi
+node --test node/test/
+(cd node && npx --no-install tsc -p tsconfig.json)
+# <<< Node binding ------------------------------------------------------------

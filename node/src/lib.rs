@@ -1,0 +1,18 @@
+//! Node.js binding of zkrs (napi-rs). It owns only the translation between
+//! JavaScript and the core facade: argument and result types, ZooKeeper
+//! errors as `Error` objects with a `code`, and callbacks through
+//! thread-safe functions. Every behaviour lives in the core crate; a branch
+//! here that is not conversion belongs there.
+//!
+//! - [`error`]: `zkrs::Error` → JS `Error` with `code` and `zkCode`.
+//! - [`types`]: Stat, ACL, create modes, watch events as JS values.
+//! - [`member`]: `Member`, an in-process ensemble member.
+//! - [`client`]: `Client`, the Promise API over `zkrs::client::Client`.
+
+#![deny(clippy::all)]
+
+mod client;
+mod error;
+mod member;
+mod runtime;
+mod types;
