@@ -53,11 +53,6 @@ def test_empty_member_gets_state_by_snapshot(ensemble_factory, clients):
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.xfail(strict=True, reason=(
-    "zkrs bug: when a follower comes back with an empty log, the leader's "
-    "openraft RaftCore panics ('follower log reversion is not allowed without "
-    "`allow_log_reversion` enabled', progress/entry/update.rs:104); the "
-    "process stays up saying 'Mode: leader' next to the newly elected leader"))
 def test_wiped_follower_does_not_crash_leader(ensemble_factory, clients):
     ens = ensemble_factory(3, extra_cfg={"snapCount": 50})
     leader = ens.leader()

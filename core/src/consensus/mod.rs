@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::async_runtime::WatchReceiver;
+use openraft::Instant as _;
 use openraft::{BasicNode, Raft, ServerState};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -249,7 +250,14 @@ impl Liveness {
             self.last_append_ms
                 .load(std::sync::atomic::Ordering::Relaxed),
         ) > self.stale_after_ms;
+        // A leader cut off from its quorum stops serving too (it could only
+        // serve stale reads and hang writes).
+        let quorum_lost = m
+            .last_quorum_acked
+            .as_ref()
+            .is_some_and(|t| t.elapsed().as_millis() as u64 > self.stale_after_ms);
         match (m.state, m.current_leader) {
+            (ServerState::Leader, _) if quorum_lost => Mode::Looking,
             (ServerState::Leader, _) => Mode::Leader,
             (_, Some(_)) if silent => Mode::Looking,
             (ServerState::Learner, Some(_)) => Mode::Observer,
@@ -272,6 +280,8 @@ pub struct Consensus {
     /// still hold readers, and a restart in the same process needs the log
     /// directory lock released.
     log: std::sync::Mutex<Option<LogStore>>,
+    /// The leader address writes were last forwarded to.
+    forwarded_to: std::sync::Mutex<Option<String>>,
 }
 
 fn raft_config(opts: &StorageOptions, tick_ms: u64) -> Result<Arc<openraft::Config>, Error> {
@@ -289,6 +299,12 @@ fn raft_config(opts: &StorageOptions, tick_ms: u64) -> Result<Arc<openraft::Conf
         max_in_snapshot_log_to_keep: 1000.min(opts.snap_count),
         install_snapshot_timeout: 30_000,
         enable_pre_vote: Some(true),
+        // The state machine lives in memory and is rebuilt from snapshot +
+        // log, so a restarted leader must win a vote like anyone else.
+        enable_leader_restore: Some(false),
+        // A member whose disk was wiped comes back with an empty log; the
+        // leader refills it instead of refusing (and stalling on) it.
+        allow_log_reversion: Some(true),
         ..Default::default()
     };
     cfg.validate()
@@ -366,6 +382,7 @@ impl Consensus {
             duty_task: None,
             liveness,
             log: std::sync::Mutex::new(Some(log)),
+            forwarded_to: std::sync::Mutex::new(None),
         };
         c.initialize(&opts.peers, me.as_ref()).await?;
         if standalone {
@@ -456,10 +473,13 @@ impl Consensus {
     fn leader_addr(&self) -> Option<String> {
         let m = self.raft.metrics().borrow_watched().clone();
         let leader = m.current_leader?;
-        m.membership_config
+        let addr = m
+            .membership_config
             .membership()
             .get_node(&leader)
-            .and_then(|n| dial_addr(&n.addr))
+            .and_then(|n| dial_addr(&n.addr))?;
+        *self.forwarded_to.lock().unwrap_or_else(|p| p.into_inner()) = Some(addr.clone());
+        Some(addr)
     }
 
     /// Hands `txn` to replication. Entries enter the log in the order of
@@ -568,6 +588,22 @@ impl Consensus {
 
     pub fn is_leader(&self) -> bool {
         self.raft.is_leader()
+    }
+
+    /// Drops the connection to the leader this member last forwarded to,
+    /// discarding what is queued on it. Called
+    /// when this member loses its leader: a forwarded write stuck in a
+    /// partitioned connection must not reach the leader after the client
+    /// has moved on (it would break the client's order).
+    pub async fn reset_leader_link(&self) {
+        let addr = self
+            .forwarded_to
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(addr) = addr {
+            self.pool.client(&addr).reset().await;
+        }
     }
 
     /// This member's role now.

@@ -17,6 +17,9 @@ use super::TypeConfig;
 
 type C = TypeConfig;
 
+/// Least time given to an append that carries entries.
+const APPEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 #[derive(Clone)]
 pub struct Network {
     pool: Arc<PeerPool>,
@@ -84,13 +87,15 @@ impl RaftNetworkV2<C> for Link {
         rpc: AppendEntriesRequest<C>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<C>, RPCError<C>> {
+        // openraft gives every append one heartbeat of time; an append that
+        // carries entries (up to jute.maxbuffer each, fsynced on arrival)
+        // gets longer, or large writes would never replicate.
+        let timeout = match rpc.entries.is_empty() {
+            true => option.hard_ttl(),
+            false => option.hard_ttl().max(APPEND_TIMEOUT),
+        };
         let req = PeerRequest::Append(rpc);
-        match self
-            .client
-            .call(&req, option.hard_ttl())
-            .await
-            .map_err(rpc_err)?
-        {
+        match self.client.call(&req, timeout).await.map_err(rpc_err)? {
             PeerResponse::Append(r) => {
                 r.map_err(|e| RPCError::Network(NetworkError::from_string(e)))
             }

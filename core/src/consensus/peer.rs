@@ -167,6 +167,18 @@ struct Link {
     dead: Arc<std::sync::atomic::AtomicBool>,
     /// When the last reply arrived (ms on the process clock).
     last_reply: Arc<AtomicU64>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Link {
+    /// Ends both halves; with SO_LINGER 0 the kernel resets the connection
+    /// and drops whatever it had not delivered yet.
+    fn abort(&self) {
+        self.dead.store(true, Ordering::Relaxed);
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
 }
 
 /// A link silent this long while calls time out on it is re-dialled (a
@@ -209,6 +221,11 @@ impl PeerClient {
         } else {
             TcpSocket::new_v6()?
         };
+        // Linger 0: dropping a link resets it and discards unsent bytes.
+        // (tokio deprecates linger because a positive one blocks on drop;
+        // zero never does.)
+        #[allow(deprecated)]
+        socket.set_linger(Some(Duration::ZERO))?;
         if let Some(ip) = self.local_ip.filter(|ip| ip.is_ipv4() == target.is_ipv4()) {
             socket.bind(SocketAddr::new(ip, 0))?;
         }
@@ -228,18 +245,24 @@ impl PeerClient {
         let stream = self.dial().await?;
         let (rd, wr) = stream.into_split();
         let (tx, rx) = mpsc::channel(1024);
-        tokio::spawn(writer(BufWriter::with_capacity(256 * 1024, wr), rx));
+        let write_task = tokio::spawn(writer(BufWriter::with_capacity(256 * 1024, wr), rx));
         let waiters: Waiters = Arc::default();
         let dead = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let last_reply = Arc::new(AtomicU64::new(clock_ms()));
+        let rd = BufReader::with_capacity(256 * 1024, rd);
+        let read_task = tokio::spawn(read_replies(
+            rd,
+            waiters.clone(),
+            dead.clone(),
+            last_reply.clone(),
+        ));
         let link = Arc::new(Link {
             tx,
-            waiters: waiters.clone(),
-            dead: dead.clone(),
-            last_reply: last_reply.clone(),
+            waiters,
+            dead,
+            last_reply,
+            tasks: vec![write_task, read_task],
         });
-        let rd = BufReader::with_capacity(256 * 1024, rd);
-        tokio::spawn(read_replies(rd, waiters, dead, last_reply));
         *slot = Some(link.clone());
         Ok(link)
     }
@@ -283,6 +306,14 @@ impl PeerClient {
         }
     }
 
+    /// Drops the link at once; unsent and unacknowledged bytes are discarded
+    /// (the socket is reset, not closed gracefully).
+    pub async fn reset(&self) {
+        if let Some(l) = self.link.lock().await.take() {
+            l.abort();
+        }
+    }
+
     /// Forgets a link that timed out and has been silent for long: the next
     /// call re-dials (a wedged or half-open connection heals this way).
     async fn drop_if_silent(&self) {
@@ -294,7 +325,9 @@ impl PeerClient {
             .is_some_and(|l| silent_for(l) > SILENT_LINK_MS)
         {
             tracing::info!("peer link to {} went silent; re-dialling", self.addr);
-            *slot = None;
+            if let Some(l) = slot.take() {
+                l.abort();
+            }
         }
     }
 }

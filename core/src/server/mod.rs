@@ -313,6 +313,9 @@ async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         if now == Mode::Looking || was == Mode::Looking {
             shared.core.close_all_connections();
         }
+        if now == Mode::Looking {
+            shared.consensus.reset_leader_link().await;
+        }
         was = now;
     }
 }
