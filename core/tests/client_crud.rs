@@ -394,3 +394,35 @@ async fn chroot_prefixes_and_strips() {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ensure_path_and_recursive_delete() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let zk = connect(&ts.hosts()).await;
+        let open = Acl::open_unsafe();
+        zk.create("/keep", b"k", &open, CreateMode::Persistent)
+            .await
+            .unwrap();
+        zk.ensure_path("/t/a/b/c", &open).await.unwrap();
+        // Idempotent, and existing data is left alone.
+        zk.set_data("/t/a", b"x", -1).await.unwrap();
+        zk.ensure_path("/t/a/b/c", &open).await.unwrap();
+        assert_eq!(zk.get_data("/t/a", None).await.unwrap().0, b"x");
+        for p in ["/t/a/b/d", "/t/a/e", "/t/f"] {
+            zk.create(p, b"", &open, CreateMode::Persistent)
+                .await
+                .unwrap();
+        }
+        zk.delete_recursive("/t").await.unwrap();
+        assert!(zk.exists("/t", None).await.unwrap().is_none());
+        assert!(zk.exists("/keep", None).await.unwrap().is_some());
+        // A missing node is fine; the root survives a recursive delete of "/"
+        // minus ZooKeeper's own nodes.
+        zk.delete_recursive("/missing").await.unwrap();
+        zk.delete_recursive("/").await.unwrap();
+        assert!(zk.exists("/keep", None).await.unwrap().is_none());
+        assert!(zk.exists("/zookeeper", None).await.unwrap().is_some());
+    })
+    .await;
+}

@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyType};
 use zkrs::client::blocking;
 use zkrs::client::{AddWatchMode, ClientOptions, Op, OpResult, SessionState};
-use zkrs::{Acl, CreateMode, Error};
+use zkrs::{CreateMode, Error};
 
 use crate::convert;
 use crate::errors::{self, ConnectionClosedError, IntoPy};
@@ -72,44 +72,6 @@ fn parent(path: &str) -> Option<&str> {
     match path.rfind('/') {
         Some(0) | None => None,
         Some(i) => Some(&path[..i]),
-    }
-}
-
-// TODO(core): `ensure_path` and recursive delete are kazoo conveniences
-// that belong in zkrs::recipes; until it has them, these two loops over
-// core calls are the only non-translation code in the binding.
-fn ensure_path(c: &blocking::Client, path: &str, acl: &[Acl]) -> Result<(), Error> {
-    let mut prefix = String::new();
-    for part in path.split('/').filter(|p| !p.is_empty()) {
-        prefix.push('/');
-        prefix.push_str(part);
-        match c.create(&prefix, b"", acl, CreateMode::Persistent) {
-            Ok(_) | Err(Error::NodeExists) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-fn delete_recursive(c: &blocking::Client, path: &str) -> Result<(), Error> {
-    let children = match c.get_children(path, None) {
-        Ok(ch) => ch,
-        Err(Error::NoNode) => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    for child in children {
-        let sub = if path == "/" {
-            format!("/{child}")
-        } else {
-            format!("{path}/{child}")
-        };
-        delete_recursive(c, &sub)?;
-    }
-    match c.delete(path, -1) {
-        Ok(()) | Err(Error::NoNode) => Ok(()),
-        // The root and /zookeeper cannot go; kazoo leaves them too.
-        Err(Error::BadArguments) if path == "/" => Ok(()),
-        Err(e) => Err(e),
     }
 }
 
@@ -273,7 +235,7 @@ impl Client {
                 match once() {
                     Err(Error::NoNode) if makepath => {
                         if let Some(p) = parent(&path) {
-                            ensure_path(&c, p, &acl)?;
+                            c.ensure_path(p, &acl)?;
                         }
                         once()
                     }
@@ -302,7 +264,7 @@ impl Client {
     ) -> PyResult<bool> {
         let c = self.conn()?;
         let acl = convert::acls(acl)?;
-        py.detach(move || ensure_path(&c, &path, &acl)).py_err()?;
+        py.detach(move || c.ensure_path(&path, &acl)).py_err()?;
         Ok(true)
     }
 
@@ -341,7 +303,7 @@ impl Client {
         let c = self.conn()?;
         py.detach(move || {
             if recursive {
-                delete_recursive(&c, &path)
+                c.delete_recursive(&path)
             } else {
                 c.delete(&path, version)
             }

@@ -159,6 +159,16 @@ impl Client {
         self.run(move |c| async move { c.create_container(&path, &data, &acl).await })
     }
 
+    pub fn ensure_path(&self, path: &str, acl: &[Acl]) -> Result<(), Error> {
+        let (path, acl) = (path.to_string(), acl.to_vec());
+        self.run(move |c| async move { c.ensure_path(&path, &acl).await })
+    }
+
+    pub fn delete_recursive(&self, path: &str) -> Result<(), Error> {
+        let path = path.to_string();
+        self.run(move |c| async move { c.delete_recursive(&path).await })
+    }
+
     pub fn delete(&self, path: &str, version: i32) -> Result<(), Error> {
         let path = path.to_string();
         self.run(move |c| async move { c.delete(&path, version).await })

@@ -631,6 +631,50 @@ impl Client {
         }
     }
 
+    /// Creates `path` and every missing ancestor as empty persistent
+    /// znodes (kazoo's `ensure_path`, `create(makepath=True)`). Nodes that
+    /// already exist are left as they are.
+    pub async fn ensure_path(&self, path: &str, acl: &[Acl]) -> Result<(), Error> {
+        let mut prefix = String::new();
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            prefix.push('/');
+            prefix.push_str(part);
+            match self.create(&prefix, b"", acl, CreateMode::Persistent).await {
+                Ok(_) | Err(Error::NodeExists) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes `path` and everything below it, deepest first (kazoo's
+    /// `delete(recursive=True)`). Not atomic: a node created meanwhile
+    /// makes it fail with NotEmpty. A missing node is not an error; the
+    /// root and ZooKeeper's own nodes are left in place.
+    pub async fn delete_recursive(&self, path: &str) -> Result<(), Error> {
+        // Depth-first listing, then deletion in reverse (children first).
+        let mut order = Vec::new();
+        let mut stack = vec![path.to_string()];
+        while let Some(p) = stack.pop() {
+            let children = match self.get_children(&p, None).await {
+                Ok(ch) => ch,
+                Err(Error::NoNode) => continue,
+                Err(e) => return Err(e),
+            };
+            let base = if p == "/" { String::new() } else { p.clone() };
+            stack.extend(children.into_iter().map(|c| format!("{base}/{c}")));
+            order.push(p);
+        }
+        for p in order.into_iter().rev() {
+            match self.delete(&p, -1).await {
+                Ok(()) | Err(Error::NoNode) => {}
+                Err(Error::BadArguments) if crate::tree::is_special_path(&p) || p == "/" => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes a znode; `version` -1 matches any.
     pub async fn delete(&self, path: &str, version: i32) -> Result<(), Error> {
         let req = proto::DeleteRequest {
