@@ -181,6 +181,9 @@ pub struct ServerInfo {
     pub synced_observers: Option<u64>,
     pub pending_syncs: Option<u64>,
     pub leader_uptime_ms: Option<i64>,
+    /// Leader only: voting followers (`zk_followers`, printed after the
+    /// 3.8 gauges for tools written against 3.4).
+    pub followers: Option<u64>,
     /// Leader only: proposal sizes; also adds `stat`'s "Proposal sizes" line.
     pub proposal_sizes: Option<BufferSizes>,
 }
@@ -510,6 +513,9 @@ fn mntr(out: &mut String, info: &ServerInfo) {
         if let Some(v) = gauge(info, name) {
             line(name, &v);
         }
+    }
+    if let Some(n) = info.followers {
+        line("followers", &n.to_string());
     }
 }
 

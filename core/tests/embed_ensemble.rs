@@ -8,6 +8,16 @@ use std::time::{Duration, Instant};
 use zkrs::embed::{Ensemble, EnsembleOptions};
 use zkrs::server::Mode;
 
+/// `mntr` key -> value.
+fn mntr(addr: &str) -> std::collections::HashMap<String, String> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(b"mntr").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let pairs = out.lines().filter_map(|l| l.split_once('\t'));
+    pairs.map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
 fn srvr_mode(addr: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     s.write_all(b"srvr").unwrap();
@@ -38,6 +48,55 @@ async fn three_members_and_an_observer_elect_and_fail_over() {
         "{modes:?}"
     );
     assert_eq!(modes[3], "Mode: observer", "{modes:?}");
+    // The leader's mntr reports its followers and observers once they are
+    // caught up (replication metrics settle within a few heartbeats).
+    let leader_addr = e.member_address(leader).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let m = loop {
+        let m = mntr(&leader_addr);
+        if m.get("zk_synced_followers").map(String::as_str) == Some("2")
+            || Instant::now() > deadline
+        {
+            break m;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        m.get("zk_server_state").map(String::as_str),
+        Some("leader"),
+        "{m:?}"
+    );
+    assert_eq!(
+        m.get("zk_followers").map(String::as_str),
+        Some("2"),
+        "{m:?}"
+    );
+    assert_eq!(
+        m.get("zk_synced_followers").map(String::as_str),
+        Some("2"),
+        "{m:?}"
+    );
+    assert_eq!(
+        m.get("zk_synced_observers").map(String::as_str),
+        Some("1"),
+        "{m:?}"
+    );
+    assert_eq!(m.get("zk_learners").map(String::as_str), Some("3"), "{m:?}");
+    assert_eq!(
+        m.get("zk_quorum_size").map(String::as_str),
+        Some("2"),
+        "{m:?}"
+    );
+    assert!(
+        m.contains_key("zk_last_proposal_size") && m.contains_key("zk_pending_syncs"),
+        "{m:?}"
+    );
+    assert_eq!(
+        mntr(&e.member_address(3).unwrap())
+            .get("zk_server_state")
+            .map(String::as_str),
+        Some("observer")
+    );
     e.stop_member(leader).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     let new_leader = loop {

@@ -442,6 +442,7 @@ async fn prep(
                 .stats
                 .outstanding
                 .fetch_add(1, Ordering::Relaxed);
+            shared.core.stats.record_proposal(frame.len());
             Ok(Some(Pending::Write {
                 xid,
                 kind,

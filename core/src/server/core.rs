@@ -69,6 +69,10 @@ pub struct Stats {
     pub latency_total_us: AtomicU64,
     pub latency_min_us: AtomicU64,
     pub latency_max_us: AtomicU64,
+    /// Sizes of write requests handed to replication (bytes); -1 before any.
+    pub proposal_last: AtomicI64,
+    pub proposal_min: AtomicI64,
+    pub proposal_max: AtomicI64,
 }
 
 impl Stats {
@@ -80,6 +84,16 @@ impl Stats {
         let min = self.latency_min_us.load(Ordering::Relaxed);
         if min == 0 || us < min {
             self.latency_min_us.store(us.max(1), Ordering::Relaxed);
+        }
+    }
+
+    pub fn record_proposal(&self, bytes: usize) {
+        let b = bytes as i64;
+        self.proposal_last.store(b, Ordering::Relaxed);
+        self.proposal_max.fetch_max(b, Ordering::Relaxed);
+        let min = self.proposal_min.load(Ordering::Relaxed);
+        if min < 0 || b < min {
+            self.proposal_min.store(b, Ordering::Relaxed);
         }
     }
 
@@ -123,7 +137,12 @@ impl MemberCore {
             epoch: Instant::now(),
             next_session: AtomicI64::new(initial_session_id(config.server_id.unwrap_or(0))),
             touched: Mutex::new(Vec::new()),
-            stats: Stats::default(),
+            stats: Stats {
+                proposal_last: AtomicI64::new(-1),
+                proposal_min: AtomicI64::new(-1),
+                proposal_max: AtomicI64::new(-1),
+                ..Stats::default()
+            },
             config,
             started: Instant::now(),
         }

@@ -397,6 +397,12 @@ fn server_info(shared: &Shared) -> ServerInfo {
         info.synced_non_voting_followers = Some(0);
         info.pending_syncs = Some(0);
         info.quorum_size = Some(r.quorum_size);
+        info.followers = Some(r.followers);
+        info.proposal_sizes = Some(fourlw::BufferSizes {
+            last: st.proposal_last.load(Ordering::Relaxed),
+            min: st.proposal_min.load(Ordering::Relaxed),
+            max: st.proposal_max.load(Ordering::Relaxed),
+        });
     }
     let inner = core.lock();
     let tree = &inner.state.tree;
