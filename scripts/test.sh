@@ -96,3 +96,14 @@ fi
 node --test node/test/
 (cd node && npx --no-install tsc -p tsconfig.json)
 # <<< Node binding ------------------------------------------------------------
+
+# >>> cross-language (tests/cross) --------------------------------------------
+# A zkrs.Member embedded in the pytest process serves a Node client
+# (tests/cross/node_client.js, requiring the addon built in node/ above) and
+# a C client (tests/cross/c_client.c, compiled with gcc against
+# include/zkrs.h and $TARGET/debug/libzkrs.so from the C ABI step), in one
+# test. Reuses the Python venv from the Python binding step.
+step "cross-language: Python member, Node and C clients"
+ZKRS_REPO_ROOT="$ROOT" ZKRS_TARGET_DIR="$TARGET" \
+  timeout 180 "$PY_VENV/bin/python" -m pytest tests/cross -q -p no:cacheprovider
+# <<< cross-language ----------------------------------------------------------
