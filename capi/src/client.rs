@@ -274,6 +274,11 @@ pub unsafe extern "C" fn zkrs_client_free(c: *mut zkrs_client) {
         if !c.is_null() {
             let c = Box::from_raw(c);
             c.gate.close();
+            // Close the session now, as the header promises: a program that
+            // frees and exits must not leave its ephemerals behind until
+            // the session times out. An already closed or expired session
+            // answers at once.
+            let _ = c.inner.close();
             drop(c);
         }
     })

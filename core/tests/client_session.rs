@@ -333,7 +333,7 @@ async fn in_flight_requests_fail_with_connection_loss_then_session_resumes() {
     bounded(async {
         let ts = TestServer::start().await;
         let proxy = Proxy::start(ts.addr).await;
-        let zk = Client::connect(&proxy.addr.to_string(), opts(1500))
+        let zk = Client::connect(&proxy.addr.to_string(), opts(3000))
             .await
             .unwrap();
         let mut states = zk.subscribe_state();
@@ -344,7 +344,7 @@ async fn in_flight_requests_fail_with_connection_loss_then_session_resumes() {
         let t = Instant::now();
         assert_eq!(zk.get_data("/", None).await, Err(Error::ConnectionLoss));
         assert!(
-            t.elapsed() < Duration::from_millis(1500),
+            t.elapsed() < Duration::from_millis(3000),
             "{:?}",
             t.elapsed()
         );
@@ -374,10 +374,8 @@ async fn pings_keep_an_idle_session_alive() {
     .await
 }
 
-/// Server bug (reported, not fixed here): `Server::stop` ends the accept
-/// loop and replication but leaves established client connections
-/// running. They keep answering pings and reads from the stopped member's
-/// memory, so a client never notices the stop until it writes.
+/// `Server::stop` closes established client connections too (they must
+/// not keep answering from a stopped member's memory).
 #[tokio::test(flavor = "multi_thread")]
 async fn server_stop_closes_client_connections() {
     bounded(async {
