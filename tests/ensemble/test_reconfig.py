@@ -2,9 +2,8 @@
 while clients write, through kazoo's `reconfig` and Debian zkCli's
 `reconfig -add/-remove`; the `-v` (from_config) version check;
 reconfigEnabled and the super-user requirement; removing the leader;
-non-incremental new_members; role changes. Two strict xfails document zkrs
-bugs (an existing member's line is never updated; a reconfig sent through the
-member it removes gets ConnectionLoss).
+non-incremental new_members; role changes; rewriting an existing member's
+line; a reconfig sent through the member it removes.
 
 A new member is started with a zoo.cfg listing the current members plus
 itself and an empty dataDir: it waits (not serving) until the leader
@@ -435,12 +434,6 @@ def test_reconfig_changes_a_members_role(ensemble_factory, clients):
     wait_until(lambda: f.mode() == "follower", 15, 0.1, "member %d follower (%s)" % (f.id, ens.modes()))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zkrs bug: reconfig keeps the stored line of a member that is already in the "
-    "configuration (consensus/handler.rs reconfig(): only ids absent from the current "
-    "membership get add_learner with the new spec; the raft node addr of existing ids is "
-    "never updated), so -add/new_members with a changed client address (or ports) is a "
-    "no-op: the reply is the unchanged config at the unchanged version"))
 @pytest.mark.timeout(60)
 def test_reconfig_updates_an_existing_members_line(ensemble_factory, clients):
     """-add of an existing id with a new client address replaces its line in
@@ -455,12 +448,6 @@ def test_reconfig_updates_an_existing_members_line(ensemble_factory, clients):
     assert servers[2] == joining_line(m2), data
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zkrs bug: a reconfig sent through the member it removes gets ConnectionLoss after "
-    "~2 s although it is applied (the member forwards it to the leader, then waits to apply "
-    "the final membership entry, which is never replicated to it; it then turns 'looking' "
-    "and drops its clients). ZooKeeper's leader sends COMMITANDACTIVATE to the removed "
-    "follower too, which answers its client"))
 @pytest.mark.timeout(60)
 def test_remove_through_the_removed_member(ensemble_factory, clients):
     ens = ensemble_factory(3, extra_cfg=RECONF)

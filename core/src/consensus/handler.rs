@@ -101,10 +101,17 @@ impl PeerHandler for Handler {
                     PeerResponse::ReadIndex(read_index(&raft).await.map_err(|e| e.code()))
                 }
                 .boxed(),
-                PeerRequest::Reconfig(change) => async move {
-                    PeerResponse::Reconfig(reconfig(&raft, change).await.map_err(|e| e.code()))
+                PeerRequest::Reconfig(change) => {
+                    let applier = applier.clone();
+                    async move {
+                        let done = reconfig(&raft, change).await.map(|index| {
+                            let (data, stat) = applier.config_node().unwrap_or_default();
+                            (index, data, stat)
+                        });
+                        PeerResponse::Reconfig(done.map_err(|e| e.code()))
+                    }
+                    .boxed()
                 }
-                .boxed(),
                 PeerRequest::Touch(sessions) => {
                     applier.touched(&sessions);
                     ready(PeerResponse::Ack)
@@ -277,6 +284,35 @@ pub async fn reconfig(raft: &Raft<C, StateMachine>, change: Reconfig) -> Result<
     if !gone.is_empty() {
         let r = raft
             .change_membership(ChangeMembers::RemoveNodes(gone), false)
+            .await;
+        last = r.map_err(change_error)?.log_id.index;
+    }
+    // Members that stay but whose line changed (addresses or ports; the
+    // role is the membership's): rewrite their stored spec.
+    let as_participant = |e: &ServerEntry| {
+        let mut e = e.clone();
+        e.role = Role::Participant;
+        e.to_string()
+    };
+    let respecced: BTreeMap<u64, BasicNode> = target
+        .iter()
+        .filter(|(id, e)| {
+            current
+                .get(id)
+                .is_some_and(|c| as_participant(c) != as_participant(e))
+        })
+        .map(|(id, e)| {
+            (
+                *id,
+                BasicNode {
+                    addr: e.to_string(),
+                },
+            )
+        })
+        .collect();
+    if !respecced.is_empty() {
+        let r = raft
+            .change_membership(ChangeMembers::SetNodes(respecced), false)
             .await;
         last = r.map_err(change_error)?.log_id.index;
     }

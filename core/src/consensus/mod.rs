@@ -68,6 +68,8 @@ pub trait Applier: Send + Sync + 'static {
     fn touched(&self, sessions: &[SessionId]);
     /// A membership entry at `zxid` applied: the new `/zookeeper/config`.
     fn config_changed(&self, zxid: Zxid, text: String);
+    /// `/zookeeper/config`'s data and Stat as applied here.
+    fn config_node(&self) -> Option<(Vec<u8>, crate::types::Stat)>;
 }
 
 /// Where and how a member keeps its log and snapshots.
@@ -282,6 +284,7 @@ pub struct Consensus {
     log: std::sync::Mutex<Option<LogStore>>,
     /// The leader address writes were last forwarded to.
     forwarded_to: std::sync::Mutex<Option<String>>,
+    applier: Arc<dyn Applier>,
 }
 
 fn raft_config(opts: &StorageOptions, tick_ms: u64) -> Result<Arc<openraft::Config>, Error> {
@@ -368,7 +371,7 @@ impl Consensus {
         let peer_task = listener.map(|l| {
             let h = Arc::new(handler::Handler::new(
                 raft.clone(),
-                applier,
+                applier.clone(),
                 liveness.clone(),
             ));
             tokio::spawn(peer::serve(l, h))
@@ -383,6 +386,7 @@ impl Consensus {
             liveness,
             log: std::sync::Mutex::new(Some(log)),
             forwarded_to: std::sync::Mutex::new(None),
+            applier,
         };
         c.initialize(&opts.peers, me.as_ref()).await?;
         if standalone {
@@ -559,14 +563,14 @@ impl Consensus {
 
     /// Changes the membership as ZooKeeper's `reconfig` does and returns
     /// the zxid at which the new configuration applied here.
-    pub async fn reconfig(&self, change: Reconfig) -> Result<Zxid, Error> {
+    pub async fn reconfig(&self, change: Reconfig) -> Result<(Vec<u8>, crate::types::Stat), Error> {
         if self.standalone {
             return Err(Error::ReconfigDisabled);
         }
+        let local = || self.applier.config_node().ok_or(Error::SystemError);
         if self.raft.is_leader() {
-            return handler::reconfig(&self.raft, change)
-                .await
-                .map(|i| i as Zxid);
+            handler::reconfig(&self.raft, change).await?;
+            return local();
         }
         let addr = self.leader_addr().ok_or(Error::ConnectionLoss)?;
         let resp = self
@@ -575,9 +579,19 @@ impl Consensus {
             .call(&PeerRequest::Reconfig(change), RECONFIG_WAIT)
             .await;
         match resp {
-            Ok(PeerResponse::Reconfig(Ok(index))) => {
+            Ok(PeerResponse::Reconfig(Ok((index, data, stat)))) => {
+                // A member the change removed never applies it: it answers
+                // with the leader's view; the others answer once they
+                // applied it, like any forwarded write.
+                let me = format!("server.{}=", self.node_id);
+                if !String::from_utf8_lossy(&data)
+                    .lines()
+                    .any(|l| l.starts_with(&me))
+                {
+                    return Ok((data, stat));
+                }
                 wait_applied(&self.raft, index).await?;
-                Ok(index as Zxid)
+                local()
             }
             Ok(PeerResponse::Reconfig(Err(code))) => {
                 Err(Error::from_code(code).unwrap_or(Error::SystemError))

@@ -63,8 +63,9 @@ pub enum PeerResponse {
     /// The zxid and result, or a ZooKeeper error code.
     Forward(Result<(Zxid, TxnResult), i32>),
     ReadIndex(Result<u64, i32>),
-    /// The log index of the new configuration, or an error code.
-    Reconfig(Result<u64, i32>),
+    /// The log index of the new configuration with `/zookeeper/config`'s
+    /// data and Stat there, or an error code.
+    Reconfig(Result<(u64, Vec<u8>, crate::types::Stat), i32>),
     Ack,
 }
 

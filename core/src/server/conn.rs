@@ -700,17 +700,12 @@ impl Output {
                 let res = self.shared.consensus.reconfig(change).await;
                 core.stats.record_latency(started);
                 let zxid = core.last_zxid();
-                let (err, resp) =
-                    match res.and_then(|_| core.lock().state.tree.get_data(CONFIG_NODE)) {
-                        Ok((data, stat)) => (
-                            0,
-                            Response::GetData(proto::GetDataResponse {
-                                data: data.to_vec(),
-                                stat,
-                            }),
-                        ),
-                        Err(e) => (e.code(), Response::Empty),
-                    };
+                let (err, resp) = match res {
+                    Ok((data, stat)) => {
+                        (0, Response::GetData(proto::GetDataResponse { data, stat }))
+                    }
+                    Err(e) => (e.code(), Response::Empty),
+                };
                 (zxid, Self::reply(xid, zxid, err, &resp), false)
             }
             Pending::Sync { xid, path, started } => {

@@ -288,6 +288,16 @@ impl Applier for MemberCore {
         Self::deliver(&mut inner, zxid, triggers);
     }
 
+    fn config_node(&self) -> Option<(Vec<u8>, crate::types::Stat)> {
+        let inner = self.lock();
+        inner
+            .state
+            .tree
+            .get_data(crate::state::CONFIG_NODE)
+            .ok()
+            .map(|(d, s)| (d.to_vec(), s))
+    }
+
     fn restore(&self, state: ZkState) {
         let now = self.now_ms();
         let mut tracker = self.tracker();
