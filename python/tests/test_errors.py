@@ -222,7 +222,6 @@ def test_connection_loss():
     c.close()
 
 
-@pytest.mark.xfail(reason="core: Member.stop() keeps serving reads on open connections", strict=False)
 def test_connection_loss_on_read_after_member_stop():
     m = zkrs.Member(tick_time=500)
     with zkrs.Client(m.connect_string, timeout=5.0) as c:
