@@ -6,11 +6,13 @@
 //! Module map:
 //! - [`errors`]: `ZkError` and one subclass per ZooKeeper error code.
 //! - [`member`]: `zkrs.Member`, an in-process member.
+//! - [`ensemble`]: `zkrs.Ensemble`, an in-process throw-away ensemble.
 //! - [`client`]: `zkrs.Client` and `zkrs.TransactionRequest` (kazoo-shaped).
 //! - [`convert`]: Stat, events, ACLs, states and callables across the border.
 
 mod client;
 mod convert;
+mod ensemble;
 mod errors;
 mod member;
 
@@ -22,6 +24,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(errors::_error_for_code, m)?)?;
     m.add_class::<member::Member>()?;
+    m.add_class::<ensemble::Ensemble>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::TransactionRequest>()?;
     Ok(())

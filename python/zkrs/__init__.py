@@ -1,8 +1,9 @@
 """zkrs: a ZooKeeper-compatible coordination service.
 
 ``zkrs.Client`` is a kazoo-shaped client for any ZooKeeper ensemble;
-``zkrs.Member`` runs a member inside this process. Errors are ``ZkError``
-subclasses named as kazoo names them (``NoNodeError``, ...)."""
+``zkrs.Member`` runs a member inside this process and ``zkrs.Ensemble`` a
+throw-away ensemble of them. Errors are ``ZkError`` subclasses named as
+kazoo names them (``NoNodeError``, ...)."""
 
 from zkrs._types import (
     ACL,
@@ -29,6 +30,7 @@ from zkrs._native import (
     ConnectionClosedError,
     ConnectionLoss,
     DataInconsistency,
+    Ensemble,
     EphemeralOnLocalSessionError,
     InvalidACLError,
     InvalidCallbackError,
@@ -80,6 +82,7 @@ __all__ = [
     "ZnodeStat",
     "Client",
     "Member",
+    "Ensemble",
     "TransactionRequest",
     "ZkError",
     "ZookeeperError",

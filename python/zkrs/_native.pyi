@@ -58,6 +58,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectionClosedError",
     "Member",
+    "Ensemble",
     "Client",
     "TransactionRequest",
     "_error_for_code",
@@ -129,6 +130,32 @@ class Member:
     def running(self) -> bool: ...
     def stop(self) -> None: ...
     def __enter__(self) -> "Member": ...
+    def __exit__(
+        self,
+        _exc_type: Optional[Type[BaseException]] = None,
+        _exc: Optional[BaseException] = None,
+        _tb: Optional[TracebackType] = None,
+    ) -> bool: ...
+
+@final
+class Ensemble:
+    """A throw-away ensemble running inside this process."""
+
+    def __new__(
+        cls,
+        members: int = 3,
+        observers: int = 0,
+        tick_time: Optional[int] = None,
+        data_dir: Optional[str] = None,
+    ) -> "Ensemble": ...
+    @property
+    def connect_string(self) -> str: ...
+    @property
+    def leader(self) -> Optional[int]: ...
+    def stop_member(self, i: int) -> None: ...
+    def start_member(self, i: int) -> None: ...
+    def stop(self) -> None: ...
+    def __enter__(self) -> "Ensemble": ...
     def __exit__(
         self,
         _exc_type: Optional[Type[BaseException]] = None,
