@@ -93,6 +93,34 @@ export declare class Client {
   addAuth(scheme: string, auth: Buffer | string): Promise<void>
 }
 
+/**
+ * A running in-process ensemble. Members are numbered from 0 (voting
+ * members first, then observers).
+ */
+export declare class Ensemble {
+  /** Starts every member; resolves once all serve under one leader. */
+  static start(options?: EnsembleOptions | undefined | null): Promise<Ensemble>
+  /**
+   * Every member's "127.0.0.1:port", comma-separated, for
+   * `new Client(ensemble.connectString)`.
+   */
+  get connectString(): string
+  /**
+   * Index of the current leader; null during an election, after stop,
+   * or while a stopMember/startMember call is under way.
+   */
+  get leader(): number | null
+  /**
+   * Stops member `i`; its data stays. Stopping a stopped member
+   * resolves at once; an unknown index rejects with BADARGUMENTS.
+   */
+  stopMember(i: number): Promise<void>
+  /** Starts member `i` again; resolves once the ensemble serves. */
+  startMember(i: number): Promise<void>
+  /** Stops every member; later calls resolve at once. */
+  stop(): Promise<void>
+}
+
 /** A running in-process member. */
 export declare class Member {
   /** Starts a member; resolves once it serves clients. */
@@ -162,6 +190,21 @@ export interface CreateOptions {
 export interface DataResult {
   data: Buffer
   stat: Stat
+}
+
+/** How to start an ensemble; every field is optional. */
+export interface EnsembleOptions {
+  /** Voting members; 3 by default (1 is a standalone member). */
+  members?: number
+  /** Observers (non-voting); 0 by default. */
+  observers?: number
+  /** tickTime in milliseconds; 200 by default. */
+  tickTime?: number
+  /**
+   * Parent of the members' data directories; a fresh temporary one
+   * (removed on stop) by default.
+   */
+  dataDir?: string
 }
 
 /** Watch event types (Watcher.Event.EventType), by name. */

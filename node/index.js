@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Client = nativeBinding.Client
+module.exports.Ensemble = nativeBinding.Ensemble
 module.exports.Member = nativeBinding.Member
 module.exports.CreateMode = nativeBinding.CreateMode
 module.exports.JsCreateMode = nativeBinding.JsCreateMode

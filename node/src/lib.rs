@@ -7,11 +7,13 @@
 //! - [`error`]: `zkrs::Error` → JS `Error` with `code` and `zkCode`.
 //! - [`types`]: Stat, ACL, create modes, watch events as JS values.
 //! - [`member`]: `Member`, an in-process ensemble member.
+//! - [`ensemble`]: `Ensemble`, an in-process throw-away ensemble.
 //! - [`client`]: `Client`, the Promise API over `zkrs::client::Client`.
 
 #![deny(clippy::all)]
 
 mod client;
+mod ensemble;
 mod error;
 mod member;
 mod runtime;
