@@ -5,8 +5,9 @@
  * - Functions that can fail return an int: ZKRS_OK (0) or a negative number
  *   equal to the official ZooKeeper C client's (ZKRS_NONODE == ZNONODE ==
  *   -101, ...). zkrs_error_message() describes a number.
- * - Handles (zkrs_member, zkrs_client) are opaque. Everything zkrs allocates
- *   for the caller has exactly one *_free function; every *_free accepts NULL.
+ * - Handles (zkrs_member, zkrs_ensemble, zkrs_client) are opaque.
+ *   Everything zkrs allocates for the caller has exactly one *_free
+ *   function; every *_free accepts NULL.
  * - Out-params are written only when the call returns ZKRS_OK (the one
  *   exception, zkrs_client_multi, says so).
  * - Every buffer travels with its size_t length.
@@ -407,6 +408,15 @@
  * inside this client's callbacks.
  */
 typedef struct zkrs_client zkrs_client;
+
+/**
+ * An ensemble running in this process. Created by `zkrs_ensemble_start`,
+ * released by `zkrs_ensemble_free` (a Box: one owner). The functions
+ * taking a `zkrs_ensemble` may be called from any thread, but not
+ * concurrently with each other on the same handle, nor with
+ * `zkrs_ensemble_free`.
+ */
+typedef struct zkrs_ensemble zkrs_ensemble;
 
 /**
  * An ensemble member running in this process. Created by
@@ -877,6 +887,75 @@ int zkrs_client_add_auth(struct zkrs_client *c,
                          const char *scheme,
                          const uint8_t *auth,
                          size_t auth_len);
+
+/**
+ * Starts `members` voting members and `observers` observers and returns
+ * once all of them serve clients under one leader. Each member gets a
+ * free loopback port and a directory under a fresh temporary data
+ * directory (removed when the ensemble is freed). On `ZKRS_OK`, `*out`
+ * is the new ensemble; free it with `zkrs_ensemble_free`.
+ *
+ * Returns `ZKRS_BADARGUMENTS` when `out` is NULL, `members` < 1 or
+ * `observers` < 0, `ZKRS_OPERATIONTIMEOUT` when no leader is elected in
+ * time, `ZKRS_SYSTEMERROR` when a member cannot start.
+ *
+ * # Safety
+ * `out` is valid for a write.
+ */
+int zkrs_ensemble_start(int members, int observers, struct zkrs_ensemble **out);
+
+/**
+ * The connect string naming every member, comma-separated, e.g.
+ * "127.0.0.1:40123,127.0.0.1:40125,127.0.0.1:40127". The string belongs
+ * to the ensemble and stays valid until `zkrs_ensemble_free`. NULL when
+ * `ensemble` is NULL.
+ *
+ * # Safety
+ * `ensemble` is NULL or a live ensemble.
+ */
+const char *zkrs_ensemble_connect_string(const struct zkrs_ensemble *ensemble);
+
+/**
+ * Stops member `i` (0-based; members first, then observers): its clients
+ * lose their connection, its data stays. Stopping a stopped member is a
+ * no-op. Returns `ZKRS_BADARGUMENTS` when `ensemble` is NULL or `i` is
+ * out of range.
+ *
+ * # Safety
+ * `ensemble` is NULL or a live ensemble.
+ */
+int zkrs_ensemble_stop_member(struct zkrs_ensemble *ensemble, int i);
+
+/**
+ * Starts member `i` (0-based) again on its data directory and returns
+ * once every running member has a leader. Starting a running member is a
+ * no-op. Returns `ZKRS_BADARGUMENTS` when `ensemble` is NULL or `i` is
+ * out of range, `ZKRS_OPERATIONTIMEOUT` when no leader is elected in
+ * time.
+ *
+ * # Safety
+ * `ensemble` is NULL or a live ensemble.
+ */
+int zkrs_ensemble_start_member(struct zkrs_ensemble *ensemble, int i);
+
+/**
+ * The index (0-based) of the member currently leading, or -1 when no
+ * running member leads (an election is under way) or `ensemble` is NULL.
+ *
+ * # Safety
+ * `ensemble` is NULL or a live ensemble.
+ */
+int zkrs_ensemble_leader(const struct zkrs_ensemble *ensemble);
+
+/**
+ * Stops every member and releases the ensemble, removing its temporary
+ * data directory. NULL is a no-op.
+ *
+ * # Safety
+ * `ensemble` is NULL or an ensemble from `zkrs_ensemble_start` not yet
+ * freed.
+ */
+void zkrs_ensemble_free(struct zkrs_ensemble *ensemble);
 
 /**
  * A short English description of a result number, e.g. "node does not

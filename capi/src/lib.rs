@@ -22,6 +22,7 @@
 
 mod callback;
 pub mod client;
+pub mod ensemble;
 pub mod error;
 pub mod member;
 pub mod types;
