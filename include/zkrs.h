@@ -892,7 +892,8 @@ int zkrs_client_add_auth(struct zkrs_client *c,
  * Starts `members` voting members and `observers` observers and returns
  * once all of them serve clients under one leader. Each member gets a
  * free loopback port and a directory under a fresh temporary data
- * directory (removed when the ensemble is freed). On `ZKRS_OK`, `*out`
+ * directory (removed when the ensemble is freed); tickTime is 500 ms, so
+ * sessions may last 1 to 10 s. On `ZKRS_OK`, `*out`
  * is the new ensemble; free it with `zkrs_ensemble_free`.
  *
  * Returns `ZKRS_BADARGUMENTS` when `out` is NULL, `members` < 1 or

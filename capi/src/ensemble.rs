@@ -23,7 +23,8 @@ pub struct zkrs_ensemble {
 /// Starts `members` voting members and `observers` observers and returns
 /// once all of them serve clients under one leader. Each member gets a
 /// free loopback port and a directory under a fresh temporary data
-/// directory (removed when the ensemble is freed). On `ZKRS_OK`, `*out`
+/// directory (removed when the ensemble is freed); tickTime is 500 ms, so
+/// sessions may last 1 to 10 s. On `ZKRS_OK`, `*out`
 /// is the new ensemble; free it with `zkrs_ensemble_free`.
 ///
 /// Returns `ZKRS_BADARGUMENTS` when `out` is NULL, `members` < 1 or
@@ -42,9 +43,12 @@ pub unsafe extern "C" fn zkrs_ensemble_start(
         if out.is_null() || members < 1 || observers < 0 {
             return ZKRS_BADARGUMENTS;
         }
+        // tickTime 500 ms: sessions up to 10 s, so a C program (or one under
+        // valgrind) that is slow for a moment keeps its session.
         let opts = EnsembleOptions {
             members: members as usize,
             observers: observers as usize,
+            tick_time_ms: 500,
             ..Default::default()
         };
         match Ensemble::start(opts) {
