@@ -169,9 +169,7 @@ impl ZkState {
     /// Removes an empty container or an expired TTL node, if it still is one
     /// at this point of the log (the leader proposed it from its view).
     fn reap(&mut self, zxid: Zxid, now: i64, path: &str, triggers: &mut Vec<Trigger>) -> TxnResult {
-        let still_due = self.tree.empty_containers().iter().any(|p| p == path)
-            || self.tree.expired_ttls(now).iter().any(|p| p == path);
-        if !still_due {
+        if !self.tree.is_reapable(path, now) {
             return TxnResult::Failed(Error::BadVersion.code());
         }
         match self.tree.delete(path, -1, zxid) {

@@ -418,7 +418,7 @@ impl DataTree {
     /// Containers that had a child once and have none now, ready for
     /// [`DataTree::delete_container`] (ContainerManager's rule).
     pub fn empty_containers(&self) -> Vec<String> {
-        self.candidates(&self.containers, |n| n.stat.cversion > 0)
+        self.candidates(&self.containers, Self::used_container)
     }
 
     /// Containers that never had a child and are older (by mtime) than
@@ -434,12 +434,34 @@ impl DataTree {
 
     /// Childless TTL nodes not modified for longer than their TTL.
     pub fn expired_ttls(&self, now: i64) -> Vec<String> {
-        self.candidates(&self.ttls, |n| {
-            match EphemeralType::of(n.stat.ephemeral_owner) {
-                EphemeralType::Ttl(ttl) => ttl != 0 && now - n.stat.mtime > ttl,
-                _ => false,
-            }
-        })
+        self.candidates(&self.ttls, |n| Self::ttl_expired(n, now))
+    }
+
+    /// Whether `path` is, right now, one of [`Self::empty_containers`] or
+    /// [`Self::expired_ttls`] (without listing them all).
+    pub fn is_reapable(&self, path: &str, now: i64) -> bool {
+        let Some(n) = self.nodes.get(path) else {
+            return false;
+        };
+        let due = match EphemeralType::of(n.stat.ephemeral_owner) {
+            EphemeralType::Container => Self::used_container(n),
+            EphemeralType::Ttl(_) => Self::ttl_expired(n, now),
+            _ => false,
+        };
+        due && n.children.is_empty()
+    }
+
+    /// A container that once had a child.
+    fn used_container(n: &Node) -> bool {
+        n.stat.cversion > 0
+    }
+
+    /// A TTL node unmodified for longer than its TTL.
+    fn ttl_expired(n: &Node, now: i64) -> bool {
+        match EphemeralType::of(n.stat.ephemeral_owner) {
+            EphemeralType::Ttl(ttl) => ttl != 0 && now - n.stat.mtime > ttl,
+            _ => false,
+        }
     }
 
     fn candidates(&self, set: &OrdSet<Arc<str>>, pick: impl Fn(&Node) -> bool) -> Vec<String> {

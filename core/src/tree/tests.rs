@@ -326,8 +326,13 @@ fn container_candidates_need_a_past_child() {
     assert!(t.empty_containers().is_empty(), "never had a child");
     persistent(&mut t, "/c/kid", 4);
     assert!(t.empty_containers().is_empty(), "has a child");
+    assert!(!t.is_reapable("/c", 0), "has a child");
     t.delete("/c/kid", -1, 5).unwrap();
     assert_eq!(t.empty_containers(), vec!["/c"]);
+    assert!(t.is_reapable("/c", 0));
+    assert!(!t.is_reapable("/c3", 0), "never had a child");
+    assert!(!t.is_reapable("/c2", 0), "not a container");
+    assert!(!t.is_reapable("/missing", 0));
     assert_eq!(t.unused_containers(1000, 0), Vec::<String>::new());
     assert_eq!(t.unused_containers(1000, 500), vec!["/c3"]);
     assert_eq!(
@@ -366,7 +371,9 @@ fn ttl_candidates_expire_from_mtime() {
         Some(100)
     );
     assert!(t.expired_ttls(1100).is_empty(), "not more than the TTL yet");
+    assert!(!t.is_reapable("/t", 1100));
     assert_eq!(t.expired_ttls(1101), vec!["/t"]);
+    assert!(t.is_reapable("/t", 1101));
     t.set_data("/t", Bytes::new(), -1, 2, 1050).unwrap();
     assert!(
         t.expired_ttls(1101).is_empty(),
@@ -374,6 +381,7 @@ fn ttl_candidates_expire_from_mtime() {
     );
     persistent(&mut t, "/t/kid", 3);
     assert!(t.expired_ttls(9999).is_empty(), "has a child");
+    assert!(!t.is_reapable("/t", 9999), "has a child");
     let (p, _) = t
         .create(
             "/t/",
