@@ -4,6 +4,7 @@
 #   - Debian `zookeeper` (Apache ZooKeeper 3.8 server jars + zkCli; NOT
 #     `zookeeperd`, which would start a system service)
 #   - libzookeeper-mt-dev (the official C client) and gcc
+#   - faketime (libfaketime: a member whose wall clock is off, tests/ensemble)
 #   - a Python virtualenv (.venv in the repo root, or $ZKRS_VENV) with kazoo+pytest
 #   - node-zookeeper-client via `npm ci` in tests/compat/node
 set -euo pipefail
@@ -19,7 +20,7 @@ log() { echo "[install-test-deps] $*"; }
 
 # ---- Debian packages -------------------------------------------------------
 need_pkgs=()
-for p in zookeeper libzookeeper-mt-dev gcc libc6-dev default-jre-headless python3-venv; do
+for p in zookeeper libzookeeper-mt-dev gcc libc6-dev default-jre-headless python3-venv faketime; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     need_pkgs+=("$p")
   fi

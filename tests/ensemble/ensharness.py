@@ -96,6 +96,9 @@ class Member:
         self._log = None
         self.starts = 0
         self.killed = False  # True after kill() (by us), until start()
+        # Extra environment for the next start (e.g. libfaketime's, for a
+        # member whose wall clock is off).
+        self.env = {}
 
     def __repr__(self):
         return "<member %d %s%s>" % (self.id, self.hostport, " observer" if self.observer else "")
@@ -140,6 +143,7 @@ class Member:
         self._log.flush()
         env = dict(os.environ)
         env.setdefault("RUST_LOG", "info")
+        env.update(self.env)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, cwd=self.dir, env=env)
         self.starts += 1
@@ -182,6 +186,13 @@ class Member:
         self.kill()
         self.wait_port_free()
         return self.start()
+
+    def pause(self):
+        """SIGSTOP our process (a frozen member: sockets open, nothing answered)."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self):
+        os.kill(self.proc.pid, signal.SIGCONT)
 
     def fourlw(self, word, timeout=2.0):
         return four_letter(self.ip, self.client_port, word, timeout=timeout)

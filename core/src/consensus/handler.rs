@@ -12,7 +12,7 @@ use futures::future::{BoxFuture, FutureExt};
 use openraft::async_runtime::WatchReceiver;
 use openraft::{BasicNode, Raft};
 
-use super::peer::{PeerHandler, PeerRequest, PeerResponse};
+use super::peer::{PeerHandler, PeerPool, PeerRequest, PeerResponse};
 use super::{Applier, Peer, Reconfig, StateMachine, TypeConfig};
 use crate::config::{Role, ServerEntry};
 use crate::types::Zxid;
@@ -25,6 +25,8 @@ pub struct Handler {
     raft: Raft<C, StateMachine>,
     applier: Arc<dyn Applier>,
     liveness: super::Liveness,
+    clock: super::LeaderClock,
+    pool: Arc<PeerPool>,
 }
 
 impl Handler {
@@ -32,11 +34,15 @@ impl Handler {
         raft: Raft<C, StateMachine>,
         applier: Arc<dyn Applier>,
         liveness: super::Liveness,
+        clock: super::LeaderClock,
+        pool: Arc<PeerPool>,
     ) -> Handler {
         Handler {
             raft,
             applier,
             liveness,
+            clock,
+            pool,
         }
     }
 }
@@ -65,6 +71,7 @@ impl PeerHandler for Handler {
     fn handle(&self, req: PeerRequest) -> BoxFuture<'static, BoxFuture<'static, PeerResponse>> {
         let raft = self.raft.clone();
         let applier = self.applier.clone();
+        let clock = self.clock.clone();
         if matches!(req, PeerRequest::Append(_) | PeerRequest::Snapshot { .. }) {
             self.liveness.heard_from_leader();
         }
@@ -96,7 +103,7 @@ impl PeerHandler for Handler {
                     )
                 }
                 .boxed(),
-                PeerRequest::Forward(txn) => forward(raft, txn).await,
+                PeerRequest::Forward(txn) => forward(raft, clock, txn).await,
                 PeerRequest::ReadIndex => async move {
                     PeerResponse::ReadIndex(read_index(&raft).await.map_err(|e| e.code()))
                 }
@@ -120,17 +127,32 @@ impl PeerHandler for Handler {
         }
         .boxed()
     }
+
+    fn leader_link_closed(&self, leader: u64) {
+        tokio::spawn(elect_if_leader_gone(
+            self.raft.clone(),
+            self.pool.clone(),
+            leader,
+        ));
+    }
 }
 
 /// Submits a follower's write now (in arrival order) and answers later.
+/// The leader stamps its own clock into it; a session expiry is never
+/// taken from another member (only a leader decides one, for its term).
 async fn forward(
     raft: Raft<C, StateMachine>,
-    txn: crate::state::Txn,
+    clock: super::LeaderClock,
+    mut txn: crate::state::Txn,
 ) -> BoxFuture<'static, PeerResponse> {
     let lost = Error::ConnectionLoss.code();
+    if matches!(txn.op, crate::state::TxnOp::ExpireSession { .. }) {
+        return ready(PeerResponse::Forward(Err(Error::BadArguments.code())));
+    }
     if !raft.is_leader() {
         return ready(PeerResponse::Forward(Err(lost)));
     }
+    clock.stamp(&mut txn);
     let (responder, rx) = openraft::impls::ProgressResponder::complete_only();
     if raft.client_write_ff(txn, Some(responder)).await.is_err() {
         return ready(PeerResponse::Forward(Err(lost)));
@@ -142,6 +164,55 @@ async fn forward(
         }
     }
     .boxed()
+}
+
+/// How long each surviving voter waits per rank before it stands for
+/// election, so that survivors who all saw the leader die do not split the
+/// vote: the lowest id stands at once, the next only if no leader came.
+const STAND_STAGGER: Duration = Duration::from_millis(250);
+
+/// ZooKeeper's follower starts looking the moment its leader's socket
+/// closes; openraft would wait out the election timeout and the leader
+/// lease. When the link from our leader closes and its peer port refuses
+/// connections (the process is gone), every surviving voter releases that
+/// leader's lease at once (a leadership transfer to the first survivor in
+/// id order does that), and the first one stands; if no leader comes, the
+/// next in rank stands after a stagger. A leader that is merely
+/// unreachable is left to the election timeout.
+async fn elect_if_leader_gone(raft: Raft<C, StateMachine>, pool: Arc<PeerPool>, leader: u64) {
+    let m = raft.metrics().borrow_watched().clone();
+    if m.state != openraft::ServerState::Follower || m.current_leader != Some(leader) {
+        return;
+    }
+    let membership = m.membership_config.membership();
+    let Some(addr) = membership
+        .get_node(&leader)
+        .and_then(|n| super::dial_addr(&n.addr))
+    else {
+        return;
+    };
+    let survivors: Vec<u64> = membership.voter_ids().filter(|id| *id != leader).collect();
+    let Some(rank) = survivors.iter().position(|id| *id == m.id) else {
+        return;
+    };
+    if !pool.refuses(&addr).await {
+        return;
+    }
+    tracing::info!("leader {leader} is gone ({addr} refuses connections); standing in rank {rank}");
+    let release = openraft::raft::TransferLeaderRequest::new(m.vote.clone(), survivors[0], None);
+    if let Err(e) = raft.handle_transfer_leader(release).await {
+        return tracing::warn!("cannot release the lost leader's lease: {e}");
+    }
+    if rank == 0 {
+        return;
+    }
+    tokio::time::sleep(STAND_STAGGER * rank as u32).await;
+    let m = raft.metrics().borrow_watched().clone();
+    let no_new_leader = m.current_leader.is_none() || m.current_leader == Some(leader);
+    if no_new_leader && m.state != openraft::ServerState::Leader {
+        tracing::info!("no leader after the first in rank stood; standing");
+        let _ = raft.trigger().elect(true).await;
+    }
 }
 
 /// While this member leads: make every configured observer a learner.

@@ -55,9 +55,9 @@ impl fmt::Display for Txn {
 /// What the member plugs in to receive applied entries. Called on the
 /// state-machine task, in log order, one entry at a time.
 pub trait Applier: Send + Sync + 'static {
-    /// Applies a client entry at `zxid` and delivers its watch events before
-    /// returning the reply.
-    fn apply(&self, zxid: Zxid, txn: &Txn) -> TxnResult;
+    /// Applies a client entry at `zxid`, appended by the leader of `term`,
+    /// and delivers its watch events before returning the reply.
+    fn apply(&self, zxid: Zxid, term: u64, txn: &Txn) -> TxnResult;
     /// An entry with no client payload (leader blank, membership) at `zxid`.
     fn advance(&self, zxid: Zxid);
     /// A copy of the state for a snapshot (cheap: persistent maps).
@@ -222,6 +222,60 @@ pub fn config_text(members: &[(u64, String, bool)], version: Zxid) -> String {
     out
 }
 
+/// The leader's clock for `Txn::time`. Every entry the leader appends,
+/// its own clients' and forwarded ones alike, gets the leader's wall time,
+/// never less than the previous entry's: ctime/mtime and TTLs follow one
+/// clock that does not run backwards.
+#[derive(Clone, Default)]
+pub(crate) struct LeaderClock {
+    last: Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl LeaderClock {
+    pub(crate) fn stamp(&self, txn: &mut Txn) {
+        let now = crate::types::wall_clock_ms();
+        let prev = self
+            .last
+            .fetch_max(now, std::sync::atomic::Ordering::Relaxed);
+        txn.time = now.max(prev);
+    }
+}
+
+/// Failure-detection times, from zoo.cfg's tickTime and syncLimit.
+/// ZooKeeper's follower gives up on a silent leader after syncLimit x
+/// tickTime; zkrs elects within that time: the election timeout (also the
+/// leader lease that voters honour) is a third of it, so that a first
+/// pre-vote refused by a peer whose lease still runs and a second round
+/// both fit. Floors keep a loaded machine from electing spuriously at very
+/// small ticks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    pub heartbeat_ms: u64,
+    pub election_min_ms: u64,
+    pub election_max_ms: u64,
+}
+
+impl Timing {
+    pub(crate) fn new(tick_ms: u64, sync_limit: u64) -> Timing {
+        let limit = tick_ms.max(1) * sync_limit.max(1);
+        let election_max_ms = (limit / 3).max(1000);
+        let election_min_ms = (election_max_ms / 2).max(500);
+        let heartbeat_ms = (tick_ms / 2).min(election_min_ms / 4).max(50);
+        Timing {
+            heartbeat_ms,
+            election_min_ms,
+            election_max_ms,
+        }
+    }
+
+    /// How long a leader without quorum acks, or a follower without
+    /// appends, keeps serving clients: the leader lease, plus two
+    /// heartbeats for the one in flight.
+    fn stale_after_ms(&self) -> u64 {
+        self.election_max_ms + 2 * self.heartbeat_ms
+    }
+}
+
 /// When this member last heard from a leader, to tell a live follower or
 /// observer from one that was removed or cut off (openraft keeps a learner
 /// "following" a leader that no longer replicates to it).
@@ -259,7 +313,7 @@ impl Liveness {
             .as_ref()
             .is_some_and(|t| t.elapsed().as_millis() as u64 > self.stale_after_ms);
         match (m.state, m.current_leader) {
-            (ServerState::Leader, _) if quorum_lost => Mode::Looking,
+            (ServerState::Leader, _) if quorum_lost || !applied_own_term(&m) => Mode::Looking,
             (ServerState::Leader, _) => Mode::Leader,
             (_, Some(_)) if silent => Mode::Looking,
             (ServerState::Learner, Some(_)) => Mode::Observer,
@@ -267,6 +321,15 @@ impl Liveness {
             _ => Mode::Looking,
         }
     }
+}
+
+/// A new leader serves clients only once it applied an entry of its own
+/// term (its first, blank one): by then it applied everything committed
+/// before it, so no client that saw a zxid is told this member is behind.
+fn applied_own_term(m: &openraft::RaftMetrics<TypeConfig>) -> bool {
+    m.last_applied
+        .as_ref()
+        .is_some_and(|l| l.leader_id.term == m.current_term)
 }
 
 /// A running replication group member.
@@ -282,20 +345,18 @@ pub struct Consensus {
     /// still hold readers, and a restart in the same process needs the log
     /// directory lock released.
     log: std::sync::Mutex<Option<LogStore>>,
+    clock: LeaderClock,
     /// The leader address writes were last forwarded to.
     forwarded_to: std::sync::Mutex<Option<String>>,
     applier: Arc<dyn Applier>,
 }
 
-fn raft_config(opts: &StorageOptions, tick_ms: u64) -> Result<Arc<openraft::Config>, Error> {
-    // Heartbeats and elections scale with tickTime as ZooKeeper's follower
-    // timeouts do, with floors that survive a loaded machine.
-    let heartbeat = (tick_ms / 2).clamp(100, 1000);
+fn raft_config(opts: &StorageOptions, timing: Timing) -> Result<Arc<openraft::Config>, Error> {
     let cfg = openraft::Config {
         cluster_name: "zkrs".into(),
-        heartbeat_interval: heartbeat,
-        election_timeout_min: heartbeat * 5,
-        election_timeout_max: heartbeat * 10,
+        heartbeat_interval: timing.heartbeat_ms,
+        election_timeout_min: timing.election_min_ms,
+        election_timeout_max: timing.election_max_ms,
         snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(opts.snap_count.max(1)),
         // Keep a tail of the log after a snapshot so a follower that is
         // slightly behind catches up from the log, not a full snapshot.
@@ -322,6 +383,8 @@ pub struct GroupOptions {
     pub peers: Vec<Peer>,
     pub storage: StorageOptions,
     pub tick_ms: u64,
+    /// zoo.cfg syncLimit (ticks a follower may lag or be silent).
+    pub sync_limit: u64,
 }
 
 impl Consensus {
@@ -349,7 +412,8 @@ impl Consensus {
         let pool = Arc::new(PeerPool::new(local_ip));
         let log = LogStore::open(&opts.storage.log_dir)?;
         let sm = StateMachine::open(&opts.storage, applier.clone())?;
-        let config = raft_config(&opts.storage, opts.tick_ms)?;
+        let timing = Timing::new(opts.tick_ms, opts.sync_limit);
+        let config = raft_config(&opts.storage, timing)?;
         let listener = match &my_addr {
             Some(a) => Some(
                 TcpListener::bind(a)
@@ -365,14 +429,17 @@ impl Consensus {
         let liveness = Liveness {
             standalone,
             last_append_ms: Arc::default(),
-            stale_after_ms: config.election_timeout_max * 2,
+            stale_after_ms: timing.stale_after_ms(),
             epoch: std::time::Instant::now(),
         };
+        let clock = LeaderClock::default();
         let peer_task = listener.map(|l| {
             let h = Arc::new(handler::Handler::new(
                 raft.clone(),
                 applier.clone(),
                 liveness.clone(),
+                clock.clone(),
+                pool.clone(),
             ));
             tokio::spawn(peer::serve(l, h))
         });
@@ -385,6 +452,7 @@ impl Consensus {
             duty_task: None,
             liveness,
             log: std::sync::Mutex::new(Some(log)),
+            clock,
             forwarded_to: std::sync::Mutex::new(None),
             applier,
         };
@@ -413,6 +481,7 @@ impl Consensus {
                 peers: vec![],
                 storage,
                 tick_ms,
+                sync_limit: 1,
             },
             applier,
         )
@@ -489,9 +558,10 @@ impl Consensus {
     /// Hands `txn` to replication. Entries enter the log in the order of
     /// `submit` calls (a follower forwards them in order on one link), so a
     /// connection keeps ZooKeeper's FIFO client order with many in flight.
-    pub async fn submit(&self, txn: Txn) -> Result<PendingWrite, Error> {
+    pub async fn submit(&self, mut txn: Txn) -> Result<PendingWrite, Error> {
         let raft = self.raft.clone();
         if self.standalone || self.raft.is_leader() {
+            self.clock.stamp(&mut txn);
             let (responder, rx) = openraft::impls::ProgressResponder::complete_only();
             self.raft
                 .client_write_ff(txn, Some(responder))
@@ -524,6 +594,45 @@ impl Consensus {
     /// Replicates `txn` and waits for it (see [`PendingWrite::wait`]).
     pub async fn propose(&self, txn: Txn) -> Result<(Zxid, TxnResult), Error> {
         self.submit(txn).await?.wait().await
+    }
+
+    /// The term this member leads in, if it leads and a quorum acked it
+    /// within the lease (a paused or cut-off leader has no term to act in).
+    pub fn leading_term(&self) -> Option<u64> {
+        if self.standalone {
+            return Some(self.raft.metrics().borrow_watched().current_term);
+        }
+        match self.mode() {
+            Mode::Leader => Some(self.raft.metrics().borrow_watched().current_term),
+            _ => None,
+        }
+    }
+
+    /// Proposes the close of an expired session, fenced to `term`: only
+    /// this member's own log takes it (never forwarded), and it applies
+    /// only if appended in `term` (see `ZkState::apply_logged`). Returns
+    /// whether the session was closed.
+    pub async fn expire_session(&self, session: SessionId, term: u64) -> Result<bool, Error> {
+        if self.leading_term() != Some(term) {
+            return Err(Error::ConnectionLoss);
+        }
+        let mut txn = Txn {
+            session,
+            time: 0,
+            auth: vec![],
+            super_user: false,
+            op: crate::state::TxnOp::ExpireSession { term },
+        };
+        self.clock.stamp(&mut txn);
+        let (responder, rx) = openraft::impls::ProgressResponder::complete_only();
+        self.raft
+            .client_write_ff(txn, Some(responder))
+            .await
+            .map_err(|_| Error::ConnectionLoss)?;
+        match rx.await {
+            Ok(Ok(resp)) => Ok(resp.data == TxnResult::Session),
+            _ => Err(Error::ConnectionLoss),
+        }
     }
 
     /// Waits until this member has applied everything the leader had

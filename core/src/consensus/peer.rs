@@ -75,6 +75,8 @@ pub trait PeerHandler: Send + Sync + 'static {
     /// per connection (raft RPCs, submitting a forwarded write); the inner
     /// one completes the reply and may finish out of order.
     fn handle(&self, req: PeerRequest) -> BoxFuture<'static, BoxFuture<'static, PeerResponse>>;
+    /// A connection on which `leader` sent appends has closed.
+    fn leader_link_closed(&self, _leader: u64) {}
 }
 
 async fn read_frame(rd: &mut BufReader<OwnedReadHalf>) -> std::io::Result<(u64, Vec<u8>)> {
@@ -135,6 +137,8 @@ async fn serve_conn(stream: TcpStream, handler: Arc<dyn PeerHandler>) -> std::io
     let mut rd = BufReader::with_capacity(256 * 1024, rd);
     let (tx, rx) = mpsc::channel(1024);
     let writer = tokio::spawn(writer(BufWriter::with_capacity(256 * 1024, wr), rx));
+    // The member whose appends arrive here (a leader dials its followers).
+    let mut appends_from = None;
     let result = loop {
         let (id, body) = match read_frame(&mut rd).await {
             Ok(f) => f,
@@ -144,6 +148,9 @@ async fn serve_conn(stream: TcpStream, handler: Arc<dyn PeerHandler>) -> std::io
             Ok(r) => r,
             Err(e) => break Err(e),
         };
+        if let PeerRequest::Append(rpc) = &req {
+            appends_from = Some(rpc.vote.leader_id.node_id);
+        }
         // Submission happens here, in order; the reply may come later.
         let reply = handler.handle(req).await;
         let tx = tx.clone();
@@ -154,6 +161,9 @@ async fn serve_conn(stream: TcpStream, handler: Arc<dyn PeerHandler>) -> std::io
             }
         });
     };
+    if let Some(leader) = appends_from {
+        handler.leader_link_closed(leader);
+    }
     drop(tx);
     let _ = writer.await;
     result
@@ -344,6 +354,17 @@ impl PeerPool {
         PeerPool {
             local_ip,
             clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether a member's peer port actively refuses a connection from this
+    /// member's address: its process is gone. A dropped or slow dial
+    /// (partition, overload) answers false.
+    pub async fn refuses(&self, addr: &str) -> bool {
+        let probe = PeerClient::new(addr.to_string(), self.local_ip);
+        match tokio::time::timeout(Duration::from_millis(500), probe.dial()).await {
+            Ok(Err(e)) => e.kind() == std::io::ErrorKind::ConnectionRefused,
+            _ => false,
         }
     }
 

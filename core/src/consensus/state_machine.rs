@@ -132,7 +132,9 @@ impl RaftStateMachine<C> for StateMachine {
             let mut p = self.progress();
             p.last_applied = Some(entry.log_id);
             let reply = match &entry.payload {
-                EntryPayload::Normal(txn) => Some(self.applier.apply(zxid, txn)),
+                EntryPayload::Normal(txn) => {
+                    Some(self.applier.apply(zxid, entry.log_id.leader_id.term, txn))
+                }
                 EntryPayload::Membership(m) => {
                     p.membership = StoredMembershipOf::<C>::new(Some(entry.log_id), m.clone());
                     let voters: std::collections::BTreeSet<u64> = m.voter_ids().collect();

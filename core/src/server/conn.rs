@@ -158,8 +158,10 @@ async fn handshake(
         if req.read_only && shared.read_only_enabled() {
             return Some(read_only_session(shared, req, peer, id));
         }
-        tracing::info!("refusing {peer}: this member has no leader");
-        return None;
+        if !wait_for_leader(shared, req.time_out).await {
+            tracing::info!("refusing {peer}: this member has no leader");
+            return None;
+        }
     }
     let last = shared.core.last_zxid();
     if req.last_zxid_seen > last {
@@ -214,7 +216,7 @@ async fn handshake(
         let session = shared.core.new_session_id();
         let txn = Txn {
             session,
-            time: now_wall_ms(),
+            time: 0, // the leader stamps its own clock
             auth: vec![],
             super_user: false,
             op: TxnOp::CreateSession {
@@ -234,6 +236,22 @@ async fn handshake(
         }
     }
     None
+}
+
+/// A member in an election holds a new connection for a moment instead of
+/// refusing it at once: elections after a crash take well under a second,
+/// and a refused client backs off for longer than that. The hold stays
+/// under the client's connect timeout (a third of its session timeout).
+async fn wait_for_leader(shared: &Shared, session_timeout: i32) -> bool {
+    let hold = std::time::Duration::from_millis((session_timeout.max(0) as u64 / 3).min(1000));
+    let deadline = Instant::now() + hold;
+    while Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        if shared.consensus.mode() != crate::consensus::Mode::Looking {
+            return true;
+        }
+    }
+    false
 }
 
 /// A member cut off from its quorum serves read-only clients with a
@@ -277,13 +295,6 @@ fn read_only_session(
             read_only: true,
         },
     )
-}
-
-pub(super) fn now_wall_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 async fn run(
@@ -427,7 +438,7 @@ async fn prep(
             };
             let txn = Txn {
                 session: ctx.session,
-                time: now_wall_ms(),
+                time: 0, // the leader stamps its own clock
                 auth: ctx.auth.clone(),
                 super_user: ctx.super_user,
                 op,

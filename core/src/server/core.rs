@@ -201,6 +201,17 @@ impl MemberCore {
         }
     }
 
+    /// An expiry that did not close its session (fenced out, leadership
+    /// lost, or the session is gone): if the session still exists, it is
+    /// tried again a tick from now (a new leader re-arms it anyway).
+    pub fn retry_expiry(&self, session: SessionId) {
+        let Some(timeout) = self.lock().state.sessions.get(&session).map(|_| self.config.tick_time) else {
+            self.tracker().remove(session);
+            return;
+        };
+        self.tracker().add(session, timeout as u64, self.now_ms());
+    }
+
     /// Drops every client connection (no leader: clients must move).
     pub fn close_all_connections(&self) {
         for c in self.lock().conns.values() {
@@ -234,7 +245,7 @@ impl MemberCore {
                 self.tracker()
                     .add(txn.session, *timeout as u64, self.now_ms());
             }
-            TxnOp::CloseSession => {
+            TxnOp::CloseSession | TxnOp::ExpireSession { .. } => {
                 self.tracker().remove(txn.session);
                 if let Some(conn) = inner.session_conn.remove(&txn.session) {
                     if let Some(c) = inner.conns.get(&conn) {
@@ -258,9 +269,9 @@ fn initial_session_id(server_id: u64) -> SessionId {
 }
 
 impl Applier for MemberCore {
-    fn apply(&self, zxid: Zxid, txn: &Txn) -> TxnResult {
+    fn apply(&self, zxid: Zxid, term: u64, txn: &Txn) -> TxnResult {
         let mut inner = self.lock();
-        let applied = inner.state.apply(zxid, txn);
+        let applied = inner.state.apply_logged(zxid, term, txn);
         Self::deliver(&mut inner, zxid, applied.triggers);
         self.after_session_change(&mut inner, txn, &applied.result);
         applied.result

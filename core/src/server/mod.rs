@@ -88,6 +88,7 @@ impl Server {
             peers: peers_of(&config),
             storage: opts,
             tick_ms: config.tick_time as u64,
+            sync_limit: config.sync_limit.max(1) as u64,
         };
         let consensus = Consensus::start(group, core.clone()).await?;
         let shared = Arc::new(Shared {
@@ -222,35 +223,42 @@ fn release(shared: &Shared, ip: IpAddr) {
     }
 }
 
-/// Every tick, the leader proposes the close of sessions past their
-/// deadline. A close that fails is re-armed and tried again later.
+/// Every tick, the leader closes the sessions past their deadline. It acts
+/// only in a term it leads with a fresh quorum ack, and it re-arms every
+/// session with a full timeout first when it starts leading a term and
+/// after a pause of its own (SIGSTOP, a stalled machine): it cannot know
+/// which touches it missed meanwhile, and ZooKeeper's promise is that a
+/// session whose client keeps talking to some member stays alive.
 async fn expire_sessions(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let tick = Duration::from_millis(shared.core.config.tick_time.max(10) as u64);
+    let pause = tick * 2 + Duration::from_millis(500);
+    let mut armed_term = None;
+    let mut last_round = std::time::Instant::now();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(tick) => {}
             _ = stop.changed() => return,
         }
-        if !shared.consensus.is_leader() {
+        let paused = last_round.elapsed() > pause;
+        last_round = std::time::Instant::now();
+        let Some(term) = shared.consensus.leading_term() else {
+            armed_term = None;
+            continue;
+        };
+        if armed_term != Some(term) || paused {
+            tracing::info!("leading term {term}: every session gets a full timeout from now");
+            shared.core.rearm_sessions();
+            armed_term = Some(term);
             continue;
         }
         let now = shared.core.now_ms();
         let expired = shared.core.tracker().take_expired(now);
         for session in expired {
-            tracing::info!("expiring session {session:#x}");
-            let txn = Txn {
-                session,
-                time: conn::now_wall_ms(),
-                auth: vec![],
-                super_user: false,
-                op: TxnOp::CloseSession,
-            };
+            tracing::info!("expiring session {session:#x} (term {term})");
             let s = shared.clone();
             tokio::spawn(async move {
-                if s.consensus.propose(txn).await.is_err() {
-                    s.core
-                        .tracker()
-                        .add(session, s.core.config.tick_time as u64, s.core.now_ms());
+                if !matches!(s.consensus.expire_session(session, term).await, Ok(true)) {
+                    s.core.retry_expiry(session);
                 }
             });
         }
@@ -269,19 +277,19 @@ async fn reap_nodes(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             _ = tokio::time::sleep(interval) => {}
             _ = stop.changed() => return,
         }
-        if !shared.consensus.is_leader() {
+        if shared.consensus.leading_term().is_none() {
             continue;
         }
         let due = {
             let inner = shared.core.lock();
             let mut due = inner.state.tree.empty_containers();
-            due.extend(inner.state.tree.expired_ttls(conn::now_wall_ms()));
+            due.extend(inner.state.tree.expired_ttls(crate::types::wall_clock_ms()));
             due
         };
         for path in due.into_iter().take(per_round) {
             let txn = Txn {
                 session: 0,
-                time: conn::now_wall_ms(),
+                time: 0, // the leader stamps its own clock
                 auth: vec![],
                 super_user: true,
                 op: TxnOp::ReapNode { path },
@@ -291,9 +299,10 @@ async fn reap_nodes(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Follows this member's role: a new leader gives every session a fresh
-/// timeout before any can expire; a member without a leader drops its
-/// clients so they move to a member that has one (as ZooKeeper does).
+/// Follows this member's role: a member without a leader drops its clients
+/// so they move to a member that has one (as ZooKeeper does). (A new
+/// leader's sessions are re-armed by `expire_sessions`, in the same task
+/// that expires them, so no expiry can run before the re-arm.)
 async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let mut mode = shared.consensus.watch_mode();
     let mut was = *mode.borrow();
@@ -307,9 +316,6 @@ async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         // Entering or leaving "looking" drops every client: normal
         // sessions must move to a member with a leader, read-only ones
         // must come back as normal sessions once there is one.
-        if now == Mode::Leader {
-            shared.core.rearm_sessions();
-        }
         if now == Mode::Looking || was == Mode::Looking {
             shared.core.close_all_connections();
         }

@@ -60,7 +60,24 @@ impl ZkState {
         }
     }
 
-    /// Applies one entry at `zxid`.
+    /// Applies the log entry at `zxid` that a leader of `term` appended.
+    /// A session expiry decided in another term is fenced out: it changes
+    /// nothing but the last zxid, on every member alike.
+    pub fn apply_logged(&mut self, zxid: Zxid, term: u64, txn: &Txn) -> Applied {
+        match txn.op {
+            TxnOp::ExpireSession { term: decided } if decided != term => {
+                self.last_zxid = zxid;
+                Applied {
+                    result: TxnResult::Failed(Error::SessionMoved.code()),
+                    triggers: vec![],
+                }
+            }
+            _ => self.apply(zxid, txn),
+        }
+    }
+
+    /// Applies one entry at `zxid` (an expiry is taken as decided in the
+    /// entry's term; [`ZkState::apply_logged`] checks that).
     pub fn apply(&mut self, zxid: Zxid, txn: &Txn) -> Applied {
         self.last_zxid = zxid;
         self.last_time = self.last_time.max(txn.time);
@@ -69,7 +86,9 @@ impl ZkState {
             TxnOp::CreateSession { timeout, passwd } => {
                 self.create_session(txn.session, *timeout, passwd)
             }
-            TxnOp::CloseSession => self.close_session(txn.session, zxid, &mut triggers),
+            TxnOp::CloseSession | TxnOp::ExpireSession { .. } => {
+                self.close_session(txn.session, zxid, &mut triggers)
+            }
             TxnOp::Multi(ops) => self.apply_multi(zxid, txn, ops, &mut triggers),
             TxnOp::ReapNode { path } => self.reap(zxid, txn.time, path, &mut triggers),
             op => match self.check_session(txn) {
@@ -153,6 +172,7 @@ impl ZkState {
                 TxnOp::Multi(_)
                 | TxnOp::CreateSession { .. }
                 | TxnOp::CloseSession
+                | TxnOp::ExpireSession { .. }
                 | TxnOp::ReapNode { .. } => Err(Error::BadArguments),
                 op => apply_op(&mut scratch, zxid, txn, op, &mut pending),
             };

@@ -10,7 +10,9 @@ use crate::types::{Acl, Id, SessionId, Stat};
 pub struct Txn {
     /// The session the write belongs to (0 for the leader's own cleanup).
     pub session: SessionId,
-    /// Leader wall-clock milliseconds: ctime/mtime and TTL checks use this.
+    /// The leader's wall-clock milliseconds when it appended the entry:
+    /// ctime/mtime and TTL checks use this. Whoever builds a `Txn` may put
+    /// anything here; the leader overwrites it (`consensus` stamps it).
     pub time: i64,
     /// The connection's identities when it sent the request (ACL checks).
     pub auth: Vec<Id>,
@@ -58,6 +60,13 @@ pub enum TxnOp {
     /// Remove an empty container or expired TTL node (leader's cleanup).
     ReapNode {
         path: String,
+    },
+    /// The leader of `term` found the session past its deadline. Closes
+    /// it like `CloseSession`, but only if the entry was appended in that
+    /// same term: a leader deposed since it decided cannot close anything.
+    /// (Last variant, so logs written before it still decode.)
+    ExpireSession {
+        term: u64,
     },
 }
 
