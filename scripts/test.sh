@@ -107,3 +107,12 @@ step "cross-language: Python member, Node and C clients"
 ZKRS_REPO_ROOT="$ROOT" ZKRS_TARGET_DIR="$TARGET" \
   timeout 180 "$PY_VENV/bin/python" -m pytest tests/cross -q -p no:cacheprovider
 # <<< cross-language ----------------------------------------------------------
+
+# >>> fault suite (tests/faults) ----------------------------------------------
+# Real zkrs and Apache ZooKeeper ensembles (3 members each, 127.0.0.41.. and
+# 127.0.0.51..) under SIGKILL, SIGSTOP and iptables partitions while kazoo
+# clients record histories; fails when zkrs is not linearizable or loses,
+# duplicates or reorders data. Prints both systems' availability figures.
+step "fault suite: zkrs and Apache ZooKeeper under faults"
+ZKRS_BIN="$TARGET/debug/zkrs" bash scripts/fault-tests.sh
+# <<< fault suite -------------------------------------------------------------
