@@ -239,3 +239,75 @@ def test_counter():
     assert not lin.check_counter(h, 1)["valid"]   # acked increment lost
     assert not lin.check_counter(h, 4)["valid"]   # more than acked + unknown
     assert not lin.check_counter(h + [inc(2)], 3)["valid"]  # two winners wrote 2
+
+
+# ---- the search against brute force ------------------------------------------
+
+def brute_force(ops, init):
+    """Every order of the ops that respects real time (unknown outcomes:
+    anywhere after their invocation, or never)."""
+    ops = lin._prepare(ops)
+
+    def rec(state, done):
+        pending = [i for i, o in enumerate(ops) if i not in done and o["type"] != "info"]
+        if not pending:
+            return True
+        first_return = min(ops[i]["complete"] for i in pending)
+        for i, o in enumerate(ops):
+            if i in done or o["invoke"] > first_return:
+                continue
+            legal, nstate = lin.step(state, o)
+            if legal and rec(nstate, done | {i}):
+                return True
+        return False
+    return rec(init, frozenset())
+
+
+def test_search_agrees_with_brute_force():
+    """Small random histories, half of them corrupted: the memoized search
+    and an exhaustive search agree on every one."""
+    rnd = random.Random(3)
+    verdicts = {True: 0, False: 0}
+    for _ in range(1500):
+        slots, t = [], 0.0
+        for i in range(8):
+            lin_t = t + rnd.random()
+            slots.append((lin_t, t, lin_t + rnd.random(), rnd.randrange(3), rnd.choice("rwcxy"), i))
+            t += rnd.random() * 0.5
+        slots.sort()
+        state = ["init", 0]
+        ops = []
+        for _lin, inv, comp, p, kind, i in slots:
+            if kind == "r":
+                o = R(inv, comp, state[0], state[1], p=p)
+            elif kind == "w":
+                state = ["v%d" % i, state[1] + 1]
+                o = W(inv, comp, state[0], p=p, ver=state[1])
+            elif kind == "c":
+                exp = state[1] if rnd.random() < 0.6 else state[1] + 1
+                if exp == state[1]:
+                    state = ["v%d" % i, state[1] + 1]
+                    o = CAS(inv, comp, exp, state[0], p=p, ver=state[1])
+                else:
+                    o = CAS(inv, comp, exp, "v%d" % i, p=p, t="fail")
+            elif kind == "y":   # unknown cas
+                exp = state[1] if rnd.random() < 0.5 else state[1] - 1
+                if exp == state[1] and rnd.random() < 0.5:
+                    state = ["v%d" % i, state[1] + 1]
+                o = CAS(inv, comp, exp, "v%d" % i, p=p, t="info")
+            else:               # unknown write
+                if rnd.random() < 0.5:
+                    state = ["v%d" % i, state[1] + 1]
+                o = W(inv, comp, "v%d" % i, p=p, t="info")
+            ops.append(o)
+        if rnd.random() < 0.5:  # corrupt one op
+            o = rnd.choice(ops)
+            if o["f"] == "read":
+                o["rversion"] = max(0, o["rversion"] + rnd.choice([-1, 1]))
+                o["rvalue"] = rnd.choice([o["rvalue"], "init", "v%d" % rnd.randrange(8)])
+            elif o["type"] == "ok":
+                o["rversion"] = (o["rversion"] or 0) + rnd.choice([-1, 1])
+        expect = brute_force([dict(o) for o in ops], INIT)
+        verdicts[expect] += 1
+        assert lin.check_register([dict(o) for o in ops], INIT)["valid"] is expect, ops
+    assert verdicts[True] > 300 and verdicts[False] > 100, verdicts
