@@ -73,7 +73,7 @@ def test_leader_clock_stamps_ctime_and_mtime(ensemble_factory, clients):
             % (name, t, after, (t - after) / 3.6e6))
 
 
-def _sessions_on_followers(ens, clients, leader, per_member=2):
+def _sessions_on_followers(ens, clients, leader, per_member=2, tag=""):
     """Clients bound to the followers, each with an ephemeral; returns
     [(zk, session id, ephemeral path, states seen)]."""
     out = []
@@ -82,7 +82,7 @@ def _sessions_on_followers(ens, clients, leader, per_member=2):
             zk = clients(f.hostport, timeout=4.0)
             states = []
             zk.add_listener(states.append)
-            path = "/eph-%d-%d" % (f.id, k)
+            path = "/eph%s-%d-%d" % (tag, f.id, k)
             zk.create(path, b"x", ephemeral=True)
             out.append((zk, zk.client_id[0], path, states))
     return out
@@ -106,9 +106,9 @@ def test_paused_leader_expires_no_session(ensemble_factory, clients):
     it re-arms its sessions after a pause). Two rounds, each with sessions
     on that round's followers."""
     ens = ensemble_factory(3)
-    for _ in range(2):
+    for rnd in range(2):
         leader = ens.leader()
-        sessions = _sessions_on_followers(ens, clients, leader)
+        sessions = _sessions_on_followers(ens, clients, leader, tag="r%d" % rnd)
         leader.pause()
         try:
             ens.leader(timeout=20, exclude=[leader])

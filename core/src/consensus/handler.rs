@@ -120,6 +120,7 @@ impl PeerHandler for Handler {
                     .boxed()
                 }
                 PeerRequest::Touch(sessions) => {
+                    tracing::debug!("touch of {} session(s) from a peer", sessions.len());
                     applier.touched(&sessions);
                     ready(PeerResponse::Ack)
                 }
@@ -181,6 +182,11 @@ const STAND_STAGGER: Duration = Duration::from_millis(250);
 /// unreachable is left to the election timeout.
 async fn elect_if_leader_gone(raft: Raft<C, StateMachine>, pool: Arc<PeerPool>, leader: u64) {
     let m = raft.metrics().borrow_watched().clone();
+    tracing::debug!(
+        "link from leader {leader} closed ({:?}, following {:?})",
+        m.state,
+        m.current_leader
+    );
     if m.state != openraft::ServerState::Follower || m.current_leader != Some(leader) {
         return;
     }
@@ -195,10 +201,10 @@ async fn elect_if_leader_gone(raft: Raft<C, StateMachine>, pool: Arc<PeerPool>, 
     let Some(rank) = survivors.iter().position(|id| *id == m.id) else {
         return;
     };
-    if !pool.refuses(&addr).await {
-        return;
+    if !pool.is_gone(&addr).await {
+        return tracing::debug!("leader {leader} still accepts connections on {addr}");
     }
-    tracing::info!("leader {leader} is gone ({addr} refuses connections); standing in rank {rank}");
+    tracing::info!("leader {leader} is gone ({addr} hangs up); standing in rank {rank}");
     let release = openraft::raft::TransferLeaderRequest::new(m.vote.clone(), survivors[0], None);
     if let Err(e) = raft.handle_transfer_leader(release).await {
         return tracing::warn!("cannot release the lost leader's lease: {e}");

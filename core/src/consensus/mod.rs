@@ -662,11 +662,18 @@ impl Consensus {
             return;
         }
         if let Some(addr) = self.leader_addr() {
-            let _ = self
+            tracing::debug!(
+                "touching {} session(s) on the leader at {addr}",
+                sessions.len()
+            );
+            let sent = self
                 .pool
                 .client(&addr)
                 .send(&PeerRequest::Touch(sessions))
                 .await;
+            if let Err(e) = sent {
+                tracing::debug!("touch not sent: {e}");
+            }
         }
     }
 

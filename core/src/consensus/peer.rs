@@ -196,6 +196,9 @@ impl Link {
 /// half-open or wedged connection would otherwise stall a peer forever).
 const SILENT_LINK_MS: u64 = 2000;
 
+/// Longest wait for a peer connection to open.
+const DIAL_TIMEOUT: Duration = Duration::from_secs(1);
+
 fn clock_ms() -> u64 {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     START
@@ -253,7 +256,13 @@ impl PeerClient {
         {
             return Ok(l.clone());
         }
-        let stream = self.dial().await?;
+        // A dial into a partition never hears back (SYNs are dropped); no
+        // caller may wait on it for the kernel's two minutes.
+        let stream = tokio::time::timeout(DIAL_TIMEOUT, self.dial())
+            .await
+            .map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
+            })??;
         let (rd, wr) = stream.into_split();
         let (tx, rx) = mpsc::channel(1024);
         let write_task = tokio::spawn(writer(BufWriter::with_capacity(256 * 1024, wr), rx));
@@ -357,13 +366,26 @@ impl PeerPool {
         }
     }
 
-    /// Whether a member's peer port actively refuses a connection from this
-    /// member's address: its process is gone. A dropped or slow dial
-    /// (partition, overload) answers false.
-    pub async fn refuses(&self, addr: &str) -> bool {
+    /// Whether the member at `addr` is gone (its process died): its peer
+    /// port refuses or resets a connection, or accepts one and closes it
+    /// at once (a dying process's listener outlives its other sockets for
+    /// a moment). A silent dial (partition, overload) or a connection that
+    /// stays open answers false.
+    pub async fn is_gone(&self, addr: &str) -> bool {
+        use std::io::ErrorKind::{ConnectionRefused, ConnectionReset, UnexpectedEof};
         let probe = PeerClient::new(addr.to_string(), self.local_ip);
-        match tokio::time::timeout(Duration::from_millis(500), probe.dial()).await {
-            Ok(Err(e)) => e.kind() == std::io::ErrorKind::ConnectionRefused,
+        let gone = |e: &std::io::Error| matches!(e.kind(), ConnectionRefused | ConnectionReset);
+        let mut stream = match tokio::time::timeout(Duration::from_millis(500), probe.dial()).await
+        {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return gone(&e),
+            Err(_) => return false,
+        };
+        // A live member waits for our first frame; a dying one hangs up.
+        let mut byte = [0u8; 1];
+        match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut byte)).await {
+            Ok(Ok(0)) => true,
+            Ok(Err(e)) => gone(&e) || e.kind() == UnexpectedEof,
             _ => false,
         }
     }

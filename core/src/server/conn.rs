@@ -309,6 +309,7 @@ async fn run(
     let stats = Arc::new(ConnStats::default());
     stats.session.store(ctx.session, Ordering::Relaxed);
     stats.timeout.store(timeout as i64, Ordering::Relaxed);
+    stats.read_only.store(ctx.read_only, Ordering::Relaxed);
     register(&shared, &ctx, peer, events_tx, stats.clone());
     let (pending_tx, pending_rx) = mpsc::channel(1024);
     let out = Output {

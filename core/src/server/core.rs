@@ -43,6 +43,8 @@ pub struct ConnStats {
     /// Set when the client itself asked to close its session, so the
     /// close is answered instead of cut.
     pub closing: AtomicBool,
+    /// A read-only session (served without a quorum).
+    pub read_only: AtomicBool,
 }
 
 pub struct ConnEntry {
@@ -205,7 +207,13 @@ impl MemberCore {
     /// lost, or the session is gone): if the session still exists, it is
     /// tried again a tick from now (a new leader re-arms it anyway).
     pub fn retry_expiry(&self, session: SessionId) {
-        let Some(timeout) = self.lock().state.sessions.get(&session).map(|_| self.config.tick_time) else {
+        let Some(timeout) = self
+            .lock()
+            .state
+            .sessions
+            .get(&session)
+            .map(|_| self.config.tick_time)
+        else {
             self.tracker().remove(session);
             return;
         };
@@ -216,6 +224,16 @@ impl MemberCore {
     pub fn close_all_connections(&self) {
         for c in self.lock().conns.values() {
             let _ = c.tx.send(Outbound::Close);
+        }
+    }
+
+    /// Drops the read-only sessions (a leader is back: they must return
+    /// as normal sessions).
+    pub fn close_read_only_connections(&self) {
+        for c in self.lock().conns.values() {
+            if c.stats.read_only.load(Ordering::Relaxed) {
+                let _ = c.tx.send(Outbound::Close);
+            }
         }
     }
 

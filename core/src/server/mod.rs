@@ -313,11 +313,14 @@ async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         }
         let now = *mode.borrow_and_update();
         tracing::info!("member is now {}", now.as_str());
-        // Entering or leaving "looking" drops every client: normal
-        // sessions must move to a member with a leader, read-only ones
-        // must come back as normal sessions once there is one.
-        if now == Mode::Looking || was == Mode::Looking {
+        // Entering "looking" drops every client: sessions must move to a
+        // member with a leader. Leaving it drops the read-only ones, which
+        // must come back as normal sessions; normal ones connected while
+        // it looked (held in the handshake) are served as they are.
+        if now == Mode::Looking {
             shared.core.close_all_connections();
+        } else if was == Mode::Looking {
+            shared.core.close_read_only_connections();
         }
         if now == Mode::Looking {
             shared.consensus.reset_leader_link().await;
@@ -334,8 +337,10 @@ async fn forward_touches(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             _ = tokio::time::sleep(every) => {}
             _ = stop.changed() => return,
         }
+        // Bounded: a leader that just became unreachable must not hold up
+        // the touches meant for the next one.
         let touched = shared.core.take_touched();
-        shared.consensus.touch(touched).await;
+        let _ = tokio::time::timeout(every, shared.consensus.touch(touched)).await;
     }
 }
 

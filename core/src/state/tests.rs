@@ -217,7 +217,7 @@ fn expiry_decided_in_another_term_changes_nothing() {
     let mut s = ZkState::new();
     s.apply_logged(1, 3, &session(5));
     s.apply_logged(2, 3, &txn(5, create("/e", 1))); // ephemeral
-    // Decided by the leader of term 3, appended by the leader of term 4.
+                                                    // Decided by the leader of term 3, appended by the leader of term 4.
     let stale = s.apply_logged(3, 4, &txn(5, TxnOp::ExpireSession { term: 3 }));
     assert_eq!(stale.result, TxnResult::Failed(Error::SessionMoved.code()));
     assert!(stale.triggers.is_empty());
@@ -235,7 +235,10 @@ fn expiry_decided_in_another_term_changes_nothing() {
 fn expiry_inside_multi_is_refused() {
     let mut s = ZkState::new();
     s.apply(1, &session(5));
-    let m = s.apply(2, &txn(5, TxnOp::Multi(vec![TxnOp::ExpireSession { term: 1 }])));
+    let m = s.apply(
+        2,
+        &txn(5, TxnOp::Multi(vec![TxnOp::ExpireSession { term: 1 }])),
+    );
     assert!(matches!(m.result, TxnResult::Multi(_)));
     assert!(s.sessions.contains_key(&5));
 }
