@@ -26,6 +26,7 @@ if HERE not in sys.path:
 
 import zkens  # noqa: E402  (puts tests/ensemble and tests/compat on sys.path)
 import ensharness  # noqa: E402
+import ensutil  # noqa: E402
 import linearizability as lin  # noqa: E402
 import workload as wl  # noqa: E402
 
@@ -298,6 +299,8 @@ class SystemRun:
             self.health(ens, cfg.recovery_timeout)
             leader = None
         if leader is not None:
+            placement = [ensutil.connected_to(c.zk) if c.zk else None for c in self.clients]
+            rec["clients_on_leader"] = sum(1 for h in placement if h == leader.hostport)
             what, heal = nem.start(kind, leader)
             t_fault = time.monotonic()  # once the fault is in place
             time.sleep(cfg.fault_s)
@@ -537,9 +540,12 @@ def table(results):
     for r in results:
         per_round.append("%s rounds:" % r["system"])
         for x in r["rounds"]:
-            per_round.append("  %2d %-18s ok %5d fail %4d unknown %4d expired %2d  fault->ack %-6s recovery %-6s %s" % (
-                x["round"], x["kind"], x["ok"], x["fail"], x["unknown"], x["sessions_expired"],
-                fmt(x.get("fault_to_ack_s")), fmt(x.get("recovery_s")), x.get("error", "")))
+            per_round.append("  %2d %-18s ok %5d fail %4d unknown %4d expired %2d  fault->ack %-6s "
+                             "recovery %-6s on leader %s %s" % (
+                                 x["round"], x["kind"], x["ok"], x["fail"], x["unknown"],
+                                 x["sessions_expired"], fmt(x.get("fault_to_ack_s")),
+                                 fmt(x.get("recovery_s")), fmt(x.get("clients_on_leader")),
+                                 x.get("error", "")))
     return "\n".join(lines), "\n".join(per_round)
 
 
