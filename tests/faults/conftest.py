@@ -14,6 +14,10 @@ import ensharness  # noqa: E402
 import faultrun  # noqa: E402
 
 
+def pytest_configure(config):
+    faultrun.sigterm_raises()  # a `timeout` still cleans up
+
+
 def pytest_report_header(config):
     return "zkrs faults: ZKRS_BIN=%s, zkrs on 127.0.0.%d.., apache on 127.0.0.%d.., firewall tag %s" % (
         os.environ.get("ZKRS_BIN", "(default)"), faultrun.ZKRS_BASE, faultrun.APACHE_BASE,

@@ -601,7 +601,16 @@ def run_all(systems, cfg, keep_going=False):
     return results
 
 
+def sigterm_raises():
+    """`timeout` sends SIGTERM: turn it into KeyboardInterrupt so the finally
+    blocks kill the members and delete the rules."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt("SIGTERM")
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv=None):
+    sigterm_raises()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--systems", default="zkrs,apache")
     ap.add_argument("--rounds", type=int, default=100)
