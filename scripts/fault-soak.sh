@@ -21,6 +21,9 @@ VENV="${ZKRS_VENV:-$ROOT/.venv}"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 export ZKRS_BIN="${ZKRS_BIN:-$TARGET/debug/zkrs}"
 LIMIT="${ZK_FAULTS_TIMEOUT:-21600}"   # 6 h
+# Other addresses than the short run (41.., 51..), so both can run at once
+# without one's partitions hitting the other's members.
+export ZKRS_FAULTS_BASE="${ZKRS_FAULTS_BASE:-61}" APACHE_FAULTS_BASE="${APACHE_FAULTS_BASE:-71}"
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "fault-soak: $VENV/bin/python missing; run scripts/install-test-deps.sh" >&2

@@ -10,6 +10,7 @@ Every process is started by us and killed by PID; every iptables rule is
 tagged (ensharness.FW_TAG) and deleted; every wait is bounded."""
 
 import argparse
+import bisect
 import json
 import logging
 import os
@@ -380,10 +381,13 @@ def analyse(run):
     expired = sorted(t for c in run.clients for t in c.expired)
     acks = sorted((op["invoke"], op["complete"], op["process"]) for op in history if wl.acked_write(op))
 
+    inv_sorted = sorted(history, key=lambda o: o["invoke"])
+    invokes = [o["invoke"] for o in inv_sorted]
+    ack_invokes = [a[0] for a in acks]
     rounds = []
     for rec in run.rounds:
         lo, hi = rec["t_begin"], rec["t_end"]
-        in_r = [op for op in history if lo <= op["invoke"] < hi]
+        in_r = inv_sorted[bisect.bisect_left(invokes, lo):bisect.bisect_left(invokes, hi)]
         out = {k: v for k, v in rec.items() if not k.startswith("t_")}
         out.update(ops=len(in_r), ok=sum(1 for o in in_r if o["type"] == "ok"),
                    fail=sum(1 for o in in_r if o["type"] == "fail"),
@@ -391,12 +395,13 @@ def analyse(run):
                    sessions_expired=sum(1 for t in expired if lo <= t < hi))
         if "t_fault" in rec:
             tf, th = rec["t_fault"], rec["t_heal"]
-            nxt = [c for i, c, p in acks if i >= tf]
-            out["fault_to_ack_s"] = round(min(nxt) - tf, 3) if nxt else None
-            per_client = []
-            for c in run.clients:
-                cs = [cm for i, cm, p in acks if p == c.pid and i >= th and cm <= hi + 1e-9]
-                per_client.append(min(cs) - th if cs else None)
+            after_fault = [c for i, c, p in acks[bisect.bisect_left(ack_invokes, tf):]]
+            out["fault_to_ack_s"] = round(min(after_fault) - tf, 3) if after_fault else None
+            first = {}  # client -> earliest completion of an acked write invoked after the heal
+            for i, cm, p in acks[bisect.bisect_left(ack_invokes, th):bisect.bisect_left(ack_invokes, hi)]:
+                if cm <= hi and (p not in first or cm < first[p]):
+                    first[p] = cm
+            per_client = [first[c.pid] - th if c.pid in first else None for c in run.clients]
             out["recovery_s"] = (None if any(x is None for x in per_client)
                                  else round(max(per_client), 3))
         rounds.append(out)
