@@ -8,7 +8,7 @@ README.md). Settings from the environment (defaults = the short CI run):
 zkrs must pass every correctness check. Availability is asserted only with
 ZKRS_FAULTS_STRICT=1: no session expired, unknown outcomes at most
 ZooKeeper's + ZKRS_FAULTS_UNKNOWN_SLACK (default 10), every round
-recovered, slowest recovery at most max(2 x ZooKeeper's, ZooKeeper's + 1 s).
+recovered and serving again, slowest recovery at most max(2 x ZooKeeper's, ZooKeeper's + 1 s).
 """
 
 import os
@@ -55,12 +55,6 @@ def test_zkrs_correct(results):
         bad, r.get("history_file"), r.get("member_logs"), faultrun.evidence(r))
 
 
-def test_zkrs_every_round_ran(results):
-    r = get(results, "zkrs")
-    errs = [x for x in r["rounds"] if x.get("error")]
-    assert not errs, "rounds without a leader or not serving afterwards: %s" % errs
-
-
 def test_apache_reference(results):
     """ZooKeeper's figures are the reference; its violations are reported,
     not failed on."""
@@ -84,6 +78,9 @@ def test_zkrs_availability(results):
                         % (z["ops_unknown"], a["ops_unknown"], slack))
     if z["rounds_not_recovered"]:
         problems.append("%d rounds not recovered" % z["rounds_not_recovered"])
+    errs = [x for x in get(results, "zkrs")["rounds"] if x.get("error")]
+    if errs:
+        problems.append("rounds without a leader or not serving afterwards: %s" % errs)
     za, aa = z["slowest_recovery_s"], a["slowest_recovery_s"]
     if za is not None and aa is not None and za > max(2 * aa, aa + 1.0):
         problems.append("slowest recovery %.2fs vs ZooKeeper %.2fs" % (za, aa))

@@ -47,6 +47,11 @@ class ZkMember(ensharness.Member):
             "clientPortAddress=%s" % self.ip,
             "4lw.commands.whitelist=*",
             "admin.enableServer=false",
+            # the other lines of ensharness's zoo.cfg, for identical configs
+            "DigestAuthenticationProvider.superDigest=%s" % zkharness.digest(
+                zkharness.SUPER_USER, zkharness.SUPER_PASSWORD),
+            "extendedTypesEnabled=true",
+            "znode.container.checkIntervalMs=%d" % zkharness.CONTAINER_CHECK_MS,
         ]
         for k, v in self.ens.extra_cfg.items():
             lines.append("%s=%s" % (k, v))
