@@ -8,6 +8,8 @@
 //! - [`state`]: the replicated state machine: tree + sessions, `apply`.
 //! - [`storage`]: durable log and snapshots. Knows bytes, not znodes.
 //! - [`consensus`]: the openraft binding; no other module names openraft.
+//! - [`member`]: the one owner of a member's applied state (ZKDatabase):
+//!   driven by `consensus`, read by `server`.
 //! - [`watch`]: per-member watch registry.
 //! - [`server`]: the client front end on the client port, 4lw.
 //! - [`config`]: zoo.cfg parsing.
@@ -18,6 +20,7 @@ pub mod consensus;
 pub mod embed;
 pub mod error;
 pub mod fourlw;
+pub mod member;
 pub mod proto;
 pub mod runtime;
 pub mod server;

@@ -192,6 +192,15 @@ pub struct WatchedEvent {
     pub path: String,
 }
 
+/// Milliseconds since the Unix epoch on this machine's wall clock. Only the
+/// leader's reading goes into the log (`consensus` stamps `Txn::time`).
+pub fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,13 +221,4 @@ mod tests {
         }
         assert!(CreateMode::from_flag(7).is_none());
     }
-}
-
-/// Milliseconds since the Unix epoch on this machine's wall clock. Only the
-/// leader's reading goes into the log (`consensus` stamps `Txn::time`).
-pub fn wall_clock_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

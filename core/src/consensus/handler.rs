@@ -205,7 +205,7 @@ async fn elect_if_leader_gone(raft: Raft<C, StateMachine>, pool: Arc<PeerPool>, 
         return tracing::debug!("leader {leader} still accepts connections on {addr}");
     }
     tracing::info!("leader {leader} is gone ({addr} hangs up); standing in rank {rank}");
-    let release = openraft::raft::TransferLeaderRequest::new(m.vote.clone(), survivors[0], None);
+    let release = openraft::raft::TransferLeaderRequest::new(m.vote, survivors[0], None);
     if let Err(e) = raft.handle_transfer_leader(release).await {
         return tracing::warn!("cannot release the lost leader's lease: {e}");
     }

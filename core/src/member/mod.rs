@@ -1,9 +1,14 @@
-//! The member's shared core: the applied state, the watch registry and the
-//! sink of every client connection, under one lock. Applying an entry,
-//! firing its watches and queueing their events happen in one critical
-//! section, and reads register their watches in one too, so no event is
-//! lost between a read and its watch, and an event is always queued before
-//! any reply that could reflect a later state.
+//! The one owner of a member's applied state (ZooKeeper's ZKDatabase plus
+//! the delivery half of its final request stage): the replicated state, the
+//! watch registry, the session tracker and the sink of every client
+//! connection. `consensus` drives it (apply, restore, snapshot) through
+//! [`Applier`]; `server` reads it and registers connections through the
+//! narrow API below; nothing else locks the state.
+//!
+//! Applying an entry, firing its watches and queueing their events happen
+//! in one critical section, and a read registers its watch in one too, so
+//! no event is lost between a read and its watch, and an event is always
+//! queued before any reply that could reflect a later state.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -53,12 +58,12 @@ pub struct ConnEntry {
     pub stats: Arc<ConnStats>,
 }
 
-/// Everything under the core lock.
-pub struct Inner {
-    pub state: ZkState,
-    pub watches: WatchRegistry,
-    pub conns: HashMap<ConnId, ConnEntry>,
-    pub session_conn: HashMap<SessionId, ConnId>,
+/// Everything under the lock.
+struct Inner {
+    state: ZkState,
+    watches: WatchRegistry,
+    conns: HashMap<ConnId, ConnEntry>,
+    session_conn: HashMap<SessionId, ConnId>,
 }
 
 /// Service-wide counters for `srvr`, `stat` and `mntr`.
@@ -113,7 +118,7 @@ impl Stats {
     }
 }
 
-pub struct MemberCore {
+pub struct ZkDatabase {
     inner: Mutex<Inner>,
     tracker: Mutex<SessionTracker>,
     epoch: Instant,
@@ -125,15 +130,15 @@ pub struct MemberCore {
     pub started: Instant,
 }
 
-impl MemberCore {
-    pub fn new(config: Arc<Config>) -> MemberCore {
+impl ZkDatabase {
+    pub fn new(config: Arc<Config>) -> ZkDatabase {
         let inner = Inner {
             state: ZkState::new(),
             watches: WatchRegistry::new(),
             conns: HashMap::new(),
             session_conn: HashMap::new(),
         };
-        MemberCore {
+        ZkDatabase {
             inner: Mutex::new(inner),
             tracker: Mutex::new(SessionTracker::new(config.tick_time as u64)),
             epoch: Instant::now(),
@@ -150,12 +155,121 @@ impl MemberCore {
         }
     }
 
-    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn tracker(&self) -> MutexGuard<'_, SessionTracker> {
+    fn tracker(&self) -> MutexGuard<'_, SessionTracker> {
         self.tracker.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the applied state (ACL checks, four-letter words).
+    pub fn view<R>(&self, f: impl FnOnce(&ZkState) -> R) -> R {
+        f(&self.lock().state)
+    }
+
+    /// Runs a read: `f` sees the applied state and registers its watches
+    /// in the same critical section. Returns its result and the zxid the
+    /// read saw.
+    pub fn read<R>(&self, f: impl FnOnce(&ZkState, &mut WatchRegistry) -> R) -> (R, Zxid) {
+        let mut inner = self.lock();
+        let Inner { state, watches, .. } = &mut *inner;
+        let out = f(state, watches);
+        (out, state.last_zxid)
+    }
+
+    /// The replicated record of a session, if it is open.
+    pub fn session(&self, id: SessionId) -> Option<crate::state::Session> {
+        self.lock().state.sessions.get(&id).cloned()
+    }
+
+    /// Registers a client connection as the one serving `session` (a
+    /// connection that served it before is closed: the session moved).
+    pub fn register(&self, conn: ConnId, session: SessionId, entry: ConnEntry) {
+        let mut inner = self.lock();
+        if let Some(old) = inner.session_conn.insert(session, conn) {
+            if let Some(c) = inner.conns.get(&old) {
+                let _ = c.tx.send(Outbound::Close);
+            }
+        }
+        inner.conns.insert(conn, entry);
+    }
+
+    /// Forgets a closed connection and its watches.
+    pub fn unregister(&self, conn: ConnId, session: SessionId) {
+        let mut inner = self.lock();
+        inner.conns.remove(&conn);
+        inner.watches.remove_watcher(conn);
+        if inner.session_conn.get(&session) == Some(&conn) {
+            inner.session_conn.remove(&session);
+        }
+    }
+
+    /// The connection of a client of this member resuming its session:
+    /// the session is alive as of now, here.
+    pub fn resumed(&self, session: SessionId) {
+        self.tracker().touch(session, self.now_ms());
+    }
+
+    /// Sessions past their deadline (leader); each is handed out once.
+    pub fn take_expired(&self) -> Vec<SessionId> {
+        let now = self.now_ms();
+        self.tracker().take_expired(now)
+    }
+
+    /// `crst`: zeroes every connection's counters.
+    pub fn reset_conn_stats(&self) {
+        for c in self.lock().conns.values() {
+            c.stats.received.store(0, Ordering::Relaxed);
+            c.stats.sent.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Fills the four-letter words' picture of the state, the watches and
+    /// the connections.
+    pub fn describe(&self, info: &mut crate::fourlw::ServerInfo) {
+        let inner = self.lock();
+        let tree = &inner.state.tree;
+        info.zxid = inner.state.last_zxid;
+        // ZooKeeper's count includes the root twice; match what tools expect.
+        info.node_count = tree.node_count() as u64 + 1;
+        info.ephemerals_count = tree.ephemeral_count() as u64;
+        info.approximate_data_size = tree.approximate_data_size().max(0) as u64;
+        info.session_count = inner.state.sessions.len() as u64;
+        info.sessions_with_ephemerals = tree.all_ephemerals();
+        info.watch_count = inner.watches.count() as u64;
+        let session_of = |conn: &u64| {
+            inner
+                .conns
+                .get(conn)
+                .map(|c| c.stats.session.load(Ordering::Relaxed))
+                .unwrap_or(0)
+        };
+        info.watches_by_connection = inner
+            .watches
+            .by_watcher()
+            .into_iter()
+            .map(|(c, p)| (session_of(&c), p))
+            .collect();
+        info.watches_by_path = inner
+            .watches
+            .by_path()
+            .into_iter()
+            .map(|(p, cs)| (p, cs.iter().map(session_of).collect()))
+            .collect();
+        info.connections = inner
+            .conns
+            .values()
+            .map(|c| crate::fourlw::ConnInfo {
+                peer: c.peer,
+                received: c.stats.received.load(Ordering::Relaxed),
+                sent: c.stats.sent.load(Ordering::Relaxed),
+                session_id: c.stats.session.load(Ordering::Relaxed),
+                timeout_ms: c.stats.timeout.load(Ordering::Relaxed) as i32,
+                last_zxid: c.stats.last_zxid.load(Ordering::Relaxed),
+                ..Default::default()
+            })
+            .collect();
     }
 
     /// Milliseconds on this member's monotonic clock (session liveness).
@@ -286,7 +400,7 @@ fn initial_session_id(server_id: u64) -> SessionId {
     (((now_ms << 24) >> 8) | ((server_id & 0xff) << 56)) as SessionId
 }
 
-impl Applier for MemberCore {
+impl Applier for ZkDatabase {
     fn apply(&self, zxid: Zxid, term: u64, txn: &Txn) -> TxnResult {
         let mut inner = self.lock();
         let applied = inner.state.apply_logged(zxid, term, txn);

@@ -19,10 +19,10 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use super::core::{ConnEntry, ConnId, ConnStats, Outbound};
 use super::ops::{self, WriteKind};
 use super::Shared;
 use crate::consensus::{PendingWrite, Reconfig};
+use crate::member::{ConnEntry, ConnId, ConnStats, Outbound};
 use crate::proto::{
     self, frame, ConnectRequest, ConnectResponse, Reader, Record, ReplyHeader, Request, Response,
 };
@@ -125,7 +125,7 @@ pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAd
         let _ = wr.shutdown().await;
         return;
     }
-    let max = shared.core.config.jute_max_buffer as usize;
+    let max = shared.db.config.jute_max_buffer as usize;
     let body = match read_body(&mut rd, head, max).await {
         Ok(b) => b,
         Err(e) => return tracing::info!("closing {peer} before handshake: {e}"),
@@ -153,7 +153,7 @@ async fn handshake(
     peer: SocketAddr,
     id: ConnId,
 ) -> Option<(ConnectResponse, ConnCtx)> {
-    let cfg = &shared.core.config;
+    let cfg = &shared.db.config;
     if shared.consensus.mode() == crate::consensus::Mode::Looking {
         if req.read_only && shared.read_only_enabled() {
             return Some(read_only_session(shared, req, peer, id));
@@ -163,7 +163,7 @@ async fn handshake(
             return None;
         }
     }
-    let last = shared.core.last_zxid();
+    let last = shared.db.last_zxid();
     if req.last_zxid_seen > last {
         tracing::info!(
             "refusing {peer}: it has seen zxid {:#x}, ours is {last:#x}",
@@ -190,19 +190,10 @@ async fn handshake(
         read_only: false,
     };
     if req.session_id != 0 {
-        let known = shared
-            .core
-            .lock()
-            .state
-            .sessions
-            .get(&req.session_id)
-            .cloned();
+        let known = shared.db.session(req.session_id);
         return match known {
             Some(s) if s.passwd == req.passwd => {
-                shared
-                    .core
-                    .tracker()
-                    .touch(req.session_id, shared.core.now_ms());
+                shared.db.resumed(req.session_id);
                 Some((resp(req.session_id, timeout, s.passwd), ctx(req.session_id)))
             }
             _ => {
@@ -213,7 +204,7 @@ async fn handshake(
     }
     let passwd: Vec<u8> = (0..16).map(|_| rand::random::<u8>()).collect();
     for _ in 0..8 {
-        let session = shared.core.new_session_id();
+        let session = shared.db.new_session_id();
         let txn = Txn {
             session,
             time: 0, // the leader stamps its own clock
@@ -262,7 +253,7 @@ fn read_only_session(
     peer: SocketAddr,
     id: ConnId,
 ) -> (ConnectResponse, ConnCtx) {
-    let cfg = &shared.core.config;
+    let cfg = &shared.db.config;
     let timeout = req.time_out.clamp(
         cfg.min_session_timeout as i32,
         cfg.max_session_timeout as i32,
@@ -270,7 +261,7 @@ fn read_only_session(
     let session = if req.session_id != 0 {
         req.session_id
     } else {
-        shared.core.new_session_id()
+        shared.db.new_session_id()
     };
     let passwd = if req.session_id != 0 {
         req.passwd.clone()
@@ -321,7 +312,7 @@ async fn run(
         events: VecDeque::new(),
     };
     let output = tokio::spawn(out.run(pending_rx, events_rx));
-    let max = shared.core.config.jute_max_buffer as usize;
+    let max = shared.db.config.jute_max_buffer as usize;
     loop {
         tokio::select! {
             frame = read_frame(&mut rd, max) => {
@@ -331,8 +322,8 @@ async fn run(
                     Err(e) => { tracing::info!("closing {peer}: {e}"); break; }
                 };
                 stats.received.fetch_add(1, Ordering::Relaxed);
-                shared.core.stats.packets_received.fetch_add(1, Ordering::Relaxed);
-                shared.core.touch(ctx.session);
+                shared.db.stats.packets_received.fetch_add(1, Ordering::Relaxed);
+                shared.db.touch(ctx.session);
                 match prep(&shared, &mut ctx, &stats, &frame).await {
                     Ok(Some(p)) => if pending_tx.send(p).await.is_err() { break },
                     Ok(None) => {}
@@ -354,23 +345,13 @@ fn register(
     tx: mpsc::UnboundedSender<Outbound>,
     stats: Arc<ConnStats>,
 ) {
-    let mut inner = shared.core.lock();
-    if let Some(old) = inner.session_conn.insert(ctx.session, ctx.id) {
-        // The session moved to this connection: the old one must go.
-        if let Some(c) = inner.conns.get(&old) {
-            let _ = c.tx.send(Outbound::Close);
-        }
-    }
-    inner.conns.insert(ctx.id, ConnEntry { tx, peer, stats });
+    shared
+        .db
+        .register(ctx.id, ctx.session, ConnEntry { tx, peer, stats });
 }
 
 fn unregister(shared: &Shared, ctx: &ConnCtx) {
-    let mut inner = shared.core.lock();
-    inner.conns.remove(&ctx.id);
-    inner.watches.remove_watcher(ctx.id);
-    if inner.session_conn.get(&ctx.session) == Some(&ctx.id) {
-        inner.session_conn.remove(&ctx.session);
-    }
+    shared.db.unregister(ctx.id, ctx.session);
 }
 
 /// Prep stage for one frame. `Err` closes the connection (ZooKeeper closes
@@ -433,7 +414,7 @@ async fn prep(
             if close {
                 stats.closing.store(true, Ordering::Relaxed);
             }
-            let (op, kind) = match ops::to_txn(req, shared.core.config.extended_types_enabled) {
+            let (op, kind) = match ops::to_txn(req, shared.db.config.extended_types_enabled) {
                 Ok(x) => x,
                 Err(e) => return Ok(Some(reply_err(xid, e))),
             };
@@ -449,12 +430,8 @@ async fn prep(
                 .submit(txn)
                 .await
                 .map_err(|e| format!("write not accepted: {e}"))?;
-            shared
-                .core
-                .stats
-                .outstanding
-                .fetch_add(1, Ordering::Relaxed);
-            shared.core.stats.record_proposal(frame.len());
+            shared.db.stats.outstanding.fetch_add(1, Ordering::Relaxed);
+            shared.db.stats.record_proposal(frame.len());
             Ok(Some(Pending::Write {
                 xid,
                 kind,
@@ -475,19 +452,17 @@ fn prep_reconfig(
     r: proto::ReconfigRequest,
     started: Instant,
 ) -> Pending {
-    if !shared.core.config.reconfig_enabled {
+    if !shared.db.config.reconfig_enabled {
         return reply_err(xid, Error::ReconfigDisabled);
     }
     if ctx.read_only {
         return reply_err(xid, Error::NotReadOnly);
     }
-    let allowed = {
-        let inner = shared.core.lock();
-        inner
-            .state
+    let allowed = shared.db.view(|state| {
+        state
             .tree
             .check_acl(CONFIG_NODE, perms::WRITE, &ctx.auth, ctx.super_user)
-    };
+    });
     if let Err(e) = allowed {
         return reply_err(xid, e);
     }
@@ -527,7 +502,7 @@ fn auth(shared: &Shared, ctx: &mut ConnCtx, xid: i32, scheme: &str, secret: &[u8
     }
     let user_pass = String::from_utf8_lossy(secret);
     let id = crate::tree::digest(&user_pass);
-    if shared.core.config.super_digest.as_deref() == Some(id.as_str()) {
+    if shared.db.config.super_digest.as_deref() == Some(id.as_str()) {
         ctx.super_user = true;
         ctx.auth.push(Id::new("super", ""));
     }
@@ -606,7 +581,7 @@ impl Output {
         self.stats.sent.fetch_add(1, Ordering::Relaxed);
         self.stats.last_zxid.store(zxid, Ordering::Relaxed);
         self.shared
-            .core
+            .db
             .stats
             .packets_sent
             .fetch_add(1, Ordering::Relaxed);
@@ -615,7 +590,7 @@ impl Output {
 
     async fn write_event(&mut self, ev: &WatchedEvent) -> std::io::Result<()> {
         self.shared
-            .core
+            .db
             .stats
             .packets_sent
             .fetch_add(1, Ordering::Relaxed);
@@ -637,7 +612,7 @@ impl Output {
     /// Completes one request: returns its zxid, reply frame, and whether
     /// the connection closes after it.
     async fn complete(&mut self, p: Pending) -> (Zxid, Vec<u8>, bool) {
-        let core = &self.shared.core;
+        let db = &self.shared.db;
         match p {
             Pending::Reply {
                 xid,
@@ -645,7 +620,7 @@ impl Output {
                 resp,
                 close,
             } => {
-                let zxid = core.last_zxid();
+                let zxid = db.last_zxid();
                 (zxid, Self::reply(xid, zxid, err, &resp), close)
             }
             Pending::Write {
@@ -656,8 +631,8 @@ impl Output {
                 close,
             } => {
                 let done = write.wait().await;
-                core.stats.outstanding.fetch_sub(1, Ordering::Relaxed);
-                core.stats.record_latency(started);
+                db.stats.outstanding.fetch_sub(1, Ordering::Relaxed);
+                db.stats.record_latency(started);
                 match done {
                     Ok((zxid, result)) => {
                         let (err, resp) = ops::write_reply(&kind, result);
@@ -665,7 +640,7 @@ impl Output {
                     }
                     // Outcome unknown: drop the connection so the client
                     // reports ConnectionLoss, as ZooKeeper's clients expect.
-                    Err(_) => (core.last_zxid(), Vec::new(), true),
+                    Err(_) => (db.last_zxid(), Vec::new(), true),
                 }
             }
             Pending::Read {
@@ -684,9 +659,9 @@ impl Output {
                 };
                 // Optional linearizable reads: wait for the leader's read
                 // index first (ZooKeeper reads are otherwise sequential).
-                if core.config.linearizable_reads {
+                if db.config.linearizable_reads {
                     if let Err(e) = self.shared.consensus.sync().await {
-                        let zxid = core.last_zxid();
+                        let zxid = db.last_zxid();
                         return (
                             zxid,
                             Self::reply(xid, zxid, e.code(), &Response::Empty),
@@ -694,14 +669,11 @@ impl Output {
                         );
                     }
                 }
-                let mut inner = core.lock();
-                let out = ops::read(&mut inner, &ctx, req);
-                let zxid = inner.state.last_zxid;
-                drop(inner);
+                let (out, zxid) = db.read(|state, watches| ops::read(state, watches, &ctx, req));
                 for ev in out.immediate {
                     self.events.push_back((zxid, ev));
                 }
-                core.stats.record_latency(started);
+                db.stats.record_latency(started);
                 (zxid, Self::reply(xid, zxid, out.err, &out.resp), false)
             }
             Pending::Reconfig {
@@ -710,8 +682,8 @@ impl Output {
                 started,
             } => {
                 let res = self.shared.consensus.reconfig(change).await;
-                core.stats.record_latency(started);
-                let zxid = core.last_zxid();
+                db.stats.record_latency(started);
+                let zxid = db.last_zxid();
                 let (err, resp) = match res {
                     Ok((data, stat)) => {
                         (0, Response::GetData(proto::GetDataResponse { data, stat }))
@@ -722,8 +694,8 @@ impl Output {
             }
             Pending::Sync { xid, path, started } => {
                 let res = self.shared.consensus.sync().await;
-                core.stats.record_latency(started);
-                let zxid = core.last_zxid();
+                db.stats.record_latency(started);
+                let zxid = db.last_zxid();
                 let err = res.err().map(|e| e.code()).unwrap_or(0);
                 (
                     zxid,

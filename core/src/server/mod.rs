@@ -4,7 +4,6 @@
 //! duties (session expiry, container and TTL reaping).
 
 mod conn;
-mod core;
 mod ops;
 
 use std::collections::HashMap;
@@ -22,10 +21,10 @@ use crate::config::Config;
 use crate::config::Role;
 pub use crate::consensus::Mode;
 use crate::consensus::{Consensus, GroupOptions, Peer, StorageOptions};
-use crate::fourlw::{self, ConnInfo, ServerInfo};
+use crate::fourlw::{self, ServerInfo};
+use crate::member::ZkDatabase;
 use crate::state::{Txn, TxnOp};
 use crate::Error;
-pub use core::MemberCore;
 
 /// The version zkrs reports where ZooKeeper reports its own: clients that
 /// gate features on 3.5+ see a 3.8 server.
@@ -33,7 +32,7 @@ pub const ZK_VERSION: &str = "3.8.4";
 
 /// What every connection shares.
 pub(crate) struct Shared {
-    pub core: Arc<MemberCore>,
+    pub db: Arc<ZkDatabase>,
     pub consensus: Consensus,
     next_conn: AtomicU64,
     per_ip: Mutex<HashMap<IpAddr, u32>>,
@@ -45,7 +44,7 @@ impl Shared {
     /// ZooKeeper's `readonlymode.enabled` (a system property there; a
     /// zoo.cfg key here).
     pub fn read_only_enabled(&self) -> bool {
-        let props = &self.core.config.properties;
+        let props = &self.db.config.properties;
         ["readonlymode.enabled", "zookeeper.readonlymode.enabled"]
             .iter()
             .any(|k| props.get(*k).is_some_and(|v| v.trim() == "true"))
@@ -82,7 +81,7 @@ impl Server {
             .await
             .map_err(|e| Error::Io(format!("cannot listen on {bind}: {e}")))?;
         let addr = listener.local_addr()?;
-        let core = Arc::new(MemberCore::new(config.clone()));
+        let db = Arc::new(ZkDatabase::new(config.clone()));
         let group = GroupOptions {
             node_id: config.server_id.unwrap_or(1).max(1),
             peers: peers_of(&config),
@@ -90,9 +89,9 @@ impl Server {
             tick_ms: config.tick_time as u64,
             sync_limit: config.sync_limit.max(1) as u64,
         };
-        let consensus = Consensus::start(group, core.clone()).await?;
+        let consensus = Consensus::start(group, db.clone()).await?;
         let shared = Arc::new(Shared {
-            core,
+            db,
             consensus,
             next_conn: AtomicU64::new(1),
             per_ip: Mutex::new(HashMap::new()),
@@ -131,9 +130,7 @@ impl Server {
         }
         // Connection tasks are not in `tasks`: close them, or a stopped
         // member keeps answering pings and clients never fail over.
-        for c in self.shared.core.lock().conns.values() {
-            let _ = c.tx.send(core::Outbound::Close);
-        }
+        self.shared.db.close_all_connections();
         self.shared.consensus.shutdown().await;
     }
 
@@ -203,7 +200,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch
 }
 
 fn admit(shared: &Shared, ip: IpAddr) -> bool {
-    let max = shared.core.config.max_client_cnxns;
+    let max = shared.db.config.max_client_cnxns;
     let mut per_ip = shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
     let n = per_ip.entry(ip).or_insert(0);
     if max > 0 && *n >= max {
@@ -230,7 +227,7 @@ fn release(shared: &Shared, ip: IpAddr) {
 /// which touches it missed meanwhile, and ZooKeeper's promise is that a
 /// session whose client keeps talking to some member stays alive.
 async fn expire_sessions(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let tick = Duration::from_millis(shared.core.config.tick_time.max(10) as u64);
+    let tick = Duration::from_millis(shared.db.config.tick_time.max(10) as u64);
     let pause = tick * 2 + Duration::from_millis(500);
     let mut armed_term = None;
     let mut last_round = std::time::Instant::now();
@@ -247,18 +244,17 @@ async fn expire_sessions(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         };
         if armed_term != Some(term) || paused {
             tracing::info!("leading term {term}: every session gets a full timeout from now");
-            shared.core.rearm_sessions();
+            shared.db.rearm_sessions();
             armed_term = Some(term);
             continue;
         }
-        let now = shared.core.now_ms();
-        let expired = shared.core.tracker().take_expired(now);
+        let expired = shared.db.take_expired();
         for session in expired {
             tracing::info!("expiring session {session:#x} (term {term})");
             let s = shared.clone();
             tokio::spawn(async move {
                 if !matches!(s.consensus.expire_session(session, term).await, Ok(true)) {
-                    s.core.retry_expiry(session);
+                    s.db.retry_expiry(session);
                 }
             });
         }
@@ -268,7 +264,7 @@ async fn expire_sessions(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
 /// Every container check interval, the leader proposes the removal of
 /// empty containers and expired TTL nodes (at most maxPerMinute a minute).
 async fn reap_nodes(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let cfg = &shared.core.config;
+    let cfg = &shared.db.config;
     let interval = Duration::from_millis(cfg.container_check_interval_ms.max(10) as u64);
     let per_round = ((cfg.container_max_per_minute as u64 * interval.as_millis() as u64) / 60_000)
         .max(1) as usize;
@@ -280,12 +276,11 @@ async fn reap_nodes(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         if shared.consensus.leading_term().is_none() {
             continue;
         }
-        let due = {
-            let inner = shared.core.lock();
-            let mut due = inner.state.tree.empty_containers();
-            due.extend(inner.state.tree.expired_ttls(crate::types::wall_clock_ms()));
+        let due = shared.db.view(|state| {
+            let mut due = state.tree.empty_containers();
+            due.extend(state.tree.expired_ttls(crate::types::wall_clock_ms()));
             due
-        };
+        });
         for path in due.into_iter().take(per_round) {
             let txn = Txn {
                 session: 0,
@@ -318,9 +313,9 @@ async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         // must come back as normal sessions; normal ones connected while
         // it looked (held in the handshake) are served as they are.
         if now == Mode::Looking {
-            shared.core.close_all_connections();
+            shared.db.close_all_connections();
         } else if was == Mode::Looking {
-            shared.core.close_read_only_connections();
+            shared.db.close_read_only_connections();
         }
         if now == Mode::Looking {
             shared.consensus.reset_leader_link().await;
@@ -331,7 +326,7 @@ async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
 
 /// Followers and observers pass their clients' liveness to the leader.
 async fn forward_touches(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let every = Duration::from_millis((shared.core.config.tick_time as u64 / 2).max(10));
+    let every = Duration::from_millis((shared.db.config.tick_time as u64 / 2).max(10));
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -339,37 +334,29 @@ async fn forward_touches(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         }
         // Bounded: a leader that just became unreachable must not hold up
         // the touches meant for the next one.
-        let touched = shared.core.take_touched();
+        let touched = shared.db.take_touched();
         let _ = tokio::time::timeout(every, shared.consensus.touch(touched)).await;
     }
 }
 
 /// Answers a four-letter word (whitelist first, as ZooKeeper does).
 fn four_letter_word(shared: &Shared, word: &str) -> String {
-    let cfg = &shared.core.config;
+    let cfg = &shared.db.config;
     if !cfg.is_4lw_enabled(word) {
         return fourlw::not_whitelisted(word);
     }
     match word {
-        "srst" => shared.core.stats.reset(),
-        "crst" => reset_conn_stats(shared),
+        "srst" => shared.db.stats.reset(),
+        "crst" => shared.db.reset_conn_stats(),
         _ => {}
     }
     fourlw::respond(word, &server_info(shared))
 }
 
-fn reset_conn_stats(shared: &Shared) {
-    let inner = shared.core.lock();
-    for c in inner.conns.values() {
-        c.stats.received.store(0, Ordering::Relaxed);
-        c.stats.sent.store(0, Ordering::Relaxed);
-    }
-}
-
 /// A plain-data picture of the member for the four-letter words.
 fn server_info(shared: &Shared) -> ServerInfo {
-    let core = &shared.core;
-    let st = &core.stats;
+    let db = &shared.db;
+    let st = &db.stats;
     let count = st.latency_count.load(Ordering::Relaxed);
     let mut info = ServerInfo {
         version: fourlw::full_version(
@@ -392,12 +379,12 @@ fn server_info(shared: &Shared) -> ServerInfo {
         packets_received: st.packets_received.load(Ordering::Relaxed),
         packets_sent: st.packets_sent.load(Ordering::Relaxed),
         outstanding_requests: st.outstanding.load(Ordering::Relaxed).max(0) as u64,
-        uptime_ms: core.started.elapsed().as_millis() as i64,
+        uptime_ms: db.started.elapsed().as_millis() as i64,
         open_file_descriptor_count: fourlw::open_fd_count(),
         max_file_descriptor_count: fourlw::max_fd_count(),
         data_dir_size: crate::config::dir_size(&shared.data_dir),
         log_dir_size: crate::config::dir_size(&shared.log_dir),
-        conf: core.config.to_conf_lines(),
+        conf: db.config.to_conf_lines(),
         env: fourlw::env_lines(&format!("{ZK_VERSION}-zkrs-{}", env!("CARGO_PKG_VERSION"))),
         ..Default::default()
     };
@@ -415,47 +402,6 @@ fn server_info(shared: &Shared) -> ServerInfo {
             max: st.proposal_max.load(Ordering::Relaxed),
         });
     }
-    let inner = core.lock();
-    let tree = &inner.state.tree;
-    info.zxid = inner.state.last_zxid;
-    // ZooKeeper's count includes the root twice; match what tools expect.
-    info.node_count = tree.node_count() as u64 + 1;
-    info.ephemerals_count = tree.ephemeral_count() as u64;
-    info.approximate_data_size = tree.approximate_data_size().max(0) as u64;
-    info.session_count = inner.state.sessions.len() as u64;
-    info.sessions_with_ephemerals = tree.all_ephemerals();
-    info.watch_count = inner.watches.count() as u64;
-    let session_of = |conn: &u64| {
-        inner
-            .conns
-            .get(conn)
-            .map(|c| c.stats.session.load(Ordering::Relaxed))
-            .unwrap_or(0)
-    };
-    info.watches_by_connection = inner
-        .watches
-        .by_watcher()
-        .into_iter()
-        .map(|(c, p)| (session_of(&c), p))
-        .collect();
-    info.watches_by_path = inner
-        .watches
-        .by_path()
-        .into_iter()
-        .map(|(p, cs)| (p, cs.iter().map(session_of).collect()))
-        .collect();
-    info.connections = inner
-        .conns
-        .values()
-        .map(|c| ConnInfo {
-            peer: c.peer,
-            received: c.stats.received.load(Ordering::Relaxed),
-            sent: c.stats.sent.load(Ordering::Relaxed),
-            session_id: c.stats.session.load(Ordering::Relaxed),
-            timeout_ms: c.stats.timeout.load(Ordering::Relaxed) as i32,
-            last_zxid: c.stats.last_zxid.load(Ordering::Relaxed),
-            ..Default::default()
-        })
-        .collect();
+    db.describe(&mut info);
     info
 }

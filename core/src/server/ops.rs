@@ -9,7 +9,8 @@ use crate::watch::{WatchKind, WatcherType};
 use crate::Error;
 
 use super::conn::ConnCtx;
-use super::core::Inner;
+use crate::state::ZkState;
+use crate::watch::WatchRegistry;
 
 /// How to shape the reply of a write.
 #[derive(Debug, Clone)]
@@ -245,10 +246,9 @@ fn done(r: Result<Response, Error>) -> ReadOut {
     }
 }
 
-/// Runs a read under the core lock, registering its watch in the same
-/// critical section.
-pub fn read(inner: &mut Inner, ctx: &ConnCtx, req: Request) -> ReadOut {
-    let Inner { state, watches, .. } = inner;
+/// Runs a read against the applied state, registering its watch (the
+/// member calls this in the critical section that also applies entries).
+pub fn read(state: &ZkState, watches: &mut WatchRegistry, ctx: &ConnCtx, req: Request) -> ReadOut {
     let view = ReadView {
         state,
         auth: &ctx.auth,
