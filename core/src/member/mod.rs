@@ -442,11 +442,13 @@ impl Applier for ZkDatabase {
     }
 
     fn restore(&self, state: ZkState) {
+        // Lock order everywhere: the state, then the tracker.
         let now = self.now_ms();
+        let mut inner = self.lock();
         let mut tracker = self.tracker();
         for (id, s) in state.sessions.iter() {
             tracker.add(*id, s.timeout as u64, now);
         }
-        self.lock().state = state;
+        inner.state = state;
     }
 }
