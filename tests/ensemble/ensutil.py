@@ -5,6 +5,7 @@ import time
 
 from kazoo.client import KazooClient
 from kazoo.exceptions import (
+    NodeExistsError,
     ConnectionClosedError,
     ConnectionLoss,
     OperationTimeoutError,
@@ -104,3 +105,28 @@ def connected_to(zk):
         return "%s:%d" % (h, p)
     except OSError:
         return None
+
+
+def kill_leader_to_next_ack(ens, zk, path, limit=60.0):
+    """SIGKILLs the leader while `zk` does one sequential create at a time
+    under `path`; returns seconds from the kill to the next acknowledged
+    create (None if none within `limit`). The killed member is restarted
+    and the ensemble serves again when this returns."""
+    leader = ens.leader(timeout=60)
+    zk.create(path + "/n", b"", sequence=True)
+    t0 = time.monotonic()
+    leader.kill()
+    dt = None
+    while time.monotonic() - t0 < limit:
+        try:
+            zk.create_async(path + "/n", b"", sequence=True).get(timeout=5)
+            dt = time.monotonic() - t0
+            break
+        except NodeExistsError:
+            continue
+        except UNKNOWN:
+            time.sleep(0.01)
+    leader.wait_port_free(30)
+    leader.start()
+    ens.wait_serving(90)
+    return dt

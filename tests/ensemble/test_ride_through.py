@@ -8,11 +8,10 @@ import statistics
 import time
 
 import pytest
-from kazoo.exceptions import NodeExistsError
 from kazoo.protocol.states import KazooState
 
 from ensharness import wait_until
-from ensutil import UNKNOWN, connected_to
+from ensutil import UNKNOWN, connected_to, kill_leader_to_next_ack
 
 LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 # ZooKeeper's defaults, for the tests that measure failover as users see it.
@@ -170,31 +169,6 @@ def test_isolated_leader_replaced_within_sync_limit_at_zk_defaults(ensemble_fact
     assert refused is not None and refused < 10, "old leader served for %r s" % refused
 
 
-def _kill_to_next_ack(ens, zk, writer_on_leader):
-    """SIGKILLs the leader while one writer does one create at a time;
-    returns seconds from the kill to the next acknowledged create."""
-    leader = ens.leader()
-    if writer_on_leader != (connected_to(zk) == leader.hostport):
-        return None
-    zk.create("/kill/n", b"", sequence=True)
-    t0 = time.monotonic()
-    leader.kill()
-    while time.monotonic() - t0 < 30:
-        try:
-            zk.create_async("/kill/n", b"", sequence=True).get(timeout=5)
-            dt = time.monotonic() - t0
-            break
-        except NodeExistsError:
-            continue
-        except UNKNOWN:
-            time.sleep(0.01)
-    else:
-        dt = float("inf")
-    leader.start()
-    ens.wait_serving(30)
-    return dt
-
-
 @pytest.mark.timeout(400)
 def test_leader_sigkill_next_write_within_a_second_at_zk_defaults(ensemble_factory, clients):
     """tickTime=2000: from a leader SIGKILL to the next acknowledged write
@@ -207,14 +181,13 @@ def test_leader_sigkill_next_write_within_a_second_at_zk_defaults(ensemble_facto
     times = []
     for want_on_leader in (True, False, True, False):
         for _ in range(20):
-            dt = _kill_to_next_ack(ens, zk, want_on_leader)
-            if dt is not None:
-                times.append(dt)
+            if want_on_leader == (connected_to(zk) == ens.leader().hostport):
+                times.append(kill_leader_to_next_ack(ens, zk, "/kill", limit=30))
                 break
             # Move the client: reconnect until it lands where wanted.
             zk.stop()
             zk.start(timeout=15)
-    print("kill -> next acked write: %s" % ["%.2f" % t for t in times])
-    assert len(times) == 4
+    print("kill -> next acked write: %s" % times)
+    assert len(times) == 4 and None not in times, times
     assert statistics.median(times) < 1.0, times
     assert max(times) < 5.0, times
