@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The fault suite, long version: by default 100 rounds per system with
-# tickTime=2000 (ZooKeeper's default), faults of 5 ticks, zkrs then Apache
+# tickTime=2000 (ZooKeeper's default), faults of 8 ticks, zkrs then Apache
 # ZooKeeper, and the side-by-side table at the end. Options (passed to
 # tests/faults/faultrun.py):
 #   --rounds N          fault rounds per system (default 100)
 #   --tick MS           tickTime of both systems (default 2000)
 #   --systems LIST      zkrs,apache (default) | zkrs | apache
-#   --fault-ticks T     fault duration in ticks (default 5)
+#   --fault-ticks T     fault duration in ticks (default 8: longer than syncLimit=5,
+#                       so that a paused or cut leader is replaced; shorter than
+#                       the 20-tick session timeout)
 #   --gap-ticks T       quiet time before each fault in ticks (default 2)
 #   --session-ticks T   client session timeout in ticks (default 20)
 #   --clients N         kazoo sessions (default 6)
@@ -42,7 +44,7 @@ trap 'rm -f "$BIN_COPY"' EXIT
 cd "$ROOT"
 start=$(date +%s)
 timeout -k 10 "$LIMIT" "$VENV/bin/python" tests/faults/faultrun.py \
-  --rounds 100 --tick 2000 --fault-ticks 5 --gap-ticks 2 \
+  --rounds 100 --tick 2000 --fault-ticks 8 --gap-ticks 2 \
   --out "${FAULTS_OUT:-${TMPDIR:-/tmp}/zkrs-faults-soak}" "$@"
 rc=$?
 for tag in $(iptables -S INPUT 2>/dev/null | grep -o 'zkrs-test-[0-9]*' | sort -u); do

@@ -620,7 +620,7 @@ def main(argv=None):
     ap.add_argument("--systems", default="zkrs,apache")
     ap.add_argument("--rounds", type=int, default=100)
     ap.add_argument("--tick", type=int, default=2000, help="tickTime in ms (both systems)")
-    ap.add_argument("--fault-ticks", type=float, default=5)
+    ap.add_argument("--fault-ticks", type=float, default=8)
     ap.add_argument("--gap-ticks", type=float, default=2)
     ap.add_argument("--session-ticks", type=float, default=20)
     ap.add_argument("--clients", type=int, default=6)
