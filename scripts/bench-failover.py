@@ -30,9 +30,9 @@ from kazoo.client import KazooClient  # noqa: E402
 def make_ensemble(system, tick):
     cfg = {"tickTime": tick, "syncLimit": 5, "initLimit": 10}
     if system == "zkrs":
-        return Ensemble(3, 0, extra_cfg=cfg, base_ip=int(os.environ.get("FAILOVER_ZKRS_BASE", "71")))
+        return Ensemble(3, 0, extra_cfg=cfg, base_ip=int(os.environ.get("FAILOVER_ZKRS_BASE", "91")))
     import zkens
-    return zkens.ZkEnsemble(3, extra_cfg=cfg, base_ip=int(os.environ.get("FAILOVER_APACHE_BASE", "75")))
+    return zkens.ZkEnsemble(3, extra_cfg=cfg, base_ip=int(os.environ.get("FAILOVER_APACHE_BASE", "95")))
 
 
 def main():
