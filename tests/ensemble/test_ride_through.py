@@ -5,6 +5,7 @@ first four failed on zkrs before the fixes they came with."""
 
 import os
 import statistics
+import threading
 import time
 
 import pytest
@@ -191,3 +192,42 @@ def test_leader_sigkill_next_write_within_a_second_at_zk_defaults(ensemble_facto
     assert len(times) == 4 and None not in times, times
     assert statistics.median(times) < 1.0, times
     assert max(times) < 5.0, times
+
+
+@pytest.mark.timeout(200)
+def test_paused_leader_replaced_within_sync_limit_at_zk_defaults(ensemble_factory, clients):
+    """tickTime=2000: the leader is SIGSTOPped for 14 s while one client on
+    each follower writes one request at a time. A write forwarded to the
+    frozen leader must not wait for the thaw: once a new leader is elected,
+    a follower that simply follows it (without an election of its own in
+    between) drops its link to the old leader, and both clients' next
+    writes are acknowledged within syncLimit x tickTime (10 s)."""
+    ens = ensemble_factory(3, extra_cfg=ZK_DEFAULTS)
+    leader = ens.leader()
+    writers = [clients(f.hostport, timeout=20.0) for f in others(ens, leader)]
+    writers[0].create("/pause")
+    for zk in writers:
+        zk.create("/pause/n", sequence=True)
+    acked = {}
+
+    def write(i, zk, t0):
+        while time.monotonic() - t0 < 14:
+            try:
+                zk.create_async("/pause/n", b"", sequence=True).get(timeout=15)
+                acked[i] = time.monotonic() - t0
+                return
+            except UNKNOWN:
+                time.sleep(0.02)
+
+    t0 = time.monotonic()
+    leader.pause()
+    try:
+        threads = [threading.Thread(target=write, args=(i, zk, t0)) for i, zk in enumerate(writers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+    finally:
+        leader.resume()
+    print("writes acked after the leader froze: %s" % acked)
+    assert len(acked) == 2 and max(acked.values()) < 10, acked
