@@ -347,7 +347,7 @@ pub struct Consensus {
     log: std::sync::Mutex<Option<LogStore>>,
     clock: LeaderClock,
     /// The leader address writes were last forwarded to.
-    forwarded_to: ForwardedTo,
+    forwarded_to: std::sync::Mutex<Option<String>>,
     applier: Arc<dyn Applier>,
 }
 
@@ -453,7 +453,7 @@ impl Consensus {
             liveness,
             log: std::sync::Mutex::new(Some(log)),
             clock,
-            forwarded_to: ForwardedTo::default(),
+            forwarded_to: std::sync::Mutex::new(None),
             applier,
         };
         c.initialize(&opts.peers, me.as_ref()).await?;
@@ -544,8 +544,14 @@ impl Consensus {
     }
 
     fn leader_addr(&self) -> Option<String> {
-        let addr = leader_dial_addr(&self.raft.metrics().borrow_watched())?;
-        self.forwarded_to.set(addr.clone());
+        let m = self.raft.metrics().borrow_watched().clone();
+        let leader = m.current_leader?;
+        let addr = m
+            .membership_config
+            .membership()
+            .get_node(&leader)
+            .and_then(|n| dial_addr(&n.addr))?;
+        *self.forwarded_to.lock().unwrap_or_else(|p| p.into_inner()) = Some(addr.clone());
         Some(addr)
     }
 
@@ -720,7 +726,12 @@ impl Consensus {
     /// partitioned connection must not reach the leader after the client
     /// has moved on (it would break the client's order).
     pub async fn reset_leader_link(&self) {
-        if let Some(addr) = self.forwarded_to.take_unless(None) {
+        let addr = self
+            .forwarded_to
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(addr) = addr {
             self.pool.client(&addr).reset().await;
         }
     }
@@ -737,7 +748,6 @@ impl Consensus {
         let mut metrics = self.raft.metrics();
         let raft = self.raft.clone();
         let liveness = self.liveness.clone();
-        let (pool, forwarded_to) = (self.pool.clone(), self.forwarded_to.clone());
         tokio::spawn(async move {
             loop {
                 // Metrics changes, plus a tick: a silent leader shows only
@@ -745,15 +755,6 @@ impl Consensus {
                 tokio::select! {
                     changed = metrics.changed() => if changed.is_err() { return },
                     _ = tokio::time::sleep(Duration::from_millis(100)) => {}
-                }
-                // A new leader elected while the old one is paused or cut
-                // off: writes forwarded to the old one would wait for it
-                // forever. Reset that link so they fail (ConnectionLoss)
-                // and their clients retry through the new leader.
-                let leader = leader_dial_addr(&raft.metrics().borrow_watched());
-                if let Some(old) = forwarded_to.take_unless(leader.as_deref()) {
-                    tracing::info!("leader moved from {old}; dropping the link to it");
-                    pool.client(&old).reset().await;
                 }
                 let mode = liveness.mode(&raft);
                 tx.send_if_modified(|old| std::mem::replace(old, mode) != mode);
@@ -810,34 +811,6 @@ impl Consensus {
         let log = self.log.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(log) = log {
             log.close(Duration::from_secs(10)).await;
-        }
-    }
-}
-
-/// The peer address of the leader this member knows of, if any.
-fn leader_dial_addr(m: &openraft::RaftMetrics<TypeConfig>) -> Option<String> {
-    let leader = m.current_leader?;
-    m.membership_config
-        .membership()
-        .get_node(&leader)
-        .and_then(|n| dial_addr(&n.addr))
-}
-
-/// The leader address this member last forwarded writes to.
-#[derive(Clone, Default)]
-struct ForwardedTo(Arc<std::sync::Mutex<Option<String>>>);
-
-impl ForwardedTo {
-    fn set(&self, addr: String) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(addr);
-    }
-
-    /// Takes the address unless it is `keep`.
-    fn take_unless(&self, keep: Option<&str>) -> Option<String> {
-        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match (slot.as_deref(), keep) {
-            (Some(a), Some(k)) if a == k => None,
-            _ => slot.take(),
         }
     }
 }
