@@ -412,7 +412,15 @@ impl Consensus {
         let pool = Arc::new(PeerPool::new(local_ip));
         let log = LogStore::open(&opts.storage.log_dir)?;
         let sm = StateMachine::open(&opts.storage, applier.clone())?;
-        let timing = Timing::new(opts.tick_ms, opts.sync_limit);
+        // A standalone member has no election to speed up; its lease only
+        // gates its own proposals, so it keeps the old, generous one (5
+        // ticks) and a slow machine (valgrind, a loaded CI) never refuses
+        // a write for want of its own quorum ack.
+        let sync_limit = match standalone {
+            true => opts.sync_limit.max(15),
+            false => opts.sync_limit,
+        };
+        let timing = Timing::new(opts.tick_ms, sync_limit);
         let config = raft_config(&opts.storage, timing)?;
         let listener = match &my_addr {
             Some(a) => Some(
