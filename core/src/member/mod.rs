@@ -393,10 +393,7 @@ impl ZkDatabase {
 }
 
 fn initial_session_id(server_id: u64) -> SessionId {
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let now_ms = crate::types::wall_clock_ms().max(0) as u64;
     (((now_ms << 24) >> 8) | ((server_id & 0xff) << 56)) as SessionId
 }
 
