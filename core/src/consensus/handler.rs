@@ -221,6 +221,30 @@ async fn elect_if_leader_gone(raft: Raft<C, StateMachine>, pool: Arc<PeerPool>, 
     }
 }
 
+/// A restarted ensemble has no leader until an election timeout runs out
+/// (up to a third of syncLimit x tickTime). A voter that has heard from no
+/// leader two heartbeats after its start stands at once, in id rank order
+/// so restarted peers do not split the vote. The pre-vote round leaves a
+/// live leader alone: its followers' leases refuse it.
+pub async fn stand_at_start(
+    raft: Raft<C, StateMachine>,
+    liveness: super::Liveness,
+    heartbeat: Duration,
+) {
+    let m = raft.metrics().borrow_watched().clone();
+    let membership = m.membership_config.membership();
+    let Some(rank) = membership.voter_ids().position(|id| id == m.id) else {
+        return;
+    };
+    tokio::time::sleep(heartbeat * 2 + STAND_STAGGER * rank as u32).await;
+    let m = raft.metrics().borrow_watched().clone();
+    if m.state == openraft::ServerState::Leader || !liveness.silent() {
+        return;
+    }
+    tracing::info!("no leader heard since start; standing in rank {rank}");
+    let _ = raft.trigger().elect(true).await;
+}
+
 /// While this member leads: make every configured observer a learner.
 pub async fn leader_duties(raft: Raft<C, StateMachine>, peers: Vec<Peer>) {
     loop {

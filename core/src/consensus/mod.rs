@@ -282,6 +282,8 @@ impl Timing {
 #[derive(Clone)]
 pub(crate) struct Liveness {
     standalone: bool,
+    /// Milliseconds since `epoch` of the last append, plus one; 0 until the
+    /// first (a restarted member trusts no leader its saved vote names).
     last_append_ms: Arc<std::sync::atomic::AtomicU64>,
     stale_after_ms: u64,
     epoch: std::time::Instant,
@@ -294,7 +296,18 @@ impl Liveness {
 
     pub(crate) fn heard_from_leader(&self) {
         self.last_append_ms
-            .store(self.now_ms(), std::sync::atomic::Ordering::Relaxed);
+            .store(self.now_ms() + 1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// No append from a leader within the stale time, or none since start.
+    pub(crate) fn silent(&self) -> bool {
+        match self
+            .last_append_ms
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            0 => true,
+            last => self.now_ms().saturating_sub(last - 1) > self.stale_after_ms,
+        }
     }
 
     fn mode(&self, raft: &Raft<TypeConfig, StateMachine>) -> Mode {
@@ -302,10 +315,7 @@ impl Liveness {
             return Mode::Standalone;
         }
         let m = raft.metrics().borrow_watched().clone();
-        let silent = self.now_ms().saturating_sub(
-            self.last_append_ms
-                .load(std::sync::atomic::Ordering::Relaxed),
-        ) > self.stale_after_ms;
+        let silent = self.silent();
         // A leader cut off from its quorum stops serving too (it could only
         // serve stale reads and hang writes).
         let quorum_lost = m
@@ -472,6 +482,11 @@ impl Consensus {
                 c.raft.clone(),
                 opts.peers.clone(),
             )));
+            tokio::spawn(handler::stand_at_start(
+                c.raft.clone(),
+                c.liveness.clone(),
+                Duration::from_millis(timing.heartbeat_ms),
+            ));
         }
         Ok(c)
     }
