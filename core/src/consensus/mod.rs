@@ -6,6 +6,7 @@
 //! small handle: submit a write (forwarded to the leader from followers and
 //! observers), wait for a read index (`sync`), forward session touches.
 
+mod forward;
 mod handler;
 mod log_store;
 mod network;
@@ -29,6 +30,7 @@ use tokio::task::JoinHandle;
 use crate::state::{Txn, TxnResult, ZkState};
 use crate::types::{SessionId, Zxid};
 use crate::Error;
+use forward::{Forwarder, Outbox, Sending};
 pub use log_store::LogStore;
 use peer::{PeerPool, PeerRequest, PeerResponse};
 pub use state_machine::StateMachine;
@@ -132,12 +134,49 @@ impl Mode {
 /// A write handed to replication, not yet known to be committed.
 pub struct PendingWrite {
     raft: Raft<TypeConfig, StateMachine>,
+    clock: LeaderClock,
     rx: Pending,
 }
 
+type LocalReply = oneshot::Receiver<openraft::raft::ClientWriteResult<TypeConfig>>;
+
 enum Pending {
-    Local(oneshot::Receiver<openraft::raft::ClientWriteResult<TypeConfig>>),
-    Remote(oneshot::Receiver<PeerResponse>),
+    Local(LocalReply),
+    Remote(
+        Arc<Forwarder>,
+        forward::Ticket,
+        oneshot::Receiver<PeerResponse>,
+    ),
+}
+
+/// Appends `txn` to this member's log, stamped with its clock (leaders only).
+async fn append_local(
+    raft: &Raft<TypeConfig, StateMachine>,
+    clock: &LeaderClock,
+    mut txn: Txn,
+) -> Result<LocalReply, Error> {
+    clock.stamp(&mut txn);
+    let (responder, rx) = openraft::impls::ProgressResponder::complete_only();
+    raft.client_write_ff(txn, Some(responder))
+        .await
+        .map_err(|e| {
+            tracing::warn!("write not accepted: {e}");
+            Error::ConnectionLoss
+        })?;
+    Ok(rx)
+}
+
+/// A local append's outcome. One that cannot be committed (lost
+/// leadership, shutdown) is ConnectionLoss: its outcome is unknown.
+async fn local_outcome(rx: LocalReply) -> Result<(Zxid, TxnResult), Error> {
+    match rx.await {
+        Ok(Ok(resp)) => Ok((resp.log_id.index as Zxid, resp.data)),
+        Ok(Err(e)) => {
+            tracing::warn!("write not committed: {e}");
+            Err(Error::ConnectionLoss)
+        }
+        Err(_) => Err(Error::ConnectionLoss),
+    }
 }
 
 /// How long a follower waits to apply a write its leader committed.
@@ -145,27 +184,15 @@ const APPLY_WAIT: Duration = Duration::from_secs(30);
 
 impl PendingWrite {
     /// Waits until the write is durable on a quorum and applied here, and
-    /// returns its zxid and result. A write that cannot be committed (lost
-    /// leadership, shutdown) is ConnectionLoss: its outcome is unknown.
+    /// returns its zxid and result. ConnectionLoss: its outcome is unknown
+    /// (a forwarded write survives a leader change; see `forward`).
     pub async fn wait(self) -> Result<(Zxid, TxnResult), Error> {
         match self.rx {
-            Pending::Local(rx) => match rx.await {
-                Ok(Ok(resp)) => Ok((resp.log_id.index as Zxid, resp.data)),
-                Ok(Err(e)) => {
-                    tracing::warn!("write not committed: {e}");
-                    Err(Error::ConnectionLoss)
-                }
-                Err(_) => Err(Error::ConnectionLoss),
-            },
-            Pending::Remote(rx) => match rx.await {
-                Ok(PeerResponse::Forward(Ok((zxid, result)))) => {
-                    wait_applied(&self.raft, zxid as u64).await?;
-                    Ok((zxid, result))
-                }
-                Ok(PeerResponse::Forward(Err(code))) => {
-                    Err(Error::from_code(code).unwrap_or(Error::SystemError))
-                }
-                _ => Err(Error::ConnectionLoss),
+            Pending::Local(rx) => local_outcome(rx).await,
+            Pending::Remote(fwd, ticket, rx) => match fwd.settle(ticket, rx).await? {
+                Ok(done) => Ok(done),
+                // This member leads by now and the write never committed.
+                Err(txn) => local_outcome(append_local(&self.raft, &self.clock, txn).await?).await,
             },
         }
     }
@@ -356,8 +383,7 @@ pub struct Consensus {
     /// directory lock released.
     log: std::sync::Mutex<Option<LogStore>>,
     clock: LeaderClock,
-    /// The leader address writes were last forwarded to.
-    forwarded_to: std::sync::Mutex<Option<String>>,
+    forwarder: Arc<Forwarder>,
     applier: Arc<dyn Applier>,
 }
 
@@ -421,7 +447,8 @@ impl Consensus {
             });
         let pool = Arc::new(PeerPool::new(local_ip));
         let log = LogStore::open(&opts.storage.log_dir)?;
-        let sm = StateMachine::open(&opts.storage, applier.clone())?;
+        let outbox = Arc::new(Outbox::default());
+        let sm = StateMachine::open(&opts.storage, applier.clone(), outbox.clone())?;
         // A standalone member has no election to speed up; its lease only
         // gates its own proposals, so it keeps the old, generous one (5
         // ticks) and a slow machine (valgrind, a loaded CI) never refuses
@@ -451,6 +478,13 @@ impl Consensus {
             epoch: std::time::Instant::now(),
         };
         let clock = LeaderClock::default();
+        let forwarder = Arc::new(Forwarder::new(
+            raft.clone(),
+            pool.clone(),
+            liveness.clone(),
+            outbox,
+            Duration::from_millis(timing.stale_after_ms()),
+        ));
         let peer_task = listener.map(|l| {
             let h = Arc::new(handler::Handler::new(
                 raft.clone(),
@@ -471,7 +505,7 @@ impl Consensus {
             liveness,
             log: std::sync::Mutex::new(Some(log)),
             clock,
-            forwarded_to: std::sync::Mutex::new(None),
+            forwarder,
             applier,
         };
         c.initialize(&opts.peers, me.as_ref()).await?;
@@ -566,52 +600,28 @@ impl Consensus {
         Ok(())
     }
 
-    fn leader_addr(&self) -> Option<String> {
-        let m = self.raft.metrics().borrow_watched().clone();
-        let leader = m.current_leader?;
-        let addr = m
-            .membership_config
-            .membership()
-            .get_node(&leader)
-            .and_then(|n| dial_addr(&n.addr))?;
-        *self.forwarded_to.lock().unwrap_or_else(|p| p.into_inner()) = Some(addr.clone());
-        Some(addr)
-    }
-
     /// Hands `txn` to replication. Entries enter the log in the order of
     /// `submit` calls (a follower forwards them in order on one link), so a
     /// connection keeps ZooKeeper's FIFO client order with many in flight.
-    pub async fn submit(&self, mut txn: Txn) -> Result<PendingWrite, Error> {
-        let raft = self.raft.clone();
+    /// A follower without a leader holds the write until one is known
+    /// (at most `hold`).
+    pub async fn submit(&self, txn: Txn) -> Result<PendingWrite, Error> {
+        let local = |rx| PendingWrite {
+            raft: self.raft.clone(),
+            clock: self.clock.clone(),
+            rx: Pending::Local(rx),
+        };
         if self.standalone || self.raft.is_leader() {
-            self.clock.stamp(&mut txn);
-            let (responder, rx) = openraft::impls::ProgressResponder::complete_only();
-            self.raft
-                .client_write_ff(txn, Some(responder))
-                .await
-                .map_err(|e| {
-                    tracing::warn!("write not accepted: {e}");
-                    Error::ConnectionLoss
-                })?;
-            return Ok(PendingWrite {
-                raft,
-                rx: Pending::Local(rx),
-            });
+            return Ok(local(append_local(&self.raft, &self.clock, txn).await?));
         }
-        let addr = self.leader_addr().ok_or(Error::ConnectionLoss)?;
-        let rx = self
-            .pool
-            .client(&addr)
-            .send(&PeerRequest::Forward(txn))
-            .await
-            .map_err(|e| {
-                tracing::warn!("cannot forward a write to the leader: {e}");
-                Error::ConnectionLoss
-            })?;
-        Ok(PendingWrite {
-            raft,
-            rx: Pending::Remote(rx),
-        })
+        match self.forwarder.send(txn).await? {
+            Sending::Local(txn) => Ok(local(append_local(&self.raft, &self.clock, txn).await?)),
+            Sending::Remote(ticket, rx) => Ok(PendingWrite {
+                raft: self.raft.clone(),
+                clock: self.clock.clone(),
+                rx: Pending::Remote(self.forwarder.clone(), ticket, rx),
+            }),
+        }
     }
 
     /// Replicates `txn` and waits for it (see [`PendingWrite::wait`]).
@@ -664,19 +674,7 @@ impl Consensus {
         if self.standalone || self.raft.is_leader() {
             return handler::read_index(&self.raft).await.map(|_| ());
         }
-        let addr = self.leader_addr().ok_or(Error::ConnectionLoss)?;
-        let resp = self
-            .pool
-            .client(&addr)
-            .call(&PeerRequest::ReadIndex, APPLY_WAIT)
-            .await;
-        match resp {
-            Ok(PeerResponse::ReadIndex(Ok(index))) => wait_applied(&self.raft, index).await,
-            Ok(PeerResponse::ReadIndex(Err(code))) => {
-                Err(Error::from_code(code).unwrap_or(Error::SystemError))
-            }
-            _ => Err(Error::ConnectionLoss),
-        }
+        self.forwarder.sync(APPLY_WAIT).await
     }
 
     /// Tells the leader these sessions are alive (followers, observers).
@@ -684,7 +682,7 @@ impl Consensus {
         if sessions.is_empty() || self.standalone || self.raft.is_leader() {
             return;
         }
-        if let Some(addr) = self.leader_addr() {
+        if let Some(addr) = self.forwarder.leader_addr() {
             tracing::debug!(
                 "touching {} session(s) on the leader at {addr}",
                 sessions.len()
@@ -711,7 +709,7 @@ impl Consensus {
             handler::reconfig(&self.raft, change).await?;
             return local();
         }
-        let addr = self.leader_addr().ok_or(Error::ConnectionLoss)?;
+        let addr = self.forwarder.leader_addr().ok_or(Error::ConnectionLoss)?;
         let resp = self
             .pool
             .client(&addr)
@@ -744,19 +742,17 @@ impl Consensus {
     }
 
     /// Drops the connection to the leader this member last forwarded to,
-    /// discarding what is queued on it. Called
-    /// when this member loses its leader: a forwarded write stuck in a
-    /// partitioned connection must not reach the leader after the client
-    /// has moved on (it would break the client's order).
+    /// discarding what is queued on it. Called when this member loses its
+    /// leader: a write stuck in a partitioned connection must not reach
+    /// that leader later; its writes settle once a new leader is known.
     pub async fn reset_leader_link(&self) {
-        let addr = self
-            .forwarded_to
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(addr) = addr {
-            self.pool.client(&addr).reset().await;
-        }
+        self.forwarder.reset_leader_link().await;
+    }
+
+    /// How long a follower holds its clients' requests while it has no
+    /// leader (and its clients, before it lets them go elsewhere).
+    pub fn hold(&self) -> Duration {
+        self.forwarder.hold
     }
 
     /// This member's role now.

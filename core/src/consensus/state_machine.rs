@@ -12,6 +12,7 @@ use openraft::type_config::alias::{LogIdOf, SnapshotMetaOf, SnapshotOf, StoredMe
 use openraft::{EntryPayload, OptionalSend};
 use serde::{Deserialize, Serialize};
 
+use super::forward::Outbox;
 use super::log_store::{decode, encode_any};
 use super::{Applier, StorageOptions, TypeConfig};
 use crate::state::ZkState;
@@ -36,6 +37,9 @@ struct Progress {
 #[derive(Clone)]
 pub struct StateMachine {
     applier: Arc<dyn Applier>,
+    /// This member's forwarded writes, answered from the apply if their
+    /// leader's reply was lost.
+    outbox: Arc<Outbox>,
     progress: Arc<Mutex<Progress>>,
     snapshots: SnapshotStore,
     retain: usize,
@@ -44,7 +48,11 @@ pub struct StateMachine {
 impl StateMachine {
     /// Opens the snapshot directory and restores the newest snapshot into
     /// the applier; openraft then replays the log after it.
-    pub fn open(opts: &StorageOptions, applier: Arc<dyn Applier>) -> Result<StateMachine, Error> {
+    pub(crate) fn open(
+        opts: &StorageOptions,
+        applier: Arc<dyn Applier>,
+        outbox: Arc<Outbox>,
+    ) -> Result<StateMachine, Error> {
         let snapshots = SnapshotStore::open(&opts.snapshot_dir)?;
         let mut progress = Progress {
             last_applied: None,
@@ -64,6 +72,7 @@ impl StateMachine {
         }
         Ok(StateMachine {
             applier,
+            outbox,
             progress: Arc::new(Mutex::new(progress)),
             snapshots,
             retain: opts.snap_retain_count.max(1),
@@ -133,7 +142,9 @@ impl RaftStateMachine<C> for StateMachine {
             p.last_applied = Some(entry.log_id);
             let reply = match &entry.payload {
                 EntryPayload::Normal(txn) => {
-                    Some(self.applier.apply(zxid, entry.log_id.leader_id.term, txn))
+                    let result = self.applier.apply(zxid, entry.log_id.leader_id.term, txn);
+                    self.outbox.applied(zxid, txn, &result);
+                    Some(result)
                 }
                 EntryPayload::Membership(m) => {
                     p.membership = StoredMembershipOf::<C>::new(Some(entry.log_id), m.clone());

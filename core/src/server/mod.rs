@@ -294,31 +294,50 @@ async fn reap_nodes(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Follows this member's role: a member without a leader drops its clients
-/// so they move to a member that has one (as ZooKeeper does). (A new
-/// leader's sessions are re-armed by `expire_sessions`, in the same task
-/// that expires them, so no expiry can run before the re-arm.)
+/// Follows this member's role. A follower or observer that lost its
+/// leader holds its clients for `Consensus::hold` (their requests wait for
+/// the next leader, their forwarded writes settle with it; elections take
+/// well under that), and drops them if it is still without a leader then,
+/// so they move to a member that has one (as ZooKeeper does). A leader
+/// that lost its quorum drops its clients at once: nothing it holds can
+/// commit. (A new leader's sessions are re-armed by `expire_sessions`, in
+/// the same task that expires them, so no expiry can run before the
+/// re-arm.)
 async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let mut mode = shared.consensus.watch_mode();
     let mut was = *mode.borrow();
+    let hold = shared.consensus.hold();
+    let mut drop_at: Option<tokio::time::Instant> = None;
     loop {
+        let deadline = drop_at.unwrap_or_else(|| tokio::time::Instant::now() + hold);
         tokio::select! {
             changed = mode.changed() => if changed.is_err() { return },
+            _ = tokio::time::sleep_until(deadline), if drop_at.is_some() => {
+                tracing::info!("still no leader after {hold:?}: dropping clients");
+                shared.db.close_all_connections();
+                drop_at = None;
+                continue;
+            }
             _ = stop.changed() => return,
         }
         let now = *mode.borrow_and_update();
         tracing::info!("member is now {}", now.as_str());
-        // Entering "looking" drops every client: sessions must move to a
-        // member with a leader. Leaving it drops the read-only ones, which
-        // must come back as normal sessions; normal ones connected while
-        // it looked (held in the handshake) are served as they are.
+        // Leaving "looking" drops the read-only clients, which must come
+        // back as normal sessions; normal ones are served as they are.
         if now == Mode::Looking {
-            shared.db.close_all_connections();
-        } else if was == Mode::Looking {
-            shared.db.close_read_only_connections();
-        }
-        if now == Mode::Looking {
+            match was {
+                Mode::Follower | Mode::Observer => {
+                    drop_at = Some(tokio::time::Instant::now() + hold)
+                }
+                Mode::Looking => {}
+                _ => shared.db.close_all_connections(),
+            }
             shared.consensus.reset_leader_link().await;
+        } else {
+            drop_at = None;
+            if was == Mode::Looking {
+                shared.db.close_read_only_connections();
+            }
         }
         was = now;
     }
