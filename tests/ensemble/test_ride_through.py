@@ -12,7 +12,7 @@ import pytest
 from kazoo.protocol.states import KazooState
 
 from ensharness import wait_until
-from ensutil import UNKNOWN, connected_to, kill_leader_to_next_ack
+from ensutil import UNKNOWN, Writer, connected_to, kill_leader_to_next_ack
 
 LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 # ZooKeeper's defaults, for the tests that measure failover as users see it.
@@ -229,3 +229,51 @@ def test_paused_leader_replaced_within_sync_limit_at_zk_defaults(ensemble_factor
         leader.resume()
     print("writes acked after the leader froze: %s" % acked)
     assert len(acked) == 2 and max(acked.values()) < 10, acked
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("fault", ["kill", "pause"])
+def test_follower_clients_see_no_connection_loss_when_the_leader_fails(
+        ensemble_factory, clients, fault):
+    """Clients bound to the followers write one sequential znode at a time
+    while the leader is SIGKILLed or SIGSTOPped. Their writes in flight to
+    the failed leader are settled with the next one (applied once, or sent
+    again if they never committed), so they see no ConnectionLoss, every
+    write is acknowledged, and each is in the tree exactly once. (Before,
+    a follower dropped its clients when its leader went away.)"""
+    ens = ensemble_factory(3)
+    leader = ens.leader()
+    followers = others(ens, leader)
+    first = clients(followers[0].hostport, timeout=10.0)
+    first.create("/ride")
+    writers = []
+    for f in followers:
+        zk = first if f is followers[0] else clients(f.hostport, timeout=10.0)
+        writers.append(Writer(zk, "w%d" % f.id, "/ride/n", sequential=True, pause=0.002))
+    for w in writers:
+        w.start()
+    wait_until(lambda: all(len(w.acked) > 50 for w in writers), 20, what="writes flowing")
+    if fault == "kill":
+        leader.kill()
+    else:
+        leader.pause()
+    try:
+        ens.leader(timeout=20, exclude=[leader])
+        t = time.monotonic()
+        wait_until(lambda: all(w.acks_after(t) > 50 for w in writers), 30,
+                   what="writes acked under the new leader")
+    finally:
+        for w in writers:
+            w.stop()
+        if fault == "pause":
+            leader.resume()
+    for w in writers:
+        assert w.unknown == [] and w.errors == [], (w.tag, w.unknown, w.errors)
+        assert not any(s == KazooState.SUSPENDED for _, s in w.states), (w.tag, w.states)
+    seen = {}
+    for child in first.get_children("/ride"):
+        data, _ = first.get("/ride/" + child)
+        seen[data] = seen.get(data, 0) + 1
+    acked = {d for w in writers for d in w.acked}
+    assert {d for d, n in seen.items() if n > 1} == set(), "applied twice"
+    assert acked == set(seen), "acked %d, in the tree %d" % (len(acked), len(seen))

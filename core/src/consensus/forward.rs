@@ -219,8 +219,11 @@ impl Forwarder {
                         id: self.outbox.add(txn.clone(), term),
                         outbox: self.outbox.clone(),
                     };
-                    let rx = self.transmit(&addr, txn).await?;
-                    return Ok(Sending::Remote(ticket, rx));
+                    // Not sent (no link to a leader that just died): the
+                    // next leader gets it.
+                    if let Ok(rx) = self.transmit(&addr, txn.clone()).await {
+                        return Ok(Sending::Remote(ticket, rx));
+                    }
                 }
                 _ => {}
             }
@@ -242,7 +245,7 @@ impl Forwarder {
             .send(&PeerRequest::Forward(txn))
             .await
             .map_err(|e| {
-                tracing::warn!("cannot forward a write to the leader: {e}");
+                tracing::debug!("cannot forward a write to the leader: {e}");
                 Error::ConnectionLoss
             })
     }
@@ -314,7 +317,9 @@ impl Forwarder {
                 Some(Route::Remote(addr, term)) => {
                     tracing::info!("sending a write lost with the old leader again, to {addr}");
                     self.outbox.retag(ticket.id, term);
-                    return self.transmit(&addr, txn).await.map(Ok);
+                    if let Ok(rx) = self.transmit(&addr, txn.clone()).await {
+                        return Ok(Ok(rx));
+                    }
                 }
                 None => {}
             }
