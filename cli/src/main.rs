@@ -1,5 +1,7 @@
 //! The `zkrs` command: run a member, and tools around it.
 
+mod bench;
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +41,9 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Load generator for any ZooKeeper-protocol server: `bench load`,
+    /// `bench populate`, `bench fanout` (see `zkrs bench <mode> --help`).
+    Bench(bench::BenchArgs),
 }
 
 fn main() {
@@ -57,6 +62,7 @@ fn main() {
             observers,
             data_dir,
         } => run_local(members, observers, data_dir),
+        Command::Bench(args) => bench::run(args),
     };
     std::process::exit(code);
 }
