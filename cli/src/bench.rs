@@ -510,10 +510,12 @@ async fn run_populate(
         let next = next.clone();
         let quiet = common.quiet;
         tokio::spawn(async move {
-            while !quiet {
+            loop {
                 tokio::time::sleep(Duration::from_secs(2)).await;
                 let at = next.load(Ordering::Relaxed).min(count);
-                eprintln!("  populate: {at} of {count}");
+                if !quiet {
+                    eprintln!("  populate: {at} of {count}");
+                }
             }
         })
     };

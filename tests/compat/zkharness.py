@@ -55,7 +55,12 @@ def java_classpath():
     return ":".join(jars)
 
 
-def java_base_cmd(log_dir):
+# Small and quick to start, for tests. Benchmarks pass flags=[] (the JVM's
+# defaults, as Debian's zkServer.sh runs ZooKeeper).
+TEST_JVM_FLAGS = ["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
+
+
+def java_base_cmd(log_dir, flags=None):
     """java + flags + classpath, ready for a main class name."""
     log4j = os.path.join(log_dir, "log4j.properties")
     if not os.path.exists(log4j):
@@ -70,9 +75,7 @@ def java_base_cmd(log_dir):
             )
     return [
         "java",
-        "-Xmx256m",
-        "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1",
+        *(TEST_JVM_FLAGS if flags is None else flags),
         "-Dlog4j.configuration=file:" + log4j,
         "-cp",
         java_classpath(),

@@ -267,13 +267,51 @@ def test_follower_clients_see_no_connection_loss_when_the_leader_fails(
             w.stop()
         if fault == "pause":
             leader.resume()
+    _assert_no_loss_and_written_once(first, "/ride", writers)
+
+
+def _assert_no_loss_and_written_once(zk, parent, writers):
     for w in writers:
         assert w.unknown == [] and w.errors == [], (w.tag, w.unknown, w.errors)
         assert not any(s == KazooState.SUSPENDED for _, s in w.states), (w.tag, w.states)
     seen = {}
-    for child in first.get_children("/ride"):
-        data, _ = first.get("/ride/" + child)
+    for child in zk.get_children(parent):
+        data, _ = zk.get(parent + "/" + child)
         seen[data] = seen.get(data, 0) + 1
     acked = {d for w in writers for d in w.acked}
     assert {d for d, n in seen.items() if n > 1} == set(), "applied twice"
     assert acked == set(seen), "acked %d, in the tree %d" % (len(acked), len(seen))
+
+
+@pytest.mark.timeout(240)
+def test_paused_leaders_clients_see_no_connection_loss(ensemble_factory, clients):
+    """Clients bound to the leader write one sequential znode at a time;
+    the leader is SIGSTOPped until the others elect a new one, then
+    resumed. It rejoins as a follower, keeps its clients, and settles the
+    writes it had appended but not committed (applied once, or sent again
+    to the new leader), so they see no ConnectionLoss and each write is in
+    the tree exactly once. (Before, a deposed leader dropped its clients.)"""
+    ens = ensemble_factory(3)
+    leader = ens.leader()
+    # Longer than the pause below, so the clients do not give up first.
+    zks = [clients(leader.hostport, timeout=20.0) for _ in range(2)]
+    zks[0].create("/paused")
+    writers = [Writer(zk, "p%d" % i, "/paused/n", sequential=True, pause=0.002)
+               for i, zk in enumerate(zks)]
+    for w in writers:
+        w.start()
+    wait_until(lambda: all(len(w.acked) > 50 for w in writers), 20, what="writes flowing")
+    leader.pause()
+    try:
+        ens.leader(timeout=20, exclude=[leader])
+    finally:
+        leader.resume()
+    try:
+        t = time.monotonic()
+        wait_until(lambda: all(w.acks_after(t) > 50 for w in writers), 30,
+                   what="writes acked after the old leader rejoined")
+    finally:
+        for w in writers:
+            w.stop()
+    assert leader.mode() == "follower", leader.mode()
+    _assert_no_loss_and_written_once(zks[0], "/paused", writers)

@@ -63,7 +63,7 @@ class ZkMember(ensharness.Member):
         assert not self.alive(), "member %d already running" % self.id
         self.write_cfg()
         self._log = open(self.log_path, "ab")
-        cmd = zkharness.java_base_cmd(self.dir) + [
+        cmd = zkharness.java_base_cmd(self.dir, self.ens.jvm_flags) + [
             "-Dzookeeper.jmx.log4j.disable=true",
             "org.apache.zookeeper.server.quorum.QuorumPeerMain", self.cfg]
         self._log.write(("\n==== start #%d: %s\n" % (self.starts + 1, " ".join(cmd))).encode())
@@ -79,8 +79,9 @@ class ZkMember(ensharness.Member):
 class ZkEnsemble(ensharness.Ensemble):
     """`participants` Apache ZooKeeper members on 127.0.0.<base_ip>..."""
 
-    def __init__(self, participants=3, extra_cfg=None, base_ip=51, workdir=None):
+    def __init__(self, participants=3, extra_cfg=None, base_ip=51, workdir=None, jvm_flags=None):
         assert 2 <= base_ip and base_ip + participants <= 254
+        self.jvm_flags = jvm_flags  # None: zkharness's test flags
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="zkfault-apache-")
         self.extra_cfg = dict(extra_cfg or {})

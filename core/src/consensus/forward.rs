@@ -3,15 +3,16 @@
 //!
 //! Writes leave in submit order on one link to the leader. When that link
 //! breaks before the leader answered (the leader died, stopped or was cut
-//! off), the write's fate is open until this member applies an entry of a
-//! later term: Raft's new leader carries every entry that can still commit,
-//! so by then the write either was applied here (its reply is taken from
-//! the apply) or can never commit (it is sent again, to the new leader).
+//! off), or a leader loses the lead before its own write committed, the
+//! write's fate is open until another leader confirms its lead and this
+//! member applies what it had committed (see `Forwarder::decide`): by then
+//! the write either was applied here (its reply is taken from the apply)
+//! or can never commit (it is sent again, to the new leader).
 //! The client sees one outcome either way instead of ConnectionLoss, and
 //! no write is applied twice. Writes from a newer term wait until the older
 //! ones are settled, which keeps each session's FIFO order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,7 +24,7 @@ use tokio::sync::oneshot;
 use super::peer::{PeerPool, PeerRequest, PeerResponse};
 use super::{Liveness, Mode, StateMachine, TypeConfig};
 use crate::state::{Txn, TxnResult};
-use crate::types::Zxid;
+use crate::types::{SessionId, Zxid};
 use crate::Error;
 
 type C = TypeConfig;
@@ -31,17 +32,42 @@ type C = TypeConfig;
 /// How often waits re-check the leader and the applied term.
 const POLL: Duration = Duration::from_millis(20);
 
-/// Writes sent to a leader and not yet answered, in send order.
+/// Writes sent to a leader (or appended here while leading) and not yet
+/// answered, in send order.
 #[derive(Default)]
 pub(crate) struct Outbox {
-    sent: Mutex<BTreeMap<u64, Sent>>,
+    sent: Mutex<Sent_>,
     next_id: AtomicU64,
+}
+
+#[derive(Default)]
+struct Sent_ {
+    by_id: BTreeMap<u64, Sent>,
+    /// Each session's ids in send order (applies match per session).
+    by_session: HashMap<SessionId, VecDeque<u64>>,
+    /// How many writes are tagged with each term.
+    terms: BTreeMap<u64, usize>,
+}
+
+impl Sent_ {
+    fn count_term(&mut self, term: u64, add: bool) {
+        let n = self.terms.entry(term).or_default();
+        match add {
+            true => *n += 1,
+            false => *n = n.saturating_sub(1),
+        }
+        if *n == 0 {
+            self.terms.remove(&term);
+        }
+    }
 }
 
 struct Sent {
     txn: Txn,
     /// The term of the leader it was sent to.
     term: u64,
+    /// That leader's address; None: appended here, as leader.
+    to: Option<String>,
     /// Filled in when this member applies it.
     applied: Option<(Zxid, TxnResult)>,
 }
@@ -52,59 +78,101 @@ fn same_request(a: &Txn, b: &Txn) -> bool {
 }
 
 impl Outbox {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Sent>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Sent_> {
         self.sent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn add(&self, txn: Txn, term: u64) -> u64 {
+    fn add(self: &Arc<Self>, txn: Txn, term: u64, to: Option<String>) -> Ticket {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let sent = Sent {
+        let mut sent = self.lock();
+        sent.by_session
+            .entry(txn.session)
+            .or_default()
+            .push_back(id);
+        sent.count_term(term, true);
+        let entry = Sent {
             txn,
             term,
+            to,
             applied: None,
         };
-        self.lock().insert(id, sent);
-        id
+        sent.by_id.insert(id, entry);
+        Ticket {
+            id,
+            outbox: self.clone(),
+        }
+    }
+
+    fn remove(&self, id: u64) {
+        let mut sent = self.lock();
+        let Some(s) = sent.by_id.remove(&id) else {
+            return;
+        };
+        sent.count_term(s.term, false);
+        if let Some(ids) = sent.by_session.get_mut(&s.txn.session) {
+            ids.retain(|i| *i != id);
+            if ids.is_empty() {
+                sent.by_session.remove(&s.txn.session);
+            }
+        }
     }
 
     /// Called for every applied client entry: the first unanswered write
     /// of the same request it matches takes the entry's zxid and result.
     pub(crate) fn applied(&self, zxid: Zxid, txn: &Txn, result: &TxnResult) {
         let mut sent = self.lock();
-        let first = sent
-            .values_mut()
-            .find(|s| s.applied.is_none() && same_request(&s.txn, txn));
-        if let Some(s) = first {
+        let Sent_ {
+            by_id, by_session, ..
+        } = &mut *sent;
+        let Some(ids) = by_session.get(&txn.session) else {
+            return;
+        };
+        let first = ids
+            .iter()
+            .filter_map(|id| by_id.get(id).map(|s| (*id, s)))
+            .find(|(_, s)| s.applied.is_none() && same_request(&s.txn, txn))
+            .map(|(id, _)| id);
+        if let Some(s) = first.and_then(|id| by_id.get_mut(&id)) {
             s.applied = Some((zxid, result.clone()));
         }
     }
 
     fn result(&self, id: u64) -> Option<(Zxid, TxnResult)> {
-        self.lock().get(&id).and_then(|s| s.applied.clone())
+        self.lock().by_id.get(&id).and_then(|s| s.applied.clone())
     }
 
-    fn term(&self, id: u64) -> Option<u64> {
-        self.lock().get(&id).map(|s| s.term)
+    fn sent_to(&self, id: u64) -> Option<Option<String>> {
+        self.lock().by_id.get(&id).map(|s| s.to.clone())
     }
 
     fn txn(&self, id: u64) -> Option<Txn> {
-        self.lock().get(&id).map(|s| s.txn.clone())
+        self.lock().by_id.get(&id).map(|s| s.txn.clone())
     }
 
-    fn retag(&self, id: u64, term: u64) {
-        if let Some(s) = self.lock().get_mut(&id) {
-            s.term = term;
-        }
+    fn retag(&self, id: u64, term: u64, to: Option<String>) {
+        let mut sent = self.lock();
+        let Some(s) = sent.by_id.get_mut(&id) else {
+            return;
+        };
+        let old = std::mem::replace(&mut s.term, term);
+        s.to = to;
+        sent.count_term(old, false);
+        sent.count_term(term, true);
     }
 
     /// Whether a write sent in an earlier term is still unsettled.
     fn has_older(&self, term: u64) -> bool {
-        self.lock().values().any(|s| s.term < term)
+        self.lock().terms.keys().next().is_some_and(|t| *t < term)
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.lock().len()
+        let sent = self.lock();
+        assert_eq!(
+            sent.by_id.len(),
+            sent.by_session.values().map(|ids| ids.len()).sum::<usize>()
+        );
+        sent.by_id.len()
     }
 }
 
@@ -117,7 +185,7 @@ pub(crate) struct Ticket {
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        self.outbox.lock().remove(&self.id);
+        self.outbox.remove(self.id);
     }
 }
 
@@ -129,13 +197,15 @@ pub(crate) enum Route {
     Remote(String, u64),
 }
 
-/// What a forwarded write becomes after it was sent.
+/// Where a write went, tracked by its ticket.
 pub(crate) enum Sending {
-    Local(Txn),
+    /// This member leads: the caller appends it here.
+    Local(Ticket, Txn),
     Remote(Ticket, oneshot::Receiver<PeerResponse>),
 }
 
-/// A follower's way to its leader: forwards, read indexes, touches.
+/// How writes reach the leader (forwarded, or appended here while this
+/// member leads), tracked until settled; and read indexes.
 pub(crate) struct Forwarder {
     raft: Raft<C, StateMachine>,
     pool: Arc<PeerPool>,
@@ -207,18 +277,23 @@ impl Forwarder {
     }
 
     /// Sends `txn` to the leader (or hands it back to append here if this
-    /// member leads by now), after every write of an earlier term settled.
+    /// member leads), after every write of an earlier term settled.
     pub(crate) async fn send(&self, txn: Txn) -> Result<Sending, Error> {
         let deadline = Instant::now() + self.hold;
         loop {
             let guard = self.send_lock.lock().await;
             match self.route() {
-                Some(Route::Local) => return Ok(Sending::Local(txn)),
+                Some(Route::Local) => {
+                    let term = self.raft.metrics().borrow_watched().current_term;
+                    if !self.outbox.has_older(term) {
+                        return Ok(Sending::Local(
+                            self.outbox.add(txn.clone(), term, None),
+                            txn,
+                        ));
+                    }
+                }
                 Some(Route::Remote(addr, term)) if !self.outbox.has_older(term) => {
-                    let ticket = Ticket {
-                        id: self.outbox.add(txn.clone(), term),
-                        outbox: self.outbox.clone(),
-                    };
+                    let ticket = self.outbox.add(txn.clone(), term, Some(addr.clone()));
                     // Not sent (no link to a leader that just died): the
                     // next leader gets it.
                     if let Ok(rx) = self.transmit(&addr, txn.clone()).await {
@@ -250,55 +325,88 @@ impl Forwarder {
             })
     }
 
-    /// Waits for the leader's answer to a forwarded write; if the link
-    /// broke first, settles it as the module doc says. `Ok(Err(txn))`:
-    /// this member leads now and must append `txn` itself.
+    /// Waits for the leader's answer to a forwarded write (`rx`), or starts
+    /// from a write whose answer is lost (`None`: a local append that lost
+    /// the lead); settles it as the module doc says. `Ok(Err(txn))`: this
+    /// member leads now and must append `txn` itself (the ticket tracks it).
     pub(crate) async fn settle(
         &self,
-        ticket: Ticket,
-        mut rx: oneshot::Receiver<PeerResponse>,
+        ticket: &Ticket,
+        mut rx: Option<oneshot::Receiver<PeerResponse>>,
     ) -> Result<Result<(Zxid, TxnResult), Txn>, Error> {
         let lost = Error::ConnectionLoss.code();
         loop {
-            match rx.await {
-                Ok(PeerResponse::Forward(Ok((zxid, result)))) => {
-                    super::wait_applied(&self.raft, zxid as u64).await?;
-                    return Ok(Ok((zxid, result)));
+            if let Some(rx) = rx.take() {
+                match rx.await {
+                    Ok(PeerResponse::Forward(Ok((zxid, result)))) => {
+                        super::wait_applied(&self.raft, zxid as u64).await?;
+                        return Ok(Ok((zxid, result)));
+                    }
+                    Ok(PeerResponse::Forward(Err(code))) if code != lost => {
+                        return Err(Error::from_code(code).unwrap_or(Error::SystemError));
+                    }
+                    _ => {}
                 }
-                Ok(PeerResponse::Forward(Err(code))) if code != lost => {
-                    return Err(Error::from_code(code).unwrap_or(Error::SystemError));
-                }
-                _ => {}
             }
             if let Some(done) = self.decide(ticket.id).await? {
                 return Ok(Ok(done));
             }
-            rx = match self.resend(&ticket).await? {
-                Ok(rx) => rx,
+            rx = match self.resend(ticket).await? {
+                Ok(rx) => Some(rx),
                 Err(txn) => return Ok(Err(txn)),
             };
         }
     }
 
     /// Waits until the lost write's fate is known: `Some` if it was applied
-    /// here, `None` if a later term's entry was applied without it (it can
-    /// never commit). ConnectionLoss if neither comes within `hold`.
+    /// here, `None` if it can never commit. ConnectionLoss if neither is
+    /// known within `hold`.
+    ///
+    /// The proof of "never": a leader other than the one the write went to
+    /// (or any leader, for a write this member appended and then lost the
+    /// lead on) confirms its lead after the write was lost, and this member
+    /// applies everything that leader had committed. That leader's term is
+    /// above the term the write could have been appended in, so by Raft
+    /// its committed prefix holds the write if anything ever will.
     async fn decide(&self, id: u64) -> Result<Option<(Zxid, TxnResult)>, Error> {
         let deadline = Instant::now() + self.hold;
+        let sent_to = self.outbox.sent_to(id).ok_or(Error::ConnectionLoss)?;
         loop {
-            let sent_term = self.outbox.term(id).ok_or(Error::ConnectionLoss)?;
             if let Some(done) = self.outbox.result(id) {
                 return Ok(Some(done));
             }
-            if applied_term(&self.raft) > sent_term {
-                // Applied entries reach the outbox before the metrics.
-                return Ok(self.outbox.result(id));
+            let other = match (self.route(), &sent_to) {
+                (Some(Route::Remote(addr, _)), Some(to)) if &addr == to => None,
+                (route, _) => route,
+            };
+            if let Some(route) = other {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if self.read_through(route, left).await.is_ok() {
+                    return Ok(self.outbox.result(id));
+                }
             }
             if Instant::now() >= deadline {
-                tracing::info!("a forwarded write's fate stayed open; giving up");
+                tracing::info!("a lost write's fate stayed open; giving up");
                 return Err(Error::ConnectionLoss);
             }
             tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// One read index from the leader on `route`, applied here.
+    async fn read_through(&self, route: Route, wait: Duration) -> Result<(), Error> {
+        let addr = match route {
+            Route::Local => return super::handler::read_index(&self.raft).await.map(|_| ()),
+            Route::Remote(addr, _) => addr,
+        };
+        let resp = self
+            .pool
+            .client(&addr)
+            .call(&PeerRequest::ReadIndex, wait)
+            .await;
+        match resp {
+            Ok(PeerResponse::ReadIndex(Ok(index))) => super::wait_applied(&self.raft, index).await,
+            _ => Err(Error::ConnectionLoss),
         }
     }
 
@@ -313,10 +421,14 @@ impl Forwarder {
         loop {
             let guard = self.send_lock.lock().await;
             match self.route() {
-                Some(Route::Local) => return Ok(Err(txn)),
+                Some(Route::Local) => {
+                    let term = self.raft.metrics().borrow_watched().current_term;
+                    self.outbox.retag(ticket.id, term, None);
+                    return Ok(Err(txn));
+                }
                 Some(Route::Remote(addr, term)) => {
                     tracing::info!("sending a write lost with the old leader again, to {addr}");
-                    self.outbox.retag(ticket.id, term);
+                    self.outbox.retag(ticket.id, term, Some(addr.clone()));
                     if let Ok(rx) = self.transmit(&addr, txn.clone()).await {
                         return Ok(Ok(rx));
                     }
@@ -380,16 +492,6 @@ impl Forwarder {
     }
 }
 
-/// The term of the last entry this member applied.
-fn applied_term(raft: &Raft<C, StateMachine>) -> u64 {
-    raft.metrics()
-        .borrow_watched()
-        .last_applied
-        .as_ref()
-        .map(|l| l.leader_id.term)
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,10 +512,7 @@ mod tests {
     }
 
     fn ticket(outbox: &Arc<Outbox>, txn: Txn, term: u64) -> Ticket {
-        Ticket {
-            id: outbox.add(txn, term),
-            outbox: outbox.clone(),
-        }
+        outbox.add(txn, term, Some("leader:1".into()))
     }
 
     #[test]
@@ -445,7 +544,7 @@ mod tests {
         let old = ticket(&outbox, set(1, b"x"), 3);
         assert!(outbox.has_older(4));
         assert!(!outbox.has_older(3));
-        outbox.retag(old.id, 4);
+        outbox.retag(old.id, 4, Some("leader:2".into()));
         assert!(!outbox.has_older(4));
         drop(old);
         assert_eq!(outbox.len(), 0);

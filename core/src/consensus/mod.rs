@@ -140,13 +140,13 @@ pub struct PendingWrite {
 
 type LocalReply = oneshot::Receiver<openraft::raft::ClientWriteResult<TypeConfig>>;
 
+/// A write tracked through a leader change (see `forward`).
+type Tracked = (Arc<Forwarder>, forward::Ticket);
+
 enum Pending {
-    Local(LocalReply),
-    Remote(
-        Arc<Forwarder>,
-        forward::Ticket,
-        oneshot::Receiver<PeerResponse>,
-    ),
+    /// Appended here; tracked unless standalone (no other leader can come).
+    Local(LocalReply, Option<Tracked>),
+    Remote(Tracked, oneshot::Receiver<PeerResponse>),
 }
 
 /// Appends `txn` to this member's log, stamped with its clock (leaders only).
@@ -187,13 +187,18 @@ impl PendingWrite {
     /// returns its zxid and result. ConnectionLoss: its outcome is unknown
     /// (a forwarded write survives a leader change; see `forward`).
     pub async fn wait(self) -> Result<(Zxid, TxnResult), Error> {
-        match self.rx {
-            Pending::Local(rx) => local_outcome(rx).await,
-            Pending::Remote(fwd, ticket, rx) => match fwd.settle(ticket, rx).await? {
-                Ok(done) => Ok(done),
-                // This member leads by now and the write never committed.
-                Err(txn) => local_outcome(append_local(&self.raft, &self.clock, txn).await?).await,
+        let ((fwd, ticket), rx) = match self.rx {
+            Pending::Local(rx, tracked) => match (local_outcome(rx).await, tracked) {
+                // Lost the lead before it committed: settle it.
+                (Err(_), Some(tracked)) => (tracked, None),
+                (done, _) => return done,
             },
+            Pending::Remote(tracked, rx) => (tracked, Some(rx)),
+        };
+        match fwd.settle(&ticket, rx).await? {
+            Ok(done) => Ok(done),
+            // This member leads by now and the write never committed.
+            Err(txn) => local_outcome(append_local(&self.raft, &self.clock, txn).await?).await,
         }
     }
 }
@@ -483,7 +488,10 @@ impl Consensus {
             pool.clone(),
             liveness.clone(),
             outbox,
-            Duration::from_millis(timing.stale_after_ms()),
+            // A pending write may wait out a whole election after the
+            // stale time; its connection is dropped sooner if no leader
+            // comes (see `hold`).
+            Duration::from_millis(3 * timing.stale_after_ms()),
         ));
         let peer_task = listener.map(|l| {
             let h = Arc::new(handler::Handler::new(
@@ -606,21 +614,22 @@ impl Consensus {
     /// A follower without a leader holds the write until one is known
     /// (at most `hold`).
     pub async fn submit(&self, txn: Txn) -> Result<PendingWrite, Error> {
-        let local = |rx| PendingWrite {
+        let pending = |rx| PendingWrite {
             raft: self.raft.clone(),
             clock: self.clock.clone(),
-            rx: Pending::Local(rx),
+            rx,
         };
-        if self.standalone || self.raft.is_leader() {
-            return Ok(local(append_local(&self.raft, &self.clock, txn).await?));
+        if self.standalone {
+            let rx = append_local(&self.raft, &self.clock, txn).await?;
+            return Ok(pending(Pending::Local(rx, None)));
         }
+        let tracked = |ticket| (self.forwarder.clone(), ticket);
         match self.forwarder.send(txn).await? {
-            Sending::Local(txn) => Ok(local(append_local(&self.raft, &self.clock, txn).await?)),
-            Sending::Remote(ticket, rx) => Ok(PendingWrite {
-                raft: self.raft.clone(),
-                clock: self.clock.clone(),
-                rx: Pending::Remote(self.forwarder.clone(), ticket, rx),
-            }),
+            Sending::Local(ticket, txn) => {
+                let rx = append_local(&self.raft, &self.clock, txn).await?;
+                Ok(pending(Pending::Local(rx, Some(tracked(ticket)))))
+            }
+            Sending::Remote(ticket, rx) => Ok(pending(Pending::Remote(tracked(ticket), rx))),
         }
     }
 
@@ -749,10 +758,11 @@ impl Consensus {
         self.forwarder.reset_leader_link().await;
     }
 
-    /// How long a follower holds its clients' requests while it has no
-    /// leader (and its clients, before it lets them go elsewhere).
+    /// How long a member without a leader keeps its clients before it
+    /// lets them go elsewhere: the stale time (a third of what a pending
+    /// write may wait for its fate).
     pub fn hold(&self) -> Duration {
-        self.forwarder.hold
+        self.forwarder.hold / 3
     }
 
     /// This member's role now.

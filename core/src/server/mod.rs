@@ -294,13 +294,12 @@ async fn reap_nodes(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Follows this member's role. A follower or observer that lost its
-/// leader holds its clients for `Consensus::hold` (their requests wait for
-/// the next leader, their forwarded writes settle with it; elections take
-/// well under that), and drops them if it is still without a leader then,
-/// so they move to a member that has one (as ZooKeeper does). A leader
-/// that lost its quorum drops its clients at once: nothing it holds can
-/// commit. (A new leader's sessions are re-armed by `expire_sessions`, in
+/// Follows this member's role. A member that lost its leader, or its
+/// quorum as leader, holds its clients for `Consensus::hold` (their
+/// requests wait for the next leader, their pending writes settle with it;
+/// elections take well under that), and drops them if it is still without
+/// a leader then, so they move to a member that has one (as ZooKeeper
+/// does). (A new leader's sessions are re-armed by `expire_sessions`, in
 /// the same task that expires them, so no expiry can run before the
 /// re-arm.)
 async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
@@ -325,12 +324,8 @@ async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         // Leaving "looking" drops the read-only clients, which must come
         // back as normal sessions; normal ones are served as they are.
         if now == Mode::Looking {
-            match was {
-                Mode::Follower | Mode::Observer => {
-                    drop_at = Some(tokio::time::Instant::now() + hold)
-                }
-                Mode::Looking => {}
-                _ => shared.db.close_all_connections(),
+            if was != Mode::Looking {
+                drop_at = Some(tokio::time::Instant::now() + hold);
             }
             shared.consensus.reset_leader_link().await;
         } else {
