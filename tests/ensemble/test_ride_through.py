@@ -246,13 +246,8 @@ def test_follower_clients_see_no_connection_loss_when_the_leader_fails(
     followers = others(ens, leader)
     first = clients(followers[0].hostport, timeout=10.0)
     first.create("/ride")
-    writers = []
-    for f in followers:
-        zk = first if f is followers[0] else clients(f.hostport, timeout=10.0)
-        writers.append(Writer(zk, "w%d" % f.id, "/ride/n", sequential=True, pause=0.002))
-    for w in writers:
-        w.start()
-    wait_until(lambda: all(len(w.acked) > 50 for w in writers), 20, what="writes flowing")
+    zks = [first] + [clients(f.hostport, timeout=10.0) for f in followers[1:]]
+    writers = _start_writers(zks, "/ride")
     if fault == "kill":
         leader.kill()
     else:
@@ -268,6 +263,16 @@ def test_follower_clients_see_no_connection_loss_when_the_leader_fails(
         if fault == "pause":
             leader.resume()
     _assert_no_loss_and_written_once(first, "/ride", writers)
+
+
+def _start_writers(zks, parent):
+    """One sequential-create Writer per client, started and flowing."""
+    writers = [Writer(zk, "w%d" % i, parent + "/n", sequential=True, pause=0.002)
+               for i, zk in enumerate(zks)]
+    for w in writers:
+        w.start()
+    wait_until(lambda: all(len(w.acked) > 50 for w in writers), 20, what="writes flowing")
+    return writers
 
 
 def _assert_no_loss_and_written_once(zk, parent, writers):
@@ -296,11 +301,7 @@ def test_paused_leaders_clients_see_no_connection_loss(ensemble_factory, clients
     # Longer than the pause below, so the clients do not give up first.
     zks = [clients(leader.hostport, timeout=20.0) for _ in range(2)]
     zks[0].create("/paused")
-    writers = [Writer(zk, "p%d" % i, "/paused/n", sequential=True, pause=0.002)
-               for i, zk in enumerate(zks)]
-    for w in writers:
-        w.start()
-    wait_until(lambda: all(len(w.acked) > 50 for w in writers), 20, what="writes flowing")
+    writers = _start_writers(zks, "/paused")
     leader.pause()
     try:
         ens.leader(timeout=20, exclude=[leader])

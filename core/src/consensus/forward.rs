@@ -406,6 +406,9 @@ impl Forwarder {
             .await;
         match resp {
             Ok(PeerResponse::ReadIndex(Ok(index))) => super::wait_applied(&self.raft, index).await,
+            Ok(PeerResponse::ReadIndex(Err(code))) => {
+                Err(Error::from_code(code).unwrap_or(Error::SystemError))
+            }
             _ => Err(Error::ConnectionLoss),
         }
     }
@@ -448,24 +451,13 @@ impl Forwarder {
     pub(crate) async fn sync(&self, wait: Duration) -> Result<(), Error> {
         let deadline = Instant::now() + self.hold;
         loop {
-            let addr = match self.route_wait().await? {
-                Route::Local => return super::handler::read_index(&self.raft).await.map(|_| ()),
-                Route::Remote(addr, _) => addr,
-            };
-            let resp = self
-                .pool
-                .client(&addr)
-                .call(&PeerRequest::ReadIndex, wait)
-                .await;
-            match resp {
-                Ok(PeerResponse::ReadIndex(Ok(index))) => {
-                    return super::wait_applied(&self.raft, index).await
+            let route = self.route_wait().await?;
+            let remote = matches!(route, Route::Remote(..));
+            match self.read_through(route, wait).await {
+                Err(Error::ConnectionLoss) if remote && Instant::now() < deadline => {
+                    tokio::time::sleep(POLL).await
                 }
-                Ok(PeerResponse::ReadIndex(Err(code))) if code != Error::ConnectionLoss.code() => {
-                    return Err(Error::from_code(code).unwrap_or(Error::SystemError))
-                }
-                _ if Instant::now() < deadline => tokio::time::sleep(POLL).await,
-                _ => return Err(Error::ConnectionLoss),
+                done => return done,
             }
         }
     }
