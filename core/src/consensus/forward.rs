@@ -1,16 +1,18 @@
 //! A follower's (or observer's) writes on their way to the leader, seen
-//! through a leader change.
+//! through a leader change or a broken link.
 //!
 //! Writes leave in submit order on one link to the leader. When that link
 //! breaks before the leader answered (the leader died, stopped or was cut
 //! off), or a leader loses the lead before its own write committed, the
-//! write's fate is open until another leader confirms its lead and this
+//! write's fate is open until a leader (a new one, or the same one once it
+//! answered everything from the broken link) confirms its lead and this
 //! member applies what it had committed (see `Forwarder::decide`): by then
 //! the write either was applied here (its reply is taken from the apply)
-//! or can never commit (it is sent again, to the new leader).
+//! or can never commit (it is sent again, to the current leader).
 //! The client sees one outcome either way instead of ConnectionLoss, and
-//! no write is applied twice. Writes from a newer term wait until the older
-//! ones are settled, which keeps each session's FIFO order.
+//! no write is applied twice. Writes of a newer generation (leader term,
+//! then link) wait until the older ones are settled, which keeps each
+//! session's FIFO order. The leader's side is `Fences`.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,29 +47,31 @@ struct Sent_ {
     by_id: BTreeMap<u64, Sent>,
     /// Each session's ids in send order (applies match per session).
     by_session: HashMap<SessionId, VecDeque<u64>>,
-    /// How many writes are tagged with each term.
-    terms: BTreeMap<u64, usize>,
+    /// How many writes are tagged with each generation.
+    gens: BTreeMap<Gen, usize>,
 }
 
+/// When a write was sent: the leader's term, then this member's link
+/// epoch. Writes of a newer generation wait for older ones to settle.
+pub(crate) type Gen = (u64, u64);
+
 impl Sent_ {
-    fn count_term(&mut self, term: u64, add: bool) {
-        let n = self.terms.entry(term).or_default();
+    fn count_gen(&mut self, gen: Gen, add: bool) {
+        let n = self.gens.entry(gen).or_default();
         match add {
             true => *n += 1,
             false => *n = n.saturating_sub(1),
         }
         if *n == 0 {
-            self.terms.remove(&term);
+            self.gens.remove(&gen);
         }
     }
 }
 
 struct Sent {
     txn: Txn,
-    /// The term of the leader it was sent to.
-    term: u64,
-    /// That leader's address; None: appended here, as leader.
-    to: Option<String>,
+    /// The term of the leader it was sent to and the link it went on.
+    gen: Gen,
     /// Filled in when this member applies it.
     applied: Option<(Zxid, TxnResult)>,
 }
@@ -82,18 +86,17 @@ impl Outbox {
         self.sent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn add(self: &Arc<Self>, txn: Txn, term: u64, to: Option<String>) -> Ticket {
+    fn add(self: &Arc<Self>, txn: Txn, gen: Gen) -> Ticket {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut sent = self.lock();
         sent.by_session
             .entry(txn.session)
             .or_default()
             .push_back(id);
-        sent.count_term(term, true);
+        sent.count_gen(gen, true);
         let entry = Sent {
             txn,
-            term,
-            to,
+            gen,
             applied: None,
         };
         sent.by_id.insert(id, entry);
@@ -108,7 +111,7 @@ impl Outbox {
         let Some(s) = sent.by_id.remove(&id) else {
             return;
         };
-        sent.count_term(s.term, false);
+        sent.count_gen(s.gen, false);
         if let Some(ids) = sent.by_session.get_mut(&s.txn.session) {
             ids.retain(|i| *i != id);
             if ids.is_empty() {
@@ -141,28 +144,27 @@ impl Outbox {
         self.lock().by_id.get(&id).and_then(|s| s.applied.clone())
     }
 
-    fn sent_to(&self, id: u64) -> Option<Option<String>> {
-        self.lock().by_id.get(&id).map(|s| s.to.clone())
+    fn gen(&self, id: u64) -> Option<Gen> {
+        self.lock().by_id.get(&id).map(|s| s.gen)
     }
 
     fn txn(&self, id: u64) -> Option<Txn> {
         self.lock().by_id.get(&id).map(|s| s.txn.clone())
     }
 
-    fn retag(&self, id: u64, term: u64, to: Option<String>) {
+    fn retag(&self, id: u64, gen: Gen) {
         let mut sent = self.lock();
         let Some(s) = sent.by_id.get_mut(&id) else {
             return;
         };
-        let old = std::mem::replace(&mut s.term, term);
-        s.to = to;
-        sent.count_term(old, false);
-        sent.count_term(term, true);
+        let old = std::mem::replace(&mut s.gen, gen);
+        sent.count_gen(old, false);
+        sent.count_gen(gen, true);
     }
 
-    /// Whether a write sent in an earlier term is still unsettled.
-    fn has_older(&self, term: u64) -> bool {
-        self.lock().terms.keys().next().is_some_and(|t| *t < term)
+    /// Whether a write of an earlier generation is still unsettled.
+    fn has_older(&self, gen: Gen) -> bool {
+        self.lock().gens.keys().next().is_some_and(|g| *g < gen)
     }
 
     #[cfg(test)]
@@ -212,10 +214,14 @@ pub(crate) struct Forwarder {
     liveness: Liveness,
     pub(crate) outbox: Arc<Outbox>,
     /// Held while a write is handed to a link, so writes enter links in
-    /// one order and a newer term's write cannot pass an older one.
+    /// one order and a newer generation's write cannot pass an older one.
     send_lock: tokio::sync::Mutex<()>,
     /// The leader address writes were last forwarded to.
     forwarded_to: Mutex<Option<String>>,
+    /// This process, to leaders (see `Link`).
+    origin: u64,
+    /// The current link's epoch: raised when a link is given up on.
+    epoch: AtomicU64,
     /// How long a write or sync waits for a leader (and a lost write for
     /// its fate) before it gives up with ConnectionLoss.
     pub(crate) hold: Duration,
@@ -236,6 +242,8 @@ impl Forwarder {
             outbox,
             send_lock: tokio::sync::Mutex::new(()),
             forwarded_to: Mutex::new(None),
+            origin: rand::random(),
+            epoch: AtomicU64::new(0),
             hold,
         }
     }
@@ -262,6 +270,22 @@ impl Forwarder {
         Some(Route::Remote(addr, m.current_term))
     }
 
+    fn term(&self) -> u64 {
+        self.raft.metrics().borrow_watched().current_term
+    }
+
+    fn link(&self) -> Link {
+        Link {
+            origin: self.origin,
+            epoch: self.epoch.load(Ordering::Acquire),
+        }
+    }
+
+    /// Gives up on the links of epochs up to `epoch`.
+    fn retire(&self, epoch: u64) {
+        self.epoch.fetch_max(epoch + 1, Ordering::AcqRel);
+    }
+
     /// The route, waiting up to `hold` for a leader.
     pub(crate) async fn route_wait(&self) -> Result<Route, Error> {
         let deadline = Instant::now() + self.hold;
@@ -277,30 +301,30 @@ impl Forwarder {
     }
 
     /// Sends `txn` to the leader (or hands it back to append here if this
-    /// member leads), after every write of an earlier term settled.
+    /// member leads), after every write of an earlier generation settled.
     pub(crate) async fn send(&self, txn: Txn) -> Result<Sending, Error> {
         let deadline = Instant::now() + self.hold;
         loop {
             let guard = self.send_lock.lock().await;
             match self.route() {
                 Some(Route::Local) => {
-                    let term = self.raft.metrics().borrow_watched().current_term;
-                    if !self.outbox.has_older(term) {
-                        return Ok(Sending::Local(
-                            self.outbox.add(txn.clone(), term, None),
-                            txn,
-                        ));
+                    let gen = (self.term(), self.link().epoch);
+                    if !self.outbox.has_older(gen) {
+                        return Ok(Sending::Local(self.outbox.add(txn.clone(), gen), txn));
                     }
                 }
-                Some(Route::Remote(addr, term)) if !self.outbox.has_older(term) => {
-                    let ticket = self.outbox.add(txn.clone(), term, Some(addr.clone()));
-                    // Not sent (no link to a leader that just died): the
-                    // next leader gets it.
-                    if let Ok(rx) = self.transmit(&addr, txn.clone()).await {
-                        return Ok(Sending::Remote(ticket, rx));
+                Some(Route::Remote(addr, term)) => {
+                    let link = self.link();
+                    if !self.outbox.has_older((term, link.epoch)) {
+                        let ticket = self.outbox.add(txn.clone(), (term, link.epoch));
+                        // Not sent (no link to a leader that just died): the
+                        // next leader gets it.
+                        if let Ok(rx) = self.transmit(&addr, txn.clone(), term, link).await {
+                            return Ok(Sending::Remote(ticket, rx));
+                        }
                     }
                 }
-                _ => {}
+                None => {}
             }
             drop(guard);
             if Instant::now() >= deadline {
@@ -314,10 +338,12 @@ impl Forwarder {
         &self,
         addr: &str,
         txn: Txn,
+        term: u64,
+        link: Link,
     ) -> Result<oneshot::Receiver<PeerResponse>, Error> {
         self.pool
             .client(addr)
-            .send(&PeerRequest::Forward(txn))
+            .send(&PeerRequest::Forward { txn, term, link })
             .await
             .map_err(|e| {
                 tracing::debug!("cannot forward a write to the leader: {e}");
@@ -335,21 +361,31 @@ impl Forwarder {
         mut rx: Option<oneshot::Receiver<PeerResponse>>,
     ) -> Result<Result<(Zxid, TxnResult), Txn>, Error> {
         let lost = Error::ConnectionLoss.code();
+        let deadline = Instant::now() + self.hold;
         loop {
-            if let Some(rx) = rx.take() {
-                match rx.await {
-                    Ok(PeerResponse::Forward(Ok((zxid, result)))) => {
-                        super::wait_applied(&self.raft, zxid as u64).await?;
-                        return Ok(Ok((zxid, result)));
-                    }
-                    Ok(PeerResponse::Forward(Err(code))) if code != lost => {
-                        return Err(Error::from_code(code).unwrap_or(Error::SystemError));
-                    }
-                    _ => {}
+            let gen = self.outbox.gen(ticket.id).ok_or(Error::ConnectionLoss)?;
+            let answer = match rx.take() {
+                Some(rx) => rx.await.ok(),
+                None => None,
+            };
+            match answer {
+                Some(PeerResponse::Forward(Ok((zxid, result)))) => {
+                    super::wait_applied(&self.raft, zxid as u64).await?;
+                    return Ok(Ok((zxid, result)));
                 }
-            }
-            if let Some(done) = self.decide(ticket.id).await? {
-                return Ok(Ok(done));
+                Some(PeerResponse::Forward(Err(code))) if code != lost => {
+                    return Err(Error::from_code(code).unwrap_or(Error::SystemError));
+                }
+                // Not appended: send it again once the route changed.
+                Some(PeerResponse::NotTaken) if Instant::now() < deadline => {
+                    tokio::time::sleep(POLL).await
+                }
+                _ => {
+                    self.retire(gen.1);
+                    if let Some(done) = self.decide(ticket.id, gen.0).await? {
+                        return Ok(Ok(done));
+                    }
+                }
             }
             rx = match self.resend(ticket).await? {
                 Ok(rx) => Some(rx),
@@ -358,32 +394,38 @@ impl Forwarder {
         }
     }
 
-    /// Waits until the lost write's fate is known: `Some` if it was applied
-    /// here, `None` if it can never commit. ConnectionLoss if neither is
-    /// known within `hold`.
+    /// Waits until the fate of a lost write sent in `term` is known: `Some`
+    /// if it was applied here, `None` if it can never commit.
+    /// ConnectionLoss if neither is known within `hold`.
     ///
-    /// The proof of "never": a leader other than the one the write went to
-    /// (or any leader, for a write this member appended and then lost the
-    /// lead on) confirms its lead after the write was lost, and this member
-    /// applies everything that leader had committed. That leader's term is
-    /// above the term the write could have been appended in, so by Raft
-    /// its committed prefix holds the write if anything ever will.
-    async fn decide(&self, id: u64) -> Result<Option<(Zxid, TxnResult)>, Error> {
+    /// The proof of "never": a leader confirms its lead after the write
+    /// was lost, and this member applies everything that leader had
+    /// committed. A leader of a later term than `term` has in its
+    /// committed prefix every entry of `term` that can ever commit (and a
+    /// leader takes a forwarded write only in the term it was sent for).
+    /// The leader of `term` itself first retires the link the write went
+    /// on and waits until every write that came on it is answered
+    /// (`PeerRequest::Fence`), so the write is committed by then or never.
+    async fn decide(&self, id: u64, term: u64) -> Result<Option<(Zxid, TxnResult)>, Error> {
         let deadline = Instant::now() + self.hold;
-        let sent_to = self.outbox.sent_to(id).ok_or(Error::ConnectionLoss)?;
         loop {
             if let Some(done) = self.outbox.result(id) {
                 return Ok(Some(done));
             }
-            let other = match (self.route(), &sent_to) {
-                (Some(Route::Remote(addr, _)), Some(to)) if &addr == to => None,
-                (route, _) => route,
-            };
-            if let Some(route) = other {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if self.read_through(route, left).await.is_ok() {
-                    return Ok(self.outbox.result(id));
+            let left = deadline.saturating_duration_since(Instant::now());
+            let known = match self.route() {
+                Some(Route::Local) if self.term() > term => {
+                    self.read_through(Route::Local, left, PeerRequest::ReadIndex)
+                        .await
                 }
+                Some(route @ Route::Remote(..)) => {
+                    self.read_through(route, left, PeerRequest::Fence(self.link()))
+                        .await
+                }
+                _ => Err(Error::ConnectionLoss),
+            };
+            if known.is_ok() {
+                return Ok(self.outbox.result(id));
             }
             if Instant::now() >= deadline {
                 tracing::info!("a lost write's fate stayed open; giving up");
@@ -393,17 +435,18 @@ impl Forwarder {
         }
     }
 
-    /// One read index from the leader on `route`, applied here.
-    async fn read_through(&self, route: Route, wait: Duration) -> Result<(), Error> {
+    /// One read index (`req`) from the leader on `route`, applied here.
+    async fn read_through(
+        &self,
+        route: Route,
+        wait: Duration,
+        req: PeerRequest,
+    ) -> Result<(), Error> {
         let addr = match route {
             Route::Local => return super::handler::read_index(&self.raft).await.map(|_| ()),
             Route::Remote(addr, _) => addr,
         };
-        let resp = self
-            .pool
-            .client(&addr)
-            .call(&PeerRequest::ReadIndex, wait)
-            .await;
+        let resp = self.pool.client(&addr).call(&req, wait).await;
         match resp {
             Ok(PeerResponse::ReadIndex(Ok(index))) => super::wait_applied(&self.raft, index).await,
             Ok(PeerResponse::ReadIndex(Err(code))) => {
@@ -413,8 +456,9 @@ impl Forwarder {
         }
     }
 
-    /// Sends a write that can no longer commit to the current leader,
-    /// keeping its place in the outbox. `Err(txn)`: append it here.
+    /// Sends a write that was not taken, or can no longer commit, to the
+    /// current leader, keeping its place in the outbox. `Err(txn)`:
+    /// append it here.
     async fn resend(
         &self,
         ticket: &Ticket,
@@ -423,16 +467,16 @@ impl Forwarder {
         let txn = self.outbox.txn(ticket.id).ok_or(Error::ConnectionLoss)?;
         loop {
             let guard = self.send_lock.lock().await;
+            let link = self.link();
             match self.route() {
                 Some(Route::Local) => {
-                    let term = self.raft.metrics().borrow_watched().current_term;
-                    self.outbox.retag(ticket.id, term, None);
+                    self.outbox.retag(ticket.id, (self.term(), link.epoch));
                     return Ok(Err(txn));
                 }
                 Some(Route::Remote(addr, term)) => {
-                    tracing::info!("sending a write lost with the old leader again, to {addr}");
-                    self.outbox.retag(ticket.id, term, Some(addr.clone()));
-                    if let Ok(rx) = self.transmit(&addr, txn.clone()).await {
+                    tracing::debug!("sending a write again, to {addr}");
+                    self.outbox.retag(ticket.id, (term, link.epoch));
+                    if let Ok(rx) = self.transmit(&addr, txn.clone(), term, link).await {
                         return Ok(Ok(rx));
                     }
                 }
@@ -453,7 +497,7 @@ impl Forwarder {
         loop {
             let route = self.route_wait().await?;
             let remote = matches!(route, Route::Remote(..));
-            match self.read_through(route, wait).await {
+            match self.read_through(route, wait, PeerRequest::ReadIndex).await {
                 Err(Error::ConnectionLoss) if remote && Instant::now() < deadline => {
                     tokio::time::sleep(POLL).await
                 }
@@ -471,8 +515,10 @@ impl Forwarder {
     }
 
     /// Drops the link writes were last forwarded on; what is queued on it
-    /// is discarded, and its unanswered writes settle as the module says.
+    /// is discarded (and refused by the leader should it still arrive),
+    /// and its unanswered writes settle as the module says.
     pub(crate) async fn reset_leader_link(&self) {
+        self.retire(self.link().epoch);
         let addr = self
             .forwarded_to
             .lock()
@@ -481,6 +527,98 @@ impl Forwarder {
         if let Some(addr) = addr {
             self.pool.client(&addr).reset().await;
         }
+    }
+}
+
+/// A follower process's link to the leader: `origin` is drawn at start
+/// (a restarted member is a new origin), `epoch` grows each time the
+/// follower gives up on a link.
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Link {
+    pub origin: u64,
+    pub epoch: u64,
+}
+
+/// The leader's side: the newest link epoch seen from each follower and
+/// its forwarded writes not yet answered, per epoch. A write that arrives
+/// on an older link than one already seen is not taken, so a write stuck
+/// in a dead connection cannot be appended after the follower moved on.
+#[derive(Default)]
+pub(crate) struct Fences {
+    links: Mutex<HashMap<u64, Origin>>,
+    answered: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct Origin {
+    epoch: u64,
+    pending: BTreeMap<u64, usize>,
+}
+
+/// Most followers a leader remembers; idle ones go first beyond it.
+const MAX_ORIGINS: usize = 1024;
+
+impl Fences {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Origin>> {
+        self.links.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Admits a write that came on `link`: None if a newer link of the
+    /// same follower was seen. The guard counts it pending until dropped.
+    pub(crate) fn admit(self: &Arc<Self>, link: Link) -> Option<Pending> {
+        let mut links = self.lock();
+        if links.len() >= MAX_ORIGINS && !links.contains_key(&link.origin) {
+            links.retain(|_, o| !o.pending.is_empty());
+        }
+        let o = links.entry(link.origin).or_default();
+        if link.epoch < o.epoch {
+            return None;
+        }
+        o.epoch = link.epoch;
+        *o.pending.entry(link.epoch).or_default() += 1;
+        Some(Pending {
+            fences: self.clone(),
+            link,
+        })
+    }
+
+    /// Retires the follower's links before `link` and waits until none of
+    /// their writes is pending (each committed, or failed with the lead).
+    pub(crate) async fn retire_older(&self, link: Link) {
+        loop {
+            let answered = self.answered.notified();
+            {
+                let mut links = self.lock();
+                let o = links.entry(link.origin).or_default();
+                o.epoch = o.epoch.max(link.epoch);
+                if o.pending.range(..link.epoch).next().is_none() {
+                    return;
+                }
+            }
+            answered.await;
+        }
+    }
+}
+
+/// A forwarded write the leader took and has not answered yet.
+pub(crate) struct Pending {
+    fences: Arc<Fences>,
+    link: Link,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let mut links = self.fences.lock();
+        if let Some(o) = links.get_mut(&self.link.origin) {
+            if let Some(n) = o.pending.get_mut(&self.link.epoch) {
+                *n -= 1;
+                if *n == 0 {
+                    o.pending.remove(&self.link.epoch);
+                }
+            }
+        }
+        drop(links);
+        self.fences.answered.notify_waiters();
     }
 }
 
@@ -504,7 +642,7 @@ mod tests {
     }
 
     fn ticket(outbox: &Arc<Outbox>, txn: Txn, term: u64) -> Ticket {
-        outbox.add(txn, term, Some("leader:1".into()))
+        outbox.add(txn, (term, 0))
     }
 
     #[test]
@@ -531,14 +669,53 @@ mod tests {
     }
 
     #[test]
-    fn older_terms_hold_newer_writes_until_settled_and_dropped_tickets_leave() {
+    fn older_generations_hold_newer_writes_until_settled_and_dropped_tickets_leave() {
         let outbox = Arc::new(Outbox::default());
         let old = ticket(&outbox, set(1, b"x"), 3);
-        assert!(outbox.has_older(4));
-        assert!(!outbox.has_older(3));
-        outbox.retag(old.id, 4, Some("leader:2".into()));
-        assert!(!outbox.has_older(4));
+        assert!(outbox.has_older((4, 0)));
+        assert!(outbox.has_older((3, 1)));
+        assert!(!outbox.has_older((3, 0)));
+        outbox.retag(old.id, (4, 0));
+        assert!(!outbox.has_older((4, 0)));
         drop(old);
         assert_eq!(outbox.len(), 0);
+    }
+
+    fn link(origin: u64, epoch: u64) -> Link {
+        Link { origin, epoch }
+    }
+
+    #[test]
+    fn a_write_on_a_retired_link_is_not_taken() {
+        let fences = Arc::new(Fences::default());
+        assert!(fences.admit(link(1, 0)).is_some());
+        assert!(fences.admit(link(1, 2)).is_some());
+        assert!(fences.admit(link(1, 1)).is_none());
+        assert!(
+            fences.admit(link(2, 0)).is_some(),
+            "another follower's links are its own"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_fence_waits_for_the_older_links_writes_only() {
+        let fences = Arc::new(Fences::default());
+        let old = fences.admit(link(1, 0)).unwrap();
+        let _new = fences.admit(link(1, 1)).unwrap();
+        let fence = {
+            let fences = fences.clone();
+            tokio::spawn(async move { fences.retire_older(link(1, 1)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !fence.is_finished(),
+            "an older link's write is still pending"
+        );
+        drop(old);
+        tokio::time::timeout(Duration::from_secs(5), fence)
+            .await
+            .expect("the fence returns once the older write is answered")
+            .unwrap();
+        assert!(fences.admit(link(1, 0)).is_none());
     }
 }

@@ -12,6 +12,7 @@ use futures::future::{BoxFuture, FutureExt};
 use openraft::async_runtime::WatchReceiver;
 use openraft::{BasicNode, Raft};
 
+use super::forward::{self, Fences};
 use super::peer::{PeerHandler, PeerPool, PeerRequest, PeerResponse};
 use super::{Applier, Peer, Reconfig, StateMachine, TypeConfig};
 use crate::config::{Role, ServerEntry};
@@ -27,6 +28,7 @@ pub struct Handler {
     liveness: super::Liveness,
     clock: super::LeaderClock,
     pool: Arc<PeerPool>,
+    fences: Arc<Fences>,
 }
 
 impl Handler {
@@ -43,6 +45,7 @@ impl Handler {
             liveness,
             clock,
             pool,
+            fences: Arc::default(),
         }
     }
 }
@@ -72,6 +75,7 @@ impl PeerHandler for Handler {
         let raft = self.raft.clone();
         let applier = self.applier.clone();
         let clock = self.clock.clone();
+        let fences = self.fences.clone();
         if matches!(req, PeerRequest::Append(_) | PeerRequest::Snapshot { .. }) {
             self.liveness.heard_from_leader();
         }
@@ -103,8 +107,16 @@ impl PeerHandler for Handler {
                     )
                 }
                 .boxed(),
-                PeerRequest::Forward(txn) => forward(raft, clock, txn).await,
+                PeerRequest::Forward { txn, term, link } => match fences.admit(link) {
+                    Some(pending) => forward(raft, clock, txn, term, pending).await,
+                    None => ready(PeerResponse::NotTaken),
+                },
                 PeerRequest::ReadIndex => async move {
+                    PeerResponse::ReadIndex(read_index(&raft).await.map_err(|e| e.code()))
+                }
+                .boxed(),
+                PeerRequest::Fence(link) => async move {
+                    fences.retire_older(link).await;
                     PeerResponse::ReadIndex(read_index(&raft).await.map_err(|e| e.code()))
                 }
                 .boxed(),
@@ -138,20 +150,24 @@ impl PeerHandler for Handler {
     }
 }
 
-/// Submits a follower's write now (in arrival order) and answers later.
-/// The leader stamps its own clock into it; a session expiry is never
-/// taken from another member (only a leader decides one, for its term).
+/// Submits a follower's write now (in arrival order) and answers later;
+/// `pending` stays held until the answer (see `Fences`). Only the leader
+/// of the term the follower sent it for takes it. The leader stamps its
+/// own clock into it; a session expiry is never taken from another
+/// member (only a leader decides one, for its term).
 async fn forward(
     raft: Raft<C, StateMachine>,
     clock: super::LeaderClock,
     mut txn: crate::state::Txn,
+    term: u64,
+    pending: forward::Pending,
 ) -> BoxFuture<'static, PeerResponse> {
     let lost = Error::ConnectionLoss.code();
     if matches!(txn.op, crate::state::TxnOp::ExpireSession { .. }) {
         return ready(PeerResponse::Forward(Err(Error::BadArguments.code())));
     }
-    if !raft.is_leader() {
-        return ready(PeerResponse::Forward(Err(lost)));
+    if !raft.is_leader() || raft.metrics().borrow_watched().current_term != term {
+        return ready(PeerResponse::NotTaken);
     }
     clock.stamp(&mut txn);
     let (responder, rx) = openraft::impls::ProgressResponder::complete_only();
@@ -159,6 +175,7 @@ async fn forward(
         return ready(PeerResponse::Forward(Err(lost)));
     }
     async move {
+        let _pending = pending;
         match rx.await {
             Ok(Ok(resp)) => PeerResponse::Forward(Ok((resp.log_id.index as Zxid, resp.data))),
             _ => PeerResponse::Forward(Err(lost)),

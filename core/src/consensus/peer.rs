@@ -45,10 +45,18 @@ pub enum PeerRequest {
         meta: SnapshotMetaOf<C>,
         data: Vec<u8>,
     },
-    /// A write a follower's client sent; the leader proposes it.
-    Forward(Txn),
+    /// A write a follower's client sent, for the leader of `term`, on the
+    /// follower's `link`; the leader proposes it.
+    Forward {
+        txn: Txn,
+        term: u64,
+        link: super::forward::Link,
+    },
     /// The leader's commit index after confirming it still leads.
     ReadIndex,
+    /// Retires the follower's older links, waits until no write that came
+    /// on one is still pending, then answers as `ReadIndex` does.
+    Fence(super::forward::Link),
     /// Sessions a follower heard from since its last touch.
     Touch(Vec<SessionId>),
     /// A client's `reconfig`, run by the leader.
@@ -62,6 +70,9 @@ pub enum PeerResponse {
     Snapshot(Result<SnapshotResponse<C>, String>),
     /// The zxid and result, or a ZooKeeper error code.
     Forward(Result<(Zxid, TxnResult), i32>),
+    /// A forwarded write the leader did not take (not leading in that
+    /// term, or it came on a retired link): it was not appended.
+    NotTaken,
     ReadIndex(Result<u64, i32>),
     /// The log index of the new configuration with `/zookeeper/config`'s
     /// data and Stat there, or an error code.

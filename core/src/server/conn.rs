@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use super::ops::{self, WriteKind};
 use super::Shared;
 use crate::consensus::{PendingWrite, Reconfig};
-use crate::member::{ConnEntry, ConnId, ConnStats, Outbound};
+use crate::member::{ConnEntry, ConnId, ConnStats, Outbound, ZkDatabase};
 use crate::proto::{
     self, frame, ConnectRequest, ConnectResponse, Reader, Record, ReplyHeader, Request, Response,
 };
@@ -47,6 +47,7 @@ enum Pending {
         write: PendingWrite,
         started: Instant,
         close: bool,
+        counted: Outstanding,
     },
     /// Carries the identities as of its place in the stream.
     Read {
@@ -66,6 +67,23 @@ enum Pending {
         change: Reconfig,
         started: Instant,
     },
+}
+
+/// A write counted in `mntr`'s outstanding requests until answered or
+/// dropped with its connection.
+struct Outstanding(Arc<ZkDatabase>);
+
+impl Outstanding {
+    fn new(shared: &Shared) -> Outstanding {
+        shared.db.stats.outstanding.fetch_add(1, Ordering::Relaxed);
+        Outstanding(shared.db.clone())
+    }
+}
+
+impl Drop for Outstanding {
+    fn drop(&mut self) {
+        self.0.stats.outstanding.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// What a connection knows about its session and identities.
@@ -430,7 +448,6 @@ async fn prep(
                 .submit(txn)
                 .await
                 .map_err(|e| format!("write not accepted: {e}"))?;
-            shared.db.stats.outstanding.fetch_add(1, Ordering::Relaxed);
             shared.db.stats.record_proposal(frame.len());
             Ok(Some(Pending::Write {
                 xid,
@@ -438,6 +455,7 @@ async fn prep(
                 write,
                 started,
                 close,
+                counted: Outstanding::new(shared),
             }))
         }
     }
@@ -515,6 +533,16 @@ fn auth(shared: &Shared, ctx: &mut ConnCtx, xid: i32, scheme: &str, secret: &[u8
     }
 }
 
+/// Keeps events that arrive in `early` until the core asks to close.
+async fn until_close(
+    events: &mut mpsc::UnboundedReceiver<Outbound>,
+    early: &mut VecDeque<(Zxid, WatchedEvent)>,
+) {
+    while let Some(Outbound::Event { zxid, event }) = events.recv().await {
+        early.push_back((zxid, event));
+    }
+}
+
 /// The Final stage: the connection's writer.
 struct Output {
     shared: Arc<Shared>,
@@ -537,7 +565,15 @@ impl Output {
                 biased;
                 p = pending.recv() => {
                     let Some(p) = p else { break };
-                    let (zxid, frame, close) = self.complete(p).await;
+                    // A close (no leader for too long) must not wait for a
+                    // write that is still settling; its client moves on.
+                    let mut early = VecDeque::new();
+                    let done = tokio::select! {
+                        done = self.complete(p) => Some(done),
+                        () = until_close(&mut events, &mut early) => None,
+                    };
+                    self.events.extend(early);
+                    let Some((zxid, frame, close)) = done else { break };
                     if !self.pull(&mut events) {
                         break;
                     }
@@ -629,9 +665,10 @@ impl Output {
                 write,
                 started,
                 close,
+                counted,
             } => {
                 let done = write.wait().await;
-                db.stats.outstanding.fetch_sub(1, Ordering::Relaxed);
+                drop(counted);
                 db.stats.record_latency(started);
                 match done {
                     Ok((zxid, result)) => {
