@@ -1,12 +1,13 @@
 //! DurableLog append + fsync throughput. One entry per fsync versus 100
-//! entries per fsync, and 100 single-entry flushes queued at once (which
-//! the flush worker folds into few fsyncs): the gap is group commit.
+//! entries per fsync, and 100 single-entry appends in flight through
+//! `GroupCommit` (which folds them into few fsyncs): the gap is group
+//! commit.
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use zkrs::storage::{DurableLog, FlushCallback, LogId};
+use zkrs::storage::{DurableLog, FlushCallback, GroupCommit, LogId};
 
 const ENTRY: usize = 256;
 
@@ -40,18 +41,22 @@ fn bench_storage(c: &mut Criterion) {
     g.throughput(Throughput::Elements(100));
     g.bench_function("append_1_flush_x100_in_flight", |b| {
         let dir = tempfile::tempdir().unwrap();
-        let mut log = DurableLog::open(dir.path()).unwrap();
+        let log = Arc::new(Mutex::new(DurableLog::open(dir.path()).unwrap()));
+        let group = GroupCommit::start(&log);
         let mut next = 1u64;
         b.iter(|| {
             let (tx, rx) = mpsc::channel();
             for _ in 0..100 {
-                log.append(vec![(id(next), vec![7u8; ENTRY])]).unwrap();
+                let mut l = log.lock().unwrap();
+                l.append(vec![(id(next), vec![7u8; ENTRY])]).unwrap();
                 next += 1;
                 let tx = tx.clone();
-                log.flush(FlushCallback::new(move |r| {
-                    let _ = tx.send(r);
-                }))
-                .unwrap();
+                group.flush(
+                    &mut l,
+                    FlushCallback::new(move |r| {
+                        let _ = tx.send(r);
+                    }),
+                );
             }
             drop(tx);
             for r in rx {

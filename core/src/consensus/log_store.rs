@@ -18,7 +18,7 @@ use openraft::type_config::alias::{EntryOf, LogIdOf, VoteOf};
 use openraft::{OptionalSend, Vote};
 
 use super::TypeConfig;
-use crate::storage::{DurableLog, FlushCallback, LogId, StoredVote};
+use crate::storage::{DurableLog, FlushCallback, GroupCommit, LogId, StoredVote};
 use crate::Error;
 
 type C = TypeConfig;
@@ -27,6 +27,7 @@ type C = TypeConfig;
 #[derive(Clone)]
 pub struct LogStore {
     log: Arc<Mutex<DurableLog>>,
+    group: Arc<GroupCommit>,
 }
 
 fn to_stored(id: &LogIdOf<C>) -> LogId {
@@ -65,9 +66,9 @@ impl LogStore {
     pub fn open(dir: &Path) -> Result<LogStore, Error> {
         let log = DurableLog::open(dir)
             .map_err(|e| Error::Io(format!("opening log in {}: {e}", dir.display())))?;
-        Ok(LogStore {
-            log: Arc::new(Mutex::new(log)),
-        })
+        let log = Arc::new(Mutex::new(log));
+        let group = GroupCommit::start(&log);
+        Ok(LogStore { log, group })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, DurableLog> {
@@ -190,7 +191,9 @@ impl RaftLogStorage<C> for LogStore {
         }
         let mut log = self.lock();
         log.append(batch)?;
-        log.flush(FlushCallback::new(move |res| callback.io_completed(res)))
+        let done = FlushCallback::new(move |res| callback.io_completed(res));
+        self.group.flush(&mut log, done);
+        Ok(())
     }
 
     async fn truncate_after(&mut self, last_log_id: Option<LogIdOf<C>>) -> Result<(), io::Error> {

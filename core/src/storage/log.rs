@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::io;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 
 use raft_log::api::raft_log_writer::RaftLogWriter;
 use raft_log::codeq::{Decode, Encode};
@@ -149,6 +149,9 @@ impl DurableLog {
         // chunk (1 GiB) would keep every purged entry on disk for long.
         config.wal.chunk_max_size = Some(64 * 1024 * 1024);
         config.wal.chunk_max_records = Some(100_000);
+        // Group commit is `GroupCommit`'s, with no timer: the worker's
+        // batching wait (1 ms by default) would delay every lone write.
+        config.wal.flush_batch_wait = Some(std::time::Duration::ZERO);
         let inner = RaftLog::open(Arc::new(config))?;
         Ok(DurableLog { inner })
     }
@@ -193,7 +196,7 @@ impl DurableLog {
     }
 
     /// Hands pending writes to the flush worker; `cb` runs once they are
-    /// fsynced. Many flushes queued together share one fsync.
+    /// fsynced. One fsync per call: see [`GroupCommit`] for sharing one.
     pub fn flush(&mut self, cb: FlushCallback) -> io::Result<()> {
         self.inner.flush(true, Some(cb))
     }
@@ -220,6 +223,97 @@ impl DurableLog {
     /// Bytes on disk, for `dirs` and `mntr`.
     pub fn disk_size(&self) -> u64 {
         self.inner.on_disk_size()
+    }
+}
+
+/// Group commit with no timer: one fsync in flight at a time; appends
+/// that come meanwhile are written at once and their callbacks wait for
+/// the next fsync, which starts the moment the current one ends and covers
+/// them all. A lone write waits for nothing but its own fsync; a loaded
+/// member issues one fsync per batch of whatever came during the last.
+pub struct GroupCommit {
+    state: Mutex<Group>,
+    /// Wakes the thread that starts the next fsync.
+    wake: Mutex<mpsc::Sender<()>>,
+}
+
+#[derive(Default)]
+struct Group {
+    syncing: bool,
+    waiting: Vec<FlushCallback>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl GroupCommit {
+    /// Group commit for `log`; its thread ends once `log` and the
+    /// returned handle are both gone.
+    pub fn start(log: &Arc<Mutex<DurableLog>>) -> Arc<GroupCommit> {
+        let (tx, rx) = mpsc::channel();
+        let group = Arc::new(GroupCommit {
+            state: Mutex::default(),
+            wake: Mutex::new(tx),
+        });
+        let weak_log = Arc::downgrade(log);
+        let weak_group = Arc::downgrade(&group);
+        std::thread::Builder::new()
+            .name("zkrs-group-commit".into())
+            .spawn(move || {
+                while rx.recv().is_ok() {
+                    let (Some(log), Some(group)) = (weak_log.upgrade(), weak_group.upgrade())
+                    else {
+                        return;
+                    };
+                    group.sync_waiting(&mut lock(&log));
+                }
+            })
+            .expect("spawn group-commit thread");
+        group
+    }
+
+    /// Called with the log locked, after `done`'s entries were appended:
+    /// `done` runs once they are fsynced.
+    pub fn flush(self: &Arc<Self>, log: &mut DurableLog, done: FlushCallback) {
+        let mut g = lock(&self.state);
+        g.waiting.push(done);
+        if !g.syncing {
+            g.syncing = true;
+            drop(g);
+            self.sync_waiting(log);
+        }
+    }
+
+    /// Starts one fsync for every waiting callback (the log locked).
+    fn sync_waiting(self: &Arc<Self>, log: &mut DurableLog) {
+        let batch = std::mem::take(&mut lock(&self.state).waiting);
+        let group = self.clone();
+        if let Err(e) = log.flush(FlushCallback::new(move |res| group.synced(batch, res))) {
+            // The worker is gone, and the callbacks with its request: the
+            // store fails on its next call.
+            tracing::error!("log flush not started: {e}");
+        }
+    }
+
+    /// On the flush worker: answers the batch, and wakes the next fsync if
+    /// more appends came meanwhile (never flushing from this thread, which
+    /// must not wait for the log lock).
+    fn synced(&self, batch: Vec<FlushCallback>, res: io::Result<()>) {
+        for done in batch {
+            let res = match &res {
+                Ok(()) => Ok(()),
+                Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+            };
+            (done.0)(res);
+        }
+        let mut g = lock(&self.state);
+        if g.waiting.is_empty() {
+            g.syncing = false;
+        } else {
+            drop(g);
+            let _ = lock(&self.wake).send(());
+        }
     }
 }
 
@@ -273,5 +367,29 @@ mod tests {
         assert_eq!(log.purged(), Some(id(4)));
         assert_eq!(log.last(), Some(id(7)));
         assert_eq!(log.read(5, 8).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn group_commit_answers_every_flush_in_order_and_all_is_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let log = Arc::new(Mutex::new(DurableLog::open(dir.path()).unwrap()));
+            let group = GroupCommit::start(&log);
+            let (tx, rx) = mpsc::channel();
+            for i in 1..=200 {
+                let mut l = lock(&log);
+                l.append(vec![(id(i), vec![1; 8])]).unwrap();
+                let tx = tx.clone();
+                group.flush(
+                    &mut l,
+                    FlushCallback::new(move |r| tx.send((i, r)).unwrap()),
+                );
+            }
+            drop(tx);
+            let answered: Vec<u64> = rx.iter().map(|(i, r)| r.map(|_| i).unwrap()).collect();
+            assert_eq!(answered, (1..=200).collect::<Vec<_>>());
+        }
+        let log = DurableLog::open(dir.path()).unwrap();
+        assert_eq!(log.last(), Some(id(200)));
     }
 }
