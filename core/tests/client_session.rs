@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use support::{bounded, connect, next_event, opts, recorder, Proxy, TestServer};
 use tokio::sync::broadcast;
-use zkrs::client::{AddWatchMode, Client, SessionState};
+use zkrs::client::{AddWatchMode, Client, ClientOptions, SessionState};
 use zkrs::{Acl, CreateMode, Error, EventType};
 
 fn open() -> Vec<Acl> {
@@ -334,8 +334,14 @@ async fn in_flight_requests_fail_with_connection_loss_then_session_resumes() {
         let ts = TestServer::start_with("maxSessionTimeout=10000\n").await;
         let proxy = Proxy::start(ts.addr).await;
         // 6 s: the reconnect after the 4 s read timeout has 2 s before the
-        // server would expire the session, even on a loaded machine.
-        let zk = Client::connect(&proxy.addr.to_string(), opts(6000))
+        // server would expire the session, even on a loaded machine. A
+        // reconnect that starts before the test lifts the stall has its
+        // handshake swallowed; a 1 s connect timeout retries it in time.
+        let options = ClientOptions {
+            connect_timeout: Duration::from_secs(1),
+            ..opts(6000)
+        };
+        let zk = Client::connect(&proxy.addr.to_string(), options)
             .await
             .unwrap();
         let mut states = zk.subscribe_state();
