@@ -205,3 +205,29 @@ impl RaftLogStorage<C> for LogStore {
         self.lock().purge(to_stored(&log_id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Plain {
+        data: Vec<u8>,
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct AsBytes {
+        #[serde(with = "serde_bytes")]
+        data: Vec<u8>,
+    }
+
+    /// Logs and snapshots written before byte fields were marked
+    /// `serde_bytes` read back unchanged: bincode encodes both alike.
+    #[test]
+    fn byte_fields_encode_as_before() {
+        let data: Vec<u8> = (0..=255).chain(0..10).collect();
+        let old = encode(&Plain { data: data.clone() }).unwrap();
+        assert_eq!(old, encode(&AsBytes { data: data.clone() }).unwrap());
+        assert_eq!(decode::<AsBytes>(&old).unwrap(), AsBytes { data });
+    }
+}

@@ -25,6 +25,9 @@ type C = TypeConfig;
 #[derive(Serialize, Deserialize)]
 struct SnapshotBody {
     meta: SnapshotMetaOf<C>,
+    /// As bytes, not a sequence of u8: the same encoding, decoded in one
+    /// copy instead of one call per byte.
+    #[serde(with = "serde_bytes")]
     state: Vec<u8>,
 }
 

@@ -26,12 +26,14 @@ pub struct Txn {
 pub enum TxnOp {
     CreateSession {
         timeout: i32,
+        #[serde(with = "serde_bytes")]
         passwd: Vec<u8>,
     },
     /// Closed by the client, or expired by the leader: the same effect.
     CloseSession,
     Create {
         path: String,
+        #[serde(with = "serde_bytes")]
         data: Vec<u8>,
         acl: Vec<Acl>,
         flags: i32,
@@ -43,6 +45,7 @@ pub enum TxnOp {
     },
     SetData {
         path: String,
+        #[serde(with = "serde_bytes")]
         data: Vec<u8>,
         version: i32,
     },
