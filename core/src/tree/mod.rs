@@ -145,6 +145,14 @@ impl DataTree {
         Ok(())
     }
 
+    /// Adds a node whose parent and children are already linked (a bulk
+    /// build in key order).
+    fn add_built(&mut self, path: Arc<str>, node: Node) {
+        self.index_add(&path, node.stat.ephemeral_owner);
+        self.data_size += node_size(&path, &node.data);
+        self.nodes.insert(path, node);
+    }
+
     fn index_add(&mut self, path: &Arc<str>, owner: i64) {
         match EphemeralType::of(owner) {
             EphemeralType::Container => drop(self.containers.insert(path.clone())),

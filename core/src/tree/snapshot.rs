@@ -3,6 +3,7 @@
 //! rather than stored; that keeps snapshots small and unable to disagree
 //! with themselves.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::node::{Node, StatPersisted};
+use super::split_parent;
 use super::DataTree;
 use crate::{Acl, Error, Result};
 
@@ -39,21 +41,45 @@ impl DataTree {
     /// Rebuilds a tree from records in any order (a zkrs snapshot or an
     /// imported ZooKeeper one). DataInconsistency without a root, with a
     /// duplicate path or with a node whose parent is missing.
+    ///
+    /// Built in bulk: children are found by hashing parent paths, and
+    /// nodes enter the ordered map in key order, each once, instead of
+    /// three ordered-map walks per node.
     pub fn from_records(records: impl IntoIterator<Item = NodeRecord>) -> Result<DataTree> {
         let mut records: Vec<NodeRecord> = records.into_iter().collect();
         // A parent's path is a prefix of its child's, so it sorts first.
-        records.sort_by(|a, b| a.path.cmp(&b.path));
+        records.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        if records.windows(2).any(|w| w[0].path == w[1].path) {
+            return Err(Error::DataInconsistency);
+        }
+        let children = children_of(&records)?;
         let mut tree = DataTree::empty();
-        for r in records {
-            let node = Node::new(r.data, r.acl.into(), r.stat);
-            tree.link(Arc::from(r.path), node)
-                .map_err(|_| Error::DataInconsistency)?;
+        for (r, kids) in records.into_iter().zip(children) {
+            let mut node = Node::new(r.data, r.acl.into(), r.stat);
+            node.children = kids.into_iter().collect();
+            tree.add_built(Arc::from(r.path), node);
         }
         if !tree.nodes.contains_key("/") {
             return Err(Error::DataInconsistency);
         }
         Ok(tree)
     }
+}
+
+/// For sorted, distinct records: each one's child names, in order.
+fn children_of(records: &[NodeRecord]) -> Result<Vec<Vec<Arc<str>>>> {
+    let index: HashMap<&str, usize> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.path.as_str(), i))
+        .collect();
+    let mut children = vec![Vec::new(); records.len()];
+    for r in records.iter().filter(|r| r.path != "/") {
+        let (parent, child) = split_parent(&r.path).map_err(|_| Error::DataInconsistency)?;
+        let at = *index.get(parent).ok_or(Error::DataInconsistency)?;
+        children[at].push(Arc::from(child));
+    }
+    Ok(children)
 }
 
 impl Serialize for DataTree {

@@ -694,6 +694,12 @@ fn snapshot_round_trip_rebuilds_indexes() {
         DataTree::from_records(t.records().filter(|r| r.path != "/")),
         Err(Error::DataInconsistency)
     );
+    let twice = t.records().chain(t.records().filter(|r| r.path == "/a"));
+    assert_eq!(DataTree::from_records(twice), Err(Error::DataInconsistency));
+    let mut shuffled: Vec<NodeRecord> = t.records().collect();
+    shuffled.rotate_left(2);
+    shuffled.reverse();
+    assert_eq!(DataTree::from_records(shuffled), Ok(t.clone()));
 }
 
 /// Everything derived must agree with the nodes themselves.
