@@ -206,6 +206,14 @@ pub(crate) enum Sending {
     Remote(Ticket, oneshot::Receiver<PeerResponse>),
 }
 
+/// An answer that says the write was not appended (for a local append
+/// openraft refused), to settle like a forwarded one.
+pub(crate) fn not_taken() -> oneshot::Receiver<PeerResponse> {
+    let (tx, rx) = oneshot::channel();
+    let _ = tx.send(PeerResponse::NotTaken);
+    rx
+}
+
 /// How writes reach the leader (forwarded, or appended here while this
 /// member leads), tracked until settled; and read indexes.
 pub(crate) struct Forwarder {

@@ -178,6 +178,9 @@ async fn forward(
         let _pending = pending;
         match rx.await {
             Ok(Ok(resp)) => PeerResponse::Forward(Ok((resp.log_id.index as Zxid, resp.data))),
+            Ok(Err(openraft::errors::ClientWriteError::ForwardToLeader(_))) => {
+                PeerResponse::NotTaken
+            }
             _ => PeerResponse::Forward(Err(lost)),
         }
     }

@@ -188,11 +188,17 @@ impl PendingWrite {
     /// (a forwarded write survives a leader change; see `forward`).
     pub async fn wait(self) -> Result<(Zxid, TxnResult), Error> {
         let ((fwd, ticket), rx) = match self.rx {
-            Pending::Local(rx, tracked) => match (local_outcome(rx).await, tracked) {
+            Pending::Local(rx, Some(tracked)) => match rx.await {
+                Ok(Ok(resp)) => return Ok((resp.log_id.index as Zxid, resp.data)),
+                // Refused before it was appended (the lead was not ours
+                // yet, or gone): send it again, no need to settle its fate.
+                Ok(Err(openraft::errors::ClientWriteError::ForwardToLeader(_))) => {
+                    (tracked, Some(forward::not_taken()))
+                }
                 // Lost the lead before it committed: settle it.
-                (Err(_), Some(tracked)) => (tracked, None),
-                (done, _) => return done,
+                _ => (tracked, None),
             },
+            Pending::Local(rx, None) => return local_outcome(rx).await,
             Pending::Remote(tracked, rx) => (tracked, Some(rx)),
         };
         match fwd.settle(&ticket, rx).await? {
