@@ -573,7 +573,7 @@ impl Fences {
 
     /// Admits a write that came on `link`: None if a newer link of the
     /// same follower was seen. The guard counts it pending until dropped.
-    pub(crate) fn admit(self: &Arc<Self>, link: Link) -> Option<Pending> {
+    pub(crate) fn admit(self: &Arc<Self>, link: Link) -> Option<Admitted> {
         let mut links = self.lock();
         if links.len() >= MAX_ORIGINS && !links.contains_key(&link.origin) {
             links.retain(|_, o| !o.pending.is_empty());
@@ -584,7 +584,7 @@ impl Fences {
         }
         o.epoch = link.epoch;
         *o.pending.entry(link.epoch).or_default() += 1;
-        Some(Pending {
+        Some(Admitted {
             fences: self.clone(),
             link,
         })
@@ -609,12 +609,12 @@ impl Fences {
 }
 
 /// A forwarded write the leader took and has not answered yet.
-pub(crate) struct Pending {
+pub(crate) struct Admitted {
     fences: Arc<Fences>,
     link: Link,
 }
 
-impl Drop for Pending {
+impl Drop for Admitted {
     fn drop(&mut self) {
         let mut links = self.fences.lock();
         if let Some(o) = links.get_mut(&self.link.origin) {

@@ -108,7 +108,7 @@ impl PeerHandler for Handler {
                 }
                 .boxed(),
                 PeerRequest::Forward { txn, term, link } => match fences.admit(link) {
-                    Some(pending) => forward(raft, clock, txn, term, pending).await,
+                    Some(admitted) => forward(raft, clock, txn, term, admitted).await,
                     None => ready(PeerResponse::NotTaken),
                 },
                 PeerRequest::ReadIndex => async move {
@@ -151,7 +151,7 @@ impl PeerHandler for Handler {
 }
 
 /// Submits a follower's write now (in arrival order) and answers later;
-/// `pending` stays held until the answer (see `Fences`). Only the leader
+/// `admitted` stays held until the answer (see `Fences`). Only the leader
 /// of the term the follower sent it for takes it. The leader stamps its
 /// own clock into it; a session expiry is never taken from another
 /// member (only a leader decides one, for its term).
@@ -160,7 +160,7 @@ async fn forward(
     clock: super::LeaderClock,
     mut txn: crate::state::Txn,
     term: u64,
-    pending: forward::Pending,
+    admitted: forward::Admitted,
 ) -> BoxFuture<'static, PeerResponse> {
     let lost = Error::ConnectionLoss.code();
     if matches!(txn.op, crate::state::TxnOp::ExpireSession { .. }) {
@@ -175,7 +175,7 @@ async fn forward(
         return ready(PeerResponse::Forward(Err(lost)));
     }
     async move {
-        let _pending = pending;
+        let _admitted = admitted;
         match rx.await {
             Ok(Ok(resp)) => PeerResponse::Forward(Ok((resp.log_id.index as Zxid, resp.data))),
             Ok(Err(openraft::errors::ClientWriteError::ForwardToLeader(_))) => {

@@ -187,24 +187,36 @@ impl PendingWrite {
     /// returns its zxid and result. ConnectionLoss: its outcome is unknown
     /// (a forwarded write survives a leader change; see `forward`).
     pub async fn wait(self) -> Result<(Zxid, TxnResult), Error> {
-        let ((fwd, ticket), rx) = match self.rx {
-            Pending::Local(rx, Some(tracked)) => match rx.await {
-                Ok(Ok(resp)) => return Ok((resp.log_id.index as Zxid, resp.data)),
-                // Refused before it was appended (the lead was not ours
-                // yet, or gone): send it again, no need to settle its fate.
-                Ok(Err(openraft::errors::ClientWriteError::ForwardToLeader(_))) => {
-                    (tracked, Some(forward::not_taken()))
-                }
-                // Lost the lead before it committed: settle it.
-                _ => (tracked, None),
-            },
-            Pending::Local(rx, None) => return local_outcome(rx).await,
-            Pending::Remote(tracked, rx) => (tracked, Some(rx)),
-        };
-        match fwd.settle(&ticket, rx).await? {
-            Ok(done) => Ok(done),
-            // This member leads by now and the write never committed.
-            Err(txn) => local_outcome(append_local(&self.raft, &self.clock, txn).await?).await,
+        let mut pending = self.rx;
+        let mut give_up = None;
+        loop {
+            let ((fwd, ticket), rx) = match pending {
+                Pending::Local(rx, Some(tracked)) => match rx.await {
+                    Ok(Ok(resp)) => return Ok((resp.log_id.index as Zxid, resp.data)),
+                    // Refused before it was appended (the lead was not ours
+                    // yet, or gone): send it again, no fate to settle.
+                    Ok(Err(openraft::errors::ClientWriteError::ForwardToLeader(_))) => {
+                        (tracked, Some(forward::not_taken()))
+                    }
+                    // Lost the lead before it committed: settle it.
+                    _ => (tracked, None),
+                },
+                Pending::Local(rx, None) => return local_outcome(rx).await,
+                Pending::Remote(tracked, rx) => (tracked, Some(rx)),
+            };
+            // This member leads by now and the write never committed: it
+            // is appended here, tracked like any other.
+            let txn = match fwd.settle(&ticket, rx).await? {
+                Ok(done) => return Ok(done),
+                Err(txn) => txn,
+            };
+            // Appended again at most for one hold, as a forwarded write.
+            let now = std::time::Instant::now();
+            if now >= *give_up.get_or_insert(now + fwd.hold) {
+                return Err(Error::ConnectionLoss);
+            }
+            let rx = append_local(&self.raft, &self.clock, txn).await?;
+            pending = Pending::Local(rx, Some((fwd, ticket)));
         }
     }
 }

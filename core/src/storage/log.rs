@@ -234,7 +234,7 @@ impl DurableLog {
 pub struct GroupCommit {
     state: Mutex<Group>,
     /// Wakes the thread that starts the next fsync.
-    wake: Mutex<mpsc::Sender<()>>,
+    wake: mpsc::Sender<()>,
 }
 
 #[derive(Default)]
@@ -254,7 +254,7 @@ impl GroupCommit {
         let (tx, rx) = mpsc::channel();
         let group = Arc::new(GroupCommit {
             state: Mutex::default(),
-            wake: Mutex::new(tx),
+            wake: tx,
         });
         let weak_log = Arc::downgrade(log);
         let weak_group = Arc::downgrade(&group);
@@ -312,7 +312,7 @@ impl GroupCommit {
             g.syncing = false;
         } else {
             drop(g);
-            let _ = lock(&self.wake).send(());
+            let _ = self.wake.send(());
         }
     }
 }
