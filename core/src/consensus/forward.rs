@@ -638,6 +638,7 @@ mod tests {
     fn set(session: i64, data: &[u8]) -> Txn {
         Txn {
             session,
+            owner: 0,
             time: 0,
             auth: vec![],
             super_user: false,

@@ -678,6 +678,7 @@ impl Consensus {
         }
         let mut txn = Txn {
             session,
+            owner: 0, // the leader's decision, not a client's write
             time: 0,
             auth: vec![],
             super_user: false,

@@ -90,6 +90,9 @@ impl Drop for Outstanding {
 pub(super) struct ConnCtx {
     pub id: ConnId,
     pub session: SessionId,
+    /// This connection's claim on its session (`Txn::owner`): random, so
+    /// unique across members and restarts.
+    pub owner: u64,
     pub auth: Vec<Id>,
     pub super_user: bool,
     /// A read-only session (member without quorum): writes are refused.
@@ -193,9 +196,11 @@ async fn handshake(
         cfg.min_session_timeout as i32,
         cfg.max_session_timeout as i32,
     );
+    let owner = rand::random::<u64>().max(1);
     let ctx = |session| ConnCtx {
         id,
         session,
+        owner,
         auth: vec![Id::new("ip", &peer.ip().to_string())],
         super_user: false,
         read_only: false,
@@ -209,15 +214,24 @@ async fn handshake(
     };
     if req.session_id != 0 {
         let known = shared.db.session(req.session_id);
+        let expired = || {
+            tracing::info!("{peer}: session {:#x} expired or unknown", req.session_id);
+            Some((resp(0, 0, vec![0; 16]), ctx(0)))
+        };
         return match known {
             Some(s) if s.passwd == req.passwd => {
+                match claim(shared, req.session_id, owner, req.time_out).await {
+                    Ok(()) => {}
+                    Err(Error::SessionExpired) => return expired(),
+                    Err(e) => {
+                        tracing::info!("{peer}: cannot resume {:#x}: {e}", req.session_id);
+                        return None;
+                    }
+                }
                 shared.db.resumed(req.session_id);
                 Some((resp(req.session_id, timeout, s.passwd), ctx(req.session_id)))
             }
-            _ => {
-                tracing::info!("{peer}: session {:#x} expired or unknown", req.session_id);
-                Some((resp(0, 0, vec![0; 16]), ctx(0)))
-            }
+            _ => expired(),
         };
     }
     let passwd: Vec<u8> = (0..16).map(|_| rand::random::<u8>()).collect();
@@ -225,6 +239,7 @@ async fn handshake(
         let session = shared.db.new_session_id();
         let txn = Txn {
             session,
+            owner,
             time: 0, // the leader stamps its own clock
             auth: vec![],
             super_user: false,
@@ -245,6 +260,32 @@ async fn handshake(
         }
     }
     None
+}
+
+/// Makes this connection the session's owner before the client hears it is
+/// connected: from then on a write the client sent on an older connection
+/// (still held somewhere, or late on the wire) is refused instead of
+/// committing after the client's newer writes. ZooKeeper revalidates a
+/// moved session with its leader the same way. Bounded by the session
+/// timeout: the client gives up on this connection well before that.
+async fn claim(shared: &Shared, session: SessionId, owner: u64, timeout: i32) -> Result<(), Error> {
+    let txn = Txn {
+        session,
+        owner,
+        time: 0, // the leader stamps its own clock
+        auth: vec![],
+        super_user: false,
+        op: TxnOp::ClaimSession,
+    };
+    let wait = std::time::Duration::from_millis(timeout.max(0) as u64);
+    match tokio::time::timeout(wait, shared.consensus.propose(txn)).await {
+        Ok(Ok((_, TxnResult::Failed(code)))) => {
+            Err(Error::from_code(code).unwrap_or(Error::SystemError))
+        }
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(Error::OperationTimeout),
+    }
 }
 
 /// A member in an election holds a new connection for a moment instead of
@@ -299,6 +340,7 @@ fn read_only_session(
         ConnCtx {
             id,
             session,
+            owner: 0, // never writes
             auth,
             super_user: false,
             read_only: true,
@@ -438,6 +480,7 @@ async fn prep(
             };
             let txn = Txn {
                 session: ctx.session,
+                owner: ctx.owner,
                 time: 0, // the leader stamps its own clock
                 auth: ctx.auth.clone(),
                 super_user: ctx.super_user,
@@ -671,6 +714,12 @@ impl Output {
                 drop(counted);
                 db.stats.record_latency(started);
                 match done {
+                    // Another connection claimed the session: like
+                    // ZooKeeper, close without a reply (ConnectionLoss); the
+                    // client's reconnect claims it back if it is the live one.
+                    Ok((zxid, TxnResult::Failed(code))) if code == Error::SessionMoved.code() => {
+                        (zxid, Vec::new(), true)
+                    }
                     Ok((zxid, result)) => {
                         let (err, resp) = ops::write_reply(&kind, result);
                         (zxid, Self::reply(xid, zxid, err, &resp), close)
@@ -690,6 +739,7 @@ impl Output {
                 let ctx = ConnCtx {
                     id: self.conn,
                     session: self.session,
+                    owner: 0, // reads carry no claim
                     auth,
                     super_user,
                     read_only: false,

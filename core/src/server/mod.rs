@@ -284,6 +284,7 @@ async fn reap_nodes(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         for path in due.into_iter().take(per_round) {
             let txn = Txn {
                 session: 0,
+                owner: 0,
                 time: 0, // the leader stamps its own clock
                 auth: vec![],
                 super_user: true,

@@ -21,6 +21,8 @@ pub use txn::{OpResult, Txn, TxnOp, TxnResult};
 pub struct Session {
     pub timeout: i32,
     pub passwd: Vec<u8>,
+    /// The connection that created or last claimed it (`Txn::owner`).
+    pub owner: u64,
 }
 
 /// Where ZooKeeper publishes the ensemble configuration.
@@ -83,12 +85,12 @@ impl ZkState {
         self.last_time = self.last_time.max(txn.time);
         let mut triggers = Vec::new();
         let result = match &txn.op {
-            TxnOp::CreateSession { timeout, passwd } => {
-                self.create_session(txn.session, *timeout, passwd)
-            }
-            TxnOp::CloseSession | TxnOp::ExpireSession { .. } => {
-                self.close_session(txn.session, zxid, &mut triggers)
-            }
+            TxnOp::CreateSession { timeout, passwd } => self.create_session(txn, *timeout, passwd),
+            TxnOp::ClaimSession => self.claim_session(txn),
+            TxnOp::CloseSession | TxnOp::ExpireSession { .. } => match self.check_session(txn) {
+                Ok(()) => self.close_session(txn.session, zxid, &mut triggers),
+                Err(e) => TxnResult::Failed(e.code()),
+            },
             TxnOp::Multi(ops) => self.apply_multi(zxid, txn, ops, &mut triggers),
             TxnOp::ReapNode { path } => self.reap(zxid, txn.time, path, &mut triggers),
             op => match self.check_session(txn) {
@@ -116,25 +118,42 @@ impl ZkState {
         }
     }
 
+    /// The session must exist, and a client's write must come from the
+    /// connection that owns it (ZooKeeper's SessionMoved check).
     fn check_session(&self, txn: &Txn) -> Result<(), Error> {
-        if txn.session != 0 && !self.sessions.contains_key(&txn.session) {
-            return Err(Error::SessionExpired);
+        if txn.session == 0 {
+            return Ok(());
         }
-        Ok(())
+        match self.sessions.get(&txn.session) {
+            None => Err(Error::SessionExpired),
+            Some(s) if txn.owner != 0 && s.owner != txn.owner => Err(Error::SessionMoved),
+            Some(_) => Ok(()),
+        }
     }
 
-    fn create_session(&mut self, id: SessionId, timeout: i32, passwd: &[u8]) -> TxnResult {
-        if self.sessions.contains_key(&id) {
+    fn create_session(&mut self, txn: &Txn, timeout: i32, passwd: &[u8]) -> TxnResult {
+        if self.sessions.contains_key(&txn.session) {
             return TxnResult::Failed(Error::NodeExists.code());
         }
         self.sessions.insert(
-            id,
+            txn.session,
             Session {
                 timeout,
                 passwd: passwd.to_vec(),
+                owner: txn.owner,
             },
         );
         TxnResult::Session
+    }
+
+    fn claim_session(&mut self, txn: &Txn) -> TxnResult {
+        match self.sessions.get_mut(&txn.session) {
+            Some(s) => {
+                s.owner = txn.owner;
+                TxnResult::Session
+            }
+            None => TxnResult::Failed(Error::SessionExpired.code()),
+        }
     }
 
     fn close_session(
@@ -171,6 +190,7 @@ impl ZkState {
             let outcome = match op {
                 TxnOp::Multi(_)
                 | TxnOp::CreateSession { .. }
+                | TxnOp::ClaimSession
                 | TxnOp::CloseSession
                 | TxnOp::ExpireSession { .. }
                 | TxnOp::ReapNode { .. } => Err(Error::BadArguments),

@@ -4,6 +4,7 @@ use crate::types::{Acl, Id};
 fn txn(session: SessionId, op: TxnOp) -> Txn {
     Txn {
         session,
+        owner: 1,
         time: 1000,
         auth: vec![Id::new("ip", "127.0.0.1")],
         super_user: false,
@@ -241,4 +242,37 @@ fn expiry_inside_multi_is_refused() {
     );
     assert!(matches!(m.result, TxnResult::Multi(_)));
     assert!(s.sessions.contains_key(&5));
+}
+
+fn from(owner: u64, mut t: Txn) -> Txn {
+    t.owner = owner;
+    t
+}
+
+#[test]
+fn writes_apply_only_from_the_connection_that_last_claimed_the_session() {
+    let mut s = ZkState::new();
+    s.apply(1, &session(5)); // created by connection 1
+    let moved = TxnResult::Failed(Error::SessionMoved.code());
+    assert_eq!(s.apply(2, &from(2, txn(5, create("/a", 0)))).result, moved);
+    assert_eq!(
+        s.apply(3, &from(2, txn(5, TxnOp::ClaimSession))).result,
+        TxnResult::Session
+    );
+    // The old connection's late write, alone or in a multi, and its close.
+    assert_eq!(s.apply(4, &txn(5, create("/b", 0))).result, moved);
+    let multi = s.apply(5, &txn(5, TxnOp::Multi(vec![create("/b", 0)])));
+    assert_eq!(multi.result, moved);
+    assert_eq!(s.apply(6, &txn(5, TxnOp::CloseSession)).result, moved);
+    assert!(s.tree.stat("/b").is_none());
+    // The claiming connection writes; the leader's own entries need no claim.
+    assert!(matches!(
+        s.apply(7, &from(2, txn(5, create("/c", 1)))).result,
+        TxnResult::Create { .. }
+    ));
+    let expire = s.apply_logged(8, 1, &from(0, txn(5, TxnOp::ExpireSession { term: 1 })));
+    assert_eq!(expire.result, TxnResult::Session);
+    assert!(s.tree.stat("/c").is_none());
+    let gone = s.apply(9, &from(3, txn(5, TxnOp::ClaimSession)));
+    assert_eq!(gone.result, TxnResult::Failed(Error::SessionExpired.code()));
 }
