@@ -13,6 +13,8 @@
 //! - [`watch`]: per-member watch registry.
 //! - [`server`]: the client front end on the client port, 4lw.
 //! - [`config`]: zoo.cfg parsing.
+//! - [`recipes`]: locks, elections, barriers, queues, counters, watches on
+//!   the public client API.
 
 pub mod client;
 pub mod config;
@@ -22,6 +24,7 @@ pub mod error;
 pub mod fourlw;
 pub mod member;
 pub mod proto;
+pub mod recipes;
 pub mod runtime;
 pub mod server;
 pub mod session;

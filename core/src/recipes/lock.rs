@@ -1,0 +1,325 @@
+//! Lock, read/write lock and semaphore: kazoo's layout. Each contender is an
+//! ephemeral sequential child `<uuid>__lock__<seq>` (readers `__rlock__`)
+//! holding its identifier; the lowest sequence holds the lock, and each
+//! waiter watches only the contender just before it (no herd).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::{deadline, join, retrying, sequence, unique, wait, wakeup, OPEN};
+use crate::client::Client;
+use crate::types::CreateMode;
+use crate::Error;
+
+const EXCLUSIVE: &str = "__lock__";
+const SHARED: &str = "__rlock__";
+
+/// A distributed mutex (kazoo `Lock`, `WriteLock`), or with
+/// [`Lock::read`] a shared lock that excludes only writers (`ReadLock`).
+/// Held while the session lives: see the module docs for loss and expiry.
+pub struct Lock {
+    client: Client,
+    path: String,
+    identifier: Vec<u8>,
+    marker: &'static str,
+    /// `<uuid><marker>`: finds our node again after a lost create reply.
+    prefix: String,
+    node: Mutex<Option<String>>,
+}
+
+impl Lock {
+    /// An exclusive lock on `path` (a write lock, for [`Lock::read`]ers).
+    pub fn new(client: &Client, path: &str, identifier: &[u8]) -> Lock {
+        Self::with_marker(client, path, identifier, EXCLUSIVE)
+    }
+
+    /// A read lock on `path`: many readers hold it at once, none while a
+    /// writer that queued earlier waits or holds.
+    pub fn read(client: &Client, path: &str, identifier: &[u8]) -> Lock {
+        Self::with_marker(client, path, identifier, SHARED)
+    }
+
+    fn with_marker(client: &Client, path: &str, identifier: &[u8], marker: &'static str) -> Lock {
+        Lock {
+            client: client.clone(),
+            path: path.to_string(),
+            identifier: identifier.to_vec(),
+            marker,
+            prefix: format!("{}{marker}", unique()),
+            node: Mutex::new(None),
+        }
+    }
+
+    /// Waits for the lock; `Ok(false)` if `timeout` passed first (then we
+    /// are no longer queued). `Some(Duration::ZERO)` only tries.
+    pub async fn acquire(&self, timeout: Option<Duration>) -> Result<bool, Error> {
+        if self.is_acquired() {
+            return Ok(true);
+        }
+        let until = deadline(timeout);
+        let c = &self.client;
+        retrying(c, || c.ensure_path(&self.path, &OPEN)).await?;
+        let mut queued = Queued {
+            client: c,
+            node: Some(self.enqueue().await?),
+        };
+        loop {
+            let node = queued.node.clone().unwrap_or_default();
+            let blocker = match self.blocker(&node).await {
+                Ok(b) => b,
+                Err(Error::NoNode) => {
+                    queued.node = Some(self.enqueue().await?); // ours was deleted
+                    continue;
+                }
+                Err(e) => return self.give_up(queued, Err(e)).await,
+            };
+            let Some(before) = blocker else {
+                *self.node.lock().unwrap() = queued.node.take();
+                return Ok(true);
+            };
+            let (w, woken) = wakeup();
+            match retrying(c, || c.exists(&before, Some(w.clone()))).await {
+                Ok(None) => continue,
+                Ok(Some(_)) => {}
+                Err(e) => return self.give_up(queued, Err(e)).await,
+            }
+            match wait(c, &woken, until).await {
+                Ok(true) => {}
+                other => return self.give_up(queued, other).await,
+            }
+        }
+    }
+
+    /// Takes the lock only if it is free now.
+    pub async fn try_acquire(&self) -> Result<bool, Error> {
+        self.acquire(Some(Duration::ZERO)).await
+    }
+
+    /// Leaves the queue after a timeout or error, then reports `outcome`.
+    async fn give_up(
+        &self,
+        mut queued: Queued<'_>,
+        outcome: Result<bool, Error>,
+    ) -> Result<bool, Error> {
+        if let Some(node) = queued.node.take() {
+            let c = &self.client;
+            let _ = retrying(c, || c.delete(&node, -1)).await;
+        }
+        outcome
+    }
+
+    /// Creates our contender node; after a lost reply, looks for it first.
+    async fn enqueue(&self) -> Result<String, Error> {
+        let c = &self.client;
+        loop {
+            if let Some(mine) = self.find_own().await? {
+                return Ok(mine);
+            }
+            let want = join(&self.path, &self.prefix);
+            let mode = CreateMode::EphemeralSequential;
+            match c.create(&want, &self.identifier, &OPEN, mode).await {
+                Ok(p) => return Ok(p),
+                Err(Error::ConnectionLoss) | Err(Error::OperationTimeout) => {
+                    super::reconnected(c).await?
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn find_own(&self) -> Result<Option<String>, Error> {
+        let c = &self.client;
+        let children = retrying(c, || c.get_children(&self.path, None)).await?;
+        Ok(children
+            .into_iter()
+            .find(|n| n.starts_with(&self.prefix))
+            .map(|n| join(&self.path, &n)))
+    }
+
+    /// The contender we wait for, `None` if we hold the lock; `NoNode` if
+    /// our own node is gone.
+    async fn blocker(&self, node: &str) -> Result<Option<String>, Error> {
+        let c = &self.client;
+        let queue = contenders(&retrying(c, || c.get_children(&self.path, None)).await?);
+        let mine = node.rsplit('/').next().unwrap_or(node);
+        let Some(at) = queue.iter().position(|n| n == mine) else {
+            return Err(Error::NoNode);
+        };
+        let blocks = |n: &&String| self.marker == EXCLUSIVE || n.contains(EXCLUSIVE);
+        Ok(queue[..at]
+            .iter()
+            .rev()
+            .find(blocks)
+            .map(|n| join(&self.path, n)))
+    }
+
+    /// Deletes our node. `Ok(false)` if we did not hold the lock.
+    pub async fn release(&self) -> Result<bool, Error> {
+        let Some(node) = self.node.lock().unwrap().take() else {
+            return Ok(false);
+        };
+        let c = &self.client;
+        match retrying(c, || c.delete(&node, -1)).await {
+            Ok(()) | Err(Error::NoNode) | Err(Error::SessionExpired) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// True while we hold the lock and the session lives. After expiry
+    /// the lock is gone (the server deleted our node): false.
+    pub fn is_acquired(&self) -> bool {
+        self.node.lock().unwrap().is_some() && !self.client.state().is_terminal()
+    }
+
+    /// Identifiers of the holders and waiters, in queue order.
+    pub async fn contenders(&self) -> Result<Vec<Vec<u8>>, Error> {
+        let c = &self.client;
+        let names = match retrying(c, || c.get_children(&self.path, None)).await {
+            Ok(n) => contenders(&n),
+            Err(Error::NoNode) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for n in names {
+            let node = join(&self.path, &n);
+            match retrying(c, || c.get_data(&node, None)).await {
+                Ok((data, _)) => out.push(data),
+                Err(Error::NoNode) => {} // left meanwhile
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Our node while `acquire` waits. If the caller drops the waiting future
+/// (a timeout around it, a task aborted), the node is deleted in the
+/// background so that it does not block the line until the session ends.
+struct Queued<'a> {
+    client: &'a Client,
+    node: Option<String>,
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        let (Some(node), Ok(rt)) = (self.node.take(), tokio::runtime::Handle::try_current()) else {
+            return;
+        };
+        let c = self.client.clone();
+        rt.spawn(async move {
+            let _ = retrying(&c, || c.delete(&node, -1)).await;
+        });
+    }
+}
+
+/// Lock nodes of both kinds, lowest sequence first.
+fn contenders(children: &[String]) -> Vec<String> {
+    let mut q: Vec<&String> = children
+        .iter()
+        .filter(|n| n.contains(EXCLUSIVE) || n.contains(SHARED))
+        .filter(|n| sequence(n).is_some())
+        .collect();
+    q.sort_by_key(|n| sequence(n));
+    q.into_iter().cloned().collect()
+}
+
+/// At most `max_leases` holders at once (kazoo `Semaphore`): an internal
+/// lock at `<path>/lock` lets one contender at a time count the leases
+/// under `<path>/leases` and add its own ephemeral lease.
+pub struct Semaphore {
+    client: Client,
+    leases: String,
+    identifier: Vec<u8>,
+    max_leases: usize,
+    gate: Lock,
+    lease: Mutex<Option<String>>,
+}
+
+impl Semaphore {
+    pub fn new(client: &Client, path: &str, identifier: &[u8], max_leases: usize) -> Semaphore {
+        Semaphore {
+            client: client.clone(),
+            leases: join(path, "leases"),
+            identifier: identifier.to_vec(),
+            max_leases,
+            gate: Lock::new(client, &join(path, "lock"), identifier),
+            lease: Mutex::new(None),
+        }
+    }
+
+    /// Waits for a lease; `Ok(false)` if `timeout` passed first.
+    pub async fn acquire(&self, timeout: Option<Duration>) -> Result<bool, Error> {
+        if self.is_acquired() {
+            return Ok(true);
+        }
+        let until = deadline(timeout);
+        if !self.gate.acquire(timeout).await? {
+            return Ok(false);
+        }
+        let got = self.take_lease(until).await;
+        self.gate.release().await?;
+        got
+    }
+
+    async fn take_lease(&self, until: Option<tokio::time::Instant>) -> Result<bool, Error> {
+        let c = &self.client;
+        retrying(c, || c.ensure_path(&self.leases, &OPEN)).await?;
+        loop {
+            let (w, woken) = wakeup();
+            let held = retrying(c, || c.get_children(&self.leases, Some(w.clone()))).await?;
+            if held.len() < self.max_leases {
+                let node = join(&self.leases, &unique());
+                let mode = CreateMode::Ephemeral;
+                retrying(c, || c.create(&node, &self.identifier, &OPEN, mode))
+                    .await
+                    .or_else(|e| {
+                        if e == Error::NodeExists {
+                            Ok(node.clone())
+                        } else {
+                            Err(e)
+                        }
+                    })?;
+                *self.lease.lock().unwrap() = Some(node);
+                return Ok(true);
+            }
+            if !wait(c, &woken, until).await? {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Gives the lease back. `Ok(false)` if we held none.
+    pub async fn release(&self) -> Result<bool, Error> {
+        let Some(node) = self.lease.lock().unwrap().take() else {
+            return Ok(false);
+        };
+        let c = &self.client;
+        match retrying(c, || c.delete(&node, -1)).await {
+            Ok(()) | Err(Error::NoNode) | Err(Error::SessionExpired) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// True while we hold a lease and the session lives.
+    pub fn is_acquired(&self) -> bool {
+        self.lease.lock().unwrap().is_some() && !self.client.state().is_terminal()
+    }
+
+    /// Identifiers of the current lease holders.
+    pub async fn lease_holders(&self) -> Result<Vec<Vec<u8>>, Error> {
+        let c = &self.client;
+        let names = match retrying(c, || c.get_children(&self.leases, None)).await {
+            Ok(n) => n,
+            Err(Error::NoNode) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for n in names {
+            let node = join(&self.leases, &n);
+            if let Ok((d, _)) = retrying(c, || c.get_data(&node, None)).await {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+}

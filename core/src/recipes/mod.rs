@@ -1,0 +1,124 @@
+//! Coordination recipes built only on the public [`Client`] API, with
+//! kazoo's node layouts so that kazoo and zkrs processes can share a lock,
+//! an election or a queue.
+//!
+//! What every recipe does when the connection or the session goes:
+//! - **Connection loss** (the client reconnects with the same session): a
+//!   call in progress waits for the reconnect and goes on; what the session
+//!   holds (lock nodes, leases, party membership) stays, because ephemeral
+//!   nodes live as long as the session, not the connection. A leader latch
+//!   reports no leadership while disconnected (another member may already
+//!   see the session as gone) and re-checks after the reconnect.
+//! - **Session expiry**: the server has deleted the session's ephemeral
+//!   nodes, so every lock, lease, membership and leadership is gone. The
+//!   recipes report it: `is_acquired`/`has_leadership` turn false, waits
+//!   end with [`Error::SessionExpired`]. Nothing is silently held.
+
+mod barrier;
+mod counter;
+mod election;
+mod lock;
+mod party;
+mod queue;
+mod watchers;
+
+pub use barrier::{Barrier, DoubleBarrier};
+pub use counter::Counter;
+pub use election::{Election, LeaderLatch};
+pub use lock::{Lock, Semaphore};
+pub use party::{Party, ShallowParty};
+pub use queue::Queue;
+pub use watchers::{ChildrenWatch, DataWatch};
+
+use std::future::Future;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::client::{watcher, Client, Watcher};
+use crate::types::Acl;
+use crate::Error;
+
+/// Recipe nodes are open to all, as kazoo creates them by default.
+static OPEN: LazyLock<Vec<Acl>> = LazyLock::new(Acl::open_unsafe);
+
+/// A watcher that wakes one waiter; a wake-up before the wait is kept.
+fn wakeup() -> (Watcher, Arc<Notify>) {
+    let n = Arc::new(Notify::new());
+    let woken = n.clone();
+    (watcher(move |_| woken.notify_one()), n)
+}
+
+/// Waits for `woken`, the deadline (`Ok(false)`), or the end of the
+/// session (`Err`). A disconnect alone does not end the wait: the client
+/// re-registers its watches when it reconnects.
+async fn wait(client: &Client, woken: &Notify, deadline: Option<Instant>) -> Result<bool, Error> {
+    let mut state = client.state_receiver();
+    let ended = state.wait_for(|s| s.is_terminal());
+    let until = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = woken.notified() => Ok(true),
+        () = until => Ok(false),
+        _ = ended => Err(Error::SessionExpired),
+    }
+}
+
+/// Runs `op` until it returns something other than a lost connection,
+/// waiting for the reconnect in between (the session may have expired
+/// meanwhile: then `Err(SessionExpired)`).
+async fn retrying<T, F, Fut>(client: &Client, mut op: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    loop {
+        match op().await {
+            Err(Error::ConnectionLoss) | Err(Error::OperationTimeout) => {
+                reconnected(client).await?
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn reconnected(client: &Client) -> Result<(), Error> {
+    let mut state = client.state_receiver();
+    let s = state
+        .wait_for(|s| s.is_connected() || s.is_terminal())
+        .await
+        .map_err(|_| Error::SessionExpired)?;
+    if s.is_terminal() {
+        return Err(Error::SessionExpired);
+    }
+    Ok(())
+}
+
+/// A name no other process picks: kazoo's uuid4 hex.
+fn unique() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// The sequence number ZooKeeper appended to a sequential node's name.
+fn sequence(name: &str) -> Option<i64> {
+    let tail = name.get(name.len().checked_sub(10)?..)?;
+    tail.parse().ok()
+}
+
+fn join(parent: &str, child: &str) -> String {
+    if parent == "/" {
+        format!("/{child}")
+    } else {
+        format!("{parent}/{child}")
+    }
+}
+
+fn deadline(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.map(|t| Instant::now() + t)
+}

@@ -1,0 +1,144 @@
+//! Group membership: every member is an ephemeral child, so a member whose
+//! session ends leaves by itself. [`Party`] keeps identifiers in node data
+//! (kazoo `Party`); [`ShallowParty`] in node names (one listing, no reads).
+
+use std::sync::Mutex;
+
+use super::{join, retrying, unique, OPEN};
+use crate::client::Client;
+use crate::types::CreateMode;
+use crate::Error;
+
+pub struct Party {
+    client: Client,
+    path: String,
+    identifier: Vec<u8>,
+    node: String,
+    joined: Mutex<bool>,
+}
+
+impl Party {
+    pub fn new(client: &Client, path: &str, identifier: &[u8]) -> Party {
+        Party {
+            client: client.clone(),
+            path: path.to_string(),
+            identifier: identifier.to_vec(),
+            node: join(path, &format!("{}__party__", unique())),
+            joined: Mutex::new(false),
+        }
+    }
+
+    pub async fn join(&self) -> Result<(), Error> {
+        enter(&self.client, &self.path, &self.node, &self.identifier).await?;
+        *self.joined.lock().unwrap() = true;
+        Ok(())
+    }
+
+    pub async fn leave(&self) -> Result<bool, Error> {
+        *self.joined.lock().unwrap() = false;
+        exit(&self.client, &self.node).await
+    }
+
+    /// True after `join` while the session lives.
+    pub fn is_member(&self) -> bool {
+        *self.joined.lock().unwrap() && !self.client.state().is_terminal()
+    }
+
+    /// Identifiers of the current members.
+    pub async fn members(&self) -> Result<Vec<Vec<u8>>, Error> {
+        let c = &self.client;
+        let mut out = Vec::new();
+        for name in list(c, &self.path).await? {
+            let node = join(&self.path, &name);
+            match retrying(c, || c.get_data(&node, None)).await {
+                Ok((data, _)) => out.push(data),
+                Err(Error::NoNode) => {} // left meanwhile
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn len(&self) -> Result<usize, Error> {
+        Ok(list(&self.client, &self.path).await?.len())
+    }
+
+    pub async fn is_empty(&self) -> Result<bool, Error> {
+        Ok(self.len().await? == 0)
+    }
+}
+
+/// Members as `<identifier>-<uuid>` names: `members` is one listing.
+pub struct ShallowParty {
+    client: Client,
+    path: String,
+    node: String,
+    joined: Mutex<bool>,
+}
+
+impl ShallowParty {
+    /// `identifier` must be a valid znode name part (no '/').
+    pub fn new(client: &Client, path: &str, identifier: &str) -> ShallowParty {
+        ShallowParty {
+            client: client.clone(),
+            path: path.to_string(),
+            node: join(path, &format!("{identifier}-{}", unique())),
+            joined: Mutex::new(false),
+        }
+    }
+
+    pub async fn join(&self) -> Result<(), Error> {
+        enter(&self.client, &self.path, &self.node, b"").await?;
+        *self.joined.lock().unwrap() = true;
+        Ok(())
+    }
+
+    pub async fn leave(&self) -> Result<bool, Error> {
+        *self.joined.lock().unwrap() = false;
+        exit(&self.client, &self.node).await
+    }
+
+    pub fn is_member(&self) -> bool {
+        *self.joined.lock().unwrap() && !self.client.state().is_terminal()
+    }
+
+    pub async fn members(&self) -> Result<Vec<String>, Error> {
+        Ok(list(&self.client, &self.path)
+            .await?
+            .into_iter()
+            .filter_map(|n| n.rsplit_once('-').map(|(id, _)| id.to_string()))
+            .collect())
+    }
+
+    pub async fn len(&self) -> Result<usize, Error> {
+        Ok(list(&self.client, &self.path).await?.len())
+    }
+
+    pub async fn is_empty(&self) -> Result<bool, Error> {
+        Ok(self.len().await? == 0)
+    }
+}
+
+async fn enter(c: &Client, path: &str, node: &str, data: &[u8]) -> Result<(), Error> {
+    retrying(c, || c.ensure_path(path, &OPEN)).await?;
+    match retrying(c, || c.create(node, data, &OPEN, CreateMode::Ephemeral)).await {
+        Ok(_) | Err(Error::NodeExists) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn exit(c: &Client, node: &str) -> Result<bool, Error> {
+    match retrying(c, || c.delete(node, -1)).await {
+        Ok(()) => Ok(true),
+        Err(Error::NoNode) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+async fn list(c: &Client, path: &str) -> Result<Vec<String>, Error> {
+    match retrying(c, || c.get_children(path, None)).await {
+        Ok(names) => Ok(names),
+        Err(Error::NoNode) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}

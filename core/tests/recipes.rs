@@ -1,0 +1,515 @@
+//! Recipes against an in-process server, each with several real clients
+//! (separate sessions on real TCP): mutual exclusion, queue order, lease
+//! counts, leadership hand-over, and what session loss does to each.
+
+#[path = "client_support.rs"]
+mod support;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use support::{bounded, connect, opts, Proxy, TestServer};
+use zkrs::client::{Client, SessionState};
+use zkrs::recipes::{
+    Barrier, ChildrenWatch, Counter, DataWatch, DoubleBarrier, Election, LeaderLatch, Lock, Party,
+    Queue, Semaphore, ShallowParty,
+};
+use zkrs::{Acl, CreateMode, Error};
+
+const SHORT: Option<Duration> = Some(Duration::from_millis(300));
+
+async fn clients(ts: &TestServer, n: usize) -> Vec<Client> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(connect(&ts.hosts()).await);
+    }
+    out
+}
+
+/// Polls `check` for up to 10 s.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lock_gives_mutual_exclusion_to_read_modify_write() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 4).await;
+        let open = Acl::open_unsafe();
+        cs[0]
+            .create("/n", b"0", &open, CreateMode::Persistent)
+            .await
+            .unwrap();
+        let inside = Arc::new(AtomicBool::new(false));
+        let mut tasks = Vec::new();
+        for (i, c) in cs.iter().enumerate() {
+            let (c, inside) = (c.clone(), inside.clone());
+            tasks.push(tokio::spawn(async move {
+                let lock = Lock::new(&c, "/locks/n", format!("w{i}").as_bytes());
+                for _ in 0..25 {
+                    assert!(lock.acquire(None).await.unwrap());
+                    assert!(!inside.swap(true, Ordering::SeqCst), "two holders at once");
+                    // Read, then write without a version check: only the
+                    // lock keeps increments from being lost.
+                    let (d, _) = c.get_data("/n", None).await.unwrap();
+                    let v: i64 = std::str::from_utf8(&d).unwrap().parse().unwrap();
+                    tokio::task::yield_now().await;
+                    c.set_data("/n", (v + 1).to_string().as_bytes(), -1)
+                        .await
+                        .unwrap();
+                    inside.store(false, Ordering::SeqCst);
+                    assert!(lock.release().await.unwrap());
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(cs[0].get_data("/n", None).await.unwrap().0, b"100");
+        assert!(cs[0]
+            .get_children("/locks/n", None)
+            .await
+            .unwrap()
+            .is_empty());
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lock_try_timeout_and_dropped_wait_leave_the_line() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 2).await;
+        let a = Lock::new(&cs[0], "/l", b"a");
+        let b = Lock::new(&cs[1], "/l", b"b");
+        assert!(a.try_acquire().await.unwrap());
+        assert!(a.is_acquired());
+        assert!(!b.try_acquire().await.unwrap());
+        assert!(!b.acquire(SHORT).await.unwrap());
+        assert_eq!(a.contenders().await.unwrap(), vec![b"a".to_vec()]);
+        // A wait dropped from outside (a timeout around it) is cleaned up.
+        let dropped = tokio::time::timeout(Duration::from_millis(200), b.acquire(None)).await;
+        assert!(dropped.is_err());
+        eventually("dropped waiter's node removed", || async {
+            a.contenders().await.unwrap() == vec![b"a".to_vec()]
+        })
+        .await;
+        assert!(a.release().await.unwrap());
+        assert!(!a.release().await.unwrap());
+        assert!(b.try_acquire().await.unwrap());
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lock_passes_on_when_the_holder_closes_its_session() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 2).await;
+        let a = Lock::new(&cs[0], "/l", b"a");
+        assert!(a.acquire(None).await.unwrap());
+        let c1 = cs[1].clone();
+        let waiter = tokio::spawn(async move {
+            let b = Lock::new(&c1, "/l", b"b");
+            b.acquire(None).await.unwrap()
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!waiter.is_finished());
+        cs[0].close().await.unwrap();
+        assert!(waiter.await.unwrap());
+        assert!(!a.is_acquired(), "a closed session holds nothing");
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lock_is_reported_lost_when_the_session_expires() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let proxy = Proxy::start(ts.addr).await;
+        let holder = Client::connect(&proxy.addr.to_string(), opts(1000))
+            .await
+            .unwrap();
+        let other = connect(&ts.hosts()).await;
+        let a = Lock::new(&holder, "/l", b"a");
+        assert!(a.acquire(None).await.unwrap());
+        proxy.cut();
+        // The server expires the session: the lock passes on.
+        let b = Lock::new(&other, "/l", b"b");
+        assert!(b.acquire(Some(Duration::from_secs(10))).await.unwrap());
+        proxy.restore();
+        let mut st = holder.state_receiver();
+        st.wait_for(|s| *s == SessionState::Expired).await.unwrap();
+        assert!(
+            !a.is_acquired(),
+            "an expired session must not report the lock held"
+        );
+        assert_eq!(a.acquire(None).await, Err(Error::SessionExpired));
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readers_share_and_writers_exclude_in_queue_order() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 4).await;
+        let r1 = Lock::read(&cs[0], "/rw", b"r1");
+        let r2 = Lock::read(&cs[1], "/rw", b"r2");
+        let w = Lock::new(&cs[2], "/rw", b"w");
+        assert!(r1.try_acquire().await.unwrap());
+        assert!(r2.try_acquire().await.unwrap(), "readers share");
+        assert!(
+            !w.try_acquire().await.unwrap(),
+            "a writer waits for readers"
+        );
+        // A writer queues; a reader that comes after it waits for it.
+        let c2 = cs[2].clone();
+        let writer = tokio::spawn(async move {
+            let w = Lock::new(&c2, "/rw", b"w");
+            assert!(w.acquire(None).await.unwrap());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            w.release().await.unwrap();
+        });
+        eventually("writer queued", || async {
+            r1.contenders().await.unwrap().len() == 3
+        })
+        .await;
+        let r3 = Lock::read(&cs[3], "/rw", b"r3");
+        assert!(
+            !r3.try_acquire().await.unwrap(),
+            "a reader behind a writer waits"
+        );
+        r1.release().await.unwrap();
+        r2.release().await.unwrap();
+        writer.await.unwrap();
+        assert!(r3.acquire(Some(Duration::from_secs(5))).await.unwrap());
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn semaphore_admits_at_most_max_leases() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 3).await;
+        let s: Vec<Semaphore> = cs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Semaphore::new(c, "/sem", format!("s{i}").as_bytes(), 2))
+            .collect();
+        assert!(s[0].acquire(None).await.unwrap());
+        assert!(s[1].acquire(None).await.unwrap());
+        assert!(!s[2].acquire(SHORT).await.unwrap());
+        assert_eq!(s[2].lease_holders().await.unwrap().len(), 2);
+        assert!(s[0].release().await.unwrap());
+        assert!(s[2].acquire(Some(Duration::from_secs(5))).await.unwrap());
+        let mut holders = s[1].lease_holders().await.unwrap();
+        holders.sort();
+        assert_eq!(holders, vec![b"s1".to_vec(), b"s2".to_vec()]);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_leader_at_a_time_and_the_next_takes_over() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 3).await;
+        let mut latches: Vec<(usize, LeaderLatch)> = cs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    i,
+                    LeaderLatch::start(c, "/elect", format!("c{i}").as_bytes()),
+                )
+            })
+            .collect();
+        let leader = |ls: &[(usize, LeaderLatch)]| {
+            let leading: Vec<usize> = ls
+                .iter()
+                .filter(|(_, l)| l.has_leadership())
+                .map(|(i, _)| *i)
+                .collect();
+            assert!(leading.len() <= 1, "two leaders: {leading:?}");
+            leading.first().copied()
+        };
+        eventually("a first leader", || async { leader(&latches).is_some() }).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let first = leader(&latches).unwrap();
+        let at = latches.iter().position(|(i, _)| *i == first).unwrap();
+        latches.remove(at).1.close().await.unwrap();
+        eventually("a second leader", || async { leader(&latches).is_some() }).await;
+        let second = leader(&latches).unwrap();
+        assert_ne!(second, first);
+        // The last candidate leads once the leader's session ends.
+        cs[second].close().await.unwrap();
+        let (_, last) = latches.iter().find(|(i, _)| *i != second).unwrap();
+        assert!(last
+            .await_leadership(Some(Duration::from_secs(5)))
+            .await
+            .unwrap());
+        let (_, closed) = latches.iter().find(|(i, _)| *i == second).unwrap();
+        assert!(!closed.has_leadership(), "a closed session does not lead");
+        assert_eq!(
+            closed.await_leadership(None).await,
+            Err(Error::SessionExpired)
+        );
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn election_runs_one_task_at_a_time() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 3).await;
+        let running = Arc::new(AtomicUsize::new(0));
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for (i, c) in cs.iter().enumerate() {
+            let (c, running, ran) = (c.clone(), running.clone(), ran.clone());
+            tasks.push(tokio::spawn(async move {
+                let e = Election::new(&c, "/e", format!("c{i}").as_bytes());
+                e.run(|| async {
+                    assert_eq!(running.fetch_add(1, Ordering::SeqCst), 0, "two leaders");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    ran.lock().unwrap().push(i);
+                })
+                .await
+                .unwrap();
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(ran.lock().unwrap().len(), 3);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn counter_adds_are_never_lost() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 3).await;
+        let mut tasks = Vec::new();
+        for c in &cs {
+            let c = c.clone();
+            tasks.push(tokio::spawn(async move {
+                let n = Counter::new(&c, "/counters/hits", 10);
+                for _ in 0..20 {
+                    n.add(1).await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let n = Counter::new(&cs[0], "/counters/hits", 10);
+        assert_eq!(n.value().await.unwrap(), 70);
+        assert_eq!(n.add(-5).await.unwrap(), 65);
+        assert_eq!(
+            Counter::new(&cs[0], "/counters/none", 3)
+                .value()
+                .await
+                .unwrap(),
+            3
+        );
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn barrier_holds_until_removed() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 2).await;
+        let b = Barrier::new(&cs[0], "/b/gate");
+        b.create().await.unwrap();
+        let waiter = Barrier::new(&cs[1], "/b/gate");
+        assert!(!waiter.wait(SHORT).await.unwrap());
+        let c1 = cs[1].clone();
+        let passing = tokio::spawn(async move { Barrier::new(&c1, "/b/gate").wait(None).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!passing.is_finished());
+        assert!(b.remove().await.unwrap());
+        assert!(passing.await.unwrap().unwrap());
+        assert!(!b.remove().await.unwrap());
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn double_barrier_enters_and_leaves_together() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 3).await;
+        let entered = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for (i, c) in cs.iter().enumerate() {
+            let (c, entered) = (c.clone(), entered.clone());
+            tasks.push(tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(100 * i as u64)).await;
+                let b = DoubleBarrier::new(&c, "/db", 3, format!("c{i}").as_bytes());
+                assert!(b.enter(None).await.unwrap());
+                // Nobody gets past enter before all three joined.
+                assert_eq!(entered.fetch_add(1, Ordering::SeqCst) / 3, 0);
+                assert!(b.leave(None).await.unwrap());
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(entered.load(Ordering::SeqCst), 3);
+        // Too few members: enter times out and leaves no member node.
+        let lone = DoubleBarrier::new(&cs[0], "/db2", 2, b"x");
+        assert!(!lone.enter(SHORT).await.unwrap());
+        assert!(cs[0].get_children("/db2", None).await.unwrap().is_empty());
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_is_priority_then_fifo_and_each_item_is_taken_once() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 3).await;
+        let q = Queue::new(&cs[0], "/q");
+        assert_eq!(q.get().await.unwrap(), None);
+        q.put(b"a", 100).await.unwrap();
+        q.put(b"b", 100).await.unwrap();
+        q.put(b"urgent", 1).await.unwrap();
+        assert_eq!(q.put(b"x", 1000).await, Err(Error::BadArguments));
+        assert_eq!(q.len().await.unwrap(), 3);
+        assert_eq!(q.get().await.unwrap().unwrap(), b"urgent");
+        assert_eq!(q.get().await.unwrap().unwrap(), b"a");
+        assert_eq!(q.get().await.unwrap().unwrap(), b"b");
+        assert!(q.is_empty().await.unwrap());
+        // Two consumers racing over 40 items: each item exactly once.
+        for i in 0..40 {
+            q.put(format!("{i}").as_bytes(), 500).await.unwrap();
+        }
+        let mut takers = Vec::new();
+        for c in &cs[1..] {
+            let c = c.clone();
+            takers.push(tokio::spawn(async move {
+                let q = Queue::new(&c, "/q");
+                let mut got = Vec::new();
+                while let Some(item) = q.get().await.unwrap() {
+                    got.push(String::from_utf8(item).unwrap());
+                }
+                got
+            }));
+        }
+        let mut all = Vec::new();
+        for t in takers {
+            all.extend(t.await.unwrap());
+        }
+        all.sort_by_key(|s| s.parse::<i32>().unwrap());
+        assert_eq!(all, (0..40).map(|i| i.to_string()).collect::<Vec<_>>());
+        // get_wait takes an item that arrives while it waits.
+        let c1 = cs[1].clone();
+        let waiting = tokio::spawn(async move { Queue::new(&c1, "/q").get_wait(None).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        q.put(b"late", 5).await.unwrap();
+        assert_eq!(waiting.await.unwrap().unwrap().unwrap(), b"late");
+        assert_eq!(q.get_wait(SHORT).await.unwrap(), None);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn party_members_come_and_go_with_their_sessions() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 3).await;
+        let p0 = Party::new(&cs[0], "/party", b"zero");
+        let p1 = Party::new(&cs[1], "/party", b"one");
+        p0.join().await.unwrap();
+        p1.join().await.unwrap();
+        let mut m = p0.members().await.unwrap();
+        m.sort();
+        assert_eq!(m, vec![b"one".to_vec(), b"zero".to_vec()]);
+        assert!(p0.leave().await.unwrap());
+        assert!(!p0.is_member());
+        assert_eq!(p1.len().await.unwrap(), 1);
+        cs[1].close().await.unwrap();
+        assert_eq!(p0.len().await.unwrap(), 0, "a closed session leaves");
+        let s = ShallowParty::new(&cs[2], "/shallow", "worker-7");
+        s.join().await.unwrap();
+        assert!(s.is_member());
+        assert_eq!(s.members().await.unwrap(), vec!["worker-7".to_string()]);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn data_and_children_watches_see_every_change_in_order() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 1).await;
+        let c = &cs[0];
+        let open = Acl::open_unsafe();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let _dw = DataWatch::new(c, "/w", move |v| {
+            log.lock()
+                .unwrap()
+                .push(v.map(|(d, _)| String::from_utf8(d).unwrap()));
+            true
+        });
+        let kids = Arc::new(Mutex::new(Vec::new()));
+        let klog = kids.clone();
+        let cw = ChildrenWatch::new(c, "/w", move |names| {
+            klog.lock().unwrap().push(names);
+            true
+        });
+        eventually("first callback", || async {
+            seen.lock().unwrap().len() == 1
+        })
+        .await;
+        c.create("/w", b"1", &open, CreateMode::Persistent)
+            .await
+            .unwrap();
+        eventually("created", || async { seen.lock().unwrap().len() == 2 }).await;
+        c.set_data("/w", b"2", -1).await.unwrap();
+        eventually("changed", || async { seen.lock().unwrap().len() == 3 }).await;
+        c.create("/w/a", b"", &open, CreateMode::Persistent)
+            .await
+            .unwrap();
+        eventually("child", || async { kids.lock().unwrap().len() == 2 }).await;
+        cw.stop();
+        c.create("/w/b", b"", &open, CreateMode::Persistent)
+            .await
+            .unwrap();
+        c.delete("/w/a", -1).await.unwrap();
+        c.delete("/w/b", -1).await.unwrap();
+        c.delete("/w", -1).await.unwrap();
+        eventually("deleted", || async { seen.lock().unwrap().len() == 4 }).await;
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![None, Some("1".to_string()), Some("2".to_string()), None]
+        );
+        assert_eq!(
+            *kids.lock().unwrap(),
+            vec![Vec::<String>::new(), vec!["a".to_string()]],
+            "children callbacks stop after stop()"
+        );
+    })
+    .await
+}
