@@ -154,7 +154,8 @@ async fn verify(addr: std::net::SocketAddr, rec: &Recorded, roots: &[&str]) {
     let mut c = Conn::resume(addr, rec.session, &rec.passwd, rec.zxid).await;
     let zxid = c.server_zxid().await;
     // A restarted member wins a new term, whose leader commits one empty
-    // entry first (Raft), and the resumed session's claim is one more: the
+    // entry first (Raft), and the resumed session is claimed by the
+    // restarted member (a new owner): one more entry. The
     // last zxid moves by exactly those two entries, and no znode's zxids
     // change (checked below).
     assert_eq!(

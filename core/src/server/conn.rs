@@ -90,8 +90,8 @@ impl Drop for Outstanding {
 pub(super) struct ConnCtx {
     pub id: ConnId,
     pub session: SessionId,
-    /// This connection's claim on its session (`Txn::owner`): random, so
-    /// unique across members and restarts.
+    /// The member's claim on the session its writes carry (`Txn::owner`;
+    /// 0 for connections that never write).
     pub owner: u64,
     pub auth: Vec<Id>,
     pub super_user: bool,
@@ -196,7 +196,7 @@ async fn handshake(
         cfg.min_session_timeout as i32,
         cfg.max_session_timeout as i32,
     );
-    let owner = rand::random::<u64>().max(1);
+    let owner = shared.owner;
     let ctx = |session| ConnCtx {
         id,
         session,
@@ -220,7 +220,14 @@ async fn handshake(
         };
         return match known {
             Some(s) if s.passwd == req.passwd => {
-                match claim(shared, req.session_id, owner, req.time_out).await {
+                // Moving here from another member (or an earlier run of
+                // this one): claim the session first.
+                let claimed = if s.owner == owner {
+                    Ok(())
+                } else {
+                    claim(shared, req.session_id, owner, req.time_out).await
+                };
+                match claimed {
                     Ok(()) => {}
                     Err(Error::SessionExpired) => return expired(),
                     Err(e) => {
@@ -262,12 +269,14 @@ async fn handshake(
     None
 }
 
-/// Makes this connection the session's owner before the client hears it is
-/// connected: from then on a write the client sent on an older connection
-/// (still held somewhere, or late on the wire) is refused instead of
+/// Makes this member the session's owner before the client hears it is
+/// connected: from then on a write the client sent through another member
+/// (still held there, or late on the wire) is refused instead of
 /// committing after the client's newer writes. ZooKeeper revalidates a
-/// moved session with its leader the same way. Bounded by the session
-/// timeout: the client gives up on this connection well before that.
+/// moved session with its leader the same way, and like ZooKeeper the
+/// owner is the member, not the connection: writes from one member reach
+/// the leader in order anyway. Bounded by the session timeout: the client
+/// gives up on this connection well before that.
 async fn claim(shared: &Shared, session: SessionId, owner: u64, timeout: i32) -> Result<(), Error> {
     let txn = Txn {
         session,
@@ -714,9 +723,9 @@ impl Output {
                 drop(counted);
                 db.stats.record_latency(started);
                 match done {
-                    // Another connection claimed the session: like
-                    // ZooKeeper, close without a reply (ConnectionLoss); the
-                    // client's reconnect claims it back if it is the live one.
+                    // Another member claimed the session: like ZooKeeper,
+                    // close without a reply (ConnectionLoss); the client's
+                    // reconnect claims it back if this is its live one.
                     Ok((zxid, TxnResult::Failed(code))) if code == Error::SessionMoved.code() => {
                         (zxid, Vec::new(), true)
                     }

@@ -34,6 +34,9 @@ pub const ZK_VERSION: &str = "3.8.4";
 pub(crate) struct Shared {
     pub db: Arc<ZkDatabase>,
     pub consensus: Consensus,
+    /// This member process's claim on the sessions its clients use
+    /// (`Txn::owner`): random, so a restarted member is a new owner.
+    pub owner: u64,
     next_conn: AtomicU64,
     per_ip: Mutex<HashMap<IpAddr, u32>>,
     data_dir: PathBuf,
@@ -93,6 +96,7 @@ impl Server {
         let shared = Arc::new(Shared {
             db,
             consensus,
+            owner: rand::random::<u64>().max(1),
             next_conn: AtomicU64::new(1),
             per_ip: Mutex::new(HashMap::new()),
             data_dir,

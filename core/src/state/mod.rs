@@ -21,7 +21,7 @@ pub use txn::{OpResult, Txn, TxnOp, TxnResult};
 pub struct Session {
     pub timeout: i32,
     pub passwd: Vec<u8>,
-    /// The connection that created or last claimed it (`Txn::owner`).
+    /// The member that created or last claimed it (`Txn::owner`).
     pub owner: u64,
 }
 
@@ -118,8 +118,8 @@ impl ZkState {
         }
     }
 
-    /// The session must exist, and a client's write must come from the
-    /// connection that owns it (ZooKeeper's SessionMoved check).
+    /// The session must exist, and a client's write must come through the
+    /// member that owns it (ZooKeeper's SessionMoved check).
     fn check_session(&self, txn: &Txn) -> Result<(), Error> {
         if txn.session == 0 {
             return Ok(());

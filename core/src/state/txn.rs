@@ -10,10 +10,11 @@ use crate::types::{Acl, Id, SessionId, Stat};
 pub struct Txn {
     /// The session the write belongs to (0 for the leader's own cleanup).
     pub session: SessionId,
-    /// The client connection that sent it (0: the leader's own entry). A
-    /// session's writes apply only from the connection that last claimed
-    /// it, so a write held up on a connection its client has left cannot
-    /// commit after the client's later writes from elsewhere.
+    /// The member that took it from its client (a random id per member
+    /// process; 0: the leader's own entry). A session's writes apply only
+    /// from the member that last claimed it, so a write held up on a member
+    /// the client has left cannot commit after the client's later writes
+    /// through another member (ZooKeeper's session owner).
     pub owner: u64,
     /// The leader's wall-clock milliseconds when it appended the entry:
     /// ctime/mtime and TTL checks use this. Whoever builds a `Txn` may put
@@ -36,8 +37,8 @@ pub enum TxnOp {
     },
     /// Closed by the client, or expired by the leader: the same effect.
     CloseSession,
-    /// A client resumed the session on a new connection (`Txn::owner`);
-    /// writes from its older connections are refused from here on.
+    /// A client resumed the session on another member (`Txn::owner`);
+    /// writes through the member it left are refused from here on.
     ClaimSession,
     Create {
         path: String,
