@@ -16,6 +16,7 @@ use zkrs::{CreateMode, Error};
 
 use crate::convert;
 use crate::errors::{self, ConnectionClosedError, IntoPy};
+use crate::recipes;
 
 /// The Python listeners and the last KazooState they were told, so a
 /// state is reported once per change (the core's first Connected may or
@@ -445,9 +446,127 @@ impl Client {
     fn __repr__(&self) -> String {
         format!("<zkrs.Client {} {}>", self.hosts, self.state())
     }
+
+    // kazoo's recipe factories: `client.Lock(path, identifier)` and so on.
+
+    #[pyo3(name = "Lock", signature = (path, identifier=None))]
+    fn lock_recipe(
+        slf: &Bound<'_, Self>,
+        path: &str,
+        identifier: Option<&str>,
+    ) -> PyResult<recipes::Lock> {
+        recipes::Lock::new(slf, path, identifier, false)
+    }
+
+    #[pyo3(name = "WriteLock", signature = (path, identifier=None))]
+    fn write_lock_recipe(
+        slf: &Bound<'_, Self>,
+        path: &str,
+        identifier: Option<&str>,
+    ) -> PyResult<recipes::Lock> {
+        recipes::Lock::new(slf, path, identifier, false)
+    }
+
+    #[pyo3(name = "ReadLock", signature = (path, identifier=None))]
+    fn read_lock_recipe(
+        slf: &Bound<'_, Self>,
+        path: &str,
+        identifier: Option<&str>,
+    ) -> PyResult<recipes::Lock> {
+        recipes::Lock::new(slf, path, identifier, true)
+    }
+
+    #[pyo3(name = "Semaphore", signature = (path, identifier=None, max_leases=1))]
+    fn semaphore_recipe(
+        slf: &Bound<'_, Self>,
+        path: &str,
+        identifier: Option<&str>,
+        max_leases: usize,
+    ) -> PyResult<recipes::Semaphore> {
+        recipes::Semaphore::new(slf, path, identifier, max_leases)
+    }
+
+    #[pyo3(name = "Election", signature = (path, identifier=None))]
+    fn election_recipe(
+        slf: &Bound<'_, Self>,
+        path: &str,
+        identifier: Option<&str>,
+    ) -> PyResult<recipes::Election> {
+        recipes::Election::new(slf, path, identifier)
+    }
+
+    #[pyo3(name = "Counter", signature = (path, default=0))]
+    fn counter_recipe(
+        slf: &Bound<'_, Self>,
+        path: &str,
+        default: i64,
+    ) -> PyResult<recipes::Counter> {
+        recipes::Counter::new(slf, path, default)
+    }
+
+    #[pyo3(name = "Barrier")]
+    fn barrier_recipe(slf: &Bound<'_, Self>, path: &str) -> PyResult<recipes::Barrier> {
+        recipes::Barrier::new(slf, path)
+    }
+
+    #[pyo3(name = "DoubleBarrier", signature = (path, num_clients, identifier=None))]
+    fn double_barrier_recipe(
+        slf: &Bound<'_, Self>,
+        path: &str,
+        num_clients: usize,
+        identifier: Option<&str>,
+    ) -> PyResult<recipes::DoubleBarrier> {
+        recipes::DoubleBarrier::new(slf, path, num_clients, identifier)
+    }
+
+    #[pyo3(name = "Queue")]
+    fn queue_recipe(slf: &Bound<'_, Self>, path: &str) -> PyResult<recipes::Queue> {
+        recipes::Queue::new(slf, path)
+    }
+
+    #[pyo3(name = "Party", signature = (path, identifier=None))]
+    fn party_recipe(
+        slf: &Bound<'_, Self>,
+        path: &str,
+        identifier: Option<&str>,
+    ) -> PyResult<recipes::Party> {
+        recipes::Party::new(slf, path, identifier)
+    }
+
+    #[pyo3(name = "ShallowParty", signature = (path, identifier=None))]
+    fn shallow_party_recipe(
+        slf: &Bound<'_, Self>,
+        path: &str,
+        identifier: Option<&str>,
+    ) -> PyResult<recipes::ShallowParty> {
+        recipes::ShallowParty::new(slf, path, identifier)
+    }
+
+    #[pyo3(name = "DataWatch", signature = (path, func=None))]
+    fn data_watch_recipe(
+        slf: &Bound<'_, Self>,
+        path: &str,
+        func: Option<Py<PyAny>>,
+    ) -> PyResult<recipes::DataWatch> {
+        recipes::DataWatch::new(slf.py(), slf, path, func)
+    }
+
+    #[pyo3(name = "ChildrenWatch", signature = (path, func=None))]
+    fn children_watch_recipe(
+        slf: &Bound<'_, Self>,
+        path: &str,
+        func: Option<Py<PyAny>>,
+    ) -> PyResult<recipes::ChildrenWatch> {
+        recipes::ChildrenWatch::new(slf.py(), slf, path, func)
+    }
 }
 
 impl Client {
+    /// The started client (for the recipes); ConnectionClosedError if not.
+    pub(crate) fn started(&self) -> PyResult<blocking::Client> {
+        self.conn()
+    }
+
     /// The started client, cloned so the GIL can go; kazoo raises
     /// ConnectionClosedError when not started.
     fn conn(&self) -> PyResult<blocking::Client> {

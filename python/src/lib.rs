@@ -8,6 +8,7 @@
 //! - [`member`]: `zkrs.Member`, an in-process member.
 //! - [`ensemble`]: `zkrs.Ensemble`, an in-process throw-away ensemble.
 //! - [`client`]: `zkrs.Client` and `zkrs.TransactionRequest` (kazoo-shaped).
+//! - [`recipes`]: kazoo's recipe classes over `zkrs::recipes`.
 //! - [`convert`]: Stat, events, ACLs, states and callables across the border.
 
 mod client;
@@ -15,6 +16,7 @@ mod convert;
 mod ensemble;
 mod errors;
 mod member;
+mod recipes;
 
 use pyo3::prelude::*;
 
@@ -27,5 +29,16 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ensemble::Ensemble>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::TransactionRequest>()?;
+    m.add_class::<recipes::Lock>()?;
+    m.add_class::<recipes::Semaphore>()?;
+    m.add_class::<recipes::Election>()?;
+    m.add_class::<recipes::Counter>()?;
+    m.add_class::<recipes::Barrier>()?;
+    m.add_class::<recipes::DoubleBarrier>()?;
+    m.add_class::<recipes::Queue>()?;
+    m.add_class::<recipes::Party>()?;
+    m.add_class::<recipes::ShallowParty>()?;
+    m.add_class::<recipes::DataWatch>()?;
+    m.add_class::<recipes::ChildrenWatch>()?;
     Ok(())
 }

@@ -1,6 +1,8 @@
 """zkrs: a ZooKeeper-compatible coordination service.
 
-``zkrs.Client`` is a kazoo-shaped client for any ZooKeeper ensemble;
+``zkrs.Client`` is a kazoo-shaped client for any ZooKeeper ensemble, with
+kazoo's recipes (``Lock``, ``Election``, ``Counter``, ``Queue``, ...) as
+classes and as factories on the client (``client.Lock(path, identifier)``);
 ``zkrs.Member`` runs a member inside this process and ``zkrs.Ensemble`` a
 throw-away ensemble of them. Errors are ``ZkError`` subclasses named as
 kazoo names them (``NoNodeError``, ...)."""
@@ -25,7 +27,13 @@ from zkrs._native import (
     AuthFailedError,
     BadArgumentsError,
     BadVersionError,
+    Barrier,
+    ChildrenWatch,
     Client,
+    Counter,
+    DataWatch,
+    DoubleBarrier,
+    Election,
     ConfigurationError,
     ConnectionClosedError,
     ConnectionLoss,
@@ -34,6 +42,7 @@ from zkrs._native import (
     EphemeralOnLocalSessionError,
     InvalidACLError,
     InvalidCallbackError,
+    Lock,
     MarshallingError,
     Member,
     NewConfigNoQuorumError,
@@ -45,15 +54,19 @@ from zkrs._native import (
     NotReadOnlyCallError,
     NoWatcherError,
     OperationTimeoutError,
+    Party,
     QuotaExceededError,
+    Queue,
     ReconfigDisabledError,
     ReconfigInProcessError,
     RequestTimeoutError,
     RolledBackError,
     RuntimeInconsistency,
+    Semaphore,
     SessionClosedRequireSaslError,
     SessionExpiredError,
     SessionMovedError,
+    ShallowParty,
     SystemZookeeperError,
     ThrottledOpError,
     TransactionRequest,
@@ -62,6 +75,17 @@ from zkrs._native import (
     ZkError,
     __version__,
 )
+
+
+def ReadLock(client: Client, path: str, identifier: "str | None" = None) -> Lock:
+    """kazoo's ReadLock: shared with other readers, excludes writers."""
+    return Lock(client, path, identifier, shared=True)
+
+
+def WriteLock(client: Client, path: str, identifier: "str | None" = None) -> Lock:
+    """kazoo's WriteLock: exclusive (the same queue as Lock)."""
+    return Lock(client, path, identifier)
+
 
 #: kazoo's name for the base class.
 ZookeeperError = ZkError
@@ -84,6 +108,19 @@ __all__ = [
     "Member",
     "Ensemble",
     "TransactionRequest",
+    "Lock",
+    "ReadLock",
+    "WriteLock",
+    "Semaphore",
+    "Election",
+    "Counter",
+    "Barrier",
+    "DoubleBarrier",
+    "Queue",
+    "Party",
+    "ShallowParty",
+    "DataWatch",
+    "ChildrenWatch",
     "ZkError",
     "ZookeeperError",
     "APIError",

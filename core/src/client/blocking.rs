@@ -101,6 +101,17 @@ impl Client {
         &self.inner().rt
     }
 
+    /// Runs `f` on the async client underneath and waits for it: how the
+    /// bindings call async code built on this session (the recipes).
+    pub fn call<T, F, Fut>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(super::Client) -> Fut,
+        Fut: Future<Output = Result<T, Error>> + Send + 'static,
+    {
+        self.run(f)
+    }
+
     fn run<T, F, Fut>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use super::{retrying, wait, wakeup};
 use crate::client::Client;
@@ -17,7 +17,7 @@ use crate::Error;
 /// Calls back with `Some((data, stat))` or `None` (no node) now and after
 /// every change of the node.
 pub struct DataWatch {
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl DataWatch {
@@ -47,18 +47,31 @@ impl DataWatch {
                 }
             }
         });
-        DataWatch { task }
+        DataWatch { task: Some(task) }
     }
 
     /// Stops calling back.
     pub fn stop(&self) {
-        self.task.abort();
+        stop(&self.task);
+    }
+
+    /// Lets the watch run on after this handle is dropped (until the
+    /// callback returns false or the session ends), as kazoo's watches
+    /// do; the returned handle still stops it.
+    pub fn detach(mut self) -> Option<AbortHandle> {
+        self.task.take().map(|t| t.abort_handle())
     }
 }
 
 impl Drop for DataWatch {
     fn drop(&mut self) {
-        self.task.abort();
+        stop(&self.task);
+    }
+}
+
+fn stop(task: &Option<JoinHandle<()>>) {
+    if let Some(t) = task {
+        t.abort();
     }
 }
 
@@ -87,7 +100,7 @@ async fn read_data(
 /// Calls back with the sorted child names now and after every change.
 /// While the node does not exist it waits for it (no callback).
 pub struct ChildrenWatch {
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl ChildrenWatch {
@@ -126,16 +139,21 @@ impl ChildrenWatch {
                 }
             }
         });
-        ChildrenWatch { task }
+        ChildrenWatch { task: Some(task) }
     }
 
     pub fn stop(&self) {
-        self.task.abort();
+        stop(&self.task);
+    }
+
+    /// As [`DataWatch::detach`].
+    pub fn detach(mut self) -> Option<AbortHandle> {
+        self.task.take().map(|t| t.abort_handle())
     }
 }
 
 impl Drop for ChildrenWatch {
     fn drop(&mut self) {
-        self.task.abort();
+        stop(&self.task);
     }
 }

@@ -1,0 +1,632 @@
+//! kazoo's recipe classes over `zkrs::recipes`: `Lock`, `ReadLock`,
+//! `WriteLock`, `Semaphore`, `Election`, `Counter`, `Barrier`,
+//! `DoubleBarrier`, `Queue`, `Party`, `ShallowParty`, `DataWatch`,
+//! `ChildrenWatch`, with kazoo's constructor arguments and method names.
+//! Each call copies its arguments, releases the GIL and waits for the core
+//! recipe on the client's runtime; nothing here decides anything.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyTuple};
+use tokio::task::AbortHandle;
+use zkrs::client::blocking;
+use zkrs::recipes;
+use zkrs::Error;
+
+use crate::client::Client;
+use crate::convert;
+use crate::errors::IntoPy;
+
+/// The started client's blocking handle (recipes live on its session).
+fn session(client: &Bound<'_, Client>) -> PyResult<blocking::Client> {
+    client.borrow().started()
+}
+
+fn ident(identifier: Option<&str>) -> Vec<u8> {
+    identifier.unwrap_or("").as_bytes().to_vec()
+}
+
+/// kazoo's `blocking`/`timeout` pair as a core timeout.
+fn wait_for(blocking: bool, timeout: Option<f64>) -> PyResult<Option<Duration>> {
+    if !blocking {
+        return Ok(Some(Duration::ZERO));
+    }
+    timeout
+        .map(|t| {
+            Duration::try_from_secs_f64(t)
+                .map_err(|_| PyValueError::new_err("timeout must be a non-negative number"))
+        })
+        .transpose()
+}
+
+fn texts(items: Vec<Vec<u8>>) -> Vec<String> {
+    items
+        .into_iter()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .collect()
+}
+
+/// Runs a core recipe call with the GIL released.
+fn run<T, Fut>(py: Python<'_>, c: &blocking::Client, fut: Fut) -> PyResult<T>
+where
+    T: Send + 'static,
+    Fut: std::future::Future<Output = Result<T, Error>> + Send + 'static,
+{
+    let c = c.clone();
+    py.detach(move || c.call(|_| fut)).py_err()
+}
+
+/// kazoo `Lock` (and, with `shared`, the lock behind `ReadLock`).
+#[pyclass(module = "zkrs", name = "Lock")]
+pub struct Lock {
+    c: blocking::Client,
+    inner: Arc<recipes::Lock>,
+}
+
+#[pymethods]
+impl Lock {
+    #[new]
+    #[pyo3(signature = (client, path, identifier=None, *, shared=false))]
+    pub(crate) fn new(
+        client: &Bound<'_, Client>,
+        path: &str,
+        identifier: Option<&str>,
+        shared: bool,
+    ) -> PyResult<Self> {
+        let c = session(client)?;
+        let make = if shared {
+            recipes::Lock::read
+        } else {
+            recipes::Lock::new
+        };
+        let inner = Arc::new(make(c.as_async(), path, &ident(identifier)));
+        Ok(Lock { c, inner })
+    }
+
+    /// True once held; False if `blocking=False` or `timeout` ran out.
+    #[pyo3(signature = (blocking=true, timeout=None))]
+    fn acquire(&self, py: Python<'_>, blocking: bool, timeout: Option<f64>) -> PyResult<bool> {
+        let t = wait_for(blocking, timeout)?;
+        let l = self.inner.clone();
+        run(py, &self.c, async move { l.acquire(t).await })
+    }
+
+    fn release(&self, py: Python<'_>) -> PyResult<bool> {
+        let l = self.inner.clone();
+        run(py, &self.c, async move { l.release().await })
+    }
+
+    /// False after the session expired: the lock is gone then.
+    #[getter]
+    fn is_acquired(&self) -> bool {
+        self.inner.is_acquired()
+    }
+
+    /// Identifiers of holder and waiters, holder first.
+    fn contenders(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        let l = self.inner.clone();
+        run(py, &self.c, async move { l.contenders().await }).map(texts)
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        slf.borrow().acquire(slf.py(), true, None)?;
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.release(py)?;
+        Ok(false)
+    }
+}
+
+/// kazoo `Semaphore`.
+#[pyclass(module = "zkrs", name = "Semaphore")]
+pub struct Semaphore {
+    c: blocking::Client,
+    inner: Arc<recipes::Semaphore>,
+}
+
+#[pymethods]
+impl Semaphore {
+    #[new]
+    #[pyo3(signature = (client, path, identifier=None, max_leases=1))]
+    pub(crate) fn new(
+        client: &Bound<'_, Client>,
+        path: &str,
+        identifier: Option<&str>,
+        max_leases: usize,
+    ) -> PyResult<Self> {
+        if max_leases == 0 {
+            return Err(PyValueError::new_err("max_leases must be at least 1"));
+        }
+        let c = session(client)?;
+        let inner = recipes::Semaphore::new(c.as_async(), path, &ident(identifier), max_leases);
+        Ok(Semaphore {
+            c,
+            inner: Arc::new(inner),
+        })
+    }
+
+    #[pyo3(signature = (blocking=true, timeout=None))]
+    fn acquire(&self, py: Python<'_>, blocking: bool, timeout: Option<f64>) -> PyResult<bool> {
+        let t = wait_for(blocking, timeout)?;
+        let s = self.inner.clone();
+        run(py, &self.c, async move { s.acquire(t).await })
+    }
+
+    fn release(&self, py: Python<'_>) -> PyResult<bool> {
+        let s = self.inner.clone();
+        run(py, &self.c, async move { s.release().await })
+    }
+
+    #[getter]
+    fn is_acquired(&self) -> bool {
+        self.inner.is_acquired()
+    }
+
+    fn lease_holders(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        let s = self.inner.clone();
+        run(py, &self.c, async move { s.lease_holders().await }).map(texts)
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        slf.borrow().acquire(slf.py(), true, None)?;
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.release(py)?;
+        Ok(false)
+    }
+}
+
+/// kazoo `Election`: `run(func, *args, **kwargs)` once elected.
+#[pyclass(module = "zkrs", name = "Election")]
+pub struct Election {
+    lock: Lock,
+}
+
+#[pymethods]
+impl Election {
+    #[new]
+    #[pyo3(signature = (client, path, identifier=None))]
+    pub(crate) fn new(
+        client: &Bound<'_, Client>,
+        path: &str,
+        identifier: Option<&str>,
+    ) -> PyResult<Self> {
+        Ok(Election {
+            lock: Lock::new(client, path, identifier, false)?,
+        })
+    }
+
+    /// Waits to be elected, calls `func`, steps down; returns its result.
+    #[pyo3(signature = (func, *args, **kwargs))]
+    fn run(
+        &self,
+        py: Python<'_>,
+        func: &Bound<'_, PyAny>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        if !func.is_callable() {
+            return Err(PyTypeError::new_err("func must be callable"));
+        }
+        self.lock.acquire(py, true, None)?;
+        let out = func.call(args, kwargs);
+        self.lock.release(py)?;
+        Ok(out?.unbind())
+    }
+
+    fn contenders(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        self.lock.contenders(py)
+    }
+}
+
+/// kazoo `Counter`: `counter += n`, `counter -= n`, `counter.value`.
+#[pyclass(module = "zkrs", name = "Counter")]
+pub struct Counter {
+    c: blocking::Client,
+    inner: Arc<recipes::Counter>,
+    #[pyo3(get)]
+    pre_value: Option<i64>,
+    #[pyo3(get)]
+    post_value: Option<i64>,
+}
+
+#[pymethods]
+impl Counter {
+    #[new]
+    #[pyo3(signature = (client, path, default=0))]
+    pub(crate) fn new(client: &Bound<'_, Client>, path: &str, default: i64) -> PyResult<Self> {
+        let c = session(client)?;
+        let inner = Arc::new(recipes::Counter::new(c.as_async(), path, default));
+        Ok(Counter {
+            c,
+            inner,
+            pre_value: None,
+            post_value: None,
+        })
+    }
+
+    #[getter]
+    fn value(&self, py: Python<'_>) -> PyResult<i64> {
+        let n = self.inner.clone();
+        run(py, &self.c, async move { n.value().await })
+    }
+
+    fn __add__(slf: Bound<'_, Self>, delta: i64) -> PyResult<Bound<'_, Self>> {
+        let n = slf.borrow().inner.clone();
+        let c = slf.borrow().c.clone();
+        let after = run(slf.py(), &c, async move { n.add(delta).await })?;
+        let mut me = slf.borrow_mut();
+        me.pre_value = Some(after - delta);
+        me.post_value = Some(after);
+        drop(me);
+        Ok(slf)
+    }
+
+    fn __sub__(slf: Bound<'_, Self>, delta: i64) -> PyResult<Bound<'_, Self>> {
+        Self::__add__(slf, -delta)
+    }
+}
+
+/// kazoo `Barrier`.
+#[pyclass(module = "zkrs", name = "Barrier")]
+pub struct Barrier {
+    c: blocking::Client,
+    inner: Arc<recipes::Barrier>,
+}
+
+#[pymethods]
+impl Barrier {
+    #[new]
+    pub(crate) fn new(client: &Bound<'_, Client>, path: &str) -> PyResult<Self> {
+        let c = session(client)?;
+        let inner = Arc::new(recipes::Barrier::new(c.as_async(), path));
+        Ok(Barrier { c, inner })
+    }
+
+    fn create(&self, py: Python<'_>) -> PyResult<()> {
+        let b = self.inner.clone();
+        run(py, &self.c, async move { b.create().await })
+    }
+
+    fn remove(&self, py: Python<'_>) -> PyResult<bool> {
+        let b = self.inner.clone();
+        run(py, &self.c, async move { b.remove().await })
+    }
+
+    /// True once the barrier is down; False if `timeout` ran out.
+    #[pyo3(signature = (timeout=None))]
+    fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
+        let t = wait_for(true, timeout)?;
+        let b = self.inner.clone();
+        run(py, &self.c, async move { b.wait(t).await })
+    }
+}
+
+/// kazoo `DoubleBarrier`.
+#[pyclass(module = "zkrs", name = "DoubleBarrier")]
+pub struct DoubleBarrier {
+    c: blocking::Client,
+    inner: Arc<recipes::DoubleBarrier>,
+}
+
+#[pymethods]
+impl DoubleBarrier {
+    #[new]
+    #[pyo3(signature = (client, path, num_clients, identifier=None))]
+    pub(crate) fn new(
+        client: &Bound<'_, Client>,
+        path: &str,
+        num_clients: usize,
+        identifier: Option<&str>,
+    ) -> PyResult<Self> {
+        let c = session(client)?;
+        let b = recipes::DoubleBarrier::new(c.as_async(), path, num_clients, &ident(identifier));
+        Ok(DoubleBarrier {
+            c,
+            inner: Arc::new(b),
+        })
+    }
+
+    #[pyo3(signature = (timeout=None))]
+    fn enter(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
+        let t = wait_for(true, timeout)?;
+        let b = self.inner.clone();
+        run(py, &self.c, async move { b.enter(t).await })
+    }
+
+    #[pyo3(signature = (timeout=None))]
+    fn leave(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
+        let t = wait_for(true, timeout)?;
+        let b = self.inner.clone();
+        run(py, &self.c, async move { b.leave(t).await })
+    }
+}
+
+/// kazoo `Queue`: `put(value, priority=100)`, `get()`, `len()`.
+#[pyclass(module = "zkrs", name = "Queue")]
+pub struct Queue {
+    c: blocking::Client,
+    inner: Arc<recipes::Queue>,
+}
+
+#[pymethods]
+impl Queue {
+    #[new]
+    pub(crate) fn new(client: &Bound<'_, Client>, path: &str) -> PyResult<Self> {
+        let c = session(client)?;
+        let inner = Arc::new(recipes::Queue::new(c.as_async(), path));
+        Ok(Queue { c, inner })
+    }
+
+    #[pyo3(signature = (value, priority=100))]
+    fn put(&self, py: Python<'_>, value: Vec<u8>, priority: u16) -> PyResult<()> {
+        let q = self.inner.clone();
+        run(py, &self.c, async move { q.put(&value, priority).await })
+    }
+
+    #[pyo3(signature = (values, priority=100))]
+    fn put_all(&self, py: Python<'_>, values: Vec<Vec<u8>>, priority: u16) -> PyResult<()> {
+        for v in values {
+            self.put(py, v, priority)?;
+        }
+        Ok(())
+    }
+
+    /// The first item, or None if the queue is empty.
+    fn get<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let q = self.inner.clone();
+        let item = run(py, &self.c, async move { q.get().await })?;
+        Ok(item.map(|b| PyBytes::new(py, &b)))
+    }
+
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        let q = self.inner.clone();
+        run(py, &self.c, async move { q.len().await })
+    }
+}
+
+/// kazoo `Party`: `join()`, `leave()`, iterate identifiers, `len()`.
+#[pyclass(module = "zkrs", name = "Party")]
+pub struct Party {
+    c: blocking::Client,
+    inner: Arc<recipes::Party>,
+}
+
+#[pymethods]
+impl Party {
+    #[new]
+    #[pyo3(signature = (client, path, identifier=None))]
+    pub(crate) fn new(
+        client: &Bound<'_, Client>,
+        path: &str,
+        identifier: Option<&str>,
+    ) -> PyResult<Self> {
+        let c = session(client)?;
+        let inner = Arc::new(recipes::Party::new(c.as_async(), path, &ident(identifier)));
+        Ok(Party { c, inner })
+    }
+
+    fn join(&self, py: Python<'_>) -> PyResult<()> {
+        let p = self.inner.clone();
+        run(py, &self.c, async move { p.join().await })
+    }
+
+    fn leave(&self, py: Python<'_>) -> PyResult<bool> {
+        let p = self.inner.clone();
+        run(py, &self.c, async move { p.leave().await })
+    }
+
+    #[getter]
+    fn participating(&self) -> bool {
+        self.inner.is_member()
+    }
+
+    fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let p = self.inner.clone();
+        let members = texts(run(py, &self.c, async move { p.members().await })?);
+        Ok(members.into_pyobject(py)?.try_iter()?.into_any().unbind())
+    }
+
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        let p = self.inner.clone();
+        run(py, &self.c, async move { p.len().await })
+    }
+}
+
+/// kazoo `ShallowParty`: members are listed from node names alone.
+#[pyclass(module = "zkrs", name = "ShallowParty")]
+pub struct ShallowParty {
+    c: blocking::Client,
+    inner: Arc<recipes::ShallowParty>,
+}
+
+#[pymethods]
+impl ShallowParty {
+    #[new]
+    #[pyo3(signature = (client, path, identifier=None))]
+    pub(crate) fn new(
+        client: &Bound<'_, Client>,
+        path: &str,
+        identifier: Option<&str>,
+    ) -> PyResult<Self> {
+        let id = identifier.unwrap_or("");
+        if id.contains('/') {
+            return Err(PyValueError::new_err("identifier must not contain '/'"));
+        }
+        let c = session(client)?;
+        let inner = Arc::new(recipes::ShallowParty::new(c.as_async(), path, id));
+        Ok(ShallowParty { c, inner })
+    }
+
+    fn join(&self, py: Python<'_>) -> PyResult<()> {
+        let p = self.inner.clone();
+        run(py, &self.c, async move { p.join().await })
+    }
+
+    fn leave(&self, py: Python<'_>) -> PyResult<bool> {
+        let p = self.inner.clone();
+        run(py, &self.c, async move { p.leave().await })
+    }
+
+    #[getter]
+    fn participating(&self) -> bool {
+        self.inner.is_member()
+    }
+
+    fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let p = self.inner.clone();
+        let members = run(py, &self.c, async move { p.members().await })?;
+        Ok(members.into_pyobject(py)?.try_iter()?.into_any().unbind())
+    }
+
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        let p = self.inner.clone();
+        run(py, &self.c, async move { p.len().await })
+    }
+}
+
+/// kazoo `DataWatch`: `func(data, stat)` now and after each change (both
+/// None while the node does not exist); returning False stops it. Usable
+/// as a decorator: `@client.DataWatch("/path")`.
+#[pyclass(module = "zkrs", name = "DataWatch")]
+pub struct DataWatch {
+    c: blocking::Client,
+    path: String,
+    running: Mutex<Option<AbortHandle>>,
+}
+
+#[pymethods]
+impl DataWatch {
+    #[new]
+    #[pyo3(signature = (client, path, func=None))]
+    pub(crate) fn new(
+        py: Python<'_>,
+        client: &Bound<'_, Client>,
+        path: &str,
+        func: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        let w = DataWatch {
+            c: session(client)?,
+            path: path.to_string(),
+            running: Mutex::new(None),
+        };
+        if let Some(f) = func {
+            w.start(py, f)?;
+        }
+        Ok(w)
+    }
+
+    /// The decorator form: starts the watch with `func` and returns it.
+    fn __call__(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<Py<PyAny>> {
+        self.start(py, func.clone_ref(py))?;
+        Ok(func)
+    }
+
+    fn stop(&self) {
+        if let Some(w) = self.running.lock().unwrap().take() {
+            w.abort();
+        }
+    }
+}
+
+impl DataWatch {
+    fn start(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<()> {
+        if !func.bind(py).is_callable() {
+            return Err(PyTypeError::new_err("func must be callable"));
+        }
+        let _rt = self.c.runtime().enter();
+        let w = recipes::DataWatch::new(self.c.as_async(), &self.path, move |now| {
+            Python::attach(|py| {
+                let args = match &now {
+                    Some((data, stat)) => match convert::stat(py, stat) {
+                        Ok(st) => (PyBytes::new(py, data).into_any().unbind(), st),
+                        Err(_) => return false,
+                    },
+                    None => (py.None(), py.None()),
+                };
+                keep_going(py, &func, func.call1(py, args))
+            })
+        });
+        // Runs on when this object is dropped, as kazoo's watches do.
+        *self.running.lock().unwrap() = w.detach();
+        Ok(())
+    }
+}
+
+/// kazoo `ChildrenWatch`: `func(children)` now and after each change;
+/// returning False stops it. Usable as a decorator.
+#[pyclass(module = "zkrs", name = "ChildrenWatch")]
+pub struct ChildrenWatch {
+    c: blocking::Client,
+    path: String,
+    running: Mutex<Option<AbortHandle>>,
+}
+
+#[pymethods]
+impl ChildrenWatch {
+    #[new]
+    #[pyo3(signature = (client, path, func=None))]
+    pub(crate) fn new(
+        py: Python<'_>,
+        client: &Bound<'_, Client>,
+        path: &str,
+        func: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        let w = ChildrenWatch {
+            c: session(client)?,
+            path: path.to_string(),
+            running: Mutex::new(None),
+        };
+        if let Some(f) = func {
+            w.start(py, f)?;
+        }
+        Ok(w)
+    }
+
+    fn __call__(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<Py<PyAny>> {
+        self.start(py, func.clone_ref(py))?;
+        Ok(func)
+    }
+
+    fn stop(&self) {
+        if let Some(w) = self.running.lock().unwrap().take() {
+            w.abort();
+        }
+    }
+}
+
+impl ChildrenWatch {
+    fn start(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<()> {
+        if !func.bind(py).is_callable() {
+            return Err(PyTypeError::new_err("func must be callable"));
+        }
+        let _rt = self.c.runtime().enter();
+        let w = recipes::ChildrenWatch::new(self.c.as_async(), &self.path, move |names| {
+            Python::attach(|py| keep_going(py, &func, func.call1(py, (names,))))
+        });
+        // Runs on when this object is dropped, as kazoo's watches do.
+        *self.running.lock().unwrap() = w.detach();
+        Ok(())
+    }
+}
+
+/// kazoo's rule: a callback that returns False stops the watch; an
+/// exception is reported (unraisable) and the watch goes on.
+fn keep_going(py: Python<'_>, func: &Py<PyAny>, r: PyResult<Py<PyAny>>) -> bool {
+    match r {
+        Ok(v) => !v.bind(py).is(&*pyo3::types::PyBool::new(py, false)),
+        Err(e) => {
+            e.write_unraisable(py, Some(func.bind(py)));
+            true
+        }
+    }
+}

@@ -1,0 +1,254 @@
+"""kazoo's recipes on zkrs.Client, each with several sessions of a real
+member; and mixed with kazoo's own recipes on the same znodes (same node
+layout, so the two line up in one queue)."""
+
+import threading
+import time
+
+import pytest
+
+import zkrs
+
+
+@pytest.fixture
+def more(member):
+    """Extra zkrs clients, each its own session; closed afterwards."""
+    made = []
+
+    def make():
+        c = zkrs.Client(member.connect_string, timeout=10.0)
+        c.start()
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.stop()
+
+
+def test_lock_excludes_across_sessions(zk, more, root):
+    zk.create(root + "/n", b"0")
+    inside = threading.Lock()
+    errors = []
+
+    def worker(i):
+        c = more()
+        lock = c.Lock(root + "/lock", "w%d" % i)
+        for _ in range(10):
+            with lock:
+                if not inside.acquire(blocking=False):
+                    errors.append("two holders at once")
+                value, _ = c.get(root + "/n")
+                c.set(root + "/n", str(int(value) + 1).encode())
+                inside.release()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors
+    assert zk.get(root + "/n")[0] == b"30"
+
+
+def test_lock_try_timeout_and_contenders(zk, more, root):
+    a = zk.Lock(root + "/l", "alice")
+    b = zkrs.Lock(more(), root + "/l", "bob")
+    assert a.acquire()
+    assert a.is_acquired
+    assert not b.acquire(blocking=False)
+    assert not b.acquire(timeout=0.2)
+    assert a.contenders() == ["alice"]
+    assert a.release()
+    assert b.acquire(timeout=5)
+    assert not a.is_acquired
+
+
+def test_lock_is_lost_with_the_session(zk, more, root):
+    holder = more()
+    lock = holder.Lock(root + "/l", "h")
+    assert lock.acquire()
+    holder.stop()  # closes the session: the lock node goes with it
+    assert not lock.is_acquired
+    assert zk.Lock(root + "/l", "next").acquire(timeout=5)
+
+
+def test_zkrs_and_kazoo_locks_share_one_queue(zk, kazoo, root):
+    mine = zk.Lock(root + "/shared", "zkrs")
+    theirs = kazoo.Lock(root + "/shared", "kazoo")
+    assert theirs.acquire(timeout=5)
+    assert not mine.acquire(blocking=False), "kazoo holds it"
+    assert theirs.release()
+    assert mine.acquire(timeout=5)
+    assert not theirs.acquire(blocking=False), "zkrs holds it"
+    assert theirs.contenders() == ["zkrs"]
+    assert mine.release()
+
+
+def test_read_and_write_locks(zk, more, root):
+    r1 = zkrs.ReadLock(zk, root + "/rw", "r1")
+    r2 = more().ReadLock(root + "/rw", "r2")
+    w = zkrs.WriteLock(more(), root + "/rw", "w")
+    assert r1.acquire() and r2.acquire(timeout=2)
+    assert not w.acquire(blocking=False)
+    r1.release()
+    r2.release()
+    assert w.acquire(timeout=5)
+
+
+def test_semaphore_leases(zk, more, root):
+    sems = [c.Semaphore(root + "/sem", "s%d" % i, max_leases=2)
+            for i, c in enumerate([zk, more(), more()])]
+    assert sems[0].acquire() and sems[1].acquire()
+    assert not sems[2].acquire(timeout=0.3)
+    assert sorted(sems[2].lease_holders()) == ["s0", "s1"]
+    sems[0].release()
+    assert sems[2].acquire(timeout=5)
+    with pytest.raises(ValueError):
+        zk.Semaphore(root + "/bad", max_leases=0)
+
+
+def test_election_runs_one_leader_at_a_time(more, root):
+    running = []
+    ran = []
+    errors = []
+
+    def lead(i):
+        if running:
+            errors.append("two leaders")
+        running.append(i)
+        time.sleep(0.05)
+        running.remove(i)
+        ran.append(i)
+        return i * 10
+
+    results = []
+
+    def candidate(i):
+        results.append(more().Election(root + "/e", "c%d" % i).run(lead, i))
+
+    threads = [threading.Thread(target=candidate, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors
+    assert sorted(ran) == [0, 1, 2]
+    assert sorted(results) == [0, 10, 20]
+
+
+def test_counter(zk, more, root):
+    c = zk.Counter(root + "/count", default=5)
+    assert c.value == 5
+    c += 3
+    assert (c.pre_value, c.post_value, c.value) == (5, 8, 8)
+    c -= 1
+    assert c.value == 7
+    other = more().Counter(root + "/count")
+    other += 10
+    assert c.value == 17
+    # kazoo reads the same counter (decimal text).
+    assert zk.get(root + "/count")[0] == b"17"
+
+
+def test_barriers(zk, more, root):
+    b = zk.Barrier(root + "/gate")
+    b.create()
+    assert not more().Barrier(root + "/gate").wait(timeout=0.2)
+    passed = []
+    waiter = more().Barrier(root + "/gate")
+    t = threading.Thread(target=lambda: passed.append(waiter.wait(timeout=10)))
+    t.start()
+    time.sleep(0.1)
+    assert b.remove()
+    t.join(10)
+    assert passed == [True]
+
+    entered = []
+
+    def member(i):
+        db = more().DoubleBarrier(root + "/db", 3, "m%d" % i)
+        db.enter(timeout=10)
+        entered.append(i)
+        db.leave(timeout=10)
+
+    threads = [threading.Thread(target=member, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+        time.sleep(0.05)
+    for t in threads:
+        t.join(20)
+    assert sorted(entered) == [0, 1, 2]
+
+
+def test_queue_priority_and_fifo(zk, root):
+    q = zk.Queue(root + "/q")
+    assert q.get() is None
+    q.put(b"a")
+    q.put_all([b"b", b"c"])
+    q.put(b"first", priority=1)
+    assert len(q) == 4
+    assert [q.get() for _ in range(5)] == [b"first", b"a", b"b", b"c", None]
+
+
+def test_party_membership(zk, more, root):
+    p = zk.Party(root + "/party", "zero")
+    other = more()
+    q = other.Party(root + "/party", "one")
+    p.join()
+    q.join()
+    assert sorted(p) == ["one", "zero"] and len(p) == 2
+    assert q.participating
+    other.stop()
+    assert list(p) == ["zero"]
+    s = zk.ShallowParty(root + "/shallow", "worker")
+    s.join()
+    assert list(s) == ["worker"]
+    assert s.leave() and len(s) == 0
+    with pytest.raises(ValueError):
+        zk.ShallowParty(root + "/shallow", "a/b")
+
+
+def test_data_and_children_watch(zk, root, events):
+    path = root + "/w"
+    kids = []
+
+    @zk.DataWatch(path)
+    def changed(data, stat):
+        events((data, stat.version if stat else None))
+
+    cw = zk.ChildrenWatch(path, lambda names: kids.append(sorted(names)))
+    events.wait(1)
+    zk.create(path, b"1")
+    events.wait(2)
+    zk.set(path, b"2")
+    events.wait(3)
+    zk.create(path + "/a")
+    deadline = time.time() + 5
+    while kids != [[], ["a"]] and time.time() < deadline:
+        time.sleep(0.02)
+    cw.stop()
+    zk.delete(path, recursive=True)
+    assert events.wait(4) == [(None, None), (b"1", 0), (b"2", 1), (None, None)]
+    assert kids == [[], ["a"]]
+
+
+def test_a_data_watch_stops_when_its_callback_returns_false(zk, root, events):
+    path = root + "/once"
+    zk.create(path, b"x")
+
+    def once(data, stat):
+        events(data)
+        return False
+
+    zk.DataWatch(path, once)
+    events.wait(1)
+    zk.set(path, b"y")
+    time.sleep(0.3)
+    assert events.items == [b"x"]
+
+
+def test_recipes_need_a_started_client(member):
+    c = zkrs.Client(member.connect_string)
+    with pytest.raises(zkrs.ConnectionClosedError):
+        c.Lock("/x")
