@@ -13,6 +13,23 @@
 //!   nodes, so every lock, lease, membership and leadership is gone. The
 //!   recipes report it: `is_acquired`/`has_leadership` turn false, waits
 //!   end with [`Error::SessionExpired`]. Nothing is silently held.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use zkrs::client::{Client, ClientOptions};
+//! use zkrs::recipes::{Counter, Lock};
+//!
+//! # async fn run() -> Result<(), zkrs::Error> {
+//! let zk = Client::connect("127.0.0.1:2181", ClientOptions::default()).await?;
+//! let lock = Lock::new(&zk, "/app/lock", b"worker-1");
+//! if lock.acquire(Some(Duration::from_secs(5))).await? {
+//!     let runs = Counter::new(&zk, "/app/runs", 0).add(1).await?;
+//!     println!("run {runs}");
+//!     lock.release().await?;
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 mod barrier;
 mod counter;
