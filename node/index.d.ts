@@ -9,6 +9,14 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Holds everyone in `wait()` until `remove()`. */
+export declare class Barrier {
+  constructor(client: Client, path: string)
+  create(): Promise<void>
+  remove(): Promise<boolean>
+  wait(timeoutMs?: number | undefined | null): Promise<boolean>
+}
+
 /**
  * A ZooKeeper session. `new Client(hosts)` only records the settings;
  * `await client.connect()` opens the session.
@@ -93,6 +101,21 @@ export declare class Client {
   addAuth(scheme: string, auth: Buffer | string): Promise<void>
 }
 
+/** An integer changed by compare-and-set (kazoo's `Counter` format). */
+export declare class Counter {
+  constructor(client: Client, path: string, defaultValue?: number | undefined | null)
+  value(): Promise<number>
+  /** Adds `delta` atomically; resolves to the new value. */
+  add(delta: number): Promise<number>
+}
+
+/** `numClients` members enter together and leave together. */
+export declare class DoubleBarrier {
+  constructor(client: Client, path: string, numClients: number, identifier?: string | undefined | null)
+  enter(timeoutMs?: number | undefined | null): Promise<boolean>
+  leave(timeoutMs?: number | undefined | null): Promise<boolean>
+}
+
 /**
  * A running in-process ensemble. Members are numbered from 0 (voting
  * members first, then observers).
@@ -121,6 +144,38 @@ export declare class Ensemble {
   stop(): Promise<void>
 }
 
+/**
+ * A candidate that stays in line until `close()`; `hasLeadership` is true
+ * while it leads with a connected session.
+ */
+export declare class LeaderLatch {
+  constructor(client: Client, path: string, identifier?: string | undefined | null)
+  get hasLeadership(): boolean
+  /**
+   * Resolves true once leading, false if `timeoutMs` passed; rejects
+   * with SESSIONEXPIRED if the session ended.
+   */
+  awaitLeadership(timeoutMs?: number | undefined | null): Promise<boolean>
+  /** Leaves the line; the next candidate takes over. */
+  close(): Promise<void>
+}
+
+/**
+ * A distributed lock in kazoo's layout (kazoo and Python zkrs processes
+ * queue in the same line). Lost with the session: `isAcquired` is false
+ * after expiry.
+ */
+export declare class Lock {
+  constructor(client: Client, path: string, identifier?: string | undefined | null, options?: LockOptions | undefined | null)
+  /** Resolves true once held, false if `timeoutMs` passed first (0: try). */
+  acquire(timeoutMs?: number | undefined | null): Promise<boolean>
+  /** Resolves false if the lock was not held. */
+  release(): Promise<boolean>
+  get isAcquired(): boolean
+  /** Identifiers of holder and waiters, holder first. */
+  contenders(): Promise<Array<string>>
+}
+
 /** A running in-process member. */
 export declare class Member {
   /** Starts a member; resolves once it serves clients. */
@@ -129,6 +184,36 @@ export declare class Member {
   get connectString(): string
   /** Stops serving; later calls resolve at once. */
   stop(): Promise<void>
+}
+
+/** Group membership by ephemeral nodes; members leave with their session. */
+export declare class Party {
+  constructor(client: Client, path: string, identifier?: string | undefined | null)
+  join(): Promise<void>
+  leave(): Promise<boolean>
+  members(): Promise<Array<string>>
+}
+
+/** Priority, then FIFO; each item is taken by exactly one `get`. */
+export declare class Queue {
+  constructor(client: Client, path: string)
+  /** Lower `priority` (0..=999, default 100) is taken first. */
+  put(data: Buffer | string, priority?: number | undefined | null): Promise<void>
+  /**
+   * The first item, or null if the queue is empty (or stays empty for
+   * `timeoutMs`, when given).
+   */
+  get(timeoutMs?: number | undefined | null): Promise<Buffer | null>
+  size(): Promise<number>
+}
+
+/** At most `maxLeases` holders at once (kazoo's `Semaphore` layout). */
+export declare class Semaphore {
+  constructor(client: Client, path: string, identifier?: string | undefined | null, maxLeases?: number | undefined | null)
+  acquire(timeoutMs?: number | undefined | null): Promise<boolean>
+  release(): Promise<boolean>
+  get isAcquired(): boolean
+  leaseHolders(): Promise<Array<string>>
 }
 
 /**
@@ -224,6 +309,12 @@ export interface Id {
  * carry and state listeners receive.
  */
 export type KeeperState = 'Disconnected' | 'SyncConnected' | 'AuthFailed' | 'ConnectedReadOnly' | 'SaslAuthenticated' | 'Expired' | 'Closed'
+
+/** `Lock` options. */
+export interface LockOptions {
+  /** A read lock: shared with other readers, excludes writers. */
+  shared?: boolean
+}
 
 /** How to start a member; every field is optional. */
 export interface MemberOptions {

@@ -835,9 +835,17 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Barrier = nativeBinding.Barrier
 module.exports.Client = nativeBinding.Client
+module.exports.Counter = nativeBinding.Counter
+module.exports.DoubleBarrier = nativeBinding.DoubleBarrier
 module.exports.Ensemble = nativeBinding.Ensemble
+module.exports.LeaderLatch = nativeBinding.LeaderLatch
+module.exports.Lock = nativeBinding.Lock
 module.exports.Member = nativeBinding.Member
+module.exports.Party = nativeBinding.Party
+module.exports.Queue = nativeBinding.Queue
+module.exports.Semaphore = nativeBinding.Semaphore
 module.exports.CreateMode = nativeBinding.CreateMode
 module.exports.JsCreateMode = nativeBinding.JsCreateMode
 module.exports.EventType = nativeBinding.EventType

@@ -216,6 +216,15 @@ impl Client {
         })
     }
 
+    /// The connected core client, for the recipes' constructors (which
+    /// throw, not reject, when it is not connected).
+    pub(crate) fn connected(&self) -> napi::Result<zc::Client> {
+        self.core().map_err(|e| {
+            let why = e.detail.unwrap_or_else(|| e.err.to_string());
+            napi::Error::from_reason(format!("{}: {why}", crate::error::code_name(&e.err)))
+        })
+    }
+
     /// Submits one core call now (keeping the session's FIFO order) and
     /// returns the Promise of its result.
     fn run<'env, T, Fut>(&self, env: &'env Env, f: impl FnOnce(zc::Client) -> Fut) -> Reply<'env, T>

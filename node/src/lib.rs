@@ -9,6 +9,7 @@
 //! - [`member`]: `Member`, an in-process ensemble member.
 //! - [`ensemble`]: `Ensemble`, an in-process throw-away ensemble.
 //! - [`client`]: `Client`, the Promise API over `zkrs::client::Client`.
+//! - [`recipes`]: `Lock`, `Semaphore`, `LeaderLatch`, ... over `zkrs::recipes`.
 
 #![deny(clippy::all)]
 
@@ -16,5 +17,6 @@ mod client;
 mod ensemble;
 mod error;
 mod member;
+mod recipes;
 mod runtime;
 mod types;

@@ -4,7 +4,7 @@
 //! candidates in other languages and kazoo itself line up in one queue.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -53,7 +53,7 @@ pub struct LeaderLatch {
     client: Client,
     lock: Arc<Lock>,
     leads: watch::Receiver<bool>,
-    task: JoinHandle<()>,
+    task: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl LeaderLatch {
@@ -73,7 +73,7 @@ impl LeaderLatch {
             client: client.clone(),
             lock,
             leads: rx,
-            task,
+            task: Mutex::new(Some(task)),
         }
     }
 
@@ -110,9 +110,12 @@ impl LeaderLatch {
     }
 
     /// Leaves the line (and the lead): the next candidate takes over.
-    pub async fn close(self) -> Result<(), Error> {
-        self.task.abort();
-        let _ = self.task.await;
+    pub async fn close(&self) -> Result<(), Error> {
+        let task = self.task.lock().unwrap().take();
+        if let Some(task) = task {
+            task.abort();
+            let _ = task.await;
+        }
         // A candidate still in line: aborting its acquire removed its node.
         self.lock.release().await.map(|_| ())
     }

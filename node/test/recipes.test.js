@@ -1,0 +1,160 @@
+'use strict'
+// The recipes against a Member in this process, several sessions each:
+// mutual exclusion, leases, leadership hand-over, counter, barriers,
+// queue order, party membership.
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+
+const {
+  Member, Client, Lock, Semaphore, LeaderLatch, Counter, Barrier, DoubleBarrier, Queue, Party,
+} = require('..')
+
+let member
+let dataDir
+const clients = []
+
+async function client () {
+  const c = new Client(member.connectString, { sessionTimeout: 4000 })
+  await c.connect()
+  clients.push(c)
+  return c
+}
+
+before(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zkrs-node-recipes-'))
+  member = await Member.start({ zooCfg: `tickTime=200\nclientPort=0\ndataDir=${dataDir}\n` })
+})
+
+after(async () => {
+  for (const c of clients) await c.close()
+  await member.stop()
+  fs.rmSync(dataDir, { recursive: true, force: true })
+})
+
+test('a lock keeps read-modify-write increments from being lost', async () => {
+  const first = await client()
+  await first.create('/n', '0')
+  let inside = false
+  const worker = async (i) => {
+    const c = await client()
+    const lock = new Lock(c, '/locks/n', `w${i}`)
+    for (let k = 0; k < 10; k++) {
+      assert.equal(await lock.acquire(), true)
+      assert.equal(inside, false, 'two holders at once')
+      inside = true
+      const { data } = await c.getData('/n')
+      await new Promise((resolve) => setTimeout(resolve, 1))
+      await c.setData('/n', String(Number(data.toString()) + 1))
+      inside = false
+      assert.equal(await lock.release(), true)
+    }
+  }
+  await Promise.all([0, 1, 2].map(worker))
+  assert.equal((await first.getData('/n')).data.toString(), '30')
+})
+
+test('try, timeout, contenders and read locks', async () => {
+  const a = new Lock(await client(), '/l', 'alice')
+  const b = new Lock(await client(), '/l', 'bob')
+  assert.equal(await a.acquire(), true)
+  assert.equal(a.isAcquired, true)
+  assert.equal(await b.acquire(0), false)
+  assert.equal(await b.acquire(200), false)
+  assert.deepEqual(await a.contenders(), ['alice'])
+  await a.release()
+  assert.equal(await b.acquire(5000), true)
+  await b.release()
+  const r1 = new Lock(await client(), '/rw', 'r1', { shared: true })
+  const r2 = new Lock(await client(), '/rw', 'r2', { shared: true })
+  const w = new Lock(await client(), '/rw', 'w')
+  assert.equal(await r1.acquire(0), true)
+  assert.equal(await r2.acquire(0), true)
+  assert.equal(await w.acquire(0), false)
+})
+
+test('a lock passes on when its holder closes the session', async () => {
+  const holder = await client()
+  const a = new Lock(holder, '/lc', 'a')
+  assert.equal(await a.acquire(), true)
+  const waiting = new Lock(await client(), '/lc', 'b').acquire(10000)
+  await holder.close()
+  assert.equal(await waiting, true)
+  assert.equal(a.isAcquired, false)
+})
+
+test('semaphore leases', async () => {
+  const s = []
+  for (let i = 0; i < 3; i++) s.push(new Semaphore(await client(), '/sem', `s${i}`, 2))
+  assert.equal(await s[0].acquire(), true)
+  assert.equal(await s[1].acquire(), true)
+  assert.equal(await s[2].acquire(300), false)
+  assert.deepEqual((await s[2].leaseHolders()).sort(), ['s0', 's1'])
+  await s[0].release()
+  assert.equal(await s[2].acquire(5000), true)
+  assert.throws(() => new Semaphore(clients[0], '/bad', 'x', 0), /BADARGUMENTS/)
+})
+
+test('one leader at a time, and the next takes over', async () => {
+  const latches = []
+  for (let i = 0; i < 3; i++) latches.push(new LeaderLatch(await client(), '/elect', `c${i}`))
+  const leading = () => latches.filter((l) => l.hasLeadership)
+  await Promise.race(latches.map((l) => l.awaitLeadership(5000)))
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  assert.equal(leading().length, 1)
+  const first = leading()[0]
+  await first.close()
+  const rest = latches.filter((l) => l !== first)
+  await Promise.race(rest.map((l) => l.awaitLeadership(5000)))
+  assert.equal(leading().length, 1)
+  assert.notEqual(leading()[0], first)
+})
+
+test('counter, barriers, queue and party', async () => {
+  const c = await client()
+  const n = new Counter(c, '/count', 5)
+  assert.equal(await n.value(), 5)
+  await Promise.all([0, 1, 2, 3].map(async () => new Counter(await client(), '/count', 5).add(2)))
+  assert.equal(await n.value(), 13)
+
+  const gate = new Barrier(c, '/gate')
+  await gate.create()
+  assert.equal(await new Barrier(await client(), '/gate').wait(200), false)
+  const passing = new Barrier(await client(), '/gate').wait(10000)
+  await gate.remove()
+  assert.equal(await passing, true)
+
+  const members = []
+  for (let i = 0; i < 3; i++) members.push(new DoubleBarrier(await client(), '/db', 3, `m${i}`))
+  assert.deepEqual(await Promise.all(members.map((m) => m.enter(10000))), [true, true, true])
+  assert.deepEqual(await Promise.all(members.map((m) => m.leave(10000))), [true, true, true])
+
+  const q = new Queue(c, '/q')
+  assert.equal(await q.get(), null)
+  await q.put('a')
+  await q.put(Buffer.from('b'))
+  await q.put('urgent', 1)
+  assert.equal(await q.size(), 3)
+  const got = []
+  for (let i = 0; i < 3; i++) got.push((await q.get()).toString())
+  assert.deepEqual(got, ['urgent', 'a', 'b'])
+  const later = new Queue(await client(), '/q').get(10000)
+  await q.put('late')
+  assert.equal((await later).toString(), 'late')
+
+  const p = new Party(c, '/party', 'zero')
+  const other = await client()
+  const o = new Party(other, '/party', 'one')
+  await p.join()
+  await o.join()
+  assert.deepEqual((await p.members()).sort(), ['one', 'zero'])
+  await other.close()
+  assert.deepEqual(await p.members(), ['zero'])
+})
+
+test('a recipe needs a connected client', () => {
+  const c = new Client('127.0.0.1:1')
+  assert.throws(() => new Lock(c, '/x'), /CONNECTIONLOSS/)
+})
