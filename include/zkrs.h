@@ -410,6 +410,12 @@
 typedef struct zkrs_client zkrs_client;
 
 /**
+ * A shared integer changed by compare-and-set. Opaque; free with
+ * `zkrs_counter_free`.
+ */
+typedef struct zkrs_counter zkrs_counter;
+
+/**
  * An ensemble running in this process. Created by `zkrs_ensemble_start`,
  * released by `zkrs_ensemble_free` (a Box: one owner). The functions
  * taking a `zkrs_ensemble` may be called from any thread, but not
@@ -417,6 +423,18 @@ typedef struct zkrs_client zkrs_client;
  * `zkrs_ensemble_free`.
  */
 typedef struct zkrs_ensemble zkrs_ensemble;
+
+/**
+ * A candidate in a leader election that stays in line until freed.
+ * Opaque; free with `zkrs_leader_latch_free`.
+ */
+typedef struct zkrs_leader_latch zkrs_leader_latch;
+
+/**
+ * A lock on a path, held by this client's session. Opaque; free with
+ * `zkrs_lock_free`.
+ */
+typedef struct zkrs_lock zkrs_lock;
 
 /**
  * An ensemble member running in this process. Created by
@@ -1012,6 +1030,137 @@ int zkrs_member_stop(struct zkrs_member *member);
  * `member` is NULL or a member from `zkrs_member_start` not yet freed.
  */
 void zkrs_member_free(struct zkrs_member *member);
+
+/**
+ * Makes a lock on `path` for the session of `c`. `identifier` (may be
+ * NULL) is what `contenders` shows for this holder; `shared` non-zero
+ * makes a read lock (shared with readers, excludes writers). Nothing is
+ * queued until `zkrs_lock_acquire`.
+ *
+ * # Safety
+ * `c` is a live client; strings are NUL-terminated or NULL
+ * (`identifier`); `out` is valid for a write.
+ */
+int zkrs_lock_new(const struct zkrs_client *c,
+                  const char *path,
+                  const char *identifier,
+                  int shared,
+                  struct zkrs_lock **out);
+
+/**
+ * Waits for the lock up to `timeout_ms` (0: only try; negative: no
+ * limit). `*acquired` is 1 when held, 0 when the time ran out.
+ * `ZKRS_SESSIONEXPIRED` if the session ended (nothing is held then).
+ *
+ * # Safety
+ * `lock` is a live lock; `acquired` is valid for a write.
+ */
+int zkrs_lock_acquire(struct zkrs_lock *lock, int timeout_ms, int *acquired);
+
+/**
+ * Releases the lock (`ZKRS_OK` also when it was not held).
+ *
+ * # Safety
+ * `lock` is a live lock.
+ */
+int zkrs_lock_release(struct zkrs_lock *lock);
+
+/**
+ * 1 while the lock is held and the session lives, else 0 (after the
+ * session expired the lock is gone: 0).
+ *
+ * # Safety
+ * `lock` is NULL or a live lock.
+ */
+int zkrs_lock_is_acquired(const struct zkrs_lock *lock);
+
+/**
+ * Releases the lock if held and frees it. NULL is a no-op.
+ *
+ * # Safety
+ * `lock` is NULL or a lock from `zkrs_lock_new` not yet freed.
+ */
+void zkrs_lock_free(struct zkrs_lock *lock);
+
+/**
+ * Makes a counter at `path` for the session of `c`; it reads
+ * `default_value` until first changed. Kept as decimal text (kazoo's
+ * format).
+ *
+ * # Safety
+ * `c` is a live client; `path` is NUL-terminated; `out` is valid for a
+ * write.
+ */
+int zkrs_counter_new(const struct zkrs_client *c,
+                     const char *path,
+                     int64_t default_value,
+                     struct zkrs_counter **out);
+
+/**
+ * Adds `delta` atomically; `*value` (may be NULL) is the new value. A
+ * lost connection during the final write is `ZKRS_CONNECTIONLOSS` (the
+ * add may or may not have happened), never a double add.
+ *
+ * # Safety
+ * `counter` is a live counter; `value` is NULL or valid for a write.
+ */
+int zkrs_counter_add(struct zkrs_counter *counter, int64_t delta, int64_t *value);
+
+/**
+ * The counter's current value.
+ *
+ * # Safety
+ * `counter` is a live counter; `value` is valid for a write.
+ */
+int zkrs_counter_value(struct zkrs_counter *counter, int64_t *value);
+
+/**
+ * Frees the counter (the znode stays). NULL is a no-op.
+ *
+ * # Safety
+ * `counter` is NULL or a counter from `zkrs_counter_new` not yet freed.
+ */
+void zkrs_counter_free(struct zkrs_counter *counter);
+
+/**
+ * Joins the election at `path` for the session of `c` and stays in line
+ * until `zkrs_leader_latch_free`.
+ *
+ * # Safety
+ * `c` is a live client; strings are NUL-terminated or NULL
+ * (`identifier`); `out` is valid for a write.
+ */
+int zkrs_leader_latch_start(const struct zkrs_client *c,
+                            const char *path,
+                            const char *identifier,
+                            struct zkrs_leader_latch **out);
+
+/**
+ * 1 while this candidate leads and its session is connected, else 0.
+ *
+ * # Safety
+ * `latch` is NULL or a live latch.
+ */
+int zkrs_leader_latch_has_leadership(const struct zkrs_leader_latch *latch);
+
+/**
+ * Waits up to `timeout_ms` (negative: no limit) to lead; `*leading` is 1
+ * when it does, 0 when the time ran out. `ZKRS_SESSIONEXPIRED` if the
+ * session ended.
+ *
+ * # Safety
+ * `latch` is a live latch; `leading` is valid for a write.
+ */
+int zkrs_leader_latch_await(struct zkrs_leader_latch *latch, int timeout_ms, int *leading);
+
+/**
+ * Leaves the election (the next candidate takes over) and frees the
+ * latch. NULL is a no-op.
+ *
+ * # Safety
+ * `latch` is NULL or a latch from `zkrs_leader_latch_start` not yet freed.
+ */
+void zkrs_leader_latch_free(struct zkrs_leader_latch *latch);
 
 /**
  * Frees a string zkrs returned (e.g. a created path). NULL is a no-op.

@@ -161,6 +161,13 @@ pub struct zkrs_op_results {
     pub len: usize,
 }
 
+impl zkrs_client {
+    /// The session, for the recipes.
+    pub(crate) fn session(&self) -> &Client {
+        &self.inner
+    }
+}
+
 fn client<'a>(c: *const zkrs_client) -> Option<&'a zkrs_client> {
     // SAFETY: every exported function requires `c` to be NULL or live.
     unsafe { c.as_ref() }

@@ -642,6 +642,140 @@ static void test_ensemble(void) {
     zkrs_ensemble_free(e);
 }
 
+/* Recipes: a lock two sessions contend for, read locks, a counter and a
+ * leader latch that passes on when its holder leaves. */
+struct incrementer {
+    const char *hosts;
+    int rounds;
+    int overlap;
+    int *inside;
+};
+
+static void *increment_under_lock(void *arg) {
+    struct incrementer *w = arg;
+    zkrs_client *c = NULL;
+    if (zkrs_client_connect(w->hosts, 10000, &c) != ZKRS_OK) {
+        w->overlap = -1;
+        return NULL;
+    }
+    zkrs_lock *l = NULL;
+    zkrs_lock_new(c, "/recipes/lock", "c-worker", 0, &l);
+    for (int i = 0; i < w->rounds; i++) {
+        int got = 0;
+        if (zkrs_lock_acquire(l, -1, &got) != ZKRS_OK || !got) {
+            w->overlap = -1;
+            break;
+        }
+        if (__atomic_exchange_n(w->inside, 1, __ATOMIC_SEQ_CST)) w->overlap++;
+        zkrs_buffer *data = NULL;
+        long v = 0;
+        if (zkrs_client_get(c, "/recipes/n", NULL, NULL, &data, NULL) == ZKRS_OK) {
+            char text[32] = {0};
+            memcpy(text, data->data, data->len < 31 ? data->len : 31);
+            v = strtol(text, NULL, 10);
+            zkrs_buffer_free(data);
+        }
+        char next[32];
+        int n = snprintf(next, sizeof next, "%ld", v + 1);
+        zkrs_client_set(c, "/recipes/n", (const uint8_t *)next, (size_t)n, -1, NULL);
+        __atomic_store_n(w->inside, 0, __ATOMIC_SEQ_CST);
+        zkrs_lock_release(l);
+    }
+    zkrs_lock_free(l);
+    zkrs_client_free(c);
+    return NULL;
+}
+
+static void test_recipes(const char *hosts, zkrs_client *c, zkrs_client *other) {
+    CHECK_RC(zkrs_client_create(c, "/recipes", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0, NULL, NULL),
+             ZKRS_OK);
+    CHECK_RC(zkrs_client_create(c, "/recipes/n", (const uint8_t *)"0", 1, NULL, 0,
+                                ZKRS_PERSISTENT, 0, NULL, NULL),
+             ZKRS_OK);
+    zkrs_lock *a = NULL, *b = NULL;
+    CHECK_RC(zkrs_lock_new(c, "/recipes/l", "a", 0, &a), ZKRS_OK);
+    CHECK_RC(zkrs_lock_new(other, "/recipes/l", NULL, 0, &b), ZKRS_OK);
+    CHECK_RC(zkrs_lock_new(NULL, "/recipes/l", NULL, 0, &b), ZKRS_BADARGUMENTS);
+    int got = -1;
+    CHECK_RC(zkrs_lock_acquire(a, -1, &got), ZKRS_OK);
+    CHECK(got == 1 && zkrs_lock_is_acquired(a) == 1);
+    CHECK_RC(zkrs_lock_acquire(b, 0, &got), ZKRS_OK);
+    CHECK(got == 0);
+    CHECK_RC(zkrs_lock_acquire(b, 200, &got), ZKRS_OK);
+    CHECK(got == 0 && zkrs_lock_is_acquired(b) == 0);
+    CHECK_RC(zkrs_lock_release(a), ZKRS_OK);
+    CHECK_RC(zkrs_lock_acquire(b, 5000, &got), ZKRS_OK);
+    CHECK(got == 1);
+    zkrs_lock_free(b); /* releases */
+    CHECK_RC(zkrs_lock_acquire(a, 5000, &got), ZKRS_OK);
+    CHECK(got == 1);
+    zkrs_lock_free(a);
+    CHECK(zkrs_lock_is_acquired(NULL) == 0);
+    zkrs_lock_free(NULL);
+
+    /* Readers share; a writer waits for them. */
+    zkrs_lock *r1 = NULL, *r2 = NULL, *w = NULL;
+    CHECK_RC(zkrs_lock_new(c, "/recipes/rw", "r1", 1, &r1), ZKRS_OK);
+    CHECK_RC(zkrs_lock_new(other, "/recipes/rw", "r2", 1, &r2), ZKRS_OK);
+    CHECK_RC(zkrs_lock_new(other, "/recipes/rw", "w", 0, &w), ZKRS_OK);
+    CHECK_RC(zkrs_lock_acquire(r1, 0, &got), ZKRS_OK);
+    CHECK(got == 1);
+    CHECK_RC(zkrs_lock_acquire(r2, 0, &got), ZKRS_OK);
+    CHECK(got == 1);
+    CHECK_RC(zkrs_lock_acquire(w, 0, &got), ZKRS_OK);
+    CHECK(got == 0);
+    zkrs_lock_free(r1);
+    zkrs_lock_free(r2);
+    CHECK_RC(zkrs_lock_acquire(w, 5000, &got), ZKRS_OK);
+    CHECK(got == 1);
+    zkrs_lock_free(w);
+
+    /* Three threads, each its own session, increment without CAS. */
+    int inside = 0;
+    struct incrementer ws[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        ws[i] = (struct incrementer){hosts, 10, 0, &inside};
+        pthread_create(&th[i], NULL, increment_under_lock, &ws[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(ws[i].overlap == 0);
+    }
+    zkrs_buffer *data = NULL;
+    CHECK_RC(zkrs_client_get(c, "/recipes/n", NULL, NULL, &data, NULL), ZKRS_OK);
+    CHECK(data && data->len == 2 && memcmp(data->data, "30", 2) == 0);
+    zkrs_buffer_free(data);
+
+    zkrs_counter *n = NULL;
+    int64_t v = 0;
+    CHECK_RC(zkrs_counter_new(c, "/recipes/count", 5, &n), ZKRS_OK);
+    CHECK_RC(zkrs_counter_value(n, &v), ZKRS_OK);
+    CHECK(v == 5);
+    CHECK_RC(zkrs_counter_add(n, 3, &v), ZKRS_OK);
+    CHECK(v == 8);
+    CHECK_RC(zkrs_counter_add(n, -10, NULL), ZKRS_OK);
+    CHECK_RC(zkrs_counter_value(n, &v), ZKRS_OK);
+    CHECK(v == -2);
+    CHECK_RC(zkrs_counter_value(n, NULL), ZKRS_BADARGUMENTS);
+    zkrs_counter_free(n);
+    zkrs_counter_free(NULL);
+
+    zkrs_leader_latch *first = NULL, *second = NULL;
+    CHECK_RC(zkrs_leader_latch_start(c, "/recipes/elect", "first", &first), ZKRS_OK);
+    int leading = -1;
+    CHECK_RC(zkrs_leader_latch_await(first, 5000, &leading), ZKRS_OK);
+    CHECK(leading == 1);
+    CHECK_RC(zkrs_leader_latch_start(other, "/recipes/elect", "second", &second), ZKRS_OK);
+    CHECK_RC(zkrs_leader_latch_await(second, 200, &leading), ZKRS_OK);
+    CHECK(leading == 0 && zkrs_leader_latch_has_leadership(second) == 0);
+    zkrs_leader_latch_free(first);
+    CHECK_RC(zkrs_leader_latch_await(second, 5000, &leading), ZKRS_OK);
+    CHECK(leading == 1 && zkrs_leader_latch_has_leadership(second) == 1);
+    zkrs_leader_latch_free(second);
+    zkrs_leader_latch_free(NULL);
+}
+
 int main(void) {
     test_static_functions();
 
@@ -684,6 +818,7 @@ int main(void) {
     test_acl(c);
     test_multi(c);
     test_watches(c, other);
+    test_recipes(hosts, c, other);
     test_free_from_callback(hosts, other);
     test_session(hosts);
     test_ensemble();
