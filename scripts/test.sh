@@ -104,8 +104,10 @@ node --test node/test/
 # include/zkrs.h and $TARGET/debug/libzkrs.so from the C ABI step), in one
 # test. Then 3 Python, 3 Node and 3 C processes share one Lock on a
 # 3-member ensemble of zkrs processes (127.0.0.121-123) while its leader is
-# SIGKILLed and restarted (tests/cross/test_cross_lock.py). Reuses the
-# Python venv from the Python binding step.
+# SIGKILLed and restarted (tests/cross/test_cross_lock.py), and 5 election
+# candidates in separate processes never lead at once
+# (tests/cross/test_cross_election.py). Reuses the Python venv from the
+# Python binding step.
 step "cross-language: Python member, Node and C clients; one lock for 9 processes"
 ZKRS_REPO_ROOT="$ROOT" ZKRS_TARGET_DIR="$TARGET" ZKRS_BIN="$TARGET/debug/zkrs" \
   timeout 420 "$PY_VENV/bin/python" -m pytest tests/cross -q -p no:cacheprovider
