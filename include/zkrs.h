@@ -402,6 +402,31 @@
 #define ZKRS_THROTTLEDOP -127
 
 /**
+ * Error: something failed and was not handled.
+ */
+#define ZKRS_LOG_ERROR 1
+
+/**
+ * Warning: a fault zkrs works around (a peer went silent, a retry).
+ */
+#define ZKRS_LOG_WARN 2
+
+/**
+ * Info: life-cycle events (serving, leader changes, sessions).
+ */
+#define ZKRS_LOG_INFO 3
+
+/**
+ * Debug: per-request detail.
+ */
+#define ZKRS_LOG_DEBUG 4
+
+/**
+ * Trace: everything.
+ */
+#define ZKRS_LOG_TRACE 5
+
+/**
  * A client session. Created by `zkrs_client_connect`, released by
  * `zkrs_client_free` (a Box: one owner). All functions except
  * `zkrs_client_free` may be called from several threads at once and from
@@ -621,6 +646,15 @@ typedef struct zkrs_op_results {
   const struct zkrs_op_result *results;
   size_t len;
 } zkrs_op_results;
+
+/**
+ * Called with one log record: `level` one of `ZKRS_LOG_*`, `target` the
+ * Rust module ("zkrs::server::conn"), `message` the text; both strings
+ * are valid only during the call. Runs on whichever zkrs thread logged,
+ * possibly several at once: it must be thread-safe, return quickly and
+ * not call libzkrs.
+ */
+typedef void (*zkrs_log_fn)(void *userdata, int level, const char *target, const char *message);
 
 #ifdef __cplusplus
 extern "C" {
@@ -982,6 +1016,18 @@ void zkrs_ensemble_free(struct zkrs_ensemble *ensemble);
  * define. The string is static: never free it.
  */
 const char *zkrs_error_message(int code);
+
+/**
+ * Sends the logs of every zkrs member and client in this process at
+ * `max_level` (`ZKRS_LOG_ERROR` .. `ZKRS_LOG_TRACE`) and more severe to
+ * `cb`, replacing any earlier callback. `cb` NULL or `max_level` 0 turns
+ * logging off. `ZKRS_SYSTEMERROR` if the process already routes Rust
+ * `tracing` logs elsewhere.
+ *
+ * # Safety
+ * `userdata` stays valid while `cb` is set and may be used from any thread.
+ */
+int zkrs_set_log_callback(zkrs_log_fn cb, void *userdata, int max_level);
 
 /**
  * Starts a member and returns once it serves clients.

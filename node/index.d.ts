@@ -316,6 +316,15 @@ export interface LockOptions {
   shared?: boolean
 }
 
+/** One log record. */
+export interface LogRecord {
+  /** 'error' | 'warn' | 'info' | 'debug' | 'trace' */
+  level: string
+  /** The Rust module that logged, e.g. 'zkrs::server::conn'. */
+  target: string
+  message: string
+}
+
 /** How to start a member; every field is optional. */
 export interface MemberOptions {
   /** zoo.cfg text; the fields below override its keys. */
@@ -364,6 +373,14 @@ export declare enum Perms {
   Admin = 16,
   All = 31,
 }
+
+/**
+ * Calls `callback` with each log record at `level` ('info' by default;
+ * 'off' stops) and more severe, replacing any earlier logger; `null`
+ * stops logging. Records are queued to the JS thread: logging never
+ * waits for JavaScript.
+ */
+export declare function setLogger(callback: ((record: LogRecord) => void) | null, level?: 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'off'): void
 
 /**
  * Znode metadata, field for field as ZooKeeper's Stat. zxids and times are

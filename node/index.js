@@ -853,3 +853,4 @@ module.exports.JsEventType = nativeBinding.JsEventType
 module.exports.KeeperState = nativeBinding.KeeperState
 module.exports.JsKeeperState = nativeBinding.JsKeeperState
 module.exports.Perms = nativeBinding.Perms
+module.exports.setLogger = nativeBinding.setLogger

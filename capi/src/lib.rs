@@ -8,6 +8,7 @@
 //! - [`types`]: C structs (stat, ACL, buffers, string arrays) and their frees.
 //! - [`member`]: `zkrs_member`, an ensemble member run in-process.
 //! - [`client`]: `zkrs_client`, a session: CRUD, ACLs, multi, watches.
+//! - [`log`]: `zkrs_set_log_callback`, the core's logs for the host.
 //! - [`recipes`]: `zkrs_lock`, `zkrs_counter`, `zkrs_leader_latch`.
 //! - `callback`: calling C back from the event thread, and never after
 //!   `zkrs_client_free`.
@@ -25,6 +26,7 @@ mod callback;
 pub mod client;
 pub mod ensemble;
 pub mod error;
+pub mod log;
 pub mod member;
 pub mod recipes;
 pub mod types;

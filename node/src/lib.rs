@@ -9,6 +9,7 @@
 //! - [`member`]: `Member`, an in-process ensemble member.
 //! - [`ensemble`]: `Ensemble`, an in-process throw-away ensemble.
 //! - [`client`]: `Client`, the Promise API over `zkrs::client::Client`.
+//! - [`logging`]: `setLogger`, the core's logs to a JS callback.
 //! - [`recipes`]: `Lock`, `Semaphore`, `LeaderLatch`, ... over `zkrs::recipes`.
 
 #![deny(clippy::all)]
@@ -16,6 +17,7 @@
 mod client;
 mod ensemble;
 mod error;
+mod logging;
 mod member;
 mod recipes;
 mod runtime;

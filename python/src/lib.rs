@@ -9,12 +9,14 @@
 //! - [`ensemble`]: `zkrs.Ensemble`, an in-process throw-away ensemble.
 //! - [`client`]: `zkrs.Client` and `zkrs.TransactionRequest` (kazoo-shaped).
 //! - [`recipes`]: kazoo's recipe classes over `zkrs::recipes`.
+//! - [`logs`]: core logs into Python `logging` (drained by `zkrs._logging`).
 //! - [`convert`]: Stat, events, ACLs, states and callables across the border.
 
 mod client;
 mod convert;
 mod ensemble;
 mod errors;
+mod logs;
 mod member;
 mod recipes;
 
@@ -25,6 +27,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(errors::_error_for_code, m)?)?;
+    m.add_function(wrap_pyfunction!(logs::_log_start, m)?)?;
+    m.add_function(wrap_pyfunction!(logs::_log_level, m)?)?;
+    m.add_function(wrap_pyfunction!(logs::_log_next, m)?)?;
     m.add_class::<member::Member>()?;
     m.add_class::<ensemble::Ensemble>()?;
     m.add_class::<client::Client>()?;

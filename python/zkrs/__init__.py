@@ -87,6 +87,10 @@ def WriteLock(client: Client, path: str, identifier: "str | None" = None) -> Loc
     return Lock(client, path, identifier)
 
 
+from zkrs._logging import set_log_level, start as _start_logging  # noqa: E402
+
+_start_logging()
+
 #: kazoo's name for the base class.
 ZookeeperError = ZkError
 
@@ -123,6 +127,7 @@ __all__ = [
     "ChildrenWatch",
     "ZkError",
     "ZookeeperError",
+    "set_log_level",
     "APIError",
     "AuthFailedError",
     "BadArgumentsError",

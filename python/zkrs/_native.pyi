@@ -73,9 +73,16 @@ __all__ = [
     "DataWatch",
     "ChildrenWatch",
     "_error_for_code",
+    "_log_start",
+    "_log_level",
+    "_log_next",
 ]
 
 __version__: str
+
+def _log_start(level: int) -> None: ...
+def _log_level(level: int) -> None: ...
+def _log_next(timeout: float) -> List[Tuple[int, str, str]]: ...
 
 _WatchFunc = Callable[[WatchedEvent], object]
 _ListenerFunc = Callable[[str], object]

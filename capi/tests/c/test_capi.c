@@ -776,8 +776,23 @@ static void test_recipes(const char *hosts, zkrs_client *c, zkrs_client *other) 
     zkrs_leader_latch_free(NULL);
 }
 
+/* Core logs (zkrs and the crates it runs: openraft, ...) reach a C
+ * callback from zkrs threads. */
+static int serving_logged;
+static int bad_log_record;
+
+static void on_log(void *userdata, int level, const char *target, const char *message) {
+    if (userdata != &serving_logged || level < ZKRS_LOG_ERROR || level > ZKRS_LOG_INFO ||
+        target[0] == 0)
+        __atomic_store_n(&bad_log_record, 1, __ATOMIC_SEQ_CST);
+    if (strstr(message, "serving clients on"))
+        __atomic_store_n(&serving_logged, 1, __ATOMIC_SEQ_CST);
+}
+
 int main(void) {
     test_static_functions();
+    CHECK_RC(zkrs_set_log_callback(on_log, &serving_logged, 9), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_set_log_callback(on_log, &serving_logged, ZKRS_LOG_INFO), ZKRS_OK);
 
     /* A member with ZooKeeper's defaults (temporary data dir, free port). */
     zkrs_member *plain = NULL;
@@ -804,6 +819,9 @@ int main(void) {
     }
     const char *hosts = zkrs_member_connect_string(m);
     printf("member at %s, libzkrs %s\n", hosts, zkrs_version());
+    CHECK(__atomic_load_n(&serving_logged, __ATOMIC_SEQ_CST) == 1);
+    CHECK(__atomic_load_n(&bad_log_record, __ATOMIC_SEQ_CST) == 0);
+    CHECK_RC(zkrs_set_log_callback(NULL, NULL, 0), ZKRS_OK);
 
     zkrs_client *c = NULL, *other = NULL;
     CHECK_RC(zkrs_client_connect(hosts, 10000, &c), ZKRS_OK);
