@@ -17,7 +17,7 @@
 mod client;
 mod ensemble;
 mod error;
-mod logging;
+pub mod logging;
 mod member;
 mod recipes;
 mod runtime;
