@@ -98,11 +98,18 @@ impl Client {
     }
 
     /// Connects and waits for a session (up to `timeout` seconds). Listeners
-    /// hear "CONNECTED". Does nothing if already started.
+    /// hear "CONNECTED". Does nothing if started and the session lives;
+    /// after LOST (the session expired) it opens a new session, as kazoo
+    /// does.
     #[pyo3(signature = (timeout=15.0))]
     fn start(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
-        if lock(&self.conn).is_some() {
-            return Ok(());
+        {
+            let mut conn = lock(&self.conn);
+            match conn.as_ref() {
+                Some(c) if !c.state().is_terminal() => return Ok(()),
+                Some(_) => *conn = None,
+                None => {}
+            }
         }
         let opts = ClientOptions {
             session_timeout: seconds(self.timeout, "timeout")?,

@@ -70,3 +70,13 @@ def test_ensemble_start_up_time():
         e.stop()
     print("3-member in-process ensemble start-up: median %.3f s, max %.3f s"
           % (statistics.median(times), max(times)))
+
+
+def test_start_after_lost_opens_a_new_session(zk_client):
+    old = zk_client.client_id[0]
+    expire_session(zk_client)
+    assert zk_client.state == "LOST"
+    zk_client.start()
+    assert zk_client.state == "CONNECTED"
+    assert zk_client.client_id[0] != old
+    zk_client.create("/after-lost", ephemeral=True)
