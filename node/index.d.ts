@@ -67,6 +67,17 @@ export declare class Client {
   getChildren2(path: string, watcher?: (event: WatchedEvent) => void): Promise<ChildrenResult>
   /** Deletes a node; `version` -1 (the default) matches any. */
   delete(path: string, version?: number | undefined | null): Promise<void>
+  /**
+   * Creates `path` and every missing parent as empty persistent nodes
+   * (node-zookeeper-client's `mkdirp`); existing ones are left alone.
+   */
+  mkdirp(path: string, acl?: Array<Acl> | undefined | null): Promise<void>
+  /**
+   * Deletes `path` and everything below it, children first; a missing
+   * node is not an error. Not atomic: a node created meanwhile makes it
+   * fail with NOTEMPTY.
+   */
+  removeRecursive(path: string): Promise<void>
   getAcl(path: string): Promise<AclResult>
   /** Replaces the ACL (`version` is the aversion; -1 matches any). */
   setAcl(path: string, acl: Array<Acl>, version?: number | undefined | null): Promise<Stat>

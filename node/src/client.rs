@@ -477,6 +477,30 @@ impl Client {
         self.run(env, move |c| async move { c.delete(&path, version).await })
     }
 
+    /// Creates `path` and every missing parent as empty persistent nodes
+    /// (node-zookeeper-client's `mkdirp`); existing ones are left alone.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn mkdirp<'env>(
+        &self,
+        env: &'env Env,
+        path: String,
+        acl: Option<Vec<Acl>>,
+    ) -> Reply<'env, ()> {
+        let acl = acl_or_open(acl);
+        self.run(
+            env,
+            move |c| async move { c.ensure_path(&path, &acl).await },
+        )
+    }
+
+    /// Deletes `path` and everything below it, children first; a missing
+    /// node is not an error. Not atomic: a node created meanwhile makes it
+    /// fail with NOTEMPTY.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn remove_recursive<'env>(&self, env: &'env Env, path: String) -> Reply<'env, ()> {
+        self.run(env, move |c| async move { c.delete_recursive(&path).await })
+    }
+
     #[napi(catch_unwind, ts_return_type = "Promise<AclResult>")]
     pub fn get_acl<'env>(&self, env: &'env Env, path: String) -> Reply<'env, AclResult> {
         self.run(env, move |c| async move {

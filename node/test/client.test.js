@@ -215,3 +215,13 @@ test('CONNECTIONLOSS before connect and when nothing listens; SESSIONEXPIRED aft
   await rejectsWith(closing.getData('/'), 'SESSIONEXPIRED', -112)
   assert.equal(await client.exists(eph), null)
 })
+
+test('mkdirp makes every missing parent; removeRecursive deletes a subtree', async () => {
+  await client.mkdirp('/deep/a/b/c')
+  await client.mkdirp('/deep/a/b/c') // again: fine
+  assert.deepEqual(await client.getChildren('/deep/a/b'), ['c'])
+  await client.create('/deep/a/x', 'x')
+  await client.removeRecursive('/deep')
+  assert.equal(await client.exists('/deep'), null)
+  await client.removeRecursive('/deep') // missing: fine
+})
