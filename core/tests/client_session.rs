@@ -398,3 +398,36 @@ async fn server_stop_closes_client_connections() {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_client_resumes_a_session_by_id_and_password() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let first = connect(&ts.hosts()).await;
+        first
+            .create("/mine", b"", &open(), CreateMode::Ephemeral)
+            .await
+            .unwrap();
+        let options = ClientOptions {
+            resume: Some((first.session_id(), first.session_password())),
+            ..opts(4000)
+        };
+        let second = Client::connect(&ts.hosts(), options).await.unwrap();
+        assert_eq!(second.session_id(), first.session_id());
+        let st = second.exists("/mine", None).await.unwrap().unwrap();
+        assert_eq!(st.ephemeral_owner, first.session_id());
+        second.close().await.unwrap();
+        let other = connect(&ts.hosts()).await;
+        assert_eq!(other.exists("/mine", None).await.unwrap(), None);
+        // A session the server no longer knows cannot be resumed.
+        let gone = ClientOptions {
+            resume: Some((first.session_id(), first.session_password())),
+            ..opts(4000)
+        };
+        assert_eq!(
+            Client::connect(&ts.hosts(), gone).await.err(),
+            Some(Error::SessionExpired)
+        );
+    })
+    .await
+}

@@ -35,6 +35,8 @@ pub struct Client {
     hosts: String,
     timeout: f64,
     read_only: bool,
+    /// kazoo's `client_id`: the session the first `start()` resumes.
+    resume: Mutex<Option<(i64, Vec<u8>)>>,
     auth: Vec<(String, Vec<u8>)>,
     conn: Mutex<Option<blocking::Client>>,
     listeners: Listeners,
@@ -79,18 +81,20 @@ fn parent(path: &str) -> Option<&str> {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (hosts="127.0.0.1:2181", timeout=10.0, *, read_only=false, auth_data=None))]
+    #[pyo3(signature = (hosts="127.0.0.1:2181", timeout=10.0, *, read_only=false, auth_data=None, client_id=None))]
     fn new(
         hosts: &str,
         timeout: f64,
         read_only: bool,
         auth_data: Option<Vec<(String, Vec<u8>)>>,
+        client_id: Option<(i64, Vec<u8>)>,
     ) -> PyResult<Self> {
         seconds(timeout, "timeout")?;
         Ok(Client {
             hosts: hosts.to_string(),
             timeout,
             read_only,
+            resume: Mutex::new(client_id),
             auth: auth_data.unwrap_or_default(),
             conn: Mutex::new(None),
             listeners: Arc::default(),
@@ -116,6 +120,7 @@ impl Client {
             connect_timeout: seconds(timeout, "timeout")?,
             read_only: self.read_only,
             auth: self.auth.clone(),
+            resume: lock(&self.resume).take(),
         };
         let hosts = self.hosts.clone();
         let client = py

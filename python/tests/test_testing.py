@@ -80,3 +80,10 @@ def test_start_after_lost_opens_a_new_session(zk_client):
     assert zk_client.state == "CONNECTED"
     assert zk_client.client_id[0] != old
     zk_client.create("/after-lost", ephemeral=True)
+
+
+def test_client_id_resumes_a_session(zk_member, zk_client):
+    zk_client.create("/mine", ephemeral=True)
+    with zkrs.Client(zk_member.connect_string, client_id=zk_client.client_id) as twin:
+        assert twin.client_id[0] == zk_client.client_id[0]
+        assert twin.exists("/mine").ephemeralOwner == zk_client.client_id[0]

@@ -95,6 +95,7 @@ pub(crate) struct Settings {
     pub connect_timeout: Duration,
     pub read_only: bool,
     pub auth: Vec<(String, Vec<u8>)>,
+    pub resume: Option<(i64, Vec<u8>)>,
 }
 
 /// A socket after a successful handshake.
@@ -130,6 +131,7 @@ impl Task {
         settings: Settings,
     ) -> Task {
         let timeout = settings.session_timeout;
+        let (session_id, passwd) = settings.resume.clone().unwrap_or((0, vec![0; 16]));
         Task {
             shared,
             cmds,
@@ -137,8 +139,8 @@ impl Task {
             settings,
             next_host: 0,
             last_zxid: 0,
-            session_id: 0,
-            passwd: vec![0; 16],
+            session_id,
+            passwd,
             timeout,
             next_xid: 1,
             waiting: VecDeque::new(),

@@ -67,6 +67,10 @@ pub struct ClientOptions {
     /// (scheme, credentials) sent right after every (re)connect, as
     /// `add_auth` would, e.g. `("digest", b"user:password")`.
     pub auth: Vec<(String, Vec<u8>)>,
+    /// Resume this session (id, password) instead of opening a new one
+    /// (kazoo's `client_id`); if the server no longer knows it, `connect`
+    /// fails with SessionExpired.
+    pub resume: Option<(i64, Vec<u8>)>,
 }
 
 impl Default for ClientOptions {
@@ -76,6 +80,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             read_only: false,
             auth: Vec::new(),
+            resume: None,
         }
     }
 }
@@ -405,6 +410,7 @@ impl Client {
             connect_timeout: opts.connect_timeout,
             read_only: opts.read_only,
             auth: opts.auth,
+            resume: opts.resume,
         };
         rt.spawn(conn::Task::new(shared.clone(), cmd_rx, settings).run());
         let client = Client { cmds, shared };
