@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyType};
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple, PyType};
 use zkrs::client::blocking;
 use zkrs::client::{AddWatchMode, ClientOptions, Op, OpResult, SessionState};
 use zkrs::{CreateMode, Error};
@@ -457,6 +457,24 @@ impl Client {
 
     fn __repr__(&self) -> String {
         format!("<zkrs.Client {} {}>", self.hosts, self.state())
+    }
+
+    /// Runs `func(*args, **kwargs)`, retrying it while it fails with a lost
+    /// connection or a timeout (kazoo's `client.retry`), with backoff up to
+    /// 60 s between tries; other errors, SessionExpired included, at once.
+    #[pyo3(signature = (func, *args, **kwargs))]
+    fn retry(
+        &self,
+        py: Python<'_>,
+        func: &Bound<'_, PyAny>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let policy = zkrs::client::RetryPolicy {
+            max_tries: None,
+            ..Default::default()
+        };
+        crate::retry::KazooRetry::with(policy).call(py, func, args, kwargs)
     }
 
     // kazoo's recipe factories: `client.Lock(path, identifier)` and so on.

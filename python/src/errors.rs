@@ -77,6 +77,13 @@ create_exception!(
     "The client was stopped or closed (kazoo's name)."
 );
 
+create_exception!(
+    zkrs,
+    RetryFailedError,
+    ZkError,
+    "A KazooRetry gave up: too many tries or past its deadline (kazoo's name)."
+);
+
 /// Adds every class to the module and gives each its `code`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -94,6 +101,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "ConnectionClosedError",
         ConnectionClosedError::type_object(py),
     )?;
+    let retry = RetryFailedError::type_object(py);
+    retry.setattr("code", -1)?;
+    m.add("RetryFailedError", retry)?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 //! - [`member`]: `zkrs.Member`, an in-process member.
 //! - [`ensemble`]: `zkrs.Ensemble`, an in-process throw-away ensemble.
 //! - [`client`]: `zkrs.Client` and `zkrs.TransactionRequest` (kazoo-shaped).
+//! - [`retry`]: `KazooRetry` and `Client.retry` over the core's policy.
 //! - [`recipes`]: kazoo's recipe classes over `zkrs::recipes`.
 //! - [`logs`]: core logs into Python `logging` (drained by `zkrs._logging`).
 //! - [`convert`]: Stat, events, ACLs, states and callables across the border.
@@ -19,6 +20,7 @@ mod errors;
 mod logs;
 mod member;
 mod recipes;
+mod retry;
 
 use pyo3::prelude::*;
 
@@ -34,6 +36,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ensemble::Ensemble>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::TransactionRequest>()?;
+    m.add_class::<retry::KazooRetry>()?;
     m.add_class::<recipes::Lock>()?;
     m.add_class::<recipes::Semaphore>()?;
     m.add_class::<recipes::Election>()?;

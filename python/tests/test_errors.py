@@ -229,3 +229,27 @@ def test_connection_loss_on_read_after_member_stop():
         m.stop()
         with pytest.raises(zkrs.ConnectionLoss):
             c.get("/x")
+
+
+def test_kazoo_retry_retries_lost_connections_only(zk):
+    calls = []
+
+    def flaky(n, fail=zkrs.ConnectionLoss):
+        calls.append(n)
+        if len(calls) < 3:
+            raise fail("not yet")
+        return n * 2
+
+    retry = zkrs.KazooRetry(max_tries=5, delay=0.001, max_jitter=0.0)
+    assert retry(flaky, 21) == 42 and len(calls) == 3
+    calls.clear()
+    with pytest.raises(zkrs.NoNodeError):
+        retry(flaky, 1, fail=zkrs.NoNodeError)
+    assert len(calls) == 1
+    calls.clear()
+    with pytest.raises(zkrs.RetryFailedError):
+        zkrs.KazooRetry(max_tries=2, delay=0.001)(flaky, 1)
+    assert len(calls) == 2
+    assert zk.retry(zk.exists, "/") is not None
+    with pytest.raises(zkrs.NoNodeError):
+        zk.retry(zk.get, "/not-there")

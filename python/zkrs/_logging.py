@@ -12,6 +12,10 @@ from zkrs import _native
 
 _started = False
 
+# The library convention: nothing printed unless the application configures
+# logging (without it, Python would print WARNING records to stderr).
+logging.getLogger("zkrs").addHandler(logging.NullHandler())
+
 
 def _native_level(level: Union[int, str]) -> int:
     if isinstance(level, str):

@@ -27,6 +27,7 @@ pub mod blocking;
 mod conn;
 mod dispatch;
 mod hosts;
+mod retry;
 mod watches;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,6 +47,7 @@ use watches::WatchTables;
 
 pub use crate::watch::WatcherType;
 pub use dispatch::StateListener;
+pub use retry::RetryPolicy;
 pub use watches::Watcher;
 
 /// Wraps a closure as a [`Watcher`].

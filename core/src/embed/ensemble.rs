@@ -44,10 +44,18 @@ pub struct Ensemble {
     temp_dir: Option<PathBuf>,
 }
 
-fn free_port() -> Result<u16, Error> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?.port())
+/// `n` distinct free ports: every listener is held until all are picked,
+/// so the system cannot hand the same port out twice.
+fn free_ports(n: usize) -> Result<Vec<u16>, Error> {
+    let held = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<Vec<_>, _>>()?;
+    held.iter().map(|l| Ok(l.local_addr()?.port())).collect()
 }
+
+/// Tries of a whole start: a port picked free can be taken (by some
+/// connection's local end) before its member binds it.
+const START_TRIES: usize = 3;
 
 fn member_config(
     opts: &EnsembleOptions,
@@ -77,6 +85,24 @@ impl Ensemble {
                 "an ensemble needs at least one voting member".into(),
             ));
         }
+        // A retry needs fresh data directories: only with a temporary one.
+        let tries = if opts.data_dir.is_none() {
+            START_TRIES
+        } else {
+            1
+        };
+        let mut last = Error::OperationTimeout;
+        for _ in 0..tries {
+            match Self::start_once(&opts, total).await {
+                Ok(e) => return Ok(e),
+                Err(e @ Error::Io(_)) => last = e,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
+    }
+
+    async fn start_once(opts: &EnsembleOptions, total: usize) -> Result<Ensemble, Error> {
         let (base, temp_dir) = match &opts.data_dir {
             Some(d) => (d.clone(), None),
             None => {
@@ -84,16 +110,14 @@ impl Ensemble {
                 (d.clone(), Some(d))
             }
         };
+        let ports = free_ports(3 * total)?;
         let mut servers = String::new();
         let mut client_ports = Vec::new();
         for id in 1..=total {
             let role = if id > opts.members { ":observer" } else { "" };
-            servers.push_str(&format!(
-                "server.{id}=127.0.0.1:{}:{}{role}\n",
-                free_port()?,
-                free_port()?
-            ));
-            client_ports.push(free_port()?);
+            let p = &ports[3 * (id - 1)..3 * id];
+            servers.push_str(&format!("server.{id}=127.0.0.1:{}:{}{role}\n", p[0], p[1]));
+            client_ports.push(p[2]);
         }
         let standalone = total == 1;
         let mut slots = Vec::new();
@@ -101,7 +125,7 @@ impl Ensemble {
             let dir = base.join(format!("member{id}"));
             std::fs::create_dir_all(&dir)?;
             let peers = if standalone { "" } else { servers.as_str() };
-            let config = member_config(&opts, id, &dir, peers, client_ports[id - 1])?;
+            let config = member_config(opts, id, &dir, peers, client_ports[id - 1])?;
             slots.push(Slot {
                 config,
                 server: None,
@@ -109,7 +133,10 @@ impl Ensemble {
         }
         let mut e = Ensemble { slots, temp_dir };
         for i in 0..total {
-            e.start_member(i).await?;
+            if let Err(err) = e.start_member(i).await {
+                e.stop().await; // frees the ports and a temporary directory
+                return Err(err);
+            }
         }
         e.wait_serving(Duration::from_secs(30)).await?;
         Ok(e)
