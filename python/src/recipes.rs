@@ -545,15 +545,19 @@ impl DataWatch {
         }
         let _rt = self.c.runtime().enter();
         let w = recipes::DataWatch::new(self.c.as_async(), &self.path, move |now| {
-            Python::attach(|py| {
-                let args = match &now {
-                    Some((data, stat)) => match convert::stat(py, stat) {
-                        Ok(st) => (PyBytes::new(py, data).into_any().unbind(), st),
-                        Err(_) => return false,
-                    },
-                    None => (py.None(), py.None()),
-                };
-                keep_going(py, &func, func.call1(py, args))
+            // The callback may make blocking zkrs calls: tell tokio this
+            // worker blocks, so the calls' own tasks still run.
+            tokio::task::block_in_place(|| {
+                Python::attach(|py| {
+                    let args = match &now {
+                        Some((data, stat)) => match convert::stat(py, stat) {
+                            Ok(st) => (PyBytes::new(py, data).into_any().unbind(), st),
+                            Err(_) => return false,
+                        },
+                        None => (py.None(), py.None()),
+                    };
+                    keep_going(py, &func, func.call1(py, args))
+                })
             })
         });
         // Runs on when this object is dropped, as kazoo's watches do.
@@ -611,7 +615,9 @@ impl ChildrenWatch {
         }
         let _rt = self.c.runtime().enter();
         let w = recipes::ChildrenWatch::new(self.c.as_async(), &self.path, move |names| {
-            Python::attach(|py| keep_going(py, &func, func.call1(py, (names,))))
+            tokio::task::block_in_place(|| {
+                Python::attach(|py| keep_going(py, &func, func.call1(py, (names,))))
+            })
         });
         // Runs on when this object is dropped, as kazoo's watches do.
         *self.running.lock().unwrap() = w.detach();

@@ -252,3 +252,25 @@ def test_recipes_need_a_started_client(member):
     c = zkrs.Client(member.connect_string)
     with pytest.raises(zkrs.ConnectionClosedError):
         c.Lock("/x")
+
+
+def test_watch_callbacks_may_call_the_client(zk, root):
+    """Callbacks run on zkrs threads; blocking calls from several of them
+    at once must not starve the runtime that answers those calls."""
+    seen = {}
+    done = threading.Event()
+    paths = [root + "/w%d" % i for i in range(4)]
+    for p in paths:
+        zk.create(p + "/child", b"payload", makepath=True)
+
+    def watcher(p):
+        def on_children(children):
+            seen[p] = [zk.get(p + "/" + c)[0] for c in children]
+            if len(seen) == len(paths):
+                done.set()
+        return on_children
+
+    for p in paths:
+        zk.ChildrenWatch(p, watcher(p))
+    assert done.wait(10), seen
+    assert all(v == [b"payload"] for v in seen.values())
