@@ -6,7 +6,9 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::{deadline, join, retrying, sequence, unique, wait, wakeup, OPEN};
+use super::{
+    children, data_of, deadline, join, remove, retrying, sequence, unique, wait, wakeup, OPEN,
+};
 use crate::client::Client;
 use crate::types::CreateMode;
 use crate::Error;
@@ -158,11 +160,7 @@ impl Lock {
         let Some(node) = self.node.lock().unwrap().take() else {
             return Ok(false);
         };
-        let c = &self.client;
-        match retrying(c, || c.delete(&node, -1)).await {
-            Ok(()) | Err(Error::NoNode) | Err(Error::SessionExpired) => Ok(true),
-            Err(e) => Err(e),
-        }
+        remove(&self.client, &node).await.map(|()| true)
     }
 
     /// True while we hold the lock and the session lives. After expiry
@@ -173,22 +171,8 @@ impl Lock {
 
     /// Identifiers of the holders and waiters, in queue order.
     pub async fn contenders(&self) -> Result<Vec<Vec<u8>>, Error> {
-        let c = &self.client;
-        let names = match retrying(c, || c.get_children(&self.path, None)).await {
-            Ok(n) => contenders(&n),
-            Err(Error::NoNode) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        let mut out = Vec::new();
-        for n in names {
-            let node = join(&self.path, &n);
-            match retrying(c, || c.get_data(&node, None)).await {
-                Ok((data, _)) => out.push(data),
-                Err(Error::NoNode) => {} // left meanwhile
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(out)
+        let names = contenders(&children(&self.client, &self.path).await?);
+        data_of(&self.client, &self.path, &names).await
     }
 }
 
@@ -293,11 +277,7 @@ impl Semaphore {
         let Some(node) = self.lease.lock().unwrap().take() else {
             return Ok(false);
         };
-        let c = &self.client;
-        match retrying(c, || c.delete(&node, -1)).await {
-            Ok(()) | Err(Error::NoNode) | Err(Error::SessionExpired) => Ok(true),
-            Err(e) => Err(e),
-        }
+        remove(&self.client, &node).await.map(|()| true)
     }
 
     /// True while we hold a lease and the session lives.
@@ -307,19 +287,7 @@ impl Semaphore {
 
     /// Identifiers of the current lease holders.
     pub async fn lease_holders(&self) -> Result<Vec<Vec<u8>>, Error> {
-        let c = &self.client;
-        let names = match retrying(c, || c.get_children(&self.leases, None)).await {
-            Ok(n) => n,
-            Err(Error::NoNode) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        let mut out = Vec::new();
-        for n in names {
-            let node = join(&self.leases, &n);
-            if let Ok((d, _)) = retrying(c, || c.get_data(&node, None)).await {
-                out.push(d);
-            }
-        }
-        Ok(out)
+        let names = children(&self.client, &self.leases).await?;
+        data_of(&self.client, &self.leases, &names).await
     }
 }

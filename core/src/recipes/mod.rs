@@ -117,6 +117,37 @@ async fn reconnected(client: &Client) -> Result<(), Error> {
     Ok(())
 }
 
+/// The children of `parent`; none if it does not exist.
+async fn children(c: &Client, parent: &str) -> Result<Vec<String>, Error> {
+    match retrying(c, || c.get_children(parent, None)).await {
+        Err(Error::NoNode) => Ok(Vec::new()),
+        other => other,
+    }
+}
+
+/// The data of each of `names` under `parent`, in order; a node deleted
+/// meanwhile is left out.
+async fn data_of(c: &Client, parent: &str, names: &[String]) -> Result<Vec<Vec<u8>>, Error> {
+    let mut out = Vec::new();
+    for name in names {
+        let node = join(parent, name);
+        match retrying(c, || c.get_data(&node, None)).await {
+            Ok((data, _)) => out.push(data),
+            Err(Error::NoNode) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes a node of ours; already gone (or gone with the session) is fine.
+async fn remove(c: &Client, node: &str) -> Result<(), Error> {
+    match retrying(c, || c.delete(node, -1)).await {
+        Ok(()) | Err(Error::NoNode) | Err(Error::SessionExpired) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// A name no other process picks: kazoo's uuid4 hex.
 fn unique() -> String {
     format!("{:032x}", rand::random::<u128>())

@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use super::{join, retrying, unique, OPEN};
+use super::{children, data_of, join, retrying, unique, OPEN};
 use crate::client::Client;
 use crate::types::CreateMode;
 use crate::Error;
@@ -46,21 +46,12 @@ impl Party {
 
     /// Identifiers of the current members.
     pub async fn members(&self) -> Result<Vec<Vec<u8>>, Error> {
-        let c = &self.client;
-        let mut out = Vec::new();
-        for name in list(c, &self.path).await? {
-            let node = join(&self.path, &name);
-            match retrying(c, || c.get_data(&node, None)).await {
-                Ok((data, _)) => out.push(data),
-                Err(Error::NoNode) => {} // left meanwhile
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(out)
+        let names = children(&self.client, &self.path).await?;
+        data_of(&self.client, &self.path, &names).await
     }
 
     pub async fn len(&self) -> Result<usize, Error> {
-        Ok(list(&self.client, &self.path).await?.len())
+        Ok(children(&self.client, &self.path).await?.len())
     }
 
     pub async fn is_empty(&self) -> Result<bool, Error> {
@@ -103,7 +94,7 @@ impl ShallowParty {
     }
 
     pub async fn members(&self) -> Result<Vec<String>, Error> {
-        Ok(list(&self.client, &self.path)
+        Ok(children(&self.client, &self.path)
             .await?
             .into_iter()
             .filter_map(|n| n.rsplit_once('-').map(|(id, _)| id.to_string()))
@@ -111,7 +102,7 @@ impl ShallowParty {
     }
 
     pub async fn len(&self) -> Result<usize, Error> {
-        Ok(list(&self.client, &self.path).await?.len())
+        Ok(children(&self.client, &self.path).await?.len())
     }
 
     pub async fn is_empty(&self) -> Result<bool, Error> {
@@ -131,14 +122,6 @@ async fn exit(c: &Client, node: &str) -> Result<bool, Error> {
     match retrying(c, || c.delete(node, -1)).await {
         Ok(()) => Ok(true),
         Err(Error::NoNode) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
-async fn list(c: &Client, path: &str) -> Result<Vec<String>, Error> {
-    match retrying(c, || c.get_children(path, None)).await {
-        Ok(names) => Ok(names),
-        Err(Error::NoNode) => Ok(Vec::new()),
         Err(e) => Err(e),
     }
 }
