@@ -3,7 +3,6 @@ where ZooKeeper raises it."""
 
 import base64
 import hashlib
-import time
 
 import pytest
 
@@ -184,28 +183,18 @@ def test_ttl_with_extended_types(tmp_path):
 
 
 def test_session_expired(member, events):
-    """A kazoo client that takes over the session and closes it expires
-    it for us (kazoo's own test trick)."""
-    from kazoo.client import KazooClient
+    """The server ends the session (zkrs.testing.expire_session takes it
+    over on a connection of its own and closes it, retrying while the
+    client's immediate reconnect takes it back): calls raise
+    SessionExpiredError and listeners hear LOST."""
+    from zkrs.testing import expire_session
 
     c = zkrs.Client(member.connect_string, timeout=4.0)
     c.add_listener(events)
     c.start()
-    k = KazooClient(member.connect_string, client_id=c.client_id, timeout=4.0)
-    k.start(timeout=10)
-    k.stop()
-    k.close()
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            c.exists("/")
-        except zkrs.SessionExpiredError:
-            break
-        except zkrs.ConnectionLoss:
-            pass
-        time.sleep(0.1)
-    else:
-        pytest.fail("session did not expire")
+    expire_session(c)
+    with pytest.raises(zkrs.SessionExpiredError):
+        c.exists("/")
     assert "LOST" in events.items
     c.close()
 
