@@ -47,6 +47,18 @@ pub(crate) unsafe fn str_arg<'a>(p: *const c_char) -> Option<&'a str> {
     CStr::from_ptr(p).to_str().ok()
 }
 
+/// An optional string argument: NULL is the empty string; None when not
+/// UTF-8.
+///
+/// # Safety
+/// As [`str_arg`].
+pub(crate) unsafe fn opt_str_arg<'a>(p: *const c_char) -> Option<&'a str> {
+    if p.is_null() {
+        return Some("");
+    }
+    str_arg(p)
+}
+
 /// A byte buffer argument: NULL with length 0 is the empty buffer.
 ///
 /// # Safety

@@ -13,7 +13,7 @@ use zkrs_core::recipes::{Counter, LeaderLatch, Lock};
 
 use crate::client::zkrs_client;
 use crate::error::{ZKRS_BADARGUMENTS, ZKRS_OK};
-use crate::ffi::{guard, guard_or, guard_void, str_arg, try_arg, write_out};
+use crate::ffi::{guard, guard_or, guard_void, opt_str_arg, str_arg, try_arg, write_out};
 
 /// A lock on a path, held by this client's session. Opaque; free with
 /// `zkrs_lock_free`.
@@ -67,11 +67,7 @@ pub unsafe extern "C" fn zkrs_lock_new(
     guard(|| {
         let c = try_arg!(c.as_ref());
         let path = try_arg!(str_arg(path));
-        let id = if identifier.is_null() {
-            ""
-        } else {
-            try_arg!(str_arg(identifier))
-        };
+        let id = try_arg!(opt_str_arg(identifier));
         if out.is_null() {
             return ZKRS_BADARGUMENTS;
         }
@@ -261,11 +257,7 @@ pub unsafe extern "C" fn zkrs_leader_latch_start(
     guard(|| {
         let c = try_arg!(c.as_ref());
         let path = try_arg!(str_arg(path));
-        let id = if identifier.is_null() {
-            ""
-        } else {
-            try_arg!(str_arg(identifier))
-        };
+        let id = try_arg!(opt_str_arg(identifier));
         if out.is_null() {
             return ZKRS_BADARGUMENTS;
         }

@@ -494,14 +494,61 @@ impl ShallowParty {
     }
 }
 
+/// What `DataWatch` and `ChildrenWatch` share: the session, the path and
+/// the running watch (which runs on when the Python object is dropped, as
+/// kazoo's watches do, until `stop()`).
+struct Standing {
+    c: blocking::Client,
+    path: String,
+    running: Mutex<Option<AbortHandle>>,
+}
+
+impl Standing {
+    fn new(client: &Bound<'_, Client>, path: &str) -> PyResult<Standing> {
+        Ok(Standing {
+            c: session(client)?,
+            path: path.to_string(),
+            running: Mutex::new(None),
+        })
+    }
+
+    fn stop(&self) {
+        if let Some(w) = self.running.lock().unwrap().take() {
+            w.abort();
+        }
+    }
+
+    fn keep(&self, running: Option<AbortHandle>) {
+        *self.running.lock().unwrap() = running;
+    }
+}
+
+fn callable(py: Python<'_>, func: &Py<PyAny>) -> PyResult<()> {
+    if func.bind(py).is_callable() {
+        Ok(())
+    } else {
+        Err(PyTypeError::new_err("func must be callable"))
+    }
+}
+
+/// Calls a watch callback from a zkrs thread. It may make blocking zkrs
+/// calls: `block_in_place` tells tokio this worker blocks, so the calls'
+/// own tasks still run.
+fn call_back(func: &Py<PyAny>, args: impl FnOnce(Python<'_>) -> PyResult<Py<PyTuple>>) -> bool {
+    tokio::task::block_in_place(|| {
+        Python::attach(|py| match args(py) {
+            Ok(args) => keep_going(py, func, func.call1(py, args.bind(py))),
+            Err(_) => false,
+        })
+    })
+}
+
 /// kazoo `DataWatch`: `func(data, stat)` now and after each change (both
 /// None while the node does not exist); returning False stops it. Usable
 /// as a decorator: `@client.DataWatch("/path")`.
 #[pyclass(module = "zkrs", name = "DataWatch")]
 pub struct DataWatch {
-    c: blocking::Client,
-    path: String,
-    running: Mutex<Option<AbortHandle>>,
+    w: Standing,
 }
 
 #[pymethods]
@@ -514,15 +561,13 @@ impl DataWatch {
         path: &str,
         func: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let w = DataWatch {
-            c: session(client)?,
-            path: path.to_string(),
-            running: Mutex::new(None),
+        let me = DataWatch {
+            w: Standing::new(client, path)?,
         };
         if let Some(f) = func {
-            w.start(py, f)?;
+            me.start(py, f)?;
         }
-        Ok(w)
+        Ok(me)
     }
 
     /// The decorator form: starts the watch with `func` and returns it.
@@ -532,36 +577,27 @@ impl DataWatch {
     }
 
     fn stop(&self) {
-        if let Some(w) = self.running.lock().unwrap().take() {
-            w.abort();
-        }
+        self.w.stop();
     }
 }
 
 impl DataWatch {
     fn start(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<()> {
-        if !func.bind(py).is_callable() {
-            return Err(PyTypeError::new_err("func must be callable"));
-        }
-        let _rt = self.c.runtime().enter();
-        let w = recipes::DataWatch::new(self.c.as_async(), &self.path, move |now| {
-            // The callback may make blocking zkrs calls: tell tokio this
-            // worker blocks, so the calls' own tasks still run.
-            tokio::task::block_in_place(|| {
-                Python::attach(|py| {
-                    let args = match &now {
-                        Some((data, stat)) => match convert::stat(py, stat) {
-                            Ok(st) => (PyBytes::new(py, data).into_any().unbind(), st),
-                            Err(_) => return false,
-                        },
-                        None => (py.None(), py.None()),
-                    };
-                    keep_going(py, &func, func.call1(py, args))
-                })
+        callable(py, &func)?;
+        let _rt = self.w.c.runtime().enter();
+        let watch = recipes::DataWatch::new(self.w.c.as_async(), &self.w.path, move |now| {
+            call_back(&func, |py| {
+                let (data, stat) = match &now {
+                    Some((data, stat)) => (
+                        PyBytes::new(py, data).into_any().unbind(),
+                        convert::stat(py, stat)?,
+                    ),
+                    None => (py.None(), py.None()),
+                };
+                Ok(PyTuple::new(py, [data, stat])?.unbind())
             })
         });
-        // Runs on when this object is dropped, as kazoo's watches do.
-        *self.running.lock().unwrap() = w.detach();
+        self.w.keep(watch.detach());
         Ok(())
     }
 }
@@ -570,9 +606,7 @@ impl DataWatch {
 /// returning False stops it. Usable as a decorator.
 #[pyclass(module = "zkrs", name = "ChildrenWatch")]
 pub struct ChildrenWatch {
-    c: blocking::Client,
-    path: String,
-    running: Mutex<Option<AbortHandle>>,
+    w: Standing,
 }
 
 #[pymethods]
@@ -585,15 +619,13 @@ impl ChildrenWatch {
         path: &str,
         func: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let w = ChildrenWatch {
-            c: session(client)?,
-            path: path.to_string(),
-            running: Mutex::new(None),
+        let me = ChildrenWatch {
+            w: Standing::new(client, path)?,
         };
         if let Some(f) = func {
-            w.start(py, f)?;
+            me.start(py, f)?;
         }
-        Ok(w)
+        Ok(me)
     }
 
     fn __call__(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<Py<PyAny>> {
@@ -602,25 +634,20 @@ impl ChildrenWatch {
     }
 
     fn stop(&self) {
-        if let Some(w) = self.running.lock().unwrap().take() {
-            w.abort();
-        }
+        self.w.stop();
     }
 }
 
 impl ChildrenWatch {
     fn start(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<()> {
-        if !func.bind(py).is_callable() {
-            return Err(PyTypeError::new_err("func must be callable"));
-        }
-        let _rt = self.c.runtime().enter();
-        let w = recipes::ChildrenWatch::new(self.c.as_async(), &self.path, move |names| {
-            tokio::task::block_in_place(|| {
-                Python::attach(|py| keep_going(py, &func, func.call1(py, (names,))))
+        callable(py, &func)?;
+        let _rt = self.w.c.runtime().enter();
+        let watch = recipes::ChildrenWatch::new(self.w.c.as_async(), &self.w.path, move |names| {
+            call_back(&func, |py| {
+                Ok(PyTuple::new(py, [names.into_pyobject(py)?.into_any()])?.unbind())
             })
         });
-        // Runs on when this object is dropped, as kazoo's watches do.
-        *self.running.lock().unwrap() = w.detach();
+        self.w.keep(watch.detach());
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{deadline, join, retrying, unique, wait, wakeup, OPEN};
+use super::{deadline, join, remove, retrying, unique, wait, wakeup, OPEN};
 use crate::client::Client;
 use crate::types::CreateMode;
 use crate::Error;
@@ -118,7 +118,7 @@ impl DoubleBarrier {
                 }
             }
             if !wait(c, &woken, until).await? {
-                let _ = retrying(c, || c.delete(&self.node, -1)).await;
+                let _ = remove(c, &self.node).await;
                 return Ok(false);
             }
         }

@@ -104,8 +104,7 @@ impl Lock {
         outcome: Result<bool, Error>,
     ) -> Result<bool, Error> {
         if let Some(node) = queued.node.take() {
-            let c = &self.client;
-            let _ = retrying(c, || c.delete(&node, -1)).await;
+            let _ = remove(&self.client, &node).await;
         }
         outcome
     }
@@ -191,7 +190,7 @@ impl Drop for Queued<'_> {
         };
         let c = self.client.clone();
         rt.spawn(async move {
-            let _ = retrying(&c, || c.delete(&node, -1)).await;
+            let _ = remove(&c, &node).await;
         });
     }
 }

@@ -17,7 +17,7 @@ use crate::Error;
 /// Calls back with `Some((data, stat))` or `None` (no node) now and after
 /// every change of the node.
 pub struct DataWatch {
-    task: Option<JoinHandle<()>>,
+    task: Standing,
 }
 
 impl DataWatch {
@@ -47,31 +47,43 @@ impl DataWatch {
                 }
             }
         });
-        DataWatch { task: Some(task) }
+        DataWatch {
+            task: Standing(Some(task)),
+        }
     }
 
     /// Stops calling back.
     pub fn stop(&self) {
-        stop(&self.task);
+        self.task.stop();
     }
 
     /// Lets the watch run on after this handle is dropped (until the
     /// callback returns false or the session ends), as kazoo's watches
     /// do; the returned handle still stops it.
     pub fn detach(mut self) -> Option<AbortHandle> {
-        self.task.take().map(|t| t.abort_handle())
+        self.task.detach()
     }
 }
 
-impl Drop for DataWatch {
+/// The task behind a standing watch: stopped when dropped, unless
+/// detached.
+struct Standing(Option<JoinHandle<()>>);
+
+impl Standing {
+    fn stop(&self) {
+        if let Some(t) = &self.0 {
+            t.abort();
+        }
+    }
+
+    fn detach(&mut self) -> Option<AbortHandle> {
+        self.0.take().map(|t| t.abort_handle())
+    }
+}
+
+impl Drop for Standing {
     fn drop(&mut self) {
-        stop(&self.task);
-    }
-}
-
-fn stop(task: &Option<JoinHandle<()>>) {
-    if let Some(t) = task {
-        t.abort();
+        self.stop();
     }
 }
 
@@ -100,7 +112,7 @@ async fn read_data(
 /// Calls back with the sorted child names now and after every change.
 /// While the node does not exist it waits for it (no callback).
 pub struct ChildrenWatch {
-    task: Option<JoinHandle<()>>,
+    task: Standing,
 }
 
 impl ChildrenWatch {
@@ -139,21 +151,17 @@ impl ChildrenWatch {
                 }
             }
         });
-        ChildrenWatch { task: Some(task) }
+        ChildrenWatch {
+            task: Standing(Some(task)),
+        }
     }
 
     pub fn stop(&self) {
-        stop(&self.task);
+        self.task.stop();
     }
 
     /// As [`DataWatch::detach`].
     pub fn detach(mut self) -> Option<AbortHandle> {
-        self.task.take().map(|t| t.abort_handle())
-    }
-}
-
-impl Drop for ChildrenWatch {
-    fn drop(&mut self) {
-        stop(&self.task);
+        self.task.detach()
     }
 }

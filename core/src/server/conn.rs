@@ -90,9 +90,6 @@ impl Drop for Outstanding {
 pub(super) struct ConnCtx {
     pub id: ConnId,
     pub session: SessionId,
-    /// The member's claim on the session its writes carry (`Txn::owner`;
-    /// 0 for connections that never write).
-    pub owner: u64,
     pub auth: Vec<Id>,
     pub super_user: bool,
     /// A read-only session (member without quorum): writes are refused.
@@ -200,7 +197,6 @@ async fn handshake(
     let ctx = |session| ConnCtx {
         id,
         session,
-        owner,
         auth: vec![Id::new("ip", &peer.ip().to_string())],
         super_user: false,
         read_only: false,
@@ -244,17 +240,11 @@ async fn handshake(
     let passwd: Vec<u8> = (0..16).map(|_| rand::random::<u8>()).collect();
     for _ in 0..8 {
         let session = shared.db.new_session_id();
-        let txn = Txn {
-            session,
-            owner,
-            time: 0, // the leader stamps its own clock
-            auth: vec![],
-            super_user: false,
-            op: TxnOp::CreateSession {
-                timeout,
-                passwd: passwd.clone(),
-            },
+        let op = TxnOp::CreateSession {
+            timeout,
+            passwd: passwd.clone(),
         };
+        let txn = session_txn(session, owner, op);
         match shared.consensus.propose(txn).await {
             Ok((_, TxnResult::Session)) => {
                 return Some((resp(session, timeout, passwd), ctx(session)))
@@ -278,14 +268,7 @@ async fn handshake(
 /// the leader in order anyway. Bounded by the session timeout: the client
 /// gives up on this connection well before that.
 async fn claim(shared: &Shared, session: SessionId, owner: u64, timeout: i32) -> Result<(), Error> {
-    let txn = Txn {
-        session,
-        owner,
-        time: 0, // the leader stamps its own clock
-        auth: vec![],
-        super_user: false,
-        op: TxnOp::ClaimSession,
-    };
+    let txn = session_txn(session, owner, TxnOp::ClaimSession);
     let wait = std::time::Duration::from_millis(timeout.max(0) as u64);
     match tokio::time::timeout(wait, shared.consensus.propose(txn)).await {
         Ok(Ok((_, TxnResult::Failed(code)))) => {
@@ -294,6 +277,18 @@ async fn claim(shared: &Shared, session: SessionId, owner: u64, timeout: i32) ->
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(Error::OperationTimeout),
+    }
+}
+
+/// A session's own entry (create, claim): no identities needed.
+fn session_txn(session: SessionId, owner: u64, op: TxnOp) -> Txn {
+    Txn {
+        session,
+        owner,
+        time: 0, // the leader stamps its own clock
+        auth: vec![],
+        super_user: false,
+        op,
     }
 }
 
@@ -349,7 +344,6 @@ fn read_only_session(
         ConnCtx {
             id,
             session,
-            owner: 0, // never writes
             auth,
             super_user: false,
             read_only: true,
@@ -489,7 +483,7 @@ async fn prep(
             };
             let txn = Txn {
                 session: ctx.session,
-                owner: ctx.owner,
+                owner: shared.owner,
                 time: 0, // the leader stamps its own clock
                 auth: ctx.auth.clone(),
                 super_user: ctx.super_user,
@@ -748,7 +742,6 @@ impl Output {
                 let ctx = ConnCtx {
                     id: self.conn,
                     session: self.session,
-                    owner: 0, // reads carry no claim
                     auth,
                     super_user,
                     read_only: false,
