@@ -403,11 +403,18 @@ async fn server_stop_closes_client_connections() {
 async fn a_second_client_resumes_a_session_by_id_and_password() {
     bounded(async {
         let ts = TestServer::start().await;
-        let first = connect(&ts.hosts()).await;
+        // The first client goes through a proxy that is then cut: else its
+        // reconnect would take the session's connection back (the member
+        // keeps the newest one) and race the second client's close.
+        let proxy = Proxy::start(ts.addr).await;
+        let first = Client::connect(&proxy.addr.to_string(), opts(4000))
+            .await
+            .unwrap();
         first
             .create("/mine", b"", &open(), CreateMode::Ephemeral)
             .await
             .unwrap();
+        proxy.cut();
         let options = ClientOptions {
             resume: Some((first.session_id(), first.session_password())),
             ..opts(4000)
