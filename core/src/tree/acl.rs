@@ -5,6 +5,10 @@
 use base64::Engine;
 use sha1::{Digest, Sha1};
 
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, Weak};
+
 use crate::{Acl, Error, Id, Result};
 
 /// The authentication providers ZooKeeper registers by default
@@ -44,6 +48,51 @@ impl Provider {
             Provider::Ip => ip_matches(id, acl_expr),
         }
     }
+}
+
+/// Live ACL lists by content, as ZooKeeper's `ReferenceCountedACLCache`:
+/// a million znodes with the same ACL share one copy instead of holding
+/// a million (about 80 bytes each).
+static ACLS: Mutex<Option<Interned>> = Mutex::new(None);
+
+#[derive(Default)]
+struct Interned {
+    /// By a hash of the list's content.
+    lists: HashMap<u64, Vec<Weak<[Acl]>>>,
+    len: usize,
+    /// Drop dead entries when `len` reaches this.
+    sweep_at: usize,
+}
+
+/// The shared copy of `acl` (made if no live node holds one).
+pub(crate) fn intern_acl(acl: Vec<Acl>) -> Arc<[Acl]> {
+    let key = {
+        let mut h = std::hash::DefaultHasher::new();
+        acl.hash(&mut h);
+        h.finish()
+    };
+    let mut guard = ACLS.lock().unwrap_or_else(|p| p.into_inner());
+    let cache = guard.get_or_insert_with(Interned::default);
+    let bucket = cache.lists.entry(key).or_default();
+    if let Some(live) = bucket
+        .iter()
+        .filter_map(Weak::upgrade)
+        .find(|l| **l == acl[..])
+    {
+        return live;
+    }
+    let shared: Arc<[Acl]> = acl.into();
+    bucket.push(Arc::downgrade(&shared));
+    cache.len += 1;
+    if cache.len >= cache.sweep_at {
+        cache.lists.retain(|_, b| {
+            b.retain(|w| w.strong_count() > 0);
+            !b.is_empty()
+        });
+        cache.len = cache.lists.values().map(Vec::len).sum();
+        cache.sweep_at = (cache.len * 2).max(64);
+    }
+    shared
 }
 
 /// "user:" + base64(sha1("user:password")), the id a digest login yields

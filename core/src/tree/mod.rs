@@ -34,6 +34,7 @@ use crate::{
     ttl_owner, Acl, CreateMode, Error, Id, Result, SessionId, Stat, Zxid, CONTAINER_OWNER,
 };
 
+use acl::intern_acl;
 pub use acl::{check_acl_list, digest, fix_acl};
 pub use node::{EphemeralType, StatPersisted};
 pub use path::{is_special_path, split_parent, validate_path, SPECIAL_PATHS};
@@ -44,7 +45,10 @@ use node::Node;
 /// All znodes and their indexes. Cheap to clone; equal trees compare equal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataTree {
-    nodes: OrdMap<Arc<str>, Node>,
+    /// Nodes behind an `Arc`: the map's chunks hold pointers, not whole
+    /// nodes (a third of the memory per znode), and copying a chunk on
+    /// write copies pointers; a node is copied only when a clone shares it.
+    nodes: OrdMap<Arc<str>, Arc<Node>>,
     ephemerals: OrdMap<SessionId, OrdSet<Arc<str>>>,
     containers: OrdSet<Arc<str>>,
     ttls: OrdSet<Arc<str>>,
@@ -98,7 +102,7 @@ impl DataTree {
     /// "/zookeeper/quota" (open ACL) and "/zookeeper/config" (read-only).
     pub fn new() -> DataTree {
         let mut tree = DataTree::empty();
-        let open: Arc<[Acl]> = Acl::open_unsafe().into();
+        let open = intern_acl(Acl::open_unsafe());
         for path in ["/", "/zookeeper", "/zookeeper/quota"] {
             let node = Node::new(Bytes::new(), open.clone(), StatPersisted::default());
             tree.link(path.into(), node)
@@ -110,7 +114,7 @@ impl DataTree {
             aversion: -1,
             ..StatPersisted::default()
         };
-        let config = Node::new(Bytes::new(), Acl::read_unsafe().into(), stat);
+        let config = Node::new(Bytes::new(), intern_acl(Acl::read_unsafe()), stat);
         tree.link("/zookeeper/config".into(), config)
             .expect("parent exists");
         tree
@@ -136,12 +140,14 @@ impl DataTree {
         }
         if &*path != "/" {
             let (parent, child) = split_parent(&path)?;
-            let parent = self.nodes.get_mut(parent).ok_or(Error::DataInconsistency)?;
+            let parent = self
+                .node_mut(parent)
+                .map_err(|_| Error::DataInconsistency)?;
             parent.children.insert(child.into());
         }
         self.index_add(&path, node.stat.ephemeral_owner);
         self.data_size += node_size(&path, &node.data);
-        self.nodes.insert(path, node);
+        self.nodes.insert(path, Arc::new(node));
         Ok(())
     }
 
@@ -150,7 +156,7 @@ impl DataTree {
     fn add_built(&mut self, path: Arc<str>, node: Node) {
         self.index_add(&path, node.stat.ephemeral_owner);
         self.data_size += node_size(&path, &node.data);
-        self.nodes.insert(path, node);
+        self.nodes.insert(path, Arc::new(node));
     }
 
     fn index_add(&mut self, path: &Arc<str>, owner: i64) {
@@ -186,11 +192,14 @@ impl DataTree {
     }
 
     fn node(&self, path: &str) -> Result<&Node> {
-        self.nodes.get(path).ok_or(Error::NoNode)
+        self.nodes.get(path).map(|n| &**n).ok_or(Error::NoNode)
     }
 
     fn node_mut(&mut self, path: &str) -> Result<&mut Node> {
-        self.nodes.get_mut(path).ok_or(Error::NoNode)
+        self.nodes
+            .get_mut(path)
+            .map(Arc::make_mut)
+            .ok_or(Error::NoNode)
     }
 
     /// Creates a znode; returns its actual path (with the sequential suffix,
@@ -230,7 +239,7 @@ impl DataTree {
         if EphemeralType::of(parent.stat.ephemeral_owner) == EphemeralType::Normal {
             return Err(Error::NoChildrenForEphemerals);
         }
-        let node = Node::new(data, acl.into(), StatPersisted::new(zxid, time, owner));
+        let node = Node::new(data, intern_acl(acl), StatPersisted::new(zxid, time, owner));
         let stat = node.client_stat();
         let parent = self.node_mut(parent_path)?;
         parent.stat.cversion = parent.stat.cversion.wrapping_add(1);
@@ -326,7 +335,7 @@ impl DataTree {
         let node = self.node_mut(path)?;
         check_version(version, node.stat.aversion)?;
         node.stat.aversion = node.stat.aversion.wrapping_add(1);
-        node.acl = acl.into();
+        node.acl = intern_acl(acl);
         Ok(node.client_stat())
     }
 
@@ -363,7 +372,7 @@ impl DataTree {
     }
 
     pub fn stat(&self, path: &str) -> Option<Stat> {
-        self.nodes.get(path).map(Node::client_stat)
+        self.nodes.get(path).map(|n| n.client_stat())
     }
 
     pub fn get_acl(&self, path: &str) -> Result<(Vec<Acl>, Stat)> {

@@ -55,7 +55,7 @@ impl DataTree {
         let children = children_of(&records)?;
         let mut tree = DataTree::empty();
         for (r, kids) in records.into_iter().zip(children) {
-            let mut node = Node::new(r.data, r.acl.into(), r.stat);
+            let mut node = Node::new(r.data, super::acl::intern_acl(r.acl), r.stat);
             node.children = kids.into_iter().collect();
             tree.add_built(Arc::from(r.path), node);
         }

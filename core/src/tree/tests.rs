@@ -815,3 +815,29 @@ proptest! {
         prop_assert_eq!(a.expired_ttls(1 << 20), back.expired_ttls(1 << 20));
     }
 }
+
+#[test]
+fn equal_acls_are_stored_once_and_a_clone_copies_no_node_until_written() {
+    let mut t = DataTree::new();
+    persistent(&mut t, "/a", 2);
+    persistent(&mut t, "/b", 3);
+    let digest = vec![Acl {
+        perms: perms::ALL,
+        id: Id::new("digest", "u:x"),
+    }];
+    t.set_acl("/b", digest.clone(), -1).unwrap();
+    persistent(&mut t, "/c", 4);
+    t.set_acl("/c", digest, -1).unwrap();
+    let acl = |t: &DataTree, p: &str| t.node(p).unwrap().acl.clone();
+    assert!(Arc::ptr_eq(&acl(&t, "/a"), &acl(&t, "/")));
+    assert!(Arc::ptr_eq(&acl(&t, "/b"), &acl(&t, "/c")));
+    assert!(!Arc::ptr_eq(&acl(&t, "/a"), &acl(&t, "/b")));
+
+    let copy = t.clone();
+    assert!(Arc::ptr_eq(&t.nodes["/a"], &copy.nodes["/a"]));
+    t.set_data("/a", Bytes::from_static(b"new"), -1, 5, 50)
+        .unwrap();
+    assert!(!Arc::ptr_eq(&t.nodes["/a"], &copy.nodes["/a"]));
+    assert_eq!(copy.get_data("/a").unwrap().0, Bytes::from_static(b"d"));
+    assert!(Arc::ptr_eq(&t.nodes["/b"], &copy.nodes["/b"]));
+}
