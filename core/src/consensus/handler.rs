@@ -4,7 +4,6 @@
 //! duty of adding configured observers as learners.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Cursor;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -98,7 +97,7 @@ impl PeerHandler for Handler {
                 PeerRequest::Snapshot { vote, meta, data } => async move {
                     let snapshot = openraft::storage::Snapshot {
                         meta,
-                        snapshot: Cursor::new(data),
+                        snapshot: super::state_machine::SnapshotData::Encoded(data),
                     };
                     PeerResponse::Snapshot(
                         raft.install_full_snapshot(vote, snapshot)

@@ -13,6 +13,7 @@ use openraft::type_config::alias::{SnapshotOf, VoteOf};
 use openraft::{BasicNode, OptionalSend};
 
 use super::peer::{PeerClient, PeerPool, PeerRequest, PeerResponse};
+use super::state_machine::SnapshotData;
 use super::TypeConfig;
 
 type C = TypeConfig;
@@ -80,7 +81,7 @@ impl Link {
 }
 
 impl RaftNetworkV2<C> for Link {
-    type SnapshotData = std::io::Cursor<Vec<u8>>;
+    type SnapshotData = SnapshotData;
 
     async fn append_entries(
         &mut self,
@@ -126,10 +127,17 @@ impl RaftNetworkV2<C> for Link {
         cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
         option: RPCOption,
     ) -> Result<SnapshotResponse<C>, StreamingError<C>> {
+        let data = match snapshot.snapshot {
+            SnapshotData::Encoded(bytes) => bytes,
+            file => tokio::task::spawn_blocking(move || file.into_encoded())
+                .await
+                .map_err(|e| StreamingError::Unreachable(Unreachable::from_string(e)))?
+                .map_err(|e| StreamingError::Unreachable(Unreachable::from_string(e)))?,
+        };
         let req = PeerRequest::Snapshot {
             vote,
             meta: snapshot.meta,
-            data: snapshot.snapshot.into_inner(),
+            data,
         };
         let call = self.client.call(&req, option.hard_ttl());
         tokio::select! {

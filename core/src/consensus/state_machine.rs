@@ -3,7 +3,7 @@
 //! clone of the state, which is encoded off the apply path and written to a
 //! checksummed file; old files beyond the retain count are purged.
 
-use std::io::{self, Cursor};
+use std::io;
 use std::sync::{Arc, Mutex};
 
 use futures::{Stream, TryStreamExt};
@@ -13,22 +13,73 @@ use openraft::{EntryPayload, OptionalSend};
 use serde::{Deserialize, Serialize};
 
 use super::forward::Outbox;
-use super::log_store::{decode, encode_any};
+use super::log_store::decode;
 use super::{Applier, StorageOptions, TypeConfig};
 use crate::state::ZkState;
-use crate::storage::SnapshotStore;
+use crate::storage::{SnapshotFile, SnapshotStore};
 use crate::types::Zxid;
 use crate::Error;
 
 type C = TypeConfig;
 
+/// Body layout 1 (read only): the meta and the encoded state as one value,
+/// which needs the whole encoded state in memory before the file is written.
 #[derive(Serialize, Deserialize)]
-struct SnapshotBody {
+struct SnapshotBodyV1 {
     meta: SnapshotMetaOf<C>,
     /// As bytes, not a sequence of u8: the same encoding, decoded in one
     /// copy instead of one call per byte.
     #[serde(with = "serde_bytes")]
     state: Vec<u8>,
+}
+
+/// Body layout 2: the encoded meta, then the encoded state, streamed.
+const BODY_V2: u32 = 2;
+
+/// A snapshot's state as openraft hands it around: a file this member
+/// wrote, or the encoded state (read to send, or received).
+pub enum SnapshotData {
+    File(SnapshotFile),
+    Encoded(Vec<u8>),
+}
+
+impl SnapshotData {
+    /// The encoded state, read from disk if need be.
+    pub(crate) fn into_encoded(self) -> io::Result<Vec<u8>> {
+        match self {
+            SnapshotData::Encoded(bytes) => Ok(bytes),
+            SnapshotData::File(file) => {
+                let (format, body) = file.read()?;
+                split_body(format, body).map(|(_, state)| state)
+            }
+        }
+    }
+}
+
+/// A snapshot body's meta and encoded state.
+fn split_body(format: u32, mut body: Vec<u8>) -> io::Result<(SnapshotMetaOf<C>, Vec<u8>)> {
+    if format != BODY_V2 {
+        let v1: SnapshotBodyV1 = decode(&body)?;
+        return Ok((v1.meta, v1.state));
+    }
+    let (meta, used) = bincode::serde::decode_from_slice(&body, bincode::config::standard())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    body.drain(..used);
+    Ok((meta, body))
+}
+
+/// Writes `meta`, then the state that `state` writes, into a snapshot file.
+fn save_snapshot(
+    store: &SnapshotStore,
+    meta: &SnapshotMetaOf<C>,
+    state: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> io::Result<SnapshotFile> {
+    let index = meta.last_log_id.as_ref().map(|l| l.index).unwrap_or(0);
+    store.save_with(index, BODY_V2, |w| {
+        bincode::serde::encode_into_std_write(meta, &mut &mut *w, bincode::config::standard())
+            .map_err(io::Error::other)?;
+        state(w)
+    })
 }
 
 struct Progress {
@@ -61,17 +112,18 @@ impl StateMachine {
             last_applied: None,
             membership: Default::default(),
         };
-        if let Some((file, raw)) = snapshots.latest()? {
-            let body: SnapshotBody = decode(&raw)?;
-            let state: ZkState = decode(&body.state)?;
+        if let Some((file, format, body)) = snapshots.latest()? {
+            let (meta, encoded) = split_body(format, body)?;
+            let state: ZkState = decode(&encoded)?;
+            drop(encoded);
             tracing::info!(
                 "restored snapshot {} (zxid {:#x})",
                 file.path.display(),
                 state.last_zxid
             );
             applier.restore(state);
-            progress.last_applied = body.meta.last_log_id;
-            progress.membership = body.meta.last_membership.clone();
+            progress.last_applied = meta.last_log_id;
+            progress.membership = meta.last_membership;
         }
         Ok(StateMachine {
             applier,
@@ -88,9 +140,9 @@ impl StateMachine {
 }
 
 impl RaftSnapshotBuilder<C> for StateMachine {
-    type SnapshotData = Cursor<Vec<u8>>;
+    type SnapshotData = SnapshotData;
 
-    async fn build_snapshot(&mut self) -> Result<SnapshotOf<C, Cursor<Vec<u8>>>, io::Error> {
+    async fn build_snapshot(&mut self) -> Result<SnapshotOf<C, SnapshotData>, io::Error> {
         // The progress lock is held while cloning so the meta and the state
         // describe the same log index.
         let (meta, state) = {
@@ -104,28 +156,30 @@ impl RaftSnapshotBuilder<C> for StateMachine {
         let store = self.snapshots.clone();
         let retain = self.retain;
         let meta2 = meta.clone();
-        let state_bytes = tokio::task::spawn_blocking(move || -> io::Result<Vec<u8>> {
-            let state_bytes = encode_any(&state)?;
-            let body = SnapshotBody {
-                meta: meta2.clone(),
-                state: state_bytes.clone(),
-            };
-            let index = meta2.last_log_id.as_ref().map(|l| l.index).unwrap_or(0);
-            store.save(index, &encode_any(&body)?)?;
+        let file = tokio::task::spawn_blocking(move || -> io::Result<SnapshotFile> {
+            let file = save_snapshot(&store, &meta2, |w| {
+                bincode::serde::encode_into_std_write(
+                    &state,
+                    &mut &mut *w,
+                    bincode::config::standard(),
+                )
+                .map(|_| ())
+                .map_err(io::Error::other)
+            })?;
             store.purge(retain)?;
-            Ok(state_bytes)
+            Ok(file)
         })
         .await
         .map_err(io::Error::other)??;
         Ok(SnapshotOf::<C, _> {
             meta,
-            snapshot: Cursor::new(state_bytes),
+            snapshot: SnapshotData::File(file),
         })
     }
 }
 
 impl RaftStateMachine<C> for StateMachine {
-    type SnapshotData = Cursor<Vec<u8>>;
+    type SnapshotData = SnapshotData;
     type SnapshotBuilder = Self;
 
     async fn applied_state(
@@ -184,16 +238,12 @@ impl RaftStateMachine<C> for StateMachine {
     async fn install_snapshot(
         &mut self,
         meta: &SnapshotMetaOf<C>,
-        snapshot: Cursor<Vec<u8>>,
+        snapshot: SnapshotData,
     ) -> Result<(), io::Error> {
-        let bytes = snapshot.into_inner();
-        let state: ZkState = decode(&bytes)?;
-        let body = SnapshotBody {
-            meta: meta.clone(),
-            state: bytes,
-        };
-        let index = meta.last_log_id.as_ref().map(|l| l.index).unwrap_or(0);
-        self.snapshots.save(index, &encode_any(&body)?)?;
+        let encoded = snapshot.into_encoded()?;
+        let state: ZkState = decode(&encoded)?;
+        save_snapshot(&self.snapshots, meta, |w| w.write_all(&encoded))?;
+        drop(encoded);
         self.applier.restore(state);
         let mut p = self.progress();
         p.last_applied = meta.last_log_id;
@@ -203,14 +253,78 @@ impl RaftStateMachine<C> for StateMachine {
 
     async fn get_current_snapshot(
         &mut self,
-    ) -> Result<Option<SnapshotOf<C, Cursor<Vec<u8>>>>, io::Error> {
-        let Some((_, raw)) = self.snapshots.latest()? else {
+    ) -> Result<Option<SnapshotOf<C, SnapshotData>>, io::Error> {
+        let Some((_, format, body)) = self.snapshots.latest()? else {
             return Ok(None);
         };
-        let body: SnapshotBody = decode(&raw)?;
+        let (meta, encoded) = split_body(format, body)?;
         Ok(Some(SnapshotOf::<C, _> {
-            meta: body.meta,
-            snapshot: Cursor::new(body.state),
+            meta,
+            snapshot: SnapshotData::Encoded(encoded),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(index: u64) -> SnapshotMetaOf<C> {
+        SnapshotMetaOf::<C> {
+            last_log_id: Some(openraft::LogId::new(
+                openraft::impls::leader_id_adv::LeaderId {
+                    term: 3,
+                    node_id: 1,
+                },
+                index,
+            )),
+            last_membership: Default::default(),
+        }
+    }
+
+    fn state() -> ZkState {
+        let mut s = ZkState::new();
+        s.last_zxid = 42;
+        s.tree
+            .create(
+                "/a",
+                bytes::Bytes::from_static(b"x"),
+                crate::Acl::open_unsafe(),
+                crate::CreateMode::Persistent,
+                -1,
+                0,
+                42,
+                7,
+            )
+            .unwrap();
+        s
+    }
+
+    /// A streamed snapshot reads back as the meta and the state's encoding,
+    /// and one written in layout 1 by earlier releases still reads.
+    #[test]
+    fn streamed_and_layout_1_snapshots_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SnapshotStore::open(dir.path()).unwrap();
+        let encoded = super::super::log_store::encode_any(&state()).unwrap();
+
+        let file = save_snapshot(&store, &meta(10), |w| w.write_all(&encoded)).unwrap();
+        let (format, body) = file.read().unwrap();
+        let (m, got) = split_body(format, body).unwrap();
+        assert_eq!((m, &got), (meta(10), &encoded));
+
+        let v1 = SnapshotBodyV1 {
+            meta: meta(20),
+            state: encoded.clone(),
+        };
+        let v1 = super::super::log_store::encode_any(&v1).unwrap();
+        store.save(20, 1, &v1).unwrap();
+        let (file, format, body) = store.latest().unwrap().unwrap();
+        assert_eq!((file.index, format), (20, 1));
+        let (m, got) = split_body(format, body).unwrap();
+        assert_eq!((m, &got), (meta(20), &encoded));
+        let restored: ZkState = decode(&got).unwrap();
+        assert_eq!(restored.tree, state().tree);
+        assert_eq!(SnapshotData::File(file).into_encoded().unwrap(), encoded);
     }
 }

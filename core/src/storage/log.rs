@@ -131,6 +131,11 @@ impl Decode for Payload {
     }
 }
 
+/// Recent entries kept decoded-ready in memory: replication and apply read
+/// the newest entries, so a small cache serves them; older ones are read
+/// from disk (a lagging follower's catch-up). Counted in every member's RSS.
+const LOG_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
 /// The log of one member, in `<dir>`. Not thread-safe by itself: the
 /// consensus adapter owns it behind a mutex.
 pub struct DurableLog {
@@ -144,7 +149,7 @@ impl DurableLog {
         let mut config = raft_log::Config::new(dir.to_string_lossy());
         // A record torn by a crash was never acknowledged: drop it.
         config.wal.truncate_incomplete_record = Some(true);
-        config.log_cache_capacity = Some(64 * 1024 * 1024);
+        config.log_cache_capacity = Some(LOG_CACHE_BYTES);
         // Purging frees disk only a whole chunk at a time; raft-log's default
         // chunk (1 GiB) would keep every purged entry on disk for long.
         config.wal.chunk_max_size = Some(64 * 1024 * 1024);

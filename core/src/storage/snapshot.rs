@@ -1,13 +1,16 @@
 //! Snapshot files: `snap-<index>` holding opaque bytes behind a header with
 //! a CRC32C, written to a temporary name, fsynced, then renamed, so a crash
-//! leaves either the old set or the new file whole, never a torn one.
+//! leaves either the old set or the new file whole, never a torn one. The
+//! body is streamed in and its checksum written last, so a snapshot of a
+//! large tree is never held in memory whole while it is written.
 
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"ZKRSSNAP";
-const FORMAT: u32 = 1;
+/// Body layouts this store reads; what a layout means is the writer's.
+const FORMATS: [u32; 2] = [1, 2];
 const HEADER_LEN: usize = 8 + 4 + 4 + 8;
 
 /// One snapshot on disk: the last log index it includes, and its path.
@@ -23,6 +26,36 @@ pub struct SnapshotStore {
     dir: PathBuf,
 }
 
+impl SnapshotFile {
+    /// Reads and verifies one snapshot: its body's format and the body.
+    pub fn read(&self) -> io::Result<(u32, Vec<u8>)> {
+        let mut raw = Vec::new();
+        fs::File::open(&self.path)?.read_to_end(&mut raw)?;
+        let bad = |why: &str| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {why}", self.path.display()),
+            )
+        };
+        if raw.len() < HEADER_LEN || &raw[..8] != MAGIC {
+            return Err(bad("not a zkrs snapshot"));
+        }
+        let format = u32::from_be_bytes(raw[8..12].try_into().unwrap());
+        if !FORMATS.contains(&format) {
+            return Err(bad("unknown snapshot format"));
+        }
+        let crc = u32::from_be_bytes(raw[12..16].try_into().unwrap());
+        let len = u64::from_be_bytes(raw[16..24].try_into().unwrap());
+        let body = &raw[HEADER_LEN..];
+        if body.len() as u64 != len || crc32c::crc32c(body) != crc {
+            return Err(bad("checksum or length mismatch"));
+        }
+        // In place: a large snapshot is not copied to drop its header.
+        raw.drain(..HEADER_LEN);
+        Ok((format, raw))
+    }
+}
+
 impl SnapshotStore {
     pub fn open(dir: &Path) -> io::Result<SnapshotStore> {
         fs::create_dir_all(dir)?;
@@ -35,20 +68,42 @@ impl SnapshotStore {
         format!("snap-{index:020}")
     }
 
-    /// Writes a snapshot durably and returns it.
-    pub fn save(&self, index: u64, body: &[u8]) -> io::Result<SnapshotFile> {
+    /// Writes a snapshot durably, its body in layout `format` written by
+    /// `body` into a stream, and returns it.
+    pub fn save_with(
+        &self,
+        index: u64,
+        format: u32,
+        body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<SnapshotFile> {
         let path = self.dir.join(Self::file_name(index));
         let tmp = self.dir.join(format!("{}.tmp", Self::file_name(index)));
         let mut f = fs::File::create(&tmp)?;
-        f.write_all(MAGIC)?;
-        f.write_all(&FORMAT.to_be_bytes())?;
-        f.write_all(&crc32c::crc32c(body).to_be_bytes())?;
-        f.write_all(&(body.len() as u64).to_be_bytes())?;
-        f.write_all(body)?;
-        f.sync_all()?;
+        f.write_all(&[0; HEADER_LEN])?;
+        let mut out = BufWriter::with_capacity(
+            1 << 20,
+            Summed {
+                file: f,
+                crc: 0,
+                len: 0,
+            },
+        );
+        body(&mut out)?;
+        let Summed { mut file, crc, len } = out.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(MAGIC)?;
+        file.write_all(&format.to_be_bytes())?;
+        file.write_all(&crc.to_be_bytes())?;
+        file.write_all(&len.to_be_bytes())?;
+        file.sync_all()?;
         fs::rename(&tmp, &path)?;
         fs::File::open(&self.dir)?.sync_all()?;
         Ok(SnapshotFile { index, path })
+    }
+
+    /// Writes a snapshot whose body is at hand.
+    pub fn save(&self, index: u64, format: u32, body: &[u8]) -> io::Result<SnapshotFile> {
+        self.save_with(index, format, |w| w.write_all(body))
     }
 
     /// Every complete snapshot file name, oldest first (contents unchecked).
@@ -68,37 +123,11 @@ impl SnapshotStore {
         Ok(out)
     }
 
-    /// Reads and verifies one snapshot's body.
-    pub fn read(&self, file: &SnapshotFile) -> io::Result<Vec<u8>> {
-        let mut raw = Vec::new();
-        fs::File::open(&file.path)?.read_to_end(&mut raw)?;
-        let bad = |why: &str| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{}: {why}", file.path.display()),
-            )
-        };
-        if raw.len() < HEADER_LEN || &raw[..8] != MAGIC {
-            return Err(bad("not a zkrs snapshot"));
-        }
-        let format = u32::from_be_bytes(raw[8..12].try_into().unwrap());
-        if format != FORMAT {
-            return Err(bad("unknown snapshot format"));
-        }
-        let crc = u32::from_be_bytes(raw[12..16].try_into().unwrap());
-        let len = u64::from_be_bytes(raw[16..24].try_into().unwrap());
-        let body = &raw[HEADER_LEN..];
-        if body.len() as u64 != len || crc32c::crc32c(body) != crc {
-            return Err(bad("checksum or length mismatch"));
-        }
-        Ok(body.to_vec())
-    }
-
     /// The newest snapshot that verifies; corrupt ones are skipped (logged).
-    pub fn latest(&self) -> io::Result<Option<(SnapshotFile, Vec<u8>)>> {
+    pub fn latest(&self) -> io::Result<Option<(SnapshotFile, u32, Vec<u8>)>> {
         for file in self.list()?.into_iter().rev() {
-            match self.read(&file) {
-                Ok(body) => return Ok(Some((file, body))),
+            match file.read() {
+                Ok((format, body)) => return Ok(Some((file, format, body))),
                 Err(e) => tracing::warn!("skipping snapshot: {e}"),
             }
         }
@@ -132,6 +161,26 @@ impl SnapshotStore {
     }
 }
 
+/// The file under a snapshot body, with the body's CRC32C and length.
+struct Summed {
+    file: fs::File,
+    crc: u32,
+    len: u64,
+}
+
+impl Write for Summed {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.crc = crc32c::crc32c_append(self.crc, &buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,11 +190,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SnapshotStore::open(dir.path()).unwrap();
         assert!(store.latest().unwrap().is_none());
-        for i in [5u64, 10, 15, 20] {
-            store.save(i, format!("body{i}").as_bytes()).unwrap();
+        for i in [5u64, 10, 15] {
+            store.save(i, 1, format!("body{i}").as_bytes()).unwrap();
         }
-        let (f, body) = store.latest().unwrap().unwrap();
-        assert_eq!((f.index, body.as_slice()), (20, &b"body20"[..]));
+        // Streamed in pieces: the same file as one write.
+        store
+            .save_with(20, 2, |w| {
+                w.write_all(b"body")?;
+                w.write_all(b"20")
+            })
+            .unwrap();
+        let (f, format, body) = store.latest().unwrap().unwrap();
+        assert_eq!((f.index, format, body.as_slice()), (20, 2, &b"body20"[..]));
+        assert_eq!(
+            store.list().unwrap()[0].read().unwrap(),
+            (1, b"body5".to_vec())
+        );
         // Corrupt the newest: latest falls back to the previous one.
         let mut raw = fs::read(&f.path).unwrap();
         let last = raw.len() - 1;
