@@ -646,7 +646,8 @@ mod tests {
                 path: "/a".into(),
                 data: data.to_vec(),
                 version: -1,
-            },
+            }
+            .into(),
         }
     }
 

@@ -162,7 +162,7 @@ async fn forward(
     admitted: forward::Admitted,
 ) -> BoxFuture<'static, PeerResponse> {
     let lost = Error::ConnectionLoss.code();
-    if matches!(txn.op, crate::state::TxnOp::ExpireSession { .. }) {
+    if matches!(*txn.op, crate::state::TxnOp::ExpireSession { .. }) {
         return ready(PeerResponse::Forward(Err(Error::BadArguments.code())));
     }
     if !raft.is_leader() || raft.metrics().borrow_watched().current_term != term {

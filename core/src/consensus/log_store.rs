@@ -6,6 +6,7 @@
 //! `save_vote` must be durable before it returns; `truncate_after` and
 //! `purge` may be lazy because openraft re-derives both on restart.
 
+use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::io;
 use std::ops::{Bound, RangeBounds};
@@ -28,6 +29,54 @@ type C = TypeConfig;
 pub struct LogStore {
     log: Arc<Mutex<DurableLog>>,
     group: Arc<GroupCommit>,
+    recent: Arc<Mutex<Recent>>,
+}
+
+/// Entries kept as appended: each new entry is read right away by every
+/// replication stream and by apply, which would otherwise decode it from
+/// its stored bytes each time. Clones are cheap (the op is shared).
+#[derive(Default)]
+struct Recent {
+    /// Consecutive entries, oldest first.
+    entries: VecDeque<EntryOf<C>>,
+}
+
+/// How many appended entries stay decoded.
+const RECENT_ENTRIES: usize = 4096;
+
+impl Recent {
+    fn first(&self) -> Option<u64> {
+        self.entries.front().map(|e| e.log_id().index)
+    }
+
+    fn push(&mut self, e: EntryOf<C>) {
+        let next = self.entries.back().map(|l| l.log_id().index + 1);
+        if next.is_some_and(|n| n != e.log_id().index) {
+            self.entries.clear();
+        }
+        if self.entries.len() == RECENT_ENTRIES {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(e);
+    }
+
+    /// Drops entries at and after `index`.
+    fn truncate(&mut self, index: u64) {
+        let keep = self.first().map_or(0, |f| index.saturating_sub(f) as usize);
+        self.entries.truncate(keep);
+    }
+
+    /// Entries in `[from, to)` if every one of them is here.
+    fn get(&self, from: u64, to: u64) -> Option<Vec<EntryOf<C>>> {
+        let first = self.first()?;
+        let end = first + self.entries.len() as u64;
+        let to = to.min(end);
+        if from < first || from > to {
+            return None;
+        }
+        let range = (from - first) as usize..(to - first) as usize;
+        Some(self.entries.range(range).cloned().collect())
+    }
 }
 
 fn to_stored(id: &LogIdOf<C>) -> LogId {
@@ -68,11 +117,19 @@ impl LogStore {
             .map_err(|e| Error::Io(format!("opening log in {}: {e}", dir.display())))?;
         let log = Arc::new(Mutex::new(log));
         let group = GroupCommit::start(&log);
-        Ok(LogStore { log, group })
+        Ok(LogStore {
+            log,
+            group,
+            recent: Arc::default(),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, DurableLog> {
         self.log.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn recent(&self) -> std::sync::MutexGuard<'_, Recent> {
+        self.recent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Waits (bounded) until this is the last handle, then closes the log:
@@ -125,6 +182,9 @@ impl RaftLogReader<C> for LogStore {
         range: RB,
     ) -> Result<Vec<EntryOf<C>>, io::Error> {
         let (from, to) = range_bounds(&range);
+        if let Some(entries) = self.recent().get(from, to) {
+            return Ok(entries);
+        }
         let raw = self.lock().read(from, to)?;
         raw.iter()
             .map(|(_, bytes)| decode::<EntryOf<C>>(bytes))
@@ -186,11 +246,17 @@ impl RaftLogStorage<C> for LogStore {
         I::IntoIter: OptionalSend,
     {
         let mut batch = Vec::new();
+        let mut decoded = Vec::new();
         for e in entries {
             batch.push((to_stored(&e.log_id()), encode(&e)?));
+            decoded.push(e);
         }
         let mut log = self.lock();
         log.append(batch)?;
+        // Under the log lock: the cache changes in the log's order.
+        let mut recent = self.recent();
+        decoded.into_iter().for_each(|e| recent.push(e));
+        drop(recent);
         let done = FlushCallback::new(move |res| callback.io_completed(res));
         self.group.flush(&mut log, done);
         Ok(())
@@ -198,7 +264,9 @@ impl RaftLogStorage<C> for LogStore {
 
     async fn truncate_after(&mut self, last_log_id: Option<LogIdOf<C>>) -> Result<(), io::Error> {
         let from = last_log_id.map(|id| id.index + 1).unwrap_or(0);
-        self.lock().truncate(from)
+        let mut log = self.lock();
+        self.recent().truncate(from);
+        log.truncate(from)
     }
 
     async fn purge(&mut self, log_id: LogIdOf<C>) -> Result<(), io::Error> {
@@ -219,6 +287,41 @@ mod tests {
     struct AsBytes {
         #[serde(with = "serde_bytes")]
         data: Vec<u8>,
+    }
+
+    fn entry(index: u64) -> EntryOf<C> {
+        EntryOf::<C>::new_blank(from_stored(&LogId {
+            term: 1,
+            node: 1,
+            index,
+        }))
+    }
+
+    fn indexes(got: Option<Vec<EntryOf<C>>>) -> Option<Vec<u64>> {
+        got.map(|v| v.iter().map(|e| e.log_id().index).collect())
+    }
+
+    #[test]
+    fn recent_entries_follow_appends_truncation_and_gaps() {
+        let mut r = Recent::default();
+        (5..10).for_each(|i| r.push(entry(i)));
+        assert_eq!(indexes(r.get(6, 8)), Some(vec![6, 7]));
+        assert_eq!(indexes(r.get(8, u64::MAX)), Some(vec![8, 9]));
+        assert_eq!(
+            indexes(r.get(4, 8)),
+            None,
+            "older than the cache: read the log"
+        );
+        r.truncate(7);
+        assert_eq!(indexes(r.get(5, 100)), Some(vec![5, 6]));
+        r.push(entry(7));
+        assert_eq!(indexes(r.get(6, 100)), Some(vec![6, 7]));
+        // Not the next index (a snapshot moved the log on): start over.
+        r.push(entry(20));
+        assert_eq!(indexes(r.get(6, 100)), None);
+        assert_eq!(indexes(r.get(20, 21)), Some(vec![20]));
+        (21..21 + RECENT_ENTRIES as u64).for_each(|i| r.push(entry(i)));
+        assert_eq!(r.first(), Some(21));
     }
 
     /// Logs and snapshots written before byte fields were marked

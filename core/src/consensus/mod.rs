@@ -49,7 +49,7 @@ impl fmt::Display for Txn {
             f,
             "Txn(session={:#x}, {:?})",
             self.session,
-            std::mem::discriminant(&self.op)
+            std::mem::discriminant(&*self.op)
         )
     }
 }
@@ -682,7 +682,7 @@ impl Consensus {
             time: 0,
             auth: vec![],
             super_user: false,
-            op: crate::state::TxnOp::ExpireSession { term },
+            op: std::sync::Arc::new(crate::state::TxnOp::ExpireSession { term }),
         };
         self.clock.stamp(&mut txn);
         let (responder, rx) = openraft::impls::ProgressResponder::complete_only();

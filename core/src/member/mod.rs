@@ -372,7 +372,7 @@ impl ZkDatabase {
         if matches!(result, TxnResult::Failed(_)) {
             return;
         }
-        match &txn.op {
+        match &*txn.op {
             TxnOp::CreateSession { timeout, .. } => {
                 self.tracker()
                     .add(txn.session, *timeout as u64, self.now_ms());

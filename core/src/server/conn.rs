@@ -288,7 +288,7 @@ fn session_txn(session: SessionId, owner: u64, op: TxnOp) -> Txn {
         time: 0, // the leader stamps its own clock
         auth: vec![],
         super_user: false,
-        op,
+        op: op.into(),
     }
 }
 
@@ -487,7 +487,7 @@ async fn prep(
                 time: 0, // the leader stamps its own clock
                 auth: ctx.auth.clone(),
                 super_user: ctx.super_user,
-                op,
+                op: op.into(),
             };
             let write = shared
                 .consensus

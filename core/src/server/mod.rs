@@ -292,7 +292,7 @@ async fn reap_nodes(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 time: 0, // the leader stamps its own clock
                 auth: vec![],
                 super_user: true,
-                op: TxnOp::ReapNode { path },
+                op: TxnOp::ReapNode { path }.into(),
             };
             let _ = shared.consensus.propose(txn).await;
         }

@@ -66,7 +66,7 @@ impl ZkState {
     /// A session expiry decided in another term is fenced out: it changes
     /// nothing but the last zxid, on every member alike.
     pub fn apply_logged(&mut self, zxid: Zxid, term: u64, txn: &Txn) -> Applied {
-        match txn.op {
+        match *txn.op {
             TxnOp::ExpireSession { term: decided } if decided != term => {
                 self.last_zxid = zxid;
                 Applied {
@@ -84,7 +84,7 @@ impl ZkState {
         self.last_zxid = zxid;
         self.last_time = self.last_time.max(txn.time);
         let mut triggers = Vec::new();
-        let result = match &txn.op {
+        let result = match &*txn.op {
             TxnOp::CreateSession { timeout, passwd } => self.create_session(txn, *timeout, passwd),
             TxnOp::ClaimSession => self.claim_session(txn),
             TxnOp::CloseSession | TxnOp::ExpireSession { .. } => match self.check_session(txn) {

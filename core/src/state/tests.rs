@@ -8,7 +8,7 @@ fn txn(session: SessionId, op: TxnOp) -> Txn {
         time: 1000,
         auth: vec![Id::new("ip", "127.0.0.1")],
         super_user: false,
-        op,
+        op: op.into(),
     }
 }
 
@@ -145,7 +145,7 @@ fn acl_is_checked_at_apply() {
         TxnResult::Failed(Error::NoAuth.code())
     );
     t.auth.push(digest);
-    t.op = set.clone();
+    t.op = set.clone().into();
     assert!(matches!(s.apply(4, &t).result, TxnResult::SetData { .. }));
     let mut su = txn(5, set);
     su.super_user = true;

@@ -1,6 +1,8 @@
 //! What the replicated log carries (a client write plus what the leader
 //! decided for it) and what applying it yields.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::types::{Acl, Id, SessionId, Stat};
@@ -24,7 +26,9 @@ pub struct Txn {
     pub auth: Vec<Id>,
     /// Whether those identities include the configured super user.
     pub super_user: bool,
-    pub op: TxnOp,
+    /// Shared: the log hands the same entry to replication and apply
+    /// without copying its paths and data.
+    pub op: Arc<TxnOp>,
 }
 
 /// A write operation.

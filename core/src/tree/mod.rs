@@ -152,7 +152,7 @@ impl DataTree {
     }
 
     /// Adds a node whose parent and children are already linked (a bulk
-    /// build in key order).
+    /// build in key order, or a create that linked it).
     fn add_built(&mut self, path: Arc<str>, node: Node) {
         self.index_add(&path, node.stat.ephemeral_owner);
         self.data_size += node_size(&path, &node.data);
@@ -241,10 +241,13 @@ impl DataTree {
         }
         let node = Node::new(data, intern_acl(acl), StatPersisted::new(zxid, time, owner));
         let stat = node.client_stat();
+        let (_, child) = split_parent(&path)?;
+        // Checked above: one walk of the map for the parent, one to insert.
         let parent = self.node_mut(parent_path)?;
         parent.stat.cversion = parent.stat.cversion.wrapping_add(1);
         parent.stat.pzxid = zxid;
-        self.link(path.as_str().into(), node)?;
+        parent.children.insert(child.into());
+        self.add_built(path.as_str().into(), node);
         Ok((path, stat))
     }
 
