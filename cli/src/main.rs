@@ -2,6 +2,13 @@
 
 mod bench;
 
+// jemalloc, not glibc malloc, in the server binary: the write path allocates
+// and frees many mid-sized buffers, which glibc answers with costly
+// consolidation of its small-chunk bins. (Libraries loaded into Python or
+// Node keep the host's allocator.)
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
