@@ -72,10 +72,11 @@ def make_ensemble(system, workdir):
     return zkens.ZkEnsemble(3, extra_cfg=CFG, base_ip=111, workdir=workdir, jvm_flags=[])
 
 
-def rss_mb(pid):
+def rss_mb(pid, field="VmRSS"):
+    """Resident memory of `pid` now (VmRSS) or at its peak (VmHWM), in MB."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024.0
     return None
 
@@ -144,9 +145,11 @@ def run_system(system, args, rnd):
         res["populate"] = r
         time.sleep(2)  # let followers apply the tail
         res["rss_mb"] = [round(rss_mb(m.proc.pid), 1) for m in ens.members]
+        res["peak_rss_mb"] = [round(rss_mb(m.proc.pid, "VmHWM"), 1) for m in ens.members]
         res["snapshot_mb"] = newest_snapshot_mb(system, follower)
-        log("%s round %d populate %d: %.0f creates/s, RSS %s MB, snapshot %s MB" % (
-            system, rnd, args.populate, r["creates_per_s"], res["rss_mb"], res["snapshot_mb"]))
+        log("%s round %d populate %d: %.0f creates/s, RSS %s MB (peak %s), snapshot %s MB" % (
+            system, rnd, args.populate, r["creates_per_s"], res["rss_mb"], res["peak_rss_mb"],
+            res["snapshot_mb"]))
         n = args.populate - 1
         last = "/bench-pop/pop/p%05d/n%03d" % (n // 1000, n % 1000)
         res["restart_s"] = round(restart_to_serving(ens, follower, last), 2)
@@ -166,6 +169,7 @@ FIGURES = [  # (label, getter, better)
     ("fanout median ms", lambda r: r["fanout"]["median_ms"], "lower"),
     ("populate creates/s", lambda r: r["populate"]["creates_per_s"], "higher"),
     ("RSS per member MB (median)", lambda r: statistics.median(r["rss_mb"]), "lower"),
+    ("peak RSS per member MB (median)", lambda r: statistics.median(r["peak_rss_mb"]), "lower"),
     ("newest snapshot MB", lambda r: r["snapshot_mb"], "lower"),
     ("restart to serving s", lambda r: r["restart_s"], "lower"),
 ]
