@@ -139,11 +139,11 @@ impl DataTree {
             return Err(Error::DataInconsistency);
         }
         if &*path != "/" {
-            let (parent, child) = split_parent(&path)?;
+            let (parent, _) = split_parent(&path)?;
             let parent = self
                 .node_mut(parent)
                 .map_err(|_| Error::DataInconsistency)?;
-            parent.children.insert(child.into());
+            parent.children.insert(path.clone());
         }
         self.index_add(&path, node.stat.ephemeral_owner);
         self.data_size += node_size(&path, &node.data);
@@ -241,13 +241,13 @@ impl DataTree {
         }
         let node = Node::new(data, intern_acl(acl), StatPersisted::new(zxid, time, owner));
         let stat = node.client_stat();
-        let (_, child) = split_parent(&path)?;
+        let key: Arc<str> = path.as_str().into();
         // Checked above: one walk of the map for the parent, one to insert.
         let parent = self.node_mut(parent_path)?;
         parent.stat.cversion = parent.stat.cversion.wrapping_add(1);
         parent.stat.pzxid = zxid;
-        parent.children.insert(child.into());
-        self.add_built(path.as_str().into(), node);
+        parent.children.insert(key.clone());
+        self.add_built(key, node);
         Ok((path, stat))
     }
 
@@ -293,9 +293,9 @@ impl DataTree {
 
     /// Removes an existing leaf and updates its parent and the indexes.
     fn unlink(&mut self, path: &str, zxid: Zxid) -> Result<()> {
-        let (parent_path, child) = split_parent(path)?;
+        let (parent_path, _) = split_parent(path)?;
         let parent = self.node_mut(parent_path)?;
-        parent.children.remove(child);
+        parent.children.remove(path);
         // Never move pzxid back (ZooKeeper guards replays the same way).
         parent.pzxid_at_least(zxid);
         let node = self.nodes.remove(path).ok_or(Error::NoNode)?;
@@ -386,7 +386,13 @@ impl DataTree {
     /// Child names, sorted (ZooKeeper returns them in hash order).
     pub fn get_children(&self, path: &str) -> Result<(Vec<String>, Stat)> {
         let node = self.node(path)?;
-        let names = node.children.iter().map(|c| c.to_string()).collect();
+        // Children are kept as full paths: the parent's, a slash, the name.
+        let skip = if path == "/" { 1 } else { path.len() + 1 };
+        let names = node
+            .children
+            .iter()
+            .map(|c| c[skip..].to_string())
+            .collect();
         Ok((names, node.client_stat()))
     }
 

@@ -74,6 +74,9 @@ pub(crate) struct Node {
     pub data: Bytes,
     pub acl: Arc<[Acl]>,
     pub stat: StatPersisted,
+    /// The children's full paths: the same `Arc`s as the map's keys, so a
+    /// child costs its parent a pointer, not a copy of its name. Sorted as
+    /// their names are (all share the parent's prefix).
     pub children: OrdSet<Arc<str>>,
 }
 

@@ -52,12 +52,13 @@ impl DataTree {
         if records.windows(2).any(|w| w[0].path == w[1].path) {
             return Err(Error::DataInconsistency);
         }
-        let children = children_of(&records)?;
+        let keys: Vec<Arc<str>> = records.iter().map(|r| Arc::from(r.path.as_str())).collect();
+        let children = children_of(&keys)?;
         let mut tree = DataTree::empty();
-        for (r, kids) in records.into_iter().zip(children) {
+        for ((r, key), kids) in records.into_iter().zip(keys).zip(children) {
             let mut node = Node::new(r.data, super::acl::intern_acl(r.acl), r.stat);
             node.children = kids.into_iter().collect();
-            tree.add_built(Arc::from(r.path), node);
+            tree.add_built(key, node);
         }
         if !tree.nodes.contains_key("/") {
             return Err(Error::DataInconsistency);
@@ -66,18 +67,14 @@ impl DataTree {
     }
 }
 
-/// For sorted, distinct records: each one's child names, in order.
-fn children_of(records: &[NodeRecord]) -> Result<Vec<Vec<Arc<str>>>> {
-    let index: HashMap<&str, usize> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.path.as_str(), i))
-        .collect();
-    let mut children = vec![Vec::new(); records.len()];
-    for r in records.iter().filter(|r| r.path != "/") {
-        let (parent, child) = split_parent(&r.path).map_err(|_| Error::DataInconsistency)?;
+/// For sorted, distinct paths: each one's children (their paths), in order.
+fn children_of(paths: &[Arc<str>]) -> Result<Vec<Vec<Arc<str>>>> {
+    let index: HashMap<&str, usize> = paths.iter().enumerate().map(|(i, p)| (&**p, i)).collect();
+    let mut children = vec![Vec::new(); paths.len()];
+    for p in paths.iter().filter(|p| &***p != "/") {
+        let (parent, _) = split_parent(p).map_err(|_| Error::DataInconsistency)?;
         let at = *index.get(parent).ok_or(Error::DataInconsistency)?;
-        children[at].push(Arc::from(child));
+        children[at].push(p.clone());
     }
     Ok(children)
 }

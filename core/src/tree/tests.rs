@@ -708,16 +708,13 @@ fn assert_consistent(t: &DataTree) {
     for (path, node) in t.nodes.iter() {
         size += node_size(path, &node.data);
         for child in node.children.iter() {
-            let full = if &**path == "/" {
-                format!("/{child}")
-            } else {
-                format!("{path}/{child}")
-            };
-            assert!(t.nodes.contains_key(full.as_str()), "{full} missing");
+            let (key, _) = t.nodes.get_key_value(&**child).expect("child missing");
+            assert!(Arc::ptr_eq(key, child), "{child} is a copy, not the key");
+            assert_eq!(split_parent(child).unwrap().0, &**path);
         }
         if &**path != "/" {
-            let (parent, child) = split_parent(path).unwrap();
-            assert!(t.nodes.get(parent).unwrap().children.contains(child));
+            let (parent, _) = split_parent(path).unwrap();
+            assert!(t.nodes.get(parent).unwrap().children.contains(&**path));
         }
         let owner = node.stat.ephemeral_owner;
         if EphemeralType::of(owner) == EphemeralType::Normal {
