@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand, ValueEnum};
 use hdrhistogram::Histogram;
 use serde::Serialize;
-use zkrs::client::{Client, ClientOptions};
+use zkrs::client::{Client, ClientOptions, RetryPolicy};
 use zkrs::{Acl, CreateMode, Error};
 
 #[derive(Args, Debug)]
@@ -460,6 +460,17 @@ async fn load_task(
     (hist, errors)
 }
 
+/// Each populate create is retried through lost connections for this long.
+const POPULATE_RETRY: RetryPolicy = RetryPolicy {
+    max_tries: None,
+    delay: Duration::from_millis(100),
+    backoff: 2.0,
+    max_jitter: 0.4,
+    max_delay: Duration::from_secs(5),
+    deadline: Some(Duration::from_secs(120)),
+    ignore_expire: false,
+};
+
 async fn run_populate(
     common: &Common,
     count: u64,
@@ -499,7 +510,11 @@ async fn run_populate(
                         return Ok::<(), Error>(());
                     }
                     let path = format!("{root}/p{:05}/n{:03}", i / 1000, i % 1000);
-                    if create_if_missing(&zk, path, &value).await? {
+                    // A stalled server (a long pause, a leader change) costs
+                    // time, not the run; a retried create that had landed
+                    // finds its node and is counted as already there.
+                    let create = || create_if_missing(&zk, path.clone(), &value);
+                    if POPULATE_RETRY.run(create).await? {
                         created.fetch_add(1, Ordering::Relaxed);
                     }
                 }
