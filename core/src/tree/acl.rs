@@ -58,14 +58,14 @@ static ACLS: Mutex<Option<Interned>> = Mutex::new(None);
 #[derive(Default)]
 struct Interned {
     /// By a hash of the list's content.
-    lists: HashMap<u64, Vec<Weak<[Acl]>>>,
+    lists: HashMap<u64, Vec<Weak<Vec<Acl>>>>,
     len: usize,
     /// Drop dead entries when `len` reaches this.
     sweep_at: usize,
 }
 
 /// The shared copy of `acl` (made if no live node holds one).
-pub(crate) fn intern_acl(acl: Vec<Acl>) -> Arc<[Acl]> {
+pub(crate) fn intern_acl(acl: Vec<Acl>) -> Arc<Vec<Acl>> {
     let key = {
         let mut h = std::hash::DefaultHasher::new();
         acl.hash(&mut h);
@@ -81,7 +81,7 @@ pub(crate) fn intern_acl(acl: Vec<Acl>) -> Arc<[Acl]> {
     {
         return live;
     }
-    let shared: Arc<[Acl]> = acl.into();
+    let shared = Arc::new(acl);
     bucket.push(Arc::downgrade(&shared));
     cache.len += 1;
     if cache.len >= cache.sweep_at {

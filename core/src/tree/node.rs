@@ -67,26 +67,71 @@ impl EphemeralType {
     }
 }
 
+/// A node's children: nothing at all for a leaf (most znodes), so a node
+/// fits a 128-byte allocation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Children(Option<Box<OrdSet<Arc<str>>>>);
+
+impl Children {
+    pub fn insert(&mut self, path: Arc<str>) {
+        self.0.get_or_insert_default().insert(path);
+    }
+
+    pub fn remove(&mut self, path: &str) {
+        if let Some(set) = &mut self.0 {
+            set.remove(path);
+            if set.is_empty() {
+                self.0 = None;
+            }
+        }
+    }
+
+    #[cfg(test)]
+    pub fn contains(&self, path: &str) -> bool {
+        self.0.as_ref().is_some_and(|s| s.contains(path))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |s| s.len())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.0.iter().flat_map(|s| s.iter())
+    }
+}
+
+impl FromIterator<Arc<str>> for Children {
+    fn from_iter<I: IntoIterator<Item = Arc<str>>>(paths: I) -> Self {
+        let set: OrdSet<Arc<str>> = paths.into_iter().collect();
+        Children((!set.is_empty()).then(|| Box::new(set)))
+    }
+}
+
 /// A znode. Every field is cheap to clone (refcounted or persistent), which
 /// matters because the persistent map clones whole chunks of nodes on write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Node {
     pub data: Bytes,
-    pub acl: Arc<[Acl]>,
+    /// Interned: one pointer, shared by every node with an equal list.
+    pub acl: Arc<Vec<Acl>>,
     pub stat: StatPersisted,
     /// The children's full paths: the same `Arc`s as the map's keys, so a
     /// child costs its parent a pointer, not a copy of its name. Sorted as
     /// their names are (all share the parent's prefix).
-    pub children: OrdSet<Arc<str>>,
+    pub children: Children,
 }
 
 impl Node {
-    pub fn new(data: Bytes, acl: Arc<[Acl]>, stat: StatPersisted) -> Node {
+    pub fn new(data: Bytes, acl: Arc<Vec<Acl>>, stat: StatPersisted) -> Node {
         Node {
             data,
             acl,
             stat,
-            children: OrdSet::new(),
+            children: Children::default(),
         }
     }
 

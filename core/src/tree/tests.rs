@@ -714,7 +714,7 @@ fn assert_consistent(t: &DataTree) {
         }
         if &**path != "/" {
             let (parent, _) = split_parent(path).unwrap();
-            assert!(t.nodes.get(parent).unwrap().children.contains(&**path));
+            assert!(t.nodes.get(parent).unwrap().children.contains(path));
         }
         let owner = node.stat.ephemeral_owner;
         if EphemeralType::of(owner) == EphemeralType::Normal {
@@ -837,4 +837,15 @@ fn equal_acls_are_stored_once_and_a_clone_copies_no_node_until_written() {
     assert!(!Arc::ptr_eq(&t.nodes["/a"], &copy.nodes["/a"]));
     assert_eq!(copy.get_data("/a").unwrap().0, Bytes::from_static(b"d"));
     assert!(Arc::ptr_eq(&t.nodes["/b"], &copy.nodes["/b"]));
+}
+
+/// A node and its `Arc` header fit jemalloc's 128-byte size class; one
+/// byte more and every znode pays for a 160-byte block.
+#[test]
+fn a_node_fits_a_128_byte_block() {
+    assert!(
+        std::mem::size_of::<Node>() <= 112,
+        "{}",
+        std::mem::size_of::<Node>()
+    );
 }
