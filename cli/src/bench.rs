@@ -471,6 +471,9 @@ const POPULATE_RETRY: RetryPolicy = RetryPolicy {
     ignore_expire: false,
 };
 
+/// New sessions a populate task may open after its session expired.
+const POPULATE_REOPENS: u32 = 5;
+
 async fn run_populate(
     common: &Common,
     count: u64,
@@ -496,14 +499,16 @@ async fn run_populate(
     let mut tasks = Vec::new();
     for zk in &clients {
         for _ in 0..inflight.max(1) {
-            let (zk, next, created, value, root) = (
+            let (mut zk, next, created, value, root, hosts) = (
                 zk.clone(),
                 next.clone(),
                 created.clone(),
                 value.clone(),
                 root.clone(),
+                common.hosts.clone(),
             );
             tasks.push(tokio::spawn(async move {
+                let mut reopened = 0;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= count {
@@ -513,8 +518,20 @@ async fn run_populate(
                     // A stalled server (a long pause, a leader change) costs
                     // time, not the run; a retried create that had landed
                     // finds its node and is counted as already there.
-                    let create = || create_if_missing(&zk, path.clone(), &value);
-                    if POPULATE_RETRY.run(create).await? {
+                    let made = loop {
+                        let create = || create_if_missing(&zk, path.clone(), &value);
+                        match POPULATE_RETRY.run(create).await {
+                            // Stalled past the session timeout: go on in a
+                            // new session, a few times at most.
+                            Err(Error::SessionExpired) if reopened < POPULATE_REOPENS => {
+                                reopened += 1;
+                                eprintln!("  populate: session expired; opening a new one");
+                                zk = connect_all(&hosts, 1).await?.remove(0);
+                            }
+                            done => break done?,
+                        }
+                    };
+                    if made {
                         created.fetch_add(1, Ordering::Relaxed);
                     }
                 }
