@@ -318,7 +318,7 @@ mod tests {
             state: encoded.clone(),
         };
         let v1 = super::super::log_store::encode_any(&v1).unwrap();
-        store.save(20, 1, &v1).unwrap();
+        store.save_with(20, 1, |w| w.write_all(&v1)).unwrap();
         let (file, format, body) = store.latest().unwrap().unwrap();
         assert_eq!((file.index, format), (20, 1));
         let (m, got) = split_body(format, body).unwrap();

@@ -101,11 +101,6 @@ impl SnapshotStore {
         Ok(SnapshotFile { index, path })
     }
 
-    /// Writes a snapshot whose body is at hand.
-    pub fn save(&self, index: u64, format: u32, body: &[u8]) -> io::Result<SnapshotFile> {
-        self.save_with(index, format, |w| w.write_all(body))
-    }
-
     /// Every complete snapshot file name, oldest first (contents unchecked).
     pub fn list(&self) -> io::Result<Vec<SnapshotFile>> {
         let mut out = Vec::new();
@@ -191,7 +186,10 @@ mod tests {
         let store = SnapshotStore::open(dir.path()).unwrap();
         assert!(store.latest().unwrap().is_none());
         for i in [5u64, 10, 15] {
-            store.save(i, 1, format!("body{i}").as_bytes()).unwrap();
+            let body = format!("body{i}");
+            store
+                .save_with(i, 1, |w| w.write_all(body.as_bytes()))
+                .unwrap();
         }
         // Streamed in pieces: the same file as one write.
         store
