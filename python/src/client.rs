@@ -29,12 +29,19 @@ struct ListenerSet {
 
 type Listeners = Arc<Mutex<ListenerSet>>;
 
-/// A ZooKeeper client shaped like kazoo's `KazooClient`.
-#[pyclass(module = "zkrs", name = "Client")]
+/// A ZooKeeper client shaped like kazoo's `KazooClient`. Instances take
+/// attributes (`dict`), as kazoo's do: code and tests replace a factory
+/// such as `client.Lock` on one client.
+#[pyclass(module = "zkrs", name = "Client", dict)]
 pub struct Client {
     hosts: String,
     timeout: f64,
     read_only: bool,
+    randomize_hosts: bool,
+    /// kazoo's `handler`: the toolkit kazoo code takes from the client.
+    handler: Py<PyAny>,
+    /// kazoo's `command_retry`: the policy `client.retry` uses.
+    command_retry: Option<Py<PyAny>>,
     /// kazoo's `client_id`: the session the first `start()` resumes.
     resume: Mutex<Option<(i64, Vec<u8>)>>,
     auth: Vec<(String, Vec<u8>)>,
@@ -80,20 +87,65 @@ fn parent(path: &str) -> Option<&str> {
 
 #[pymethods]
 impl Client {
+    /// kazoo's constructor, argument for argument. `default_acl`,
+    /// `connection_retry` (zkrs reconnects on its own, with backoff) and
+    /// `logger` (zkrs logs to the `zkrs` logger) are accepted and not used;
+    /// SASL and TLS are refused until zkrs speaks them.
     #[new]
-    #[pyo3(signature = (hosts="127.0.0.1:2181", timeout=10.0, *, read_only=false, auth_data=None, client_id=None))]
+    #[pyo3(signature = (hosts="127.0.0.1:2181", timeout=10.0, client_id=None, handler=None,
+        default_acl=None, auth_data=None, sasl_options=None, read_only=None, randomize_hosts=true,
+        connection_retry=None, command_retry=None, logger=None, keyfile=None,
+        keyfile_password=None, certfile=None, ca=None, use_ssl=false, verify_certs=true))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
+        py: Python<'_>,
         hosts: &str,
         timeout: f64,
-        read_only: bool,
-        auth_data: Option<Vec<(String, Vec<u8>)>>,
         client_id: Option<(i64, Vec<u8>)>,
+        handler: Option<Py<PyAny>>,
+        default_acl: Option<&Bound<'_, PyAny>>,
+        auth_data: Option<Vec<(String, Vec<u8>)>>,
+        sasl_options: Option<&Bound<'_, PyAny>>,
+        read_only: Option<bool>,
+        randomize_hosts: bool,
+        connection_retry: Option<&Bound<'_, PyAny>>,
+        command_retry: Option<Py<PyAny>>,
+        logger: Option<&Bound<'_, PyAny>>,
+        keyfile: Option<&Bound<'_, PyAny>>,
+        keyfile_password: Option<&Bound<'_, PyAny>>,
+        certfile: Option<&Bound<'_, PyAny>>,
+        ca: Option<&Bound<'_, PyAny>>,
+        use_ssl: bool,
+        verify_certs: bool,
     ) -> PyResult<Self> {
         seconds(timeout, "timeout")?;
+        let _ = (default_acl, connection_retry, logger, verify_certs);
+        if sasl_options.is_some() {
+            return Err(errors::ConfigurationError::new_err(
+                "zkrs.Client does not speak SASL yet",
+            ));
+        }
+        let tls = [keyfile, keyfile_password, certfile, ca];
+        if use_ssl || tls.iter().any(Option::is_some) {
+            return Err(errors::ConfigurationError::new_err(
+                "zkrs.Client does not speak TLS yet",
+            ));
+        }
+        let handler = match handler {
+            Some(h) => h,
+            None => py
+                .import("zkrs.handler")?
+                .getattr("ThreadingHandler")?
+                .call0()?
+                .unbind(),
+        };
         Ok(Client {
             hosts: hosts.to_string(),
             timeout,
-            read_only,
+            read_only: read_only.unwrap_or(false),
+            randomize_hosts,
+            handler,
+            command_retry,
             resume: Mutex::new(client_id),
             auth: auth_data.unwrap_or_default(),
             conn: Mutex::new(None),
@@ -115,7 +167,9 @@ impl Client {
                 None => {}
             }
         }
+        self.handler.call_method0(py, "start")?;
         let opts = ClientOptions {
+            randomize_hosts: self.randomize_hosts,
             session_timeout: seconds(self.timeout, "timeout")?,
             connect_timeout: seconds(timeout, "timeout")?,
             read_only: self.read_only,
@@ -148,7 +202,34 @@ impl Client {
         if let Some(c) = conn {
             py.detach(move || c.close()).py_err()?;
         }
+        self.handler.call_method0(py, "stop")?;
         Ok(())
+    }
+
+    /// kazoo's `handler` (zkrs.handler.ThreadingHandler unless one was
+    /// given): events, locks, queues, sleep and workers for kazoo code.
+    #[getter]
+    fn handler(&self, py: Python<'_>) -> Py<PyAny> {
+        self.handler.clone_ref(py)
+    }
+
+    /// The chroot of the connect string ("" for none), as kazoo has it.
+    #[getter]
+    fn chroot(&self) -> String {
+        match self.hosts.find('/') {
+            Some(i) if self.hosts.len() > i + 1 => self.hosts[i..].to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// The listeners `add_listener` added, in order (a copy).
+    #[getter]
+    fn state_listeners(&self, py: Python<'_>) -> Vec<Py<PyAny>> {
+        lock(&self.listeners)
+            .fns
+            .iter()
+            .map(|l| l.clone_ref(py))
+            .collect()
     }
 
     /// Frees the connection; same as `stop` for zkrs (kept for kazoo code).
@@ -462,6 +543,7 @@ impl Client {
     /// Runs `func(*args, **kwargs)`, retrying it while it fails with a lost
     /// connection or a timeout (kazoo's `client.retry`), with backoff up to
     /// 60 s between tries; other errors, SessionExpired included, at once.
+    /// A `command_retry` given to the constructor is used instead.
     #[pyo3(signature = (func, *args, **kwargs))]
     fn retry(
         &self,
@@ -470,6 +552,11 @@ impl Client {
         args: &Bound<'_, PyTuple>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyAny>> {
+        if let Some(policy) = &self.command_retry {
+            let mut all = vec![func.clone().unbind()];
+            all.extend(args.iter().map(Bound::unbind));
+            return policy.call(py, PyTuple::new(py, all)?, kwargs);
+        }
         let policy = zkrs::client::RetryPolicy {
             max_tries: None,
             ..Default::default()

@@ -79,6 +79,20 @@ create_exception!(
 
 create_exception!(
     zkrs,
+    LockTimeout,
+    ZkError,
+    "A lock or lease was not acquired within its timeout (kazoo's name)."
+);
+
+create_exception!(
+    zkrs,
+    CancelledError,
+    ZkError,
+    "A waiting acquire was cancelled (kazoo's name)."
+);
+
+create_exception!(
+    zkrs,
     RetryFailedError,
     ZkError,
     "A KazooRetry gave up: too many tries or past its deadline (kazoo's name)."
@@ -101,9 +115,14 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "ConnectionClosedError",
         ConnectionClosedError::type_object(py),
     )?;
-    let retry = RetryFailedError::type_object(py);
-    retry.setattr("code", -1)?;
-    m.add("RetryFailedError", retry)?;
+    for (name, class) in [
+        ("RetryFailedError", RetryFailedError::type_object(py)),
+        ("LockTimeout", LockTimeout::type_object(py)),
+        ("CancelledError", CancelledError::type_object(py)),
+    ] {
+        class.setattr("code", -1)?;
+        m.add(name, class)?;
+    }
     Ok(())
 }
 

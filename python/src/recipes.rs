@@ -18,7 +18,7 @@ use zkrs::Error;
 
 use crate::client::Client;
 use crate::convert;
-use crate::errors::IntoPy;
+use crate::errors::{self, IntoPy};
 
 /// The started client's blocking handle (recipes live on its session).
 fn session(client: &Bound<'_, Client>) -> PyResult<blocking::Client> {
@@ -86,12 +86,48 @@ impl Lock {
         Ok(Lock { c, inner })
     }
 
-    /// True once held; False if `blocking=False` or `timeout` ran out.
-    #[pyo3(signature = (blocking=true, timeout=None))]
-    fn acquire(&self, py: Python<'_>, blocking: bool, timeout: Option<f64>) -> PyResult<bool> {
+    /// kazoo's acquire: True once held; False if `blocking=False` and it
+    /// is taken, or if this Lock already holds it; LockTimeout when
+    /// `timeout` runs out, CancelledError after `cancel()`.
+    #[pyo3(signature = (blocking=true, timeout=None, ephemeral=true))]
+    fn acquire(
+        &self,
+        py: Python<'_>,
+        blocking: bool,
+        timeout: Option<f64>,
+        ephemeral: bool,
+    ) -> PyResult<bool> {
+        if self.inner.is_acquired() {
+            return Ok(false);
+        }
         let t = wait_for(blocking, timeout)?;
         let l = self.inner.clone();
-        run(py, &self.c, async move { l.acquire(t).await })
+        let got = run(
+            py,
+            &self.c,
+            async move { l.acquire_with(t, ephemeral).await },
+        )?;
+        not_gotten(
+            got,
+            self.inner.was_cancelled(),
+            blocking && timeout.is_some(),
+        )
+    }
+
+    /// Makes a waiting `acquire` raise CancelledError.
+    fn cancel(&self) {
+        self.inner.cancel();
+    }
+
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.inner.was_cancelled()
+    }
+
+    /// Our node's name under the lock path while held.
+    #[getter]
+    fn node(&self) -> Option<String> {
+        self.inner.node()
     }
 
     fn release(&self, py: Python<'_>) -> PyResult<bool> {
@@ -112,7 +148,7 @@ impl Lock {
     }
 
     fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
-        slf.borrow().acquire(slf.py(), true, None)?;
+        slf.borrow().acquire(slf.py(), true, None, true)?;
         Ok(slf)
     }
 
@@ -120,6 +156,19 @@ impl Lock {
     fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> PyResult<bool> {
         self.release(py)?;
         Ok(false)
+    }
+}
+
+/// kazoo's answer for an acquire that did not get the lock: CancelledError
+/// after `cancel()`, LockTimeout when a timeout ran out, else False.
+fn not_gotten(got: bool, cancelled: bool, timed: bool) -> PyResult<bool> {
+    match (got, cancelled, timed) {
+        (true, _, _) => Ok(true),
+        (false, true, _) => Err(errors::CancelledError::new_err("acquire was cancelled")),
+        (false, false, true) => Err(errors::LockTimeout::new_err(
+            "timed out waiting for the lock",
+        )),
+        (false, false, false) => Ok(false),
     }
 }
 
@@ -151,11 +200,26 @@ impl Semaphore {
         })
     }
 
+    /// As `Lock.acquire`, for a lease.
     #[pyo3(signature = (blocking=true, timeout=None))]
     fn acquire(&self, py: Python<'_>, blocking: bool, timeout: Option<f64>) -> PyResult<bool> {
         let t = wait_for(blocking, timeout)?;
         let s = self.inner.clone();
-        run(py, &self.c, async move { s.acquire(t).await })
+        let got = run(py, &self.c, async move { s.acquire(t).await })?;
+        not_gotten(
+            got,
+            self.inner.was_cancelled(),
+            blocking && timeout.is_some(),
+        )
+    }
+
+    fn cancel(&self) {
+        self.inner.cancel();
+    }
+
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.inner.was_cancelled()
     }
 
     fn release(&self, py: Python<'_>) -> PyResult<bool> {
@@ -215,9 +279,13 @@ impl Election {
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyAny>> {
         if !func.is_callable() {
-            return Err(PyTypeError::new_err("func must be callable"));
+            return Err(PyValueError::new_err("func must be callable"));
         }
-        self.lock.acquire(py, true, None)?;
+        // kazoo: a cancelled candidate's run returns None.
+        match self.lock.acquire(py, true, None, true) {
+            Err(e) if e.is_instance_of::<errors::CancelledError>(py) => return Ok(py.None()),
+            r => r?,
+        };
         let out = func.call(args, kwargs);
         self.lock.release(py)?;
         Ok(out?.unbind())
@@ -225,6 +293,11 @@ impl Election {
 
     fn contenders(&self, py: Python<'_>) -> PyResult<Vec<String>> {
         self.lock.contenders(py)
+    }
+
+    /// Leaves the race: a `run` still waiting raises CancelledError.
+    fn cancel(&self) {
+        self.lock.cancel();
     }
 }
 
@@ -336,11 +409,28 @@ impl DoubleBarrier {
         })
     }
 
+    /// True once all have entered; False if `timeout` ran out or entering
+    /// failed on the server (kazoo swallows that error too: its `enter`
+    /// leaves `participating` false and returns).
     #[pyo3(signature = (timeout=None))]
     fn enter(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
         let t = wait_for(true, timeout)?;
         let b = self.inner.clone();
-        run(py, &self.c, async move { b.enter(t).await })
+        match run(py, &self.c, async move { b.enter(t).await }) {
+            Err(e) if e.is_instance_of::<errors::ZkError>(py) => Ok(false),
+            r => r,
+        }
+    }
+
+    #[getter]
+    fn path(&self) -> String {
+        let p = self.inner.node_path();
+        p[..p.rfind('/').unwrap_or(0)].to_string()
+    }
+
+    #[getter]
+    fn create_path(&self) -> String {
+        self.inner.node_path().to_string()
     }
 
     #[pyo3(signature = (timeout=None))]
@@ -348,6 +438,11 @@ impl DoubleBarrier {
         let t = wait_for(true, timeout)?;
         let b = self.inner.clone();
         run(py, &self.c, async move { b.leave(t).await })
+    }
+
+    #[getter]
+    fn participating(&self) -> bool {
+        self.inner.is_participating()
     }
 }
 
@@ -367,18 +462,38 @@ impl Queue {
         Ok(Queue { c, inner })
     }
 
-    #[pyo3(signature = (value, priority=100))]
-    fn put(&self, py: Python<'_>, value: Vec<u8>, priority: u16) -> PyResult<()> {
+    /// `value` must be bytes and `priority` an int in 0..=999 (kazoo's
+    /// checks: TypeError, ValueError).
+    #[pyo3(signature = (value, priority=None))]
+    fn put(&self, py: Python<'_>, value: Py<PyAny>, priority: Option<Py<PyAny>>) -> PyResult<()> {
+        let value = queue_value(value.bind(py))?;
+        let priority = queue_priority(py, priority)?;
         let q = self.inner.clone();
         run(py, &self.c, async move { q.put(&value, priority).await })
     }
 
-    #[pyo3(signature = (values, priority=100))]
-    fn put_all(&self, py: Python<'_>, values: Vec<Vec<u8>>, priority: u16) -> PyResult<()> {
-        for v in values {
-            self.put(py, v, priority)?;
+    #[pyo3(signature = (values, priority=None))]
+    fn put_all(
+        &self,
+        py: Python<'_>,
+        values: &Bound<'_, PyAny>,
+        priority: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
+        if !values.is_instance_of::<pyo3::types::PyList>() {
+            return Err(PyTypeError::new_err("values must be a list of bytes"));
         }
-        Ok(())
+        let items: Vec<Vec<u8>> = values
+            .try_iter()?
+            .map(|v| queue_value(&v?))
+            .collect::<PyResult<_>>()?;
+        let priority = queue_priority(py, priority)?;
+        let q = self.inner.clone();
+        run(py, &self.c, async move {
+            for v in items {
+                q.put(&v, priority).await?;
+            }
+            Ok(())
+        })
     }
 
     /// The first item, or None if the queue is empty.
@@ -394,11 +509,32 @@ impl Queue {
     }
 }
 
+fn queue_value(v: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    v.cast::<PyBytes>()
+        .map(|b| b.as_bytes().to_vec())
+        .map_err(|_| PyTypeError::new_err("value must be a byte string"))
+}
+
+/// kazoo's default priority is 100.
+fn queue_priority(py: Python<'_>, p: Option<Py<PyAny>>) -> PyResult<u16> {
+    let Some(p) = p else { return Ok(100) };
+    let p = p.bind(py);
+    if !p.is_exact_instance_of::<pyo3::types::PyInt>() {
+        return Err(PyTypeError::new_err("priority must be an int"));
+    }
+    match p.extract::<i64>() {
+        Ok(n @ 0..=999) => Ok(n as u16),
+        _ => Err(PyValueError::new_err("priority must be between 0 and 999")),
+    }
+}
+
 /// kazoo `Party`: `join()`, `leave()`, iterate identifiers, `len()`.
 #[pyclass(module = "zkrs", name = "Party")]
 pub struct Party {
     c: blocking::Client,
     inner: Arc<recipes::Party>,
+    /// kazoo's `data`: the identifier as bytes.
+    data: Vec<u8>,
 }
 
 #[pymethods]
@@ -411,8 +547,9 @@ impl Party {
         identifier: Option<&str>,
     ) -> PyResult<Self> {
         let c = session(client)?;
-        let inner = Arc::new(recipes::Party::new(c.as_async(), path, &ident(identifier)));
-        Ok(Party { c, inner })
+        let data = ident(identifier);
+        let inner = Arc::new(recipes::Party::new(c.as_async(), path, &data));
+        Ok(Party { c, inner, data })
     }
 
     fn join(&self, py: Python<'_>) -> PyResult<()> {
@@ -428,6 +565,24 @@ impl Party {
     #[getter]
     fn participating(&self) -> bool {
         self.inner.is_member()
+    }
+
+    #[getter]
+    fn data<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.data)
+    }
+
+    /// Our member node's path.
+    #[getter]
+    fn create_path(&self) -> String {
+        self.inner.node_path().to_string()
+    }
+
+    /// Our member node's name.
+    #[getter]
+    fn node(&self) -> String {
+        let p = self.inner.node_path();
+        p.rsplit('/').next().unwrap_or(p).to_string()
     }
 
     fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -447,6 +602,8 @@ impl Party {
 pub struct ShallowParty {
     c: blocking::Client,
     inner: Arc<recipes::ShallowParty>,
+    /// kazoo's `data`: the identifier as bytes.
+    data: Vec<u8>,
 }
 
 #[pymethods]
@@ -464,7 +621,8 @@ impl ShallowParty {
         }
         let c = session(client)?;
         let inner = Arc::new(recipes::ShallowParty::new(c.as_async(), path, id));
-        Ok(ShallowParty { c, inner })
+        let data = id.as_bytes().to_vec();
+        Ok(ShallowParty { c, inner, data })
     }
 
     fn join(&self, py: Python<'_>) -> PyResult<()> {
@@ -480,6 +638,24 @@ impl ShallowParty {
     #[getter]
     fn participating(&self) -> bool {
         self.inner.is_member()
+    }
+
+    #[getter]
+    fn data<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.data)
+    }
+
+    /// Our member node's path.
+    #[getter]
+    fn create_path(&self) -> String {
+        self.inner.node_path().to_string()
+    }
+
+    /// Our member node's name.
+    #[getter]
+    fn node(&self) -> String {
+        let p = self.inner.node_path();
+        p.rsplit('/').next().unwrap_or(p).to_string()
     }
 
     fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {

@@ -79,6 +79,11 @@ fn port(p: &str) -> Result<u16, Error> {
 }
 
 impl Chroot {
+    /// No chroot: caller paths are server paths.
+    pub fn is_root(&self) -> bool {
+        self.0.is_none()
+    }
+
     /// The server path for a caller's path.
     pub fn prepend(&self, path: &str) -> String {
         match &self.0 {

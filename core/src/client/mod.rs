@@ -73,6 +73,9 @@ pub struct ClientOptions {
     /// (kazoo's `client_id`); if the server no longer knows it, `connect`
     /// fails with SessionExpired.
     pub resume: Option<(i64, Vec<u8>)>,
+    /// Try the hosts in a random order (ZooKeeper's and kazoo's default),
+    /// or in the order given.
+    pub randomize_hosts: bool,
 }
 
 impl Default for ClientOptions {
@@ -83,6 +86,7 @@ impl Default for ClientOptions {
             read_only: false,
             auth: Vec::new(),
             resume: None,
+            randomize_hosts: true,
         }
     }
 }
@@ -381,7 +385,7 @@ impl Client {
     pub async fn connect(hosts: &str, opts: ClientOptions) -> Result<Client, Error> {
         let cs = ConnectString::parse(hosts)?;
         let mut hosts = cs.hosts;
-        {
+        if opts.randomize_hosts {
             use rand::seq::SliceRandom;
             hosts.shuffle(&mut rand::rng());
         }
@@ -643,12 +647,26 @@ impl Client {
     /// znodes (kazoo's `ensure_path`, `create(makepath=True)`). Nodes that
     /// already exist are left as they are.
     pub async fn ensure_path(&self, path: &str, acl: &[Acl]) -> Result<(), Error> {
-        let mut prefix = String::new();
-        for part in path.split('/').filter(|p| !p.is_empty()) {
-            prefix.push('/');
-            prefix.push_str(part);
-            match self.create(&prefix, b"", acl, CreateMode::Persistent).await {
-                Ok(_) | Err(Error::NodeExists) => {}
+        // Deepest first, as kazoo does: one create when the parent is there
+        // (the usual case); on NoNode the parents are made, root-most first.
+        // Under a chroot "/" is the chroot's own node, made like any other.
+        let mut missing = vec![path.to_string()];
+        while let Some(p) = missing.last() {
+            if p == "/" && self.shared.chroot.is_root() {
+                missing.pop();
+                continue;
+            }
+            match self.create(p, b"", acl, CreateMode::Persistent).await {
+                Ok(_) | Err(Error::NodeExists) => {
+                    missing.pop();
+                }
+                Err(Error::NoNode) if p != "/" => {
+                    let parent = match p.rfind('/') {
+                        Some(0) | None => "/".to_string(),
+                        Some(i) => p[..i].to_string(),
+                    };
+                    missing.push(parent);
+                }
                 Err(e) => return Err(e),
             }
         }

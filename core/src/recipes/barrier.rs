@@ -68,6 +68,8 @@ pub struct DoubleBarrier {
     num_clients: usize,
     node: String,
     identifier: Vec<u8>,
+    /// Between a successful `enter` and `leave` (kazoo's `participating`).
+    entered: std::sync::atomic::AtomicBool,
 }
 
 const READY: &str = "ready";
@@ -85,11 +87,31 @@ impl DoubleBarrier {
             num_clients,
             node: join(path, &unique()),
             identifier: identifier.to_vec(),
+            entered: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The path of our member node (kazoo's `create_path`).
+    pub fn node_path(&self) -> &str {
+        &self.node
+    }
+
+    /// True between a successful `enter` and `leave`.
+    pub fn is_participating(&self) -> bool {
+        self.entered.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Joins and waits until `num_clients` members have joined.
     pub async fn enter(&self, timeout: Option<Duration>) -> Result<bool, Error> {
+        let entered = self.enter_inner(timeout).await;
+        if let Ok(true) = entered {
+            self.entered
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        entered
+    }
+
+    async fn enter_inner(&self, timeout: Option<Duration>) -> Result<bool, Error> {
         let until = deadline(timeout);
         let c = &self.client;
         let open = &*OPEN;
@@ -126,6 +148,8 @@ impl DoubleBarrier {
 
     /// Leaves and waits until every member has left.
     pub async fn leave(&self, timeout: Option<Duration>) -> Result<bool, Error> {
+        self.entered
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         let until = deadline(timeout);
         let c = &self.client;
         match retrying(c, || c.delete(&self.node, -1)).await {

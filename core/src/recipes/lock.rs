@@ -3,8 +3,11 @@
 //! holding its identifier; the lowest sequence holds the lock, and each
 //! waiter watches only the contender just before it (no herd).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use super::{
     children, data_of, deadline, join, remove, retrying, sequence, unique, wait, wakeup, OPEN,
@@ -27,6 +30,9 @@ pub struct Lock {
     /// `<uuid><marker>`: finds our node again after a lost create reply.
     prefix: String,
     node: Mutex<Option<String>>,
+    /// Wakes a waiting `acquire` to give up (kazoo's `cancel()`).
+    cancel: Notify,
+    cancelled: AtomicBool,
 }
 
 impl Lock {
@@ -49,28 +55,81 @@ impl Lock {
             marker,
             prefix: format!("{}{marker}", unique()),
             node: Mutex::new(None),
+            cancel: Notify::new(),
+            cancelled: AtomicBool::new(false),
         }
     }
 
     /// Waits for the lock; `Ok(false)` if `timeout` passed first (then we
     /// are no longer queued). `Some(Duration::ZERO)` only tries.
     pub async fn acquire(&self, timeout: Option<Duration>) -> Result<bool, Error> {
+        self.acquire_with(timeout, true).await
+    }
+
+    /// [`Lock::acquire`]; with `ephemeral` false our node outlives the
+    /// session (kazoo's `acquire(ephemeral=False)`): the lock is then held
+    /// until released, whatever happens to the session.
+    pub async fn acquire_with(
+        &self,
+        timeout: Option<Duration>,
+        ephemeral: bool,
+    ) -> Result<bool, Error> {
         if self.is_acquired() {
             return Ok(true);
         }
+        self.cancelled.store(false, Ordering::SeqCst);
+        let mode = if ephemeral {
+            CreateMode::EphemeralSequential
+        } else {
+            CreateMode::PersistentSequential
+        };
+        tokio::select! {
+            r = self.queue_for(timeout, mode) => r,
+            () = self.cancel.notified() => {
+                // The dropped wait left our node to a background delete;
+                // delete it now so the queue is right when we return.
+                if let Some(mine) = self.find_own().await? {
+                    remove(&self.client, &mine).await?;
+                }
+                self.cancelled.store(true, Ordering::SeqCst);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Makes a waiting `acquire` leave the queue and return `Ok(false)`;
+    /// [`Lock::was_cancelled`] then tells it apart from a timeout.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.cancel.notify_waiters();
+    }
+
+    /// `cancel` was called since the last `acquire` began.
+    pub fn was_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Our node's name under the lock path while we hold the lock.
+    pub fn node(&self) -> Option<String> {
+        let node = self.node.lock().unwrap();
+        node.as_deref()
+            .map(|n| n.rsplit('/').next().unwrap_or(n).to_string())
+    }
+
+    async fn queue_for(&self, timeout: Option<Duration>, mode: CreateMode) -> Result<bool, Error> {
         let until = deadline(timeout);
         let c = &self.client;
         retrying(c, || c.ensure_path(&self.path, &OPEN)).await?;
         let mut queued = Queued {
             client: c,
-            node: Some(self.enqueue().await?),
+            node: Some(self.enqueue(mode).await?),
         };
         loop {
             let node = queued.node.clone().unwrap_or_default();
             let blocker = match self.blocker(&node).await {
                 Ok(b) => b,
                 Err(Error::NoNode) => {
-                    queued.node = Some(self.enqueue().await?); // ours was deleted
+                    queued.node = Some(self.enqueue(mode).await?); // ours was deleted
                     continue;
                 }
                 Err(e) => return self.give_up(queued, Err(e)).await,
@@ -110,14 +169,13 @@ impl Lock {
     }
 
     /// Creates our contender node; after a lost reply, looks for it first.
-    async fn enqueue(&self) -> Result<String, Error> {
+    async fn enqueue(&self, mode: CreateMode) -> Result<String, Error> {
         let c = &self.client;
         loop {
             if let Some(mine) = self.find_own().await? {
                 return Ok(mine);
             }
             let want = join(&self.path, &self.prefix);
-            let mode = CreateMode::EphemeralSequential;
             match c.create(&want, &self.identifier, &OPEN, mode).await {
                 Ok(p) => return Ok(p),
                 Err(Error::ConnectionLoss) | Err(Error::OperationTimeout) => {
@@ -216,6 +274,8 @@ pub struct Semaphore {
     max_leases: usize,
     gate: Lock,
     lease: Mutex<Option<String>>,
+    cancel: Notify,
+    cancelled: AtomicBool,
 }
 
 impl Semaphore {
@@ -227,14 +287,42 @@ impl Semaphore {
             max_leases,
             gate: Lock::new(client, &join(path, "lock"), identifier),
             lease: Mutex::new(None),
+            cancel: Notify::new(),
+            cancelled: AtomicBool::new(false),
         }
     }
 
-    /// Waits for a lease; `Ok(false)` if `timeout` passed first.
+    /// Waits for a lease; `Ok(false)` if `timeout` passed first or
+    /// [`Semaphore::cancel`] was called meanwhile.
     pub async fn acquire(&self, timeout: Option<Duration>) -> Result<bool, Error> {
         if self.is_acquired() {
             return Ok(true);
         }
+        self.cancelled.store(false, Ordering::SeqCst);
+        tokio::select! {
+            r = self.acquire_inner(timeout) => r,
+            () = self.cancel.notified() => {
+                // The gate, if we held it, goes back; a queued gate node
+                // is deleted by the dropped wait.
+                self.gate.release().await?;
+                self.cancelled.store(true, Ordering::SeqCst);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Makes a waiting `acquire` give up and return `Ok(false)`.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.cancel.notify_waiters();
+    }
+
+    /// `cancel` was called since the last `acquire` began.
+    pub fn was_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    async fn acquire_inner(&self, timeout: Option<Duration>) -> Result<bool, Error> {
         let until = deadline(timeout);
         if !self.gate.acquire(timeout).await? {
             return Ok(false);

@@ -39,6 +39,11 @@ impl Party {
         exit(&self.client, &self.node).await
     }
 
+    /// The path of our member node (kazoo's `create_path`).
+    pub fn node_path(&self) -> &str {
+        &self.node
+    }
+
     /// True after `join` while the session lives.
     pub fn is_member(&self) -> bool {
         *self.joined.lock().unwrap() && !self.client.state().is_terminal()
@@ -87,6 +92,11 @@ impl ShallowParty {
     pub async fn leave(&self) -> Result<bool, Error> {
         *self.joined.lock().unwrap() = false;
         exit(&self.client, &self.node).await
+    }
+
+    /// The path of our member node (kazoo's `create_path`).
+    pub fn node_path(&self) -> &str {
+        &self.node
     }
 
     pub fn is_member(&self) -> bool {
