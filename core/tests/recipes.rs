@@ -88,6 +88,48 @@ async fn lock_gives_mutual_exclusion_to_read_modify_write() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn lock_cancel_shared_value_and_persistent_node() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 2).await;
+        let a = Arc::new(Lock::new(&cs[0], "/l", b"a"));
+        let b = Arc::new(Lock::new(&cs[1], "/l", b"b"));
+        assert!(a.try_acquire().await.unwrap());
+        // A waiter cancelled from elsewhere leaves the line at once.
+        let waiter = tokio::spawn({
+            let b = b.clone();
+            async move { b.acquire(None).await }
+        });
+        eventually("b queued", || async {
+            a.contenders().await.unwrap().len() == 2
+        })
+        .await;
+        b.cancel();
+        assert!(!waiter.await.unwrap().unwrap());
+        assert!(b.was_cancelled());
+        assert_eq!(a.contenders().await.unwrap(), vec![b"a".to_vec()]);
+        // Two tasks sharing one value: the second waits for the release.
+        assert!(!a.try_acquire().await.unwrap());
+        assert!(!a.acquire(SHORT).await.unwrap());
+        let second = tokio::spawn({
+            let a = a.clone();
+            async move { a.acquire(None).await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!second.is_finished());
+        assert!(a.release().await.unwrap());
+        assert!(second.await.unwrap().unwrap());
+        assert!(a.release().await.unwrap());
+        // A persistent lock node outlives its session.
+        assert!(b.acquire_with(None, false).await.unwrap());
+        let node = format!("/l/{}", b.node().unwrap());
+        cs[1].close().await.unwrap();
+        assert!(cs[0].exists(&node, None).await.unwrap().is_some());
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn lock_try_timeout_and_dropped_wait_leave_the_line() {
     bounded(async {
         let ts = TestServer::start().await;

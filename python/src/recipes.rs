@@ -87,8 +87,8 @@ impl Lock {
     }
 
     /// kazoo's acquire: True once held; False if `blocking=False` and it
-    /// is taken, or if this Lock already holds it; LockTimeout when
-    /// `timeout` runs out, CancelledError after `cancel()`.
+    /// is taken; LockTimeout when `timeout` runs out, CancelledError after
+    /// `cancel()`. Threads may share one Lock: one holds it at a time.
     #[pyo3(signature = (blocking=true, timeout=None, ephemeral=true))]
     fn acquire(
         &self,
@@ -97,9 +97,9 @@ impl Lock {
         timeout: Option<f64>,
         ephemeral: bool,
     ) -> PyResult<bool> {
-        if self.inner.is_acquired() {
-            return Ok(false);
-        }
+        // Held through this Lock (by another thread): kazoo waits for its
+        // release and answers False, not LockTimeout, if the time runs out.
+        let held = self.inner.is_acquired();
         let t = wait_for(blocking, timeout)?;
         let l = self.inner.clone();
         let got = run(
@@ -107,11 +107,8 @@ impl Lock {
             &self.c,
             async move { l.acquire_with(t, ephemeral).await },
         )?;
-        not_gotten(
-            got,
-            self.inner.was_cancelled(),
-            blocking && timeout.is_some(),
-        )
+        let timed = blocking && timeout.is_some() && !held;
+        not_gotten(got, self.inner.was_cancelled(), timed)
     }
 
     /// Makes a waiting `acquire` raise CancelledError.

@@ -33,6 +33,10 @@ pub struct Lock {
     /// Wakes a waiting `acquire` to give up (kazoo's `cancel()`).
     cancel: Notify,
     cancelled: AtomicBool,
+    /// One `acquire` at a time per Lock value (kazoo's method lock): two
+    /// threads sharing one Lock must not both find our node and both win.
+    turn: tokio::sync::Mutex<()>,
+    released: Notify,
 }
 
 impl Lock {
@@ -57,11 +61,14 @@ impl Lock {
             node: Mutex::new(None),
             cancel: Notify::new(),
             cancelled: AtomicBool::new(false),
+            turn: tokio::sync::Mutex::new(()),
+            released: Notify::new(),
         }
     }
 
     /// Waits for the lock; `Ok(false)` if `timeout` passed first (then we
-    /// are no longer queued). `Some(Duration::ZERO)` only tries.
+    /// are no longer queued). `Some(Duration::ZERO)` only tries. While
+    /// this value holds the lock (for another task), waits for its release.
     pub async fn acquire(&self, timeout: Option<Duration>) -> Result<bool, Error> {
         self.acquire_with(timeout, true).await
     }
@@ -74,9 +81,10 @@ impl Lock {
         timeout: Option<Duration>,
         ephemeral: bool,
     ) -> Result<bool, Error> {
-        if self.is_acquired() {
-            return Ok(true);
-        }
+        let _turn = match self.take_turn(timeout).await {
+            Some(turn) => turn,
+            None => return Ok(false),
+        };
         self.cancelled.store(false, Ordering::SeqCst);
         let mode = if ephemeral {
             CreateMode::EphemeralSequential
@@ -93,6 +101,38 @@ impl Lock {
                 }
                 self.cancelled.store(true, Ordering::SeqCst);
                 Ok(false)
+            }
+        }
+    }
+
+    /// The right to run `acquire` on this value, once it does not hold the
+    /// lock: another thread's hold through the same value is waited out
+    /// (kazoo's threads share one Lock so). `None` when `timeout` ran out.
+    async fn take_turn(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        let until = deadline(timeout);
+        let only_try = timeout.is_some_and(|t| t.is_zero());
+        loop {
+            let turn = match until {
+                _ if only_try => self.turn.try_lock().ok()?,
+                Some(d) => tokio::time::timeout_at(d, self.turn.lock()).await.ok()?,
+                None => self.turn.lock().await,
+            };
+            if !self.is_acquired() {
+                return Some(turn);
+            }
+            if only_try {
+                return None;
+            }
+            let released = self.released.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+            drop(turn);
+            match until {
+                Some(d) => tokio::time::timeout_at(d, released).await.ok()?,
+                None => released.await,
             }
         }
     }
@@ -217,7 +257,9 @@ impl Lock {
         let Some(node) = self.node.lock().unwrap().take() else {
             return Ok(false);
         };
-        remove(&self.client, &node).await.map(|()| true)
+        let removed = remove(&self.client, &node).await;
+        self.released.notify_waiters();
+        removed.map(|()| true)
     }
 
     /// True while we hold the lock and the session lives. After expiry
