@@ -204,6 +204,73 @@ async fn lock_is_reported_lost_when_the_session_expires() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_renewing_client_goes_on_in_a_new_session() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let proxy = Proxy::start(ts.addr).await;
+        let renewing = zkrs::client::ClientOptions {
+            renew_expired: true,
+            ..opts(1000)
+        };
+        let c = Client::connect(&proxy.addr.to_string(), renewing)
+            .await
+            .unwrap();
+        let other = connect(&ts.hosts()).await;
+        other
+            .create("/w", b"1", &Acl::open_unsafe(), CreateMode::Persistent)
+            .await
+            .unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let _watch = DataWatch::new(&c, "/w", {
+            let seen = seen.clone();
+            move |now| {
+                seen.lock().unwrap().push(now.map(|(d, _)| d));
+                true
+            }
+        });
+        let held = Lock::new(&c, "/l", b"held");
+        assert!(held.acquire(None).await.unwrap());
+        let blocker = Lock::new(&other, "/m", b"other");
+        assert!(blocker.acquire(None).await.unwrap());
+        let waiter = Arc::new(Lock::new(&c, "/m", b"waiter"));
+        let waiting = tokio::spawn({
+            let w = waiter.clone();
+            async move { w.acquire(None).await }
+        });
+        eventually("waiter queued", || async {
+            blocker.contenders().await.unwrap().len() == 2
+        })
+        .await;
+        let old = c.session_id();
+        proxy.cut();
+        eventually("session expired on the server", || async {
+            blocker.contenders().await.unwrap().len() == 1
+        })
+        .await;
+        proxy.restore();
+        eventually("a new session", || async {
+            c.state().is_connected() && c.session_id() != old
+        })
+        .await;
+        assert!(!held.is_acquired(), "the old session's lock is gone");
+        // The waiter queued again in the new session and gets the lock.
+        eventually("waiter queued again", || async {
+            blocker.contenders().await.unwrap().len() == 2
+        })
+        .await;
+        assert!(blocker.release().await.unwrap());
+        assert!(waiting.await.unwrap().unwrap());
+        // The standing watch re-armed in the new session.
+        other.set_data("/w", b"2", -1).await.unwrap();
+        eventually("watch saw the change", || async {
+            seen.lock().unwrap().last() == Some(&Some(b"2".to_vec()))
+        })
+        .await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn readers_share_and_writers_exclude_in_queue_order() {
     bounded(async {
         let ts = TestServer::start().await;

@@ -170,6 +170,7 @@ impl Client {
         self.handler.call_method0(py, "start")?;
         let opts = ClientOptions {
             randomize_hosts: self.randomize_hosts,
+            renew_expired: true,
             session_timeout: seconds(self.timeout, "timeout")?,
             connect_timeout: seconds(timeout, "timeout")?,
             read_only: self.read_only,

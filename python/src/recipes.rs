@@ -757,9 +757,12 @@ impl DataWatch {
 impl DataWatch {
     fn start(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<()> {
         callable(py, &func)?;
+        // kazoo calls `func` once before the constructor returns: wait for
+        // the first call (or for the watch to end without one).
+        let (first, called) = std::sync::mpsc::sync_channel::<()>(1);
         let _rt = self.w.c.runtime().enter();
         let watch = recipes::DataWatch::new(self.w.c.as_async(), &self.w.path, move |now| {
-            call_back(&func, |py| {
+            let keep = call_back(&func, |py| {
                 let (data, stat) = match &now {
                     Some((data, stat)) => (
                         PyBytes::new(py, data).into_any().unbind(),
@@ -768,9 +771,12 @@ impl DataWatch {
                     None => (py.None(), py.None()),
                 };
                 Ok(PyTuple::new(py, [data, stat])?.unbind())
-            })
+            });
+            let _ = first.try_send(());
+            keep
         });
         self.w.keep(watch.detach());
+        py.detach(move || called.recv().ok());
         Ok(())
     }
 }

@@ -11,7 +11,8 @@ are there as soon as ``zkrs`` is installed:
 And helpers for the failures code must survive:
 
 - ``expire_session(client)``: the server expires the client's session now
-  (its ephemerals go; the client sees LOST on its next contact);
+  (its ephemerals go; the client sees LOST on its next contact, then opens
+  a new session, as kazoo's does);
 - ``drop_connection(client)``: the client's connection is cut; it
   reconnects with the same session (SUSPENDED, then CONNECTED);
 - ``ensemble.stop_member(i)`` / ``ensemble.start_member(i)``: a member
@@ -85,7 +86,10 @@ def _take_over(client: zkrs.Client, close: bool, timeout: float = 10.0) -> bool:
 def expire_session(client: zkrs.Client, timeout: float = 10.0) -> None:
     """Ends the client's session on the server, as an expiry does: its
     ephemeral nodes are deleted and watchers told; the client learns it
-    when it next reconnects (state LOST, calls raise SessionExpiredError)."""
+    when it next reconnects (listeners hear LOST, calls waiting on the old
+    session raise SessionExpiredError) and then opens a new session, as
+    kazoo's does. Returns once the client is connected in a new session."""
+    old = client.client_id
     deadline = time.monotonic() + timeout
     # The client reconnects as soon as we take its connection, and its
     # reconnect can take ours before the close is read: try again.
@@ -93,13 +97,17 @@ def expire_session(client: zkrs.Client, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("could not close the client's session")
         time.sleep(0.05)
+    # Calls made around the expiry may fail with SessionExpiredError (the
+    # server answers so for a session it is closing); return once the
+    # client is connected in its new session.
     while time.monotonic() < deadline:
         try:
             client.exists("/")
-        except zkrs.SessionExpiredError:
-            return
-        except zkrs.ConnectionLoss:
+        except (zkrs.SessionExpiredError, zkrs.ConnectionLoss):
             pass
+        now = client.client_id
+        if now is None or old is None or (now[0] != old[0] and client.connected):
+            return
         time.sleep(0.05)
     raise AssertionError("the client did not see its session expire")
 

@@ -96,6 +96,7 @@ pub(crate) struct Settings {
     pub read_only: bool,
     pub auth: Vec<(String, Vec<u8>)>,
     pub resume: Option<(i64, Vec<u8>)>,
+    pub renew_expired: bool,
 }
 
 /// A socket after a successful handshake.
@@ -151,19 +152,39 @@ impl Task {
 
     pub async fn run(mut self) {
         let end = loop {
-            let est = match self.establish().await {
-                Ok(est) => est,
-                Err(end) => break end,
+            let end = match self.establish().await {
+                Ok(est) => match self.serve(est).await {
+                    Some(end) => end,
+                    None if self.closing => End::Closed,
+                    None => {
+                        self.shared.set_state(SessionState::Disconnected);
+                        continue;
+                    }
+                },
+                Err(end) => end,
             };
-            if let Some(end) = self.serve(est).await {
-                break end;
+            if matches!(end, End::Expired) && self.settings.renew_expired && !self.closing {
+                self.renew();
+                continue;
             }
-            if self.closing {
-                break End::Closed;
-            }
-            self.shared.set_state(SessionState::Disconnected);
+            break end;
         };
         self.finish(end);
+    }
+
+    /// The session expired and a new one is wanted (kazoo's behaviour):
+    /// everyone hears Expired, what waited for the old session fails with
+    /// SessionExpired and its watches are gone; then we connect afresh.
+    fn renew(&mut self) {
+        self.shared.set_state(SessionState::Expired);
+        self.shared.watches().clear();
+        while let Some(p) = self.waiting.pop_front() {
+            self.complete(p.direct, p.reply, Err(Error::SessionExpired));
+        }
+        self.session_id = 0;
+        self.passwd = vec![0; 16];
+        self.timeout = self.settings.session_timeout;
+        self.shared.set_state(SessionState::Connecting);
     }
 
     fn xid(&mut self) -> i32 {

@@ -76,6 +76,10 @@ pub struct ClientOptions {
     /// Try the hosts in a random order (ZooKeeper's and kazoo's default),
     /// or in the order given.
     pub randomize_hosts: bool,
+    /// After the session expires, open a new one (kazoo's behaviour):
+    /// listeners hear Expired, then Connecting and Connected; calls made
+    /// meanwhile wait for the new session. Off: Expired is final.
+    pub renew_expired: bool,
 }
 
 impl Default for ClientOptions {
@@ -87,6 +91,7 @@ impl Default for ClientOptions {
             auth: Vec::new(),
             resume: None,
             randomize_hosts: true,
+            renew_expired: false,
         }
     }
 }
@@ -327,6 +332,7 @@ pub(crate) struct Shared {
     session: Mutex<SessionInfo>,
     listeners: Listeners,
     next_listener: AtomicU64,
+    renew_expired: bool,
 }
 
 impl Shared {
@@ -405,6 +411,7 @@ impl Client {
                 passwd: vec![0; 16],
                 timeout: opts.session_timeout,
             }),
+            renew_expired: opts.renew_expired,
             listeners,
             next_listener: AtomicU64::new(1),
         });
@@ -417,6 +424,7 @@ impl Client {
             read_only: opts.read_only,
             auth: opts.auth,
             resume: opts.resume,
+            renew_expired: opts.renew_expired,
         };
         rt.spawn(conn::Task::new(shared.clone(), cmd_rx, settings).run());
         let client = Client { cmds, shared };
@@ -467,6 +475,11 @@ impl Client {
 
     pub fn state(&self) -> SessionState {
         self.shared.state()
+    }
+
+    /// A new session follows an expired one ([`ClientOptions::renew_expired`]).
+    pub fn renews_sessions(&self) -> bool {
+        self.shared.renew_expired
     }
 
     /// Every state change from now on (a lagging receiver loses the

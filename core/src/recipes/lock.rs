@@ -3,7 +3,7 @@
 //! holding its identifier; the lowest sequence holds the lock, and each
 //! waiter watches only the contender just before it (no herd).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -37,6 +37,9 @@ pub struct Lock {
     /// threads sharing one Lock must not both find our node and both win.
     turn: tokio::sync::Mutex<()>,
     released: Notify,
+    /// The session whose ephemeral node holds the lock (0: a persistent
+    /// node, held whatever the session).
+    held_in: AtomicI64,
 }
 
 impl Lock {
@@ -63,6 +66,7 @@ impl Lock {
             cancelled: AtomicBool::new(false),
             turn: tokio::sync::Mutex::new(()),
             released: Notify::new(),
+            held_in: AtomicI64::new(0),
         }
     }
 
@@ -92,7 +96,7 @@ impl Lock {
             CreateMode::PersistentSequential
         };
         tokio::select! {
-            r = self.queue_for(timeout, mode) => r,
+            r = self.queue_again(timeout, mode) => r,
             () = self.cancel.notified() => {
                 // The dropped wait left our node to a background delete;
                 // delete it now so the queue is right when we return.
@@ -156,6 +160,23 @@ impl Lock {
             .map(|n| n.rsplit('/').next().unwrap_or(n).to_string())
     }
 
+    /// Queues; when the session expires meanwhile and the client opens a
+    /// new one, queues again in the new session (kazoo's retry does so).
+    async fn queue_again(
+        &self,
+        timeout: Option<Duration>,
+        mode: CreateMode,
+    ) -> Result<bool, Error> {
+        let until = deadline(timeout);
+        loop {
+            let left = until.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
+            match self.queue_for(left, mode).await {
+                Err(Error::SessionExpired) => super::next_session(&self.client).await?,
+                other => return other,
+            }
+        }
+    }
+
     async fn queue_for(&self, timeout: Option<Duration>, mode: CreateMode) -> Result<bool, Error> {
         let until = deadline(timeout);
         let c = &self.client;
@@ -175,6 +196,11 @@ impl Lock {
                 Err(e) => return self.give_up(queued, Err(e)).await,
             };
             let Some(before) = blocker else {
+                let session = match mode {
+                    CreateMode::EphemeralSequential => c.session_id(),
+                    _ => 0,
+                };
+                self.held_in.store(session, Ordering::SeqCst);
                 *self.node.lock().unwrap() = queued.node.take();
                 return Ok(true);
             };
@@ -265,7 +291,9 @@ impl Lock {
     /// True while we hold the lock and the session lives. After expiry
     /// the lock is gone (the server deleted our node): false.
     pub fn is_acquired(&self) -> bool {
-        self.node.lock().unwrap().is_some() && !self.client.state().is_terminal()
+        let held_in = self.held_in.load(Ordering::SeqCst);
+        let this_session = held_in == 0 || held_in == self.client.session_id();
+        self.node.lock().unwrap().is_some() && !self.client.state().is_terminal() && this_session
     }
 
     /// Identifiers of the holders and waiters, in queue order.

@@ -54,7 +54,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::client::{watcher, Client, Watcher};
+use crate::client::{watcher, Client, SessionState, Watcher};
 use crate::types::Acl;
 use crate::Error;
 
@@ -73,7 +73,8 @@ fn wakeup() -> (Watcher, Arc<Notify>) {
 /// re-registers its watches when it reconnects.
 async fn wait(client: &Client, woken: &Notify, deadline: Option<Instant>) -> Result<bool, Error> {
     let mut state = client.state_receiver();
-    let ended = state.wait_for(|s| s.is_terminal());
+    let session = client.session_id();
+    let ended = state.wait_for(|s| session_over(client, *s, session));
     let until = async {
         match deadline {
             Some(d) => tokio::time::sleep_until(d).await,
@@ -107,14 +108,41 @@ where
 
 async fn reconnected(client: &Client) -> Result<(), Error> {
     let mut state = client.state_receiver();
+    let session = client.session_id();
     let s = state
-        .wait_for(|s| s.is_connected() || s.is_terminal())
+        .wait_for(|s| s.is_connected() || session_over(client, *s, session))
         .await
         .map_err(|_| Error::SessionExpired)?;
-    if s.is_terminal() {
+    if session_over(client, *s, session) {
         return Err(Error::SessionExpired);
     }
     Ok(())
+}
+
+/// The session `session` is over: the client ended, or (when it renews
+/// expired sessions) it is on another session now.
+fn session_over(client: &Client, state: SessionState, session: i64) -> bool {
+    state.is_terminal() || (state.is_connected() && client.session_id() != session)
+}
+
+/// Waits for a session to be connected, after an expiry when the client
+/// renews sessions; `Err(SessionExpired)` when it does not.
+async fn next_session(client: &Client) -> Result<(), Error> {
+    if !client.renews_sessions() {
+        return Err(Error::SessionExpired);
+    }
+    let mut state = client.state_receiver();
+    let s = state
+        .wait_for(|s| {
+            s.is_connected() || matches!(s, SessionState::Closed | SessionState::AuthFailed)
+        })
+        .await
+        .map_err(|_| Error::SessionExpired)?;
+    if s.is_connected() {
+        Ok(())
+    } else {
+        Err(Error::SessionExpired)
+    }
 }
 
 /// The children of `parent`; none if it does not exist.

@@ -3,7 +3,8 @@
 //! event and calls the callback with each new value, in order. The
 //! callback returns false to stop. Lost connections are waited out; the
 //! task ends when the session ends (callbacks stop; nothing is reported as
-//! changed that did not change).
+//! changed that did not change), or, for a client that renews expired
+//! sessions, goes on in the new session.
 
 use std::sync::Arc;
 
@@ -33,6 +34,7 @@ impl DataWatch {
                 let (w, woken) = wakeup();
                 let now = match read_data(&c, &path, w).await {
                     Ok(now) => now,
+                    Err(Error::SessionExpired) if go_on(&c).await => continue,
                     Err(_) => return,
                 };
                 let seen = now.as_ref().map(|(_, st)| st.mzxid);
@@ -42,7 +44,7 @@ impl DataWatch {
                         return;
                     }
                 }
-                if wait(&c, &woken, None).await.is_err() {
+                if wait(&c, &woken, None).await.is_err() && !go_on(&c).await {
                     return;
                 }
             }
@@ -85,6 +87,12 @@ impl Drop for Standing {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// After the session ended: true once a new one is up (a client that
+/// renews sessions), so the watch goes on there, as kazoo's do.
+async fn go_on(c: &Client) -> bool {
+    super::next_session(c).await.is_ok()
 }
 
 /// Reads the node with a watch that fires on its change or creation.
@@ -144,9 +152,10 @@ impl ChildrenWatch {
                             continue;
                         }
                     }
+                    Err(Error::SessionExpired) if go_on(&c).await => continue,
                     Err(_) => return,
                 }
-                if wait(&c, &woken, None).await.is_err() {
+                if wait(&c, &woken, None).await.is_err() && !go_on(&c).await {
                     return;
                 }
             }
