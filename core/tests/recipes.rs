@@ -12,8 +12,8 @@ use std::time::Duration;
 use support::{bounded, connect, opts, Proxy, TestServer};
 use zkrs::client::{Client, SessionState};
 use zkrs::recipes::{
-    Barrier, ChildrenWatch, Counter, DataWatch, DoubleBarrier, Election, LeaderLatch, Lock, Party,
-    Queue, Semaphore, ShallowParty,
+    obtain_lease, Barrier, ChildrenWatch, Counter, CounterFormat, DataWatch, DoubleBarrier,
+    Election, LeaderLatch, Lock, LockingQueue, Number, Party, Queue, Semaphore, ShallowParty,
 };
 use zkrs::{Acl, CreateMode, Error};
 
@@ -266,6 +266,83 @@ async fn a_renewing_client_goes_on_in_a_new_session() {
             seen.lock().unwrap().last() == Some(&Some(b"2".to_vec()))
         })
         .await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn locking_queue_items_return_when_their_worker_goes() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 2).await;
+        let a = LockingQueue::new(&cs[0], "/lq");
+        let b = LockingQueue::new(&cs[1], "/lq");
+        a.put_all(&[b"1".to_vec(), b"2".to_vec()], 100)
+            .await
+            .unwrap();
+        assert_eq!(a.get(SHORT).await.unwrap(), Some(b"1".to_vec()));
+        assert_eq!(b.get(SHORT).await.unwrap(), Some(b"2".to_vec()));
+        assert_eq!(a.len().await.unwrap(), 2);
+        cs[1].close().await.unwrap(); // b's lock goes with its session
+        let c = LockingQueue::new(&cs[0], "/lq");
+        assert_eq!(c.get(SHORT).await.unwrap(), Some(b"2".to_vec()));
+        assert!(a.consume().await.unwrap());
+        assert!(c.release().await.unwrap());
+        assert_eq!(a.get(SHORT).await.unwrap(), Some(b"2".to_vec()));
+        assert!(a.consume().await.unwrap());
+        assert!(a.is_empty().await.unwrap());
+        assert_eq!(a.get(SHORT).await.unwrap(), None);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lease_is_exclusive_until_it_ends() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 2).await;
+        let t0 = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        let hour = Duration::from_secs(3600);
+        assert!(obtain_lease(&cs[0], "/lease", hour, "a", t0).await.unwrap());
+        assert!(!obtain_lease(&cs[1], "/lease", hour, "b", t0).await.unwrap());
+        assert!(obtain_lease(&cs[0], "/lease", hour, "a", t0).await.unwrap());
+        let later = t0 + chrono::TimeDelta::hours(2);
+        assert!(obtain_lease(&cs[1], "/lease", hour, "b", later)
+            .await
+            .unwrap());
+        let (raw, _) = cs[0].get_data("/lease/lease_holder", None).await.unwrap();
+        let held: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+        assert_eq!(held["holder"], "b");
+        assert_eq!(held["end"], "2026-01-01T15:00:00"); // kazoo's format
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn counters_in_float_and_curator_formats() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let c = connect(&ts.hosts()).await;
+        let f = Counter::with_format(&c, "/f", Number::Float(0.5), CounterFormat::Text).unwrap();
+        assert_eq!(
+            f.add_number(Number::Float(-1.5)).await.unwrap(),
+            Number::Float(-1.0)
+        );
+        assert_eq!(c.get_data("/f", None).await.unwrap().0, b"-1.0".to_vec());
+        assert_eq!(f.add_number(Number::Int(1)).await, Err(Error::BadArguments));
+        let cur = Counter::with_format(&c, "/cur", Number::Int(0), CounterFormat::Curator).unwrap();
+        assert_eq!(cur.add(i32::MAX as i64).await.unwrap(), i32::MAX as i64);
+        assert_eq!(
+            c.get_data("/cur", None).await.unwrap().0,
+            i32::MAX.to_be_bytes().to_vec()
+        );
+        assert_eq!(cur.add(1).await, Err(Error::BadArguments)); // past Curator's int
+        assert!(
+            Counter::with_format(&c, "/x", Number::Float(0.0), CounterFormat::Curator).is_err()
+        );
     })
     .await
 }

@@ -223,6 +223,30 @@ impl Client {
         }
     }
 
+    /// Sends a four-letter word to the connected server; its answer
+    /// (kazoo's `command`).
+    #[pyo3(signature = (cmd=b"ruok".as_slice()))]
+    fn command(&self, py: Python<'_>, cmd: &[u8]) -> PyResult<String> {
+        let c = self.conn()?;
+        let word = String::from_utf8_lossy(cmd).into_owned();
+        py.detach(move || c.four_letter_word(&word)).py_err()
+    }
+
+    /// The connected server's version, e.g. (3, 8, 4) (kazoo's call).
+    #[pyo3(signature = (retries=3))]
+    fn server_version<'py>(&self, py: Python<'py>, retries: u32) -> PyResult<Bound<'py, PyTuple>> {
+        let c = self.conn()?;
+        let mut tries = 0;
+        let version = loop {
+            let c = c.clone();
+            match py.detach(move || c.server_version()) {
+                Err(Error::MarshallingError) if tries < retries => tries += 1,
+                other => break other.py_err()?,
+            }
+        };
+        PyTuple::new(py, version)
+    }
+
     /// The listeners `add_listener` added, in order (a copy).
     #[getter]
     fn state_listeners(&self, py: Python<'_>) -> Vec<Py<PyAny>> {
@@ -613,13 +637,14 @@ impl Client {
         recipes::Election::new(slf, path, identifier)
     }
 
-    #[pyo3(name = "Counter", signature = (path, default=0))]
+    #[pyo3(name = "Counter", signature = (path, default=None, support_curator=false))]
     fn counter_recipe(
         slf: &Bound<'_, Self>,
         path: &str,
-        default: i64,
+        default: Option<&Bound<'_, PyAny>>,
+        support_curator: bool,
     ) -> PyResult<recipes::Counter> {
-        recipes::Counter::new(slf, path, default)
+        recipes::Counter::new(slf, path, default, support_curator)
     }
 
     #[pyo3(name = "Barrier")]
@@ -640,6 +665,35 @@ impl Client {
     #[pyo3(name = "Queue")]
     fn queue_recipe(slf: &Bound<'_, Self>, path: &str) -> PyResult<recipes::Queue> {
         recipes::Queue::new(slf, path)
+    }
+
+    #[pyo3(name = "NonBlockingLease", signature = (path, duration, identifier=None, utcnow=None))]
+    fn lease_recipe(
+        slf: &Bound<'_, Self>,
+        path: String,
+        duration: &Bound<'_, PyAny>,
+        identifier: Option<String>,
+        utcnow: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<recipes::NonBlockingLease> {
+        recipes::NonBlockingLease::new(slf.py(), slf, path, duration, identifier, utcnow)
+    }
+
+    #[pyo3(name = "MultiNonBlockingLease", signature = (count, path, duration, identifier=None, utcnow=None))]
+    fn multi_lease_recipe(
+        slf: &Bound<'_, Self>,
+        count: usize,
+        path: String,
+        duration: &Bound<'_, PyAny>,
+        identifier: Option<String>,
+        utcnow: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<recipes::MultiNonBlockingLease> {
+        let py = slf.py();
+        recipes::MultiNonBlockingLease::new(py, slf, count, path, duration, identifier, utcnow)
+    }
+
+    #[pyo3(name = "LockingQueue")]
+    fn locking_queue_recipe(slf: &Bound<'_, Self>, path: &str) -> PyResult<recipes::LockingQueue> {
+        recipes::LockingQueue::new(slf, path)
     }
 
     #[pyo3(name = "Party", signature = (path, identifier=None))]

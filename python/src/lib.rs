@@ -44,6 +44,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<recipes::Barrier>()?;
     m.add_class::<recipes::DoubleBarrier>()?;
     m.add_class::<recipes::Queue>()?;
+    m.add_class::<recipes::LockingQueue>()?;
+    m.add_class::<recipes::NonBlockingLease>()?;
+    m.add_class::<recipes::MultiNonBlockingLease>()?;
     m.add_class::<recipes::Party>()?;
     m.add_class::<recipes::ShallowParty>()?;
     m.add_class::<recipes::DataWatch>()?;

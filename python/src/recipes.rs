@@ -298,51 +298,218 @@ impl Election {
     }
 }
 
-/// kazoo `Counter`: `counter += n`, `counter -= n`, `counter.value`.
+/// kazoo `Counter`: `counter += n`, `counter -= n`, `counter.value`; an
+/// int or (with a float `default`) a float; `support_curator=True` keeps
+/// an int counter in Curator's `SharedCount` format.
 #[pyclass(module = "zkrs", name = "Counter")]
 pub struct Counter {
     c: blocking::Client,
     inner: Arc<recipes::Counter>,
+    float: bool,
     #[pyo3(get)]
-    pre_value: Option<i64>,
+    pre_value: Option<Py<PyAny>>,
     #[pyo3(get)]
-    post_value: Option<i64>,
+    post_value: Option<Py<PyAny>>,
+}
+
+/// A Python int or float as a counter number; TypeError for anything else.
+fn number(v: &Bound<'_, PyAny>) -> PyResult<recipes::Number> {
+    if v.is_instance_of::<pyo3::types::PyFloat>() {
+        return Ok(recipes::Number::Float(v.extract()?));
+    }
+    if v.is_instance_of::<pyo3::types::PyInt>() {
+        return Ok(recipes::Number::Int(v.extract()?));
+    }
+    Err(PyTypeError::new_err("a counter holds an int or a float"))
+}
+
+fn py_number(py: Python<'_>, n: recipes::Number) -> PyResult<Py<PyAny>> {
+    Ok(match n {
+        recipes::Number::Int(i) => i.into_pyobject(py)?.into_any().unbind(),
+        recipes::Number::Float(f) => f.into_pyobject(py)?.into_any().unbind(),
+    })
 }
 
 #[pymethods]
 impl Counter {
     #[new]
-    #[pyo3(signature = (client, path, default=0))]
-    pub(crate) fn new(client: &Bound<'_, Client>, path: &str, default: i64) -> PyResult<Self> {
+    #[pyo3(signature = (client, path, default=None, support_curator=false))]
+    pub(crate) fn new(
+        client: &Bound<'_, Client>,
+        path: &str,
+        default: Option<&Bound<'_, PyAny>>,
+        support_curator: bool,
+    ) -> PyResult<Self> {
         let c = session(client)?;
-        let inner = Arc::new(recipes::Counter::new(c.as_async(), path, default));
+        let default = default
+            .map(number)
+            .transpose()?
+            .unwrap_or(recipes::Number::Int(0));
+        let float = matches!(default, recipes::Number::Float(_));
+        if float && support_curator {
+            return Err(PyTypeError::new_err("a Curator counter holds an int"));
+        }
+        let format = match support_curator {
+            true => recipes::CounterFormat::Curator,
+            false => recipes::CounterFormat::Text,
+        };
+        let inner = recipes::Counter::with_format(c.as_async(), path, default, format).py_err()?;
         Ok(Counter {
             c,
-            inner,
+            inner: Arc::new(inner),
+            float,
             pre_value: None,
             post_value: None,
         })
     }
 
     #[getter]
-    fn value(&self, py: Python<'_>) -> PyResult<i64> {
+    fn value(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let n = self.inner.clone();
-        run(py, &self.c, async move { n.value().await })
+        let now = run(py, &self.c, async move { n.number().await })?;
+        py_number(py, now)
     }
 
-    fn __add__(slf: Bound<'_, Self>, delta: i64) -> PyResult<Bound<'_, Self>> {
+    fn __add__<'py>(
+        slf: Bound<'py, Self>,
+        delta: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        let d = number(delta)?;
+        if matches!(d, recipes::Number::Float(_)) != slf.borrow().float {
+            return Err(PyTypeError::new_err(
+                "the delta must be of the counter's type",
+            ));
+        }
         let n = slf.borrow().inner.clone();
         let c = slf.borrow().c.clone();
-        let after = run(slf.py(), &c, async move { n.add(delta).await })?;
+        let after = run(py, &c, async move { n.add_number(d).await })?;
+        let before = match (after, d) {
+            (recipes::Number::Int(a), recipes::Number::Int(d)) => recipes::Number::Int(a - d),
+            (recipes::Number::Float(a), recipes::Number::Float(d)) => recipes::Number::Float(a - d),
+            _ => after,
+        };
         let mut me = slf.borrow_mut();
-        me.pre_value = Some(after - delta);
-        me.post_value = Some(after);
+        me.pre_value = Some(py_number(py, before)?);
+        me.post_value = Some(py_number(py, after)?);
         drop(me);
         Ok(slf)
     }
 
-    fn __sub__(slf: Bound<'_, Self>, delta: i64) -> PyResult<Bound<'_, Self>> {
-        Self::__add__(slf, -delta)
+    fn __sub__<'py>(
+        slf: Bound<'py, Self>,
+        delta: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let negated = delta
+            .call_method0("__neg__")
+            .map_err(|_| PyTypeError::new_err("a counter holds an int or a float"))?;
+        Self::__add__(slf, &negated)
+    }
+}
+
+/// kazoo's lease arguments: the duration (a timedelta), the identifier
+/// (the host name by default) and now from `utcnow()` (a naive UTC
+/// datetime; `datetime.utcnow`'s value by default).
+fn lease_args(
+    py: Python<'_>,
+    duration: &Bound<'_, PyAny>,
+    identifier: Option<String>,
+    utcnow: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Duration, String, chrono::NaiveDateTime)> {
+    let secs: f64 = duration.call_method0("total_seconds")?.extract()?;
+    let span = Duration::try_from_secs_f64(secs)
+        .map_err(|_| PyValueError::new_err("duration must not be negative"))?;
+    let ident = match identifier {
+        Some(i) => i,
+        None => py
+            .import("socket")?
+            .call_method0("gethostname")?
+            .extract()?,
+    };
+    let now = match utcnow {
+        Some(f) => f.call0()?,
+        None => {
+            let dt = py.import("datetime")?.getattr("datetime")?;
+            let utc = py.import("datetime")?.getattr("timezone")?.getattr("utc")?;
+            let aware = dt.call_method1("now", (utc,))?;
+            let kw = PyDict::new(py);
+            kw.set_item("tzinfo", py.None())?;
+            aware.call_method("replace", (), Some(&kw))?
+        }
+    };
+    let text: String = now
+        .call_method1("strftime", ("%Y-%m-%dT%H:%M:%S",))?
+        .extract()?;
+    let now = chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S")
+        .map_err(|_| PyValueError::new_err("utcnow() must return a datetime"))?;
+    Ok((span, ident, now))
+}
+
+/// kazoo `NonBlockingLease`: tries once, in the constructor, to take or
+/// renew the lease; true (`obtained`) if it is ours until the duration
+/// ends.
+#[pyclass(module = "zkrs", name = "NonBlockingLease")]
+pub struct NonBlockingLease {
+    #[pyo3(get)]
+    obtained: bool,
+}
+
+#[pymethods]
+impl NonBlockingLease {
+    #[new]
+    #[pyo3(signature = (client, path, duration, identifier=None, utcnow=None))]
+    pub(crate) fn new(
+        py: Python<'_>,
+        client: &Bound<'_, Client>,
+        path: String,
+        duration: &Bound<'_, PyAny>,
+        identifier: Option<String>,
+        utcnow: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let c = session(client)?;
+        let (span, ident, now) = lease_args(py, duration, identifier, utcnow)?;
+        let obtained = run(py, &c.clone(), async move {
+            recipes::obtain_lease(c.as_async(), &path, span, &ident, now).await
+        })?;
+        Ok(NonBlockingLease { obtained })
+    }
+
+    fn __bool__(&self) -> bool {
+        self.obtained
+    }
+}
+
+/// kazoo `MultiNonBlockingLease`: one of `count` leases under `path`.
+#[pyclass(module = "zkrs", name = "MultiNonBlockingLease")]
+pub struct MultiNonBlockingLease {
+    #[pyo3(get)]
+    obtained: bool,
+}
+
+#[pymethods]
+impl MultiNonBlockingLease {
+    #[new]
+    #[pyo3(signature = (client, count, path, duration, identifier=None, utcnow=None))]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        py: Python<'_>,
+        client: &Bound<'_, Client>,
+        count: usize,
+        path: String,
+        duration: &Bound<'_, PyAny>,
+        identifier: Option<String>,
+        utcnow: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let c = session(client)?;
+        let (span, ident, now) = lease_args(py, duration, identifier, utcnow)?;
+        let obtained = run(py, &c.clone(), async move {
+            recipes::obtain_one_of(c.as_async(), count, &path, span, &ident, now).await
+        })?;
+        Ok(MultiNonBlockingLease { obtained })
+    }
+
+    fn __bool__(&self) -> bool {
+        self.obtained
     }
 }
 
@@ -448,6 +615,8 @@ impl DoubleBarrier {
 pub struct Queue {
     c: blocking::Client,
     inner: Arc<recipes::Queue>,
+    #[pyo3(get)]
+    path: String,
 }
 
 #[pymethods]
@@ -456,7 +625,8 @@ impl Queue {
     pub(crate) fn new(client: &Bound<'_, Client>, path: &str) -> PyResult<Self> {
         let c = session(client)?;
         let inner = Arc::new(recipes::Queue::new(c.as_async(), path));
-        Ok(Queue { c, inner })
+        let path = path.to_string();
+        Ok(Queue { c, inner, path })
     }
 
     /// `value` must be bytes and `priority` an int in 0..=999 (kazoo's
@@ -476,13 +646,7 @@ impl Queue {
         values: &Bound<'_, PyAny>,
         priority: Option<Py<PyAny>>,
     ) -> PyResult<()> {
-        if !values.is_instance_of::<pyo3::types::PyList>() {
-            return Err(PyTypeError::new_err("values must be a list of bytes"));
-        }
-        let items: Vec<Vec<u8>> = values
-            .try_iter()?
-            .map(|v| queue_value(&v?))
-            .collect::<PyResult<_>>()?;
+        let items = queue_values(values)?;
         let priority = queue_priority(py, priority)?;
         let q = self.inner.clone();
         run(py, &self.c, async move {
@@ -504,6 +668,96 @@ impl Queue {
         let q = self.inner.clone();
         run(py, &self.c, async move { q.len().await })
     }
+}
+
+/// kazoo `LockingQueue`: `get(timeout)` locks an item instead of taking
+/// it; `consume()` removes it, `release()` gives it back; an item whose
+/// consumer's session ended is offered again.
+#[pyclass(module = "zkrs", name = "LockingQueue")]
+pub struct LockingQueue {
+    c: blocking::Client,
+    inner: Arc<recipes::LockingQueue>,
+    #[pyo3(get)]
+    path: String,
+}
+
+#[pymethods]
+impl LockingQueue {
+    #[new]
+    pub(crate) fn new(client: &Bound<'_, Client>, path: &str) -> PyResult<Self> {
+        let c = session(client)?;
+        let inner = Arc::new(recipes::LockingQueue::new(c.as_async(), path));
+        let path = path.to_string();
+        Ok(LockingQueue { c, inner, path })
+    }
+
+    /// As `Queue.put`.
+    #[pyo3(signature = (value, priority=None))]
+    fn put(&self, py: Python<'_>, value: Py<PyAny>, priority: Option<Py<PyAny>>) -> PyResult<()> {
+        let value = queue_value(value.bind(py))?;
+        let priority = queue_priority(py, priority)?;
+        let q = self.inner.clone();
+        run(py, &self.c, async move { q.put(&value, priority).await })
+    }
+
+    /// All of `values` in one transaction.
+    #[pyo3(signature = (values, priority=None))]
+    fn put_all(
+        &self,
+        py: Python<'_>,
+        values: &Bound<'_, PyAny>,
+        priority: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
+        let items = queue_values(values)?;
+        let priority = queue_priority(py, priority)?;
+        let q = self.inner.clone();
+        run(
+            py,
+            &self.c,
+            async move { q.put_all(&items, priority).await },
+        )
+    }
+
+    /// Locks and returns the first free item; None if none came within
+    /// `timeout` seconds (None: wait for one).
+    #[pyo3(signature = (timeout=None))]
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+    ) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let t = wait_for(true, timeout)?;
+        let q = self.inner.clone();
+        let item = run(py, &self.c, async move { q.get(t).await })?;
+        Ok(item.map(|b| PyBytes::new(py, &b)))
+    }
+
+    fn holds_lock(&self, py: Python<'_>) -> PyResult<bool> {
+        let q = self.inner.clone();
+        run(py, &self.c, async move { q.holds_lock().await })
+    }
+
+    fn consume(&self, py: Python<'_>) -> PyResult<bool> {
+        let q = self.inner.clone();
+        run(py, &self.c, async move { q.consume().await })
+    }
+
+    fn release(&self, py: Python<'_>) -> PyResult<bool> {
+        let q = self.inner.clone();
+        run(py, &self.c, async move { q.release().await })
+    }
+
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        let q = self.inner.clone();
+        run(py, &self.c, async move { q.len().await })
+    }
+}
+
+fn queue_values(values: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<u8>>> {
+    if !values.is_instance_of::<pyo3::types::PyList>() {
+        return Err(PyTypeError::new_err("values must be a list of bytes"));
+    }
+    values.try_iter()?.map(|v| queue_value(&v?)).collect()
 }
 
 fn queue_value(v: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {

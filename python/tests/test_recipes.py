@@ -194,6 +194,63 @@ def test_queue_priority_and_fifo(zk, root):
     assert [q.get() for _ in range(5)] == [b"first", b"a", b"b", b"c", None]
 
 
+def test_locking_queue_hands_an_item_to_one_worker_until_consumed(zk, more, root):
+    q = zk.LockingQueue(root + "/lq")
+    other_client = more()
+    other = other_client.LockingQueue(root + "/lq")
+    q.put_all([b"a", b"b"])
+    q.put(b"urgent", priority=0)
+    assert q.get(1) == b"urgent"
+    assert q.get(1) == b"urgent"  # held: the same item again
+    assert other.get(1) == b"a"  # the held one is skipped
+    assert q.holds_lock() and other.holds_lock()
+    assert q.consume() and not q.consume()
+    assert len(q) == 2
+    other_client.stop()  # its session ends: "a" is offered again
+    assert q.get(5) == b"a"
+    assert q.release()
+    assert q.get(0) == b"a"
+    with pytest.raises(ValueError):
+        q.put(b"x", priority=1000)
+    with pytest.raises(TypeError):
+        q.put("text")
+
+
+def test_counter_kinds(zk, root):
+    f = zk.Counter(root + "/f", default=0.5)
+    f += 2.0
+    assert f.value == 2.5 and f.post_value == 2.5
+    with pytest.raises(TypeError):
+        f += 1
+    cur = zk.Counter(root + "/cur", support_curator=True)
+    cur += 7
+    assert zk.get(root + "/cur")[0] == (7).to_bytes(4, "big")
+    with pytest.raises(TypeError):
+        zk.Counter(root + "/bad", default=0.0, support_curator=True)
+
+
+def test_leases_are_exclusive_until_they_end(zk, more, root):
+    import datetime
+
+    now = [datetime.datetime(2026, 1, 1, 12, 0, 0)]
+    clock = lambda: now[0]  # noqa: E731
+    hour = datetime.timedelta(hours=1)
+    other = more()
+    assert zk.NonBlockingLease(root + "/lease", hour, "a", utcnow=clock)
+    assert not other.NonBlockingLease(root + "/lease", hour, "b", utcnow=clock)
+    assert zk.NonBlockingLease(root + "/lease", hour, "a", utcnow=clock).obtained  # renew
+    now[0] += 2 * hour
+    assert other.NonBlockingLease(root + "/lease", hour, "b", utcnow=clock)
+    two = [zkrs.MultiNonBlockingLease(c, 2, root + "/multi", hour, i, utcnow=clock)
+           for i, c in [("x", zk), ("y", other), ("z", more())]]
+    assert [bool(l) for l in two] == [True, True, False]
+
+
+def test_server_version_and_command(zk):
+    assert zk.server_version()[:2] == (3, 8)
+    assert zk.command(b"ruok") == "imok"
+
+
 def test_party_membership(zk, more, root):
     p = zk.Party(root + "/party", "zero")
     other = more()

@@ -22,7 +22,7 @@ And helpers for the failures code must survive:
 import socket
 import struct
 import time
-from typing import Callable, Iterator, Tuple
+from typing import Callable, Iterator, Optional, Tuple
 
 import pytest
 
@@ -57,12 +57,18 @@ def _first_host(client: zkrs.Client) -> Tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def _take_over(client: zkrs.Client, close: bool, timeout: float = 10.0) -> bool:
-    """Opens the client's session on a connection of our own (ZooKeeper's
-    wire handshake with its session id and password), which makes the
-    member drop the client's connection; with `close`, a closeSession goes
-    right behind the handshake. True once the session is gone."""
-    cid = client.client_id
+def _take_over(
+    client: zkrs.Client,
+    close: bool,
+    timeout: float = 10.0,
+    cid: Optional[Tuple[int, bytes]] = None,
+) -> bool:
+    """Opens the client's session (or `cid`) on a connection of our own
+    (ZooKeeper's wire handshake with its session id and password), which
+    makes the member drop the client's connection; with `close`, a
+    closeSession goes right behind the handshake. True once the session is
+    gone."""
+    cid = cid or client.client_id
     if cid is None:
         raise zkrs.ConnectionClosedError("the client is not started")
     session, passwd = cid
@@ -89,27 +95,34 @@ def expire_session(client: zkrs.Client, timeout: float = 10.0) -> None:
     when it next reconnects (listeners hear LOST, calls waiting on the old
     session raise SessionExpiredError) and then opens a new session, as
     kazoo's does. Returns once the client is connected in a new session."""
-    old = client.client_id
+    started = client.client_id
+    if started is None:
+        raise zkrs.ConnectionClosedError("the client is not started")
+    old: Tuple[int, bytes] = started
     deadline = time.monotonic() + timeout
-    # The client reconnects as soon as we take its connection, and its
-    # reconnect can take ours before the close is read: try again.
-    while not _try(lambda: _take_over(client, close=True, timeout=timeout)):
-        if time.monotonic() > deadline:
-            raise AssertionError("could not close the client's session")
-        time.sleep(0.05)
-    # Calls made around the expiry may fail with SessionExpiredError (the
-    # server answers so for a session it is closing); return once the
-    # client is connected in its new session.
     while time.monotonic() < deadline:
+        # The client reconnects as soon as we take its connection and can
+        # take the session back before our close is read: then close again.
+        _try(lambda: _take_over(client, close=True, timeout=timeout, cid=old))
+        if _new_session(client, old[0], min(deadline, time.monotonic() + 2.0)):
+            return
+    raise AssertionError("the client did not see its session expire")
+
+
+def _new_session(client: zkrs.Client, old: int, until: float) -> bool:
+    """Waits until `until` for the client to be connected in a session
+    other than `old`. Calls made around the expiry may fail with
+    SessionExpiredError (the server answers so for a session it closes)."""
+    while time.monotonic() < until:
         try:
             client.exists("/")
         except (zkrs.SessionExpiredError, zkrs.ConnectionLoss):
             pass
         now = client.client_id
-        if now is None or old is None or (now[0] != old[0] and client.connected):
-            return
+        if now is None or (now[0] != old and client.connected):
+            return True
         time.sleep(0.05)
-    raise AssertionError("the client did not see its session expire")
+    return False
 
 
 def _try(step: Callable[[], bool]) -> bool:

@@ -232,6 +232,15 @@ impl Client {
         self.run(move |c| async move { c.multi_results(ops).await })
     }
 
+    pub fn four_letter_word(&self, word: &str) -> Result<String, Error> {
+        let word = word.to_string();
+        self.run(move |c| async move { c.four_letter_word(&word).await })
+    }
+
+    pub fn server_version(&self) -> Result<Vec<u32>, Error> {
+        self.run(move |c| async move { c.server_version().await })
+    }
+
     pub fn sync(&self, path: &str) -> Result<(), Error> {
         let path = path.to_string();
         self.run(move |c| async move { c.sync(&path).await })

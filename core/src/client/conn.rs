@@ -101,6 +101,7 @@ pub(crate) struct Settings {
 
 /// A socket after a successful handshake.
 struct Established {
+    host: String,
     rd: OwnedReadHalf,
     wr: OwnedWriteHalf,
     buf: BytesMut,
@@ -309,6 +310,7 @@ impl Task {
     /// session may be resumed elsewhere.
     async fn serve(&mut self, est: Established) -> Option<End> {
         let Established {
+            host,
             mut rd,
             wr,
             mut buf,
@@ -326,6 +328,7 @@ impl Task {
             s.id = resp.session_id;
             s.passwd = resp.passwd.clone();
             s.timeout = self.timeout;
+            s.host = host;
         }
         let (wtx, wrx) = mpsc::unbounded_channel();
         let mut writer = tokio::spawn(write_loop(wr, wrx));
@@ -685,7 +688,14 @@ async fn handshake(host: &str, req: &ConnectRequest) -> Result<Established, Erro
         if let Some((used, payload)) = frame::decode(&buf, MAX_REPLY)? {
             let resp = ConnectResponse::read(&mut Reader::new(payload))?;
             buf.advance(used);
-            return Ok(Established { rd, wr, buf, resp });
+            let host = host.to_string();
+            return Ok(Established {
+                host,
+                rd,
+                wr,
+                buf,
+                resp,
+            });
         }
         if rd.read_buf(&mut buf).await? == 0 {
             return Err(Error::Io("closed during handshake".into()));

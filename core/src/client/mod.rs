@@ -96,6 +96,15 @@ impl Default for ClientOptions {
     }
 }
 
+/// `[3, 8, 4]` from an `envi` answer's `zookeeper.version=3.8.4-...`.
+fn parse_version(envi: &str) -> Option<Vec<u32>> {
+    let value = envi
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("zookeeper.version="))?;
+    let digits = value.split(['-', ',', ' ']).next()?;
+    digits.split('.').map(|d| d.parse().ok()).collect()
+}
+
 /// The session as the client sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SessionState {
@@ -320,6 +329,8 @@ struct SessionInfo {
     id: i64,
     passwd: Vec<u8>,
     timeout: Duration,
+    /// The server of the current (or last) connection, "host:port".
+    host: String,
 }
 
 /// What the handles, the connection task and the event thread share.
@@ -410,6 +421,7 @@ impl Client {
                 id: 0,
                 passwd: vec![0; 16],
                 timeout: opts.session_timeout,
+                host: String::new(),
             }),
             renew_expired: opts.renew_expired,
             listeners,
@@ -475,6 +487,35 @@ impl Client {
 
     pub fn state(&self) -> SessionState {
         self.shared.state()
+    }
+
+    /// Sends a four-letter word (`"ruok"`, `"envi"`, ...) to the server
+    /// this session last connected to and returns its answer (kazoo's
+    /// `command`). Needs the word allowed by `4lw.commands.whitelist`.
+    pub async fn four_letter_word(&self, word: &str) -> Result<String, Error> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self.session_info().host;
+        if host.is_empty() {
+            return Err(Error::ConnectionLoss);
+        }
+        let answer = async {
+            let mut s = tokio::net::TcpStream::connect(&host).await?;
+            s.write_all(word.as_bytes()).await?;
+            let mut out = Vec::new();
+            s.read_to_end(&mut out).await?;
+            Ok::<_, Error>(out)
+        };
+        let out = tokio::time::timeout(Duration::from_secs(10), answer)
+            .await
+            .map_err(|_| Error::OperationTimeout)??;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// The connected server's version from its `envi` answer
+    /// (`zookeeper.version=3.8.4-...` gives `[3, 8, 4]`).
+    pub async fn server_version(&self) -> Result<Vec<u32>, Error> {
+        let envi = self.four_letter_word("envi").await?;
+        parse_version(&envi).ok_or(Error::MarshallingError)
     }
 
     /// A new session follows an expired one ([`ClientOptions::renew_expired`]).
@@ -1017,5 +1058,20 @@ impl Client {
         let mut rx = self.state_receiver();
         let _ = tokio::time::timeout(limit, async { rx.wait_for(pred).await.is_ok() }).await;
         self.state()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_version;
+
+    #[test]
+    fn version_from_envi() {
+        let zkrs = "Environment:\nzookeeper.version=3.8.4-zkrs-0.1.0, built on x\nhost.name=h\n";
+        assert_eq!(parse_version(zkrs), Some(vec![3, 8, 4]));
+        let apache = "Environment:\nzookeeper.version=3.8.0-5a02a05eddb59aee6ac762f7ea82e92a68eb9c0f, built on 2022\n";
+        assert_eq!(parse_version(apache), Some(vec![3, 8, 0]));
+        assert_eq!(parse_version("Environment:\nhost.name=h\n"), None);
+        assert_eq!(parse_version("zookeeper.version=x.y"), None);
     }
 }

@@ -12,7 +12,10 @@
 //! - **Session expiry**: the server has deleted the session's ephemeral
 //!   nodes, so every lock, lease, membership and leadership is gone. The
 //!   recipes report it: `is_acquired`/`has_leadership` turn false, waits
-//!   end with [`Error::SessionExpired`]. Nothing is silently held.
+//!   end with [`Error::SessionExpired`]. Nothing is silently held. A client
+//!   that renews expired sessions (`ClientOptions::renew_expired`, kazoo's
+//!   behaviour) lets a waiting lock acquire queue again in the new session
+//!   and standing watches go on there; what was held stays lost.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -34,15 +37,19 @@
 mod barrier;
 mod counter;
 mod election;
+mod lease;
 mod lock;
+mod locking_queue;
 mod party;
 mod queue;
 mod watchers;
 
 pub use barrier::{Barrier, DoubleBarrier};
-pub use counter::Counter;
+pub use counter::{Counter, CounterFormat, Number};
 pub use election::{Election, LeaderLatch};
+pub use lease::{obtain_lease, obtain_one_of};
 pub use lock::{Lock, Semaphore};
+pub use locking_queue::LockingQueue;
 pub use party::{Party, ShallowParty};
 pub use queue::Queue;
 pub use watchers::{ChildrenWatch, DataWatch};
