@@ -8,6 +8,8 @@
 #   ZKRS_VENV      a venv with zkrs, kazoo==2.11.0, pytest, pytest-timeout,
 #                  pyopenssl, pyjks, objgraph (default: the test venv)
 #   KAZOO_MODULES  which of kazoo.tests' modules (default: the ten recipe ones)
+#   KAZOO_ALL=1    run the known failures too
+#   KAZOO_CLIENT=kazoo  kazoo's own client on the same zkrs ensemble
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"

@@ -10,7 +10,8 @@ zkrs's errors are made catchable as kazoo's (`zkrs.kazoo_compat`), as a
 user switching clients would do.
 
 Use: `pytest -p kazoo_zkrs --pyargs kazoo.tests.test_lock ...` with this
-folder on PYTHONPATH (scripts/kazoo-recipe-tests.sh does it).
+folder on PYTHONPATH (scripts/kazoo-recipe-tests.sh does it). With
+KAZOO_CLIENT=kazoo the clients stay kazoo's own, for comparison.
 """
 
 import os
@@ -125,10 +126,13 @@ def _expire_session(self, event_factory):
 
 
 harness.get_global_cluster = _get_global_cluster
-harness.KazooTestHarness._get_client = _get_client
-harness.KazooTestHarness._get_nonchroot_client = _get_nonchroot_client
-harness.KazooTestHarness.lose_connection = _lose_connection
-harness.KazooTestHarness.expire_session = _expire_session
+# KAZOO_CLIENT=kazoo keeps kazoo's own client (and its harness's own
+# connection breaking), for the same tests on the same zkrs ensemble.
+if os.environ.get("KAZOO_CLIENT", "zkrs") == "zkrs":
+    harness.KazooTestHarness._get_client = _get_client
+    harness.KazooTestHarness._get_nonchroot_client = _get_nonchroot_client
+    harness.KazooTestHarness.lose_connection = _lose_connection
+    harness.KazooTestHarness.expire_session = _expire_session
 
 
 def _known_failures():
