@@ -405,6 +405,10 @@ async fn semaphore_admits_at_most_max_leases() {
         let mut holders = s[1].lease_holders().await.unwrap();
         holders.sort();
         assert_eq!(holders, vec![b"s1".to_vec(), b"s2".to_vec()]);
+        // The path holds max_leases (kazoo's check): another count is refused.
+        assert_eq!(cs[0].get_data("/sem", None).await.unwrap().0, b"2".to_vec());
+        let other = Semaphore::new(&cs[0], "/sem", b"x", 3);
+        assert_eq!(other.acquire(SHORT).await, Err(Error::BadArguments));
     })
     .await
 }

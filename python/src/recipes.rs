@@ -202,7 +202,13 @@ impl Semaphore {
     fn acquire(&self, py: Python<'_>, blocking: bool, timeout: Option<f64>) -> PyResult<bool> {
         let t = wait_for(blocking, timeout)?;
         let s = self.inner.clone();
-        let got = run(py, &self.c, async move { s.acquire(t).await })?;
+        let got = match run(py, &self.c, async move { s.acquire(t).await }) {
+            // kazoo's answer to another max_leases on the same path.
+            Err(e) if e.is_instance_of::<errors::BadArgumentsError>(py) => {
+                return Err(PyValueError::new_err("inconsistent max_leases"));
+            }
+            r => r?,
+        };
         not_gotten(
             got,
             self.inner.was_cancelled(),

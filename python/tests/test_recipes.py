@@ -109,6 +109,8 @@ def test_semaphore_leases(zk, more, root):
     assert sems[2].acquire(timeout=5)
     with pytest.raises(ValueError):
         zk.Semaphore(root + "/bad", max_leases=0)
+    with pytest.raises(ValueError):  # kazoo's check: one max_leases per path
+        zk.Semaphore(root + "/sem", max_leases=3).acquire(blocking=False)
 
 
 def test_election_runs_one_leader_at_a_time(more, root):

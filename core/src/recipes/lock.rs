@@ -339,6 +339,7 @@ fn contenders(children: &[String]) -> Vec<String> {
 /// under `<path>/leases` and add its own ephemeral lease.
 pub struct Semaphore {
     client: Client,
+    path: String,
     leases: String,
     identifier: Vec<u8>,
     max_leases: usize,
@@ -352,6 +353,7 @@ impl Semaphore {
     pub fn new(client: &Client, path: &str, identifier: &[u8], max_leases: usize) -> Semaphore {
         Semaphore {
             client: client.clone(),
+            path: path.to_string(),
             leases: join(path, "leases"),
             identifier: identifier.to_vec(),
             max_leases,
@@ -393,6 +395,7 @@ impl Semaphore {
     }
 
     async fn acquire_inner(&self, timeout: Option<Duration>) -> Result<bool, Error> {
+        self.check_max_leases().await?;
         let until = deadline(timeout);
         if !self.gate.acquire(timeout).await? {
             return Ok(false);
@@ -400,6 +403,29 @@ impl Semaphore {
         let got = self.take_lease(until).await;
         self.gate.release().await?;
         got
+    }
+
+    /// kazoo keeps `max_leases` as the semaphore node's data: the first
+    /// contender writes it; one that counts differently gets BadArguments
+    /// (data that is not a number is left alone, as kazoo does).
+    async fn check_max_leases(&self) -> Result<(), Error> {
+        let c = &self.client;
+        retrying(c, || c.ensure_path(&self.path, &OPEN)).await?;
+        let (data, stat) = retrying(c, || c.get_data(&self.path, None)).await?;
+        let ours = self.max_leases.to_string();
+        if data.is_empty() {
+            return match c.set_data(&self.path, ours.as_bytes(), stat.version).await {
+                Ok(_) | Err(Error::BadVersion) => Ok(()),
+                Err(e) => Err(e),
+            };
+        }
+        match std::str::from_utf8(&data)
+            .ok()
+            .and_then(|t| t.trim().parse::<usize>().ok())
+        {
+            Some(n) if n != self.max_leases => Err(Error::BadArguments),
+            _ => Ok(()),
+        }
     }
 
     async fn take_lease(&self, until: Option<tokio::time::Instant>) -> Result<bool, Error> {
