@@ -329,7 +329,7 @@ async fn counters_in_float_and_curator_formats() {
         let f = Counter::with_format(&c, "/f", Number::Float(0.5), CounterFormat::Text).unwrap();
         assert_eq!(
             f.add_number(Number::Float(-1.5)).await.unwrap(),
-            Number::Float(-1.0)
+            (Number::Float(0.5), Number::Float(-1.0))
         );
         assert_eq!(c.get_data("/f", None).await.unwrap().0, b"-1.0".to_vec());
         assert_eq!(f.add_number(Number::Int(1)).await, Err(Error::BadArguments));

@@ -389,12 +389,7 @@ impl Counter {
         }
         let n = slf.borrow().inner.clone();
         let c = slf.borrow().c.clone();
-        let after = run(py, &c, async move { n.add_number(d).await })?;
-        let before = match (after, d) {
-            (recipes::Number::Int(a), recipes::Number::Int(d)) => recipes::Number::Int(a - d),
-            (recipes::Number::Float(a), recipes::Number::Float(d)) => recipes::Number::Float(a - d),
-            _ => after,
-        };
+        let (before, after) = run(py, &c, async move { n.add_number(d).await })?;
         let mut me = slf.borrow_mut();
         me.pre_value = Some(py_number(py, before)?);
         me.post_value = Some(py_number(py, after)?);

@@ -177,11 +177,7 @@ impl Task {
     /// everyone hears Expired, what waited for the old session fails with
     /// SessionExpired and its watches are gone; then we connect afresh.
     fn renew(&mut self) {
-        self.shared.set_state(SessionState::Expired);
-        self.shared.watches().clear();
-        while let Some(p) = self.waiting.pop_front() {
-            self.complete(p.direct, p.reply, Err(Error::SessionExpired));
-        }
+        self.end_session(SessionState::Expired, &Error::SessionExpired);
         self.session_id = 0;
         self.passwd = vec![0; 16];
         self.timeout = self.settings.session_timeout;
@@ -608,6 +604,18 @@ impl Task {
         out
     }
 
+    /// Reports `state`, drops the session's watches and fails what waited
+    /// for it with `err`. The state first: a caller whose request is failed
+    /// here, or whose command is dropped with the channel, reads it to pick
+    /// its error.
+    fn end_session(&mut self, state: SessionState, err: &Error) {
+        self.shared.set_state(state);
+        self.shared.watches().clear();
+        while let Some(p) = self.waiting.pop_front() {
+            self.complete(p.direct, p.reply, Err(err.clone()));
+        }
+    }
+
     /// The session is over: fail what is left and report the final state.
     fn finish(mut self, end: End) {
         let (state, err) = match end {
@@ -615,13 +623,7 @@ impl Task {
             End::Expired => (SessionState::Expired, Error::SessionExpired),
             End::AuthFailed => (SessionState::AuthFailed, Error::AuthFailed),
         };
-        // The state first: a caller whose request is failed below, or whose
-        // command is dropped with the channel, reads it to pick its error.
-        self.shared.set_state(state);
-        self.shared.watches().clear();
-        while let Some(p) = self.waiting.pop_front() {
-            self.complete(p.direct, p.reply, Err(err.clone()));
-        }
+        self.end_session(state, &err);
         for done in self.close_waiters.drain(..) {
             let _ = done.send(Ok(()));
         }

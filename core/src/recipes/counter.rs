@@ -76,23 +76,26 @@ impl Counter {
 
     /// Adds `delta` atomically and returns the new value.
     pub async fn add(&self, delta: i64) -> Result<i64, Error> {
-        self.add_number(Number::Int(delta)).await.map(as_int)
+        let (_, after) = self.add_number(Number::Int(delta)).await?;
+        Ok(as_int(after))
     }
 
     /// Adds `delta` (of the counter's kind: BadArguments otherwise)
-    /// atomically and returns the new value. A lost reply is not retried
+    /// atomically and returns the values before and after (kazoo's
+    /// `pre_value`, `post_value`). A lost reply is not retried
     /// blindly: the add may have happened, so the caller gets
     /// `ConnectionLoss` (ZooKeeper's unknown outcome) only from the write
     /// itself, never a double add.
-    pub async fn add_number(&self, delta: Number) -> Result<Number, Error> {
+    pub async fn add_number(&self, delta: Number) -> Result<(Number, Number), Error> {
         let c = &self.client;
         loop {
             match retrying(c, || c.get_data(&self.path, None)).await {
                 Ok((data, stat)) => {
-                    let next = sum(self.parse(&data)?, delta)?;
+                    let before = self.parse(&data)?;
+                    let next = sum(before, delta)?;
                     let bytes = self.encode(next)?;
                     match c.set_data(&self.path, &bytes, stat.version).await {
-                        Ok(_) => return Ok(next),
+                        Ok(_) => return Ok((before, next)),
                         Err(Error::BadVersion) => continue,
                         Err(e) => return Err(e),
                     }
@@ -105,7 +108,7 @@ impl Counter {
                     }
                     let mode = CreateMode::Persistent;
                     match c.create(&self.path, &bytes, &OPEN, mode).await {
-                        Ok(_) => return Ok(next),
+                        Ok(_) => return Ok((self.default, next)),
                         Err(Error::NodeExists) => continue,
                         Err(e) => return Err(e),
                     }
@@ -129,11 +132,11 @@ impl Counter {
         if text.is_empty() {
             return Ok(self.default);
         }
-        let bad = |_| Error::BadArguments;
-        Ok(match self.default {
-            Number::Int(_) => Number::Int(text.parse().map_err(bad)?),
-            Number::Float(_) => Number::Float(text.parse().map_err(|_| Error::BadArguments)?),
-        })
+        let parsed = match self.default {
+            Number::Int(_) => text.parse().map(Number::Int).ok(),
+            Number::Float(_) => text.parse().map(Number::Float).ok(),
+        };
+        parsed.ok_or(Error::BadArguments)
     }
 
     fn encode(&self, n: Number) -> Result<Vec<u8>, Error> {

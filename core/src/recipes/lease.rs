@@ -83,11 +83,10 @@ async fn write_holder(
             let Ok(held) = serde_json::from_slice::<Holder>(&raw) else {
                 return Ok(false); // not a lease we understand: leave it
             };
-            let end = NaiveDateTime::parse_from_str(&held.end, DATE);
-            if held.version != VERSION || end.is_err() {
+            let Ok(end) = NaiveDateTime::parse_from_str(&held.end, DATE) else {
                 return Ok(false);
-            }
-            if held.holder != identifier && end.is_ok_and(|e| now < e) {
+            };
+            if held.version != VERSION || (held.holder != identifier && now < end) {
                 return Ok(false);
             }
             match retrying(c, || c.delete(&holder_path, -1)).await {
