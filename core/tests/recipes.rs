@@ -230,6 +230,10 @@ async fn a_renewing_client_goes_on_in_a_new_session() {
         });
         let held = Lock::new(&c, "/l", b"held");
         assert!(held.acquire(None).await.unwrap());
+        let lease = Semaphore::new(&c, "/s", b"lease", 1);
+        assert!(lease.acquire(None).await.unwrap());
+        let party = Party::new(&c, "/p", b"member");
+        party.join().await.unwrap();
         let blocker = Lock::new(&other, "/m", b"other");
         assert!(blocker.acquire(None).await.unwrap());
         let waiter = Arc::new(Lock::new(&c, "/m", b"waiter"));
@@ -253,6 +257,8 @@ async fn a_renewing_client_goes_on_in_a_new_session() {
         })
         .await;
         assert!(!held.is_acquired(), "the old session's lock is gone");
+        assert!(!lease.is_acquired(), "the old session's lease is gone");
+        assert!(!party.is_member(), "the old session's membership is gone");
         // The waiter queued again in the new session and gets the lock.
         eventually("waiter queued again", || async {
             blocker.contenders().await.unwrap().len() == 2

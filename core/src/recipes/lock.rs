@@ -3,14 +3,13 @@
 //! holding its identifier; the lowest sequence holds the lock, and each
 //! waiter watches only the contender just before it (no herd).
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
 use super::{
-    children, data_of, deadline, join, remove, retrying, sequence, unique, wait, wakeup, OPEN,
+    children, data_of, deadline, join, remove, retrying, sequence, unique, wait, wakeup, Cancel,
+    Held, OPEN,
 };
 use crate::client::Client;
 use crate::types::CreateMode;
@@ -29,17 +28,13 @@ pub struct Lock {
     marker: &'static str,
     /// `<uuid><marker>`: finds our node again after a lost create reply.
     prefix: String,
-    node: Mutex<Option<String>>,
-    /// Wakes a waiting `acquire` to give up (kazoo's `cancel()`).
-    cancel: Notify,
-    cancelled: AtomicBool,
+    /// Our node while we hold the lock.
+    held: Held,
+    cancel: Cancel,
     /// One `acquire` at a time per Lock value (kazoo's method lock): two
     /// threads sharing one Lock must not both find our node and both win.
     turn: tokio::sync::Mutex<()>,
     released: Notify,
-    /// The session whose ephemeral node holds the lock (0: a persistent
-    /// node, held whatever the session).
-    held_in: AtomicI64,
 }
 
 impl Lock {
@@ -61,12 +56,10 @@ impl Lock {
             identifier: identifier.to_vec(),
             marker,
             prefix: format!("{}{marker}", unique()),
-            node: Mutex::new(None),
-            cancel: Notify::new(),
-            cancelled: AtomicBool::new(false),
+            held: Held::default(),
+            cancel: Cancel::default(),
             turn: tokio::sync::Mutex::new(()),
             released: Notify::new(),
-            held_in: AtomicI64::new(0),
         }
     }
 
@@ -89,7 +82,7 @@ impl Lock {
             Some(turn) => turn,
             None => return Ok(false),
         };
-        self.cancelled.store(false, Ordering::SeqCst);
+        self.cancel.begin();
         let mode = if ephemeral {
             CreateMode::EphemeralSequential
         } else {
@@ -97,13 +90,12 @@ impl Lock {
         };
         tokio::select! {
             r = self.queue_again(timeout, mode) => r,
-            () = self.cancel.notified() => {
+            () = self.cancel.requested() => {
                 // The dropped wait left our node to a background delete;
                 // delete it now so the queue is right when we return.
                 if let Some(mine) = self.find_own().await? {
                     remove(&self.client, &mine).await?;
                 }
-                self.cancelled.store(true, Ordering::SeqCst);
                 Ok(false)
             }
         }
@@ -144,20 +136,18 @@ impl Lock {
     /// Makes a waiting `acquire` leave the queue and return `Ok(false)`;
     /// [`Lock::was_cancelled`] then tells it apart from a timeout.
     pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
-        self.cancel.notify_waiters();
+        self.cancel.cancel();
     }
 
     /// `cancel` was called since the last `acquire` began.
     pub fn was_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
+        self.cancel.was_cancelled()
     }
 
     /// Our node's name under the lock path while we hold the lock.
     pub fn node(&self) -> Option<String> {
-        let node = self.node.lock().unwrap();
-        node.as_deref()
-            .map(|n| n.rsplit('/').next().unwrap_or(n).to_string())
+        let node = self.held.node()?;
+        Some(node.rsplit('/').next().unwrap_or(&node).to_string())
     }
 
     /// Queues; when the session expires meanwhile and the client opens a
@@ -196,12 +186,9 @@ impl Lock {
                 Err(e) => return self.give_up(queued, Err(e)).await,
             };
             let Some(before) = blocker else {
-                let session = match mode {
-                    CreateMode::EphemeralSequential => c.session_id(),
-                    _ => 0,
-                };
-                self.held_in.store(session, Ordering::SeqCst);
-                *self.node.lock().unwrap() = queued.node.take();
+                let ephemeral = mode == CreateMode::EphemeralSequential;
+                self.held
+                    .set(c, queued.node.take().unwrap_or(node), ephemeral);
                 return Ok(true);
             };
             let (w, woken) = wakeup();
@@ -280,7 +267,7 @@ impl Lock {
 
     /// Deletes our node. `Ok(false)` if we did not hold the lock.
     pub async fn release(&self) -> Result<bool, Error> {
-        let Some(node) = self.node.lock().unwrap().take() else {
+        let Some(node) = self.held.take() else {
             return Ok(false);
         };
         let removed = remove(&self.client, &node).await;
@@ -291,9 +278,7 @@ impl Lock {
     /// True while we hold the lock and the session lives. After expiry
     /// the lock is gone (the server deleted our node): false.
     pub fn is_acquired(&self) -> bool {
-        let held_in = self.held_in.load(Ordering::SeqCst);
-        let this_session = held_in == 0 || held_in == self.client.session_id();
-        self.node.lock().unwrap().is_some() && !self.client.state().is_terminal() && this_session
+        self.held.is_held(&self.client)
     }
 
     /// Identifiers of the holders and waiters, in queue order.
@@ -344,9 +329,8 @@ pub struct Semaphore {
     identifier: Vec<u8>,
     max_leases: usize,
     gate: Lock,
-    lease: Mutex<Option<String>>,
-    cancel: Notify,
-    cancelled: AtomicBool,
+    lease: Held,
+    cancel: Cancel,
 }
 
 impl Semaphore {
@@ -358,9 +342,8 @@ impl Semaphore {
             identifier: identifier.to_vec(),
             max_leases,
             gate: Lock::new(client, &join(path, "lock"), identifier),
-            lease: Mutex::new(None),
-            cancel: Notify::new(),
-            cancelled: AtomicBool::new(false),
+            lease: Held::default(),
+            cancel: Cancel::default(),
         }
     }
 
@@ -370,14 +353,13 @@ impl Semaphore {
         if self.is_acquired() {
             return Ok(true);
         }
-        self.cancelled.store(false, Ordering::SeqCst);
+        self.cancel.begin();
         tokio::select! {
             r = self.acquire_inner(timeout) => r,
-            () = self.cancel.notified() => {
+            () = self.cancel.requested() => {
                 // The gate, if we held it, goes back; a queued gate node
                 // is deleted by the dropped wait.
                 self.gate.release().await?;
-                self.cancelled.store(true, Ordering::SeqCst);
                 Ok(false)
             }
         }
@@ -385,13 +367,12 @@ impl Semaphore {
 
     /// Makes a waiting `acquire` give up and return `Ok(false)`.
     pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
-        self.cancel.notify_waiters();
+        self.cancel.cancel();
     }
 
     /// `cancel` was called since the last `acquire` began.
     pub fn was_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
+        self.cancel.was_cancelled()
     }
 
     async fn acquire_inner(&self, timeout: Option<Duration>) -> Result<bool, Error> {
@@ -446,7 +427,7 @@ impl Semaphore {
                             Err(e)
                         }
                     })?;
-                *self.lease.lock().unwrap() = Some(node);
+                self.lease.set(c, node, true);
                 return Ok(true);
             }
             if !wait(c, &woken, until).await? {
@@ -457,7 +438,7 @@ impl Semaphore {
 
     /// Gives the lease back. `Ok(false)` if we held none.
     pub async fn release(&self) -> Result<bool, Error> {
-        let Some(node) = self.lease.lock().unwrap().take() else {
+        let Some(node) = self.lease.take() else {
             return Ok(false);
         };
         remove(&self.client, &node).await.map(|()| true)
@@ -465,7 +446,7 @@ impl Semaphore {
 
     /// True while we hold a lease and the session lives.
     pub fn is_acquired(&self) -> bool {
-        self.lease.lock().unwrap().is_some() && !self.client.state().is_terminal()
+        self.lease.is_held(&self.client)
     }
 
     /// Identifiers of the current lease holders.

@@ -55,7 +55,8 @@ pub use queue::Queue;
 pub use watchers::{ChildrenWatch, DataWatch};
 
 use std::future::Future;
-use std::sync::{Arc, LazyLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -132,6 +133,13 @@ fn session_over(client: &Client, state: SessionState, session: i64) -> bool {
     state.is_terminal() || (state.is_connected() && client.session_id() != session)
 }
 
+/// The client is (or is reconnecting) in `session`. Connecting means no
+/// session yet, or a new one coming after an expiry.
+fn in_session(client: &Client, session: i64) -> bool {
+    let state = client.state();
+    !state.is_terminal() && state != SessionState::Connecting && client.session_id() == session
+}
+
 /// Waits for a session to be connected, after an expiry when the client
 /// renews sessions; `Err(SessionExpired)` when it does not.
 async fn next_session(client: &Client) -> Result<(), Error> {
@@ -149,6 +157,68 @@ async fn next_session(client: &Client) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::SessionExpired)
+    }
+}
+
+/// A node a recipe holds (lock, lease, membership) and the session that
+/// holds it: an ephemeral node is gone with its session, so once the
+/// client is on another session (or ended) it is no longer held.
+#[derive(Default)]
+struct Held(Mutex<Option<(String, i64)>>);
+
+impl Held {
+    /// `ephemeral` false: the node outlives sessions and stays held.
+    fn set(&self, client: &Client, node: String, ephemeral: bool) {
+        let session = if ephemeral { client.session_id() } else { 0 };
+        *self.0.lock().unwrap() = Some((node, session));
+    }
+
+    fn take(&self) -> Option<String> {
+        self.0.lock().unwrap().take().map(|(node, _)| node)
+    }
+
+    fn node(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|(node, _)| node.clone())
+    }
+
+    fn is_held(&self, client: &Client) -> bool {
+        match *self.0.lock().unwrap() {
+            Some((_, 0)) => true,
+            Some((_, session)) => in_session(client, session),
+            None => false,
+        }
+    }
+}
+
+/// kazoo's `cancel()` for a waiting acquire: wakes the wait, and remembers
+/// it so a cancelled wait is told apart from a timeout.
+#[derive(Default)]
+struct Cancel {
+    wake: Notify,
+    cancelled: AtomicBool,
+}
+
+impl Cancel {
+    /// A new wait begins: forget an earlier cancel.
+    fn begin(&self) {
+        self.cancelled.store(false, Ordering::SeqCst);
+    }
+
+    fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.wake.notify_waiters();
+    }
+
+    fn was_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    async fn requested(&self) {
+        self.wake.notified().await
     }
 }
 

@@ -2,9 +2,7 @@
 //! session ends leaves by itself. [`Party`] keeps identifiers in node data
 //! (kazoo `Party`); [`ShallowParty`] in node names (one listing, no reads).
 
-use std::sync::Mutex;
-
-use super::{children, data_of, join, retrying, unique, OPEN};
+use super::{children, data_of, join, retrying, unique, Held, OPEN};
 use crate::client::Client;
 use crate::types::CreateMode;
 use crate::Error;
@@ -14,7 +12,7 @@ pub struct Party {
     path: String,
     identifier: Vec<u8>,
     node: String,
-    joined: Mutex<bool>,
+    joined: Held,
 }
 
 impl Party {
@@ -24,18 +22,18 @@ impl Party {
             path: path.to_string(),
             identifier: identifier.to_vec(),
             node: join(path, &format!("{}__party__", unique())),
-            joined: Mutex::new(false),
+            joined: Held::default(),
         }
     }
 
     pub async fn join(&self) -> Result<(), Error> {
         enter(&self.client, &self.path, &self.node, &self.identifier).await?;
-        *self.joined.lock().unwrap() = true;
+        self.joined.set(&self.client, self.node.clone(), true);
         Ok(())
     }
 
     pub async fn leave(&self) -> Result<bool, Error> {
-        *self.joined.lock().unwrap() = false;
+        self.joined.take();
         exit(&self.client, &self.node).await
     }
 
@@ -44,9 +42,9 @@ impl Party {
         &self.node
     }
 
-    /// True after `join` while the session lives.
+    /// True after `join` while the session that joined lives.
     pub fn is_member(&self) -> bool {
-        *self.joined.lock().unwrap() && !self.client.state().is_terminal()
+        self.joined.is_held(&self.client)
     }
 
     /// Identifiers of the current members.
@@ -69,7 +67,7 @@ pub struct ShallowParty {
     client: Client,
     path: String,
     node: String,
-    joined: Mutex<bool>,
+    joined: Held,
 }
 
 impl ShallowParty {
@@ -79,18 +77,18 @@ impl ShallowParty {
             client: client.clone(),
             path: path.to_string(),
             node: join(path, &format!("{identifier}-{}", unique())),
-            joined: Mutex::new(false),
+            joined: Held::default(),
         }
     }
 
     pub async fn join(&self) -> Result<(), Error> {
         enter(&self.client, &self.path, &self.node, b"").await?;
-        *self.joined.lock().unwrap() = true;
+        self.joined.set(&self.client, self.node.clone(), true);
         Ok(())
     }
 
     pub async fn leave(&self) -> Result<bool, Error> {
-        *self.joined.lock().unwrap() = false;
+        self.joined.take();
         exit(&self.client, &self.node).await
     }
 
@@ -100,7 +98,7 @@ impl ShallowParty {
     }
 
     pub fn is_member(&self) -> bool {
-        *self.joined.lock().unwrap() && !self.client.state().is_terminal()
+        self.joined.is_held(&self.client)
     }
 
     pub async fn members(&self) -> Result<Vec<String>, Error> {
