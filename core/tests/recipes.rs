@@ -13,7 +13,8 @@ use support::{bounded, connect, opts, Proxy, TestServer};
 use zkrs::client::{Client, SessionState};
 use zkrs::recipes::{
     obtain_lease, Barrier, ChildrenWatch, Counter, CounterFormat, DataWatch, DoubleBarrier,
-    Election, LeaderLatch, Lock, LockingQueue, Number, Party, Queue, Semaphore, ShallowParty,
+    Election, LeaderLatch, Lock, LockingQueue, Number, PartitionState, PartitionerOptions, Party,
+    Queue, Semaphore, SetPartitioner, ShallowParty,
 };
 use zkrs::{Acl, CreateMode, Error};
 
@@ -706,6 +707,64 @@ async fn data_and_children_watches_see_every_change_in_order() {
             vec![Vec::<String>::new(), vec!["a".to_string()]],
             "children callbacks stop after stop()"
         );
+    })
+    .await
+}
+
+async fn partitioner(c: &Client, id: &str) -> SetPartitioner {
+    let opts = PartitionerOptions {
+        time_boundary: Duration::from_millis(200),
+        ..PartitionerOptions::new(id)
+    };
+    let items = ["a", "b", "c"].map(String::from).to_vec();
+    SetPartitioner::new(c, "/parts", items, opts).await.unwrap()
+}
+
+async fn acquired(parts: &[&SetPartitioner]) -> Vec<Vec<String>> {
+    let mut owned = Vec::new();
+    for p in parts {
+        assert!(p.wait_for_acquire(Some(Duration::from_secs(10))).await);
+        assert_eq!(p.state(), PartitionState::Acquired);
+        owned.push(p.partitions());
+    }
+    owned
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn partitioner_splits_the_set_and_again_when_the_party_changes() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let cs = clients(&ts, 3).await;
+        let p0 = partitioner(&cs[0], "m0").await;
+        let p1 = partitioner(&cs[1], "m1").await;
+        assert_eq!(acquired(&[&p0, &p1]).await, [vec!["a", "c"], vec!["b"]]);
+        // A third member: the owners are told to release, then all split.
+        let p2 = partitioner(&cs[2], "m2").await;
+        eventually("owners told to release", || async {
+            p0.state() == PartitionState::Release && p1.state() == PartitionState::Release
+        })
+        .await;
+        p0.release_set().await;
+        p1.release_set().await;
+        let owned = acquired(&[&p0, &p1, &p2]).await;
+        assert_eq!(owned, [vec!["a"], vec!["b"], vec!["c"]]);
+        // A member's session ends: it fails; the others split again.
+        cs[2].close().await.unwrap();
+        eventually("closed member failed", || async {
+            p2.state() == PartitionState::Failure
+        })
+        .await;
+        eventually("owners told to release", || async {
+            p0.state() == PartitionState::Release && p1.state() == PartitionState::Release
+        })
+        .await;
+        p0.release_set().await;
+        p1.release_set().await;
+        assert_eq!(acquired(&[&p0, &p1]).await, [vec!["a", "c"], vec!["b"]]);
+        p0.finish().await;
+        assert_eq!(p0.state(), PartitionState::Failure);
+        p0.release_set().await;
+        assert_eq!(p0.state(), PartitionState::Failure, "failure is final");
     })
     .await
 }

@@ -40,6 +40,7 @@ mod election;
 mod lease;
 mod lock;
 mod locking_queue;
+mod partitioner;
 mod party;
 mod queue;
 mod watchers;
@@ -50,6 +51,9 @@ pub use election::{Election, LeaderLatch};
 pub use lease::{obtain_lease, obtain_one_of};
 pub use lock::{Lock, Semaphore};
 pub use locking_queue::LockingQueue;
+pub use partitioner::{
+    stride, PartitionFn, PartitionState, PartitionerOptions, SetPartitioner, StateListener,
+};
 pub use party::{Party, ShallowParty};
 pub use queue::Queue;
 pub use watchers::{ChildrenWatch, DataWatch};

@@ -102,11 +102,7 @@ impl ShallowParty {
     }
 
     pub async fn members(&self) -> Result<Vec<String>, Error> {
-        Ok(children(&self.client, &self.path)
-            .await?
-            .into_iter()
-            .filter_map(|n| n.rsplit_once('-').map(|(id, _)| id.to_string()))
-            .collect())
+        Ok(member_ids(children(&self.client, &self.path).await?))
     }
 
     pub async fn len(&self) -> Result<usize, Error> {
@@ -116,6 +112,14 @@ impl ShallowParty {
     pub async fn is_empty(&self) -> Result<bool, Error> {
         Ok(self.len().await? == 0)
     }
+}
+
+/// The identifiers in ShallowParty's `<identifier>-<uuid>` names.
+pub(super) fn member_ids(names: Vec<String>) -> Vec<String> {
+    names
+        .into_iter()
+        .filter_map(|n| n.rsplit_once('-').map(|(id, _)| id.to_string()))
+        .collect()
 }
 
 async fn enter(c: &Client, path: &str, node: &str, data: &[u8]) -> Result<(), Error> {
