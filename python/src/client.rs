@@ -308,6 +308,14 @@ impl Client {
         self.hosts.clone()
     }
 
+    /// The member ("host:port") of the current connection (or of the last
+    /// one while reconnecting); None before the first (a zkrs addition).
+    #[getter]
+    fn server(&self) -> Option<String> {
+        let c = lock(&self.conn).clone()?;
+        Some(c.as_async().server()).filter(|s| !s.is_empty())
+    }
+
     /// Calls `fn(state)` on every session state change.
     fn add_listener(&self, py: Python<'_>, listener: Py<PyAny>) -> PyResult<()> {
         if !listener.bind(py).is_callable() {
@@ -712,6 +720,33 @@ impl Client {
         identifier: Option<&str>,
     ) -> PyResult<recipes::ShallowParty> {
         recipes::ShallowParty::new(slf, path, identifier)
+    }
+
+    #[pyo3(name = "SetPartitioner", signature = (path, set, partition_func=None, identifier=None,
+                                                 time_boundary=30.0, max_reaction_time=1.0,
+                                                 state_change_event=None))]
+    #[allow(clippy::too_many_arguments)] // kazoo's keyword arguments
+    fn set_partitioner_recipe(
+        slf: &Bound<'_, Self>,
+        path: String,
+        set: &Bound<'_, PyAny>,
+        partition_func: Option<Py<PyAny>>,
+        identifier: Option<String>,
+        time_boundary: f64,
+        max_reaction_time: f64,
+        state_change_event: Option<Py<PyAny>>,
+    ) -> PyResult<crate::partitioner::SetPartitioner> {
+        crate::partitioner::SetPartitioner::new(
+            slf.py(),
+            slf,
+            path,
+            set,
+            partition_func,
+            identifier,
+            time_boundary,
+            max_reaction_time,
+            state_change_event,
+        )
     }
 
     #[pyo3(name = "DataWatch", signature = (path, func=None))]

@@ -10,6 +10,7 @@
 //! - [`client`]: `zkrs.Client` and `zkrs.TransactionRequest` (kazoo-shaped).
 //! - [`retry`]: `KazooRetry` and `Client.retry` over the core's policy.
 //! - [`recipes`]: kazoo's recipe classes over `zkrs::recipes`.
+//! - [`partitioner`]: kazoo's `SetPartitioner`.
 //! - [`logs`]: core logs into Python `logging` (drained by `zkrs._logging`).
 //! - [`convert`]: Stat, events, ACLs, states and callables across the border.
 
@@ -19,6 +20,7 @@ mod ensemble;
 mod errors;
 mod logs;
 mod member;
+mod partitioner;
 mod recipes;
 mod retry;
 
@@ -51,5 +53,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<recipes::ShallowParty>()?;
     m.add_class::<recipes::DataWatch>()?;
     m.add_class::<recipes::ChildrenWatch>()?;
+    m.add_class::<partitioner::SetPartitioner>()?;
     Ok(())
 }

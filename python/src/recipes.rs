@@ -21,7 +21,7 @@ use crate::convert;
 use crate::errors::{self, IntoPy};
 
 /// The started client's blocking handle (recipes live on its session).
-fn session(client: &Bound<'_, Client>) -> PyResult<blocking::Client> {
+pub(crate) fn session(client: &Bound<'_, Client>) -> PyResult<blocking::Client> {
     client.borrow().started()
 }
 
@@ -50,7 +50,7 @@ fn texts(items: Vec<Vec<u8>>) -> Vec<String> {
 }
 
 /// Runs a core recipe call with the GIL released.
-fn run<T, Fut>(py: Python<'_>, c: &blocking::Client, fut: Fut) -> PyResult<T>
+pub(crate) fn run<T, Fut>(py: Python<'_>, c: &blocking::Client, fut: Fut) -> PyResult<T>
 where
     T: Send + 'static,
     Fut: std::future::Future<Output = Result<T, Error>> + Send + 'static,

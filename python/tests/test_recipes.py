@@ -336,3 +336,35 @@ def test_watch_callbacks_may_call_the_client(zk, root):
         zk.ChildrenWatch(p, watcher(p))
     assert done.wait(10), seen
     assert all(v == [b"payload"] for v in seen.values())
+
+
+def test_zkrs_and_kazoo_partitioners_split_one_set(zk, kazoo, root):
+    items = [3, 1, 2, 10]  # kazoo sorts the Python way: 1, 2, 3, 10
+    mine = zk.SetPartitioner(root + "/p", items, identifier="a", time_boundary=0.2)
+    theirs = kazoo.SetPartitioner(root + "/p", items, identifier="b", time_boundary=0.2)
+    for p in (mine, theirs):
+        p.wait_for_acquire(10)
+    assert mine.state == zkrs.PartitionState.ACQUIRED
+    assert list(mine) == [1, 3] and list(theirs) == [2, 10]
+    theirs.finish()
+    deadline = time.monotonic() + 10
+    while not mine.release and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert mine.state_change_event.is_set()
+    mine.release_set()
+    mine.wait_for_acquire(10)
+    assert list(mine) == [1, 2, 3, 10]
+    mine.finish()
+    assert mine.failed
+
+
+def test_partitioner_with_a_split_function(zk, root):
+    def evens(identifier, members, items):
+        assert members == [identifier]
+        return [i for i in items if i % 2 == 0]
+
+    p = zk.SetPartitioner(root + "/q", range(5), partition_func=evens, time_boundary=0.1)
+    p.wait_for_acquire(10)
+    assert p.acquired and list(p) == [0, 2, 4]
+    assert sorted(zk.get_children(root + "/q/locks")) == ["0", "2", "4"]
+    p.finish()

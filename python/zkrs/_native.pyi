@@ -77,6 +77,7 @@ __all__ = [
     "MultiNonBlockingLease",
     "Party",
     "ShallowParty",
+    "SetPartitioner",
     "DataWatch",
     "ChildrenWatch",
     "_error_for_code",
@@ -244,6 +245,8 @@ class Client:
     def client_id(self) -> Optional[Tuple[int, bytes]]: ...
     @property
     def hosts(self) -> str: ...
+    @property
+    def server(self) -> Optional[str]: ...
     def add_listener(self, listener: _ListenerFunc) -> None: ...
     def remove_listener(self, listener: _ListenerFunc) -> None: ...
     @overload
@@ -327,6 +330,16 @@ class Client:
     ) -> "_MultiNonBlockingLease": ...
     def Party(self, path: str, identifier: Optional[str] = None) -> "_Party": ...
     def ShallowParty(self, path: str, identifier: Optional[str] = None) -> "_ShallowParty": ...
+    def SetPartitioner(
+        self,
+        path: str,
+        set: Iterable[Any],
+        partition_func: Optional[Callable[[str, List[str], List[Any]], Iterable[Any]]] = None,
+        identifier: Optional[str] = None,
+        time_boundary: float = 30.0,
+        max_reaction_time: float = 1.0,
+        state_change_event: Optional[Any] = None,
+    ) -> "_SetPartitioner": ...
     def DataWatch(self, path: str, func: Optional[_DataFunc] = None) -> "_DataWatch": ...
     def ChildrenWatch(
         self, path: str, func: Optional[_ChildrenFunc] = None
@@ -530,6 +543,37 @@ class ShallowParty:
     def __len__(self) -> int: ...
 
 @final
+class SetPartitioner:
+    def __new__(
+        cls,
+        client: Client,
+        path: str,
+        set: Iterable[Any],
+        partition_func: Optional[Callable[[str, List[str], List[Any]], Iterable[Any]]] = None,
+        identifier: Optional[str] = None,
+        time_boundary: float = 30.0,
+        max_reaction_time: float = 1.0,
+        state_change_event: Optional[Any] = None,
+    ) -> "SetPartitioner": ...
+    @property
+    def state_change_event(self) -> Any: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def failed(self) -> bool: ...
+    @property
+    def release(self) -> bool: ...
+    @property
+    def allocating(self) -> bool: ...
+    @property
+    def acquired(self) -> bool: ...
+    def __iter__(self) -> Any: ...
+    def wait_for_acquire(self, timeout: Optional[float] = 30.0) -> None: ...
+    def release_set(self) -> None: ...
+    def finish(self) -> None: ...
+    def _fail_out(self) -> None: ...
+
+@final
 class DataWatch:
     def __new__(
         cls, client: Client, path: str, func: Optional[_DataFunc] = None
@@ -559,6 +603,7 @@ _NonBlockingLease = NonBlockingLease
 _MultiNonBlockingLease = MultiNonBlockingLease
 _Party = Party
 _ShallowParty = ShallowParty
+_SetPartitioner = SetPartitioner
 _DataWatch = DataWatch
 _ChildrenWatch = ChildrenWatch
 

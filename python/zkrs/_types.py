@@ -13,6 +13,15 @@ class KazooState:
     LOST = "LOST"
 
 
+class PartitionState:
+    """``SetPartitioner.state`` values (kazoo's names)."""
+
+    ALLOCATING = "ALLOCATING"
+    ACQUIRED = "ACQUIRED"
+    RELEASE = "RELEASE"
+    FAILURE = "FAILURE"
+
+
 class KeeperState:
     """ZooKeeper's KeeperState as kazoo spells it (``WatchedEvent.state``)."""
 

@@ -51,9 +51,11 @@ def _read_frame(sock: socket.socket) -> bytes:
     return exactly(n)
 
 
-def _first_host(client: zkrs.Client) -> Tuple[str, int]:
-    hosts = client.hosts.split("/", 1)[0]
-    host, _, port = hosts.split(",")[0].rpartition(":")
+def _member_of(client: zkrs.Client) -> Tuple[str, int]:
+    """The member the client is (or was last) connected to: taking the
+    session over there is what drops the client's connection."""
+    hosts = client.server or client.hosts.split("/", 1)[0].split(",")[0]
+    host, _, port = hosts.rpartition(":")
     return host.strip("[]"), int(port)
 
 
@@ -77,7 +79,7 @@ def _take_over(
     packets = _frame(hello)
     if close:
         packets += _frame(struct.pack(">ii", 1, -11))  # closeSession
-    with socket.create_connection(_first_host(client), timeout=timeout) as sock:
+    with socket.create_connection(_member_of(client), timeout=timeout) as sock:
         sock.sendall(packets)
         reply = _read_frame(sock)
         (_, _, got) = struct.unpack(">iiq", reply[:16])

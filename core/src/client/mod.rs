@@ -477,6 +477,12 @@ impl Client {
         self.session_info().timeout
     }
 
+    /// The server ("host:port") of the current connection, or of the
+    /// last one while reconnecting; empty before the first.
+    pub fn server(&self) -> String {
+        self.session_info().host
+    }
+
     fn session_info(&self) -> SessionInfo {
         self.shared
             .session

@@ -62,7 +62,8 @@ impl Party {
     }
 }
 
-/// Members as `<identifier>-<uuid>` names: `members` is one listing.
+/// Members as `<uuid>-<identifier>` names (kazoo's): `members` is one
+/// listing.
 pub struct ShallowParty {
     client: Client,
     path: String,
@@ -76,7 +77,7 @@ impl ShallowParty {
         ShallowParty {
             client: client.clone(),
             path: path.to_string(),
-            node: join(path, &format!("{identifier}-{}", unique())),
+            node: join(path, &format!("{}-{identifier}", unique())),
             joined: Held::default(),
         }
     }
@@ -114,11 +115,12 @@ impl ShallowParty {
     }
 }
 
-/// The identifiers in ShallowParty's `<identifier>-<uuid>` names.
+/// The identifiers in ShallowParty's `<uuid>-<identifier>` names (the
+/// uuid has no '-'; the identifier may).
 pub(super) fn member_ids(names: Vec<String>) -> Vec<String> {
     names
         .into_iter()
-        .filter_map(|n| n.rsplit_once('-').map(|(id, _)| id.to_string()))
+        .filter_map(|n| n.split_once('-').map(|(_, id)| id.to_string()))
         .collect()
 }
 
