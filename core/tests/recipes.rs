@@ -16,7 +16,7 @@ use zkrs::recipes::{
     Election, LeaderLatch, Lock, LockingQueue, Number, PartitionState, PartitionerOptions, Party,
     Queue, Semaphore, SetPartitioner, ShallowParty,
 };
-use zkrs::{Acl, CreateMode, Error};
+use zkrs::{Acl, CreateMode, Error, EventType};
 
 const SHORT: Option<Duration> = Some(Duration::from_millis(300));
 
@@ -224,7 +224,7 @@ async fn a_renewing_client_goes_on_in_a_new_session() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let _watch = DataWatch::new(&c, "/w", {
             let seen = seen.clone();
-            move |now| {
+            move |now, _| {
                 seen.lock().unwrap().push(now.map(|(d, _)| d));
                 true
             }
@@ -663,27 +663,39 @@ async fn data_and_children_watches_see_every_change_in_order() {
         let c = &cs[0];
         let open = Acl::open_unsafe();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
-        let _dw = DataWatch::new(c, "/w", move |v| {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let (log, elog) = (seen.clone(), events.clone());
+        let _dw = DataWatch::new(c, "/w", move |v, event| {
             log.lock()
                 .unwrap()
                 .push(v.map(|(d, _)| String::from_utf8(d).unwrap()));
+            elog.lock().unwrap().push(event.map(|e| e.event_type));
             true
         });
         let kids = Arc::new(Mutex::new(Vec::new()));
-        let klog = kids.clone();
-        let cw = ChildrenWatch::new(c, "/w", move |names| {
-            klog.lock().unwrap().push(names);
-            true
-        });
+        let watch_kids = |c: &Client| {
+            let klog = kids.clone();
+            ChildrenWatch::new(c, "/w", move |names, event| {
+                klog.lock()
+                    .unwrap()
+                    .push((names, event.map(|e| e.event_type)));
+                true
+            })
+        };
+        let missing = watch_kids(c);
         eventually("first callback", || async {
             seen.lock().unwrap().len() == 1
+        })
+        .await;
+        eventually("children watch of no node ends", || async {
+            !missing.is_running()
         })
         .await;
         c.create("/w", b"1", &open, CreateMode::Persistent)
             .await
             .unwrap();
         eventually("created", || async { seen.lock().unwrap().len() == 2 }).await;
+        let cw = watch_kids(c);
         c.set_data("/w", b"2", -1).await.unwrap();
         eventually("changed", || async { seen.lock().unwrap().len() == 3 }).await;
         c.create("/w/a", b"", &open, CreateMode::Persistent)
@@ -703,10 +715,31 @@ async fn data_and_children_watches_see_every_change_in_order() {
             vec![None, Some("1".to_string()), Some("2".to_string()), None]
         );
         assert_eq!(
+            *events.lock().unwrap(),
+            [
+                None,
+                Some(EventType::NodeCreated),
+                Some(EventType::NodeDataChanged),
+                Some(EventType::NodeDeleted)
+            ]
+        );
+        assert_eq!(
             *kids.lock().unwrap(),
-            vec![Vec::<String>::new(), vec!["a".to_string()]],
+            vec![
+                (Vec::<String>::new(), None),
+                (vec!["a".to_string()], Some(EventType::NodeChildrenChanged))
+            ],
             "children callbacks stop after stop()"
         );
+        // A children watch ends when its node is deleted.
+        c.create("/w", b"", &open, CreateMode::Persistent)
+            .await
+            .unwrap();
+        let cw = watch_kids(c);
+        eventually("watching", || async { kids.lock().unwrap().len() == 3 }).await;
+        c.delete("/w", -1).await.unwrap();
+        eventually("ended with the node", || async { !cw.is_running() }).await;
+        assert_eq!(kids.lock().unwrap().len(), 3);
     })
     .await
 }

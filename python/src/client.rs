@@ -758,13 +758,15 @@ impl Client {
         recipes::DataWatch::new(slf.py(), slf, path, func)
     }
 
-    #[pyo3(name = "ChildrenWatch", signature = (path, func=None))]
+    #[pyo3(name = "ChildrenWatch", signature = (path, func=None, allow_session_lost=true, send_event=false))]
     fn children_watch_recipe(
         slf: &Bound<'_, Self>,
         path: &str,
         func: Option<Py<PyAny>>,
+        allow_session_lost: bool,
+        send_event: bool,
     ) -> PyResult<recipes::ChildrenWatch> {
-        recipes::ChildrenWatch::new(slf.py(), slf, path, func)
+        recipes::ChildrenWatch::new(slf.py(), slf, path, func, allow_session_lost, send_event)
     }
 }
 

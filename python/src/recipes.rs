@@ -5,16 +5,16 @@
 //! Each call copies its arguments, releases the GIL and waits for the core
 //! recipe on the client's runtime; nothing here decides anything.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
-use tokio::task::AbortHandle;
 use zkrs::client::blocking;
 use zkrs::recipes;
-use zkrs::Error;
+use zkrs::{Error, WatchedEvent};
 
 use crate::client::Client;
 use crate::convert;
@@ -924,11 +924,15 @@ impl ShallowParty {
 
 /// What `DataWatch` and `ChildrenWatch` share: the session, the path and
 /// the running watch (which runs on when the Python object is dropped, as
-/// kazoo's watches do, until `stop()`).
+/// kazoo's watches do, until `stop()`). One function per watch (kazoo's
+/// rule).
 struct Standing {
     c: blocking::Client,
     path: String,
-    running: Mutex<Option<AbortHandle>>,
+    running: Mutex<Option<recipes::WatchHandle>>,
+    used: AtomicBool,
+    /// Set when the watch's task lets go of its callback (it ended).
+    ended: Arc<AtomicBool>,
 }
 
 impl Standing {
@@ -937,17 +941,71 @@ impl Standing {
             c: session(client)?,
             path: path.to_string(),
             running: Mutex::new(None),
+            used: Default::default(),
+            ended: Default::default(),
         })
     }
 
     fn stop(&self) {
         if let Some(w) = self.running.lock().unwrap().take() {
-            w.abort();
+            w.stop();
         }
     }
 
-    fn keep(&self, running: Option<AbortHandle>) {
-        *self.running.lock().unwrap() = running;
+    fn is_stopped(&self) -> bool {
+        let running = self.running.lock().unwrap();
+        self.ended.load(Ordering::SeqCst) || !running.as_ref().is_some_and(|w| w.is_running())
+    }
+
+    /// Checks `func` and takes this watch's one use.
+    fn take(&self, py: Python<'_>, func: &Py<PyAny>, kind: &str) -> PyResult<()> {
+        callable(py, func)?;
+        if self.used.swap(true, Ordering::SeqCst) {
+            return Err(errors::ConfigurationError::new_err(format!(
+                "A function has already been associated with this {kind} instance."
+            )));
+        }
+        Ok(())
+    }
+
+    /// Starts a core watch with the runtime entered, keeps its handle and
+    /// returns once the first callback ran (kazoo calls `func` before the
+    /// constructor returns) or the watch ended without one.
+    fn run<W>(
+        &self,
+        py: Python<'_>,
+        start: impl FnOnce(FirstCall) -> W,
+        detach: impl FnOnce(W) -> Option<recipes::WatchHandle>,
+    ) {
+        let (first, called) = std::sync::mpsc::sync_channel::<()>(1);
+        let watch = {
+            let _rt = self.c.runtime().enter();
+            start(FirstCall {
+                first,
+                ended: self.ended.clone(),
+            })
+        };
+        *self.running.lock().unwrap() = detach(watch);
+        py.detach(move || called.recv().ok());
+    }
+}
+
+/// Signals the first callback; dropped with the watch's task, it marks
+/// the watch ended (before the waiting constructor sees the channel close).
+struct FirstCall {
+    first: std::sync::mpsc::SyncSender<()>,
+    ended: Arc<AtomicBool>,
+}
+
+impl FirstCall {
+    fn done(&self) {
+        let _ = self.first.try_send(());
+    }
+}
+
+impl Drop for FirstCall {
+    fn drop(&mut self) {
+        self.ended.store(true, Ordering::SeqCst);
     }
 }
 
@@ -957,6 +1015,16 @@ fn callable(py: Python<'_>, func: &Py<PyAny>) -> PyResult<()> {
     } else {
         Err(PyTypeError::new_err("func must be callable"))
     }
+}
+
+/// kazoo passes the event to a DataWatch function that takes three
+/// arguments.
+fn takes_event(py: Python<'_>, func: &Py<PyAny>) -> bool {
+    let params = || -> PyResult<usize> {
+        let sig = py.import("inspect")?.call_method1("signature", (func,))?;
+        sig.getattr("parameters")?.len()
+    };
+    params().is_ok_and(|n| n >= 3)
 }
 
 /// Calls a watch callback from a zkrs thread. It may make blocking zkrs
@@ -971,9 +1039,17 @@ fn call_back(func: &Py<PyAny>, args: impl FnOnce(Python<'_>) -> PyResult<Py<PyTu
     })
 }
 
-/// kazoo `DataWatch`: `func(data, stat)` now and after each change (both
-/// None while the node does not exist); returning False stops it. Usable
-/// as a decorator: `@client.DataWatch("/path")`.
+fn event_arg(py: Python<'_>, event: Option<WatchedEvent>) -> PyResult<Py<PyAny>> {
+    match event {
+        Some(e) => convert::event(py, &e),
+        None => Ok(py.None()),
+    }
+}
+
+/// kazoo `DataWatch`: `func(data, stat)` (with `event` too if it takes a
+/// third argument) now and after each change (None while the node does not
+/// exist); returning False stops it. Usable as a decorator:
+/// `@client.DataWatch("/path")`.
 #[pyclass(module = "zkrs", name = "DataWatch")]
 pub struct DataWatch {
     w: Standing,
@@ -1007,54 +1083,72 @@ impl DataWatch {
     fn stop(&self) {
         self.w.stop();
     }
+
+    #[getter]
+    fn _stopped(&self) -> bool {
+        self.w.is_stopped()
+    }
 }
 
 impl DataWatch {
     fn start(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<()> {
-        callable(py, &func)?;
-        // kazoo calls `func` once before the constructor returns: wait for
-        // the first call (or for the watch to end without one).
-        let (first, called) = std::sync::mpsc::sync_channel::<()>(1);
-        let _rt = self.w.c.runtime().enter();
-        let watch = recipes::DataWatch::new(self.w.c.as_async(), &self.w.path, move |now| {
-            let keep = call_back(&func, |py| {
-                let (data, stat) = match &now {
-                    Some((data, stat)) => (
-                        PyBytes::new(py, data).into_any().unbind(),
-                        convert::stat(py, stat)?,
-                    ),
-                    None => (py.None(), py.None()),
-                };
-                Ok(PyTuple::new(py, [data, stat])?.unbind())
-            });
-            let _ = first.try_send(());
-            keep
-        });
-        self.w.keep(watch.detach());
-        py.detach(move || called.recv().ok());
+        self.w.take(py, &func, "DataWatch")?;
+        let with_event = takes_event(py, &func);
+        let c = self.w.c.as_async();
+        self.w.run(
+            py,
+            |first| {
+                recipes::DataWatch::new(c, &self.w.path, move |now, event| {
+                    let keep = call_back(&func, |py| {
+                        let (data, stat) = match &now {
+                            Some((data, stat)) => (
+                                PyBytes::new(py, data).into_any().unbind(),
+                                convert::stat(py, stat)?,
+                            ),
+                            None => (py.None(), py.None()),
+                        };
+                        let mut args = vec![data, stat];
+                        if with_event {
+                            args.push(event_arg(py, event)?);
+                        }
+                        Ok(PyTuple::new(py, args)?.unbind())
+                    });
+                    first.done();
+                    keep
+                })
+            },
+            recipes::DataWatch::detach,
+        );
         Ok(())
     }
 }
 
-/// kazoo `ChildrenWatch`: `func(children)` now and after each change;
-/// returning False stops it. Usable as a decorator.
+/// kazoo `ChildrenWatch`: `func(children)` (`func(children, event)` with
+/// `send_event`) now and after each change; returning False stops it, and
+/// so does the node's absence. Usable as a decorator.
 #[pyclass(module = "zkrs", name = "ChildrenWatch")]
 pub struct ChildrenWatch {
     w: Standing,
+    allow_session_lost: bool,
+    send_event: bool,
 }
 
 #[pymethods]
 impl ChildrenWatch {
     #[new]
-    #[pyo3(signature = (client, path, func=None))]
+    #[pyo3(signature = (client, path, func=None, allow_session_lost=true, send_event=false))]
     pub(crate) fn new(
         py: Python<'_>,
         client: &Bound<'_, Client>,
         path: &str,
         func: Option<Py<PyAny>>,
+        allow_session_lost: bool,
+        send_event: bool,
     ) -> PyResult<Self> {
         let me = ChildrenWatch {
             w: Standing::new(client, path)?,
+            allow_session_lost,
+            send_event,
         };
         if let Some(f) = func {
             me.start(py, f)?;
@@ -1070,18 +1164,40 @@ impl ChildrenWatch {
     fn stop(&self) {
         self.w.stop();
     }
+
+    #[getter]
+    fn _stopped(&self) -> bool {
+        self.w.is_stopped()
+    }
 }
 
 impl ChildrenWatch {
     fn start(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<()> {
-        callable(py, &func)?;
-        let _rt = self.w.c.runtime().enter();
-        let watch = recipes::ChildrenWatch::new(self.w.c.as_async(), &self.w.path, move |names| {
-            call_back(&func, |py| {
-                Ok(PyTuple::new(py, [names.into_pyobject(py)?.into_any()])?.unbind())
-            })
-        });
-        self.w.keep(watch.detach());
+        self.w.take(py, &func, "ChildrenWatch")?;
+        let send_event = self.send_event;
+        let c = self.w.c.as_async();
+        let begin = if self.allow_session_lost {
+            recipes::ChildrenWatch::new
+        } else {
+            recipes::ChildrenWatch::session_bound
+        };
+        self.w.run(
+            py,
+            |first| {
+                begin(c, &self.w.path, move |names: Vec<String>, event| {
+                    let keep = call_back(&func, |py| {
+                        let mut args = vec![names.into_pyobject(py)?.into_any().unbind()];
+                        if send_event {
+                            args.push(event_arg(py, event)?);
+                        }
+                        Ok(PyTuple::new(py, args)?.unbind())
+                    });
+                    first.done();
+                    keep
+                })
+            },
+            recipes::ChildrenWatch::detach,
+        );
         Ok(())
     }
 }

@@ -279,10 +279,12 @@ def test_data_and_children_watch(zk, root, events):
     def changed(data, stat):
         events((data, stat.version if stat else None))
 
-    cw = zk.ChildrenWatch(path, lambda names: kids.append(sorted(names)))
+    missing = zk.ChildrenWatch(path, lambda names: kids.append(names))
+    assert missing._stopped and kids == [], "kazoo: no node, no children watch"
     events.wait(1)
     zk.create(path, b"1")
     events.wait(2)
+    cw = zk.ChildrenWatch(path, lambda names: kids.append(sorted(names)))
     zk.set(path, b"2")
     events.wait(3)
     zk.create(path + "/a")
@@ -293,6 +295,30 @@ def test_data_and_children_watch(zk, root, events):
     zk.delete(path, recursive=True)
     assert events.wait(4) == [(None, None), (b"1", 0), (b"2", 1), (None, None)]
     assert kids == [[], ["a"]]
+
+
+def test_watch_functions_get_the_event_and_a_watch_takes_one(zk, root):
+    path = root + "/e"
+    seen = []
+    dw = zk.DataWatch(path, lambda data, stat, event: seen.append(event and event.type))
+    zk.create(path, b"1")
+    kids = []
+    cw = zk.ChildrenWatch(path, lambda names, event: kids.append(event), send_event=True)
+    zk.create(path + "/c")
+    deadline = time.time() + 5
+    while (len(seen) < 2 or len(kids) < 2) and time.time() < deadline:
+        time.sleep(0.02)
+    assert seen == [None, zkrs.EventType.CREATED]
+    assert kids[0] is None and kids[1].type == zkrs.EventType.CHILD
+    with pytest.raises(zkrs.ConfigurationError):
+        dw(lambda data, stat: None)
+    with pytest.raises(zkrs.ConfigurationError):
+        cw(lambda names: None)
+    zk.delete(path, recursive=True)
+    deadline = time.time() + 5
+    while not cw._stopped and time.time() < deadline:
+        time.sleep(0.02)
+    assert cw._stopped, "the node's deletion ends a children watch"
 
 
 def test_a_data_watch_stops_when_its_callback_returns_false(zk, root, events):

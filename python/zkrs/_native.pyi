@@ -95,8 +95,16 @@ def _log_next(timeout: float) -> List[Tuple[int, str, str]]: ...
 _WatchFunc = Callable[[WatchedEvent], object]
 _ListenerFunc = Callable[[str], object]
 _AclArg = Optional[Iterable[ACL]]
-_DataFunc = Callable[[Optional[bytes], Optional[ZnodeStat]], object]
-_ChildrenFunc = Callable[[List[str]], object]
+# A DataWatch function taking a third argument gets the event too (None
+# on the first call); a ChildrenWatch one with send_event=True.
+_DataFunc = Union[
+    Callable[[Optional[bytes], Optional[ZnodeStat]], object],
+    Callable[[Optional[bytes], Optional[ZnodeStat], Optional[WatchedEvent]], object],
+]
+_ChildrenFunc = Union[
+    Callable[[List[str]], object],
+    Callable[[List[str], Optional[WatchedEvent]], object],
+]
 
 class ZkError(Exception):
     code: ClassVar[int]
@@ -342,7 +350,11 @@ class Client:
     ) -> "_SetPartitioner": ...
     def DataWatch(self, path: str, func: Optional[_DataFunc] = None) -> "_DataWatch": ...
     def ChildrenWatch(
-        self, path: str, func: Optional[_ChildrenFunc] = None
+        self,
+        path: str,
+        func: Optional[_ChildrenFunc] = None,
+        allow_session_lost: bool = True,
+        send_event: bool = False,
     ) -> "_ChildrenWatch": ...
 
 @final
@@ -580,14 +592,23 @@ class DataWatch:
     ) -> "DataWatch": ...
     def __call__(self, func: _DataFunc) -> _DataFunc: ...
     def stop(self) -> None: ...
+    @property
+    def _stopped(self) -> bool: ...
 
 @final
 class ChildrenWatch:
     def __new__(
-        cls, client: Client, path: str, func: Optional[_ChildrenFunc] = None
+        cls,
+        client: Client,
+        path: str,
+        func: Optional[_ChildrenFunc] = None,
+        allow_session_lost: bool = True,
+        send_event: bool = False,
     ) -> "ChildrenWatch": ...
     def __call__(self, func: _ChildrenFunc) -> _ChildrenFunc: ...
     def stop(self) -> None: ...
+    @property
+    def _stopped(self) -> bool: ...
 
 # The factories on Client name these; inside Client's body the bare
 # names are its methods.

@@ -56,7 +56,7 @@ pub use partitioner::{
 };
 pub use party::{Party, ShallowParty};
 pub use queue::Queue;
-pub use watchers::{ChildrenWatch, DataWatch};
+pub use watchers::{ChildrenWatch, DataWatch, WatchHandle};
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
