@@ -14,9 +14,11 @@ use zkrs::client::blocking;
 use zkrs::client::{AddWatchMode, ClientOptions, Op, OpResult, SessionState};
 use zkrs::{CreateMode, Error};
 
+use crate::client_async::NewNode;
 use crate::convert;
 use crate::errors::{self, ConnectionClosedError, IntoPy};
 use crate::recipes;
+use crate::watch_tables::{Kind, WatchTables};
 
 /// The Python listeners and the last KazooState they were told, so a
 /// state is reported once per change (the core's first Connected may or
@@ -47,6 +49,8 @@ pub struct Client {
     auth: Vec<(String, Vec<u8>)>,
     conn: Mutex<Option<blocking::Client>>,
     listeners: Listeners,
+    /// kazoo's `_data_watchers` / `_child_watchers`.
+    watches: WatchTables,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -60,7 +64,7 @@ fn seconds(s: f64, what: &str) -> PyResult<Duration> {
 }
 
 /// The CreateMode for kazoo's flags plus zkrs's `container` and `ttl`.
-fn create_mode(
+pub(crate) fn create_mode(
     ephemeral: bool,
     sequence: bool,
     container: bool,
@@ -78,7 +82,7 @@ fn create_mode(
     })
 }
 
-fn parent(path: &str) -> Option<&str> {
+pub(crate) fn parent(path: &str) -> Option<&str> {
     match path.rfind('/') {
         Some(0) | None => None,
         Some(i) => Some(&path[..i]),
@@ -150,6 +154,7 @@ impl Client {
             auth: auth_data.unwrap_or_default(),
             conn: Mutex::new(None),
             listeners: Arc::default(),
+            watches: WatchTables::new(py)?,
         })
     }
 
@@ -210,8 +215,21 @@ impl Client {
     /// kazoo's `handler` (zkrs.handler.ThreadingHandler unless one was
     /// given): events, locks, queues, sleep and workers for kazoo code.
     #[getter]
-    fn handler(&self, py: Python<'_>) -> Py<PyAny> {
+    pub(crate) fn handler(&self, py: Python<'_>) -> Py<PyAny> {
         self.handler.clone_ref(py)
+    }
+
+    /// kazoo's watcher tables: full path -> the callables of one-shot data
+    /// watches waiting on it (see `watch_tables`).
+    #[getter]
+    fn _data_watchers(&self, py: Python<'_>) -> Py<PyDict> {
+        self.watches.data.clone_ref(py)
+    }
+
+    /// The same for child watches.
+    #[getter]
+    fn _child_watchers(&self, py: Python<'_>) -> Py<PyDict> {
+        self.watches.child.clone_ref(py)
     }
 
     /// The chroot of the connect string ("" for none), as kazoo has it.
@@ -323,14 +341,18 @@ impl Client {
                 "listener must be callable",
             ));
         }
-        lock(&self.listeners).fns.push(listener);
+        if self.equal_listeners(py, &listener).is_empty() {
+            lock(&self.listeners).fns.push(listener);
+        }
         Ok(())
     }
 
+    /// Removes the listener equal to `listener`.
     fn remove_listener(&self, py: Python<'_>, listener: Py<PyAny>) {
+        let gone = self.equal_listeners(py, &listener);
         lock(&self.listeners)
             .fns
-            .retain(|l| !l.bind(py).is(listener.bind(py)));
+            .retain(|l| !gone.iter().any(|g| g.is(l)));
     }
 
     #[pyo3(signature = (path, value=b"".as_slice(), acl=None, ephemeral=false, sequence=false, makepath=false, include_data=false, container=false, ttl=None))]
@@ -349,26 +371,16 @@ impl Client {
         ttl: Option<i64>,
     ) -> PyResult<Py<PyAny>> {
         let c = self.conn()?;
-        let acl = convert::acls(acl)?;
-        let mode = create_mode(ephemeral, sequence, container, ttl.is_some()).py_err()?;
-        let data = value.to_vec();
+        let node = NewNode {
+            path,
+            data: value.to_vec(),
+            acl: convert::acls(acl)?,
+            mode: create_mode(ephemeral, sequence, container, ttl.is_some()).py_err()?,
+            ttl,
+            makepath,
+        };
         let created = py
-            .detach(move || {
-                let once = || match ttl {
-                    Some(ms) => c.create_ttl(&path, &data, &acl, mode, ms),
-                    None if container => c.create_container(&path, &data, &acl),
-                    None => c.create2(&path, &data, &acl, mode),
-                };
-                match once() {
-                    Err(Error::NoNode) if makepath => {
-                        if let Some(p) = parent(&path) {
-                            c.ensure_path(p, &acl)?;
-                        }
-                        once()
-                    }
-                    r => r,
-                }
-            })
+            .detach(move || c.call(|c| async move { node.create(&c).await }))
             .py_err()?;
         let (path, stat) = created;
         if include_data {
@@ -404,7 +416,7 @@ impl Client {
         watch: Option<Py<PyAny>>,
     ) -> PyResult<(Bound<'py, PyBytes>, Py<PyAny>)> {
         let c = self.conn()?;
-        let w = convert::opt_watcher(py, watch)?;
+        let w = self.watch(py, Kind::Data, &path, watch)?;
         let (data, stat) = py.detach(move || c.get_data(&path, w)).py_err()?;
         Ok((PyBytes::new(py, &data), convert::stat(py, &stat)?))
     }
@@ -448,7 +460,7 @@ impl Client {
         watch: Option<Py<PyAny>>,
     ) -> PyResult<Option<Py<PyAny>>> {
         let c = self.conn()?;
-        let w = convert::opt_watcher(py, watch)?;
+        let w = self.watch(py, Kind::Data, &path, watch)?;
         let stat = py.detach(move || c.exists(&path, w)).py_err()?;
         stat.map(|s| convert::stat(py, &s)).transpose()
     }
@@ -463,7 +475,7 @@ impl Client {
         include_data: bool,
     ) -> PyResult<Py<PyAny>> {
         let c = self.conn()?;
-        let w = convert::opt_watcher(py, watch)?;
+        let w = self.watch(py, Kind::Child, &path, watch)?;
         if include_data {
             let (names, stat) = py.detach(move || c.get_children2(&path, w)).py_err()?;
             let out = (PyList::new(py, names)?, convert::stat(py, &stat)?);
@@ -771,6 +783,36 @@ impl Client {
 }
 
 impl Client {
+    /// The listeners equal to `listener`: kazoo keeps a set of them, and
+    /// `obj.method` makes a new bound method each time, equal to the last.
+    fn equal_listeners(&self, py: Python<'_>, listener: &Py<PyAny>) -> Vec<Py<PyAny>> {
+        let now: Vec<Py<PyAny>> = lock(&self.listeners)
+            .fns
+            .iter()
+            .map(|l| l.clone_ref(py))
+            .collect();
+        // Compared outside the lock: `__eq__` is Python code.
+        now.into_iter()
+            .filter(|l| l.bind(py).eq(listener.bind(py)).unwrap_or(false))
+            .collect()
+    }
+
+    /// `watch` as a core watcher, through kazoo's tables.
+    pub(crate) fn watch(
+        &self,
+        py: Python<'_>,
+        kind: Kind,
+        path: &str,
+        watch: Option<Py<PyAny>>,
+    ) -> PyResult<Option<zkrs::client::Watcher>> {
+        let full = match (self.chroot(), path) {
+            (root, _) if root.is_empty() => path.to_string(),
+            (root, "/") => root,
+            (root, _) => root + path,
+        };
+        self.watches.watcher(py, kind, full, watch)
+    }
+
     /// The started client (for the recipes); ConnectionClosedError if not.
     pub(crate) fn started(&self) -> PyResult<blocking::Client> {
         self.conn()
@@ -857,27 +899,19 @@ impl TransactionRequest {
     /// Sends the operations; results in order: the created path, True,
     /// a ZnodeStat, True; or exception instances when the transaction
     /// failed (RolledBackError for ops that were undone).
-    fn commit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        {
-            let mut done = lock(&self.committed);
-            if *done {
-                return Err(PyValueError::new_err("Transaction already committed"));
-            }
-            *done = true;
-        }
+    fn commit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let ops = self.take_ops()?;
         let c = self.client.borrow(py).conn()?;
-        let ops = std::mem::take(&mut *lock(&self.ops));
         let results = py.detach(move || c.multi_results(ops)).py_err()?;
-        let mut out = Vec::with_capacity(results.len());
-        for r in results {
-            out.push(match r {
-                OpResult::Create { path, .. } => path.into_pyobject(py)?.into_any(),
-                OpResult::Delete | OpResult::Check => true.into_pyobject(py)?.to_owned().into_any(),
-                OpResult::SetData { stat } => convert::stat(py, &stat)?.into_bound(py),
-                OpResult::Error { err } => errors::instance(py, err).into_bound(py),
-            });
-        }
-        PyList::new(py, out)
+        Ok(op_results(py, results)?.into_bound(py))
+    }
+
+    /// `commit` as kazoo's `commit_async`: an async result of the list.
+    fn commit_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let ops = self.take_ops()?;
+        let out: crate::client_async::Out<Vec<OpResult>> = op_results;
+        let client = self.client.borrow(py);
+        client.settle(py, move |c| async move { c.multi_results(ops).await }, out)
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -898,4 +932,32 @@ impl TransactionRequest {
         }
         Ok(false)
     }
+}
+
+impl TransactionRequest {
+    /// The operations, once: a transaction is committed only once.
+    fn take_ops(&self) -> PyResult<Vec<Op>> {
+        let mut done = lock(&self.committed);
+        if *done {
+            return Err(PyValueError::new_err("Transaction already committed"));
+        }
+        *done = true;
+        Ok(std::mem::take(&mut *lock(&self.ops)))
+    }
+}
+
+/// A multi's results as kazoo lists them: the created path, True, a
+/// ZnodeStat, True; or exception instances when the transaction failed
+/// (RolledBackError for ops that were undone).
+fn op_results(py: Python<'_>, results: Vec<OpResult>) -> PyResult<Py<PyAny>> {
+    let mut out = Vec::with_capacity(results.len());
+    for r in results {
+        out.push(match r {
+            OpResult::Create { path, .. } => path.into_pyobject(py)?.into_any(),
+            OpResult::Delete | OpResult::Check => true.into_pyobject(py)?.to_owned().into_any(),
+            OpResult::SetData { stat } => convert::stat(py, &stat)?.into_bound(py),
+            OpResult::Error { err } => errors::instance(py, err).into_bound(py),
+        });
+    }
+    Ok(PyList::new(py, out)?.into_any().unbind())
 }

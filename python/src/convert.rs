@@ -98,10 +98,6 @@ pub fn watcher(py: Python<'_>, f: Py<PyAny>) -> PyResult<Watcher> {
     }))
 }
 
-pub fn opt_watcher(py: Python<'_>, f: Option<Py<PyAny>>) -> PyResult<Option<Watcher>> {
-    f.map(|f| watcher(py, f)).transpose()
-}
-
 /// An ACL list from anything shaped like kazoo's `ACL(perms, Id(scheme,
 /// id))`; `None` is world:anyone with every permission (kazoo's default).
 pub fn acls(acl: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Acl>> {

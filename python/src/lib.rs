@@ -8,6 +8,8 @@
 //! - [`member`]: `zkrs.Member`, an in-process member.
 //! - [`ensemble`]: `zkrs.Ensemble`, an in-process throw-away ensemble.
 //! - [`client`]: `zkrs.Client` and `zkrs.TransactionRequest` (kazoo-shaped).
+//! - [`client_async`]: kazoo's `*_async` calls, settling handler async results.
+//! - [`watch_tables`]: kazoo's one-shot watcher tables (`_data_watchers`).
 //! - [`retry`]: `KazooRetry` and `Client.retry` over the core's policy.
 //! - [`recipes`]: kazoo's recipe classes over `zkrs::recipes`.
 //! - [`partitioner`]: kazoo's `SetPartitioner`.
@@ -15,6 +17,7 @@
 //! - [`convert`]: Stat, events, ACLs, states and callables across the border.
 
 mod client;
+mod client_async;
 mod convert;
 mod ensemble;
 mod errors;
@@ -23,6 +26,7 @@ mod member;
 mod partitioner;
 mod recipes;
 mod retry;
+mod watch_tables;
 
 use pyo3::prelude::*;
 

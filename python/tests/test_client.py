@@ -2,6 +2,7 @@
 session listeners, conversions."""
 
 import threading
+import time
 
 import pytest
 
@@ -185,3 +186,62 @@ def test_bad_argument_types(zk, root):
         zk.get(root, watch=42)
     with pytest.raises(ValueError):
         zkrs.Client("127.0.0.1:1", timeout=-1)
+
+
+def test_async_calls_settle_handler_results(zk, root):
+    created = zk.create_async(root + "/a", b"1", include_data=True)
+    path, stat = created.get(timeout=5)
+    assert path == root + "/a" and stat.version == 0
+    done = threading.Event()
+    got = []
+
+    def seen(result):
+        got.append(result.get())
+        done.set()
+
+    zk.get_async(root + "/a").rawlink(seen)
+    assert done.wait(5) and got[0][0] == b"1"
+    assert zk.set_async(root + "/a", b"2").get(timeout=5).version == 1
+    assert zk.get_children_async(root).get(timeout=5) == ["a"]
+    assert zk.exists_async(root + "/none").get(timeout=5) is None
+    failed = zk.delete_async(root + "/none")
+    failed.wait(5)
+    assert not failed.successful()
+    assert isinstance(failed.exception, zkrs.NoNodeError)
+    with pytest.raises(zkrs.NoNodeError):
+        failed.get()
+    t = zk.transaction()
+    t.create(root + "/b")
+    t.delete(root + "/a")
+    assert t.commit_async().get(timeout=5) == [root + "/b", True]
+
+
+def test_async_on_a_stopped_client_is_a_failed_result(member):
+    c = zkrs.Client(member.connect_string)
+    result = c.get_async("/")
+    assert result.ready() and isinstance(result.exception, zkrs.ConnectionClosedError)
+
+
+def test_one_shot_watches_follow_kazoos_tables(zk, root):
+    fired = []
+
+    def once(event):
+        fired.append(("once", event.type))
+
+    def dropped(event):
+        fired.append(("dropped", event.type))
+
+    zk.create(root + "/w", b"")
+    zk.get(root + "/w", once)
+    zk.exists(root + "/w", once)  # the same callable: called once
+    zk.get(root + "/w", dropped)
+    full = zk.chroot + root + "/w"
+    assert zk._data_watchers[full] == {once, dropped}
+    zk._data_watchers[full].discard(dropped)  # kazoo's TreeCache does so
+    zk.set(root + "/w", b"x")
+    deadline = time.time() + 5
+    while not fired and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)
+    assert fired == [("once", zkrs.EventType.CHANGED)]
+    assert not zk._data_watchers.get(full)

@@ -1,0 +1,315 @@
+//! kazoo's `*_async` calls on `zkrs.Client`: each starts the core call on
+//! the client's runtime and returns at once an async result of the
+//! client's handler (`get()`, `rawlink()`, ...), which the call's
+//! completion settles with the converted value or the exception. No thread
+//! waits per call. A client that is not started gives a result already
+//! failed with ConnectionClosedError, as kazoo's does.
+
+use std::future::Future;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList};
+use zkrs::client::{self as core, blocking, AddWatchMode};
+use zkrs::{Acl, CreateMode, Error, Stat};
+
+use crate::client::{create_mode, parent, Client};
+use crate::convert;
+use crate::errors::IntoPy;
+use crate::watch_tables::Kind;
+
+/// A converter from the core's value to the Python value, under the GIL.
+pub(crate) type Out<T> = fn(Python<'_>, T) -> PyResult<Py<PyAny>>;
+
+#[pymethods]
+impl Client {
+    #[pyo3(signature = (path, value=b"".as_slice(), acl=None, ephemeral=false, sequence=false, makepath=false, include_data=false, container=false, ttl=None))]
+    #[allow(clippy::too_many_arguments)] // kazoo's keyword arguments
+    fn create_async(
+        &self,
+        py: Python<'_>,
+        path: String,
+        value: &[u8],
+        acl: Option<&Bound<'_, PyAny>>,
+        ephemeral: bool,
+        sequence: bool,
+        makepath: bool,
+        include_data: bool,
+        container: bool,
+        ttl: Option<i64>,
+    ) -> PyResult<Py<PyAny>> {
+        let acl = convert::acls(acl)?;
+        let mode = create_mode(ephemeral, sequence, container, ttl.is_some()).py_err()?;
+        let node = NewNode {
+            path,
+            data: value.to_vec(),
+            acl,
+            mode,
+            ttl,
+            makepath,
+        };
+        let out: Out<(String, Stat)> = if include_data {
+            |py, (path, stat)| {
+                Ok((path, convert::stat(py, &stat)?)
+                    .into_pyobject(py)?
+                    .into_any()
+                    .unbind())
+            }
+        } else {
+            |py, (path, _)| Ok(path.into_pyobject(py)?.into_any().unbind())
+        };
+        self.settle(py, move |c| async move { node.create(&c).await }, out)
+    }
+
+    #[pyo3(signature = (path, acl=None))]
+    fn ensure_path_async(
+        &self,
+        py: Python<'_>,
+        path: String,
+        acl: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let acl = convert::acls(acl)?;
+        let out: Out<()> = |py, ()| Ok(true.into_pyobject(py)?.to_owned().into_any().unbind());
+        self.settle(
+            py,
+            move |c| async move { c.ensure_path(&path, &acl).await },
+            out,
+        )
+    }
+
+    #[pyo3(signature = (path, watch=None))]
+    fn exists_async(
+        &self,
+        py: Python<'_>,
+        path: String,
+        watch: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let w = self.watch(py, Kind::Data, &path, watch)?;
+        let out: Out<Option<Stat>> = |py, stat| match stat {
+            Some(s) => convert::stat(py, &s),
+            None => Ok(py.None()),
+        };
+        self.settle(py, move |c| async move { c.exists(&path, w).await }, out)
+    }
+
+    #[pyo3(signature = (path, watch=None))]
+    fn get_async(
+        &self,
+        py: Python<'_>,
+        path: String,
+        watch: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let w = self.watch(py, Kind::Data, &path, watch)?;
+        let out: Out<(Vec<u8>, Stat)> = |py, (data, stat)| {
+            let pair = (PyBytes::new(py, &data), convert::stat(py, &stat)?);
+            Ok(pair.into_pyobject(py)?.into_any().unbind())
+        };
+        self.settle(py, move |c| async move { c.get_data(&path, w).await }, out)
+    }
+
+    #[pyo3(signature = (path, watch=None, include_data=false))]
+    fn get_children_async(
+        &self,
+        py: Python<'_>,
+        path: String,
+        watch: Option<Py<PyAny>>,
+        include_data: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let w = self.watch(py, Kind::Child, &path, watch)?;
+        if include_data {
+            let out: Out<(Vec<String>, Stat)> = |py, (names, stat)| {
+                let pair = (PyList::new(py, names)?, convert::stat(py, &stat)?);
+                Ok(pair.into_pyobject(py)?.into_any().unbind())
+            };
+            return self.settle(
+                py,
+                move |c| async move { c.get_children2(&path, w).await },
+                out,
+            );
+        }
+        let out: Out<Vec<String>> = |py, names| Ok(PyList::new(py, names)?.into_any().unbind());
+        self.settle(
+            py,
+            move |c| async move { c.get_children(&path, w).await },
+            out,
+        )
+    }
+
+    #[pyo3(signature = (path, value, version=-1))]
+    fn set_async(
+        &self,
+        py: Python<'_>,
+        path: String,
+        value: &[u8],
+        version: i32,
+    ) -> PyResult<Py<PyAny>> {
+        let data = value.to_vec();
+        let out: Out<Stat> = |py, stat| convert::stat(py, &stat);
+        self.settle(
+            py,
+            move |c| async move { c.set_data(&path, &data, version).await },
+            out,
+        )
+    }
+
+    #[pyo3(signature = (path, version=-1))]
+    fn delete_async(&self, py: Python<'_>, path: String, version: i32) -> PyResult<Py<PyAny>> {
+        let out: Out<()> = |py, ()| Ok(true.into_pyobject(py)?.to_owned().into_any().unbind());
+        self.settle(
+            py,
+            move |c| async move { c.delete(&path, version).await },
+            out,
+        )
+    }
+
+    fn get_acls_async(&self, py: Python<'_>, path: String) -> PyResult<Py<PyAny>> {
+        let out: Out<(Vec<Acl>, Stat)> = |py, (acl, stat)| {
+            let pair = (convert::acl_list(py, &acl)?, convert::stat(py, &stat)?);
+            Ok(pair.into_pyobject(py)?.into_any().unbind())
+        };
+        self.settle(py, move |c| async move { c.get_acl(&path).await }, out)
+    }
+
+    #[pyo3(signature = (path, acls, version=-1))]
+    fn set_acls_async(
+        &self,
+        py: Python<'_>,
+        path: String,
+        acls: &Bound<'_, PyAny>,
+        version: i32,
+    ) -> PyResult<Py<PyAny>> {
+        let acl = convert::acls(Some(acls))?;
+        let out: Out<Stat> = |py, stat| convert::stat(py, &stat);
+        self.settle(
+            py,
+            move |c| async move { c.set_acl(&path, &acl, version).await },
+            out,
+        )
+    }
+
+    fn sync_async(&self, py: Python<'_>, path: String) -> PyResult<Py<PyAny>> {
+        let out: Out<String> = |py, path| Ok(path.into_pyobject(py)?.into_any().unbind());
+        self.settle(
+            py,
+            move |c| async move { c.sync(&path).await.map(|()| path) },
+            out,
+        )
+    }
+
+    fn add_auth_async(
+        &self,
+        py: Python<'_>,
+        scheme: String,
+        credential: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let cred: Vec<u8> = match credential.extract::<String>() {
+            Ok(s) => s.into_bytes(),
+            Err(_) => credential.extract()?,
+        };
+        let out: Out<()> = |py, ()| Ok(true.into_pyobject(py)?.to_owned().into_any().unbind());
+        self.settle(
+            py,
+            move |c| async move { c.add_auth(&scheme, &cred).await },
+            out,
+        )
+    }
+
+    #[pyo3(signature = (path, callback, recursive=false))]
+    fn add_watch_async(
+        &self,
+        py: Python<'_>,
+        path: String,
+        callback: Py<PyAny>,
+        recursive: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let w = convert::watcher(py, callback)?;
+        let mode = if recursive {
+            AddWatchMode::PersistentRecursive
+        } else {
+            AddWatchMode::Persistent
+        };
+        let out: Out<()> = |py, ()| Ok(py.None());
+        self.settle(
+            py,
+            move |c| async move { c.add_watch(&path, mode, w).await },
+            out,
+        )
+    }
+}
+
+impl Client {
+    /// Starts `op` on the client's runtime and returns the handler's async
+    /// result that its outcome settles.
+    pub(crate) fn settle<T, F, Fut>(
+        &self,
+        py: Python<'_>,
+        op: F,
+        out: Out<T>,
+    ) -> PyResult<Py<PyAny>>
+    where
+        T: Send + 'static,
+        F: FnOnce(core::Client) -> Fut,
+        Fut: Future<Output = Result<T, Error>> + Send + 'static,
+    {
+        let result = self.handler(py).call_method0(py, "async_result")?;
+        let c: blocking::Client = match self.started() {
+            Ok(c) => c,
+            Err(closed) => {
+                result.call_method1(py, "set_exception", (closed.value(py),))?;
+                return Ok(result);
+            }
+        };
+        let fut = op(c.as_async().clone());
+        let settled = result.clone_ref(py);
+        c.runtime().spawn(async move {
+            let outcome = fut.await;
+            // Setting the result may run callbacks: let tokio move other
+            // tasks off this worker meanwhile.
+            tokio::task::block_in_place(|| Python::attach(|py| finish(py, &settled, outcome, out)));
+        });
+        Ok(result)
+    }
+}
+
+fn finish<T>(py: Python<'_>, result: &Py<PyAny>, outcome: Result<T, Error>, out: Out<T>) {
+    let done = match outcome.py_err().and_then(|v| out(py, v)) {
+        Ok(v) => result.call_method1(py, "set", (v,)),
+        Err(e) => result.call_method1(py, "set_exception", (e.value(py),)),
+    };
+    if let Err(e) = done {
+        e.write_unraisable(py, Some(result.bind(py)));
+    }
+}
+
+/// A create with kazoo's options: `makepath` creates missing parents (with
+/// the same ACL) and tries again.
+pub(crate) struct NewNode {
+    pub path: String,
+    pub data: Vec<u8>,
+    pub acl: Vec<Acl>,
+    pub mode: CreateMode,
+    pub ttl: Option<i64>,
+    pub makepath: bool,
+}
+
+impl NewNode {
+    pub async fn create(&self, c: &core::Client) -> Result<(String, Stat), Error> {
+        match self.once(c).await {
+            Err(Error::NoNode) if self.makepath => {
+                if let Some(p) = parent(&self.path) {
+                    c.ensure_path(p, &self.acl).await?;
+                }
+                self.once(c).await
+            }
+            r => r,
+        }
+    }
+
+    async fn once(&self, c: &core::Client) -> Result<(String, Stat), Error> {
+        let (path, data, acl) = (&self.path, &self.data, &self.acl);
+        match self.ttl {
+            Some(ms) => c.create_ttl(path, data, acl, self.mode, ms).await,
+            None if self.mode == CreateMode::Container => c.create_container(path, data, acl).await,
+            None => c.create2(path, data, acl, self.mode).await,
+        }
+    }
+}
