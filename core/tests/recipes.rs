@@ -246,6 +246,23 @@ async fn a_renewing_client_goes_on_in_a_new_session() {
             blocker.contenders().await.unwrap().len() == 2
         })
         .await;
+        let full = Semaphore::new(&other, "/s2", b"other", 1);
+        assert!(full.acquire(None).await.unwrap());
+        let woken = Arc::new(AtomicUsize::new(0));
+        let sem_waiter = Arc::new(Semaphore::new(&c, "/s2", b"waiter", 1).on_wake({
+            let woken = woken.clone();
+            move || {
+                woken.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+        let sem_waiting = tokio::spawn({
+            let s = sem_waiter.clone();
+            async move { s.acquire(None).await }
+        });
+        eventually("semaphore waiter counts the leases", || async {
+            other.get_children("/s2/lock", None).await.map(|k| k.len()) == Ok(1)
+        })
+        .await;
         let old = c.session_id();
         proxy.cut();
         eventually("session expired on the server", || async {
@@ -267,6 +284,12 @@ async fn a_renewing_client_goes_on_in_a_new_session() {
         .await;
         assert!(blocker.release().await.unwrap());
         assert!(waiting.await.unwrap().unwrap());
+        // The waiting semaphore was woken by the expiry and waits on in
+        // the new session, for the lease it then gets.
+        assert!(woken.load(Ordering::SeqCst) >= 1);
+        assert!(full.release().await.unwrap());
+        assert!(sem_waiting.await.unwrap().unwrap());
+        assert_eq!(full.lease_holders().await.unwrap(), [b"waiter".to_vec()]);
         // The standing watch re-armed in the new session.
         other.set_data("/w", b"2", -1).await.unwrap();
         eventually("watch saw the change", || async {

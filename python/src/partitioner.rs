@@ -14,7 +14,7 @@ use zkrs::client::blocking;
 use zkrs::recipes::{self, PartitionFn, PartitionState, PartitionerOptions, StateListener};
 
 use crate::client::Client;
-use crate::recipes::{run, session};
+use crate::recipes::{run, session, set_event};
 
 #[pyclass(module = "zkrs", name = "SetPartitioner")]
 pub struct SetPartitioner {
@@ -181,13 +181,7 @@ fn default_identifier(py: Python<'_>) -> PyResult<String> {
 }
 
 fn setter(event: Py<PyAny>) -> StateListener {
-    Arc::new(move |_| {
-        Python::attach(|py| {
-            if let Err(e) = event.call_method0(py, "set") {
-                e.write_unraisable(py, None);
-            }
-        })
-    })
+    Arc::new(move |_| set_event(&event))
 }
 
 /// Calls `func(identifier, members, set)` and names what it returns; an

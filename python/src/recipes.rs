@@ -169,11 +169,23 @@ fn not_gotten(got: bool, cancelled: bool, timed: bool) -> PyResult<bool> {
     }
 }
 
+/// Sets a handler event (kazoo's `Event.set()`) from a zkrs thread.
+pub(crate) fn set_event(event: &Py<PyAny>) {
+    Python::attach(|py| {
+        if let Err(e) = event.call_method0(py, "set") {
+            e.write_unraisable(py, None);
+        }
+    })
+}
+
 /// kazoo `Semaphore`.
 #[pyclass(module = "zkrs", name = "Semaphore")]
 pub struct Semaphore {
     c: blocking::Client,
     inner: Arc<recipes::Semaphore>,
+    /// kazoo's `wake_event`: set each time a waiting acquire wakes.
+    #[pyo3(get)]
+    wake_event: Py<PyAny>,
 }
 
 #[pymethods]
@@ -190,10 +202,17 @@ impl Semaphore {
             return Err(PyValueError::new_err("max_leases must be at least 1"));
         }
         let c = session(client)?;
-        let inner = recipes::Semaphore::new(c.as_async(), path, &ident(identifier), max_leases);
+        let wake_event = client
+            .getattr("handler")?
+            .call_method0("event_object")?
+            .unbind();
+        let wake = wake_event.clone_ref(client.py());
+        let inner = recipes::Semaphore::new(c.as_async(), path, &ident(identifier), max_leases)
+            .on_wake(move || set_event(&wake));
         Ok(Semaphore {
             c,
             inner: Arc::new(inner),
+            wake_event,
         })
     }
 

@@ -3,15 +3,17 @@
 //! holding its identifier; the lowest sequence holds the lock, and each
 //! waiter watches only the contender just before it (no herd).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::Notify;
 
 use super::{
-    children, data_of, deadline, join, remove, retrying, sequence, unique, wait, wakeup, Cancel,
-    Held, OPEN,
+    children, data_of, deadline, join, next_session, remove, retrying, sequence, unique, wait,
+    wakeup, Cancel, Held, OPEN,
 };
-use crate::client::Client;
+use crate::client::{Client, SessionState};
 use crate::types::CreateMode;
 use crate::Error;
 
@@ -161,7 +163,7 @@ impl Lock {
         loop {
             let left = until.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
             match self.queue_for(left, mode).await {
-                Err(Error::SessionExpired) => super::next_session(&self.client).await?,
+                Err(Error::SessionExpired) => next_session(&self.client).await?,
                 other => return other,
             }
         }
@@ -331,6 +333,8 @@ pub struct Semaphore {
     gate: Lock,
     lease: Held,
     cancel: Cancel,
+    /// Told each time a waiting acquire wakes (kazoo's `wake_event`).
+    on_wake: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 impl Semaphore {
@@ -344,6 +348,35 @@ impl Semaphore {
             gate: Lock::new(client, &join(path, "lock"), identifier),
             lease: Held::default(),
             cancel: Cancel::default(),
+            on_wake: None,
+        }
+    }
+
+    /// Calls `f` each time a waiting acquire wakes: the leases changed,
+    /// the session ended or `cancel` was called.
+    pub fn on_wake(mut self, f: impl Fn() + Send + Sync + 'static) -> Semaphore {
+        self.on_wake = Some(Arc::new(f));
+        self
+    }
+
+    /// While an acquire runs: each session expiry wakes it (kazoo sets
+    /// `wake_event` on LOST wherever the acquire is).
+    async fn wake_on_expiry(&self) {
+        // Every state, not the latest: a renewing client passes Expired
+        // on its way to the new session.
+        let mut states = self.client.subscribe_state();
+        loop {
+            match states.recv().await {
+                Ok(SessionState::Expired) => self.woke(),
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => std::future::pending().await,
+            }
+        }
+    }
+
+    fn woke(&self) {
+        if let Some(f) = &self.on_wake {
+            f();
         }
     }
 
@@ -356,7 +389,9 @@ impl Semaphore {
         self.cancel.begin();
         tokio::select! {
             r = self.acquire_inner(timeout) => r,
+            () = self.wake_on_expiry() => unreachable!("runs until the acquire ends"),
             () = self.cancel.requested() => {
+                self.woke();
                 // The gate, if we held it, goes back; a queued gate node
                 // is deleted by the dropped wait.
                 self.gate.release().await?;
@@ -375,13 +410,29 @@ impl Semaphore {
         self.cancel.was_cancelled()
     }
 
+    /// Takes a lease; when the session expires meanwhile and the client
+    /// opens a new one, tries again there (kazoo's retry does so).
     async fn acquire_inner(&self, timeout: Option<Duration>) -> Result<bool, Error> {
-        self.check_max_leases().await?;
         let until = deadline(timeout);
+        loop {
+            let left = until.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
+            let attempt = async {
+                self.check_max_leases().await?;
+                self.gated(left).await
+            };
+            match attempt.await {
+                Err(Error::SessionExpired) => next_session(&self.client).await?,
+                other => return other,
+            }
+        }
+    }
+
+    /// One contender at a time counts the leases: through the gate lock.
+    async fn gated(&self, timeout: Option<Duration>) -> Result<bool, Error> {
         if !self.gate.acquire(timeout).await? {
             return Ok(false);
         }
-        let got = self.take_lease(until).await;
+        let got = self.take_lease(deadline(timeout)).await;
         self.gate.release().await?;
         got
     }
@@ -433,6 +484,7 @@ impl Semaphore {
             if !wait(c, &woken, until).await? {
                 return Ok(false);
             }
+            self.woke();
         }
     }
 
