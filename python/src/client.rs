@@ -164,42 +164,39 @@ impl Client {
     /// does.
     #[pyo3(signature = (timeout=15.0))]
     fn start(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
-        {
-            let mut conn = lock(&self.conn);
-            match conn.as_ref() {
-                Some(c) if !c.state().is_terminal() => return Ok(()),
-                Some(_) => *conn = None,
-                None => {}
-            }
-        }
-        self.handler.call_method0(py, "start")?;
-        let opts = ClientOptions {
-            randomize_hosts: self.randomize_hosts,
-            renew_expired: true,
-            session_timeout: seconds(self.timeout, "timeout")?,
-            connect_timeout: seconds(timeout, "timeout")?,
-            read_only: self.read_only,
-            auth: self.auth.clone(),
-            resume: lock(&self.resume).take(),
+        let Some((hosts, opts)) = self.prepare(py, timeout)? else {
+            return Ok(());
         };
-        let hosts = self.hosts.clone();
         let client = py
             .detach(move || blocking::Client::connect(&hosts, opts))
             .py_err()?;
-        lock(&self.listeners).last = None;
-        let listeners = self.listeners.clone();
-        client.add_state_listener(Arc::new(move |s: SessionState| {
-            notify(&listeners, convert::kazoo_state(s));
-        }));
-        // The listener was attached after the session came up: make sure
-        // the Python listeners hear about it, as kazoo's do.
-        let state = client.state();
-        *lock(&self.conn) = Some(client);
-        if state.is_connected() {
-            let ls = self.listeners.clone();
-            py.detach(move || notify(&ls, convert::kazoo_state(state)));
-        }
+        self.install(py, client);
         Ok(())
+    }
+
+    /// `start` as an async result of the handler (None once connected).
+    #[pyo3(signature = (timeout=15.0))]
+    fn start_async(slf: Py<Self>, py: Python<'_>, timeout: f64) -> PyResult<Py<PyAny>> {
+        let me = slf.borrow(py);
+        let Some((hosts, opts)) = me.prepare(py, timeout)? else {
+            let done = me.handler.call_method0(py, "async_result")?;
+            done.call_method1(py, "set", (py.None(),))?;
+            return Ok(done);
+        };
+        let this = slf.clone_ref(py);
+        let out = move |py: Python<'_>, client: zkrs::client::Client| {
+            this.borrow(py)
+                .install(py, blocking::Client::from_async(client).py_err()?);
+            Ok(py.None())
+        };
+        let rt = blocking::runtime().py_err()?;
+        crate::client_async::settle_on_runtime(
+            py,
+            &me.handler,
+            &rt,
+            async move { zkrs::client::Client::connect(&hosts, opts).await },
+            out,
+        )
     }
 
     /// Closes the session (ephemeral znodes go); listeners hear "LOST".
@@ -210,6 +207,26 @@ impl Client {
         }
         self.handler.call_method0(py, "stop")?;
         Ok(())
+    }
+
+    /// `stop` as an async result of the handler (None once closed).
+    fn stop_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let conn = lock(&self.conn).take();
+        self.handler.call_method0(py, "stop")?;
+        let Some(c) = conn else {
+            let done = self.handler.call_method0(py, "async_result")?;
+            done.call_method1(py, "set", (py.None(),))?;
+            return Ok(done);
+        };
+        let out = |py: Python<'_>, ()| Ok(py.None());
+        let closing = c.clone();
+        crate::client_async::settle_on(
+            py,
+            &self.handler,
+            Ok(c),
+            move |_| async move { closing.as_async().close().await },
+            out,
+        )
     }
 
     /// kazoo's `handler` (zkrs.handler.ThreadingHandler unless one was
@@ -783,6 +800,47 @@ impl Client {
 }
 
 impl Client {
+    /// What a start connects with; None when started and the session
+    /// lives. Starts the handler.
+    fn prepare(&self, py: Python<'_>, timeout: f64) -> PyResult<Option<(String, ClientOptions)>> {
+        {
+            let mut conn = lock(&self.conn);
+            match conn.as_ref() {
+                Some(c) if !c.state().is_terminal() => return Ok(None),
+                Some(_) => *conn = None,
+                None => {}
+            }
+        }
+        self.handler.call_method0(py, "start")?;
+        let opts = ClientOptions {
+            randomize_hosts: self.randomize_hosts,
+            renew_expired: true,
+            session_timeout: seconds(self.timeout, "timeout")?,
+            connect_timeout: seconds(timeout, "timeout")?,
+            read_only: self.read_only,
+            auth: self.auth.clone(),
+            resume: lock(&self.resume).take(),
+        };
+        Ok(Some((self.hosts.clone(), opts)))
+    }
+
+    /// Takes a connected session as this client's.
+    fn install(&self, py: Python<'_>, client: blocking::Client) {
+        lock(&self.listeners).last = None;
+        let listeners = self.listeners.clone();
+        client.add_state_listener(Arc::new(move |s: SessionState| {
+            notify(&listeners, convert::kazoo_state(s));
+        }));
+        // The listener was attached after the session came up: make sure
+        // the Python listeners hear about it, as kazoo's do.
+        let state = client.state();
+        *lock(&self.conn) = Some(client);
+        if state.is_connected() {
+            let ls = self.listeners.clone();
+            py.detach(move || notify(&ls, convert::kazoo_state(state)));
+        }
+    }
+
     /// The listeners equal to `listener`: kazoo keeps a set of them, and
     /// `obj.method` makes a new bound method each time, equal to the last.
     fn equal_listeners(&self, py: Python<'_>, listener: &Py<PyAny>) -> Vec<Py<PyAny>> {

@@ -151,14 +151,25 @@ impl Client {
         )
     }
 
-    #[pyo3(signature = (path, version=-1))]
-    fn delete_async(&self, py: Python<'_>, path: String, version: i32) -> PyResult<Py<PyAny>> {
+    /// `recursive` (a zkrs addition to kazoo's signature) deletes the
+    /// whole subtree, as `delete(recursive=True)` does.
+    #[pyo3(signature = (path, version=-1, recursive=false))]
+    fn delete_async(
+        &self,
+        py: Python<'_>,
+        path: String,
+        version: i32,
+        recursive: bool,
+    ) -> PyResult<Py<PyAny>> {
         let out: Out<()> = |py, ()| Ok(true.into_pyobject(py)?.to_owned().into_any().unbind());
-        self.settle(
-            py,
-            move |c| async move { c.delete(&path, version).await },
-            out,
-        )
+        let op = move |c: core::Client| async move {
+            if recursive {
+                c.delete_recursive(&path).await
+            } else {
+                c.delete(&path, version).await
+            }
+        };
+        self.settle(py, op, out)
     }
 
     fn get_acls_async(&self, py: Python<'_>, path: String) -> PyResult<Py<PyAny>> {
@@ -239,38 +250,74 @@ impl Client {
 impl Client {
     /// Starts `op` on the client's runtime and returns the handler's async
     /// result that its outcome settles.
-    pub(crate) fn settle<T, F, Fut>(
-        &self,
-        py: Python<'_>,
-        op: F,
-        out: Out<T>,
-    ) -> PyResult<Py<PyAny>>
+    pub(crate) fn settle<T, F, Fut, O>(&self, py: Python<'_>, op: F, out: O) -> PyResult<Py<PyAny>>
     where
         T: Send + 'static,
         F: FnOnce(core::Client) -> Fut,
         Fut: Future<Output = Result<T, Error>> + Send + 'static,
+        O: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
     {
-        let result = self.handler(py).call_method0(py, "async_result")?;
-        let c: blocking::Client = match self.started() {
-            Ok(c) => c,
-            Err(closed) => {
-                result.call_method1(py, "set_exception", (closed.value(py),))?;
-                return Ok(result);
-            }
-        };
-        let fut = op(c.as_async().clone());
-        let settled = result.clone_ref(py);
-        c.runtime().spawn(async move {
-            let outcome = fut.await;
-            // Setting the result may run callbacks: let tokio move other
-            // tasks off this worker meanwhile.
-            tokio::task::block_in_place(|| Python::attach(|py| finish(py, &settled, outcome, out)));
-        });
-        Ok(result)
+        settle_on(py, &self.handler(py), self.started(), op, out)
     }
 }
 
-fn finish<T>(py: Python<'_>, result: &Py<PyAny>, outcome: Result<T, Error>, out: Out<T>) {
+/// Starts `op` on the session's runtime; returns `handler.async_result()`,
+/// which the outcome settles (converted by `out`). Without a session
+/// (`conn` is the error) the result is failed at once.
+pub(crate) fn settle_on<T, F, Fut, O>(
+    py: Python<'_>,
+    handler: &Py<PyAny>,
+    conn: PyResult<blocking::Client>,
+    op: F,
+    out: O,
+) -> PyResult<Py<PyAny>>
+where
+    T: Send + 'static,
+    F: FnOnce(core::Client) -> Fut,
+    Fut: Future<Output = Result<T, Error>> + Send + 'static,
+    O: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    let c = match conn {
+        Ok(c) => c,
+        Err(closed) => {
+            let result = handler.call_method0(py, "async_result")?;
+            result.call_method1(py, "set_exception", (closed.value(py),))?;
+            return Ok(result);
+        }
+    };
+    let fut = op(c.as_async().clone());
+    settle_on_runtime(py, handler, c.runtime(), fut, out)
+}
+
+/// Runs `fut` on `rt`; returns `handler.async_result()`, settled with its
+/// outcome.
+pub(crate) fn settle_on_runtime<T, Fut, O>(
+    py: Python<'_>,
+    handler: &Py<PyAny>,
+    rt: &tokio::runtime::Runtime,
+    fut: Fut,
+    out: O,
+) -> PyResult<Py<PyAny>>
+where
+    T: Send + 'static,
+    Fut: Future<Output = Result<T, Error>> + Send + 'static,
+    O: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    let result = handler.call_method0(py, "async_result")?;
+    let settled = result.clone_ref(py);
+    rt.spawn(async move {
+        let outcome = fut.await;
+        // Setting the result may run callbacks: let tokio move other
+        // tasks off this worker meanwhile.
+        tokio::task::block_in_place(|| Python::attach(|py| finish(py, &settled, outcome, out)));
+    });
+    Ok(result)
+}
+
+fn finish<T, O>(py: Python<'_>, result: &Py<PyAny>, outcome: Result<T, Error>, out: O)
+where
+    O: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>>,
+{
     let done = match outcome.py_err().and_then(|v| out(py, v)) {
         Ok(v) => result.call_method1(py, "set", (v,)),
         Err(e) => result.call_method1(py, "set_exception", (e.value(py),)),

@@ -17,6 +17,7 @@ use zkrs::recipes;
 use zkrs::{Error, WatchedEvent};
 
 use crate::client::Client;
+use crate::client_async::settle_on;
 use crate::convert;
 use crate::errors::{self, IntoPy};
 
@@ -64,6 +65,8 @@ where
 pub struct Lock {
     c: blocking::Client,
     inner: Arc<recipes::Lock>,
+    /// The client's handler, for the `*_async` calls' results.
+    handler: Py<PyAny>,
 }
 
 #[pymethods]
@@ -83,7 +86,37 @@ impl Lock {
             recipes::Lock::new
         };
         let inner = Arc::new(make(c.as_async(), path, &ident(identifier)));
-        Ok(Lock { c, inner })
+        let handler = client.borrow().handler(client.py());
+        Ok(Lock { c, inner, handler })
+    }
+
+    /// `acquire` as an async result of the client's handler (zkrs.aio
+    /// awaits it).
+    #[pyo3(signature = (blocking=true, timeout=None, ephemeral=true))]
+    fn acquire_async(
+        &self,
+        py: Python<'_>,
+        blocking: bool,
+        timeout: Option<f64>,
+        ephemeral: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let held = self.inner.is_acquired();
+        let t = wait_for(blocking, timeout)?;
+        let (l, after) = (self.inner.clone(), self.inner.clone());
+        let timed = blocking && timeout.is_some() && !held;
+        let out = move |py: Python<'_>, got: bool| {
+            let got = not_gotten(got, after.was_cancelled(), timed)?;
+            Ok(got.into_pyobject(py)?.to_owned().into_any().unbind())
+        };
+        let op = move |_| async move { l.acquire_with(t, ephemeral).await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, out)
+    }
+
+    /// `release` as an async result of the client's handler.
+    fn release_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let l = self.inner.clone();
+        let op = move |_| async move { l.release().await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, py_bool)
     }
 
     /// kazoo's acquire: True once held; False if `blocking=False` and it
@@ -169,6 +202,20 @@ fn not_gotten(got: bool, cancelled: bool, timed: bool) -> PyResult<bool> {
     }
 }
 
+/// kazoo's answers for a semaphore acquire: ValueError for another
+/// max_leases on the same path, then as for a lock.
+fn lease_answer(got: Result<bool, Error>, s: &recipes::Semaphore, timed: bool) -> PyResult<bool> {
+    match got {
+        Err(Error::BadArguments) => Err(PyValueError::new_err("inconsistent max_leases")),
+        Err(e) => Err(e).py_err(),
+        Ok(got) => not_gotten(got, s.was_cancelled(), timed),
+    }
+}
+
+fn py_bool(py: Python<'_>, b: bool) -> PyResult<Py<PyAny>> {
+    Ok(b.into_pyobject(py)?.to_owned().into_any().unbind())
+}
+
 /// Sets a handler event (kazoo's `Event.set()`) from a zkrs thread.
 pub(crate) fn set_event(event: &Py<PyAny>) {
     Python::attach(|py| {
@@ -183,6 +230,7 @@ pub(crate) fn set_event(event: &Py<PyAny>) {
 pub struct Semaphore {
     c: blocking::Client,
     inner: Arc<recipes::Semaphore>,
+    handler: Py<PyAny>,
     /// kazoo's `wake_event`: set each time a waiting acquire wakes.
     #[pyo3(get)]
     wake_event: Py<PyAny>,
@@ -202,16 +250,15 @@ impl Semaphore {
             return Err(PyValueError::new_err("max_leases must be at least 1"));
         }
         let c = session(client)?;
-        let wake_event = client
-            .getattr("handler")?
-            .call_method0("event_object")?
-            .unbind();
+        let handler = client.borrow().handler(client.py());
+        let wake_event = handler.call_method0(client.py(), "event_object")?;
         let wake = wake_event.clone_ref(client.py());
         let inner = recipes::Semaphore::new(c.as_async(), path, &ident(identifier), max_leases)
             .on_wake(move || set_event(&wake));
         Ok(Semaphore {
             c,
             inner: Arc::new(inner),
+            handler,
             wake_event,
         })
     }
@@ -221,18 +268,30 @@ impl Semaphore {
     fn acquire(&self, py: Python<'_>, blocking: bool, timeout: Option<f64>) -> PyResult<bool> {
         let t = wait_for(blocking, timeout)?;
         let s = self.inner.clone();
-        let got = match run(py, &self.c, async move { s.acquire(t).await }) {
-            // kazoo's answer to another max_leases on the same path.
-            Err(e) if e.is_instance_of::<errors::BadArgumentsError>(py) => {
-                return Err(PyValueError::new_err("inconsistent max_leases"));
-            }
-            r => r?,
-        };
-        not_gotten(
-            got,
-            self.inner.was_cancelled(),
-            blocking && timeout.is_some(),
-        )
+        let got = run(py, &self.c, async move { Ok(s.acquire(t).await) })?;
+        lease_answer(got, &self.inner, blocking && timeout.is_some())
+    }
+
+    /// `acquire` as an async result of the client's handler.
+    #[pyo3(signature = (blocking=true, timeout=None))]
+    fn acquire_async(
+        &self,
+        py: Python<'_>,
+        blocking: bool,
+        timeout: Option<f64>,
+    ) -> PyResult<Py<PyAny>> {
+        let t = wait_for(blocking, timeout)?;
+        let (s, after) = (self.inner.clone(), self.inner.clone());
+        let timed = blocking && timeout.is_some();
+        let out = move |py: Python<'_>, got| py_bool(py, lease_answer(got, &after, timed)?);
+        let op = move |_| async move { Ok(s.acquire(t).await) };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, out)
+    }
+
+    fn release_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let s = self.inner.clone();
+        let op = move |_| async move { s.release().await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, py_bool)
     }
 
     fn cancel(&self) {

@@ -87,6 +87,18 @@ impl Client {
         })
     }
 
+    /// A client connected with [`super::Client::connect`] on [`runtime`]:
+    /// how a binding connects without blocking one of its threads.
+    pub fn from_async(client: super::Client) -> Result<Client, Error> {
+        Ok(Client {
+            inner: Some(Arc::new(Inner {
+                client,
+                rt: runtime()?,
+            })),
+            pid: std::process::id(),
+        })
+    }
+
     fn inner(&self) -> &Inner {
         self.inner.as_ref().expect("present until drop")
     }
