@@ -86,7 +86,7 @@ impl Lock {
             recipes::Lock::new
         };
         let inner = Arc::new(make(c.as_async(), path, &ident(identifier)));
-        let handler = client.borrow().handler(client.py());
+        let handler = handler_of(client);
         Ok(Lock { c, inner, handler })
     }
 
@@ -212,6 +212,11 @@ fn lease_answer(got: Result<bool, Error>, s: &recipes::Semaphore, timed: bool) -
     }
 }
 
+/// The client's handler, for the recipes' `*_async` calls.
+fn handler_of(client: &Bound<'_, Client>) -> Py<PyAny> {
+    client.borrow().handler(client.py())
+}
+
 fn py_bool(py: Python<'_>, b: bool) -> PyResult<Py<PyAny>> {
     Ok(b.into_pyobject(py)?.to_owned().into_any().unbind())
 }
@@ -250,7 +255,7 @@ impl Semaphore {
             return Err(PyValueError::new_err("max_leases must be at least 1"));
         }
         let c = session(client)?;
-        let handler = client.borrow().handler(client.py());
+        let handler = handler_of(client);
         let wake_event = handler.call_method0(client.py(), "event_object")?;
         let wake = wake_event.clone_ref(client.py());
         let inner = recipes::Semaphore::new(c.as_async(), path, &ident(identifier), max_leases)
@@ -389,6 +394,7 @@ impl Election {
 pub struct Counter {
     c: blocking::Client,
     inner: Arc<recipes::Counter>,
+    handler: Py<PyAny>,
     float: bool,
     #[pyo3(get)]
     pre_value: Option<Py<PyAny>>,
@@ -441,6 +447,7 @@ impl Counter {
         Ok(Counter {
             c,
             inner: Arc::new(inner),
+            handler: handler_of(client),
             float,
             pre_value: None,
             post_value: None,
@@ -454,17 +461,31 @@ impl Counter {
         py_number(py, now)
     }
 
+    /// `value` as an async result of the client's handler.
+    fn value_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let n = self.inner.clone();
+        let op = move |_| async move { n.number().await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, py_number)
+    }
+
+    /// Adds `delta`; an async result of `(before, after)`.
+    fn add_async(&self, py: Python<'_>, delta: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let d = self.delta(delta)?;
+        let n = self.inner.clone();
+        let op = move |_| async move { n.add_number(d).await };
+        let out = |py: Python<'_>, (before, after)| {
+            let pair = (py_number(py, before)?, py_number(py, after)?);
+            Ok(pair.into_pyobject(py)?.into_any().unbind())
+        };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, out)
+    }
+
     fn __add__<'py>(
         slf: Bound<'py, Self>,
         delta: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, Self>> {
         let py = slf.py();
-        let d = number(delta)?;
-        if matches!(d, recipes::Number::Float(_)) != slf.borrow().float {
-            return Err(PyTypeError::new_err(
-                "the delta must be of the counter's type",
-            ));
-        }
+        let d = slf.borrow().delta(delta)?;
         let n = slf.borrow().inner.clone();
         let c = slf.borrow().c.clone();
         let (before, after) = run(py, &c, async move { n.add_number(d).await })?;
@@ -483,6 +504,19 @@ impl Counter {
             .call_method0("__neg__")
             .map_err(|_| PyTypeError::new_err("a counter holds an int or a float"))?;
         Self::__add__(slf, &negated)
+    }
+}
+
+impl Counter {
+    /// A delta of the counter's own kind (kazoo's TypeError otherwise).
+    fn delta(&self, delta: &Bound<'_, PyAny>) -> PyResult<recipes::Number> {
+        let d = number(delta)?;
+        if matches!(d, recipes::Number::Float(_)) != self.float {
+            return Err(PyTypeError::new_err(
+                "the delta must be of the counter's type",
+            ));
+        }
+        Ok(d)
     }
 }
 
@@ -597,6 +631,7 @@ impl MultiNonBlockingLease {
 pub struct Barrier {
     c: blocking::Client,
     inner: Arc<recipes::Barrier>,
+    handler: Py<PyAny>,
 }
 
 #[pymethods]
@@ -605,7 +640,30 @@ impl Barrier {
     pub(crate) fn new(client: &Bound<'_, Client>, path: &str) -> PyResult<Self> {
         let c = session(client)?;
         let inner = Arc::new(recipes::Barrier::new(c.as_async(), path));
-        Ok(Barrier { c, inner })
+        let handler = handler_of(client);
+        Ok(Barrier { c, inner, handler })
+    }
+
+    fn create_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let b = self.inner.clone();
+        let op = move |_| async move { b.create().await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, |py, ()| {
+            Ok(py.None())
+        })
+    }
+
+    fn remove_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let b = self.inner.clone();
+        let op = move |_| async move { b.remove().await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, py_bool)
+    }
+
+    #[pyo3(signature = (timeout=None))]
+    fn wait_async(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Py<PyAny>> {
+        let t = wait_for(true, timeout)?;
+        let b = self.inner.clone();
+        let op = move |_| async move { b.wait(t).await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, py_bool)
     }
 
     fn create(&self, py: Python<'_>) -> PyResult<()> {
@@ -632,6 +690,7 @@ impl Barrier {
 pub struct DoubleBarrier {
     c: blocking::Client,
     inner: Arc<recipes::DoubleBarrier>,
+    handler: Py<PyAny>,
 }
 
 #[pymethods]
@@ -649,7 +708,25 @@ impl DoubleBarrier {
         Ok(DoubleBarrier {
             c,
             inner: Arc::new(b),
+            handler: handler_of(client),
         })
+    }
+
+    #[pyo3(signature = (timeout=None))]
+    fn enter_async(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Py<PyAny>> {
+        let t = wait_for(true, timeout)?;
+        let b = self.inner.clone();
+        // As `enter`: a server error leaves us out (False), as kazoo's does.
+        let op = move |_| async move { Ok(b.enter(t).await.unwrap_or(false)) };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, py_bool)
+    }
+
+    #[pyo3(signature = (timeout=None))]
+    fn leave_async(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Py<PyAny>> {
+        let t = wait_for(true, timeout)?;
+        let b = self.inner.clone();
+        let op = move |_| async move { b.leave(t).await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, py_bool)
     }
 
     /// True once all have entered; False if `timeout` ran out or entering
@@ -694,6 +771,7 @@ impl DoubleBarrier {
 pub struct Queue {
     c: blocking::Client,
     inner: Arc<recipes::Queue>,
+    handler: Py<PyAny>,
     #[pyo3(get)]
     path: String,
 }
@@ -705,7 +783,48 @@ impl Queue {
         let c = session(client)?;
         let inner = Arc::new(recipes::Queue::new(c.as_async(), path));
         let path = path.to_string();
-        Ok(Queue { c, inner, path })
+        let handler = handler_of(client);
+        Ok(Queue {
+            c,
+            inner,
+            handler,
+            path,
+        })
+    }
+
+    #[pyo3(signature = (value, priority=None))]
+    fn put_async(
+        &self,
+        py: Python<'_>,
+        value: Py<PyAny>,
+        priority: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let value = queue_value(value.bind(py))?;
+        let priority = queue_priority(py, priority)?;
+        let q = self.inner.clone();
+        let op = move |_| async move { q.put(&value, priority).await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, |py, ()| {
+            Ok(py.None())
+        })
+    }
+
+    fn get_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let q = self.inner.clone();
+        let op = move |_| async move { q.get().await };
+        let out = |py: Python<'_>, item: Option<Vec<u8>>| {
+            Ok(match item {
+                Some(b) => PyBytes::new(py, &b).into_any().unbind(),
+                None => py.None(),
+            })
+        };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, out)
+    }
+
+    fn len_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let q = self.inner.clone();
+        let op = move |_| async move { q.len().await };
+        let out = |py: Python<'_>, n: usize| Ok(n.into_pyobject(py)?.into_any().unbind());
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, out)
     }
 
     /// `value` must be bytes and `priority` an int in 0..=999 (kazoo's
@@ -863,6 +982,7 @@ fn queue_priority(py: Python<'_>, p: Option<Py<PyAny>>) -> PyResult<u16> {
 pub struct Party {
     c: blocking::Client,
     inner: Arc<recipes::Party>,
+    handler: Py<PyAny>,
     /// kazoo's `data`: the identifier as bytes.
     data: Vec<u8>,
 }
@@ -879,7 +999,36 @@ impl Party {
         let c = session(client)?;
         let data = ident(identifier);
         let inner = Arc::new(recipes::Party::new(c.as_async(), path, &data));
-        Ok(Party { c, inner, data })
+        let handler = handler_of(client);
+        Ok(Party {
+            c,
+            inner,
+            handler,
+            data,
+        })
+    }
+
+    fn join_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let p = self.inner.clone();
+        let op = move |_| async move { p.join().await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, |py, ()| {
+            Ok(py.None())
+        })
+    }
+
+    fn leave_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let p = self.inner.clone();
+        let op = move |_| async move { p.leave().await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, py_bool)
+    }
+
+    /// The members' identifiers, as an async result.
+    fn members_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let p = self.inner.clone();
+        let op = move |_| async move { p.members().await };
+        let out =
+            |py: Python<'_>, m: Vec<Vec<u8>>| Ok(texts(m).into_pyobject(py)?.into_any().unbind());
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, out)
     }
 
     fn join(&self, py: Python<'_>) -> PyResult<()> {

@@ -121,6 +121,92 @@ def test_semaphore_leases(member):
     run(main, member)
 
 
+def test_election_runs_one_leader_at_a_time(member):
+    async def main(root, *clients):
+        running, ran = [], []
+
+        async def lead(i):
+            assert not running, "two leaders"
+            running.append(i)
+            await asyncio.sleep(0.05)
+            running.remove(i)
+            ran.append(i)
+            return i * 10
+
+        results = await asyncio.gather(
+            *(c.Election(root + "/e", "c%d" % i).run(lead, i) for i, c in enumerate(clients))
+        )
+        assert sorted(ran) == [0, 1, 2]
+        assert sorted(results) == [0, 10, 20]
+
+    run(main, member)
+
+
+def test_counter(member):
+    async def main(root, zk, other, _):
+        c = zk.Counter(root + "/count", default=5)
+        assert await c.value() == 5
+        assert await c.add(3) == 8
+        assert (c.pre_value, c.post_value) == (5, 8)
+        assert await c.subtract(1) == 7
+        mine, theirs = other.Counter(root + "/count"), zk.Counter(root + "/count")
+        await asyncio.gather(*(x.add(1) for x in [mine, theirs] * 5))
+        assert await c.value() == 17
+        assert (await zk.get(root + "/count"))[0] == b"17"  # kazoo's text
+
+    run(main, member)
+
+
+def test_barriers(member):
+    async def main(root, *clients):
+        b = clients[0].Barrier(root + "/gate")
+        await b.create()
+        assert not await clients[1].Barrier(root + "/gate").wait(timeout=0.2)
+        waiting = asyncio.ensure_future(clients[1].Barrier(root + "/gate").wait(timeout=10))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+        assert await b.remove()
+        assert await waiting
+        entered = []
+
+        async def member_(i, c):
+            db = c.DoubleBarrier(root + "/db", 3, "m%d" % i)
+            assert await db.enter(timeout=10)
+            entered.append(i)
+            assert await db.leave(timeout=10)
+
+        await asyncio.gather(*(member_(i, c) for i, c in enumerate(clients)))
+        assert sorted(entered) == [0, 1, 2]
+
+    run(main, member)
+
+
+def test_queue_priority_and_fifo(member):
+    async def main(root, zk, *_):
+        q = zk.Queue(root + "/q")
+        assert await q.get() is None
+        for item in [b"a", b"b", b"c"]:
+            await q.put(item)
+        await q.put(b"first", priority=1)
+        assert await q.length() == 4
+        assert [await q.get() for _ in range(5)] == [b"first", b"a", b"b", b"c", None]
+
+    run(main, member)
+
+
+def test_party_membership(member):
+    async def main(root, zk, other, _):
+        p = zk.Party(root + "/party", "zero")
+        q = other.Party(root + "/party", "one")
+        await asyncio.gather(p.join(), q.join())
+        assert sorted(await p.members()) == ["one", "zero"]
+        assert q.participating
+        assert await q.leave()
+        assert await p.members() == ["zero"]
+
+    run(main, member)
+
+
 def test_a_stopped_client_fails_its_calls(member):
     async def main():
         c = zkrs.aio.Client(member.connect_string)

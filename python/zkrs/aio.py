@@ -1,6 +1,7 @@
 """asyncio API: ``zkrs.aio.Client`` has ``zkrs.Client``'s methods as
-coroutines, and ``Lock``/``ReadLock``/``WriteLock``/``Semaphore`` with
-``async with``.
+coroutines, ``Lock``/``ReadLock``/``WriteLock``/``Semaphore`` with
+``async with``, and ``Election``, ``Counter``, ``Barrier``,
+``DoubleBarrier``, ``Queue`` and ``Party`` whose calls are coroutines.
 
 Each call starts the core's call on zkrs's runtime and awaits an asyncio
 future that the call's completion settles from zkrs's thread
@@ -28,7 +29,18 @@ import zkrs
 from zkrs._types import ACL, ZnodeStat
 from zkrs.handler import ThreadingHandler
 
-__all__ = ["Client", "Lock", "Semaphore", "AsyncioHandler"]
+__all__ = [
+    "AsyncioHandler",
+    "Barrier",
+    "Client",
+    "Counter",
+    "DoubleBarrier",
+    "Election",
+    "Lock",
+    "Party",
+    "Queue",
+    "Semaphore",
+]
 
 
 def _settle(future: "asyncio.Future[Any]", value: Any, error: Optional[BaseException]) -> None:
@@ -201,6 +213,24 @@ class Client:
     ) -> "_Semaphore":
         return Semaphore(zkrs.Semaphore(self.sync, path, identifier, max_leases))
 
+    def Election(self, path: str, identifier: Optional[str] = None) -> "_Election":
+        return Election(Lock(zkrs.Lock(self.sync, path, identifier)))
+
+    def Counter(self, path: str, default: Any = 0, support_curator: bool = False) -> "_Counter":
+        return Counter(zkrs.Counter(self.sync, path, default, support_curator))
+
+    def Barrier(self, path: str) -> "_Barrier":
+        return Barrier(zkrs.Barrier(self.sync, path))
+
+    def DoubleBarrier(self, path: str, num_clients: int, identifier: Optional[str] = None) -> "_DoubleBarrier":
+        return DoubleBarrier(zkrs.DoubleBarrier(self.sync, path, num_clients, identifier))
+
+    def Queue(self, path: str) -> "_Queue":
+        return Queue(zkrs.Queue(self.sync, path))
+
+    def Party(self, path: str, identifier: Optional[str] = None) -> "_Party":
+        return Party(zkrs.Party(self.sync, path, identifier))
+
 
 class Transaction:
     """``zkrs.TransactionRequest`` with ``await commit()``."""
@@ -290,7 +320,128 @@ class Semaphore:
         await self.release()
 
 
+class Election:
+    """``zkrs.Election``: ``await run(func, *args)`` waits to lead, runs
+    ``func`` (awaited if it is a coroutine function) and steps down."""
+
+    def __init__(self, lock: Lock) -> None:
+        self.lock = lock
+
+    async def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not callable(func):
+            raise ValueError("func must be callable")
+        try:
+            await self.lock.acquire()
+        except zkrs.CancelledError:
+            return None  # kazoo: a cancelled candidate's run returns None
+        try:
+            out = func(*args, **kwargs)
+            if asyncio.iscoroutine(out):
+                out = await out
+            return out
+        finally:
+            await self.lock.release()
+
+    def cancel(self) -> None:
+        self.lock.cancel()
+
+
+class Counter:
+    """``zkrs.Counter``: ``await add(n)`` (the new value), ``await value()``."""
+
+    def __init__(self, counter: "zkrs.Counter") -> None:
+        self.sync = counter
+        self.pre_value: Any = None
+        self.post_value: Any = None
+
+    async def value(self) -> Any:
+        return await self.sync.value_async()
+
+    async def add(self, delta: Any) -> Any:
+        self.pre_value, self.post_value = await self.sync.add_async(delta)
+        return self.post_value
+
+    async def subtract(self, delta: Any) -> Any:
+        return await self.add(-delta)
+
+
+class Barrier:
+    """``zkrs.Barrier`` with coroutine ``create``/``remove``/``wait``."""
+
+    def __init__(self, barrier: "zkrs.Barrier") -> None:
+        self.sync = barrier
+
+    async def create(self) -> None:
+        await self.sync.create_async()
+
+    async def remove(self) -> bool:
+        return bool(await self.sync.remove_async())
+
+    async def wait(self, timeout: Optional[float] = None) -> bool:
+        return bool(await self.sync.wait_async(timeout))
+
+
+class DoubleBarrier:
+    """``zkrs.DoubleBarrier`` with coroutine ``enter``/``leave``."""
+
+    def __init__(self, barrier: "zkrs.DoubleBarrier") -> None:
+        self.sync = barrier
+
+    async def enter(self, timeout: Optional[float] = None) -> bool:
+        return bool(await self.sync.enter_async(timeout))
+
+    async def leave(self, timeout: Optional[float] = None) -> bool:
+        return bool(await self.sync.leave_async(timeout))
+
+    @property
+    def participating(self) -> bool:
+        return bool(self.sync.participating)
+
+
+class Queue:
+    """``zkrs.Queue`` with coroutine ``put``/``get``/``length``."""
+
+    def __init__(self, queue: "zkrs.Queue") -> None:
+        self.sync = queue
+
+    async def put(self, value: bytes, priority: int = 100) -> None:
+        await self.sync.put_async(value, priority)
+
+    async def get(self) -> Optional[bytes]:
+        item: Optional[bytes] = await self.sync.get_async()
+        return item
+
+    async def length(self) -> int:
+        return int(await self.sync.len_async())
+
+
+class Party:
+    """``zkrs.Party`` with coroutine ``join``/``leave``/``members``."""
+
+    def __init__(self, party: "zkrs.Party") -> None:
+        self.sync = party
+
+    async def join(self) -> None:
+        await self.sync.join_async()
+
+    async def leave(self) -> bool:
+        return bool(await self.sync.leave_async())
+
+    async def members(self) -> List[str]:
+        return list(await self.sync.members_async())
+
+    @property
+    def participating(self) -> bool:
+        return bool(self.sync.participating)
+
+
 # The factories on Client name these; inside Client's body the bare names
 # are its methods.
 _Lock = Lock
 _Semaphore = Semaphore
+_Election = Election
+_Counter = Counter
+_Barrier = Barrier
+_DoubleBarrier = DoubleBarrier
+_Queue = Queue
+_Party = Party
