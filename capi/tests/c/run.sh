@@ -7,7 +7,8 @@
 #   3. a C++ translation unit including zkrs.h and the official
 #      <zookeeper/zookeeper.h> together, compiled with g++;
 #   4. examples/c/config_watcher.c built against an installed copy
-#      (capi/install.sh + pkg-config) and run.
+#      (capi/install.sh + pkg-config) and run; it must record libzkrs's
+#      SONAME, not the bare libzkrs.so.
 # Installs valgrind, g++ and pkg-config when missing. Idempotent.
 set -euo pipefail
 
@@ -34,6 +35,9 @@ fi
 step "building libzkrs"
 cargo build -p zkrs-capi
 ls -l "$LIBDIR/libzkrs.so" "$LIBDIR/libzkrs.a"
+# The library names its ABI version; programs linked here find it by that
+# name (the cross-language tests link against this directory too).
+echo "SONAME $(bash capi/soname.sh --link "$LIBDIR")"
 
 step "header drift test"
 cargo test -p zkrs-capi --test header_drift
@@ -66,4 +70,9 @@ export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
 # shellcheck disable=SC2046
 gcc -std=c11 -Wall -Wextra -Werror examples/c/config_watcher.c -o "$OUT/config_watcher" \
   $(pkg-config --cflags --libs zkrs) -Wl,-rpath,"$PREFIX/lib"
+SONAME="$(bash capi/soname.sh "$PREFIX/lib")"
+readelf -d "$OUT/config_watcher" | grep -q "Shared library: \[$SONAME\]" || {
+  echo "config_watcher does not record libzkrs's SONAME $SONAME" >&2
+  exit 1
+}
 "$OUT/config_watcher"
