@@ -18,6 +18,18 @@ export declare class Barrier {
 }
 
 /**
+ * Calls back with a node's children now and after every change (kazoo's
+ * `ChildrenWatch`), until `stop()`, the session's end, or the node's
+ * absence: a missing or deleted node ends it.
+ */
+export declare class ChildrenWatch {
+  constructor(client: Client, path: string, callback: ChildrenCallback)
+  stop(): void
+  /** False once stopped, the node is gone or the session ended. */
+  get running(): boolean
+}
+
+/**
  * A ZooKeeper session. `new Client(hosts)` only records the settings;
  * `await client.connect()` opens the session.
  */
@@ -118,6 +130,19 @@ export declare class Counter {
   value(): Promise<number>
   /** Adds `delta` atomically; resolves to the new value. */
   add(delta: number): Promise<number>
+}
+
+/**
+ * Calls back now and after every change of a node (kazoo's
+ * `DataWatch`), in order, until `stop()` or the session ends (a lost
+ * connection is waited out).
+ */
+export declare class DataWatch {
+  constructor(client: Client, path: string, callback: DataCallback)
+  /** No more callbacks. */
+  stop(): void
+  /** False once stopped or the session ended. */
+  get running(): boolean
 }
 
 /** `numClients` members enter together and leave together. */
@@ -258,6 +283,15 @@ export interface ChildrenResult {
   stat: Stat
 }
 
+/**
+ * What a `ChildrenWatch` callback gets: the sorted child names and the
+ * event that led here (absent the first time).
+ */
+export interface ChildrenWatchValue {
+  children: Array<string>
+  event?: WatchedEvent
+}
+
 /** Session settings; times in milliseconds. */
 export interface ClientConfig {
   /** Requested session timeout (default 10000); the server clamps it. */
@@ -286,6 +320,17 @@ export interface CreateOptions {
 export interface DataResult {
   data: Buffer
   stat: Stat
+}
+
+/**
+ * What a `DataWatch` callback gets: the node's data and stat (both
+ * absent while it does not exist) and the event that led here (absent the
+ * first time).
+ */
+export interface DataWatchValue {
+  data?: Buffer
+  stat?: Stat
+  event?: WatchedEvent
 }
 
 /** How to start an ensemble; every field is optional. */

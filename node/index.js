@@ -836,8 +836,10 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Barrier = nativeBinding.Barrier
+module.exports.ChildrenWatch = nativeBinding.ChildrenWatch
 module.exports.Client = nativeBinding.Client
 module.exports.Counter = nativeBinding.Counter
+module.exports.DataWatch = nativeBinding.DataWatch
 module.exports.DoubleBarrier = nativeBinding.DoubleBarrier
 module.exports.Ensemble = nativeBinding.Ensemble
 module.exports.LeaderLatch = nativeBinding.LeaderLatch

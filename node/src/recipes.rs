@@ -1,20 +1,23 @@
 //! The core recipes (`zkrs::recipes`) as classes with Promises: `Lock`,
 //! `Semaphore`, `LeaderLatch`, `Counter`, `Barrier`, `DoubleBarrier`,
-//! `Queue`, `Party`. Each takes a connected `Client`; times are in
+//! `Queue`, `Party`; and the standing watches `DataWatch` and
+//! `ChildrenWatch`, which call back on the JS thread. Each takes a connected `Client`; times are in
 //! milliseconds and an absent timeout waits as long as the session lives.
 //! Only conversion here: the behaviour is the core's.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use napi::bindgen_prelude::{Buffer, Either};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::Status;
 use napi_derive::napi;
 use zkrs::recipes;
 
 use crate::client::Client;
 use crate::error::ZkResult;
 use crate::runtime::on_core;
-use crate::types::data_bytes;
+use crate::types::{data_bytes, Stat, WatchedEvent};
 
 fn ms(t: Option<u32>) -> Option<Duration> {
     t.map(|t| Duration::from_millis(t.into()))
@@ -371,5 +374,129 @@ impl Party {
     pub async fn members(&self) -> ZkResult<Vec<String>> {
         let p = self.inner.clone();
         on_core(async move { p.members().await }).await.map(texts)
+    }
+}
+
+/// What a `DataWatch` callback gets: the node's data and stat (both
+/// absent while it does not exist) and the event that led here (absent the
+/// first time).
+#[napi(object, object_from_js = false)]
+pub struct DataWatchValue {
+    pub data: Option<Buffer>,
+    pub stat: Option<Stat>,
+    pub event: Option<WatchedEvent>,
+}
+
+/// What a `ChildrenWatch` callback gets: the sorted child names and the
+/// event that led here (absent the first time).
+#[napi(object, object_from_js = false)]
+pub struct ChildrenWatchValue {
+    pub children: Vec<String>,
+    pub event: Option<WatchedEvent>,
+}
+
+/// A standing-watch callback. It keeps Node's event loop alive until the
+/// watch stops, as a pending watch does.
+type DataCallback = ThreadsafeFunction<DataWatchValue, (), DataWatchValue, Status, false>;
+type ChildrenCallback =
+    ThreadsafeFunction<ChildrenWatchValue, (), ChildrenWatchValue, Status, false>;
+
+/// The running core watch behind a JS object.
+struct Running(Mutex<Option<recipes::WatchHandle>>);
+
+impl Running {
+    fn stop(&self) {
+        if let Some(w) = self.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            w.stop();
+        }
+    }
+
+    fn is_running(&self) -> bool {
+        let w = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        w.as_ref().is_some_and(|w| w.is_running())
+    }
+}
+
+/// Calls back now and after every change of a node (kazoo's
+/// `DataWatch`), in order, until `stop()` or the session ends (a lost
+/// connection is waited out).
+#[napi]
+pub struct DataWatch {
+    running: Running,
+}
+
+#[napi]
+impl DataWatch {
+    #[napi(constructor)]
+    pub fn new(client: &Client, path: String, callback: DataCallback) -> napi::Result<Self> {
+        let c = client.connected()?;
+        let _rt = zkrs::runtime::get().enter();
+        let watch = recipes::DataWatch::new(&c, &path, move |now, event| {
+            let (data, stat) = match now {
+                Some((d, s)) => (Some(d.into()), Some(s.into())),
+                None => (None, None),
+            };
+            let value = DataWatchValue {
+                data,
+                stat,
+                event: event.map(Into::into),
+            };
+            callback.call(value, ThreadsafeFunctionCallMode::NonBlocking);
+            true
+        });
+        Ok(DataWatch {
+            running: Running(Mutex::new(watch.detach())),
+        })
+    }
+
+    /// No more callbacks.
+    #[napi]
+    pub fn stop(&self) {
+        self.running.stop();
+    }
+
+    /// False once stopped or the session ended.
+    #[napi(getter)]
+    pub fn running(&self) -> bool {
+        self.running.is_running()
+    }
+}
+
+/// Calls back with a node's children now and after every change (kazoo's
+/// `ChildrenWatch`), until `stop()`, the session's end, or the node's
+/// absence: a missing or deleted node ends it.
+#[napi]
+pub struct ChildrenWatch {
+    running: Running,
+}
+
+#[napi]
+impl ChildrenWatch {
+    #[napi(constructor)]
+    pub fn new(client: &Client, path: String, callback: ChildrenCallback) -> napi::Result<Self> {
+        let c = client.connected()?;
+        let _rt = zkrs::runtime::get().enter();
+        let watch = recipes::ChildrenWatch::new(&c, &path, move |children, event| {
+            let value = ChildrenWatchValue {
+                children,
+                event: event.map(Into::into),
+            };
+            callback.call(value, ThreadsafeFunctionCallMode::NonBlocking);
+            true
+        });
+        Ok(ChildrenWatch {
+            running: Running(Mutex::new(watch.detach())),
+        })
+    }
+
+    #[napi]
+    pub fn stop(&self) {
+        self.running.stop();
+    }
+
+    /// False once stopped, the node is gone or the session ended.
+    #[napi(getter)]
+    pub fn running(&self) -> bool {
+        self.running.is_running()
     }
 }

@@ -10,6 +10,7 @@ const path = require('node:path')
 
 const {
   Member, Client, Lock, Semaphore, LeaderLatch, Counter, Barrier, DoubleBarrier, Queue, Party,
+  DataWatch, ChildrenWatch,
 } = require('..')
 
 let member
@@ -158,3 +159,38 @@ test('a recipe needs a connected client', () => {
   const c = new Client('127.0.0.1:1')
   assert.throws(() => new Lock(c, '/x'), /CONNECTIONLOSS/)
 })
+
+async function until (what, check) {
+  for (let i = 0; i < 250; i++) {
+    if (check()) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  assert.fail(`timed out waiting for ${what}`)
+}
+
+test('standing watches call back on every change, with the event', async () => {
+  const c = await client()
+  const seen = []
+  const data = new DataWatch(c, '/dw', (v) => {
+    seen.push([v.data ? v.data.toString() : null, v.event ? v.event.type : null])
+  })
+  await until('first call', () => seen.length === 1)
+  await c.create('/dw', 'a')
+  await until('created', () => seen.length === 2)
+  await c.setData('/dw', 'b')
+  await until('changed', () => seen.length === 3)
+  assert.deepEqual(seen, [[null, null], ['a', 'NodeCreated'], ['b', 'NodeDataChanged']])
+  const kids = []
+  const children = new ChildrenWatch(c, '/dw', (v) => kids.push(v.children))
+  await until('children first call', () => kids.length === 1)
+  await c.create('/dw/x')
+  await until('child', () => kids.length === 2)
+  assert.deepEqual(kids, [[], ['x']])
+  data.stop()
+  assert.equal(data.running, false)
+  await c.removeRecursive('/dw')
+  await until('children watch ends with its node', () => !children.running)
+  const missing = new ChildrenWatch(c, '/nothing', () => assert.fail('no node, no call'))
+  await until('a watch of no node ends', () => !missing.running)
+})
+
