@@ -302,6 +302,12 @@ export interface ClientConfig {
   readOnly?: boolean
   /** Credentials sent on every (re)connect, as `addAuth` would. */
   auth?: Array<AuthInfo>
+  /**
+   * The longest any call waits for its reply (default: while the
+   * session lives); then it rejects with REQUESTTIMEOUT, and the
+   * request may still take effect.
+   */
+  requestTimeout?: number
 }
 
 /** Create modes by name (CreateMode); 'ttl' is PERSISTENT_WITH_TTL. */

@@ -438,3 +438,40 @@ async fn a_second_client_resumes_a_session_by_id_and_password() {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_timeout_bounds_each_wait_and_the_session_goes_on() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let proxy = Proxy::start(ts.addr).await;
+        let options = ClientOptions {
+            request_timeout: Some(Duration::from_millis(300)),
+            ..opts(10000)
+        };
+        let zk = Client::connect(&proxy.addr.to_string(), options)
+            .await
+            .unwrap();
+        let sid = zk.session_id();
+        // The link goes silent: with a 10 s session the connection would
+        // wait ~6.7 s before giving up; the call gives up after 300 ms.
+        proxy.stall(true);
+        let t = Instant::now();
+        assert_eq!(zk.get_data("/", None).await, Err(Error::RequestTimeout));
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        proxy.stall(false);
+        // The session goes on. (The stalled proxy dropped the request's
+        // bytes, so the connection itself is out of step and is replaced:
+        // a call may meet that as ConnectionLoss.)
+        let mut answered = zk.exists("/", None).await;
+        for _ in 0..50 {
+            if answered != Err(Error::ConnectionLoss) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            answered = zk.exists("/", None).await;
+        }
+        assert!(answered.unwrap().is_some());
+        assert_eq!(zk.session_id(), sid);
+    })
+    .await
+}

@@ -48,6 +48,10 @@ pub struct ClientConfig {
     pub read_only: Option<bool>,
     /// Credentials sent on every (re)connect, as `addAuth` would.
     pub auth: Option<Vec<AuthInfo>>,
+    /// The longest any call waits for its reply (default: while the
+    /// session lives); then it rejects with REQUESTTIMEOUT, and the
+    /// request may still take effect.
+    pub request_timeout: Option<u32>,
 }
 
 /// One credential, e.g. `{scheme: 'digest', auth: 'user:password'}`.
@@ -261,6 +265,7 @@ impl Client {
             opts.connect_timeout = Duration::from_millis(ms.into());
         }
         opts.read_only = o.read_only.unwrap_or(false);
+        opts.request_timeout = o.request_timeout.map(|ms| Duration::from_millis(ms.into()));
         opts.auth = o
             .auth
             .unwrap_or_default()

@@ -820,6 +820,7 @@ impl Client {
             read_only: self.read_only,
             auth: self.auth.clone(),
             resume: lock(&self.resume).take(),
+            request_timeout: None, // kazoo's calls wait while the session lives
         };
         Ok(Some((self.hosts.clone(), opts)))
     }

@@ -80,6 +80,10 @@ pub struct ClientOptions {
     /// listeners hear Expired, then Connecting and Connected; calls made
     /// meanwhile wait for the new session. Off: Expired is final.
     pub renew_expired: bool,
+    /// The longest a call waits for its reply, then fails with
+    /// RequestTimeout (ZooKeeper's `zookeeper.request.timeout`); the
+    /// request may still take effect. `None`: as long as the session lives.
+    pub request_timeout: Option<Duration>,
 }
 
 impl Default for ClientOptions {
@@ -92,6 +96,7 @@ impl Default for ClientOptions {
             resume: None,
             randomize_hosts: true,
             renew_expired: false,
+            request_timeout: None,
         }
     }
 }
@@ -344,6 +349,7 @@ pub(crate) struct Shared {
     listeners: Listeners,
     next_listener: AtomicU64,
     renew_expired: bool,
+    request_timeout: Option<Duration>,
 }
 
 impl Shared {
@@ -424,6 +430,7 @@ impl Client {
                 host: String::new(),
             }),
             renew_expired: opts.renew_expired,
+            request_timeout: opts.request_timeout,
             listeners,
             next_listener: AtomicU64::new(1),
         });
@@ -592,10 +599,13 @@ impl Client {
         if self.cmds.send(Command::Request(p)).is_err() {
             return Err(self.gone());
         }
-        match rx.await {
-            Ok(r) => r,
-            Err(_) => Err(self.gone()),
-        }
+        let reply = match self.shared.request_timeout {
+            Some(t) => tokio::time::timeout(t, rx)
+                .await
+                .map_err(|_| Error::RequestTimeout)?,
+            None => rx.await,
+        };
+        reply.unwrap_or_else(|_| Err(self.gone()))
     }
 
     fn server_path(&self, path: &str, sequential: bool) -> Result<String, Error> {
