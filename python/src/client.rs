@@ -251,11 +251,8 @@ impl Client {
 
     /// The chroot of the connect string ("" for none), as kazoo has it.
     #[getter]
-    fn chroot(&self) -> String {
-        match self.hosts.find('/') {
-            Some(i) if self.hosts.len() > i + 1 => self.hosts[i..].to_string(),
-            _ => String::new(),
-        }
+    fn chroot(&self) -> PyResult<String> {
+        zkrs::client::chroot_of(&self.hosts).py_err()
     }
 
     /// Sends a four-letter word to the connected server; its answer
@@ -271,14 +268,7 @@ impl Client {
     #[pyo3(signature = (retries=3))]
     fn server_version<'py>(&self, py: Python<'py>, retries: u32) -> PyResult<Bound<'py, PyTuple>> {
         let c = self.conn()?;
-        let mut tries = 0;
-        let version = loop {
-            let c = c.clone();
-            match py.detach(move || c.server_version()) {
-                Err(Error::MarshallingError) if tries < retries => tries += 1,
-                other => break other.py_err()?,
-            }
-        };
+        let version = py.detach(move || c.server_version(retries)).py_err()?;
         PyTuple::new(py, version)
     }
 
@@ -864,7 +854,7 @@ impl Client {
         path: &str,
         watch: Option<Py<PyAny>>,
     ) -> PyResult<Option<zkrs::client::Watcher>> {
-        let full = match (self.chroot(), path) {
+        let full = match (self.chroot()?, path) {
             (root, _) if root.is_empty() => path.to_string(),
             (root, "/") => root,
             (root, _) => root + path,

@@ -249,8 +249,8 @@ impl Client {
         self.run(move |c| async move { c.four_letter_word(&word).await })
     }
 
-    pub fn server_version(&self) -> Result<Vec<u32>, Error> {
-        self.run(move |c| async move { c.server_version().await })
+    pub fn server_version(&self, retries: u32) -> Result<Vec<u32>, Error> {
+        self.run(move |c| async move { c.server_version(retries).await })
     }
 
     pub fn sync(&self, path: &str) -> Result<(), Error> {

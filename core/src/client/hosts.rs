@@ -20,6 +20,16 @@ pub(crate) struct ConnectString {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Chroot(Option<String>);
 
+/// The chroot of a connect string ("" for none); InvalidPath
+/// (BadArguments for a malformed host list) as `Client::connect` would
+/// refuse it.
+pub fn chroot_of(connect_string: &str) -> Result<String, Error> {
+    Ok(ConnectString::parse(connect_string)?
+        .chroot
+        .as_str()
+        .to_string())
+}
+
 impl ConnectString {
     pub fn parse(s: &str) -> Result<ConnectString, Error> {
         let s = s.trim();
@@ -79,6 +89,11 @@ fn port(p: &str) -> Result<u16, Error> {
 }
 
 impl Chroot {
+    /// The chroot path, "" for none.
+    pub fn as_str(&self) -> &str {
+        self.0.as_deref().unwrap_or("")
+    }
+
     /// No chroot: caller paths are server paths.
     pub fn is_root(&self) -> bool {
         self.0.is_none()

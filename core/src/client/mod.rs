@@ -43,6 +43,7 @@ use crate::Error;
 use conn::{Command, Packet, WatchReg};
 use dispatch::{Dispatcher, Job, Listeners};
 use hosts::{Chroot, ConnectString};
+pub use hosts::chroot_of;
 use watches::WatchTables;
 
 pub use crate::watch::WatcherType;
@@ -525,10 +526,24 @@ impl Client {
     }
 
     /// The connected server's version from its `envi` answer
-    /// (`zookeeper.version=3.8.4-...` gives `[3, 8, 4]`).
-    pub async fn server_version(&self) -> Result<Vec<u32>, Error> {
+    /// (`zookeeper.version=3.8.4-...` gives `[3, 8, 4]`). An answer that
+    /// does not parse (a four-letter word's answer can come cut short) is
+    /// asked again up to `retries` times (kazoo's `server_version`), then
+    /// MarshallingError.
+    pub async fn server_version(&self, retries: u32) -> Result<Vec<u32>, Error> {
+        for _ in 0..retries {
+            if let Some(v) = parse_version(&self.four_letter_word("envi").await?) {
+                return Ok(v);
+            }
+        }
         let envi = self.four_letter_word("envi").await?;
         parse_version(&envi).ok_or(Error::MarshallingError)
+    }
+
+    /// The chroot of the connect string this client was made with ("" for
+    /// none).
+    pub fn chroot(&self) -> &str {
+        self.shared.chroot.as_str()
     }
 
     /// A new session follows an expired one ([`ClientOptions::renew_expired`]).
