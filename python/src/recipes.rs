@@ -550,11 +550,9 @@ fn lease_args(
             aware.call_method("replace", (), Some(&kw))?
         }
     };
-    let text: String = now
-        .call_method1("strftime", ("%Y-%m-%dT%H:%M:%S",))?
-        .extract()?;
-    let now = chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S")
-        .map_err(|_| PyValueError::new_err("utcnow() must return a datetime"))?;
+    let now: chrono::NaiveDateTime = now
+        .extract()
+        .map_err(|_| PyValueError::new_err("utcnow() must return a naive datetime"))?;
     Ok((span, ident, now))
 }
 
