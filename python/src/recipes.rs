@@ -395,7 +395,6 @@ pub struct Counter {
     c: blocking::Client,
     inner: Arc<recipes::Counter>,
     handler: Py<PyAny>,
-    float: bool,
     #[pyo3(get)]
     pre_value: Option<Py<PyAny>>,
     #[pyo3(get)]
@@ -435,20 +434,16 @@ impl Counter {
             .map(number)
             .transpose()?
             .unwrap_or(recipes::Number::Int(0));
-        let float = matches!(default, recipes::Number::Float(_));
-        if float && support_curator {
-            return Err(PyTypeError::new_err("a Curator counter holds an int"));
-        }
         let format = match support_curator {
             true => recipes::CounterFormat::Curator,
             false => recipes::CounterFormat::Text,
         };
-        let inner = recipes::Counter::with_format(c.as_async(), path, default, format).py_err()?;
+        let inner = recipes::Counter::with_format(c.as_async(), path, default, format)
+            .map_err(|_| PyTypeError::new_err("a Curator counter holds an int"))?;
         Ok(Counter {
             c,
             inner: Arc::new(inner),
             handler: handler_of(client),
-            float,
             pre_value: None,
             post_value: None,
         })
@@ -511,7 +506,7 @@ impl Counter {
     /// A delta of the counter's own kind (kazoo's TypeError otherwise).
     fn delta(&self, delta: &Bound<'_, PyAny>) -> PyResult<recipes::Number> {
         let d = number(delta)?;
-        if matches!(d, recipes::Number::Float(_)) != self.float {
+        if matches!(d, recipes::Number::Float(_)) != self.inner.holds_floats() {
             return Err(PyTypeError::new_err(
                 "the delta must be of the counter's type",
             ));

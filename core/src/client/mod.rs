@@ -42,8 +42,8 @@ use crate::types::{Acl, CreateMode, KeeperState, Stat, WatchedEvent};
 use crate::Error;
 use conn::{Command, Packet, WatchReg};
 use dispatch::{Dispatcher, Job, Listeners};
-use hosts::{Chroot, ConnectString};
 pub use hosts::chroot_of;
+use hosts::{Chroot, ConnectString};
 use watches::WatchTables;
 
 pub use crate::watch::WatcherType;

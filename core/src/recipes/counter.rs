@@ -61,6 +61,12 @@ impl Counter {
     }
 
     /// The value as an integer (a float counter's is truncated).
+    /// Whether the counter counts in floats (its default's kind): deltas
+    /// must be of this kind.
+    pub fn holds_floats(&self) -> bool {
+        matches!(self.default, Number::Float(_))
+    }
+
     pub async fn value(&self) -> Result<i64, Error> {
         self.number().await.map(as_int)
     }
