@@ -378,26 +378,12 @@ impl Client {
         ttl: Option<i64>,
     ) -> PyResult<Py<PyAny>> {
         let c = self.conn()?;
-        let node = NewNode {
-            path,
-            data: value.to_vec(),
-            acl: convert::acls(acl)?,
-            mode: create_mode(ephemeral, sequence, container, ttl.is_some()).py_err()?,
-            ttl,
-            makepath,
-        };
+        let how = (ephemeral, sequence, container, ttl);
+        let node = NewNode::kazoo(path, value, acl, how, makepath)?;
         let created = py
             .detach(move || c.call(|c| async move { node.create(&c).await }))
             .py_err()?;
-        let (path, stat) = created;
-        if include_data {
-            Ok((path, convert::stat(py, &stat)?)
-                .into_pyobject(py)?
-                .into_any()
-                .unbind())
-        } else {
-            Ok(path.into_pyobject(py)?.into_any().unbind())
-        }
+        NewNode::created(include_data)(py, created)
     }
 
     /// Creates `path` and any missing parents; True.

@@ -37,26 +37,9 @@ impl Client {
         container: bool,
         ttl: Option<i64>,
     ) -> PyResult<Py<PyAny>> {
-        let acl = convert::acls(acl)?;
-        let mode = create_mode(ephemeral, sequence, container, ttl.is_some()).py_err()?;
-        let node = NewNode {
-            path,
-            data: value.to_vec(),
-            acl,
-            mode,
-            ttl,
-            makepath,
-        };
-        let out: Out<(String, Stat)> = if include_data {
-            |py, (path, stat)| {
-                Ok((path, convert::stat(py, &stat)?)
-                    .into_pyobject(py)?
-                    .into_any()
-                    .unbind())
-            }
-        } else {
-            |py, (path, _)| Ok(path.into_pyobject(py)?.into_any().unbind())
-        };
+        let how = (ephemeral, sequence, container, ttl);
+        let node = NewNode::kazoo(path, value, acl, how, makepath)?;
+        let out = NewNode::created(include_data);
         self.settle(py, move |c| async move { node.create(&c).await }, out)
     }
 
@@ -339,6 +322,38 @@ pub(crate) struct NewNode {
 }
 
 impl NewNode {
+    /// From kazoo's arguments; `how` is (ephemeral, sequence, container,
+    /// ttl).
+    pub fn kazoo(
+        path: String,
+        value: &[u8],
+        acl: Option<&Bound<'_, PyAny>>,
+        how: (bool, bool, bool, Option<i64>),
+        makepath: bool,
+    ) -> PyResult<NewNode> {
+        let (ephemeral, sequence, container, ttl) = how;
+        Ok(NewNode {
+            path,
+            data: value.to_vec(),
+            acl: convert::acls(acl)?,
+            mode: create_mode(ephemeral, sequence, container, ttl.is_some()).py_err()?,
+            ttl,
+            makepath,
+        })
+    }
+
+    /// kazoo's answer: the path, or `(path, ZnodeStat)` with `include_data`.
+    pub fn created(include_data: bool) -> Out<(String, Stat)> {
+        if include_data {
+            |py, (path, stat)| {
+                let pair = (path, convert::stat(py, &stat)?);
+                Ok(pair.into_pyobject(py)?.into_any().unbind())
+            }
+        } else {
+            |py, (path, _)| Ok(path.into_pyobject(py)?.into_any().unbind())
+        }
+    }
+
     pub async fn create(&self, c: &core::Client) -> Result<(String, Stat), Error> {
         match self.once(c).await {
             Err(Error::NoNode) if self.makepath => {
