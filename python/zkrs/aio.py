@@ -266,58 +266,46 @@ async def _acquire(recipe: Any, result: _LoopResult) -> bool:
         raise
 
 
-class Lock:
-    """``zkrs.Lock`` with coroutine ``acquire``/``release`` and ``async with``."""
+class _Held:
+    """What Lock and Semaphore share: ``release``, ``cancel``,
+    ``is_acquired`` and ``async with``."""
 
-    def __init__(self, lock: Any) -> None:
-        self.sync = lock
+    def __init__(self, recipe: Any) -> None:
+        self.sync = recipe
+
+    async def acquire(self) -> bool:
+        raise NotImplementedError
+
+    async def release(self) -> bool:
+        return bool(await self.sync.release_async())
+
+    def cancel(self) -> None:
+        self.sync.cancel()
+
+    @property
+    def is_acquired(self) -> bool:
+        return bool(self.sync.is_acquired)
+
+    async def __aenter__(self) -> Any:
+        await self.acquire()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.release()
+
+
+class Lock(_Held):
+    """``zkrs.Lock`` with coroutine ``acquire``/``release`` and ``async with``."""
 
     async def acquire(self, blocking: bool = True, timeout: Optional[float] = None, ephemeral: bool = True) -> bool:
         return await _acquire(self.sync, self.sync.acquire_async(blocking, timeout, ephemeral))
 
-    async def release(self) -> bool:
-        return bool(await self.sync.release_async())
 
-    def cancel(self) -> None:
-        self.sync.cancel()
-
-    @property
-    def is_acquired(self) -> bool:
-        return bool(self.sync.is_acquired)
-
-    async def __aenter__(self) -> "Lock":
-        await self.acquire()
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.release()
-
-
-class Semaphore:
+class Semaphore(_Held):
     """``zkrs.Semaphore`` with coroutine ``acquire``/``release`` and ``async with``."""
-
-    def __init__(self, semaphore: Any) -> None:
-        self.sync = semaphore
 
     async def acquire(self, blocking: bool = True, timeout: Optional[float] = None) -> bool:
         return await _acquire(self.sync, self.sync.acquire_async(blocking, timeout))
-
-    async def release(self) -> bool:
-        return bool(await self.sync.release_async())
-
-    def cancel(self) -> None:
-        self.sync.cancel()
-
-    @property
-    def is_acquired(self) -> bool:
-        return bool(self.sync.is_acquired)
-
-    async def __aenter__(self) -> "Semaphore":
-        await self.acquire()
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.release()
 
 
 class Election:
