@@ -427,6 +427,12 @@
 #define ZKRS_LOG_TRACE 5
 
 /**
+ * A gate that holds waiters until it is removed. Opaque; free with
+ * `zkrs_barrier_free`.
+ */
+typedef struct zkrs_barrier zkrs_barrier;
+
+/**
  * A client session. Created by `zkrs_client_connect`, released by
  * `zkrs_client_free` (a Box: one owner). All functions except
  * `zkrs_client_free` may be called from several threads at once and from
@@ -468,6 +474,27 @@ typedef struct zkrs_lock zkrs_lock;
  * not concurrently with `zkrs_member_free` on the same handle.
  */
 typedef struct zkrs_member zkrs_member;
+
+/**
+ * A queue of byte items: lower priority number first, then FIFO; each
+ * item is taken once. Opaque; free with `zkrs_queue_free`.
+ */
+typedef struct zkrs_queue zkrs_queue;
+
+/**
+ * At most `max_leases` holders at once on a path. Opaque; free with
+ * `zkrs_semaphore_free`.
+ */
+typedef struct zkrs_semaphore zkrs_semaphore;
+
+/**
+ * Bytes returned by zkrs (a znode's data): `len` bytes at `data`, not
+ * NUL-terminated. Free with `zkrs_buffer_free`.
+ */
+typedef struct zkrs_buffer {
+  const uint8_t *data;
+  size_t len;
+} zkrs_buffer;
 
 /**
  * Called when the session state changes: `state` is one of
@@ -548,15 +575,6 @@ typedef struct zkrs_stat {
  * `zkrs_client_free`.
  */
 typedef void (*zkrs_watch_fn)(void *userdata, int event_type, int state, const char *path);
-
-/**
- * Bytes returned by zkrs (a znode's data): `len` bytes at `data`, not
- * NUL-terminated. Free with `zkrs_buffer_free`.
- */
-typedef struct zkrs_buffer {
-  const uint8_t *data;
-  size_t len;
-} zkrs_buffer;
 
 /**
  * Strings returned by zkrs (children names): `len` NUL-terminated
@@ -665,6 +683,135 @@ extern "C" {
  * the caller must not free.
  */
 const char *zkrs_version(void);
+
+/**
+ * Makes a semaphore on `path` with `max_leases` leases (at least 1; every
+ * process on the path must count the same, else acquire gives
+ * `ZKRS_BADARGUMENTS`) for the session of `c`. `identifier` (may be NULL)
+ * is what the lease holders show.
+ *
+ * # Safety
+ * `c` is a live client; strings are NUL-terminated or NULL
+ * (`identifier`); `out` is valid for a write.
+ */
+int zkrs_semaphore_new(const struct zkrs_client *c,
+                       const char *path,
+                       const char *identifier,
+                       int max_leases,
+                       struct zkrs_semaphore **out);
+
+/**
+ * Waits for a lease up to `timeout_ms` (0: only try; negative: no
+ * limit). `*acquired` is 1 when held, 0 when the time ran out.
+ *
+ * # Safety
+ * `sem` is a live semaphore; `acquired` is valid for a write.
+ */
+int zkrs_semaphore_acquire(struct zkrs_semaphore *sem, int timeout_ms, int *acquired);
+
+/**
+ * Gives the lease back (`ZKRS_OK` also when none was held).
+ *
+ * # Safety
+ * `sem` is a live semaphore.
+ */
+int zkrs_semaphore_release(struct zkrs_semaphore *sem);
+
+/**
+ * Gives the lease back if held and frees the semaphore. NULL is a no-op.
+ *
+ * # Safety
+ * `sem` is NULL or a semaphore from `zkrs_semaphore_new` not yet freed.
+ */
+void zkrs_semaphore_free(struct zkrs_semaphore *sem);
+
+/**
+ * Makes a barrier handle on `path` for the session of `c` (nothing is
+ * created until `zkrs_barrier_create`).
+ *
+ * # Safety
+ * `c` is a live client; `path` is NUL-terminated; `out` is valid for a
+ * write.
+ */
+int zkrs_barrier_new(const struct zkrs_client *c, const char *path, struct zkrs_barrier **out);
+
+/**
+ * Puts the barrier up (its node); up already is fine.
+ *
+ * # Safety
+ * `b` is a live barrier.
+ */
+int zkrs_barrier_create(struct zkrs_barrier *b);
+
+/**
+ * Takes the barrier down: every waiter goes on. `*removed` (may be NULL)
+ * is 0 if it was not up.
+ *
+ * # Safety
+ * `b` is a live barrier; `removed` is NULL or valid for a write.
+ */
+int zkrs_barrier_remove(struct zkrs_barrier *b, int *removed);
+
+/**
+ * Waits up to `timeout_ms` (negative: no limit) for the barrier to be
+ * down. `*passed` is 1 once it is, 0 when the time ran out.
+ *
+ * # Safety
+ * `b` is a live barrier; `passed` is valid for a write.
+ */
+int zkrs_barrier_wait(struct zkrs_barrier *b, int timeout_ms, int *passed);
+
+/**
+ * Frees the handle (the barrier's node stays). NULL is a no-op.
+ *
+ * # Safety
+ * `b` is NULL or a barrier from `zkrs_barrier_new` not yet freed.
+ */
+void zkrs_barrier_free(struct zkrs_barrier *b);
+
+/**
+ * Makes a queue handle on `path` for the session of `c`.
+ *
+ * # Safety
+ * `c` is a live client; `path` is NUL-terminated; `out` is valid for a
+ * write.
+ */
+int zkrs_queue_new(const struct zkrs_client *c, const char *path, struct zkrs_queue **out);
+
+/**
+ * Adds `len` bytes at `data` with `priority` (0..=999, lower first;
+ * kazoo's default is 100).
+ *
+ * # Safety
+ * `q` is a live queue; `data` points to `len` readable bytes (NULL when
+ * `len` is 0).
+ */
+int zkrs_queue_put(struct zkrs_queue *q, const uint8_t *data, size_t len, int priority);
+
+/**
+ * Takes the first item: `*item` is a new buffer (free it with
+ * `zkrs_buffer_free`), or NULL when the queue is empty.
+ *
+ * # Safety
+ * `q` is a live queue; `item` is valid for a write.
+ */
+int zkrs_queue_get(struct zkrs_queue *q, struct zkrs_buffer **item);
+
+/**
+ * How many items are queued.
+ *
+ * # Safety
+ * `q` is a live queue; `len` is valid for a write.
+ */
+int zkrs_queue_len(struct zkrs_queue *q, size_t *len);
+
+/**
+ * Frees the handle (the items stay). NULL is a no-op.
+ *
+ * # Safety
+ * `q` is NULL or a queue from `zkrs_queue_new` not yet freed.
+ */
+void zkrs_queue_free(struct zkrs_queue *q);
 
 /**
  * Connects to `hosts` ("host:port[,host:port...][/chroot]") and waits

@@ -10,6 +10,7 @@
 //! - [`client`]: `zkrs_client`, a session: CRUD, ACLs, multi, watches.
 //! - [`log`]: `zkrs_set_log_callback`, the core's logs for the host.
 //! - [`recipes`]: `zkrs_lock`, `zkrs_counter`, `zkrs_leader_latch`.
+//! - [`barrier_queue`]: `zkrs_semaphore`, `zkrs_barrier`, `zkrs_queue`.
 //! - `callback`: calling C back from the event thread, and never after
 //!   `zkrs_client_free`.
 //!
@@ -22,6 +23,7 @@
 
 #![allow(non_camel_case_types)]
 
+pub mod barrier_queue;
 mod callback;
 pub mod client;
 pub mod ensemble;

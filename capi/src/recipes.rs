@@ -36,12 +36,12 @@ pub struct zkrs_leader_latch {
     inner: Arc<LeaderLatch>,
 }
 
-fn timeout(ms: c_int) -> Option<Duration> {
+pub(crate) fn timeout(ms: c_int) -> Option<Duration> {
     (ms >= 0).then(|| Duration::from_millis(ms as u64))
 }
 
 /// Runs a recipe call on the session's runtime and waits for it.
-fn wait<T: Send + 'static>(
+pub(crate) fn wait<T: Send + 'static>(
     session: &Client,
     fut: impl std::future::Future<Output = Result<T, zkrs_core::Error>> + Send + 'static,
 ) -> Result<T, zkrs_core::Error> {

@@ -774,6 +774,75 @@ static void test_recipes(const char *hosts, zkrs_client *c, zkrs_client *other) 
     CHECK(leading == 1 && zkrs_leader_latch_has_leadership(second) == 1);
     zkrs_leader_latch_free(second);
     zkrs_leader_latch_free(NULL);
+
+    /* A semaphore admits max_leases holders; every holder must count alike. */
+    zkrs_semaphore *s1 = NULL, *s2 = NULL, *s3 = NULL, *odd = NULL;
+    CHECK_RC(zkrs_semaphore_new(c, "/recipes/sem", "s1", 0, &s1), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_semaphore_new(c, "/recipes/sem", "s1", 2, &s1), ZKRS_OK);
+    CHECK_RC(zkrs_semaphore_new(other, "/recipes/sem", "s2", 2, &s2), ZKRS_OK);
+    CHECK_RC(zkrs_semaphore_new(other, "/recipes/sem", "s3", 2, &s3), ZKRS_OK);
+    CHECK_RC(zkrs_semaphore_acquire(s1, -1, &got), ZKRS_OK);
+    CHECK(got == 1);
+    CHECK_RC(zkrs_semaphore_acquire(s2, 0, &got), ZKRS_OK);
+    CHECK(got == 1);
+    CHECK_RC(zkrs_semaphore_acquire(s3, 200, &got), ZKRS_OK);
+    CHECK(got == 0);
+    CHECK_RC(zkrs_semaphore_new(other, "/recipes/sem", "odd", 3, &odd), ZKRS_OK);
+    CHECK_RC(zkrs_semaphore_acquire(odd, 0, &got), ZKRS_BADARGUMENTS);
+    zkrs_semaphore_free(odd);
+    CHECK_RC(zkrs_semaphore_release(s1), ZKRS_OK);
+    CHECK_RC(zkrs_semaphore_acquire(s3, 5000, &got), ZKRS_OK);
+    CHECK(got == 1);
+    zkrs_semaphore_free(s1);
+    zkrs_semaphore_free(s2);
+    zkrs_semaphore_free(s3);
+    zkrs_semaphore_free(NULL);
+
+    /* A barrier holds waiters until removed. */
+    zkrs_barrier *gate = NULL, *waiter = NULL;
+    int down = -1, removed = -1;
+    CHECK_RC(zkrs_barrier_new(c, "/recipes/gate", &gate), ZKRS_OK);
+    CHECK_RC(zkrs_barrier_new(other, "/recipes/gate", &waiter), ZKRS_OK);
+    CHECK_RC(zkrs_barrier_wait(waiter, 0, &down), ZKRS_OK);
+    CHECK(down == 1); /* not up yet */
+    CHECK_RC(zkrs_barrier_create(gate), ZKRS_OK);
+    CHECK_RC(zkrs_barrier_wait(waiter, 200, &down), ZKRS_OK);
+    CHECK(down == 0);
+    CHECK_RC(zkrs_barrier_remove(gate, &removed), ZKRS_OK);
+    CHECK(removed == 1);
+    CHECK_RC(zkrs_barrier_wait(waiter, 5000, &down), ZKRS_OK);
+    CHECK(down == 1);
+    CHECK_RC(zkrs_barrier_remove(gate, NULL), ZKRS_OK);
+    CHECK_RC(zkrs_barrier_wait(waiter, 0, NULL), ZKRS_BADARGUMENTS);
+    zkrs_barrier_free(gate);
+    zkrs_barrier_free(waiter);
+    zkrs_barrier_free(NULL);
+
+    /* A queue: priority first, then FIFO; each item taken once. */
+    zkrs_queue *q = NULL, *q2 = NULL;
+    zkrs_buffer *item = NULL;
+    size_t len = 99;
+    CHECK_RC(zkrs_queue_new(c, "/recipes/q", &q), ZKRS_OK);
+    CHECK_RC(zkrs_queue_new(other, "/recipes/q", &q2), ZKRS_OK);
+    CHECK_RC(zkrs_queue_get(q, &item), ZKRS_OK);
+    CHECK(item == NULL);
+    CHECK_RC(zkrs_queue_put(q, (const uint8_t *)"a", 1, 100), ZKRS_OK);
+    CHECK_RC(zkrs_queue_put(q, (const uint8_t *)"b", 1, 100), ZKRS_OK);
+    CHECK_RC(zkrs_queue_put(q2, (const uint8_t *)"first", 5, 1), ZKRS_OK);
+    CHECK_RC(zkrs_queue_put(q, (const uint8_t *)"x", 1, 1000), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_queue_len(q, &len), ZKRS_OK);
+    CHECK(len == 3);
+    const char *order[] = {"first", "a", "b"};
+    for (int i = 0; i < 3; i++) {
+        CHECK_RC(zkrs_queue_get(i % 2 ? q2 : q, &item), ZKRS_OK);
+        CHECK(item && item->len == strlen(order[i]) && memcmp(item->data, order[i], item->len) == 0);
+        zkrs_buffer_free(item);
+    }
+    CHECK_RC(zkrs_queue_get(q, &item), ZKRS_OK);
+    CHECK(item == NULL);
+    zkrs_queue_free(q);
+    zkrs_queue_free(q2);
+    zkrs_queue_free(NULL);
 }
 
 /* Core logs (zkrs and the crates it runs: openraft, ...) reach a C
