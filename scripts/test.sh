@@ -101,6 +101,13 @@ node --test node/test/
 (cd node && npx --no-install tsc -p tsconfig.json)
 # <<< Node binding ------------------------------------------------------------
 
+# ---- packages without Rust ---------------------------------------------------
+# The abi3 wheel and the npm tarball with the prebuilt addon install and run
+# where no cargo is on PATH (scripts/package-check.sh).
+step "packages: abi3 wheel and npm tarball install and run without Rust"
+CARGO_TARGET_DIR="$TARGET" ZKRS_VENV="$PY_VENV" bash scripts/package-check.sh
+# ---- end packages -------------------------------------------------------------
+
 # >>> cross-language (tests/cross) --------------------------------------------
 # A zkrs.Member embedded in the pytest process serves a Node client
 # (tests/cross/node_client.js, requiring the addon built in node/ above) and
