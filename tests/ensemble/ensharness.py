@@ -51,13 +51,22 @@ def zkrs_bin():
     return b
 
 
-def free_port(ip):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def free_ports(ip, n):
+    """n distinct free ports on ip: all held open while picked (ports
+    picked one at a time can come back equal, as a member's client and
+    peer ports once did)."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(n)]
     try:
-        s.bind((ip, 0))
-        return s.getsockname()[1]
+        for s in socks:
+            s.bind((ip, 0))
+        return [s.getsockname()[1] for s in socks]
     finally:
-        s.close()
+        for s in socks:
+            s.close()
+
+
+def free_port(ip):
+    return free_ports(ip, 1)[0]
 
 
 def wait_until(pred, timeout, interval=0.05, what="condition"):
@@ -82,9 +91,7 @@ class Member:
         self.id = sid
         self.ip = ip
         self.observer = observer
-        self.client_port = free_port(ip)
-        self.peer_port = free_port(ip)
-        self.elect_port = free_port(ip)
+        self.client_port, self.peer_port, self.elect_port = free_ports(ip, 3)
         self.dir = os.path.join(ens.workdir, "m%d" % sid)
         self.data_dir = os.path.join(self.dir, "data")
         self.cfg = os.path.join(self.dir, "zoo.cfg")
