@@ -23,7 +23,7 @@ export declare class Barrier {
  * absence: a missing or deleted node ends it.
  */
 export declare class ChildrenWatch {
-  constructor(client: Client, path: string, callback: ChildrenCallback)
+  constructor(client: Client, path: string, callback: (value: ChildrenWatchValue) => void)
   stop(): void
   /** False once stopped, the node is gone or the session ended. */
   get running(): boolean
@@ -138,7 +138,7 @@ export declare class Counter {
  * connection is waited out).
  */
 export declare class DataWatch {
-  constructor(client: Client, path: string, callback: DataCallback)
+  constructor(client: Client, path: string, callback: (value: DataWatchValue) => void)
   /** No more callbacks. */
   stop(): void
   /** False once stopped or the session ended. */

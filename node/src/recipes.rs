@@ -427,7 +427,10 @@ pub struct DataWatch {
 
 #[napi]
 impl DataWatch {
-    #[napi(constructor)]
+    #[napi(
+        constructor,
+        ts_args_type = "client: Client, path: string, callback: (value: DataWatchValue) => void"
+    )]
     pub fn new(client: &Client, path: String, callback: DataCallback) -> napi::Result<Self> {
         let c = client.connected()?;
         let _rt = zkrs::runtime::get().enter();
@@ -472,7 +475,10 @@ pub struct ChildrenWatch {
 
 #[napi]
 impl ChildrenWatch {
-    #[napi(constructor)]
+    #[napi(
+        constructor,
+        ts_args_type = "client: Client, path: string, callback: (value: ChildrenWatchValue) => void"
+    )]
     pub fn new(client: &Client, path: String, callback: ChildrenCallback) -> napi::Result<Self> {
         let c = client.connected()?;
         let _rt = zkrs::runtime::get().enter();
