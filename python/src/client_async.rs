@@ -260,11 +260,18 @@ where
     Fut: Future<Output = Result<T, Error>> + Send + 'static,
     O: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
 {
+    // In a forked child the session and its runtime are the parent's: fail
+    // as the blocking calls do, rather than wait for a task that never runs.
+    let forked = |c: &blocking::Client| !c.in_this_process();
     let c = match conn {
+        Ok(c) if forked(&c) => Err(Error::SessionExpired).py_err(),
+        other => other,
+    };
+    let c = match c {
         Ok(c) => c,
-        Err(closed) => {
+        Err(failed) => {
             let result = handler.call_method0(py, "async_result")?;
-            result.call_method1(py, "set_exception", (closed.value(py),))?;
+            result.call_method1(py, "set_exception", (failed.value(py),))?;
             return Ok(result);
         }
     };

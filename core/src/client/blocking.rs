@@ -99,6 +99,12 @@ impl Client {
         })
     }
 
+    /// False in a forked child: the session and its runtime belong to the
+    /// parent, and every call fails with SessionExpired.
+    pub fn in_this_process(&self) -> bool {
+        std::process::id() == self.pid
+    }
+
     fn inner(&self) -> &Inner {
         self.inner.as_ref().expect("present until drop")
     }
@@ -130,7 +136,7 @@ impl Client {
         F: FnOnce(super::Client) -> Fut,
         Fut: Future<Output = Result<T, Error>> + Send + 'static,
     {
-        if std::process::id() != self.pid {
+        if !self.in_this_process() {
             return Err(Error::SessionExpired);
         }
         let inner = self.inner();
