@@ -12,7 +12,7 @@ use zkrs_core::recipes::{Barrier, Queue, Semaphore};
 use crate::client::zkrs_client;
 use crate::error::{ZKRS_BADARGUMENTS, ZKRS_OK};
 use crate::ffi::{bytes_arg, guard, guard_void, opt_str_arg, str_arg, try_arg, write_out};
-use crate::recipes::{timeout, wait};
+use crate::recipes::{answer, done, timeout, wait};
 use crate::types::{buffer_into_raw, zkrs_buffer};
 
 /// At most `max_leases` holders at once on a path. Opaque; free with
@@ -34,22 +34,6 @@ pub struct zkrs_barrier {
 pub struct zkrs_queue {
     session: Client,
     inner: Arc<Queue>,
-}
-
-/// A core result with no value as a result number.
-fn done(r: Result<(), zkrs_core::Error>) -> c_int {
-    r.map_or_else(|e| e.code(), |()| ZKRS_OK)
-}
-
-/// Turns a core result into a result number, writing `Ok`'s value out.
-unsafe fn answer<T>(r: Result<T, zkrs_core::Error>, out: *mut T) -> c_int {
-    match r {
-        Ok(v) => {
-            write_out(out, v);
-            ZKRS_OK
-        }
-        Err(e) => e.code(),
-    }
 }
 
 /// Makes a semaphore on `path` with `max_leases` leases (at least 1; every
@@ -116,10 +100,7 @@ pub unsafe extern "C" fn zkrs_semaphore_release(sem: *mut zkrs_semaphore) -> c_i
     guard(|| {
         let s = try_arg!(sem.as_ref());
         let inner = s.inner.clone();
-        match wait(&s.session, async move { inner.release().await }) {
-            Ok(_) => ZKRS_OK,
-            Err(e) => e.code(),
-        }
+        done(wait(&s.session, async move { inner.release().await }).map(drop))
     })
 }
 

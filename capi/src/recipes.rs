@@ -48,6 +48,25 @@ pub(crate) fn wait<T: Send + 'static>(
     session.call(|_| fut)
 }
 
+/// A core result with no value as a result number.
+pub(crate) fn done(r: Result<(), zkrs_core::Error>) -> c_int {
+    r.map_or_else(|e| e.code(), |()| ZKRS_OK)
+}
+
+/// A core result as a result number, `Ok`'s value written to `out`.
+///
+/// # Safety
+/// `out` is NULL or valid for a write.
+pub(crate) unsafe fn answer<T>(r: Result<T, zkrs_core::Error>, out: *mut T) -> c_int {
+    match r {
+        Ok(v) => {
+            write_out(out, v);
+            ZKRS_OK
+        }
+        Err(e) => e.code(),
+    }
+}
+
 /// Makes a lock on `path` for the session of `c`. `identifier` (may be
 /// NULL) is what `contenders` shows for this holder; `shared` non-zero
 /// makes a read lock (shared with readers, excludes writers). Nothing is
@@ -94,15 +113,10 @@ pub unsafe extern "C" fn zkrs_lock_acquire(
     guard(|| {
         let l = try_arg!(lock.as_ref());
         let inner = l.inner.clone();
-        match wait(&l.session, async move {
+        let got = wait(&l.session, async move {
             inner.acquire(timeout(timeout_ms)).await
-        }) {
-            Ok(got) => {
-                write_out(acquired, got as c_int);
-                ZKRS_OK
-            }
-            Err(e) => e.code(),
-        }
+        });
+        answer(got.map(c_int::from), acquired)
     })
 }
 
@@ -115,10 +129,7 @@ pub unsafe extern "C" fn zkrs_lock_release(lock: *mut zkrs_lock) -> c_int {
     guard(|| {
         let l = try_arg!(lock.as_ref());
         let inner = l.inner.clone();
-        match wait(&l.session, async move { inner.release().await }) {
-            Ok(_) => ZKRS_OK,
-            Err(e) => e.code(),
-        }
+        done(wait(&l.session, async move { inner.release().await }).map(drop))
     })
 }
 
@@ -196,13 +207,10 @@ pub unsafe extern "C" fn zkrs_counter_add(
     guard(|| {
         let n = try_arg!(counter.as_ref());
         let inner = n.inner.clone();
-        match wait(&n.session, async move { inner.add(delta).await }) {
-            Ok(v) => {
-                write_out(value, v);
-                ZKRS_OK
-            }
-            Err(e) => e.code(),
-        }
+        answer(
+            wait(&n.session, async move { inner.add(delta).await }),
+            value,
+        )
     })
 }
 
@@ -218,13 +226,7 @@ pub unsafe extern "C" fn zkrs_counter_value(counter: *mut zkrs_counter, value: *
             return ZKRS_BADARGUMENTS;
         }
         let inner = n.inner.clone();
-        match wait(&n.session, async move { inner.value().await }) {
-            Ok(v) => {
-                write_out(value, v);
-                ZKRS_OK
-            }
-            Err(e) => e.code(),
-        }
+        answer(wait(&n.session, async move { inner.value().await }), value)
     })
 }
 
@@ -306,15 +308,10 @@ pub unsafe extern "C" fn zkrs_leader_latch_await(
     guard(|| {
         let l = try_arg!(latch.as_ref());
         let inner = l.inner.clone();
-        match wait(&l.session, async move {
+        let yes = wait(&l.session, async move {
             inner.await_leadership(timeout(timeout_ms)).await
-        }) {
-            Ok(yes) => {
-                write_out(leading, yes as c_int);
-                ZKRS_OK
-            }
-            Err(e) => e.code(),
-        }
+        });
+        answer(yes.map(c_int::from), leading)
     })
 }
 
