@@ -23,6 +23,7 @@ SIGKILLs by PID at the end. No assertion on any figure: it measures.
 
     bench/compare.py                 # full: 3 rounds, 10 s loads, 1M znodes
     bench/compare.py --quick         # 1 round, 2 s loads, 20k znodes
+    bench/compare.py --parts fanout  # only the watch fan-out
 """
 
 import argparse
@@ -125,7 +126,7 @@ def run_system(system, args, rnd):
         ens.start(timeout=120)
         res["startup_s"] = round(time.monotonic() - t0, 2)
         follower = ens.followers(at_least=1)[0]
-        for op, sessions, inflight in LOADS:
+        for op, sessions, inflight in (LOADS if "load" in args.parts else []):
             hosts = ens.connect_string() if sessions > 1 else follower.hostport
             r = bench(args, "load", "--hosts", hosts, "--op", op, "--sessions", str(sessions),
                       "--inflight", str(inflight), "--duration", str(args.duration),
@@ -136,10 +137,13 @@ def run_system(system, args, rnd):
             log("%s round %d %-14s %9.0f ops/s  p50 %6d us  p99 %6d us  errors %d" % (
                 system, rnd, key, r["ops_per_s"], r["latency_us"]["p50"],
                 r["latency_us"]["p99"], r["errors"]))
-        r = bench(args, "fanout", "--hosts", ens.connect_string(), "--watchers",
-                  str(args.watchers), "--rounds", str(args.fanout_rounds), "--root", "/bench-fanout")
-        res["fanout"] = r
-        log("%s round %d fanout %d watchers: median %.2f ms" % (system, rnd, args.watchers, r["median_ms"]))
+        if "fanout" in args.parts:
+            r = bench(args, "fanout", "--hosts", ens.connect_string(), "--watchers", str(args.watchers),
+                      "--rounds", str(args.fanout_rounds), "--root", "/bench-fanout")
+            res["fanout"] = r
+            log("%s round %d fanout %d watchers: median %.2f ms" % (system, rnd, args.watchers, r["median_ms"]))
+        if "populate" not in args.parts:
+            return res
         r = bench(args, "populate", "--hosts", ens.connect_string(), "--count", str(args.populate),
                   "--root", "/bench-pop", timeout=3600)
         res["populate"] = r
@@ -175,12 +179,20 @@ FIGURES = [  # (label, getter, better)
 ]
 
 
+def value(get, result):
+    """A figure of one round; None when its part was not run."""
+    try:
+        return get(result)
+    except KeyError:
+        return None
+
+
 def table(results, systems):
     rows = []
     for label, get, better in FIGURES:
         med = {}
         for s in systems:
-            vals = [get(r) for r in results if r["system"] == s]
+            vals = [value(get, r) for r in results if r["system"] == s]
             vals = [v for v in vals if v is not None]
             med[s] = statistics.median(vals) if vals else None
         ratio = (med["zkrs"] / med["apache"]
@@ -194,6 +206,8 @@ def render(rows, systems):
     head += " | zkrs / ZK |" if len(systems) == 2 else " |"
     lines = [head, "|" + " --- |" * (len(systems) + 1 + (len(systems) == 2))]
     for label, med, ratio, better in rows:
+        if all(med[s] is None for s in systems):
+            continue  # a part not run
         cells = ["%.4g" % med[s] if med[s] is not None else "-" for s in systems]
         line = "| %s | %s |" % (label, " | ".join(cells))
         if len(systems) == 2:
@@ -218,6 +232,8 @@ def main():
     ap.add_argument("--watchers", type=int, default=1000)
     ap.add_argument("--fanout-rounds", type=int, default=10)
     ap.add_argument("--systems", default="zkrs,apache")
+    ap.add_argument("--parts", default="load,fanout,populate",
+                    help="which parts to run (populate includes RSS, snapshot size and restart)")
     ap.add_argument("--quick", action="store_true", help="1 round, 2 s loads, 20k znodes, 100 watchers")
     ap.add_argument("--out", default="/tmp/zkrs-compare")
     args = ap.parse_args()
@@ -225,6 +241,7 @@ def main():
         args.rounds, args.duration, args.warmup = 1, 2.0, 0.5
         args.populate, args.watchers, args.fanout_rounds = 20000, 100, 3
     systems = args.systems.split(",")
+    args.parts = args.parts.split(",")
     os.makedirs(args.out, exist_ok=True)
     results = []
     started = time.monotonic()

@@ -8,7 +8,9 @@
 //! - `populate`: creates N znodes (1,000 per parent) as fast as the server
 //!   takes them, for memory, snapshot and restart measurements.
 //! - `fanout`: N sessions watch one znode; one write; the time until the
-//!   last of them has its notification, over several rounds.
+//!   last of them has its notification, over several rounds. The watching
+//!   sessions are bare connections (`watchers.rs`), so the figure is the
+//!   server's, not the load generator's.
 //!
 //! Each prints a table (progress on stderr while it runs) and, with
 //! `--json FILE`, the same figures as JSON.
@@ -22,6 +24,8 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 use zkrs::client::{Client, ClientOptions, RetryPolicy};
 use zkrs::{Acl, CreateMode, Error};
+
+use crate::watchers::Watcher;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -278,6 +282,19 @@ async fn connect_all(hosts: &str, n: usize) -> Result<Vec<Client>, Error> {
         for c in futures::future::join_all(tasks).await {
             out.push(c?);
         }
+    }
+    Ok(out)
+}
+
+/// `n` bare watching sessions spread over the hosts in turn.
+async fn connect_watchers(hosts: &str, n: usize) -> Result<Vec<Watcher>, Error> {
+    let hosts: Vec<&str> = hosts.split('/').next().unwrap_or("").split(',').collect();
+    let mut out = Vec::with_capacity(n);
+    for batch in (0..n).collect::<Vec<_>>().chunks(50) {
+        let tasks = batch
+            .iter()
+            .map(|i| Watcher::connect(hosts[i % hosts.len()]));
+        out.extend(futures::future::try_join_all(tasks).await?);
     }
     Ok(out)
 }
@@ -588,37 +605,18 @@ async fn run_fanout(
     if !common.quiet {
         eprintln!("  connecting {watchers} watching sessions");
     }
-    let sessions = connect_all(&common.hosts, watchers.max(1)).await?;
+    let mut sessions = connect_watchers(&common.hosts, watchers.max(1)).await?;
     let mut times = Vec::new();
     for round in 0..rounds.max(1) {
-        let notified = Arc::new(AtomicU64::new(0));
-        let all = Arc::new(tokio::sync::Notify::new());
-        let want = sessions.len() as u64;
-        let watches = sessions.iter().map(|zk| {
-            let (notified, all) = (notified.clone(), all.clone());
-            let w = zkrs::client::watcher(move |_| {
-                if notified.fetch_add(1, Ordering::AcqRel) + 1 == want {
-                    all.notify_one();
-                }
-            });
-            let path = path.clone();
-            async move { zk.exists(&path, Some(w)).await }
-        });
-        for r in futures::future::join_all(watches).await {
-            r?;
-        }
+        futures::future::try_join_all(sessions.iter_mut().map(|w| w.watch(&path))).await?;
         let t0 = Instant::now();
         writer
             .set_data(&path, round.to_string().as_bytes(), -1)
             .await?;
-        tokio::time::timeout(Duration::from_secs(60), all.notified())
+        let all = futures::future::try_join_all(sessions.iter_mut().map(|w| w.notified()));
+        tokio::time::timeout(Duration::from_secs(60), all)
             .await
-            .map_err(|_| {
-                Error::Io(format!(
-                    "only {} of {want} watchers notified within 60 s",
-                    notified.load(Ordering::Acquire)
-                ))
-            })?;
+            .map_err(|_| Error::Io("not every watcher was notified within 60 s".into()))??;
         let ms = t0.elapsed().as_secs_f64() * 1000.0;
         if !common.quiet {
             eprintln!("  round {round}: {ms:.2} ms");

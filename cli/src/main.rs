@@ -1,6 +1,7 @@
 //! The `zkrs` command: run a member, and tools around it.
 
 mod bench;
+mod watchers;
 
 // jemalloc, not glibc malloc, in the server binary: the write path allocates
 // and frees many mid-sized buffers, which glibc answers with costly
