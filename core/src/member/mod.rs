@@ -16,13 +16,14 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use bytes::Bytes;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::config::Config;
 use crate::consensus::Applier;
 use crate::session::SessionTracker;
 use crate::state::{Txn, TxnOp, TxnResult, ZkState};
-use crate::types::{SessionId, WatchedEvent, Zxid};
+use crate::types::{SessionId, Zxid};
 use crate::watch::WatchRegistry;
 
 /// One client connection of this member (also its watcher id).
@@ -31,8 +32,9 @@ pub type ConnId = u64;
 /// What the core pushes to a connection outside the request/reply flow.
 #[derive(Debug)]
 pub enum Outbound {
-    /// A watch event caused by the entry at `zxid`.
-    Event { zxid: Zxid, event: WatchedEvent },
+    /// A watch event caused by the entry at `zxid`, as a whole frame: every
+    /// watcher of one change gets the same bytes, encoded once.
+    Event { zxid: Zxid, frame: Bytes },
     /// The session ended (expired, or reopened elsewhere): close the socket.
     Close,
 }
@@ -357,9 +359,15 @@ impl ZkDatabase {
 
     fn deliver(inner: &mut Inner, zxid: Zxid, txn_triggers: Vec<crate::state::Trigger>) {
         for (path, ev) in txn_triggers {
-            for (watcher, event) in inner.watches.trigger(&path, ev) {
+            let (watchers, event) = inner.watches.trigger(&path, ev);
+            if watchers.is_empty() {
+                continue;
+            }
+            let frame = Bytes::from(crate::proto::frame::encode_notification(&event));
+            for watcher in watchers {
                 if let Some(c) = inner.conns.get(&watcher) {
-                    let _ = c.tx.send(Outbound::Event { zxid, event });
+                    let frame = frame.clone();
+                    let _ = c.tx.send(Outbound::Event { zxid, frame });
                 }
             }
         }

@@ -14,6 +14,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
@@ -29,7 +30,7 @@ use crate::proto::{
 use crate::state::CONFIG_NODE;
 use crate::state::{Txn, TxnOp, TxnResult};
 use crate::types::perms;
-use crate::types::{Id, SessionId, WatchedEvent, Zxid};
+use crate::types::{Id, SessionId, Zxid};
 use crate::Error;
 
 /// Requests in flight, completed strictly in this order by the output task.
@@ -582,10 +583,10 @@ fn auth(shared: &Shared, ctx: &mut ConnCtx, xid: i32, scheme: &str, secret: &[u8
 /// Keeps events that arrive in `early` until the core asks to close.
 async fn until_close(
     events: &mut mpsc::UnboundedReceiver<Outbound>,
-    early: &mut VecDeque<(Zxid, WatchedEvent)>,
+    early: &mut VecDeque<(Zxid, Bytes)>,
 ) {
-    while let Some(Outbound::Event { zxid, event }) = events.recv().await {
-        early.push_back((zxid, event));
+    while let Some(Outbound::Event { zxid, frame }) = events.recv().await {
+        early.push_back((zxid, frame));
     }
 }
 
@@ -596,8 +597,8 @@ struct Output {
     session: SessionId,
     stats: Arc<ConnStats>,
     wr: BufWriter<OwnedWriteHalf>,
-    /// Events pulled from the core, waiting for their turn.
-    events: VecDeque<(Zxid, WatchedEvent)>,
+    /// Event frames pulled from the core, waiting for their turn.
+    events: VecDeque<(Zxid, Bytes)>,
 }
 
 impl Output {
@@ -631,8 +632,8 @@ impl Output {
                     }
                 }
                 ev = events.recv() => match ev {
-                    Some(Outbound::Event { zxid, event }) => {
-                        self.events.push_back((zxid, event));
+                    Some(Outbound::Event { zxid, frame }) => {
+                        self.events.push_back((zxid, frame));
                         if self.flush_all().await.is_err() { break }
                     }
                     Some(Outbound::Close) | None => break,
@@ -648,7 +649,7 @@ impl Output {
     fn pull(&mut self, rx: &mut mpsc::UnboundedReceiver<Outbound>) -> bool {
         while let Ok(ev) = rx.try_recv() {
             match ev {
-                Outbound::Event { zxid, event } => self.events.push_back((zxid, event)),
+                Outbound::Event { zxid, frame } => self.events.push_back((zxid, frame)),
                 Outbound::Close => return false,
             }
         }
@@ -670,13 +671,13 @@ impl Output {
         self.wr.write_all(&frame).await
     }
 
-    async fn write_event(&mut self, ev: &WatchedEvent) -> std::io::Result<()> {
+    async fn write_event(&mut self, frame: &[u8]) -> std::io::Result<()> {
         self.shared
             .db
             .stats
             .packets_sent
             .fetch_add(1, Ordering::Relaxed);
-        self.wr.write_all(&frame::encode_notification(ev)).await
+        self.wr.write_all(frame).await
     }
 
     async fn flush_all(&mut self) -> std::io::Result<()> {
@@ -760,7 +761,8 @@ impl Output {
                 }
                 let (out, zxid) = db.read(|state, watches| ops::read(state, watches, &ctx, req));
                 for ev in out.immediate {
-                    self.events.push_back((zxid, ev));
+                    let frame = Bytes::from(frame::encode_notification(&ev));
+                    self.events.push_back((zxid, frame));
                 }
                 db.stats.record_latency(started);
                 (zxid, Self::reply(xid, zxid, out.err, &out.resp), false)

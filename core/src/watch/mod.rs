@@ -290,10 +290,11 @@ impl WatchRegistry {
         }
     }
 
-    /// Who is told that `event` happened at `path`, one event per watcher,
-    /// in watcher order. One-shot watches that fired are removed. Event
-    /// types the server never triggers (None, *WatchRemoved) notify nobody.
-    pub fn trigger(&mut self, path: &str, event: EventType) -> Vec<(WatcherId, WatchedEvent)> {
+    /// Who is told that `event` happened at `path` (in watcher order), and
+    /// the one event they all get. One-shot watches that fired are removed.
+    /// Event types the server never triggers (None, *WatchRemoved) notify
+    /// nobody.
+    pub fn trigger(&mut self, path: &str, event: EventType) -> (Vec<WatcherId>, WatchedEvent) {
         let mut fired = BTreeSet::new();
         match event {
             EventType::NodeCreated | EventType::NodeDataChanged => {
@@ -311,17 +312,12 @@ impl WatchRegistry {
             | EventType::ChildWatchRemoved
             | EventType::PersistentWatchRemoved => {}
         }
-        fired
-            .into_iter()
-            .map(|w| {
-                let event = WatchedEvent {
-                    event_type: event,
-                    state: KeeperState::SyncConnected,
-                    path: path.to_string(),
-                };
-                (w, event)
-            })
-            .collect()
+        let event = WatchedEvent {
+            event_type: event,
+            state: KeeperState::SyncConnected,
+            path: path.to_string(),
+        };
+        (fired.into_iter().collect(), event)
     }
 
     /// Drops every watch of a closed connection.

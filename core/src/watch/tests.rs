@@ -4,12 +4,8 @@ use EventType::{
     NodeDeleted, PersistentWatchRemoved,
 };
 
-fn who(events: &[(WatcherId, WatchedEvent)]) -> Vec<WatcherId> {
-    events.iter().map(|(w, _)| *w).collect()
-}
-
 fn fire(reg: &mut WatchRegistry, path: &str, event: EventType) -> Vec<WatcherId> {
-    who(&reg.trigger(path, event))
+    reg.trigger(path, event).0
 }
 
 /// No index may keep an empty entry or a stale count behind.
@@ -39,14 +35,14 @@ fn event_carries_sync_connected_type_and_path() {
     let events = reg.trigger("/a", NodeDataChanged);
     assert_eq!(
         events,
-        vec![(
-            7,
+        (
+            vec![7],
             WatchedEvent {
                 event_type: NodeDataChanged,
                 state: KeeperState::SyncConnected,
                 path: "/a".into()
             }
-        )]
+        )
     );
 }
 
@@ -96,11 +92,9 @@ fn deleted_reaches_each_watcher_once() {
     reg.add("/a", 1, WatchKind::PersistentRecursive);
     reg.add("/a", 2, WatchKind::Child);
     reg.add("/", 3, WatchKind::PersistentRecursive);
-    let events = reg.trigger("/a", NodeDeleted);
-    assert_eq!(who(&events), vec![1, 2, 3]);
-    assert!(events
-        .iter()
-        .all(|(_, e)| e.event_type == NodeDeleted && e.path == "/a"));
+    let (who, event) = reg.trigger("/a", NodeDeleted);
+    assert_eq!(who, vec![1, 2, 3]);
+    assert!(event.event_type == NodeDeleted && event.path == "/a");
     // Both one-shots of watcher 1 are spent; its persistent modes stay.
     assert!(!reg.contains("/a", 1, WatcherType::Data));
     assert!(!reg.contains("/a", 1, WatcherType::Children));
