@@ -14,6 +14,7 @@ use zkrs::client::blocking;
 use zkrs::recipes::{self, PartitionFn, PartitionState, PartitionerOptions, StateListener};
 
 use crate::client::Client;
+use crate::client_async::settle_on;
 use crate::recipes::{run, session, set_event};
 
 #[pyclass(module = "zkrs", name = "SetPartitioner")]
@@ -26,6 +27,8 @@ pub struct SetPartitioner {
     /// its own event).
     #[pyo3(get)]
     state_change_event: Py<PyAny>,
+    /// The client's handler, for the `*_async` calls' results.
+    handler: Py<PyAny>,
 }
 
 #[pymethods]
@@ -46,50 +49,44 @@ impl SetPartitioner {
         state_change_event: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let c = session(client)?;
-        // kazoo's default split sorts the set the Python way.
-        let objs = match partition_func {
-            None => py.import("builtins")?.call_method1("sorted", (set,))?,
-            Some(_) => PyList::new(py, set.try_iter()?.collect::<PyResult<Vec<_>>>()?)?.into_any(),
-        };
-        let objs: Vec<Bound<'_, PyAny>> = objs.try_iter()?.collect::<PyResult<_>>()?;
-        let names: Vec<String> = objs
-            .iter()
-            .map(|o| o.str().map(|s| s.to_string()))
-            .collect::<PyResult<_>>()?;
-        let event = match state_change_event {
-            Some(e) => e,
-            None => client
-                .getattr("handler")?
-                .call_method0("event_object")?
-                .unbind(),
-        };
-        let opts = PartitionerOptions {
-            identifier: match identifier {
-                Some(id) => id,
-                None => default_identifier(py)?,
-            },
-            time_boundary: seconds(time_boundary)?,
-            max_reaction_time: seconds(max_reaction_time)?,
-            partition: partition_func
-                .map(|f| python_split(f, PyList::new(py, &objs)?.unbind()))
-                .transpose()?,
-            on_state: Some(setter(event.clone_ref(py))),
-        };
-        let items = names
-            .iter()
-            .cloned()
-            .zip(objs.iter().map(|o| o.clone().unbind()))
-            .collect();
-        let cc = c.as_async().clone();
+        let args = (partition_func, identifier, time_boundary, max_reaction_time);
+        let plan = Plan::new(py, client, set, args, state_change_event)?;
+        let (cc, names, opts) = (c.as_async().clone(), plan.names.clone(), plan.opts());
         let inner = run(py, &c, async move {
             recipes::SetPartitioner::new(&cc, &path, names, opts).await
         })?;
-        Ok(SetPartitioner {
-            c,
-            inner: Arc::new(inner),
-            items,
-            state_change_event: event,
-        })
+        Ok(plan.into_partitioner(c, inner))
+    }
+
+    /// The constructor as the client handler's async result, settled with
+    /// the partitioner once it has joined the party.
+    #[staticmethod]
+    #[pyo3(signature = (client, path, set, partition_func=None, identifier=None,
+                        time_boundary=30.0, max_reaction_time=1.0, state_change_event=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_async(
+        py: Python<'_>,
+        client: &Bound<'_, Client>,
+        path: String,
+        set: &Bound<'_, PyAny>,
+        partition_func: Option<Py<PyAny>>,
+        identifier: Option<String>,
+        time_boundary: f64,
+        max_reaction_time: f64,
+        state_change_event: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let c = session(client)?;
+        let args = (partition_func, identifier, time_boundary, max_reaction_time);
+        let plan = Plan::new(py, client, set, args, state_change_event)?;
+        let (names, opts) = (plan.names.clone(), plan.opts());
+        let op = move |cc: zkrs::client::Client| async move {
+            recipes::SetPartitioner::new(&cc, &path, names, opts).await
+        };
+        let out = move |py: Python<'_>, inner| {
+            Ok(Py::new(py, plan.into_partitioner(c, inner))?.into_any())
+        };
+        let handler = client.borrow().handler(py);
+        settle_on(py, &handler, session(client), op, out)
     }
 
     /// kazoo's `PartitionState` value: "ALLOCATING", "ACQUIRED", "RELEASE"
@@ -163,10 +160,132 @@ impl SetPartitioner {
         })
     }
 
+    #[pyo3(signature = (timeout=30.0))]
+    fn wait_for_acquire_async(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Py<PyAny>> {
+        let timeout = timeout.map(seconds).transpose()?;
+        let p = self.inner.clone();
+        let op = move |_| async move { Ok(p.wait_for_acquire(timeout).await) };
+        self.settle(py, op)
+    }
+
+    fn release_set_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let p = self.inner.clone();
+        self.settle(py, move |_| async move { Ok(p.release_set().await) })
+    }
+
+    fn finish_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let p = self.inner.clone();
+        self.settle(py, move |_| async move { Ok(p.finish().await) })
+    }
+
     /// kazoo's test suite fails a partitioner this way (as its session
     /// ending would).
     fn _fail_out(&self, py: Python<'_>) -> PyResult<()> {
         self.finish(py)
+    }
+}
+
+impl SetPartitioner {
+    /// Settles the handler's async result with None when `op` is done.
+    fn settle<T, F, Fut>(&self, py: Python<'_>, op: F) -> PyResult<Py<PyAny>>
+    where
+        T: Send + 'static,
+        F: FnOnce(zkrs::client::Client) -> Fut,
+        Fut: std::future::Future<Output = Result<T, zkrs::Error>> + Send + 'static,
+    {
+        let handler = self.handler.clone_ref(py);
+        settle_on(py, &handler, Ok(self.c.clone()), op, |py, _| Ok(py.None()))
+    }
+}
+
+/// kazoo's optional arguments: partition_func, identifier, time_boundary,
+/// max_reaction_time.
+type Options = (Option<Py<PyAny>>, Option<String>, f64, f64);
+
+/// What the constructor works out from its Python arguments before the
+/// core partitioner starts: the set's names, its objects by name, the
+/// options and the state event.
+struct Plan {
+    names: Vec<String>,
+    items: HashMap<String, Py<PyAny>>,
+    split: Option<PartitionFn>,
+    identifier: String,
+    time_boundary: Duration,
+    max_reaction_time: Duration,
+    event: Py<PyAny>,
+    handler: Py<PyAny>,
+}
+
+impl Plan {
+    fn new(
+        py: Python<'_>,
+        client: &Bound<'_, Client>,
+        set: &Bound<'_, PyAny>,
+        (partition_func, identifier, time_boundary, max_reaction_time): Options,
+        state_change_event: Option<Py<PyAny>>,
+    ) -> PyResult<Plan> {
+        // kazoo's default split sorts the set the Python way.
+        let objs = match partition_func {
+            None => py.import("builtins")?.call_method1("sorted", (set,))?,
+            Some(_) => PyList::new(py, set.try_iter()?.collect::<PyResult<Vec<_>>>()?)?.into_any(),
+        };
+        let objs: Vec<Bound<'_, PyAny>> = objs.try_iter()?.collect::<PyResult<_>>()?;
+        let names: Vec<String> = objs
+            .iter()
+            .map(|o| o.str().map(|s| s.to_string()))
+            .collect::<PyResult<_>>()?;
+        let event = match state_change_event {
+            Some(e) => e,
+            None => client
+                .getattr("handler")?
+                .call_method0("event_object")?
+                .unbind(),
+        };
+        let split = partition_func
+            .map(|f| python_split(f, PyList::new(py, &objs)?.unbind()))
+            .transpose()?;
+        let items = names
+            .iter()
+            .cloned()
+            .zip(objs.iter().map(|o| o.clone().unbind()))
+            .collect();
+        Ok(Plan {
+            names,
+            items,
+            split,
+            identifier: match identifier {
+                Some(id) => id,
+                None => default_identifier(py)?,
+            },
+            time_boundary: seconds(time_boundary)?,
+            max_reaction_time: seconds(max_reaction_time)?,
+            handler: client.borrow().handler(py),
+            event,
+        })
+    }
+
+    fn opts(&self) -> PartitionerOptions {
+        Python::attach(|py| PartitionerOptions {
+            identifier: self.identifier.clone(),
+            time_boundary: self.time_boundary,
+            max_reaction_time: self.max_reaction_time,
+            partition: self.split.clone(),
+            on_state: Some(setter(self.event.clone_ref(py))),
+        })
+    }
+
+    fn into_partitioner(
+        self,
+        c: blocking::Client,
+        inner: recipes::SetPartitioner,
+    ) -> SetPartitioner {
+        SetPartitioner {
+            c,
+            inner: Arc::new(inner),
+            items: self.items,
+            state_change_event: self.event,
+            handler: self.handler,
+        }
     }
 }
 

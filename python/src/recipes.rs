@@ -580,9 +580,36 @@ impl NonBlockingLease {
         Ok(NonBlockingLease { obtained })
     }
 
+    /// The constructor's attempt as the client handler's async result,
+    /// settled with the lease object.
+    #[staticmethod]
+    #[pyo3(signature = (client, path, duration, identifier=None, utcnow=None))]
+    fn obtain_async(
+        py: Python<'_>,
+        client: &Bound<'_, Client>,
+        path: String,
+        duration: &Bound<'_, PyAny>,
+        identifier: Option<String>,
+        utcnow: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let (span, ident, now) = lease_args(py, duration, identifier, utcnow)?;
+        let op = move |c: zkrs::client::Client| async move {
+            recipes::obtain_lease(&c, &path, span, &ident, now).await
+        };
+        let out = |py: Python<'_>, obtained| lease_object(py, NonBlockingLease { obtained });
+        settle_on(py, &handler_of(client), session(client), op, out)
+    }
+
     fn __bool__(&self) -> bool {
         self.obtained
     }
+}
+
+fn lease_object<T>(py: Python<'_>, lease: T) -> PyResult<Py<PyAny>>
+where
+    T: pyo3::PyClass + Into<pyo3::PyClassInitializer<T>>,
+{
+    Ok(Py::new(py, lease)?.into_any())
 }
 
 /// kazoo `MultiNonBlockingLease`: one of `count` leases under `path`.
@@ -612,6 +639,27 @@ impl MultiNonBlockingLease {
             recipes::obtain_one_of(c.as_async(), count, &path, span, &ident, now).await
         })?;
         Ok(MultiNonBlockingLease { obtained })
+    }
+
+    /// As `NonBlockingLease.obtain_async`.
+    #[staticmethod]
+    #[pyo3(signature = (client, count, path, duration, identifier=None, utcnow=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn obtain_async(
+        py: Python<'_>,
+        client: &Bound<'_, Client>,
+        count: usize,
+        path: String,
+        duration: &Bound<'_, PyAny>,
+        identifier: Option<String>,
+        utcnow: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let (span, ident, now) = lease_args(py, duration, identifier, utcnow)?;
+        let op = move |c: zkrs::client::Client| async move {
+            recipes::obtain_one_of(&c, count, &path, span, &ident, now).await
+        };
+        let out = |py: Python<'_>, obtained| lease_object(py, MultiNonBlockingLease { obtained });
+        settle_on(py, &handler_of(client), session(client), op, out)
     }
 
     fn __bool__(&self) -> bool {
@@ -804,13 +852,7 @@ impl Queue {
     fn get_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let q = self.inner.clone();
         let op = move |_| async move { q.get().await };
-        let out = |py: Python<'_>, item: Option<Vec<u8>>| {
-            Ok(match item {
-                Some(b) => PyBytes::new(py, &b).into_any().unbind(),
-                None => py.None(),
-            })
-        };
-        settle_on(py, &self.handler, Ok(self.c.clone()), op, out)
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, optional_bytes)
     }
 
     fn len_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -868,6 +910,7 @@ impl Queue {
 pub struct LockingQueue {
     c: blocking::Client,
     inner: Arc<recipes::LockingQueue>,
+    handler: Py<PyAny>,
     #[pyo3(get)]
     path: String,
 }
@@ -879,7 +922,68 @@ impl LockingQueue {
         let c = session(client)?;
         let inner = Arc::new(recipes::LockingQueue::new(c.as_async(), path));
         let path = path.to_string();
-        Ok(LockingQueue { c, inner, path })
+        let handler = handler_of(client);
+        Ok(LockingQueue {
+            c,
+            inner,
+            handler,
+            path,
+        })
+    }
+
+    #[pyo3(signature = (value, priority=None))]
+    fn put_async(
+        &self,
+        py: Python<'_>,
+        value: Py<PyAny>,
+        priority: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let items = vec![queue_value(value.bind(py))?];
+        self.put_all_items_async(py, items, priority)
+    }
+
+    #[pyo3(signature = (values, priority=None))]
+    fn put_all_async(
+        &self,
+        py: Python<'_>,
+        values: &Bound<'_, PyAny>,
+        priority: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let items = queue_values(values)?;
+        self.put_all_items_async(py, items, priority)
+    }
+
+    #[pyo3(signature = (timeout=None))]
+    fn get_async(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Py<PyAny>> {
+        let t = wait_for(true, timeout)?;
+        let q = self.inner.clone();
+        let op = move |_| async move { q.get(t).await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, optional_bytes)
+    }
+
+    fn holds_lock_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let q = self.inner.clone();
+        let op = move |_| async move { q.holds_lock().await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, py_bool)
+    }
+
+    fn consume_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let q = self.inner.clone();
+        let op = move |_| async move { q.consume().await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, py_bool)
+    }
+
+    fn release_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let q = self.inner.clone();
+        let op = move |_| async move { q.release().await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, py_bool)
+    }
+
+    fn len_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let q = self.inner.clone();
+        let op = move |_| async move { q.len().await };
+        let out = |py: Python<'_>, n: usize| Ok(n.into_pyobject(py)?.into_any().unbind());
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, out)
     }
 
     /// As `Queue.put`.
@@ -942,6 +1046,30 @@ impl LockingQueue {
         let q = self.inner.clone();
         run(py, &self.c, async move { q.len().await })
     }
+}
+
+impl LockingQueue {
+    /// `put` and `put_all` as one transaction of `items`.
+    fn put_all_items_async(
+        &self,
+        py: Python<'_>,
+        items: Vec<Vec<u8>>,
+        priority: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let priority = queue_priority(py, priority)?;
+        let q = self.inner.clone();
+        let op = move |_| async move { q.put_all(&items, priority).await };
+        settle_on(py, &self.handler, Ok(self.c.clone()), op, |py, ()| {
+            Ok(py.None())
+        })
+    }
+}
+
+fn optional_bytes(py: Python<'_>, item: Option<Vec<u8>>) -> PyResult<Py<PyAny>> {
+    Ok(match item {
+        Some(b) => PyBytes::new(py, &b).into_any().unbind(),
+        None => py.None(),
+    })
 }
 
 fn queue_values(values: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<u8>>> {
@@ -1188,12 +1316,13 @@ impl Standing {
         Ok(())
     }
 
-    /// Starts a core watch with the runtime entered, keeps its handle and
-    /// returns once the first callback ran (kazoo calls `func` before the
-    /// constructor returns) or the watch ended without one.
+    /// Starts a core watch with the runtime entered and keeps its handle.
+    /// With `wait`, returns once the first callback ran (kazoo calls
+    /// `func` before the constructor returns) or the watch ended without one.
     fn run<W>(
         &self,
         py: Python<'_>,
+        wait: bool,
         start: impl FnOnce(FirstCall) -> W,
         detach: impl FnOnce(W) -> Option<recipes::WatchHandle>,
     ) {
@@ -1206,7 +1335,9 @@ impl Standing {
             })
         };
         *self.running.lock().unwrap() = detach(watch);
-        py.detach(move || called.recv().ok());
+        if wait {
+            py.detach(move || called.recv().ok());
+        }
     }
 }
 
@@ -1289,15 +1420,22 @@ impl DataWatch {
             w: Standing::new(client, path)?,
         };
         if let Some(f) = func {
-            me.start(py, f)?;
+            me.start(py, f, true)?;
         }
         Ok(me)
     }
 
     /// The decorator form: starts the watch with `func` and returns it.
     fn __call__(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<Py<PyAny>> {
-        self.start(py, func.clone_ref(py))?;
+        self.start(py, func.clone_ref(py), true)?;
         Ok(func)
+    }
+
+    /// Starts the watch with `func` and returns at once; the first call
+    /// comes from zkrs's event thread later (for callers that must not
+    /// block, as `zkrs.aio`).
+    fn begin(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<()> {
+        self.start(py, func, false)
     }
 
     fn stop(&self) {
@@ -1311,12 +1449,13 @@ impl DataWatch {
 }
 
 impl DataWatch {
-    fn start(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<()> {
+    fn start(&self, py: Python<'_>, func: Py<PyAny>, wait: bool) -> PyResult<()> {
         self.w.take(py, &func, "DataWatch")?;
         let with_event = takes_event(py, &func);
         let c = self.w.c.as_async();
         self.w.run(
             py,
+            wait,
             |first| {
                 recipes::DataWatch::new(c, &self.w.path, move |now, event| {
                     let keep = call_back(&func, |py| {
@@ -1371,14 +1510,21 @@ impl ChildrenWatch {
             send_event,
         };
         if let Some(f) = func {
-            me.start(py, f)?;
+            me.start(py, f, true)?;
         }
         Ok(me)
     }
 
     fn __call__(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<Py<PyAny>> {
-        self.start(py, func.clone_ref(py))?;
+        self.start(py, func.clone_ref(py), true)?;
         Ok(func)
+    }
+
+    /// Starts the watch with `func` and returns at once; the first call
+    /// comes from zkrs's event thread later (for callers that must not
+    /// block, as `zkrs.aio`).
+    fn begin(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<()> {
+        self.start(py, func, false)
     }
 
     fn stop(&self) {
@@ -1392,7 +1538,7 @@ impl ChildrenWatch {
 }
 
 impl ChildrenWatch {
-    fn start(&self, py: Python<'_>, func: Py<PyAny>) -> PyResult<()> {
+    fn start(&self, py: Python<'_>, func: Py<PyAny>, wait: bool) -> PyResult<()> {
         self.w.take(py, &func, "ChildrenWatch")?;
         let send_event = self.send_event;
         let c = self.w.c.as_async();
@@ -1403,6 +1549,7 @@ impl ChildrenWatch {
         };
         self.w.run(
             py,
+            wait,
             |first| {
                 begin(c, &self.w.path, move |names: Vec<String>, event| {
                     let keep = call_back(&func, |py| {

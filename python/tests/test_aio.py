@@ -1,8 +1,11 @@
-"""zkrs.aio: the client's calls and the lock/semaphore recipe tests of
-test_recipes.py, as coroutines on one event loop (many sessions in one
-thread: a blocked loop would fail them)."""
+"""zkrs.aio: the client's calls and the recipe tests of test_recipes.py
+and kazoo's (locks, semaphore, election, counter, barriers, queues,
+party, leases, partitioner, data and children watches), as coroutines on
+one event loop (many sessions in one thread: a blocked loop would fail
+them)."""
 
 import asyncio
+import datetime
 import uuid
 
 import pytest
@@ -190,6 +193,153 @@ def test_queue_priority_and_fifo(member):
         await q.put(b"first", priority=1)
         assert await q.length() == 4
         assert [await q.get() for _ in range(5)] == [b"first", b"a", b"b", b"c", None]
+
+    run(main, member)
+
+
+async def until(cond, timeout=10.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not cond():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+def test_locking_queue_locks_consumes_and_gives_back(member):
+    async def main(root, zk, other, _):
+        q = zk.LockingQueue(root + "/lq")
+        q2 = other.LockingQueue(root + "/lq")
+        assert await q.length() == 0
+        assert await q.get(0.1) is None  # empty: None after the timeout
+        with pytest.raises(TypeError):
+            await q.put("not bytes")
+        await q.put(b"one")
+        await q.put_all([b"two", b"three"])
+        await q.put(b"urgent", priority=1)
+        assert await q.length() == 4
+        assert await q.get() == b"urgent"
+        assert await q.holds_lock()
+        assert await q.consume()
+        assert not await q.holds_lock()
+        assert await q.get() == b"one"
+        assert await q2.get(1) == b"two"  # "one" is locked by the other session
+        assert await q.release()  # "one" is offered again
+        assert await q2.consume()
+        assert await q2.get(1) == b"one"
+        assert await q2.consume()
+        assert await q.get(1) == b"three"
+        assert await q.consume()
+        waiting = asyncio.ensure_future(q2.get(10))  # woken by the next put
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+        await q.put(b"late")
+        assert await waiting == b"late"
+        assert await q2.consume()
+        assert await q.length() == 0
+
+    run(main, member)
+
+
+def test_leases_hold_until_they_run_out(member):
+    async def main(root, a, b, c):
+        clock = [datetime.datetime(2026, 1, 1)]
+        span = datetime.timedelta(seconds=3)
+
+        def now():
+            return clock[0]
+
+        assert await a.NonBlockingLease(root + "/lease", span, "a", utcnow=now)
+        assert await a.NonBlockingLease(root + "/lease", span, "a", utcnow=now)  # renewed
+        assert not await b.NonBlockingLease(root + "/lease", span, "b", utcnow=now)
+        clock[0] += span + datetime.timedelta(seconds=1)
+        assert await b.NonBlockingLease(root + "/lease", span, "b", utcnow=now)
+        assert not await a.NonBlockingLease(root + "/lease", span, "a", utcnow=now)
+        assert await a.MultiNonBlockingLease(2, root + "/multi", span, "a", utcnow=now)
+        assert await b.MultiNonBlockingLease(2, root + "/multi", span, "b", utcnow=now)
+        assert not await c.MultiNonBlockingLease(2, root + "/multi", span, "c", utcnow=now)
+
+    run(main, member)
+
+
+def test_set_partitioner_splits_between_two(member):
+    async def main(root, zk, other, _):
+        path = root + "/part"
+        p = await zk.SetPartitioner(path, set=(1, 2, 3), identifier="0", time_boundary=0.2)
+        await p.wait_for_acquire(14)
+        assert p.acquired and list(p) == [1, 2, 3]
+        q = await other.SetPartitioner(path, set=(1, 2, 3), identifier="1", time_boundary=0.2)
+        await until(lambda: p.release)  # the party changed
+        await p.release_set()
+        await asyncio.gather(p.wait_for_acquire(14), q.wait_for_acquire(14))
+        assert p.acquired and q.acquired
+        mine, theirs = list(p), list(q)
+        assert sorted(mine + theirs) == [1, 2, 3] and not set(mine) & set(theirs)
+        await q.finish()
+        await until(lambda: p.release)
+        await p.release_set()
+        await p.wait_for_acquire(14)
+        assert list(p) == [1, 2, 3]
+        await p.finish()
+        assert p.failed
+
+    run(main, member)
+
+
+def test_data_watch_runs_its_function_on_the_loop(member):
+    async def main(root, zk, *_):
+        path = root + "/d"
+        loop = asyncio.get_running_loop()
+        seen = []
+
+        async def on_data(data, stat):  # a coroutine function, awaited in order
+            assert asyncio.get_running_loop() is loop
+            await asyncio.sleep(0.01)
+            seen.append(data)
+
+        await zk.DataWatch(path, on_data)
+        assert seen == [None]  # called once before the await returns
+        await zk.create(path, b"1")
+        await until(lambda: seen[-1] == b"1")
+        for i in range(2, 6):
+            await zk.set(path, str(i).encode())
+        await until(lambda: seen[-1] == b"5")
+        values = [int(v) for v in seen[1:]]
+        assert values == sorted(set(values))  # in order, each once
+
+        events = []
+
+        def with_event(data, stat, event):  # three parameters: gets the event
+            events.append(event)
+            return False if data == b"stop" else None
+
+        await zk.DataWatch(path, with_event)
+        assert events == [None]
+        await zk.set(path, b"stop")
+        await until(lambda: len(events) == 2)
+        assert events[1].type == "CHANGED"
+        await zk.set(path, b"after")
+        await asyncio.sleep(0.3)
+        assert len(events) == 2  # returning False stopped it
+
+    run(main, member)
+
+
+def test_children_watch_as_a_decorator_and_on_a_missing_node(member):
+    async def main(root, zk, *_):
+        seen = []
+
+        @zk.ChildrenWatch(root)
+        def kids(children):
+            seen.append(sorted(children))
+
+        await until(lambda: seen)
+        assert seen == [[]]
+        await zk.create(root + "/c1")
+        await zk.create(root + "/c2")
+        await until(lambda: seen[-1] == ["c1", "c2"])
+        missing = []
+        watch = zk.ChildrenWatch(root + "/none", missing.append)
+        await watch
+        assert missing == []  # a missing node ends the watch without a call
 
     run(main, member)
 

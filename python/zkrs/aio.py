@@ -1,7 +1,11 @@
 """asyncio API: ``zkrs.aio.Client`` has ``zkrs.Client``'s methods as
 coroutines, ``Lock``/``ReadLock``/``WriteLock``/``Semaphore`` with
 ``async with``, and ``Election``, ``Counter``, ``Barrier``,
-``DoubleBarrier``, ``Queue`` and ``Party`` whose calls are coroutines.
+``DoubleBarrier``, ``Queue``, ``LockingQueue``, ``Party`` and
+``SetPartitioner`` whose calls are coroutines; ``NonBlockingLease`` and
+``MultiNonBlockingLease`` are coroutines that return the lease;
+``DataWatch`` and ``ChildrenWatch`` run their function on the event loop
+(a plain or a coroutine function; returning False stops the watch).
 
 Each call starts the core's call on zkrs's runtime and awaits an asyncio
 future that the call's completion settles from zkrs's thread
@@ -22,6 +26,8 @@ gives back what it obtained meanwhile.
 """
 
 import asyncio
+import collections
+import inspect
 from types import TracebackType
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Type
 
@@ -32,14 +38,18 @@ from zkrs.handler import ThreadingHandler
 __all__ = [
     "AsyncioHandler",
     "Barrier",
+    "ChildrenWatch",
     "Client",
     "Counter",
+    "DataWatch",
     "DoubleBarrier",
     "Election",
     "Lock",
+    "LockingQueue",
     "Party",
     "Queue",
     "Semaphore",
+    "SetPartitioner",
 ]
 
 
@@ -230,6 +240,59 @@ class Client:
 
     def Party(self, path: str, identifier: Optional[str] = None) -> "_Party":
         return Party(zkrs.Party(self.sync, path, identifier))
+
+    def LockingQueue(self, path: str) -> "_LockingQueue":
+        return LockingQueue(zkrs.LockingQueue(self.sync, path))
+
+    async def NonBlockingLease(
+        self, path: str, duration: Any, identifier: Optional[str] = None, utcnow: Optional[Callable[[], Any]] = None
+    ) -> "zkrs.NonBlockingLease":
+        """kazoo's one attempt at the lease; the lease is true if obtained."""
+        lease: zkrs.NonBlockingLease = await zkrs.NonBlockingLease.obtain_async(
+            self.sync, path, duration, identifier, utcnow
+        )
+        return lease
+
+    async def MultiNonBlockingLease(
+        self,
+        count: int,
+        path: str,
+        duration: Any,
+        identifier: Optional[str] = None,
+        utcnow: Optional[Callable[[], Any]] = None,
+    ) -> "zkrs.MultiNonBlockingLease":
+        lease: zkrs.MultiNonBlockingLease = await zkrs.MultiNonBlockingLease.obtain_async(
+            self.sync, count, path, duration, identifier, utcnow
+        )
+        return lease
+
+    async def SetPartitioner(
+        self,
+        path: str,
+        set: Any,
+        partition_func: Optional[Callable[..., Any]] = None,
+        identifier: Optional[str] = None,
+        time_boundary: float = 30.0,
+        max_reaction_time: float = 1.0,
+        state_change_event: Optional[Any] = None,
+    ) -> "_SetPartitioner":
+        """Joins the partition party; ``await p.wait_for_acquire()`` etc."""
+        p = await zkrs.SetPartitioner.create_async(
+            self.sync, path, set, partition_func, identifier, time_boundary, max_reaction_time, state_change_event
+        )
+        return SetPartitioner(p)
+
+    def DataWatch(self, path: str, func: Optional[Callable[..., Any]] = None) -> "_DataWatch":
+        return DataWatch(self, path, func)
+
+    def ChildrenWatch(
+        self,
+        path: str,
+        func: Optional[Callable[..., Any]] = None,
+        allow_session_lost: bool = True,
+        send_event: bool = False,
+    ) -> "_ChildrenWatch":
+        return ChildrenWatch(self, path, func, allow_session_lost, send_event)
 
 
 class Transaction:
@@ -423,6 +486,219 @@ class Party:
         return bool(self.sync.participating)
 
 
+class LockingQueue:
+    """``zkrs.LockingQueue`` with coroutine calls: ``get`` locks an item,
+    ``consume`` removes it, ``release`` gives it back."""
+
+    def __init__(self, queue: "zkrs.LockingQueue") -> None:
+        self.sync = queue
+
+    async def put(self, value: bytes, priority: int = 100) -> None:
+        await self.sync.put_async(value, priority)
+
+    async def put_all(self, values: List[bytes], priority: int = 100) -> None:
+        await self.sync.put_all_async(values, priority)
+
+    async def get(self, timeout: Optional[float] = None) -> Optional[bytes]:
+        item: Optional[bytes] = await self.sync.get_async(timeout)
+        return item
+
+    async def holds_lock(self) -> bool:
+        return bool(await self.sync.holds_lock_async())
+
+    async def consume(self) -> bool:
+        return bool(await self.sync.consume_async())
+
+    async def release(self) -> bool:
+        return bool(await self.sync.release_async())
+
+    async def length(self) -> int:
+        return int(await self.sync.len_async())
+
+
+class SetPartitioner:
+    """``zkrs.SetPartitioner`` with coroutine ``wait_for_acquire``,
+    ``release_set`` and ``finish``; its state properties and iteration as
+    kazoo's."""
+
+    def __init__(self, partitioner: "zkrs.SetPartitioner") -> None:
+        self.sync = partitioner
+
+    @property
+    def state(self) -> str:
+        return self.sync.state
+
+    @property
+    def failed(self) -> bool:
+        return self.sync.failed
+
+    @property
+    def release(self) -> bool:
+        return self.sync.release
+
+    @property
+    def allocating(self) -> bool:
+        return self.sync.allocating
+
+    @property
+    def acquired(self) -> bool:
+        return self.sync.acquired
+
+    @property
+    def state_change_event(self) -> Any:
+        return self.sync.state_change_event
+
+    def __iter__(self) -> Any:
+        return iter(self.sync)
+
+    async def wait_for_acquire(self, timeout: Optional[float] = 30.0) -> None:
+        await self.sync.wait_for_acquire_async(timeout)
+
+    async def release_set(self) -> None:
+        await self.sync.release_set_async()
+
+    async def finish(self) -> None:
+        await self.sync.finish_async()
+
+
+class _OnLoop:
+    """Runs a watch's function on the event loop, one call after another
+    in the order zkrs delivered them; a coroutine function is awaited
+    before the next call. The first False stops the watch."""
+
+    def __init__(self, watch: Any) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._watch = watch
+        self._func: Optional[Callable[..., Any]] = None
+        self._calls: "collections.deque[Tuple[Any, ...]]" = collections.deque()
+        self._runner: Optional["asyncio.Task[None]"] = None
+        self._first: "asyncio.Future[None]" = self._loop.create_future()
+
+    def begin(self, func: Callable[..., Any], relay: Callable[..., None]) -> None:
+        if not callable(func):
+            raise TypeError("func must be callable")
+        self._func = func
+        self._watch.begin(relay)
+
+    def deliver(self, args: Tuple[Any, ...]) -> None:
+        """From zkrs's thread: queue the call on the loop."""
+        try:
+            self._loop.call_soon_threadsafe(self._queue, args)
+        except RuntimeError:
+            self._watch.stop()  # the loop is closed: nobody listens any more
+
+    def _queue(self, args: Tuple[Any, ...]) -> None:
+        self._calls.append(args)
+        if self._runner is None or self._runner.done():
+            self._runner = self._loop.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._calls:
+            args = self._calls.popleft()
+            try:
+                assert self._func is not None
+                out = self._func(*args)
+                if inspect.isawaitable(out):
+                    out = await out
+            except Exception as e:  # noqa: BLE001 - reported, the watch goes on
+                self._loop.call_exception_handler(
+                    {"message": "zkrs.aio watch function failed", "exception": e}
+                )
+                out = None
+            if not self._first.done():
+                self._first.set_result(None)
+            if out is False:
+                self._calls.clear()
+                self._watch.stop()
+
+    async def started(self) -> None:
+        """Until the first call ran, or the watch ended without one."""
+        while not self._first.done() and not self._watch._stopped:
+            await asyncio.wait([self._first], timeout=0.05)
+
+    def stop(self) -> None:
+        self._watch.stop()
+
+
+class DataWatch:
+    """kazoo's ``DataWatch`` on the event loop: ``func(data, stat)`` (or
+    ``func(data, stat, event)``) now and after each change, run on the
+    loop; ``func`` may be a coroutine function; returning False stops the
+    watch. ``await`` the watch to wait for its first call; usable as a
+    decorator (``@zk.DataWatch(path)``). Create it in a coroutine."""
+
+    def __init__(self, client: Client, path: str, func: Optional[Callable[..., Any]] = None) -> None:
+        self._on_loop = _OnLoop(zkrs.DataWatch(client.sync, path))
+        if func is not None:
+            self(func)
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        deliver = self._on_loop.deliver
+        if _takes_event(func):
+
+            def relay(data: Any, stat: Any, event: Any) -> None:
+                deliver((data, stat, event))
+
+        else:
+
+            def relay(data: Any, stat: Any) -> None:  # type: ignore[misc]
+                deliver((data, stat))
+
+        self._on_loop.begin(func, relay)
+        return func
+
+    def __await__(self) -> Any:
+        yield from self._on_loop.started().__await__()
+        return self
+
+    def stop(self) -> None:
+        self._on_loop.stop()
+
+
+class ChildrenWatch:
+    """kazoo's ``ChildrenWatch`` on the event loop: ``func(children)`` (with
+    ``send_event``, ``func(children, event)``) now and after each change;
+    as ``DataWatch`` otherwise, and it ends when its node is missing or
+    deleted."""
+
+    def __init__(
+        self,
+        client: Client,
+        path: str,
+        func: Optional[Callable[..., Any]] = None,
+        allow_session_lost: bool = True,
+        send_event: bool = False,
+    ) -> None:
+        watch = zkrs.ChildrenWatch(client.sync, path, None, allow_session_lost, send_event)
+        self._on_loop = _OnLoop(watch)
+        if func is not None:
+            self(func)
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        deliver = self._on_loop.deliver
+
+        def relay(*args: Any) -> None:
+            deliver(args)
+
+        self._on_loop.begin(func, relay)
+        return func
+
+    def __await__(self) -> Any:
+        yield from self._on_loop.started().__await__()
+        return self
+
+    def stop(self) -> None:
+        self._on_loop.stop()
+
+
+def _takes_event(func: Callable[..., Any]) -> bool:
+    """kazoo passes the event to a DataWatch function of three parameters."""
+    try:
+        return len(inspect.signature(func).parameters) >= 3
+    except (TypeError, ValueError):
+        return False
+
+
 # The factories on Client name these; inside Client's body the bare names
 # are its methods.
 _Lock = Lock
@@ -433,3 +709,7 @@ _Barrier = Barrier
 _DoubleBarrier = DoubleBarrier
 _Queue = Queue
 _Party = Party
+_LockingQueue = LockingQueue
+_SetPartitioner = SetPartitioner
+_DataWatch = DataWatch
+_ChildrenWatch = ChildrenWatch
