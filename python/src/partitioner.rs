@@ -170,12 +170,18 @@ impl SetPartitioner {
 
     fn release_set_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let p = self.inner.clone();
-        self.settle(py, move |_| async move { Ok(p.release_set().await) })
+        self.settle(py, move |_| async move {
+            p.release_set().await;
+            Ok(())
+        })
     }
 
     fn finish_async(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let p = self.inner.clone();
-        self.settle(py, move |_| async move { Ok(p.finish().await) })
+        self.settle(py, move |_| async move {
+            p.finish().await;
+            Ok(())
+        })
     }
 
     /// kazoo's test suite fails a partitioner this way (as its session
