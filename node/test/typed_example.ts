@@ -1,6 +1,6 @@
 // Type-checked with `npx tsc -p tsconfig.json` (no emit): the generated
 // index.d.ts must describe the API a TypeScript program uses.
-import { Client, Member, Perms } from '..'
+import { Client, Lock, Member, Perms } from '..'
 import type { Acl, CreateMode, KeeperState, MultiOp, Stat, WatchedEvent } from '..'
 
 interface ZkError extends Error {
@@ -17,7 +17,13 @@ export async function typedExample(): Promise<number> {
   const client = new Client(member.connectString, { sessionTimeout: 4000, connectTimeout: 2000 })
   const states: KeeperState[] = []
   client.onStateChange((state: KeeperState) => states.push(state))
+  client.on('state', (state: KeeperState) => states.push(state))
+  client.once('expired', () => console.log('expired'))
   await client.connect()
+  const bounded: Stat | null = await client.withSignal(AbortSignal.timeout(1000)).exists('/')
+  const lock = new Lock(client, '/typed-lock', 'me')
+  const held: boolean = await lock.acquire(null, { signal: AbortSignal.timeout(1000) })
+  if (held) await lock.release()
   const sessionId: bigint = client.sessionId
 
   const acl: Acl[] = [{ perms: Perms.Read | Perms.Write, id: { scheme: 'world', id: 'anyone' } }]
@@ -55,5 +61,5 @@ export async function typedExample(): Promise<number> {
   }
   await client.close()
   await member.stop()
-  return next.version + children.length + (maybe ? 1 : 0) + Number(owner + sessionId) + (firstPath?.length ?? 0)
+  return next.version + children.length + (maybe ? 1 : 0) + (bounded ? 1 : 0) + Number(owner + sessionId) + (firstPath?.length ?? 0)
 }
