@@ -40,3 +40,48 @@ pub fn get() -> Arc<Runtime> {
 pub fn block_on<F: Future>(f: F) -> F::Output {
     get().block_on(f)
 }
+
+/// A future handed to [`submit`]: finished by its first poll, or running
+/// on the runtime.
+pub enum Submitted<T> {
+    Done(std::thread::Result<T>),
+    Running(tokio::task::JoinHandle<T>),
+}
+
+/// The future panicked (in its first poll or on the runtime).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Panicked;
+
+impl<T> Submitted<T> {
+    /// Its outcome, once it has one.
+    pub async fn wait(self) -> Result<T, Panicked> {
+        match self {
+            Submitted::Done(r) => r.map_err(|_| Panicked),
+            Submitted::Running(task) => task.await.map_err(|_| Panicked),
+        }
+    }
+}
+
+/// Polls `fut` once here, inside `rt`, then lets `rt` drive it to the end.
+/// Whatever it does before its first await happens now: a client call
+/// queues its request on the session, so calls submitted one after another
+/// go out in that order, as ZooKeeper promises for a session. (A spawned
+/// task starts later, on whichever worker is free: two spawned calls may
+/// go out in either order.)
+pub fn submit<F>(rt: &Runtime, fut: F) -> Submitted<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::task::{Context, Poll, Waker};
+
+    let _in_runtime = rt.enter();
+    let mut fut = Box::pin(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))) {
+        Ok(Poll::Ready(out)) => Submitted::Done(Ok(out)),
+        Ok(Poll::Pending) => Submitted::Running(rt.spawn(fut)),
+        Err(panic) => Submitted::Done(Err(panic)),
+    }
+}

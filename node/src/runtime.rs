@@ -9,13 +9,8 @@
 //! wait for the reply moves to the core runtime.
 
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
 
 use crate::error::{ZkError, ZkResult};
-
-type CoreFuture<T> = Pin<Box<dyn Future<Output = Result<T, zkrs::Error>> + Send>>;
 
 fn panicked(what: &str) -> ZkError {
     zkrs::Error::Io(format!("zkrs {what} panicked")).into()
@@ -34,36 +29,18 @@ where
     }
 }
 
-/// Polls `fut` once on the calling thread, so whatever it does before its
-/// first await (queueing the request) happens now, then lets the core
-/// runtime drive it to the end. The returned future only waits.
+/// Submits `fut` now, on the calling thread (`zkrs::runtime::submit`:
+/// its request is queued in call order); the returned future only waits.
 pub fn submit<T, F>(fut: F) -> impl Future<Output = ZkResult<T>> + Send + 'static
 where
     T: Send + 'static,
     F: Future<Output = Result<T, zkrs::Error>> + Send + 'static,
 {
-    let rt = zkrs::runtime::get();
-    let first = {
-        let _in_runtime = rt.enter();
-        let mut fut: CoreFuture<T> = Box::pin(fut);
-        let mut cx = Context::from_waker(Waker::noop());
-        catch_unwind(AssertUnwindSafe(|| match fut.as_mut().poll(&mut cx) {
-            Poll::Ready(r) => Ok(r),
-            Poll::Pending => Err(fut),
-        }))
-    };
-    let pending = match first {
-        Ok(Ok(done)) => Ok(ZkResult::from(done)),
-        Ok(Err(fut)) => Err(rt.spawn(fut)),
-        Err(_) => Ok(ZkResult(Err(panicked("call")))),
-    };
+    let submitted = zkrs::runtime::submit(&zkrs::runtime::get(), fut);
     async move {
-        match pending {
-            Ok(done) => done,
-            Err(handle) => match handle.await {
-                Ok(r) => r.into(),
-                Err(_) => ZkResult(Err(panicked("call"))),
-            },
+        match submitted.wait().await {
+            Ok(r) => r.into(),
+            Err(_) => ZkResult(Err(panicked("call"))),
         }
     }
 }

@@ -279,8 +279,9 @@ where
     settle_on_runtime(py, handler, c.runtime(), fut, out)
 }
 
-/// Runs `fut` on `rt`; returns `handler.async_result()`, settled with its
-/// outcome.
+/// Submits `fut` on `rt` now (its request goes out in call order: kazoo's
+/// `*_async` calls keep the session's FIFO order); returns
+/// `handler.async_result()`, settled with its outcome.
 pub(crate) fn settle_on_runtime<T, Fut, O>(
     py: Python<'_>,
     handler: &Py<PyAny>,
@@ -295,8 +296,12 @@ where
 {
     let result = handler.call_method0(py, "async_result")?;
     let settled = result.clone_ref(py);
+    let submitted = zkrs::runtime::submit(rt, fut);
     rt.spawn(async move {
-        let outcome = fut.await;
+        let outcome = submitted
+            .wait()
+            .await
+            .unwrap_or_else(|_| Err(Error::Io("the zkrs call panicked".into())));
         // Setting the result may run callbacks: let tokio move other
         // tasks off this worker meanwhile.
         tokio::task::block_in_place(|| Python::attach(|py| finish(py, &settled, outcome, out)));

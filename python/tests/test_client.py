@@ -216,6 +216,18 @@ def test_async_calls_settle_handler_results(zk, root):
     assert t.commit_async().get(timeout=5) == [root + "/b", True]
 
 
+def test_async_calls_go_out_in_call_order(zk, root):
+    # Each call's request is queued before the call returns: a create, a
+    # set and a delete issued back to back without waiting always succeed
+    # (spawned on the runtime, about half came out of order).
+    results = []
+    for i in range(200):
+        path = "%s/o%d" % (root, i)
+        results += [zk.create_async(path, b"x"), zk.set_async(path, b"y"), zk.delete_async(path)]
+    for r in results:
+        r.get(timeout=10)
+
+
 def test_async_on_a_stopped_client_is_a_failed_result(member):
     c = zkrs.Client(member.connect_string)
     result = c.get_async("/")
