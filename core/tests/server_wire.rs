@@ -254,6 +254,76 @@ async fn own_write_event_precedes_its_reply() {
     .await
 }
 
+/// Requests pipelined in one TCP write: each read sees the state right
+/// after the writes before it, never the writes after it (a read between
+/// two writes used to run after both had applied).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_read_sees_only_the_writes_before_it() {
+    bounded(30, async {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(dir.path(), "").await;
+        let mut c = Conn::open(server.addr(), 4000).await;
+        for round in 0..20 {
+            let path = format!("/p{round}");
+            let create = Request::Create(proto::CreateRequest {
+                path: path.clone(),
+                data: b"first".to_vec(),
+                acl: Acl::open_unsafe(),
+                flags: 0,
+            });
+            let get = Request::GetData(proto::GetDataRequest {
+                path: path.clone(),
+                watch: false,
+            });
+            let set = Request::SetData(proto::SetDataRequest {
+                path: path.clone(),
+                data: b"second".to_vec(),
+                version: -1,
+            });
+            let delete = Request::Delete(proto::DeleteRequest {
+                path: path.clone(),
+                version: -1,
+            });
+            let exists = Request::Exists(proto::ExistsRequest {
+                path: path.clone(),
+                watch: false,
+            });
+            let reqs = [create, get.clone(), set, get, delete, exists];
+            let mut batch = Vec::new();
+            let mut xids = Vec::new();
+            for r in &reqs {
+                let xid = c.next_xid();
+                batch.extend(zkrs::proto::frame::encode(&r.to_packet(xid)));
+                xids.push(xid);
+            }
+            c.write_bytes(&batch).await.unwrap();
+            let mut replies = Vec::new();
+            for xid in xids {
+                replies.push(c.reply(xid).await);
+            }
+            let data = |f: &Frame| {
+                let r = proto::GetDataResponse::read(&mut proto::Reader::new(&f.body)).unwrap();
+                r.data
+            };
+            let errs: Vec<i32> = replies.iter().map(|f| f.header.err).collect();
+            assert_eq!(errs, [0, 0, 0, 0, 0, -101], "round {round}");
+            assert_eq!(
+                data(&replies[1]),
+                b"first",
+                "round {round}: the read saw a later write"
+            );
+            assert_eq!(data(&replies[3]), b"second", "round {round}");
+            let zxids: Vec<i64> = replies.iter().map(|f| f.header.zxid).collect();
+            assert!(
+                zxids.windows(2).all(|w| w[0] <= w[1]),
+                "round {round}: {zxids:?}"
+            );
+        }
+        server.stop().await;
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foreign_event_precedes_later_replies() {
     bounded(60, async {

@@ -57,6 +57,8 @@ enum Pending {
         started: Instant,
         auth: Vec<Id>,
         super_user: bool,
+        /// Holds back this connection's later writes until it has run.
+        taken: ReadTaken,
     },
     Sync {
         xid: i32,
@@ -84,6 +86,44 @@ impl Outstanding {
 impl Drop for Outstanding {
     fn drop(&mut self) {
         self.0.stats.outstanding.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Reads of this connection taken at Prep and not yet run at Final. A
+/// read sees the state right after the writes before it and none after:
+/// Prep holds back a later write until the reads before it have run
+/// (ZooKeeper's per-session order; a read pipelined between two writes
+/// used to see the second).
+#[derive(Clone)]
+struct ReadsAhead(Arc<tokio::sync::watch::Sender<usize>>);
+
+impl ReadsAhead {
+    fn new() -> ReadsAhead {
+        ReadsAhead(Arc::new(tokio::sync::watch::Sender::new(0)))
+    }
+
+    /// Counts a read in until the returned guard drops (when it ran, or
+    /// was dropped with its connection).
+    fn take(&self) -> ReadTaken {
+        self.0.send_modify(|n| *n += 1);
+        ReadTaken(self.clone())
+    }
+
+    /// No read will run any more (the output task ended).
+    fn none_left(&self) {
+        self.0.send_replace(0);
+    }
+
+    async fn drained(&self) {
+        let _ = self.0.subscribe().wait_for(|n| *n == 0).await;
+    }
+}
+
+struct ReadTaken(ReadsAhead);
+
+impl Drop for ReadTaken {
+    fn drop(&mut self) {
+        self.0 .0.send_modify(|n| *n = n.saturating_sub(1));
     }
 }
 
@@ -367,6 +407,7 @@ async fn run(
     stats.read_only.store(ctx.read_only, Ordering::Relaxed);
     register(&shared, &ctx, peer, events_tx, stats.clone());
     let (pending_tx, pending_rx) = mpsc::channel(1024);
+    let reads = ReadsAhead::new();
     let out = Output {
         shared: shared.clone(),
         conn: ctx.id,
@@ -374,6 +415,7 @@ async fn run(
         stats: stats.clone(),
         wr,
         events: VecDeque::new(),
+        reads: reads.clone(),
     };
     let output = tokio::spawn(out.run(pending_rx, events_rx));
     let max = shared.db.config.jute_max_buffer as usize;
@@ -388,7 +430,7 @@ async fn run(
                 stats.received.fetch_add(1, Ordering::Relaxed);
                 shared.db.stats.packets_received.fetch_add(1, Ordering::Relaxed);
                 shared.db.touch(ctx.session);
-                match prep(&shared, &mut ctx, &stats, &frame).await {
+                match prep(&shared, &mut ctx, &stats, &reads, &frame).await {
                     Ok(Some(p)) => if pending_tx.send(p).await.is_err() { break },
                     Ok(None) => {}
                     Err(why) => { tracing::info!("closing {peer}: {why}"); break; }
@@ -424,6 +466,7 @@ async fn prep(
     shared: &Shared,
     ctx: &mut ConnCtx,
     stats: &ConnStats,
+    reads: &ReadsAhead,
     frame: &[u8],
 ) -> Result<Option<Pending>, String> {
     let mut r = Reader::new(frame);
@@ -466,6 +509,7 @@ async fn prep(
         Request::Sasl(_) => Ok(Some(reply_err(xid, Error::Unimplemented))),
         Request::Reconfig(r) => Ok(Some(prep_reconfig(shared, ctx, xid, r, started))),
         req if ops::is_read(&req) => Ok(Some(Pending::Read {
+            taken: reads.take(),
             xid,
             req,
             started,
@@ -490,6 +534,7 @@ async fn prep(
                 super_user: ctx.super_user,
                 op: op.into(),
             };
+            reads.drained().await;
             let write = shared
                 .consensus
                 .submit(txn)
@@ -599,6 +644,7 @@ struct Output {
     wr: BufWriter<OwnedWriteHalf>,
     /// Event frames pulled from the core, waiting for their turn.
     events: VecDeque<(Zxid, Bytes)>,
+    reads: ReadsAhead,
 }
 
 impl Output {
@@ -640,6 +686,7 @@ impl Output {
                 },
             }
         }
+        self.reads.none_left();
         let _ = self.wr.flush().await;
         let _ = self.wr.shutdown().await;
     }
@@ -739,6 +786,7 @@ impl Output {
                 started,
                 auth,
                 super_user,
+                taken,
             } => {
                 let ctx = ConnCtx {
                     id: self.conn,
@@ -760,6 +808,7 @@ impl Output {
                     }
                 }
                 let (out, zxid) = db.read(|state, watches| ops::read(state, watches, &ctx, req));
+                drop(taken); // the writes after it may go now
                 for ev in out.immediate {
                     let frame = Bytes::from(frame::encode_notification(&ev));
                     self.events.push_back((zxid, frame));
