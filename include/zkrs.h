@@ -488,22 +488,6 @@ typedef struct zkrs_queue zkrs_queue;
 typedef struct zkrs_semaphore zkrs_semaphore;
 
 /**
- * Bytes returned by zkrs (a znode's data): `len` bytes at `data`, not
- * NUL-terminated. Free with `zkrs_buffer_free`.
- */
-typedef struct zkrs_buffer {
-  const uint8_t *data;
-  size_t len;
-} zkrs_buffer;
-
-/**
- * Called when the session state changes: `state` is one of
- * `ZKRS_STATE_*`. Runs on the client's zkrs event thread, in order with
- * watch callbacks.
- */
-typedef void (*zkrs_state_fn)(void *userdata, int state);
-
-/**
  * One ACL entry: `perms` (a mask of `ZKRS_PERM_*`) granted to the
  * identity `scheme`:`id` (e.g. "world":"anyone", "digest":"user:hash",
  * "ip":"10.0.0.0/8", "auth":"").
@@ -513,6 +497,30 @@ typedef struct zkrs_acl {
   const char *scheme;
   const char *id;
 } zkrs_acl;
+
+/**
+ * Completion of `zkrs_client_acreate`: `value` is the created path (with
+ * its sequence suffix), valid only during the call; NULL unless `rc` is
+ * `ZKRS_OK`.
+ */
+typedef void (*zkrs_string_completion)(void *userdata, int rc, const char *value);
+
+/**
+ * Completion of a call without a result (`zkrs_client_adelete`): `rc` is
+ * `ZKRS_OK` or the error.
+ */
+typedef void (*zkrs_void_completion)(void *userdata, int rc);
+
+/**
+ * Called with a watch event: `userdata` as registered, `event_type` one
+ * of `ZKRS_EVENT_*`, `state` one of `ZKRS_STATE_*`, `path` the znode the
+ * event is about (valid only during the call; empty for session events).
+ * Runs on the client's zkrs event thread, never on the caller's thread,
+ * one callback at a time per client, in the order the server sent the
+ * events. It may call libzkrs functions on the same client, including
+ * `zkrs_client_free`.
+ */
+typedef void (*zkrs_watch_fn)(void *userdata, int event_type, int state, const char *path);
 
 /**
  * A znode's metadata, field for field ZooKeeper's `Stat`.
@@ -566,15 +574,20 @@ typedef struct zkrs_stat {
 } zkrs_stat;
 
 /**
- * Called with a watch event: `userdata` as registered, `event_type` one
- * of `ZKRS_EVENT_*`, `state` one of `ZKRS_STATE_*`, `path` the znode the
- * event is about (valid only during the call; empty for session events).
- * Runs on the client's zkrs event thread, never on the caller's thread,
- * one callback at a time per client, in the order the server sent the
- * events. It may call libzkrs functions on the same client, including
- * `zkrs_client_free`.
+ * Completion with a stat: `stat` is NULL unless `rc` is `ZKRS_OK`; it is
+ * valid only during the call.
  */
-typedef void (*zkrs_watch_fn)(void *userdata, int event_type, int state, const char *path);
+typedef void (*zkrs_stat_completion)(void *userdata, int rc, const struct zkrs_stat *stat);
+
+/**
+ * Completion of `zkrs_client_aget`: `data` (`len` bytes, NULL when 0) and
+ * `stat` are valid only during the call; NULL unless `rc` is `ZKRS_OK`.
+ */
+typedef void (*zkrs_data_completion)(void *userdata,
+                                     int rc,
+                                     const uint8_t *data,
+                                     size_t len,
+                                     const struct zkrs_stat *stat);
 
 /**
  * Strings returned by zkrs (children names): `len` NUL-terminated
@@ -584,6 +597,32 @@ typedef struct zkrs_string_array {
   const char *const *strings;
   size_t len;
 } zkrs_string_array;
+
+/**
+ * Completion of `zkrs_client_aget_children`: the children's names and the
+ * parent's stat, valid only during the call; NULL unless `rc` is
+ * `ZKRS_OK`.
+ */
+typedef void (*zkrs_strings_completion)(void *userdata,
+                                        int rc,
+                                        const struct zkrs_string_array *strings,
+                                        const struct zkrs_stat *stat);
+
+/**
+ * Bytes returned by zkrs (a znode's data): `len` bytes at `data`, not
+ * NUL-terminated. Free with `zkrs_buffer_free`.
+ */
+typedef struct zkrs_buffer {
+  const uint8_t *data;
+  size_t len;
+} zkrs_buffer;
+
+/**
+ * Called when the session state changes: `state` is one of
+ * `ZKRS_STATE_*`. Runs on the client's zkrs event thread, in order with
+ * watch callbacks.
+ */
+typedef void (*zkrs_state_fn)(void *userdata, int state);
 
 /**
  * An ACL returned by zkrs (`zkrs_client_get_acl`): `len` entries at
@@ -683,6 +722,95 @@ extern "C" {
  * the caller must not free.
  */
 const char *zkrs_version(void);
+
+/**
+ * `zkrs_client_create`, asynchronously: `completion` gets the created
+ * path. Returns `ZKRS_OK` once the request is queued (the completion then
+ * runs exactly once, unless the client is freed first), or
+ * `ZKRS_BADARGUMENTS` (no completion).
+ *
+ * # Safety
+ * As `zkrs_client_create`; `userdata` valid until the completion runs or
+ * the client is freed.
+ */
+int zkrs_client_acreate(struct zkrs_client *c,
+                        const char *path,
+                        const uint8_t *data,
+                        size_t data_len,
+                        const struct zkrs_acl *acl,
+                        size_t acl_len,
+                        int mode,
+                        int64_t ttl_ms,
+                        zkrs_string_completion completion,
+                        void *userdata);
+
+/**
+ * `zkrs_client_delete`, asynchronously (see `zkrs_client_acreate`).
+ *
+ * # Safety
+ * As `zkrs_client_acreate`.
+ */
+int zkrs_client_adelete(struct zkrs_client *c,
+                        const char *path,
+                        int32_t version,
+                        zkrs_void_completion completion,
+                        void *userdata);
+
+/**
+ * `zkrs_client_exists`, asynchronously: `ZKRS_OK` with the stat, or
+ * `ZKRS_NONODE`; the watch as there.
+ *
+ * # Safety
+ * As `zkrs_client_acreate`; `watcher_userdata` as `zkrs_client_exists`'s.
+ */
+int zkrs_client_aexists(struct zkrs_client *c,
+                        const char *path,
+                        zkrs_watch_fn watcher,
+                        void *watcher_userdata,
+                        zkrs_stat_completion completion,
+                        void *userdata);
+
+/**
+ * `zkrs_client_get`, asynchronously: the data and stat; the watch as
+ * there.
+ *
+ * # Safety
+ * As `zkrs_client_aexists`.
+ */
+int zkrs_client_aget(struct zkrs_client *c,
+                     const char *path,
+                     zkrs_watch_fn watcher,
+                     void *watcher_userdata,
+                     zkrs_data_completion completion,
+                     void *userdata);
+
+/**
+ * `zkrs_client_set`, asynchronously: the new stat.
+ *
+ * # Safety
+ * As `zkrs_client_acreate`.
+ */
+int zkrs_client_aset(struct zkrs_client *c,
+                     const char *path,
+                     const uint8_t *data,
+                     size_t data_len,
+                     int32_t version,
+                     zkrs_stat_completion completion,
+                     void *userdata);
+
+/**
+ * `zkrs_client_get_children`, asynchronously: the names and the parent's
+ * stat; the watch as there.
+ *
+ * # Safety
+ * As `zkrs_client_aexists`.
+ */
+int zkrs_client_aget_children(struct zkrs_client *c,
+                              const char *path,
+                              zkrs_watch_fn watcher,
+                              void *watcher_userdata,
+                              zkrs_strings_completion completion,
+                              void *userdata);
 
 /**
  * Makes a semaphore on `path` with `max_leases` leases (at least 1; every

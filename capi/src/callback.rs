@@ -85,7 +85,7 @@ impl Gate {
     }
 
     /// Runs `f` (a call into C) unless the gate is closed.
-    fn call(&self, f: impl FnOnce()) {
+    pub fn call(&self, f: impl FnOnce()) {
         let _running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         if !self.open.load(Ordering::Acquire) {
             return;

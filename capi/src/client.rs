@@ -4,13 +4,14 @@
 //! makes one blocking call and converts the result.
 
 use std::ffi::{c_char, c_int, c_void};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use zkrs_core::client::blocking::Client;
 use zkrs_core::client::{AddWatchMode, ClientOptions, Op, OpResult, WatcherType};
 use zkrs_core::types::CreateMode;
 
+use crate::async_calls::Completions;
 use crate::callback::{zkrs_state_fn, zkrs_watch_fn, Gate};
 use crate::error::{ZKRS_BADARGUMENTS, ZKRS_OK};
 use crate::ffi::{bytes_arg, guard, guard_or, slice_arg, str_arg, try_arg, write_out};
@@ -110,8 +111,20 @@ pub const ZKRS_OP_CHECK: c_int = 13;
 /// `zkrs_client_free` may be called from several threads at once and from
 /// inside this client's callbacks.
 pub struct zkrs_client {
-    inner: Client,
-    gate: Arc<Gate>,
+    pub(crate) inner: Client,
+    pub(crate) gate: Arc<Gate>,
+    /// The async calls' completion line, started by the first of them.
+    completions: OnceLock<Completions>,
+}
+
+impl zkrs_client {
+    pub(crate) fn completions(&self) -> Result<&Completions, zkrs_core::Error> {
+        if let Some(line) = self.completions.get() {
+            return Ok(line);
+        }
+        let line = Completions::start(&self.inner)?;
+        Ok(self.completions.get_or_init(|| line))
+    }
 }
 
 /// One operation of a `zkrs_client_multi` transaction. Fields an op type
@@ -168,7 +181,7 @@ impl zkrs_client {
     }
 }
 
-fn client<'a>(c: *const zkrs_client) -> Option<&'a zkrs_client> {
+pub(crate) fn client<'a>(c: *const zkrs_client) -> Option<&'a zkrs_client> {
     // SAFETY: every exported function requires `c` to be NULL or live.
     unsafe { c.as_ref() }
 }
@@ -209,7 +222,12 @@ pub unsafe extern "C" fn zkrs_client_connect(
         inner.add_state_listener(Arc::new(move |s: zkrs_core::client::SessionState| {
             g.state_changed(s.keeper_state() as c_int)
         }));
-        write_out(out, Box::into_raw(Box::new(zkrs_client { inner, gate })));
+        let c = zkrs_client {
+            inner,
+            gate,
+            completions: OnceLock::new(),
+        };
+        write_out(out, Box::into_raw(Box::new(c)));
         ZKRS_OK
     })
 }
@@ -291,7 +309,7 @@ pub unsafe extern "C" fn zkrs_client_free(c: *mut zkrs_client) {
     })
 }
 
-fn create_mode(mode: c_int, ttl_ms: i64) -> Option<CreateMode> {
+pub(crate) fn create_mode(mode: c_int, ttl_ms: i64) -> Option<CreateMode> {
     let m = CreateMode::from_flag(mode)?;
     // A TTL only belongs with the TTL modes (ZooKeeper rejects both
     // mismatches).

@@ -23,6 +23,7 @@
 
 #![allow(non_camel_case_types)]
 
+pub mod async_calls;
 pub mod barrier_queue;
 mod callback;
 pub mod client;

@@ -858,6 +858,167 @@ static void on_log(void *userdata, int level, const char *target, const char *me
         __atomic_store_n(&serving_logged, 1, __ATOMIC_SEQ_CST);
 }
 
+/* ---- async calls: completions in call order, on another thread ---------- */
+
+#define MAX_DONE 160
+struct done_log {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int n;
+    int rcs[MAX_DONE];
+    char what[MAX_DONE][48];
+    pthread_t caller;
+    int on_caller_thread;
+};
+
+static void done_add(struct done_log *l, int rc, const char *what) {
+    pthread_mutex_lock(&l->mu);
+    if (pthread_equal(pthread_self(), l->caller)) l->on_caller_thread = 1;
+    if (l->n < MAX_DONE) {
+        l->rcs[l->n] = rc;
+        snprintf(l->what[l->n], sizeof l->what[l->n], "%s", what);
+        l->n++;
+    }
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static int done_wait(struct done_log *l, int n) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 20;
+    pthread_mutex_lock(&l->mu);
+    while (l->n < n) {
+        if (pthread_cond_timedwait(&l->cv, &l->mu, &until) != 0) break;
+    }
+    int got = l->n;
+    pthread_mutex_unlock(&l->mu);
+    return got >= n;
+}
+
+static void on_created(void *ud, int rc, const char *value) {
+    done_add(ud, rc, value ? value : "(none)");
+}
+
+static void on_removed(void *ud, int rc) { done_add(ud, rc, "deleted"); }
+
+static void on_stat_done(void *ud, int rc, const struct zkrs_stat *stat) {
+    char what[48];
+    snprintf(what, sizeof what, "stat %d", stat ? stat->version : -9);
+    done_add(ud, rc, what);
+}
+
+static void on_data_done(void *ud, int rc, const uint8_t *data, size_t len,
+                         const struct zkrs_stat *stat) {
+    char what[48];
+    snprintf(what, sizeof what, "data '%.*s' %d", (int)len, data ? (const char *)data : "",
+             stat ? stat->version : -9);
+    done_add(ud, rc, what);
+}
+
+static void on_children_done(void *ud, int rc, const struct zkrs_string_array *names,
+                             const struct zkrs_stat *stat) {
+    char what[48];
+    snprintf(what, sizeof what, "children %zu %s %d", names ? names->len : 0,
+             names && names->len ? names->strings[0] : "-", stat ? stat->num_children : -9);
+    done_add(ud, rc, what);
+}
+
+static void on_event_logged(void *ud, int type, int state, const char *path) {
+    (void)state;
+    char what[48];
+    snprintf(what, sizeof what, "event %d %s", type, path);
+    done_add(ud, 0, what);
+}
+
+static void test_async(zkrs_client *c) {
+    struct done_log l;
+    memset(&l, 0, sizeof l);
+    pthread_mutex_init(&l.mu, NULL);
+    pthread_cond_init(&l.cv, NULL);
+    l.caller = pthread_self();
+
+    /* Queued back to back, without waiting: they go out and complete in
+     * this order. */
+    const uint8_t v1[] = "v1", v2[] = "v2";
+    CHECK_RC(zkrs_client_acreate(c, "/async", v1, 2, NULL, 0, ZKRS_PERSISTENT, 0, on_created, &l),
+             ZKRS_OK);
+    CHECK_RC(zkrs_client_aset(c, "/async", v2, 2, -1, on_stat_done, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_aget(c, "/async", NULL, NULL, on_data_done, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_acreate(c, "/async/kid", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0,
+                                 on_created, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_aget_children(c, "/async", NULL, NULL, on_children_done, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_adelete(c, "/async", -1, on_removed, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_adelete(c, "/async/kid", -1, on_removed, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_aexists(c, "/async", on_event_logged, &l, on_stat_done, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_adelete(c, "/async", 5, on_removed, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_adelete(c, "/async", -1, on_removed, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_aget(c, "/async", NULL, NULL, on_data_done, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_acreate(c, "no-slash", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0, on_created,
+                                 &l), ZKRS_OK);
+    /* Bad arguments are refused at once; no completion follows. */
+    CHECK_RC(zkrs_client_aget(c, NULL, NULL, NULL, on_data_done, &l), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_acreate(c, "/x", NULL, 0, NULL, 0, 99, 0, on_created, &l),
+             ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_adelete(NULL, "/x", -1, on_removed, &l), ZKRS_BADARGUMENTS);
+    /* A NULL completion: fire and forget. */
+    CHECK_RC(zkrs_client_adelete(c, "/never-there", -1, NULL, NULL), ZKRS_OK);
+
+    /* The completions, in call order (the watch event runs on the event
+     * thread: it only has to come before the completion of the delete
+     * that fired it). */
+    const char *want[] = {
+        "/async", "stat 1", "data 'v2' 1", "/async/kid", "children 1 kid 1", "deleted",
+        "deleted", "stat 1", "deleted", "deleted", "data '' -9", "(none)",
+    };
+    int wrc[] = {ZKRS_OK, ZKRS_OK, ZKRS_OK,         ZKRS_OK, ZKRS_OK,     ZKRS_NOTEMPTY,
+                 ZKRS_OK, ZKRS_OK, ZKRS_BADVERSION, ZKRS_OK, ZKRS_NONODE, ZKRS_BADARGUMENTS};
+    int n = (int)(sizeof want / sizeof want[0]);
+    CHECK(done_wait(&l, n + 1));
+    usleep(100 * 1000); /* nothing else may come */
+    pthread_mutex_lock(&l.mu);
+    CHECK(l.n == n + 1);
+    int k = 0, event_at = -1, delete_at = -1;
+    for (int i = 0; i < l.n; i++) {
+        if (strncmp(l.what[i], "event ", 6) == 0) {
+            CHECK(strcmp(l.what[i], "event 2 /async") == 0);
+            event_at = i;
+            continue;
+        }
+        if (k < n && (strcmp(l.what[i], want[k]) != 0 || l.rcs[i] != wrc[k])) {
+            fprintf(stderr, "  async completion #%d: got (%d, %s), want (%d, %s)\n", k, l.rcs[i],
+                    l.what[i], wrc[k], want[k]);
+            failed++;
+        } else {
+            passed++;
+        }
+        if (k == 9) delete_at = i; /* the delete that fired the watch */
+        k++;
+    }
+    CHECK(k == n && event_at >= 0 && event_at < delete_at);
+    CHECK(!l.on_caller_thread);
+    pthread_mutex_unlock(&l.mu);
+
+    /* Many in flight: every set's completion in order, versions 1..100. */
+    l.n = 0;
+    CHECK_RC(zkrs_client_create(c, "/async-many", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0, NULL, NULL),
+             ZKRS_OK);
+    for (int i = 0; i < 100; i++) {
+        CHECK_RC(zkrs_client_aset(c, "/async-many", v1, 2, -1, on_stat_done, &l), ZKRS_OK);
+    }
+    CHECK(done_wait(&l, 100));
+    int in_order = 1;
+    for (int i = 0; i < 100; i++) {
+        char w[48];
+        snprintf(w, sizeof w, "stat %d", i + 1);
+        if (l.rcs[i] != ZKRS_OK || strcmp(l.what[i], w) != 0) in_order = 0;
+    }
+    CHECK(in_order);
+    CHECK_RC(zkrs_client_delete(c, "/async-many", -1), ZKRS_OK);
+    pthread_mutex_destroy(&l.mu);
+    pthread_cond_destroy(&l.cv);
+}
+
 int main(void) {
     test_static_functions();
     CHECK_RC(zkrs_set_log_callback(on_log, &serving_logged, 9), ZKRS_BADARGUMENTS);
@@ -904,6 +1065,7 @@ int main(void) {
     test_modes(c);
     test_acl(c);
     test_multi(c);
+    test_async(c);
     test_watches(c, other);
     test_recipes(hosts, c, other);
     test_free_from_callback(hosts, other);

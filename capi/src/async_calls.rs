@@ -1,0 +1,374 @@
+//! The asynchronous forms of the basic calls, as the official C client's
+//! `zoo_a*`: each returns at once and calls its completion later with the
+//! result number and the result. The request is queued on the session
+//! before the call returns, so requests go out in call order, and
+//! completions run in that same order, one at a time, on the client's
+//! completion thread (a completion may call libzkrs, blocking calls
+//! included). A watch event that announced new data runs before the
+//! completion that carries it; otherwise watch callbacks (on the event
+//! thread) and completions may interleave, where the official client runs
+//! both on its one completion thread.
+
+use std::ffi::{c_char, c_int, c_void};
+use std::future::Future;
+use std::pin::Pin;
+
+use tokio::sync::mpsc;
+use zkrs_core::client::blocking;
+use zkrs_core::{Error, Stat};
+
+use crate::callback::{zkrs_watch_fn, UserData};
+use crate::client::{client, create_mode, zkrs_client};
+use crate::error::{ZKRS_NONODE, ZKRS_OK};
+use crate::ffi::{bytes_arg, guard, str_arg, try_arg};
+use crate::types::{
+    acl_arg, c_string, string_array_into_raw, zkrs_acl, zkrs_stat, zkrs_string_array,
+};
+
+/// Completion of a call without a result (`zkrs_client_adelete`): `rc` is
+/// `ZKRS_OK` or the error.
+pub type zkrs_void_completion = Option<unsafe extern "C" fn(userdata: *mut c_void, rc: c_int)>;
+
+/// Completion with a stat: `stat` is NULL unless `rc` is `ZKRS_OK`; it is
+/// valid only during the call.
+pub type zkrs_stat_completion =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, rc: c_int, stat: *const zkrs_stat)>;
+
+/// Completion of `zkrs_client_aget`: `data` (`len` bytes, NULL when 0) and
+/// `stat` are valid only during the call; NULL unless `rc` is `ZKRS_OK`.
+pub type zkrs_data_completion = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        rc: c_int,
+        data: *const u8,
+        len: usize,
+        stat: *const zkrs_stat,
+    ),
+>;
+
+/// Completion of `zkrs_client_acreate`: `value` is the created path (with
+/// its sequence suffix), valid only during the call; NULL unless `rc` is
+/// `ZKRS_OK`.
+pub type zkrs_string_completion =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, rc: c_int, value: *const c_char)>;
+
+/// Completion of `zkrs_client_aget_children`: the children's names and the
+/// parent's stat, valid only during the call; NULL unless `rc` is
+/// `ZKRS_OK`.
+pub type zkrs_strings_completion = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        rc: c_int,
+        strings: *const zkrs_string_array,
+        stat: *const zkrs_stat,
+    ),
+>;
+
+type Completion = Box<dyn FnOnce() + Send>;
+type Pending = Pin<Box<dyn Future<Output = Completion> + Send>>;
+
+/// One client's completion line: a task awaits the calls in the order they
+/// were made and hands each completion to the completion thread.
+pub(crate) struct Completions {
+    line: mpsc::UnboundedSender<Pending>,
+}
+
+impl Completions {
+    pub fn start(c: &blocking::Client) -> Result<Completions, Error> {
+        let (line, mut calls) = mpsc::unbounded_channel::<Pending>();
+        let (ready, run) = std::sync::mpsc::channel::<Completion>();
+        std::thread::Builder::new()
+            .name("zkrs-completions".into())
+            .spawn(move || {
+                while let Ok(done) = run.recv() {
+                    done();
+                }
+            })
+            .map_err(|e| Error::Io(format!("cannot start the completion thread: {e}")))?;
+        // Replies come in call order, so awaiting them in that order costs
+        // no wait.
+        c.runtime().spawn(async move {
+            while let Some(call) = calls.recv().await {
+                if ready.send(call.await).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Completions { line })
+    }
+}
+
+impl zkrs_client {
+    /// Submits `call` now and queues `then` (the call into C, through the
+    /// client's gate) to run with its outcome in call order.
+    fn submit<T, Fut>(
+        &self,
+        call: Fut,
+        then: impl FnOnce(Result<T, Error>) + Send + 'static,
+    ) -> c_int
+    where
+        T: Send + 'static,
+        Fut: Future<Output = Result<T, Error>> + Send + 'static,
+    {
+        let completions = match self.completions() {
+            Ok(line) => line,
+            Err(e) => return e.code(),
+        };
+        let submitted = zkrs_core::runtime::submit(self.inner.runtime(), call);
+        let gate = self.gate.clone();
+        let pending: Pending = Box::pin(async move {
+            let outcome = submitted.wait().await.unwrap_or(Err(Error::SystemError));
+            Box::new(move || gate.call(|| then(outcome))) as Completion
+        });
+        // The line ends only with the client, which is alive here.
+        let _ = completions.line.send(pending);
+        ZKRS_OK
+    }
+}
+
+/// A stat for C, or NULL.
+fn stat_ptr(stat: &Option<zkrs_stat>) -> *const zkrs_stat {
+    stat.as_ref()
+        .map_or(std::ptr::null(), |s| s as *const zkrs_stat)
+}
+
+fn split<T>(outcome: Result<T, Error>) -> (c_int, Option<T>) {
+    match outcome {
+        Ok(v) => (ZKRS_OK, Some(v)),
+        Err(e) => (e.code(), None),
+    }
+}
+
+/// `zkrs_client_create`, asynchronously: `completion` gets the created
+/// path. Returns `ZKRS_OK` once the request is queued (the completion then
+/// runs exactly once, unless the client is freed first), or
+/// `ZKRS_BADARGUMENTS` (no completion).
+///
+/// # Safety
+/// As `zkrs_client_create`; `userdata` valid until the completion runs or
+/// the client is freed.
+#[no_mangle]
+pub unsafe extern "C" fn zkrs_client_acreate(
+    c: *mut zkrs_client,
+    path: *const c_char,
+    data: *const u8,
+    data_len: usize,
+    acl: *const zkrs_acl,
+    acl_len: usize,
+    mode: c_int,
+    ttl_ms: i64,
+    completion: zkrs_string_completion,
+    userdata: *mut c_void,
+) -> c_int {
+    guard(|| {
+        let c = try_arg!(client(c));
+        let path = try_arg!(str_arg(path)).to_string();
+        let data = try_arg!(bytes_arg(data, data_len)).to_vec();
+        let acl = try_arg!(acl_arg(acl, acl_len));
+        let mode = try_arg!(create_mode(mode, ttl_ms));
+        let zk = c.inner.as_async().clone();
+        let call = async move {
+            if mode.is_ttl() {
+                zk.create_ttl(&path, &data, &acl, mode, ttl_ms).await
+            } else if mode.is_container() {
+                zk.create_container(&path, &data, &acl).await
+            } else {
+                zk.create2(&path, &data, &acl, mode).await
+            }
+        };
+        let ud = UserData::new(userdata);
+        c.submit(call, move |outcome| {
+            let (rc, created) = split(outcome);
+            let created = created.map(|(p, _)| c_string(&p));
+            if let Some(f) = completion {
+                let value = created.as_ref().map_or(std::ptr::null(), |p| p.as_ptr());
+                unsafe { f(ud.get(), rc, value) }
+            }
+        })
+    })
+}
+
+/// `zkrs_client_delete`, asynchronously (see `zkrs_client_acreate`).
+///
+/// # Safety
+/// As `zkrs_client_acreate`.
+#[no_mangle]
+pub unsafe extern "C" fn zkrs_client_adelete(
+    c: *mut zkrs_client,
+    path: *const c_char,
+    version: i32,
+    completion: zkrs_void_completion,
+    userdata: *mut c_void,
+) -> c_int {
+    guard(|| {
+        let c = try_arg!(client(c));
+        let path = try_arg!(str_arg(path)).to_string();
+        let zk = c.inner.as_async().clone();
+        let ud = UserData::new(userdata);
+        c.submit(
+            async move { zk.delete(&path, version).await },
+            move |outcome| {
+                if let Some(f) = completion {
+                    unsafe { f(ud.get(), split(outcome).0) }
+                }
+            },
+        )
+    })
+}
+
+/// `zkrs_client_exists`, asynchronously: `ZKRS_OK` with the stat, or
+/// `ZKRS_NONODE`; the watch as there.
+///
+/// # Safety
+/// As `zkrs_client_acreate`; `watcher_userdata` as `zkrs_client_exists`'s.
+#[no_mangle]
+pub unsafe extern "C" fn zkrs_client_aexists(
+    c: *mut zkrs_client,
+    path: *const c_char,
+    watcher: zkrs_watch_fn,
+    watcher_userdata: *mut c_void,
+    completion: zkrs_stat_completion,
+    userdata: *mut c_void,
+) -> c_int {
+    guard(|| {
+        let c = try_arg!(client(c));
+        let path = try_arg!(str_arg(path)).to_string();
+        let (zk, watch) = (
+            c.inner.as_async().clone(),
+            c.gate.watcher(watcher, watcher_userdata),
+        );
+        let ud = UserData::new(userdata);
+        c.submit(
+            async move { zk.exists(&path, watch).await },
+            move |outcome| {
+                let (rc, stat) = match outcome {
+                    Ok(Some(s)) => (ZKRS_OK, Some(zkrs_stat::from(s))),
+                    Ok(None) => (ZKRS_NONODE, None),
+                    Err(e) => (e.code(), None),
+                };
+                if let Some(f) = completion {
+                    unsafe { f(ud.get(), rc, stat_ptr(&stat)) }
+                }
+            },
+        )
+    })
+}
+
+/// `zkrs_client_get`, asynchronously: the data and stat; the watch as
+/// there.
+///
+/// # Safety
+/// As `zkrs_client_aexists`.
+#[no_mangle]
+pub unsafe extern "C" fn zkrs_client_aget(
+    c: *mut zkrs_client,
+    path: *const c_char,
+    watcher: zkrs_watch_fn,
+    watcher_userdata: *mut c_void,
+    completion: zkrs_data_completion,
+    userdata: *mut c_void,
+) -> c_int {
+    guard(|| {
+        let c = try_arg!(client(c));
+        let path = try_arg!(str_arg(path)).to_string();
+        let (zk, watch) = (
+            c.inner.as_async().clone(),
+            c.gate.watcher(watcher, watcher_userdata),
+        );
+        let ud = UserData::new(userdata);
+        c.submit(
+            async move { zk.get_data(&path, watch).await },
+            move |outcome| {
+                let (rc, got) = split(outcome);
+                let (data, stat) = match got {
+                    Some((data, stat)) => (data, Some(zkrs_stat::from(stat))),
+                    None => (Vec::new(), None),
+                };
+                let ptr = if data.is_empty() {
+                    std::ptr::null()
+                } else {
+                    data.as_ptr()
+                };
+                if let Some(f) = completion {
+                    unsafe { f(ud.get(), rc, ptr, data.len(), stat_ptr(&stat)) }
+                }
+            },
+        )
+    })
+}
+
+/// `zkrs_client_set`, asynchronously: the new stat.
+///
+/// # Safety
+/// As `zkrs_client_acreate`.
+#[no_mangle]
+pub unsafe extern "C" fn zkrs_client_aset(
+    c: *mut zkrs_client,
+    path: *const c_char,
+    data: *const u8,
+    data_len: usize,
+    version: i32,
+    completion: zkrs_stat_completion,
+    userdata: *mut c_void,
+) -> c_int {
+    guard(|| {
+        let c = try_arg!(client(c));
+        let path = try_arg!(str_arg(path)).to_string();
+        let data = try_arg!(bytes_arg(data, data_len)).to_vec();
+        let zk = c.inner.as_async().clone();
+        let ud = UserData::new(userdata);
+        let call = async move { zk.set_data(&path, &data, version).await };
+        c.submit(call, move |outcome| stat_done(completion, ud, outcome))
+    })
+}
+
+/// `zkrs_client_get_children`, asynchronously: the names and the parent's
+/// stat; the watch as there.
+///
+/// # Safety
+/// As `zkrs_client_aexists`.
+#[no_mangle]
+pub unsafe extern "C" fn zkrs_client_aget_children(
+    c: *mut zkrs_client,
+    path: *const c_char,
+    watcher: zkrs_watch_fn,
+    watcher_userdata: *mut c_void,
+    completion: zkrs_strings_completion,
+    userdata: *mut c_void,
+) -> c_int {
+    guard(|| {
+        let c = try_arg!(client(c));
+        let path = try_arg!(str_arg(path)).to_string();
+        let (zk, watch) = (
+            c.inner.as_async().clone(),
+            c.gate.watcher(watcher, watcher_userdata),
+        );
+        let ud = UserData::new(userdata);
+        c.submit(
+            async move { zk.get_children2(&path, watch).await },
+            move |outcome| {
+                let (rc, got) = split(outcome);
+                let (names, stat) = match got {
+                    Some((names, stat)) => (Some(names), Some(zkrs_stat::from(stat))),
+                    None => (None, None),
+                };
+                let array = names.map(|n| string_array_into_raw(&n));
+                if let Some(f) = completion {
+                    let strings = array.map_or(std::ptr::null(), |a| a as *const zkrs_string_array);
+                    unsafe { f(ud.get(), rc, strings, stat_ptr(&stat)) }
+                }
+                if let Some(a) = array {
+                    unsafe { crate::types::zkrs_string_array_free(a) }
+                }
+            },
+        )
+    })
+}
+
+fn stat_done(completion: zkrs_stat_completion, ud: UserData, outcome: Result<Stat, Error>) {
+    let (rc, stat) = split(outcome);
+    let stat = stat.map(zkrs_stat::from);
+    if let Some(f) = completion {
+        unsafe { f(ud.get(), rc, stat_ptr(&stat)) }
+    }
+}
