@@ -14,7 +14,7 @@ use zkrs::client::{Client, SessionState};
 use zkrs::recipes::{
     obtain_lease, Barrier, ChildrenWatch, Counter, CounterFormat, DataWatch, DoubleBarrier,
     Election, LeaderLatch, Lock, LockingQueue, Number, PartitionState, PartitionerOptions, Party,
-    Queue, Semaphore, SetPartitioner, ShallowParty,
+    Queue, Semaphore, ServiceRegistry, SetPartitioner, ShallowParty,
 };
 use zkrs::{Acl, CreateMode, Error, EventType};
 
@@ -821,6 +821,80 @@ async fn partitioner_splits_the_set_and_again_when_the_party_changes() {
         assert_eq!(p0.state(), PartitionState::Failure);
         p0.release_set().await;
         assert_eq!(p0.state(), PartitionState::Failure, "failure is final");
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn service_registry_tracks_live_instances_and_registers_again_after_expiry() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let proxy = Proxy::start(ts.addr).await;
+        let renewing = zkrs::client::ClientOptions {
+            renew_expired: true,
+            ..opts(1000)
+        };
+        let a = Client::connect(&proxy.addr.to_string(), renewing)
+            .await
+            .unwrap();
+        let b = connect(&ts.hosts()).await;
+        let (ra, rb) = (
+            ServiceRegistry::new(&a, "/services"),
+            ServiceRegistry::new(&b, "/services/"),
+        );
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let watch = rb
+            .watch("api", {
+                let seen = seen.clone();
+                move |now| {
+                    let ids: Vec<String> = now.iter().map(|i| i.id.clone()).collect();
+                    seen.lock().unwrap().push(ids);
+                    true
+                }
+            })
+            .unwrap();
+        let ids = |want: &[&str]| {
+            let seen = seen.clone();
+            let want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+            move || {
+                let ok = seen.lock().unwrap().last() == Some(&want);
+                async move { ok }
+            }
+        };
+        eventually("empty set first", ids(&[])).await;
+        ra.register("api", "a1", b"10.0.0.1:80").await.unwrap();
+        rb.register("api", "b1", b"10.0.0.2:80").await.unwrap();
+        eventually("both registered", ids(&["a1", "b1"])).await;
+        // Another session cannot take a live id; our own may update it.
+        assert_eq!(rb.register("api", "a1", b"x").await, Err(Error::NodeExists));
+        ra.register("api", "a1", b"10.0.0.1:81").await.unwrap();
+        let now = rb.instances("api").await.unwrap();
+        assert_eq!(now[0].payload, b"10.0.0.1:81");
+        assert_eq!(
+            rb.register("api", "a/b", b"").await,
+            Err(Error::BadArguments)
+        );
+        assert_eq!(rb.register("", "x", b"").await, Err(Error::BadArguments));
+        // b leaves; a's session expires and comes back registered again.
+        assert!(rb.unregister("api", "b1").await.unwrap());
+        assert!(!rb.unregister("api", "b1").await.unwrap());
+        eventually("b1 gone", ids(&["a1"])).await;
+        let old = a.session_id();
+        proxy.cut();
+        eventually("a1 expired on the server", ids(&[])).await;
+        proxy.restore();
+        eventually("a new session", || async {
+            a.state().is_connected() && a.session_id() != old
+        })
+        .await;
+        eventually("a1 registered again", ids(&["a1"])).await;
+        let again = rb.instances("api").await.unwrap();
+        assert_eq!(again[0].payload, b"10.0.0.1:81");
+        assert!(watch.is_running());
+        watch.stop();
+        assert!(ra.unregister("api", "a1").await.unwrap());
+        assert!(rb.instances("api").await.unwrap().is_empty());
+        assert!(rb.instances("none").await.unwrap().is_empty());
     })
     .await
 }

@@ -43,6 +43,7 @@ mod locking_queue;
 mod partitioner;
 mod party;
 mod queue;
+mod registry;
 mod watchers;
 
 pub use barrier::{Barrier, DoubleBarrier};
@@ -56,6 +57,7 @@ pub use partitioner::{
 };
 pub use party::{Party, ShallowParty};
 pub use queue::Queue;
+pub use registry::{Instance, ServiceRegistry};
 pub use watchers::{ChildrenWatch, DataWatch, WatchHandle};
 
 use std::future::Future;

@@ -85,15 +85,32 @@ impl DataWatch {
     }
 }
 
+/// Runs `body` as the task of a standing watch; the handle stops it.
+pub(super) fn spawn<Fut>(body: Fut) -> WatchHandle
+where
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let ended = Arc::new(AtomicBool::new(false));
+    let on_end = Ended(ended.clone());
+    let task = tokio::spawn(async move {
+        let _on_end = on_end;
+        body.await
+    });
+    WatchHandle {
+        task: task.abort_handle(),
+        ended,
+    }
+}
+
 /// The watcher of one read, keeping the event that fired it.
 #[derive(Default, Clone)]
-struct Fired {
+pub(super) struct Fired {
     woken: Arc<Notify>,
     event: Arc<Mutex<Option<WatchedEvent>>>,
 }
 
 impl Fired {
-    fn watcher(&self) -> Watcher {
+    pub(super) fn watcher(&self) -> Watcher {
         let me = self.clone();
         watcher(move |e| {
             *me.event.lock().unwrap() = Some(e);
@@ -116,7 +133,7 @@ impl Fired {
 
     /// Waits for the event: `Some(event)`, or `None` when the session
     /// ended first.
-    async fn wait(&self, c: &Client) -> Option<Option<WatchedEvent>> {
+    pub(super) async fn wait(&self, c: &Client) -> Option<Option<WatchedEvent>> {
         wait(c, &self.woken, None).await.ok()?;
         Some(self.event.lock().unwrap().take())
     }
@@ -285,6 +302,6 @@ impl ChildrenWatch {
 
 /// After the session ended: true once a new one is up (a client that
 /// renews sessions), so the watch goes on there, as kazoo's do.
-async fn go_on(c: &Client) -> bool {
+pub(super) async fn go_on(c: &Client) -> bool {
     super::next_session(c).await.is_ok()
 }
