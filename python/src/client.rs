@@ -754,6 +754,14 @@ impl Client {
         )
     }
 
+    #[pyo3(name = "ServiceRegistry", signature = (root="/services"))]
+    fn service_registry_recipe(
+        slf: &Bound<'_, Self>,
+        root: &str,
+    ) -> PyResult<crate::registry::ServiceRegistry> {
+        crate::registry::ServiceRegistry::new(slf, root)
+    }
+
     #[pyo3(name = "DataWatch", signature = (path, func=None))]
     fn data_watch_recipe(
         slf: &Bound<'_, Self>,

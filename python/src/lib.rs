@@ -25,6 +25,7 @@ mod logs;
 mod member;
 mod partitioner;
 mod recipes;
+mod registry;
 mod retry;
 mod watch_tables;
 
@@ -58,5 +59,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<recipes::DataWatch>()?;
     m.add_class::<recipes::ChildrenWatch>()?;
     m.add_class::<partitioner::SetPartitioner>()?;
+    m.add_class::<registry::ServiceRegistry>()?;
+    m.add_class::<registry::RegistryWatch>()?;
     Ok(())
 }

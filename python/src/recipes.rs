@@ -1381,7 +1381,10 @@ fn takes_event(py: Python<'_>, func: &Py<PyAny>) -> bool {
 /// Calls a watch callback from a zkrs thread. It may make blocking zkrs
 /// calls: `block_in_place` tells tokio this worker blocks, so the calls'
 /// own tasks still run.
-fn call_back(func: &Py<PyAny>, args: impl FnOnce(Python<'_>) -> PyResult<Py<PyTuple>>) -> bool {
+pub(crate) fn call_back(
+    func: &Py<PyAny>,
+    args: impl FnOnce(Python<'_>) -> PyResult<Py<PyTuple>>,
+) -> bool {
     tokio::task::block_in_place(|| {
         Python::attach(|py| match args(py) {
             Ok(args) => keep_going(py, func, func.call1(py, args.bind(py))),

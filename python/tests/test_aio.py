@@ -344,6 +344,27 @@ def test_children_watch_as_a_decorator_and_on_a_missing_node(member):
     run(main, member)
 
 
+def test_service_registry_watch_on_the_loop(member):
+    async def main(root, zk, other, _):
+        reg = zk.ServiceRegistry(root + "/svc")
+        theirs = other.ServiceRegistry(root + "/svc")
+        seen = []
+
+        async def on_change(instances):
+            seen.append(instances)
+
+        watch = await theirs.watch("api", on_change)
+        assert seen == [[]]
+        await reg.register("api", "a1", b"host:1")
+        await until(lambda: seen[-1] == [("a1", b"host:1")])
+        assert await theirs.instances("api") == [("a1", b"host:1")]
+        assert await reg.unregister("api", "a1")
+        await until(lambda: seen[-1] == [])
+        watch.stop()
+
+    run(main, member)
+
+
 def test_party_membership(member):
     async def main(root, zk, other, _):
         p = zk.Party(root + "/party", "zero")

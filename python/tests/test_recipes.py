@@ -394,3 +394,43 @@ def test_partitioner_with_a_split_function(zk, root):
     assert p.acquired and list(p) == [0, 2, 4]
     assert sorted(zk.get_children(root + "/q/locks")) == ["0", "2", "4"]
     p.finish()
+
+
+def test_service_registry_live_set(member):
+    a = zkrs.Client(member.connect_string)
+    b = zkrs.Client(member.connect_string)
+    a.start()
+    b.start()
+    try:
+        ra, rb = a.ServiceRegistry("/svc"), zkrs.ServiceRegistry(b, "/svc")
+        seen = []
+        changed = threading.Event()
+
+        def on_change(instances):
+            seen.append([i for i, _ in instances])
+            changed.set()
+
+        watch = rb.watch("api", on_change)
+        ra.register("api", "a1", b"10.0.0.1:80")
+        rb.register("api", "b1")
+        assert rb.instances("api") == [("a1", b"10.0.0.1:80"), ("b1", b"")]
+        with pytest.raises(zkrs.NodeExistsError):
+            rb.register("api", "a1", b"mine")
+        with pytest.raises(zkrs.BadArgumentsError):
+            rb.register("api", "x/y")
+        ra.register("api", "a1", b"10.0.0.1:81")  # its own: an update
+        assert ra.instances("api")[0] == ("a1", b"10.0.0.1:81")
+        a.stop()  # a's session ends: its instance goes
+        deadline = time.time() + 10
+        while seen[-1:] != [["b1"]] and time.time() < deadline:
+            time.sleep(0.02)
+        assert seen[0] == [] and seen[-1] == ["b1"]
+        assert watch.running
+        watch.stop()
+        assert rb.unregister("api", "b1")
+        assert not rb.unregister("api", "b1")
+        assert rb.instances("api") == []
+        assert rb.unregister_async("api", "b1").get(timeout=5) is False
+    finally:
+        a.stop()
+        b.stop()

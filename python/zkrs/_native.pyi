@@ -69,6 +69,8 @@ __all__ = [
     "KazooRetry",
     "Lock",
     "Semaphore",
+    "ServiceRegistry",
+    "RegistryWatch",
     "Election",
     "Counter",
     "Barrier",
@@ -391,6 +393,7 @@ class Client:
         allow_session_lost: bool = True,
         send_event: bool = False,
     ) -> "_ChildrenWatch": ...
+    def ServiceRegistry(self, root: str = "/services") -> "_ServiceRegistry": ...
 
 @final
 class TransactionRequest:
@@ -724,6 +727,29 @@ _ShallowParty = ShallowParty
 _SetPartitioner = SetPartitioner
 _DataWatch = DataWatch
 _ChildrenWatch = ChildrenWatch
+
+@final
+class ServiceRegistry:
+    def __new__(cls, client: Client, root: str = "/services") -> "ServiceRegistry": ...
+    @property
+    def root(self) -> str: ...
+    def register(self, service: str, id: str, payload: bytes = ...) -> None: ...
+    def unregister(self, service: str, id: str) -> bool: ...
+    def instances(self, service: str) -> List[Tuple[str, bytes]]: ...
+    def register_async(self, service: str, id: str, payload: bytes = ...) -> Any: ...
+    def unregister_async(self, service: str, id: str) -> Any: ...
+    def instances_async(self, service: str) -> Any: ...
+    def watch(
+        self, service: str, func: Callable[[List[Tuple[str, bytes]]], Optional[bool]]
+    ) -> "RegistryWatch": ...
+
+@final
+class RegistryWatch:
+    def stop(self) -> None: ...
+    @property
+    def running(self) -> bool: ...
+
+_ServiceRegistry = ServiceRegistry
 
 @final
 class KazooRetry:

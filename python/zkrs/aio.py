@@ -49,6 +49,7 @@ __all__ = [
     "Party",
     "Queue",
     "Semaphore",
+    "ServiceRegistry",
     "SetPartitioner",
 ]
 
@@ -281,6 +282,9 @@ class Client:
             self.sync, path, set, partition_func, identifier, time_boundary, max_reaction_time, state_change_event
         )
         return SetPartitioner(p)
+
+    def ServiceRegistry(self, root: str = "/services") -> "_ServiceRegistry":
+        return ServiceRegistry(zkrs.ServiceRegistry(self.sync, root))
 
     def DataWatch(self, path: str, func: Optional[Callable[..., Any]] = None) -> "_DataWatch":
         return DataWatch(self, path, func)
@@ -691,6 +695,58 @@ class ChildrenWatch:
         self._on_loop.stop()
 
 
+class ServiceRegistry:
+    """``zkrs.ServiceRegistry`` with coroutine ``register``, ``unregister``
+    and ``instances``; ``watch(service, func)`` runs ``func(instances)`` on
+    the event loop (as ``DataWatch``), and ``await`` on the returned watch
+    waits for its first call."""
+
+    def __init__(self, registry: "zkrs.ServiceRegistry") -> None:
+        self.sync = registry
+
+    async def register(self, service: str, id: str, payload: bytes = b"") -> None:
+        await self.sync.register_async(service, id, payload)
+
+    async def unregister(self, service: str, id: str) -> bool:
+        return bool(await self.sync.unregister_async(service, id))
+
+    async def instances(self, service: str) -> List[Tuple[str, bytes]]:
+        return list(await self.sync.instances_async(service))
+
+    def watch(self, service: str, func: Callable[..., Any]) -> "_RegistryWatch":
+        return _RegistryWatch(self.sync, service, func)
+
+
+class _RegistryWatch:
+    """A registry watch on the loop: what ``_OnLoop`` needs of a watch."""
+
+    def __init__(self, registry: "zkrs.ServiceRegistry", service: str, func: Callable[..., Any]) -> None:
+        self._registry, self._service = registry, service
+        self._handle: Optional["zkrs.RegistryWatch"] = None
+        self._on_loop = _OnLoop(self)
+        deliver = self._on_loop.deliver
+
+        def relay(instances: Any) -> None:
+            deliver((instances,))
+
+        self._on_loop.begin(func, relay)
+
+    def begin(self, relay: Callable[..., Any]) -> None:
+        self._handle = self._registry.watch(self._service, relay)
+
+    @property
+    def _stopped(self) -> bool:
+        return self._handle is None or not self._handle.running
+
+    def __await__(self) -> Any:
+        yield from self._on_loop.started().__await__()
+        return self
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.stop()
+
+
 def _takes_event(func: Callable[..., Any]) -> bool:
     """kazoo passes the event to a DataWatch function of three parameters."""
     try:
@@ -713,3 +769,4 @@ _LockingQueue = LockingQueue
 _SetPartitioner = SetPartitioner
 _DataWatch = DataWatch
 _ChildrenWatch = ChildrenWatch
+_ServiceRegistry = ServiceRegistry
