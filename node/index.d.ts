@@ -253,6 +253,38 @@ export declare class Semaphore {
 }
 
 /**
+ * Instances of services as ephemeral nodes `<root>/<service>/<id>` with a
+ * payload: an instance whose session ends drops out; after an expiry a
+ * renewed session registers this registry's instances again.
+ */
+export declare class ServiceRegistry {
+  /** `root` defaults to "/services". */
+  constructor(client: Client, root?: string | undefined | null)
+  /**
+   * Registers instance `id` of `service`, or updates the payload of
+   * one this session registered; NODEEXISTS if another session holds
+   * the id.
+   */
+  register(service: string, id: string, payload?: Buffer | string | undefined | null): Promise<void>
+  /** Removes an instance this session registered; false if none. */
+  unregister(service: string, id: string): Promise<boolean>
+  /** The live instances of `service`, by id. */
+  instances(service: string): Promise<Array<ServiceInstance>>
+  /**
+   * Calls back with the live instances now and after every change,
+   * until `stop()` or the session ends.
+   */
+  watch(service: string, callback: (instances: Array<ServiceInstance>) => void): ServiceWatch
+}
+
+/** A running `ServiceRegistry.watch`. */
+export declare class ServiceWatch {
+  stop(): void
+  /** False once stopped or the session ended. */
+  get running(): boolean
+}
+
+/**
  * One ACL entry; `perms` is a mask of Perms (READ 1, WRITE 2, CREATE 4,
  * DELETE 8, ADMIN 16, ALL 31).
  */
@@ -434,6 +466,12 @@ export declare enum Perms {
   Delete = 8,
   Admin = 16,
   All = 31,
+}
+
+/** One live instance of a service. */
+export interface ServiceInstance {
+  id: string
+  payload: Buffer
 }
 
 /**

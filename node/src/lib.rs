@@ -20,5 +20,6 @@ mod error;
 pub mod logging;
 mod member;
 mod recipes;
+mod registry;
 mod runtime;
 mod types;

@@ -402,16 +402,16 @@ type ChildrenCallback =
     ThreadsafeFunction<ChildrenWatchValue, (), ChildrenWatchValue, Status, false>;
 
 /// The running core watch behind a JS object.
-struct Running(Mutex<Option<recipes::WatchHandle>>);
+pub(crate) struct Running(pub(crate) Mutex<Option<recipes::WatchHandle>>);
 
 impl Running {
-    fn stop(&self) {
+    pub(crate) fn stop(&self) {
         if let Some(w) = self.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
             w.stop();
         }
     }
 
-    fn is_running(&self) -> bool {
+    pub(crate) fn is_running(&self) -> bool {
         let w = self.0.lock().unwrap_or_else(|p| p.into_inner());
         w.as_ref().is_some_and(|w| w.is_running())
     }
