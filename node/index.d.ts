@@ -212,6 +212,30 @@ export declare class Lock {
   contenders(): Promise<Array<string>>
 }
 
+/**
+ * kazoo's `LockingQueue`: `get` locks an item instead of taking it;
+ * `consume()` removes it, `release()` gives it back; an item whose
+ * worker's session ends is offered again.
+ */
+export declare class LockingQueue {
+  constructor(client: Client, path: string)
+  /** Lower `priority` (0..=999, default 100) comes first. */
+  put(data: Buffer | string, priority?: number | undefined | null): Promise<void>
+  /** All of `items` in one transaction. */
+  putAll(items: Array<Buffer | string>, priority?: number | undefined | null): Promise<void>
+  /**
+   * Locks and returns the first free item; null if none came within
+   * `timeoutMs` (no timeout: wait for one).
+   */
+  get(timeoutMs?: number | undefined | null): Promise<Buffer | null>
+  holdsLock(): Promise<boolean>
+  /** Removes the item this queue holds; false if it holds none. */
+  consume(): Promise<boolean>
+  /** Gives the held item back to the queue; false if it holds none. */
+  release(): Promise<boolean>
+  size(): Promise<number>
+}
+
 /** A running in-process member. */
 export declare class Member {
   /** Starts a member; resolves once it serves clients. */
@@ -457,6 +481,16 @@ export interface MultiResult {
   /** create, setData. */
   stat?: Stat
 }
+
+/**
+ * kazoo's `NonBlockingLease`: tries once to take or renew the lease at
+ * `path` for `durationMs` from now (UTC); resolves true if `identifier`
+ * holds it.
+ */
+export declare function obtainLease(client: Client, path: string, durationMs: number, identifier: string): Promise<boolean>
+
+/** kazoo's `MultiNonBlockingLease`: one of `count` leases under `path`. */
+export declare function obtainOneOfLeases(client: Client, count: number, path: string, durationMs: number, identifier: string): Promise<boolean>
 
 /** Permission bits (ZooDefs.Perms). */
 export declare enum Perms {

@@ -212,7 +212,7 @@ pub struct Client {
 type Reply<'env, T> = napi::Result<PromiseRaw<'env, ZkResult<T>>>;
 
 impl Client {
-    fn core(&self) -> Result<zc::Client, ZkError> {
+    pub(crate) fn core(&self) -> Result<zc::Client, ZkError> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.clone().ok_or_else(|| ZkError {
             err: zkrs::Error::ConnectionLoss,

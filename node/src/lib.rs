@@ -19,6 +19,7 @@ mod ensemble;
 mod error;
 pub mod logging;
 mod member;
+mod queues;
 mod recipes;
 mod registry;
 mod runtime;
