@@ -19,7 +19,7 @@ mod ensemble;
 mod error;
 pub mod logging;
 mod member;
-mod queues;
+pub mod queues;
 mod recipes;
 mod registry;
 mod runtime;
