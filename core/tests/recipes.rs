@@ -12,9 +12,10 @@ use std::time::Duration;
 use support::{bounded, connect, opts, Proxy, TestServer};
 use zkrs::client::{Client, SessionState};
 use zkrs::recipes::{
-    obtain_lease, Barrier, ChildrenWatch, Counter, CounterFormat, DataWatch, DoubleBarrier,
-    Election, LeaderLatch, Lock, LockingQueue, Number, PartitionState, PartitionerOptions, Party,
-    Queue, Semaphore, ServiceRegistry, SetPartitioner, ShallowParty,
+    obtain_lease, Barrier, CacheEvent, ChildrenWatch, Counter, CounterFormat, DataWatch,
+    DoubleBarrier, Election, LeaderLatch, Lock, LockingQueue, Number, PartitionState,
+    PartitionerOptions, Party, Queue, Semaphore, ServiceRegistry, SetPartitioner, ShallowParty,
+    TreeCache,
 };
 use zkrs::{Acl, CreateMode, Error, EventType};
 
@@ -895,6 +896,109 @@ async fn service_registry_tracks_live_instances_and_registers_again_after_expiry
         assert!(ra.unregister("api", "a1").await.unwrap());
         assert!(rb.instances("api").await.unwrap().is_empty());
         assert!(rb.instances("none").await.unwrap().is_empty());
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tree_cache_mirrors_a_subtree_and_reports_each_change() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let proxy = Proxy::start(ts.addr).await;
+        let renewing = zkrs::client::ClientOptions {
+            renew_expired: true,
+            ..opts(1000)
+        };
+        let c = Client::connect(&proxy.addr.to_string(), renewing)
+            .await
+            .unwrap();
+        let other = connect(&ts.hosts()).await;
+        let open = Acl::open_unsafe();
+        for p in ["/t", "/t/a", "/t/a/x"] {
+            other
+                .create(p, p.as_bytes(), &open, CreateMode::Persistent)
+                .await
+                .unwrap();
+        }
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let cache = TreeCache::start(&c, "/t", {
+            let heard = heard.clone();
+            move |e| heard.lock().unwrap().push(e)
+        });
+        let has = |want: CacheEvent| {
+            let heard = heard.clone();
+            move || {
+                let ok = heard.lock().unwrap().contains(&want);
+                async move { ok }
+            }
+        };
+        eventually("initialized", has(CacheEvent::Initialized)).await;
+        assert_eq!(cache.paths(), ["/t", "/t/a", "/t/a/x"]);
+        assert_eq!(cache.children("/t").unwrap(), ["a"]);
+        assert_eq!(cache.get("/t/a/x").unwrap().data, b"/t/a/x");
+        // Changes from another session, each heard and mirrored.
+        other
+            .create("/t/b", b"b", &open, CreateMode::Persistent)
+            .await
+            .unwrap();
+        other.set_data("/t/a", b"a2", -1).await.unwrap();
+        other.delete("/t/a/x", -1).await.unwrap();
+        eventually("b added", || {
+            let ok = cache.get("/t/b").is_some();
+            async move { ok }
+        })
+        .await;
+        eventually("x removed", has(CacheEvent::Removed("/t/a/x".into()))).await;
+        eventually("a updated", || {
+            let ok = cache.get("/t/a").map(|n| n.data) == Some(b"a2".to_vec());
+            async move { ok }
+        })
+        .await;
+        assert_eq!(cache.children("/t").unwrap(), ["a", "b"]);
+        assert_eq!(cache.children("/t/a").unwrap(), Vec::<String>::new());
+        {
+            let h = heard.lock().unwrap();
+            assert!(h
+                .iter()
+                .any(|e| matches!(e, CacheEvent::Added(p, _) if p == "/t/b")));
+            assert!(h.iter().any(
+                |e| matches!(e, CacheEvent::Updated(p, n) if p == "/t/a" && n.stat.version == 1)
+            ));
+            let inits = h.iter().filter(|e| **e == CacheEvent::Initialized).count();
+            assert_eq!(inits, 1);
+        }
+        // The session expires; the renewed session loads again and reports
+        // what changed while the cache was away.
+        c.create("/e", b"", &open, CreateMode::Ephemeral)
+            .await
+            .unwrap();
+        proxy.cut();
+        other.delete("/t/b", -1).await.unwrap();
+        other
+            .create("/t/c", b"c", &open, CreateMode::Persistent)
+            .await
+            .unwrap();
+        eventually("expired on the server", || async {
+            other.exists("/e", None).await == Ok(None)
+        })
+        .await;
+        proxy.restore();
+        eventually("c added after the renewal", || {
+            let ok = cache.get("/t/c").is_some() && cache.get("/t/b").is_none();
+            async move { ok }
+        })
+        .await;
+        assert!(cache.is_running());
+        cache.stop();
+        other
+            .create("/t/d", b"", &open, CreateMode::Persistent)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            cache.get("/t/d").is_none(),
+            "a stopped cache does not follow"
+        );
     })
     .await
 }

@@ -44,6 +44,7 @@ mod partitioner;
 mod party;
 mod queue;
 mod registry;
+mod tree_cache;
 mod watchers;
 
 pub use barrier::{Barrier, DoubleBarrier};
@@ -58,6 +59,7 @@ pub use partitioner::{
 pub use party::{Party, ShallowParty};
 pub use queue::Queue;
 pub use registry::{Instance, ServiceRegistry};
+pub use tree_cache::{CacheEvent, CachedNode, TreeCache};
 pub use watchers::{ChildrenWatch, DataWatch, WatchHandle};
 
 use std::future::Future;
