@@ -27,6 +27,7 @@ mod partitioner;
 mod recipes;
 mod registry;
 mod retry;
+mod tree_cache;
 mod watch_tables;
 
 use pyo3::prelude::*;
@@ -61,5 +62,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<partitioner::SetPartitioner>()?;
     m.add_class::<registry::ServiceRegistry>()?;
     m.add_class::<registry::RegistryWatch>()?;
+    m.add_class::<tree_cache::TreeCache>()?;
     Ok(())
 }

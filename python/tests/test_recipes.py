@@ -434,3 +434,44 @@ def test_service_registry_live_set(member):
     finally:
         a.stop()
         b.stop()
+
+
+def test_tree_cache_mirrors_and_reports(zk, root):
+    events = []
+    got = threading.Condition()
+
+    def listener(event):
+        with got:
+            events.append(event)
+            got.notify_all()
+
+    def wait_for(kind, path):
+        def seen():
+            return any(
+                e.event_type == kind and (e.event_data is None or e.event_data.path == path) for e in events
+            )
+
+        with got:
+            assert got.wait_for(seen, timeout=10), (kind, path, events)
+
+    zk.create(root + "/a", b"1")
+    cache = zkrs.TreeCache(zk, root)
+    cache.listen(listener)
+    cache.start()
+    with pytest.raises(RuntimeError):
+        cache.start()
+    wait_for(zkrs.TreeEvent.INITIALIZED, None)
+    assert cache.get_children(root) == frozenset({"a"})
+    node = cache.get_data(root + "/a")
+    assert node.data == b"1" and node.stat.version == 0 and node.path == root + "/a"
+    zk.create(root + "/b", b"2")
+    wait_for(zkrs.TreeEvent.NODE_ADDED, root + "/b")
+    zk.set(root + "/a", b"3")
+    wait_for(zkrs.TreeEvent.NODE_UPDATED, root + "/a")
+    assert cache.get_data(root + "/a").data == b"3"
+    zk.delete(root + "/b")
+    wait_for(zkrs.TreeEvent.NODE_REMOVED, root + "/b")
+    assert cache.get_data(root + "/b") is None
+    assert cache.get_children(root) == frozenset({"a"})
+    cache.close()
+    assert cache.get_data(root) is None

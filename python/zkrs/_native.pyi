@@ -6,6 +6,7 @@ from typing import (
     Callable,
     ClassVar,
     Dict,
+    FrozenSet,
     Iterable,
     List,
     Literal,
@@ -20,7 +21,7 @@ from typing import (
 )
 
 
-from zkrs._types import ACL, WatchedEvent, ZnodeStat
+from zkrs._types import ACL, NodeData, TreeEvent, WatchedEvent, ZnodeStat
 
 __all__ = [
     "__version__",
@@ -71,6 +72,7 @@ __all__ = [
     "Semaphore",
     "ServiceRegistry",
     "RegistryWatch",
+    "TreeCache",
     "Election",
     "Counter",
     "Barrier",
@@ -750,6 +752,17 @@ class RegistryWatch:
     def running(self) -> bool: ...
 
 _ServiceRegistry = ServiceRegistry
+
+@final
+class TreeCache:
+    def __new__(cls, client: Client, path: str) -> "TreeCache": ...
+    @property
+    def path(self) -> str: ...
+    def start(self) -> None: ...
+    def close(self) -> None: ...
+    def listen(self, func: Callable[[TreeEvent], Any]) -> None: ...
+    def get_data(self, path: str) -> Optional[NodeData]: ...
+    def get_children(self, path: str) -> Optional[FrozenSet[str]]: ...
 
 @final
 class KazooRetry:

@@ -133,3 +133,29 @@ AUTH_IDS = Id("auth", "")
 OPEN_ACL_UNSAFE = [ACL(Permissions.ALL, ANYONE_ID_UNSAFE)]
 READ_ACL_UNSAFE = [ACL(Permissions.READ, ANYONE_ID_UNSAFE)]
 CREATOR_ALL_ACL = [ACL(Permissions.ALL, AUTH_IDS)]
+
+
+class NodeData(NamedTuple):
+    """A node of a ``TreeCache`` (kazoo's ``NodeData``)."""
+
+    path: str
+    data: Optional[bytes]
+    stat: Optional[ZnodeStat]
+
+
+class _TreeEvent(NamedTuple):
+    event_type: int
+    event_data: Optional[NodeData]
+
+
+class TreeEvent(_TreeEvent):
+    """What a ``TreeCache`` listener gets (kazoo's ``TreeEvent``):
+    ``event_type`` is one of the constants below, ``event_data`` the node
+    (None for INITIALIZED)."""
+
+    __slots__ = ()
+
+    NODE_ADDED = 0
+    NODE_UPDATED = 1
+    NODE_REMOVED = 2
+    INITIALIZED = 6
