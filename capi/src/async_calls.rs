@@ -14,7 +14,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use tokio::sync::mpsc;
-use zkrs_core::client::blocking;
+use zkrs_core::client::{blocking, Client as Zk, Watcher};
 use zkrs_core::{Error, Stat};
 
 use crate::callback::{zkrs_watch_fn, UserData};
@@ -230,27 +230,17 @@ pub unsafe extern "C" fn zkrs_client_aexists(
     completion: zkrs_stat_completion,
     userdata: *mut c_void,
 ) -> c_int {
-    guard(|| {
-        let c = try_arg!(client(c));
-        let path = try_arg!(str_arg(path)).to_string();
-        let (zk, watch) = (
-            c.inner.as_async().clone(),
-            c.gate.watcher(watcher, watcher_userdata),
-        );
-        let ud = UserData::new(userdata);
-        c.submit(
-            async move { zk.exists(&path, watch).await },
-            move |outcome| {
-                let (rc, stat) = match outcome {
-                    Ok(Some(s)) => (ZKRS_OK, Some(zkrs_stat::from(s))),
-                    Ok(None) => (ZKRS_NONODE, None),
-                    Err(e) => (e.code(), None),
-                };
-                if let Some(f) = completion {
-                    unsafe { f(ud.get(), rc, stat_ptr(&stat)) }
-                }
-            },
-        )
+    let ud = UserData::new(userdata);
+    let call = |zk: Zk, path: String, watch| async move { zk.exists(&path, watch).await };
+    watched_read(c, path, watcher, watcher_userdata, call, move |outcome| {
+        let (rc, stat) = match outcome {
+            Ok(Some(s)) => (ZKRS_OK, Some(zkrs_stat::from(s))),
+            Ok(None) => (ZKRS_NONODE, None),
+            Err(e) => (e.code(), None),
+        };
+        if let Some(f) = completion {
+            unsafe { f(ud.get(), rc, stat_ptr(&stat)) }
+        }
     })
 }
 
@@ -268,32 +258,22 @@ pub unsafe extern "C" fn zkrs_client_aget(
     completion: zkrs_data_completion,
     userdata: *mut c_void,
 ) -> c_int {
-    guard(|| {
-        let c = try_arg!(client(c));
-        let path = try_arg!(str_arg(path)).to_string();
-        let (zk, watch) = (
-            c.inner.as_async().clone(),
-            c.gate.watcher(watcher, watcher_userdata),
-        );
-        let ud = UserData::new(userdata);
-        c.submit(
-            async move { zk.get_data(&path, watch).await },
-            move |outcome| {
-                let (rc, got) = split(outcome);
-                let (data, stat) = match got {
-                    Some((data, stat)) => (data, Some(zkrs_stat::from(stat))),
-                    None => (Vec::new(), None),
-                };
-                let ptr = if data.is_empty() {
-                    std::ptr::null()
-                } else {
-                    data.as_ptr()
-                };
-                if let Some(f) = completion {
-                    unsafe { f(ud.get(), rc, ptr, data.len(), stat_ptr(&stat)) }
-                }
-            },
-        )
+    let ud = UserData::new(userdata);
+    let call = |zk: Zk, path: String, watch| async move { zk.get_data(&path, watch).await };
+    watched_read(c, path, watcher, watcher_userdata, call, move |outcome| {
+        let (rc, got) = split(outcome);
+        let (data, stat) = match got {
+            Some((data, stat)) => (data, Some(zkrs_stat::from(stat))),
+            None => (Vec::new(), None),
+        };
+        let ptr = if data.is_empty() {
+            std::ptr::null()
+        } else {
+            data.as_ptr()
+        };
+        if let Some(f) = completion {
+            unsafe { f(ud.get(), rc, ptr, data.len(), stat_ptr(&stat)) }
+        }
     })
 }
 
@@ -336,32 +316,44 @@ pub unsafe extern "C" fn zkrs_client_aget_children(
     completion: zkrs_strings_completion,
     userdata: *mut c_void,
 ) -> c_int {
+    let ud = UserData::new(userdata);
+    let call = |zk: Zk, path: String, watch| async move { zk.get_children2(&path, watch).await };
+    watched_read(c, path, watcher, watcher_userdata, call, move |outcome| {
+        let (rc, got) = split(outcome);
+        let (names, stat) = match got {
+            Some((names, stat)) => (Some(names), Some(zkrs_stat::from(stat))),
+            None => (None, None),
+        };
+        let array = names.map(|n| string_array_into_raw(&n));
+        if let Some(f) = completion {
+            let strings = array.map_or(std::ptr::null(), |a| a as *const zkrs_string_array);
+            unsafe { f(ud.get(), rc, strings, stat_ptr(&stat)) }
+        }
+        if let Some(a) = array {
+            unsafe { crate::types::zkrs_string_array_free(a) }
+        }
+    })
+}
+
+/// The watched reads' common part: the arguments checked, `call` submitted
+/// with the path and the watch (None for a NULL `watcher`).
+unsafe fn watched_read<T, Fut>(
+    c: *mut zkrs_client,
+    path: *const c_char,
+    watcher: zkrs_watch_fn,
+    watcher_userdata: *mut c_void,
+    call: impl FnOnce(Zk, String, Option<Watcher>) -> Fut,
+    then: impl FnOnce(Result<T, Error>) + Send + 'static,
+) -> c_int
+where
+    T: Send + 'static,
+    Fut: Future<Output = Result<T, Error>> + Send + 'static,
+{
     guard(|| {
         let c = try_arg!(client(c));
         let path = try_arg!(str_arg(path)).to_string();
-        let (zk, watch) = (
-            c.inner.as_async().clone(),
-            c.gate.watcher(watcher, watcher_userdata),
-        );
-        let ud = UserData::new(userdata);
-        c.submit(
-            async move { zk.get_children2(&path, watch).await },
-            move |outcome| {
-                let (rc, got) = split(outcome);
-                let (names, stat) = match got {
-                    Some((names, stat)) => (Some(names), Some(zkrs_stat::from(stat))),
-                    None => (None, None),
-                };
-                let array = names.map(|n| string_array_into_raw(&n));
-                if let Some(f) = completion {
-                    let strings = array.map_or(std::ptr::null(), |a| a as *const zkrs_string_array);
-                    unsafe { f(ud.get(), rc, strings, stat_ptr(&stat)) }
-                }
-                if let Some(a) = array {
-                    unsafe { crate::types::zkrs_string_array_free(a) }
-                }
-            },
-        )
+        let watch = c.gate.watcher(watcher, watcher_userdata);
+        c.submit(call(c.inner.as_async().clone(), path, watch), then)
     })
 }
 
