@@ -309,6 +309,22 @@ export declare class ServiceWatch {
 }
 
 /**
+ * A local mirror of the subtree at `path`, kept by one persistent
+ * recursive watch, until `close()` or the session's end.
+ */
+export declare class TreeCache {
+  constructor(client: Client, path: string, listener?: (event: TreeCacheEvent) => void)
+  /** The cached node's data and stat, or null. */
+  getData(path: string): DataResult | null
+  /** The cached children's names, sorted, or null. */
+  getChildren(path: string): Array<string> | null
+  /** Stops mirroring; the cache is empty after. */
+  close(): void
+  /** False once closed or the session ended. */
+  get running(): boolean
+}
+
+/**
  * One ACL entry; `perms` is a mask of Perms (READ 1, WRITE 2, CREATE 4,
  * DELETE 8, ADMIN 16, ALL 31).
  */
@@ -532,6 +548,19 @@ export interface Stat {
   dataLength: number
   numChildren: number
   pzxid: number
+}
+
+/**
+ * What a `TreeCache` listener gets: `type` is 'added', 'updated',
+ * 'removed' or 'initialized' (once, after the first load); `path`,
+ * `data` and `stat` as they now are (no data or stat for 'removed'; none
+ * of them for 'initialized').
+ */
+export interface TreeCacheEvent {
+  type: string
+  path?: string
+  data?: Buffer
+  stat?: Stat
 }
 
 /** A watch notification. */

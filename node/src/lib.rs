@@ -23,4 +23,5 @@ pub mod queues;
 mod recipes;
 mod registry;
 mod runtime;
+mod tree_cache;
 mod types;
