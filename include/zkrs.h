@@ -488,6 +488,11 @@ typedef struct zkrs_queue zkrs_queue;
 typedef struct zkrs_semaphore zkrs_semaphore;
 
 /**
+ * A running standing watch. Opaque; free with `zkrs_watch_free`.
+ */
+typedef struct zkrs_watch zkrs_watch;
+
+/**
  * One ACL entry: `perms` (a mask of `ZKRS_PERM_*`) granted to the
  * identity `scheme`:`id` (e.g. "world":"anyone", "digest":"user:hash",
  * "ip":"10.0.0.0/8", "auth":"").
@@ -712,6 +717,23 @@ typedef struct zkrs_op_results {
  * not call libzkrs.
  */
 typedef void (*zkrs_log_fn)(void *userdata, int level, const char *target, const char *message);
+
+/**
+ * Called with the node's data (`len` bytes; NULL when 0) and stat, or
+ * with `stat` NULL while the node does not exist. Both are valid only
+ * during the call. Return nonzero to go on watching, 0 to stop.
+ */
+typedef int (*zkrs_data_watch_fn)(void *userdata,
+                                  const uint8_t *data,
+                                  size_t len,
+                                  const struct zkrs_stat *stat);
+
+/**
+ * Called with the node's children's names, sorted (valid only during the
+ * call). Return nonzero to go on watching, 0 to stop. A missing or
+ * deleted node ends the watch without a call.
+ */
+typedef int (*zkrs_children_watch_fn)(void *userdata, const struct zkrs_string_array *children);
 
 #ifdef __cplusplus
 extern "C" {
@@ -1514,6 +1536,50 @@ void zkrs_string_array_free(struct zkrs_string_array *arr);
  * `acl` is NULL or a list from zkrs not yet freed.
  */
 void zkrs_acl_list_free(struct zkrs_acl_list *acl);
+
+/**
+ * Starts a `DataWatch` on `path`; the first call comes at once (from a
+ * zkrs thread). On `ZKRS_OK`, `*out` is the watch.
+ *
+ * # Safety
+ * `c` is NULL or a live client; `path` NUL-terminated; `userdata` valid
+ * until the watch is freed (or the client is).
+ */
+int zkrs_data_watch_start(struct zkrs_client *c,
+                          const char *path,
+                          zkrs_data_watch_fn callback,
+                          void *userdata,
+                          struct zkrs_watch **out);
+
+/**
+ * Starts a `ChildrenWatch` on `path`, as `zkrs_data_watch_start`.
+ *
+ * # Safety
+ * As `zkrs_data_watch_start`.
+ */
+int zkrs_children_watch_start(struct zkrs_client *c,
+                              const char *path,
+                              zkrs_children_watch_fn callback,
+                              void *userdata,
+                              struct zkrs_watch **out);
+
+/**
+ * 1 while the watch runs; 0 once its callback returned 0, its node is
+ * gone (children watch) or the session ended.
+ *
+ * # Safety
+ * `w` is NULL or a live watch.
+ */
+int zkrs_watch_is_running(const struct zkrs_watch *w);
+
+/**
+ * Stops and frees the watch; no callback of it runs after this returns
+ * (it may be called from inside that callback).
+ *
+ * # Safety
+ * `w` is NULL or a watch not freed before.
+ */
+void zkrs_watch_free(struct zkrs_watch *w);
 
 #ifdef __cplusplus
 }  // extern "C"

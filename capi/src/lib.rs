@@ -33,6 +33,7 @@ pub mod log;
 pub mod member;
 pub mod recipes;
 pub mod types;
+pub mod watches;
 
 pub use callback::{zkrs_state_fn, zkrs_watch_fn};
 

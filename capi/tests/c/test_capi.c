@@ -1019,6 +1019,95 @@ static void test_async(zkrs_client *c) {
     pthread_cond_destroy(&l.cv);
 }
 
+/* ---- standing watches: DataWatch and ChildrenWatch ---------------------- */
+
+struct standing {
+    struct done_log log;
+    int stop_at; /* the callback returns 0 on this call (1-based); 0: never */
+    int calls;
+};
+
+static int on_data_standing(void *ud, const uint8_t *data, size_t len,
+                            const struct zkrs_stat *stat) {
+    struct standing *s = ud;
+    char what[48];
+    if (stat)
+        snprintf(what, sizeof what, "data '%.*s' %d", (int)len, data ? (const char *)data : "",
+                 stat->version);
+    else
+        snprintf(what, sizeof what, "none");
+    done_add(&s->log, 0, what);
+    s->calls++;
+    return !(s->stop_at && s->calls >= s->stop_at);
+}
+
+static int on_children_standing(void *ud, const struct zkrs_string_array *kids) {
+    struct standing *s = ud;
+    char what[48] = "kids";
+    for (size_t i = 0; i < kids->len; i++) {
+        strncat(what, " ", sizeof what - strlen(what) - 1);
+        strncat(what, kids->strings[i], sizeof what - strlen(what) - 1);
+    }
+    done_add(&s->log, 0, what);
+    return 1;
+}
+
+static void standing_init(struct standing *s, int stop_at) {
+    memset(s, 0, sizeof *s);
+    pthread_mutex_init(&s->log.mu, NULL);
+    pthread_cond_init(&s->log.cv, NULL);
+    s->log.caller = pthread_self();
+    s->stop_at = stop_at;
+}
+
+static int log_has(struct done_log *l, int i, const char *what) {
+    pthread_mutex_lock(&l->mu);
+    int ok = i < l->n && strcmp(l->what[i], what) == 0;
+    if (!ok && i < l->n) fprintf(stderr, "  standing #%d: got %s, want %s\n", i, l->what[i], what);
+    pthread_mutex_unlock(&l->mu);
+    return ok;
+}
+
+static void test_standing_watches(zkrs_client *c, zkrs_client *other) {
+    struct standing d, k, once;
+    standing_init(&d, 0);
+    standing_init(&k, 0);
+    standing_init(&once, 1);
+    zkrs_watch *dw = NULL, *kw = NULL, *ow = NULL;
+    CHECK_RC(zkrs_data_watch_start(c, "/standing", on_data_standing, &d, &dw), ZKRS_OK);
+    CHECK(done_wait(&d.log, 1) && log_has(&d.log, 0, "none"));
+    CHECK_RC(zkrs_client_create(other, "/standing", (const uint8_t *)"a", 1, NULL, 0,
+                                ZKRS_PERSISTENT, 0, NULL, NULL), ZKRS_OK);
+    CHECK(done_wait(&d.log, 2) && log_has(&d.log, 1, "data 'a' 0"));
+    CHECK_RC(zkrs_children_watch_start(c, "/standing", on_children_standing, &k, &kw), ZKRS_OK);
+    CHECK(done_wait(&k.log, 1) && log_has(&k.log, 0, "kids"));
+    CHECK_RC(zkrs_data_watch_start(c, "/standing", on_data_standing, &once, &ow), ZKRS_OK);
+    CHECK(done_wait(&once.log, 1) && log_has(&once.log, 0, "data 'a' 0"));
+    CHECK_RC(zkrs_client_set(other, "/standing", (const uint8_t *)"b", 1, -1, NULL), ZKRS_OK);
+    CHECK(done_wait(&d.log, 3) && log_has(&d.log, 2, "data 'b' 1"));
+    CHECK_RC(zkrs_client_create(other, "/standing/k1", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0,
+                                NULL, NULL), ZKRS_OK);
+    CHECK(done_wait(&k.log, 2) && log_has(&k.log, 1, "kids k1"));
+    usleep(100 * 1000);
+    CHECK(once.log.n == 1);                  /* it returned 0: stopped */
+    CHECK(zkrs_watch_is_running(ow) == 0);
+    CHECK(zkrs_watch_is_running(dw) == 1);
+    CHECK(!d.log.on_caller_thread);
+    zkrs_watch_free(dw);                     /* no call after this */
+    CHECK_RC(zkrs_client_set(other, "/standing", (const uint8_t *)"c", 1, -1, NULL), ZKRS_OK);
+    CHECK_RC(zkrs_client_delete(other, "/standing/k1", -1), ZKRS_OK);
+    CHECK_RC(zkrs_client_delete(other, "/standing", -1), ZKRS_OK);
+    usleep(200 * 1000);
+    CHECK(d.log.n == 3);
+    CHECK(zkrs_watch_is_running(kw) == 0);   /* its node was deleted */
+    CHECK_RC(zkrs_data_watch_start(c, NULL, on_data_standing, &d, &dw), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_data_watch_start(c, "/x", NULL, &d, &dw), ZKRS_BADARGUMENTS);
+    CHECK(zkrs_watch_is_running(NULL) == 0);
+    zkrs_watch_free(kw);
+    zkrs_watch_free(ow);
+    zkrs_watch_free(NULL);
+}
+
 int main(void) {
     test_static_functions();
     CHECK_RC(zkrs_set_log_callback(on_log, &serving_logged, 9), ZKRS_BADARGUMENTS);
@@ -1066,6 +1155,7 @@ int main(void) {
     test_acl(c);
     test_multi(c);
     test_async(c);
+    test_standing_watches(c, other);
     test_watches(c, other);
     test_recipes(hosts, c, other);
     test_free_from_callback(hosts, other);
