@@ -468,6 +468,14 @@ typedef struct zkrs_leader_latch zkrs_leader_latch;
 typedef struct zkrs_lock zkrs_lock;
 
 /**
+ * kazoo's `LockingQueue`: `get` locks an item instead of taking it;
+ * `consume` removes it, `release` gives it back; an item whose worker's
+ * session ends is offered again. Opaque; free with
+ * `zkrs_locking_queue_free`.
+ */
+typedef struct zkrs_locking_queue zkrs_locking_queue;
+
+/**
  * An ensemble member running in this process. Created by
  * `zkrs_member_start`, released by `zkrs_member_free` (a Box: one owner).
  * The functions taking a `zkrs_member` may be called from any thread, but
@@ -1313,6 +1321,78 @@ void zkrs_ensemble_free(struct zkrs_ensemble *ensemble);
  * define. The string is static: never free it.
  */
 const char *zkrs_error_message(int code);
+
+/**
+ * Makes a locking queue on `path` for the session of `c`.
+ *
+ * # Safety
+ * `c` is a live client; `path` NUL-terminated; `out` valid for a write.
+ */
+int zkrs_locking_queue_new(const struct zkrs_client *c,
+                           const char *path,
+                           struct zkrs_locking_queue **out);
+
+/**
+ * Adds `len` bytes at `data` with `priority` (0..=999, lower first).
+ *
+ * # Safety
+ * `q` is a live queue; `data` points to `len` readable bytes (NULL when
+ * `len` is 0).
+ */
+int zkrs_locking_queue_put(struct zkrs_locking_queue *q,
+                           const uint8_t *data,
+                           size_t len,
+                           int priority);
+
+/**
+ * Locks the first free item: `*item` is a new buffer (free it with
+ * `zkrs_buffer_free`), or NULL if none came within `timeout_ms`.
+ *
+ * # Safety
+ * `q` is a live queue; `item` valid for a write.
+ */
+int zkrs_locking_queue_get(struct zkrs_locking_queue *q, int timeout_ms, struct zkrs_buffer **item);
+
+/**
+ * Removes the item this queue holds: `*removed` 1, or 0 if it holds none.
+ *
+ * # Safety
+ * `q` is a live queue; `removed` is NULL or valid for a write.
+ */
+int zkrs_locking_queue_consume(struct zkrs_locking_queue *q, int *removed);
+
+/**
+ * Gives the held item back: `*released` 1, or 0 if it holds none.
+ *
+ * # Safety
+ * `q` is a live queue; `released` is NULL or valid for a write.
+ */
+int zkrs_locking_queue_release(struct zkrs_locking_queue *q, int *released);
+
+/**
+ * Frees the handle; a held item stays locked until the session ends.
+ * NULL is a no-op.
+ *
+ * # Safety
+ * `q` is NULL or a queue not yet freed.
+ */
+void zkrs_locking_queue_free(struct zkrs_locking_queue *q);
+
+/**
+ * kazoo's `NonBlockingLease` (with `count` 1) or `MultiNonBlockingLease`:
+ * tries once to take or renew one of `count` leases under `path` for
+ * `duration_ms` from now; `*obtained` is 1 if `identifier` holds it.
+ *
+ * # Safety
+ * `c` is a live client; strings NUL-terminated; `obtained` valid for a
+ * write.
+ */
+int zkrs_lease_obtain(const struct zkrs_client *c,
+                      const char *path,
+                      int count,
+                      int64_t duration_ms,
+                      const char *identifier,
+                      int *obtained);
 
 /**
  * Sends the logs of every zkrs member and client in this process at

@@ -29,6 +29,7 @@ mod callback;
 pub mod client;
 pub mod ensemble;
 pub mod error;
+pub mod locking_queue;
 pub mod log;
 pub mod member;
 pub mod recipes;

@@ -1108,6 +1108,59 @@ static void test_standing_watches(zkrs_client *c, zkrs_client *other) {
     zkrs_watch_free(NULL);
 }
 
+/* ---- locking queue and leases ---------------------------------------- */
+
+static int buffer_is(zkrs_buffer *b, const char *want) {
+    int ok = b && b->len == strlen(want) && memcmp(b->data, want, b->len) == 0;
+    zkrs_buffer_free(b);
+    return ok;
+}
+
+static void test_locking_queue_and_leases(zkrs_client *c, zkrs_client *other) {
+    zkrs_locking_queue *qa = NULL, *qb = NULL;
+    CHECK_RC(zkrs_locking_queue_new(c, "/lq", &qa), ZKRS_OK);
+    CHECK_RC(zkrs_locking_queue_new(other, "/lq", &qb), ZKRS_OK);
+    zkrs_buffer *item = (zkrs_buffer *)0x1;
+    CHECK_RC(zkrs_locking_queue_get(qa, 50, &item), ZKRS_OK);
+    CHECK(item == NULL); /* empty: nothing within the timeout */
+    CHECK_RC(zkrs_locking_queue_put(qa, (const uint8_t *)"one", 3, 100), ZKRS_OK);
+    CHECK_RC(zkrs_locking_queue_put(qa, (const uint8_t *)"two", 3, 100), ZKRS_OK);
+    CHECK_RC(zkrs_locking_queue_put(qa, (const uint8_t *)"x", 1, 1000), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_locking_queue_get(qa, -1, &item), ZKRS_OK);
+    CHECK(buffer_is(item, "one"));
+    CHECK_RC(zkrs_locking_queue_get(qb, 1000, &item), ZKRS_OK);
+    CHECK(buffer_is(item, "two")); /* "one" is locked by the other session */
+    int done_flag = -1;
+    CHECK_RC(zkrs_locking_queue_release(qa, &done_flag), ZKRS_OK);
+    CHECK(done_flag == 1);
+    CHECK_RC(zkrs_locking_queue_consume(qb, &done_flag), ZKRS_OK);
+    CHECK(done_flag == 1);
+    CHECK_RC(zkrs_locking_queue_get(qb, 1000, &item), ZKRS_OK);
+    CHECK(buffer_is(item, "one")); /* given back, so offered again */
+    CHECK_RC(zkrs_locking_queue_consume(qb, &done_flag), ZKRS_OK);
+    CHECK_RC(zkrs_locking_queue_consume(qb, &done_flag), ZKRS_OK);
+    CHECK(done_flag == 0); /* holds none now */
+    zkrs_locking_queue_free(qa);
+    zkrs_locking_queue_free(qb);
+    zkrs_locking_queue_free(NULL);
+
+    int got = -1;
+    CHECK_RC(zkrs_lease_obtain(c, "/lease", 1, 60000, "a", &got), ZKRS_OK);
+    CHECK(got == 1);
+    CHECK_RC(zkrs_lease_obtain(c, "/lease", 1, 60000, "a", &got), ZKRS_OK);
+    CHECK(got == 1); /* renewed by its holder */
+    CHECK_RC(zkrs_lease_obtain(other, "/lease", 1, 60000, "b", &got), ZKRS_OK);
+    CHECK(got == 0);
+    CHECK_RC(zkrs_lease_obtain(c, "/multi", 2, 60000, "a", &got), ZKRS_OK);
+    CHECK(got == 1);
+    CHECK_RC(zkrs_lease_obtain(other, "/multi", 2, 60000, "b", &got), ZKRS_OK);
+    CHECK(got == 1);
+    CHECK_RC(zkrs_lease_obtain(other, "/multi", 2, 60000, "c", &got), ZKRS_OK);
+    CHECK(got == 0);
+    CHECK_RC(zkrs_lease_obtain(c, "/lease", 0, 60000, "a", &got), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_lease_obtain(c, "/lease", 1, 60000, NULL, &got), ZKRS_BADARGUMENTS);
+}
+
 int main(void) {
     test_static_functions();
     CHECK_RC(zkrs_set_log_callback(on_log, &serving_logged, 9), ZKRS_BADARGUMENTS);
@@ -1156,6 +1209,7 @@ int main(void) {
     test_multi(c);
     test_async(c);
     test_standing_watches(c, other);
+    test_locking_queue_and_leases(c, other);
     test_watches(c, other);
     test_recipes(hosts, c, other);
     test_free_from_callback(hosts, other);
