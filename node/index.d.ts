@@ -100,6 +100,17 @@ export declare class Client {
    */
   multi(ops: Array<MultiOp>): Promise<Array<MultiResult>>
   /**
+   * For tests (`zkrs/testing`): ends this client's session on the
+   * server now, as an expiry does; resolves once the client has seen
+   * it ('Expired'), within `timeoutMs` (default 10 s).
+   */
+  expireSessionForTest(timeoutMs?: number | undefined | null): Promise<void>
+  /**
+   * For tests (`zkrs/testing`): cuts this client's connection; it
+   * reconnects with the same session.
+   */
+  dropConnectionForTest(): Promise<void>
+  /**
    * Resolves once the server has applied everything the leader had
    * committed when the sync arrived.
    */

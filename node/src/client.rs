@@ -547,6 +547,32 @@ impl Client {
         })
     }
 
+    /// For tests (`zkrs/testing`): ends this client's session on the
+    /// server now, as an expiry does; resolves once the client has seen
+    /// it ('Expired'), within `timeoutMs` (default 10 s).
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn expire_session_for_test<'env>(
+        &self,
+        env: &'env Env,
+        timeout_ms: Option<u32>,
+    ) -> Reply<'env, ()> {
+        let t = Duration::from_millis(timeout_ms.unwrap_or(10_000).into());
+        self.run(
+            env,
+            move |c| async move { c.expire_session_for_test(t).await },
+        )
+    }
+
+    /// For tests (`zkrs/testing`): cuts this client's connection; it
+    /// reconnects with the same session.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn drop_connection_for_test<'env>(&self, env: &'env Env) -> Reply<'env, ()> {
+        self.run(
+            env,
+            move |c| async move { c.drop_connection_for_test().await },
+        )
+    }
+
     /// Resolves once the server has applied everything the leader had
     /// committed when the sync arrived.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]

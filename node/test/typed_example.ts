@@ -1,6 +1,7 @@
 // Type-checked with `npx tsc -p tsconfig.json` (no emit): the generated
 // index.d.ts must describe the API a TypeScript program uses.
 import { Client, Lock, Member, Perms } from '..'
+import { dropConnection, withMember } from '../testing'
 import type { Acl, CreateMode, KeeperState, MultiOp, Stat, WatchedEvent } from '..'
 
 interface ZkError extends Error {
@@ -62,4 +63,14 @@ export async function typedExample(): Promise<number> {
   await client.close()
   await member.stop()
   return next.version + children.length + (maybe ? 1 : 0) + (bounded ? 1 : 0) + Number(owner + sessionId) + (firstPath?.length ?? 0)
+}
+
+export async function typedTesting(): Promise<string> {
+  return withMember(async (member: Member) => {
+    const client = new Client(member.connectString)
+    await client.connect()
+    await dropConnection(client)
+    await client.close()
+    return member.connectString
+  })
 }

@@ -26,6 +26,7 @@
 pub mod blocking;
 mod conn;
 mod dispatch;
+mod faults;
 mod hosts;
 mod retry;
 mod watches;
