@@ -22,7 +22,8 @@ use crate::client::{client, create_mode, zkrs_client};
 use crate::error::{ZKRS_NONODE, ZKRS_OK};
 use crate::ffi::{bytes_arg, guard, str_arg, try_arg};
 use crate::types::{
-    acl_arg, c_string, string_array_into_raw, zkrs_acl, zkrs_stat, zkrs_string_array,
+    acl_arg, c_string, data_ptr, stat_ptr, string_array_into_raw, zkrs_acl, zkrs_stat,
+    zkrs_string_array,
 };
 
 /// Completion of a call without a result (`zkrs_client_adelete`): `rc` is
@@ -126,12 +127,6 @@ impl zkrs_client {
     }
 }
 
-/// A stat for C, or NULL.
-fn stat_ptr(stat: &Option<zkrs_stat>) -> *const zkrs_stat {
-    stat.as_ref()
-        .map_or(std::ptr::null(), |s| s as *const zkrs_stat)
-}
-
 fn split<T>(outcome: Result<T, Error>) -> (c_int, Option<T>) {
     match outcome {
         Ok(v) => (ZKRS_OK, Some(v)),
@@ -167,15 +162,8 @@ pub unsafe extern "C" fn zkrs_client_acreate(
         let acl = try_arg!(acl_arg(acl, acl_len));
         let mode = try_arg!(create_mode(mode, ttl_ms));
         let zk = c.inner.as_async().clone();
-        let call = async move {
-            if mode.is_ttl() {
-                zk.create_ttl(&path, &data, &acl, mode, ttl_ms).await
-            } else if mode.is_container() {
-                zk.create_container(&path, &data, &acl).await
-            } else {
-                zk.create2(&path, &data, &acl, mode).await
-            }
-        };
+        let ttl = mode.is_ttl().then_some(ttl_ms);
+        let call = async move { zk.create_node(&path, &data, &acl, mode, ttl).await };
         let ud = UserData::new(userdata);
         c.submit(call, move |outcome| {
             let (rc, created) = split(outcome);
@@ -266,11 +254,7 @@ pub unsafe extern "C" fn zkrs_client_aget(
             Some((data, stat)) => (data, Some(zkrs_stat::from(stat))),
             None => (Vec::new(), None),
         };
-        let ptr = if data.is_empty() {
-            std::ptr::null()
-        } else {
-            data.as_ptr()
-        };
+        let ptr = data_ptr(&data);
         if let Some(f) = completion {
             unsafe { f(ud.get(), rc, ptr, data.len(), stat_ptr(&stat)) }
         }

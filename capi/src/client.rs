@@ -350,14 +350,8 @@ pub unsafe extern "C" fn zkrs_client_create(
         let data = try_arg!(bytes_arg(data, data_len));
         let acl = try_arg!(acl_arg(acl, acl_len));
         let mode = try_arg!(create_mode(mode, ttl_ms));
-        let r = if mode.is_ttl() {
-            c.inner.create_ttl(path, data, &acl, mode, ttl_ms)
-        } else if mode.is_container() {
-            c.inner.create_container(path, data, &acl)
-        } else {
-            c.inner.create2(path, data, &acl, mode)
-        };
-        match r {
+        let ttl = mode.is_ttl().then_some(ttl_ms);
+        match c.inner.create_node(path, data, &acl, mode, ttl) {
             Ok((created, stat)) => {
                 if !out_path.is_null() {
                     write_out(out_path, string_into_raw(&created));

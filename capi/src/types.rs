@@ -122,6 +122,21 @@ pub(crate) unsafe fn free_raw<P, S>(p: *mut P) {
     }
 }
 
+/// Data lent to C for one call: NULL when empty.
+pub(crate) fn data_ptr(data: &[u8]) -> *const u8 {
+    if data.is_empty() {
+        std::ptr::null()
+    } else {
+        data.as_ptr()
+    }
+}
+
+/// A stat lent to C for one call, or NULL.
+pub(crate) fn stat_ptr(stat: &Option<zkrs_stat>) -> *const zkrs_stat {
+    stat.as_ref()
+        .map_or(std::ptr::null(), |s| s as *const zkrs_stat)
+}
+
 /// Interior NULs cannot cross as C strings; ZooKeeper paths and ACL ids
 /// never contain them, so truncating at the first one is enough.
 pub(crate) fn c_string(s: &str) -> CString {

@@ -8,13 +8,16 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 
+use zkrs_core::client::Client as Zk;
 use zkrs_core::recipes::{ChildrenWatch, DataWatch, WatchHandle};
 
 use crate::callback::{Gate, UserData};
 use crate::client::{client, zkrs_client};
-use crate::error::ZKRS_OK;
+use crate::error::{ZKRS_BADARGUMENTS, ZKRS_OK};
 use crate::ffi::{guard, guard_or, guard_void, str_arg, try_arg, write_out};
-use crate::types::{string_array_into_raw, zkrs_stat, zkrs_string_array, zkrs_string_array_free};
+use crate::types::{
+    data_ptr, stat_ptr, string_array_into_raw, zkrs_stat, zkrs_string_array, zkrs_string_array_free,
+};
 
 /// Called with the node's data (`len` bytes; NULL when 0) and stat, or
 /// with `stat` NULL while the node does not exist. Both are valid only
@@ -41,13 +44,56 @@ pub struct zkrs_watch {
     gate: Arc<Gate>,
 }
 
-/// Runs `f` (a call into C) through the client's and the watch's gates,
-/// telling tokio that this worker may block (the callback may call
-/// blocking libzkrs functions). False if a gate was closed.
-fn through(client: &Gate, watch: &Gate, f: impl FnOnce() -> c_int) -> bool {
-    let mut keep = false;
-    tokio::task::block_in_place(|| client.call(|| watch.call(|| keep = f() != 0)));
-    keep
+/// Who a watch's callback calls, and through which gates: the client's
+/// and the watch's own (so neither free lets a call through after it
+/// returns).
+struct Caller {
+    client: Arc<Gate>,
+    watch: Arc<Gate>,
+    ud: UserData,
+}
+
+impl Caller {
+    /// Runs `f` (a call into C, given the userdata) through both gates,
+    /// telling tokio this worker may block (the callback may call blocking
+    /// libzkrs functions). False if a gate was closed or `f` returned 0.
+    fn call(&self, f: impl FnOnce(*mut c_void) -> c_int) -> bool {
+        let mut keep = false;
+        let ud = self.ud;
+        tokio::task::block_in_place(|| {
+            self.client
+                .call(|| self.watch.call(|| keep = f(ud.get()) != 0))
+        });
+        keep
+    }
+}
+
+/// What the two starts share: the arguments checked, the gates made, the
+/// core watch begun inside the client's runtime, the handle written out.
+unsafe fn start(
+    c: *mut zkrs_client,
+    path: *const c_char,
+    userdata: *mut c_void,
+    out: *mut *mut zkrs_watch,
+    begin: impl FnOnce(&Zk, &str, Caller) -> Option<WatchHandle>,
+) -> c_int {
+    guard(|| {
+        let c = try_arg!(client(c));
+        let path = try_arg!(str_arg(path));
+        if out.is_null() {
+            return ZKRS_BADARGUMENTS;
+        }
+        let gate = Gate::new();
+        let caller = Caller {
+            client: c.gate.clone(),
+            watch: gate.clone(),
+            ud: UserData::new(userdata),
+        };
+        let _rt = c.inner.runtime().enter();
+        let handle = begin(c.inner.as_async(), path, caller);
+        write_out(out, Box::into_raw(Box::new(zkrs_watch { handle, gate })));
+        ZKRS_OK
+    })
 }
 
 /// Starts a `DataWatch` on `path`; the first call comes at once (from a
@@ -64,41 +110,19 @@ pub unsafe extern "C" fn zkrs_data_watch_start(
     userdata: *mut c_void,
     out: *mut *mut zkrs_watch,
 ) -> c_int {
-    guard(|| {
-        let c = try_arg!(client(c));
-        let path = try_arg!(str_arg(path));
-        let f = try_arg!(callback);
-        if out.is_null() {
-            return crate::error::ZKRS_BADARGUMENTS;
-        }
-        let (client_gate, gate, ud) = (c.gate.clone(), Gate::new(), UserData::new(userdata));
-        let g = gate.clone();
-        let _rt = c.inner.runtime().enter();
-        let watch = DataWatch::new(c.inner.as_async(), path, move |now, _| {
+    let Some(f) = callback else {
+        return ZKRS_BADARGUMENTS;
+    };
+    start(c, path, userdata, out, |zk, path, caller| {
+        let watch = DataWatch::new(zk, path, move |now, _| {
             let (data, stat) = match now {
                 Some((data, stat)) => (data, Some(zkrs_stat::from(stat))),
                 None => (Vec::new(), None),
             };
-            let ptr = if data.is_empty() {
-                std::ptr::null()
-            } else {
-                data.as_ptr()
-            };
-            let st = stat
-                .as_ref()
-                .map_or(std::ptr::null(), |s| s as *const zkrs_stat);
-            through(&client_gate, &g, || unsafe {
-                f(ud.get(), ptr, data.len(), st)
-            })
+            let (ptr, st) = (data_ptr(&data), stat_ptr(&stat));
+            caller.call(|ud| unsafe { f(ud, ptr, data.len(), st) })
         });
-        write_out(
-            out,
-            Box::into_raw(Box::new(zkrs_watch {
-                handle: watch.detach(),
-                gate,
-            })),
-        );
-        ZKRS_OK
+        watch.detach()
     })
 }
 
@@ -114,30 +138,17 @@ pub unsafe extern "C" fn zkrs_children_watch_start(
     userdata: *mut c_void,
     out: *mut *mut zkrs_watch,
 ) -> c_int {
-    guard(|| {
-        let c = try_arg!(client(c));
-        let path = try_arg!(str_arg(path));
-        let f = try_arg!(callback);
-        if out.is_null() {
-            return crate::error::ZKRS_BADARGUMENTS;
-        }
-        let (client_gate, gate, ud) = (c.gate.clone(), Gate::new(), UserData::new(userdata));
-        let g = gate.clone();
-        let _rt = c.inner.runtime().enter();
-        let watch = ChildrenWatch::new(c.inner.as_async(), path, move |names, _| {
+    let Some(f) = callback else {
+        return ZKRS_BADARGUMENTS;
+    };
+    start(c, path, userdata, out, |zk, path, caller| {
+        let watch = ChildrenWatch::new(zk, path, move |names, _| {
             let array = string_array_into_raw(&names);
-            let keep = through(&client_gate, &g, || unsafe { f(ud.get(), array) });
+            let keep = caller.call(|ud| unsafe { f(ud, array) });
             unsafe { zkrs_string_array_free(array) };
             keep
         });
-        write_out(
-            out,
-            Box::into_raw(Box::new(zkrs_watch {
-                handle: watch.detach(),
-                gate,
-            })),
-        );
-        ZKRS_OK
+        watch.detach()
     })
 }
 

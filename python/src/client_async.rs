@@ -379,11 +379,7 @@ impl NewNode {
     }
 
     async fn once(&self, c: &core::Client) -> Result<(String, Stat), Error> {
-        let (path, data, acl) = (&self.path, &self.data, &self.acl);
-        match self.ttl {
-            Some(ms) => c.create_ttl(path, data, acl, self.mode, ms).await,
-            None if self.mode == CreateMode::Container => c.create_container(path, data, acl).await,
-            None => c.create2(path, data, acl, self.mode).await,
-        }
+        c.create_node(&self.path, &self.data, &self.acl, self.mode, self.ttl)
+            .await
     }
 }

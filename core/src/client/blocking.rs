@@ -188,6 +188,19 @@ impl Client {
         self.run(move |c| async move { c.create_container(&path, &data, &acl).await })
     }
 
+    /// See [`super::Client::create_node`].
+    pub fn create_node(
+        &self,
+        path: &str,
+        data: &[u8],
+        acl: &[Acl],
+        mode: CreateMode,
+        ttl_ms: Option<i64>,
+    ) -> Result<(String, Stat), Error> {
+        let (path, data, acl) = (path.to_string(), data.to_vec(), acl.to_vec());
+        self.run(move |c| async move { c.create_node(&path, &data, &acl, mode, ttl_ms).await })
+    }
+
     pub fn ensure_path(&self, path: &str, acl: &[Acl]) -> Result<(), Error> {
         let (path, acl) = (path.to_string(), acl.to_vec());
         self.run(move |c| async move { c.ensure_path(&path, &acl).await })

@@ -706,6 +706,24 @@ impl Client {
         self.create_reply(Request::CreateTTL(req)).await
     }
 
+    /// Creates a znode of any mode and returns its path and Stat: a TTL
+    /// mode with `ttl_ms` (None for the others; a mismatch is
+    /// BadArguments). The one entry for callers that take the mode as data.
+    pub async fn create_node(
+        &self,
+        path: &str,
+        data: &[u8],
+        acl: &[Acl],
+        mode: CreateMode,
+        ttl_ms: Option<i64>,
+    ) -> Result<(String, Stat), Error> {
+        match ttl_ms {
+            Some(ms) => self.create_ttl(path, data, acl, mode, ms).await,
+            None if mode.is_container() => self.create_container(path, data, acl).await,
+            None => self.create2(path, data, acl, mode).await,
+        }
+    }
+
     /// Creates a container znode.
     pub async fn create_container(
         &self,
