@@ -147,16 +147,6 @@ pub unsafe extern "C" fn zkrs_locking_queue_free(q: *mut zkrs_locking_queue) {
     })
 }
 
-/// This machine's clock in UTC, as kazoo's leases read it.
-fn utc_now() -> chrono::NaiveDateTime {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    chrono::DateTime::from_timestamp(since.as_secs() as i64, since.subsec_nanos())
-        .unwrap_or_default()
-        .naive_utc()
-}
-
 /// kazoo's `NonBlockingLease` (with `count` 1) or `MultiNonBlockingLease`:
 /// tries once to take or renew one of `count` leases under `path` for
 /// `duration_ms` from now; `*obtained` is 1 if `identifier` holds it.
@@ -182,7 +172,10 @@ pub unsafe extern "C" fn zkrs_lease_obtain(
         }
         let session = c.session().clone();
         let zk = session.as_async().clone();
-        let (span, now) = (Duration::from_millis(duration_ms as u64), utc_now());
+        let (span, now) = (
+            Duration::from_millis(duration_ms as u64),
+            zkrs_core::recipes::utc_now(),
+        );
         let r = wait(&session, async move {
             if count == 1 {
                 obtain_lease(&zk, &path, span, &ident, now).await

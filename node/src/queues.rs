@@ -13,16 +13,6 @@ use crate::error::ZkResult;
 use crate::runtime::on_core;
 use crate::types::data_bytes;
 
-/// This machine's clock in UTC, as kazoo's leases read it.
-fn utc_now() -> chrono::NaiveDateTime {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    chrono::DateTime::from_timestamp(since.as_secs() as i64, since.subsec_nanos())
-        .unwrap_or_default()
-        .naive_utc()
-}
-
 fn timeout(ms: Option<u32>) -> Option<Duration> {
     ms.map(|t| Duration::from_millis(t.into()))
 }
@@ -115,7 +105,10 @@ pub async fn obtain_lease(
         Ok(c) => c,
         Err(e) => return ZkResult(Err(e)),
     };
-    let (span, now) = (Duration::from_millis(duration_ms.into()), utc_now());
+    let (span, now) = (
+        Duration::from_millis(duration_ms.into()),
+        recipes::utc_now(),
+    );
     on_core(async move { recipes::obtain_lease(&c, &path, span, &identifier, now).await }).await
 }
 
@@ -132,7 +125,10 @@ pub async fn obtain_one_of_leases(
         Ok(c) => c,
         Err(e) => return ZkResult(Err(e)),
     };
-    let (span, now) = (Duration::from_millis(duration_ms.into()), utc_now());
+    let (span, now) = (
+        Duration::from_millis(duration_ms.into()),
+        recipes::utc_now(),
+    );
     on_core(async move {
         recipes::obtain_one_of(&c, count as usize, &path, span, &identifier, now).await
     })

@@ -25,6 +25,16 @@ struct Holder {
     end: String,
 }
 
+/// This machine's clock in UTC, the `now` kazoo's leases read.
+pub fn utc_now() -> NaiveDateTime {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    chrono::DateTime::from_timestamp(since.as_secs() as i64, since.subsec_nanos())
+        .unwrap_or_default()
+        .naive_utc()
+}
+
 /// Tries once to take or renew the lease at `path` for `duration` from
 /// `now` (UTC, the caller's clock); true if `identifier` holds it now.
 pub async fn obtain_lease(

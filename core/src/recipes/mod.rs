@@ -50,7 +50,7 @@ mod watchers;
 pub use barrier::{Barrier, DoubleBarrier};
 pub use counter::{Counter, CounterFormat, Number};
 pub use election::{Election, LeaderLatch};
-pub use lease::{obtain_lease, obtain_one_of};
+pub use lease::{obtain_lease, obtain_one_of, utc_now};
 pub use lock::{Lock, Semaphore};
 pub use locking_queue::LockingQueue;
 pub use partitioner::{
