@@ -9,12 +9,11 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use zkrs::proto::{
-    frame, op, ConnectRequest, ConnectResponse, ExistsRequest, Reader, Record, ReplyHeader,
-    RequestHeader, Writer,
+    frame, ConnectRequest, ConnectResponse, ExistsRequest, Reader, Record, ReplyHeader, Request,
 };
 use zkrs::Error;
 
@@ -65,22 +64,12 @@ impl Watcher {
     /// Sets a one-shot data watch on `path` (which must exist).
     pub async fn watch(&mut self, path: &str) -> Result<(), Error> {
         self.xid += 1;
-        let mut w = Writer::new();
-        w.write_int(0); // length, patched below
-        RequestHeader {
-            xid: self.xid,
-            op_type: op::EXISTS,
-        }
-        .write(&mut w);
-        ExistsRequest {
+        let exists = Request::Exists(ExistsRequest {
             path: path.to_string(),
             watch: true,
-        }
-        .write(&mut w);
-        let mut bytes = w.into_inner();
-        let len = (bytes.len() - 4) as u32;
-        bytes[..4].copy_from_slice(&len.to_be_bytes());
-        self.send(&bytes).await?;
+        });
+        self.send(&frame::encode(&exists.to_packet(self.xid)))
+            .await?;
         loop {
             let header = self.read_header().await?;
             if header.xid == self.xid {
@@ -108,13 +97,9 @@ impl Watcher {
     }
 
     async fn read_frame(&mut self) -> Result<Vec<u8>, Error> {
-        let len = self.rd.read_u32().await.map_err(io_error)? as usize;
-        if len > zkrs::proto::DEFAULT_MAX_BUFFER {
-            return Err(Error::Io(format!("frame of {len} bytes")));
-        }
-        let mut body = vec![0; len];
-        self.rd.read_exact(&mut body).await.map_err(io_error)?;
-        Ok(body)
+        frame::read(&mut self.rd, zkrs::proto::DEFAULT_MAX_BUFFER)
+            .await
+            .map_err(io_error)
     }
 }
 

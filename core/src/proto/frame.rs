@@ -3,7 +3,8 @@
 //! most: replies and watch notifications.
 //!
 //! `decode` works on whatever bytes have arrived so far and never blocks or
-//! buffers; the caller owns the read buffer.
+//! buffers; the caller owns the read buffer. `read` is the plain async
+//! form for a connection that reads one frame at a time (tools, tests).
 
 use super::codec::{Record, Writer};
 use super::records::{ReplyHeader, WatcherEvent};
@@ -39,6 +40,26 @@ pub fn decode(buf: &[u8], max_len: usize) -> Result<Option<(usize, &[u8])>, Prot
         return Ok(None);
     }
     Ok(Some((total, &buf[PREFIX..total])))
+}
+
+/// Reads one whole frame from `r`: its payload. A length over `max_len`
+/// (or negative) is InvalidData.
+pub async fn read<R: tokio::io::AsyncRead + Unpin>(
+    r: &mut R,
+    max_len: usize,
+) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let len = r.read_i32().await?;
+    let n = usize::try_from(len)
+        .ok()
+        .filter(|n| *n <= max_len)
+        .ok_or_else(|| {
+            let why = format!("frame of {len} bytes (the limit is {max_len})");
+            std::io::Error::new(std::io::ErrorKind::InvalidData, why)
+        })?;
+    let mut body = vec![0; n];
+    r.read_exact(&mut body).await?;
+    Ok(body)
 }
 
 /// Prefixes `body` with its length.
