@@ -333,6 +333,24 @@ impl Client {
         self.hosts.clone()
     }
 
+    /// For `zkrs.testing.expire_session`: ends the session on the server
+    /// now; returns once the client is connected in a new one.
+    fn _expire_session_for_test(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
+        let c = self.conn()?;
+        let t = std::time::Duration::try_from_secs_f64(timeout).map_err(|_| {
+            pyo3::exceptions::PyValueError::new_err("timeout must be a non-negative number")
+        })?;
+        py.detach(move || c.call(move |zk| async move { zk.expire_session_for_test(t).await }))
+            .py_err()
+    }
+
+    /// For `zkrs.testing.drop_connection`: cuts the client's connection.
+    fn _drop_connection_for_test(&self, py: Python<'_>) -> PyResult<()> {
+        let c = self.conn()?;
+        py.detach(move || c.call(|zk| async move { zk.drop_connection_for_test().await }))
+            .py_err()
+    }
+
     /// The member ("host:port") of the current connection (or of the last
     /// one while reconnecting); None before the first (a zkrs addition).
     #[getter]

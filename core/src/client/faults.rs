@@ -7,14 +7,12 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::Client;
-use crate::proto::{
-    frame, op, ConnectRequest, ConnectResponse, Reader, Record, RequestHeader, Writer,
-};
+use crate::proto::{frame, ConnectRequest, ConnectResponse, Reader, Record, Request};
 use crate::Error;
 
 impl Client {
@@ -46,8 +44,13 @@ impl Client {
             // may take the session back before our close is read: then
             // close it again.
             let _ = take_over(&self.server(), old, &passwd, true).await;
-            let seen = state
-                .wait_for(|s| s.is_terminal() || (s.is_connected() && self.session_id() != old));
+            // A client that renews sessions passes through Expired to a
+            // new session: wait for that one.
+            let renews = self.renews_sessions();
+            let seen = state.wait_for(|s| match renews {
+                true => s.is_connected() && self.session_id() != old,
+                false => s.is_terminal(),
+            });
             let until = (Instant::now() + Duration::from_secs(2)).min(deadline);
             if tokio::time::timeout_at(until, seen).await.is_ok() {
                 return Ok(());
@@ -77,13 +80,7 @@ async fn take_over(host: &str, session: i64, passwd: &[u8], close: bool) -> Resu
     };
     let mut packets = frame::encode_record(&hello);
     if close {
-        let mut w = Writer::new();
-        RequestHeader {
-            xid: 1,
-            op_type: op::CLOSE_SESSION,
-        }
-        .write(&mut w);
-        packets.extend(frame::encode(w.as_slice()));
+        packets.extend(frame::encode(&Request::CloseSession.to_packet(1)));
     }
     s.write_all(&packets).await.map_err(io)?;
     let reply = read_frame(&mut s).await?;
@@ -99,12 +96,7 @@ async fn take_over(host: &str, session: i64, passwd: &[u8], close: bool) -> Resu
 }
 
 async fn read_frame(s: &mut TcpStream) -> Result<Vec<u8>, Error> {
-    let read = async {
-        let len = s.read_u32().await? as usize;
-        let mut body = vec![0; len.min(frame::DEFAULT_MAX_BUFFER)];
-        s.read_exact(&mut body).await?;
-        Ok::<_, std::io::Error>(body)
-    };
+    let read = frame::read(s, frame::DEFAULT_MAX_BUFFER);
     tokio::time::timeout(Duration::from_secs(10), read)
         .await
         .map_err(|_| Error::OperationTimeout)?
