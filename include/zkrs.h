@@ -26,6 +26,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+/**
+ * A `data_len` that, with NULL data, means null data (the ZooKeeper C
+ * client's NULL with -1), which ZooKeeper keeps apart from empty data;
+ * zkrs_client_aget reports null data as NULL with this length, and
+ * zkrs_client_get as a NULL buffer.
+ */
+#define ZKRS_NULL_LEN SIZE_MAX
+
 
 /**
  * A persistent znode (ZOO_PERSISTENT).
@@ -199,6 +207,8 @@
  * `zkrs_client_remove_watches`: persistent recursive watches.
  */
 #define ZKRS_WATCHER_PERSISTENT_RECURSIVE 5
+
+
 
 /**
  * `zkrs_op.type`: create a node (ZOO_CREATE_OP).
@@ -593,8 +603,9 @@ typedef struct zkrs_stat {
 typedef void (*zkrs_stat_completion)(void *userdata, int rc, const struct zkrs_stat *stat);
 
 /**
- * Completion of `zkrs_client_aget`: `data` (`len` bytes, NULL when 0) and
- * `stat` are valid only during the call; NULL unless `rc` is `ZKRS_OK`.
+ * Completion of `zkrs_client_aget`: `data` (`len` bytes, NULL when 0;
+ * NULL with `len` `ZKRS_NULL_LEN` for null data) and `stat` are valid
+ * only during the call; NULL unless `rc` is `ZKRS_OK`.
  */
 typedef void (*zkrs_data_completion)(void *userdata,
                                      int rc,
@@ -660,7 +671,8 @@ typedef struct zkrs_op {
    */
   const char *path;
   /**
-   * Data for CREATE and SET: `data_len` bytes (NULL when 0).
+   * Data for CREATE and SET: `data_len` bytes (NULL when 0); NULL with
+   * `ZKRS_NULL_LEN` is null data.
    */
   const uint8_t *data;
   size_t data_len;
@@ -1034,8 +1046,8 @@ int zkrs_client_close(struct zkrs_client *c);
 void zkrs_client_free(struct zkrs_client *c);
 
 /**
- * Creates the node `path` holding `data_len` bytes of `data`, with the
- * ACL `acl` (`acl_len` entries; NULL and 0 for world:anyone with all
+ * Creates the node `path` holding `data_len` bytes of `data` (NULL with
+ * `ZKRS_NULL_LEN`: null data), with the ACL `acl` (`acl_len` entries; NULL and 0 for world:anyone with all
  * permissions) in `mode` (one of the create modes, `ZKRS_PERSISTENT`
  * ...). `ttl_ms` must be > 0 for the TTL modes and 0 otherwise.
  *
@@ -1088,8 +1100,8 @@ int zkrs_client_exists(struct zkrs_client *c,
 
 /**
  * Reads `path`'s data. On `ZKRS_OK`, `*out_data` (when not NULL) is a
- * buffer to free with `zkrs_buffer_free`, and `*out_stat` (when not NULL)
- * the stat. With a non-NULL `watcher`, a one-shot watch fires once on
+ * buffer to free with `zkrs_buffer_free` (NULL when the node's data is
+ * null), and `*out_stat` (when not NULL) the stat. With a non-NULL `watcher`, a one-shot watch fires once on
  * ZKRS_EVENT_CHANGED or DELETED (only if the node exists).
  *
  * # Safety
@@ -1103,7 +1115,8 @@ int zkrs_client_get(struct zkrs_client *c,
                     struct zkrs_stat *out_stat);
 
 /**
- * Replaces `path`'s data with `data_len` bytes of `data` if its version
+ * Replaces `path`'s data with `data_len` bytes of `data` (NULL with
+ * `ZKRS_NULL_LEN`: null data) if its version
  * is `version` (-1 matches any); `*out_stat` (when not NULL) is the new
  * stat. Errors: `ZKRS_NONODE`, `ZKRS_BADVERSION`, `ZKRS_NOAUTH`, ...
  *

@@ -64,7 +64,7 @@ export declare class Client {
    */
   getData(path: string, watcher?: (event: WatchedEvent) => void): Promise<DataResult>
   /** Sets the data (`version` -1 matches any) and resolves to the new Stat. */
-  setData(path: string, data: Buffer | string, version?: number | undefined | null): Promise<Stat>
+  setData(path: string, data?: Buffer | string | undefined | null, version?: number | undefined | null): Promise<Stat>
   /**
    * Resolves to the Stat, or null when the node does not exist; the
    * watcher fires on its creation, change or deletion.
@@ -407,7 +407,8 @@ export interface CreateOptions {
 }
 
 export interface DataResult {
-  data: Buffer
+  /** null for null data (created or set without data). */
+  data: Buffer | null
   stat: Stat
 }
 

@@ -20,7 +20,7 @@ use zkrs_core::{Error, Stat};
 use crate::callback::{zkrs_watch_fn, UserData};
 use crate::client::{client, create_mode, zkrs_client};
 use crate::error::{ZKRS_NONODE, ZKRS_OK};
-use crate::ffi::{bytes_arg, guard, str_arg, try_arg};
+use crate::ffi::{data_arg, guard, str_arg, try_arg};
 use crate::types::{
     acl_arg, c_string, data_ptr, stat_ptr, string_array_into_raw, zkrs_acl, zkrs_stat,
     zkrs_string_array,
@@ -35,8 +35,9 @@ pub type zkrs_void_completion = Option<unsafe extern "C" fn(userdata: *mut c_voi
 pub type zkrs_stat_completion =
     Option<unsafe extern "C" fn(userdata: *mut c_void, rc: c_int, stat: *const zkrs_stat)>;
 
-/// Completion of `zkrs_client_aget`: `data` (`len` bytes, NULL when 0) and
-/// `stat` are valid only during the call; NULL unless `rc` is `ZKRS_OK`.
+/// Completion of `zkrs_client_aget`: `data` (`len` bytes, NULL when 0;
+/// NULL with `len` `ZKRS_NULL_LEN` for null data) and `stat` are valid
+/// only during the call; NULL unless `rc` is `ZKRS_OK`.
 pub type zkrs_data_completion = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
@@ -158,12 +159,15 @@ pub unsafe extern "C" fn zkrs_client_acreate(
     guard(|| {
         let c = try_arg!(client(c));
         let path = try_arg!(str_arg(path)).to_string();
-        let data = try_arg!(bytes_arg(data, data_len)).to_vec();
+        let data = try_arg!(data_arg(data, data_len)).map(<[u8]>::to_vec);
         let acl = try_arg!(acl_arg(acl, acl_len));
         let mode = try_arg!(create_mode(mode, ttl_ms));
         let zk = c.inner.as_async().clone();
         let ttl = mode.is_ttl().then_some(ttl_ms);
-        let call = async move { zk.create_node(&path, &data, &acl, mode, ttl).await };
+        let call = async move {
+            zk.create_node(&path, data.as_deref(), &acl, mode, ttl)
+                .await
+        };
         let ud = UserData::new(userdata);
         c.submit(call, move |outcome| {
             let (rc, created) = split(outcome);
@@ -247,16 +251,19 @@ pub unsafe extern "C" fn zkrs_client_aget(
     userdata: *mut c_void,
 ) -> c_int {
     let ud = UserData::new(userdata);
-    let call = |zk: Zk, path: String, watch| async move { zk.get_data(&path, watch).await };
+    let call = |zk: Zk, path: String, watch| async move { zk.get_data_or_null(&path, watch).await };
     watched_read(c, path, watcher, watcher_userdata, call, move |outcome| {
         let (rc, got) = split(outcome);
         let (data, stat) = match got {
             Some((data, stat)) => (data, Some(zkrs_stat::from(stat))),
-            None => (Vec::new(), None),
+            None => (Some(Vec::new()), None),
         };
-        let ptr = data_ptr(&data);
+        let (ptr, len) = match &data {
+            Some(d) => (data_ptr(d), d.len()),
+            None => (std::ptr::null(), crate::client::ZKRS_NULL_LEN),
+        };
         if let Some(f) = completion {
-            unsafe { f(ud.get(), rc, ptr, data.len(), stat_ptr(&stat)) }
+            unsafe { f(ud.get(), rc, ptr, len, stat_ptr(&stat)) }
         }
     })
 }
@@ -278,10 +285,10 @@ pub unsafe extern "C" fn zkrs_client_aset(
     guard(|| {
         let c = try_arg!(client(c));
         let path = try_arg!(str_arg(path)).to_string();
-        let data = try_arg!(bytes_arg(data, data_len)).to_vec();
+        let data = try_arg!(data_arg(data, data_len)).map(<[u8]>::to_vec);
         let zk = c.inner.as_async().clone();
         let ud = UserData::new(userdata);
-        let call = async move { zk.set_data(&path, &data, version).await };
+        let call = async move { zk.set_data_or_null(&path, data.as_deref(), version).await };
         c.submit(call, move |outcome| stat_done(completion, ud, outcome))
     })
 }

@@ -14,7 +14,7 @@ use zkrs_core::types::CreateMode;
 use crate::async_calls::Completions;
 use crate::callback::{zkrs_state_fn, zkrs_watch_fn, Gate};
 use crate::error::{ZKRS_BADARGUMENTS, ZKRS_OK};
-use crate::ffi::{bytes_arg, guard, guard_or, slice_arg, str_arg, try_arg, write_out};
+use crate::ffi::{bytes_arg, data_arg, guard, guard_or, slice_arg, str_arg, try_arg, write_out};
 use crate::types::{
     acl_arg, acl_list_into_raw, buffer_into_raw, string_array_into_raw, string_into_raw, zkrs_acl,
     zkrs_acl_list, zkrs_buffer, zkrs_stat, zkrs_string_array,
@@ -97,6 +97,12 @@ pub const ZKRS_WATCHER_PERSISTENT: c_int = 4;
 /// `zkrs_client_remove_watches`: persistent recursive watches.
 pub const ZKRS_WATCHER_PERSISTENT_RECURSIVE: c_int = 5;
 
+/// A `data_len` that, with NULL data, means null data (the ZooKeeper C
+/// client's NULL with -1), which ZooKeeper keeps apart from empty data;
+/// `zkrs_client_aget` reports null data as NULL with this length. (The
+/// header defines it as SIZE_MAX: capi/cbindgen.toml.)
+pub const ZKRS_NULL_LEN: usize = usize::MAX;
+
 /// `zkrs_op.type`: create a node (ZOO_CREATE_OP).
 pub const ZKRS_OP_CREATE: c_int = 1;
 /// `zkrs_op.type`: delete a node (ZOO_DELETE_OP).
@@ -136,7 +142,8 @@ pub struct zkrs_op {
     pub op_type: c_int,
     /// The node's path (all ops).
     pub path: *const c_char,
-    /// Data for CREATE and SET: `data_len` bytes (NULL when 0).
+    /// Data for CREATE and SET: `data_len` bytes (NULL when 0); NULL with
+    /// `ZKRS_NULL_LEN` is null data.
     pub data: *const u8,
     pub data_len: usize,
     /// ACL for CREATE: `acl_len` entries; NULL and 0 for world:anyone ALL.
@@ -316,8 +323,8 @@ pub(crate) fn create_mode(mode: c_int, ttl_ms: i64) -> Option<CreateMode> {
     (m.is_ttl() == (ttl_ms > 0)).then_some(m)
 }
 
-/// Creates the node `path` holding `data_len` bytes of `data`, with the
-/// ACL `acl` (`acl_len` entries; NULL and 0 for world:anyone with all
+/// Creates the node `path` holding `data_len` bytes of `data` (NULL with
+/// `ZKRS_NULL_LEN`: null data), with the ACL `acl` (`acl_len` entries; NULL and 0 for world:anyone with all
 /// permissions) in `mode` (one of the create modes, `ZKRS_PERSISTENT`
 /// ...). `ttl_ms` must be > 0 for the TTL modes and 0 otherwise.
 ///
@@ -347,7 +354,7 @@ pub unsafe extern "C" fn zkrs_client_create(
     guard(|| {
         let c = try_arg!(client(c));
         let path = try_arg!(str_arg(path));
-        let data = try_arg!(bytes_arg(data, data_len));
+        let data = try_arg!(data_arg(data, data_len));
         let acl = try_arg!(acl_arg(acl, acl_len));
         let mode = try_arg!(create_mode(mode, ttl_ms));
         let ttl = mode.is_ttl().then_some(ttl_ms);
@@ -416,8 +423,8 @@ pub unsafe extern "C" fn zkrs_client_exists(
 }
 
 /// Reads `path`'s data. On `ZKRS_OK`, `*out_data` (when not NULL) is a
-/// buffer to free with `zkrs_buffer_free`, and `*out_stat` (when not NULL)
-/// the stat. With a non-NULL `watcher`, a one-shot watch fires once on
+/// buffer to free with `zkrs_buffer_free` (NULL when the node's data is
+/// null), and `*out_stat` (when not NULL) the stat. With a non-NULL `watcher`, a one-shot watch fires once on
 /// ZKRS_EVENT_CHANGED or DELETED (only if the node exists).
 ///
 /// # Safety
@@ -434,10 +441,13 @@ pub unsafe extern "C" fn zkrs_client_get(
     guard(|| {
         let c = try_arg!(client(c));
         let path = try_arg!(str_arg(path));
-        match c.inner.get_data(path, c.gate.watcher(watcher, userdata)) {
+        match c
+            .inner
+            .get_data_or_null(path, c.gate.watcher(watcher, userdata))
+        {
             Ok((data, stat)) => {
                 if !out_data.is_null() {
-                    write_out(out_data, buffer_into_raw(data));
+                    write_out(out_data, data.map_or(std::ptr::null_mut(), buffer_into_raw));
                 }
                 write_out(out_stat, stat.into());
                 ZKRS_OK
@@ -447,7 +457,8 @@ pub unsafe extern "C" fn zkrs_client_get(
     })
 }
 
-/// Replaces `path`'s data with `data_len` bytes of `data` if its version
+/// Replaces `path`'s data with `data_len` bytes of `data` (NULL with
+/// `ZKRS_NULL_LEN`: null data) if its version
 /// is `version` (-1 matches any); `*out_stat` (when not NULL) is the new
 /// stat. Errors: `ZKRS_NONODE`, `ZKRS_BADVERSION`, `ZKRS_NOAUTH`, ...
 ///
@@ -466,8 +477,8 @@ pub unsafe extern "C" fn zkrs_client_set(
     guard(|| {
         let c = try_arg!(client(c));
         let path = try_arg!(str_arg(path));
-        let data = try_arg!(bytes_arg(data, data_len));
-        match c.inner.set_data(path, data, version) {
+        let data = try_arg!(data_arg(data, data_len));
+        match c.inner.set_data_or_null(path, data, version) {
             Ok(stat) => {
                 write_out(out_stat, stat.into());
                 ZKRS_OK
@@ -580,7 +591,7 @@ unsafe fn op_arg(op: &zkrs_op) -> Option<Op> {
     let path = str_arg(op.path)?.to_string();
     Some(match op.op_type {
         ZKRS_OP_CREATE => {
-            let data = bytes_arg(op.data, op.data_len)?.to_vec();
+            let data = data_arg(op.data, op.data_len)?.map(<[u8]>::to_vec);
             let acl = acl_arg(op.acl, op.acl_len)?;
             let mode = create_mode(op.mode, op.ttl_ms)?;
             if mode.is_ttl() {
@@ -606,7 +617,7 @@ unsafe fn op_arg(op: &zkrs_op) -> Option<Op> {
         },
         ZKRS_OP_SET => Op::SetData {
             path,
-            data: bytes_arg(op.data, op.data_len)?.to_vec(),
+            data: data_arg(op.data, op.data_len)?.map(<[u8]>::to_vec),
             version: op.version,
         },
         ZKRS_OP_CHECK => Op::Check {

@@ -67,7 +67,23 @@ pub(crate) unsafe fn bytes_arg<'a>(p: *const u8, len: usize) -> Option<&'a [u8]>
     if p.is_null() {
         return (len == 0).then_some(&[]);
     }
+    // No buffer is that long: a length such as ZKRS_NULL_LEN with data.
+    if len > isize::MAX as usize {
+        return None;
+    }
     Some(std::slice::from_raw_parts(p, len))
+}
+
+/// Znode data from C: `len` bytes at `p`, or null data (ZooKeeper's, kept
+/// apart from empty) for NULL with `ZKRS_NULL_LEN`. None if invalid.
+///
+/// # Safety
+/// As [`bytes_arg`].
+pub(crate) unsafe fn data_arg<'a>(p: *const u8, len: usize) -> Option<Option<&'a [u8]>> {
+    if p.is_null() && len == crate::client::ZKRS_NULL_LEN {
+        return Some(None);
+    }
+    bytes_arg(p, len).map(Some)
 }
 
 /// A C array argument: NULL with length 0 is the empty array.

@@ -26,7 +26,7 @@ fn bench_proto(c: &mut Criterion) {
 
     let create = Request::Create(proto::CreateRequest {
         path: "/services/payments/instances/node-0000000042".into(),
-        data: vec![b'x'; 128],
+        data: Some(vec![b'x'; 128]),
         acl: Acl::open_unsafe(),
         flags: 3,
     })
@@ -50,7 +50,7 @@ fn bench_proto(c: &mut Criterion) {
         err: 0,
     };
     let data_reply = Response::GetData(proto::GetDataResponse {
-        data: vec![b'y'; 1024],
+        data: Some(vec![b'y'; 1024]),
         stat: stat(),
     });
     g.bench_function("encode_get_data_reply_1k", |b| {

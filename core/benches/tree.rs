@@ -14,7 +14,7 @@ fn populated() -> DataTree {
     let mut t = DataTree::new();
     t.create(
         "/b",
-        Bytes::new(),
+        Some(Bytes::new()),
         Acl::open_unsafe(),
         CreateMode::Persistent,
         -1,
@@ -28,7 +28,7 @@ fn populated() -> DataTree {
         let data = Bytes::from(vec![b'x'; 64]);
         t.create(
             &path,
-            data,
+            Some(data),
             Acl::open_unsafe(),
             CreateMode::Persistent,
             -1,
@@ -53,7 +53,7 @@ fn bench_tree(c: &mut Criterion) {
             let path = format!("/b/new{i}");
             t.create(
                 &path,
-                Bytes::from_static(b"0123456789abcdef"),
+                Some(Bytes::from_static(b"0123456789abcdef")),
                 Acl::open_unsafe(),
                 CreateMode::Persistent,
                 -1,
@@ -82,8 +82,14 @@ fn bench_tree(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 7919) % NODES;
             zxid += 1;
-            t.set_data(&paths[i], Bytes::from_static(b"updated value"), -1, zxid, 0)
-                .unwrap()
+            t.set_data(
+                &paths[i],
+                Some(Bytes::from_static(b"updated value")),
+                -1,
+                zxid,
+                0,
+            )
+            .unwrap()
         })
     });
 

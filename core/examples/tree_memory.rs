@@ -34,7 +34,7 @@ fn create(tree: &mut DataTree, path: &str, data: Bytes, zxid: i64) {
     // A fresh ACL list each time, as a decoded request carries one.
     tree.create(
         path,
-        data,
+        Some(data),
         Acl::open_unsafe(),
         CreateMode::Persistent,
         -1,

@@ -426,3 +426,74 @@ async fn ensure_path_and_recursive_delete() {
     })
     .await;
 }
+
+/// Null data (ZooKeeper's `create(path, null)`) reads back as null, not
+/// as empty, through create modes, setData, multi, the log and a snapshot.
+#[tokio::test(flavor = "multi_thread")]
+async fn null_data_is_kept_apart_from_empty() {
+    bounded(async {
+        let mut ts = TestServer::start().await;
+        let zk = connect(&ts.hosts()).await;
+        let open = Acl::open_unsafe();
+        let (_, st) = zk
+            .create_node("/null", None, &open, CreateMode::Persistent, None)
+            .await
+            .unwrap();
+        assert_eq!(st.data_length, 0);
+        zk.create_node(
+            "/ttl",
+            None,
+            &open,
+            CreateMode::PersistentWithTtl,
+            Some(60_000),
+        )
+        .await
+        .unwrap();
+        zk.create("/empty", b"", &open, CreateMode::Persistent)
+            .await
+            .unwrap();
+        zk.create("/full", b"x", &open, CreateMode::Persistent)
+            .await
+            .unwrap();
+        zk.set_data_or_null("/full", None, 0).await.unwrap();
+        let ops = vec![
+            Op::Create {
+                path: "/m".into(),
+                data: None,
+                acl: open.clone(),
+                mode: CreateMode::Persistent,
+            },
+            Op::SetData {
+                path: "/empty".into(),
+                data: Some(vec![]),
+                version: 0,
+            },
+        ];
+        zk.multi(ops).await.unwrap();
+        let expect = [
+            ("/null", None),
+            ("/full", None),
+            ("/m", None),
+            ("/ttl", None),
+            ("/empty", Some(vec![])),
+        ];
+        for (path, want) in &expect {
+            let (got, _) = zk.get_data_or_null(path, None).await.unwrap();
+            assert_eq!(&got, want, "{path}");
+        }
+        assert_eq!(zk.get_data("/null", None).await.unwrap().0, b"");
+        zk.close().await.unwrap();
+
+        // From the log, then from a snapshot.
+        ts.restart().await;
+        ts.server.as_ref().unwrap().snapshot_now().await.unwrap();
+        ts.restart().await;
+        let zk = connect(&ts.hosts()).await;
+        for (path, want) in &expect {
+            let (got, _) = zk.get_data_or_null(path, None).await.unwrap();
+            assert_eq!(&got, want, "{path} after restarts");
+        }
+        zk.close().await.unwrap();
+    })
+    .await;
+}

@@ -21,7 +21,7 @@ fn container(path: &str) -> Request {
 fn ttl(path: &str, flags: i32, ttl: i64) -> Request {
     Request::CreateTTL(proto::CreateTTLRequest {
         path: path.into(),
-        data: b"t".to_vec(),
+        data: Some(b"t".to_vec()),
         acl: Acl::open_unsafe(),
         flags,
         ttl,

@@ -80,7 +80,7 @@ async fn build_tree(c: &mut Conn, root: &str) {
             )),
             MultiOp::SetData(proto::SetDataRequest {
                 path: cfg.clone(),
-                data: b"v4".to_vec(),
+                data: Some(b"v4".to_vec()),
                 version: 3,
             }),
             MultiOp::Check(proto::CheckVersionRequest {
@@ -122,7 +122,7 @@ async fn build_tree(c: &mut Conn, root: &str) {
         .unwrap();
     c.create2(Request::CreateTTL(proto::CreateTTLRequest {
         path: format!("{root}/ttl"),
-        data: b"t".to_vec(),
+        data: Some(b"t".to_vec()),
         acl: Acl::open_unsafe(),
         flags: 5,
         ttl: 3_600_000,

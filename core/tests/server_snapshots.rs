@@ -18,7 +18,7 @@ async fn write_many(c: &mut Conn, n: usize, window: usize) {
             let req = if i % 4 == 3 {
                 Request::SetData(proto::SetDataRequest {
                     path: format!("/s/n{}", i - 1),
-                    data: format!("updated {i}").into_bytes(),
+                    data: Some(format!("updated {i}").into_bytes()),
                     version: -1,
                 })
             } else {

@@ -143,7 +143,7 @@ async fn oversized_frame_closes_only_that_connection() {
         .write(&mut w);
         proto::SetDataRequest {
             path: "/kept".into(),
-            data: vec![1; 0xfffff - 8 - 4 - 5 - 4 - 4],
+            data: Some(vec![1; 0xfffff - 8 - 4 - 5 - 4 - 4]),
             version: -1,
         }
         .write(&mut w);
@@ -229,7 +229,7 @@ async fn own_write_event_precedes_its_reply() {
             let xid = c
                 .send(&Request::SetData(proto::SetDataRequest {
                     path: "/w".into(),
-                    data: format!("{round}").into_bytes(),
+                    data: Some(format!("{round}").into_bytes()),
                     version: -1,
                 }))
                 .await;
@@ -267,7 +267,7 @@ async fn pipelined_read_sees_only_the_writes_before_it() {
             let path = format!("/p{round}");
             let create = Request::Create(proto::CreateRequest {
                 path: path.clone(),
-                data: b"first".to_vec(),
+                data: Some(b"first".to_vec()),
                 acl: Acl::open_unsafe(),
                 flags: 0,
             });
@@ -277,7 +277,7 @@ async fn pipelined_read_sees_only_the_writes_before_it() {
             });
             let set = Request::SetData(proto::SetDataRequest {
                 path: path.clone(),
-                data: b"second".to_vec(),
+                data: Some(b"second".to_vec()),
                 version: -1,
             });
             let delete = Request::Delete(proto::DeleteRequest {
@@ -303,7 +303,7 @@ async fn pipelined_read_sees_only_the_writes_before_it() {
             }
             let data = |f: &Frame| {
                 let r = proto::GetDataResponse::read(&mut proto::Reader::new(&f.body)).unwrap();
-                r.data
+                r.data.unwrap_or_default()
             };
             let errs: Vec<i32> = replies.iter().map(|f| f.header.err).collect();
             assert_eq!(errs, [0, 0, 0, 0, 0, -101], "round {round}");
@@ -387,7 +387,7 @@ async fn failed_multi_reply_shape() {
                 MultiOp::Create(create_req("/mf/a", b"", Acl::open_unsafe(), 0)),
                 MultiOp::SetData(proto::SetDataRequest {
                     path: "/mf/missing".into(),
-                    data: vec![],
+                    data: Some(vec![]),
                     version: -1,
                 }),
                 MultiOp::Create(create_req("/mf/b", b"", Acl::open_unsafe(), 0)),

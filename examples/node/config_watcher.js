@@ -60,7 +60,7 @@ async function watchConfig(hosts, onConfig) {
         const { data, stat } = await client.getData(CONFIG, (event) => {
           if (event.type === 'NodeDataChanged') read()
         })
-        const config = data.length ? JSON.parse(data.toString()) : null
+        const config = data && data.length ? JSON.parse(data.toString()) : null
         if (onConfig(config, stat.version) === false) resolve()
       } catch (err) {
         reject(err)

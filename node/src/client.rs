@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use napi::bindgen_prelude::{i64n, Buffer, Either, PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{i64n, Buffer, Either, Null, PromiseRaw, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
@@ -16,7 +16,9 @@ use zkrs::client::{self as zc, AddWatchMode, ClientOptions, WatcherType};
 
 use crate::error::{bad_arguments, ZkError, ZkResult};
 use crate::runtime::{on_core, submit};
-use crate::types::{acl_or_open, create_mode, data_bytes, Acl, JsKeeperState, Stat, WatchedEvent};
+use crate::types::{
+    acl_or_open, create_mode, data_bytes, node_data, Acl, JsKeeperState, Stat, WatchedEvent,
+};
 
 /// A watch callback. It keeps Node's event loop alive while the watch is
 /// pending, as an outstanding request would.
@@ -84,7 +86,8 @@ pub struct AddWatchOptions {
 
 #[napi(object, object_from_js = false)]
 pub struct DataResult {
-    pub data: Buffer,
+    /// null for null data (created or set without data).
+    pub data: Either<Buffer, Null>,
     pub stat: Stat,
 }
 
@@ -141,7 +144,7 @@ fn multi_op(op: MultiOp) -> Result<zc::Op, ZkError> {
     Ok(match op.op.as_str() {
         "create" => {
             let mode = create_mode(op.mode.as_deref())?;
-            let (path, data, acl) = (op.path, data_bytes(op.data), acl_or_open(op.acl));
+            let (path, data, acl) = (op.path, node_data(op.data), acl_or_open(op.acl));
             if mode.is_ttl() {
                 let ttl_ms = op
                     .ttl
@@ -163,7 +166,11 @@ fn multi_op(op: MultiOp) -> Result<zc::Op, ZkError> {
             }
         }
         "delete" => zc::Op::delete(&op.path, version),
-        "setData" => zc::Op::set_data(&op.path, &data_bytes(op.data), version),
+        "setData" => zc::Op::SetData {
+            path: op.path,
+            data: node_data(op.data),
+            version,
+        },
         "check" => zc::Op::check(&op.path, version),
         other => return Err(bad_arguments(format!("unknown multi op type '{other}'"))),
     })
@@ -362,15 +369,11 @@ impl Client {
             (true, Some(ttl)) => Some(ttl),
             (true, None) => return reject(env, bad_arguments("a TTL mode needs ttl")),
         };
-        let (data, acl) = (data_bytes(data), acl_or_open(o.acl));
+        let (data, acl) = (node_data(data), acl_or_open(o.acl));
         self.run(env, move |c| async move {
-            match ttl {
-                Some(ttl) => c
-                    .create_ttl(&path, &data, &acl, mode, ttl)
-                    .await
-                    .map(|r| r.0),
-                None => c.create(&path, &data, &acl, mode).await,
-            }
+            c.create_node(&path, data.as_deref(), &acl, mode, ttl)
+                .await
+                .map(|r| r.0)
         })
     }
 
@@ -389,9 +392,9 @@ impl Client {
     ) -> Reply<'env, DataResult> {
         let w = watcher.map(self::watcher);
         self.run(env, move |c| async move {
-            let (data, stat) = c.get_data(&path, w).await?;
+            let (data, stat) = c.get_data_or_null(&path, w).await?;
             Ok(DataResult {
-                data: data.into(),
+                data: data.map_or(Either::B(Null), |d| Either::A(d.into())),
                 stat: stat.into(),
             })
         })
@@ -403,12 +406,14 @@ impl Client {
         &self,
         env: &'env Env,
         path: String,
-        data: Either<Buffer, String>,
+        data: Option<Either<Buffer, String>>,
         version: Option<i32>,
     ) -> Reply<'env, Stat> {
-        let (data, version) = (data_bytes(Some(data)), version.unwrap_or(-1));
+        let (data, version) = (node_data(data), version.unwrap_or(-1));
         self.run(env, move |c| async move {
-            c.set_data(&path, &data, version).await.map(Stat::from)
+            c.set_data_or_null(&path, data.as_deref(), version)
+                .await
+                .map(Stat::from)
         })
     }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{Buffer, Either};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 use napi_derive::napi;
@@ -79,7 +79,7 @@ impl TreeCache {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let n = inner.as_ref()?.get(&path)?;
         Some(DataResult {
-            data: n.data.into(),
+            data: Either::A(n.data.into()),
             stat: n.stat.into(),
         })
     }

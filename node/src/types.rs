@@ -112,6 +112,12 @@ pub fn data_bytes(data: Option<Either<Buffer, String>>) -> Vec<u8> {
     }
 }
 
+/// Znode data from JS: null or undefined is null data, which ZooKeeper
+/// keeps apart from an empty buffer.
+pub fn node_data(data: Option<Either<Buffer, String>>) -> Option<Vec<u8>> {
+    data.map(|d| data_bytes(Some(d)))
+}
+
 /// Create modes by name (CreateMode); 'ttl' is PERSISTENT_WITH_TTL.
 #[napi(string_enum = "snake_case", js_name = "CreateMode")]
 pub enum JsCreateMode {

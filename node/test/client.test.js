@@ -76,6 +76,23 @@ test('create, getData, setData, exists, getChildren, delete', async () => {
   assert.equal(await client.exists('/crud'), null)
 })
 
+test('null data (no data, or null) reads back as null, apart from an empty buffer', async () => {
+  await client.create('/nulldata')
+  await client.create('/nulldata/empty', '')
+  assert.equal((await client.getData('/nulldata')).data, null)
+  assert.deepEqual((await client.getData('/nulldata/empty')).data, Buffer.alloc(0))
+  const st = await client.setData('/nulldata/empty', null)
+  assert.equal(st.dataLength, 0)
+  assert.equal((await client.getData('/nulldata/empty')).data, null)
+  await client.multi([
+    { type: 'create', path: '/nulldata/m' },
+    { type: 'setData', path: '/nulldata', data: 'x' },
+  ])
+  assert.equal((await client.getData('/nulldata/m')).data, null)
+  assert.equal((await client.getData('/nulldata')).data.toString(), 'x')
+  await client.removeRecursive('/nulldata')
+})
+
 test('create modes: sequential, ephemeral, container, ttl', async () => {
   await client.create('/modes')
   const p1 = await client.create('/modes/seq-', 'x', { mode: 'persistent_sequential' })

@@ -32,7 +32,7 @@ export async function typedExample(): Promise<number> {
   const created: string = await client.create('/typed-', Buffer.from('x'), { mode, acl })
   await client.create('/typed-ttl', 'y', { mode: 'ttl', ttl: 1000 }).catch(() => undefined)
 
-  const { data, stat }: { data: Buffer; stat: Stat } = await client.getData(created, (event: WatchedEvent) => {
+  const { data, stat }: { data: Buffer | null; stat: Stat } = await client.getData(created, (event: WatchedEvent) => {
     const path: string = event.path
     console.log(event.type, event.state, path)
   })

@@ -380,13 +380,13 @@ impl Client {
             .retain(|l| !gone.iter().any(|g| g.is(l)));
     }
 
-    #[pyo3(signature = (path, value=b"".as_slice(), acl=None, ephemeral=false, sequence=false, makepath=false, include_data=false, container=false, ttl=None))]
+    #[pyo3(signature = (path, value=Some(b"".as_slice()), acl=None, ephemeral=false, sequence=false, makepath=false, include_data=false, container=false, ttl=None))]
     #[allow(clippy::too_many_arguments)]
     fn create(
         &self,
         py: Python<'_>,
         path: String,
-        value: &[u8],
+        value: Option<&[u8]>,
         acl: Option<&Bound<'_, PyAny>>,
         ephemeral: bool,
         sequence: bool,
@@ -425,19 +425,27 @@ impl Client {
         py: Python<'py>,
         path: String,
         watch: Option<Py<PyAny>>,
-    ) -> PyResult<(Bound<'py, PyBytes>, Py<PyAny>)> {
+    ) -> PyResult<(Option<Bound<'py, PyBytes>>, Py<PyAny>)> {
         let c = self.conn()?;
         let w = self.watch(py, Kind::Data, &path, watch)?;
-        let (data, stat) = py.detach(move || c.get_data(&path, w)).py_err()?;
-        Ok((PyBytes::new(py, &data), convert::stat(py, &stat)?))
+        let (data, stat) = py.detach(move || c.get_data_or_null(&path, w)).py_err()?;
+        let data = data.map(|d| PyBytes::new(py, &d));
+        Ok((data, convert::stat(py, &stat)?))
     }
 
+    /// `value` None sets null data (read back as None).
     #[pyo3(signature = (path, value, version=-1))]
-    fn set(&self, py: Python<'_>, path: String, value: &[u8], version: i32) -> PyResult<Py<PyAny>> {
+    fn set(
+        &self,
+        py: Python<'_>,
+        path: String,
+        value: Option<&[u8]>,
+        version: i32,
+    ) -> PyResult<Py<PyAny>> {
         let c = self.conn()?;
-        let data = value.to_vec();
+        let data = value.map(<[u8]>::to_vec);
         let stat = py
-            .detach(move || c.set_data(&path, &data, version))
+            .detach(move || c.set_data_or_null(&path, data.as_deref(), version))
             .py_err()?;
         convert::stat(py, &stat)
     }
@@ -930,17 +938,22 @@ impl TransactionRequest {
 
 #[pymethods]
 impl TransactionRequest {
-    #[pyo3(signature = (path, value=b"".as_slice(), acl=None, ephemeral=false, sequence=false))]
+    #[pyo3(signature = (path, value=Some(b"".as_slice()), acl=None, ephemeral=false, sequence=false))]
     fn create(
         &self,
         path: &str,
-        value: &[u8],
+        value: Option<&[u8]>,
         acl: Option<&Bound<'_, PyAny>>,
         ephemeral: bool,
         sequence: bool,
     ) -> PyResult<()> {
         let mode = create_mode(ephemeral, sequence, false, false).py_err()?;
-        self.push(Op::create(path, value, &convert::acls(acl)?, mode))
+        self.push(Op::Create {
+            path: path.into(),
+            data: value.map(<[u8]>::to_vec),
+            acl: convert::acls(acl)?,
+            mode,
+        })
     }
 
     #[pyo3(signature = (path, version=-1))]
@@ -949,8 +962,12 @@ impl TransactionRequest {
     }
 
     #[pyo3(signature = (path, value, version=-1))]
-    fn set_data(&self, path: &str, value: &[u8], version: i32) -> PyResult<()> {
-        self.push(Op::set_data(path, value, version))
+    fn set_data(&self, path: &str, value: Option<&[u8]>, version: i32) -> PyResult<()> {
+        self.push(Op::SetData {
+            path: path.into(),
+            data: value.map(<[u8]>::to_vec),
+            version,
+        })
     }
 
     fn check(&self, path: &str, version: i32) -> PyResult<()> {

@@ -22,13 +22,13 @@ pub(crate) type Out<T> = fn(Python<'_>, T) -> PyResult<Py<PyAny>>;
 
 #[pymethods]
 impl Client {
-    #[pyo3(signature = (path, value=b"".as_slice(), acl=None, ephemeral=false, sequence=false, makepath=false, include_data=false, container=false, ttl=None))]
+    #[pyo3(signature = (path, value=Some(b"".as_slice()), acl=None, ephemeral=false, sequence=false, makepath=false, include_data=false, container=false, ttl=None))]
     #[allow(clippy::too_many_arguments)] // kazoo's keyword arguments
     fn create_async(
         &self,
         py: Python<'_>,
         path: String,
-        value: &[u8],
+        value: Option<&[u8]>,
         acl: Option<&Bound<'_, PyAny>>,
         ephemeral: bool,
         sequence: bool,
@@ -82,11 +82,16 @@ impl Client {
         watch: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let w = self.watch(py, Kind::Data, &path, watch)?;
-        let out: Out<(Vec<u8>, Stat)> = |py, (data, stat)| {
-            let pair = (PyBytes::new(py, &data), convert::stat(py, &stat)?);
+        let out: Out<(Option<Vec<u8>>, Stat)> = |py, (data, stat)| {
+            let data = data.map(|d| PyBytes::new(py, &d));
+            let pair = (data, convert::stat(py, &stat)?);
             Ok(pair.into_pyobject(py)?.into_any().unbind())
         };
-        self.settle(py, move |c| async move { c.get_data(&path, w).await }, out)
+        self.settle(
+            py,
+            move |c| async move { c.get_data_or_null(&path, w).await },
+            out,
+        )
     }
 
     #[pyo3(signature = (path, watch=None, include_data=false))]
@@ -122,14 +127,14 @@ impl Client {
         &self,
         py: Python<'_>,
         path: String,
-        value: &[u8],
+        value: Option<&[u8]>,
         version: i32,
     ) -> PyResult<Py<PyAny>> {
-        let data = value.to_vec();
+        let data = value.map(<[u8]>::to_vec);
         let out: Out<Stat> = |py, stat| convert::stat(py, &stat);
         self.settle(
             py,
-            move |c| async move { c.set_data(&path, &data, version).await },
+            move |c| async move { c.set_data_or_null(&path, data.as_deref(), version).await },
             out,
         )
     }
@@ -326,7 +331,8 @@ where
 /// the same ACL) and tries again.
 pub(crate) struct NewNode {
     pub path: String,
-    pub data: Vec<u8>,
+    /// `None`: null data (kazoo's `value=None`).
+    pub data: Option<Vec<u8>>,
     pub acl: Vec<Acl>,
     pub mode: CreateMode,
     pub ttl: Option<i64>,
@@ -338,7 +344,7 @@ impl NewNode {
     /// ttl).
     pub fn kazoo(
         path: String,
-        value: &[u8],
+        value: Option<&[u8]>,
         acl: Option<&Bound<'_, PyAny>>,
         how: (bool, bool, bool, Option<i64>),
         makepath: bool,
@@ -346,7 +352,7 @@ impl NewNode {
         let (ephemeral, sequence, container, ttl) = how;
         Ok(NewNode {
             path,
-            data: value.to_vec(),
+            data: value.map(<[u8]>::to_vec),
             acl: convert::acls(acl)?,
             mode: create_mode(ephemeral, sequence, container, ttl.is_some()).py_err()?,
             ttl,
@@ -379,7 +385,13 @@ impl NewNode {
     }
 
     async fn once(&self, c: &core::Client) -> Result<(String, Stat), Error> {
-        c.create_node(&self.path, &self.data, &self.acl, self.mode, self.ttl)
-            .await
+        c.create_node(
+            &self.path,
+            self.data.as_deref(),
+            &self.acl,
+            self.mode,
+            self.ttl,
+        )
+        .await
     }
 }

@@ -26,6 +26,22 @@ def test_create_get_set_delete(zk, root):
     assert zk.exists(p) is None
 
 
+def test_null_data_is_none_not_empty(zk, root):
+    zk.create(root + "/null", None)
+    zk.create(root + "/empty")
+    assert zk.get(root + "/null")[0] is None
+    assert zk.get(root + "/empty")[0] == b""
+    zk.set(root + "/empty", None)
+    assert zk.get(root + "/empty")[0] is None
+    assert zk.get_async(root + "/empty").get(timeout=10)[0] is None
+    zk.set_async(root + "/empty", b"").get(timeout=10)
+    assert zk.get(root + "/empty")[0] == b""
+    t = zk.transaction()
+    t.create(root + "/t", None)
+    t.commit()
+    assert zk.get(root + "/t")[0] is None
+
+
 def test_create_modes(zk, root):
     eph = zk.create(root + "/e", ephemeral=True)
     assert zk.exists(eph).ephemeralOwner == zk.client_id[0]

@@ -161,7 +161,7 @@ class Client:
 
     # Calls.
 
-    async def create(self, path: str, value: bytes = b"", **options: Any) -> Any:
+    async def create(self, path: str, value: Optional[bytes] = b"", **options: Any) -> Any:
         return await self.sync.create_async(path, value, **options)
 
     async def ensure_path(self, path: str, acl: Optional[Sequence[ACL]] = None) -> bool:
@@ -171,8 +171,10 @@ class Client:
         stat: Optional[ZnodeStat] = await self.sync.exists_async(path, watch)
         return stat
 
-    async def get(self, path: str, watch: Optional[Callable[..., Any]] = None) -> Tuple[bytes, ZnodeStat]:
-        got: Tuple[bytes, ZnodeStat] = await self.sync.get_async(path, watch)
+    async def get(
+        self, path: str, watch: Optional[Callable[..., Any]] = None
+    ) -> Tuple[Optional[bytes], ZnodeStat]:
+        got: Tuple[Optional[bytes], ZnodeStat] = await self.sync.get_async(path, watch)
         return got
 
     async def get_children(
@@ -180,7 +182,7 @@ class Client:
     ) -> Any:
         return await self.sync.get_children_async(path, watch, include_data)
 
-    async def set(self, path: str, value: bytes, version: int = -1) -> ZnodeStat:
+    async def set(self, path: str, value: Optional[bytes], version: int = -1) -> ZnodeStat:
         stat: ZnodeStat = await self.sync.set_async(path, value, version)
         return stat
 

@@ -119,6 +119,23 @@ def test_binary_and_large_data(zk, base):
     assert data == blob and st.dataLength == len(blob)
 
 
+def test_null_data_reads_back_as_none(zk, base):
+    """ZooKeeper keeps null data apart from empty (kazoo's
+    test_create_null_data / test_set_null_data)."""
+    zk.create(base + "/null", None)
+    zk.create(base + "/empty", b"")
+    assert zk.get(base + "/null")[0] is None
+    assert zk.get(base + "/empty")[0] == b""
+    zk.create(base + "/was", b"hello world")
+    zk.set(base + "/was", None)
+    data, st = zk.get(base + "/was")
+    assert data is None and st.dataLength == 0 and st.version == 1
+    t = zk.transaction()
+    t.set_data(base + "/null", b"")
+    t.commit()
+    assert zk.get(base + "/null")[0] == b""
+
+
 def test_root_and_zookeeper_nodes(zk):
     assert "zookeeper" in zk.get_children("/")
     assert zk.exists("/zookeeper")

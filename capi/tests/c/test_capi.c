@@ -251,6 +251,24 @@ static void test_crud(zkrs_client *c) {
     CHECK(buf->len == 0);
     zkrs_buffer_free(buf);
 
+    /* null data (NULL with ZKRS_NULL_LEN) is kept apart from empty */
+    CHECK_RC(zkrs_client_set(c, "/crud", NULL, ZKRS_NULL_LEN, -1, &st), ZKRS_OK);
+    CHECK(st.data_length == 0);
+    buf = (zkrs_buffer *)0x1;
+    CHECK_RC(zkrs_client_get(c, "/crud", NULL, NULL, &buf, NULL), ZKRS_OK);
+    CHECK(buf == NULL);
+    zkrs_buffer_free(buf);
+    CHECK_RC(zkrs_client_create(c, "/crud-null", NULL, ZKRS_NULL_LEN, NULL, 0, ZKRS_PERSISTENT,
+                                0, NULL, NULL),
+             ZKRS_OK);
+    buf = (zkrs_buffer *)0x1;
+    CHECK_RC(zkrs_client_get(c, "/crud-null", NULL, NULL, &buf, NULL), ZKRS_OK);
+    CHECK(buf == NULL);
+    CHECK_RC(zkrs_client_set(c, "/crud-null", (const uint8_t *)"x", ZKRS_NULL_LEN, -1, NULL),
+             ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_delete(c, "/crud-null", -1), ZKRS_OK);
+    CHECK_RC(zkrs_client_set(c, "/crud", NULL, 0, -1, NULL), ZKRS_OK);
+
     /* children */
     CHECK_RC(zkrs_client_create(c, "/crud/a", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0,
                                 NULL, NULL),
@@ -911,8 +929,11 @@ static void on_stat_done(void *ud, int rc, const struct zkrs_stat *stat) {
 static void on_data_done(void *ud, int rc, const uint8_t *data, size_t len,
                          const struct zkrs_stat *stat) {
     char what[48];
-    snprintf(what, sizeof what, "data '%.*s' %d", (int)len, data ? (const char *)data : "",
-             stat ? stat->version : -9);
+    if (!data && len == ZKRS_NULL_LEN)
+        snprintf(what, sizeof what, "data null %d", stat ? stat->version : -9);
+    else
+        snprintf(what, sizeof what, "data '%.*s' %d", (int)len, data ? (const char *)data : "",
+                 stat ? stat->version : -9);
     done_add(ud, rc, what);
 }
 
@@ -945,6 +966,8 @@ static void test_async(zkrs_client *c) {
              ZKRS_OK);
     CHECK_RC(zkrs_client_aset(c, "/async", v2, 2, -1, on_stat_done, &l), ZKRS_OK);
     CHECK_RC(zkrs_client_aget(c, "/async", NULL, NULL, on_data_done, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_aset(c, "/async", NULL, ZKRS_NULL_LEN, -1, on_stat_done, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_aget(c, "/async", NULL, NULL, on_data_done, &l), ZKRS_OK);
     CHECK_RC(zkrs_client_acreate(c, "/async/kid", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0,
                                  on_created, &l), ZKRS_OK);
     CHECK_RC(zkrs_client_aget_children(c, "/async", NULL, NULL, on_children_done, &l), ZKRS_OK);
@@ -968,10 +991,11 @@ static void test_async(zkrs_client *c) {
      * thread: it only has to come before the completion of the delete
      * that fired it). */
     const char *want[] = {
-        "/async", "stat 1", "data 'v2' 1", "/async/kid", "children 1 kid 1", "deleted",
-        "deleted", "stat 1", "deleted", "deleted", "data '' -9", "(none)",
+        "/async",  "stat 1", "data 'v2' 1", "stat 2",  "data null 2",
+        "/async/kid", "children 1 kid 1", "deleted", "deleted", "stat 2",
+        "deleted", "deleted", "data '' -9", "(none)",
     };
-    int wrc[] = {ZKRS_OK, ZKRS_OK, ZKRS_OK,         ZKRS_OK, ZKRS_OK,     ZKRS_NOTEMPTY,
+    int wrc[] = {ZKRS_OK, ZKRS_OK, ZKRS_OK, ZKRS_OK, ZKRS_OK, ZKRS_OK, ZKRS_OK, ZKRS_NOTEMPTY,
                  ZKRS_OK, ZKRS_OK, ZKRS_BADVERSION, ZKRS_OK, ZKRS_NONODE, ZKRS_BADARGUMENTS};
     int n = (int)(sizeof want / sizeof want[0]);
     CHECK(done_wait(&l, n + 1));
@@ -992,7 +1016,7 @@ static void test_async(zkrs_client *c) {
         } else {
             passed++;
         }
-        if (k == 9) delete_at = i; /* the delete that fired the watch */
+        if (k == 11) delete_at = i; /* the delete that fired the watch */
         k++;
     }
     CHECK(k == n && event_at >= 0 && event_at < delete_at);

@@ -192,13 +192,16 @@ impl Client {
     pub fn create_node(
         &self,
         path: &str,
-        data: &[u8],
+        data: Option<&[u8]>,
         acl: &[Acl],
         mode: CreateMode,
         ttl_ms: Option<i64>,
     ) -> Result<(String, Stat), Error> {
-        let (path, data, acl) = (path.to_string(), data.to_vec(), acl.to_vec());
-        self.run(move |c| async move { c.create_node(&path, &data, &acl, mode, ttl_ms).await })
+        let (path, data, acl) = (path.to_string(), data.map(<[u8]>::to_vec), acl.to_vec());
+        self.run(move |c| async move {
+            c.create_node(&path, data.as_deref(), &acl, mode, ttl_ms)
+                .await
+        })
     }
 
     pub fn ensure_path(&self, path: &str, acl: &[Acl]) -> Result<(), Error> {
@@ -227,8 +230,28 @@ impl Client {
     }
 
     pub fn set_data(&self, path: &str, data: &[u8], version: i32) -> Result<Stat, Error> {
-        let (path, data) = (path.to_string(), data.to_vec());
-        self.run(move |c| async move { c.set_data(&path, &data, version).await })
+        self.set_data_or_null(path, Some(data), version)
+    }
+
+    /// See [`super::Client::get_data_or_null`].
+    pub fn get_data_or_null(
+        &self,
+        path: &str,
+        watch: Option<Watcher>,
+    ) -> Result<(Option<Vec<u8>>, Stat), Error> {
+        let path = path.to_string();
+        self.run(move |c| async move { c.get_data_or_null(&path, watch).await })
+    }
+
+    /// See [`super::Client::set_data_or_null`].
+    pub fn set_data_or_null(
+        &self,
+        path: &str,
+        data: Option<&[u8]>,
+        version: i32,
+    ) -> Result<Stat, Error> {
+        let (path, data) = (path.to_string(), data.map(<[u8]>::to_vec));
+        self.run(move |c| async move { c.set_data_or_null(&path, data.as_deref(), version).await })
     }
 
     pub fn get_children(&self, path: &str, watch: Option<Watcher>) -> Result<Vec<String>, Error> {

@@ -180,15 +180,16 @@ pub enum AddWatchMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     /// Any mode but the TTL ones (use `CreateTtl`).
+    /// `data` `None` is null data.
     Create {
         path: String,
-        data: Vec<u8>,
+        data: Option<Vec<u8>>,
         acl: Vec<Acl>,
         mode: CreateMode,
     },
     CreateTtl {
         path: String,
-        data: Vec<u8>,
+        data: Option<Vec<u8>>,
         acl: Vec<Acl>,
         mode: CreateMode,
         ttl_ms: i64,
@@ -199,7 +200,7 @@ pub enum Op {
     },
     SetData {
         path: String,
-        data: Vec<u8>,
+        data: Option<Vec<u8>>,
         version: i32,
     },
     Check {
@@ -212,7 +213,7 @@ impl Op {
     pub fn create(path: &str, data: &[u8], acl: &[Acl], mode: CreateMode) -> Op {
         Op::Create {
             path: path.into(),
-            data: data.to_vec(),
+            data: Some(data.to_vec()),
             acl: acl.to_vec(),
             mode,
         }
@@ -226,7 +227,7 @@ impl Op {
     pub fn set_data(path: &str, data: &[u8], version: i32) -> Op {
         Op::SetData {
             path: path.into(),
-            data: data.to_vec(),
+            data: Some(data.to_vec()),
             version,
         }
     }
@@ -649,7 +650,7 @@ impl Client {
         }
         let req = proto::CreateRequest {
             path: self.server_path(path, mode.is_sequential())?,
-            data: data.to_vec(),
+            data: Some(data.to_vec()),
             acl: acl.to_vec(),
             flags: mode.flag(),
         };
@@ -667,21 +668,7 @@ impl Client {
         acl: &[Acl],
         mode: CreateMode,
     ) -> Result<(String, Stat), Error> {
-        if mode.is_ttl() {
-            return Err(Error::BadArguments);
-        }
-        let req = proto::CreateRequest {
-            path: self.server_path(path, mode.is_sequential())?,
-            data: data.to_vec(),
-            acl: acl.to_vec(),
-            flags: mode.flag(),
-        };
-        let req = if mode.is_container() {
-            Request::CreateContainer(req)
-        } else {
-            Request::Create2(req)
-        };
-        self.create_reply(req).await
+        self.create_node(path, Some(data), acl, mode, None).await
     }
 
     /// Creates a TTL znode (`mode` must be one of the TTL modes).
@@ -693,35 +680,51 @@ impl Client {
         mode: CreateMode,
         ttl_ms: i64,
     ) -> Result<(String, Stat), Error> {
-        if !mode.is_ttl() {
-            return Err(Error::BadArguments);
-        }
-        let req = proto::CreateTTLRequest {
-            path: self.server_path(path, mode.is_sequential())?,
-            data: data.to_vec(),
-            acl: acl.to_vec(),
-            flags: mode.flag(),
-            ttl: ttl_ms,
-        };
-        self.create_reply(Request::CreateTTL(req)).await
+        self.create_node(path, Some(data), acl, mode, Some(ttl_ms))
+            .await
     }
 
     /// Creates a znode of any mode and returns its path and Stat: a TTL
     /// mode with `ttl_ms` (None for the others; a mismatch is
-    /// BadArguments). The one entry for callers that take the mode as data.
+    /// BadArguments). `data` `None` is null data, which reads back as null
+    /// from [`Client::get_data_or_null`] (and as empty from `get_data`).
+    /// The one entry for callers that take the mode as data.
     pub async fn create_node(
         &self,
         path: &str,
-        data: &[u8],
+        data: Option<&[u8]>,
         acl: &[Acl],
         mode: CreateMode,
         ttl_ms: Option<i64>,
     ) -> Result<(String, Stat), Error> {
-        match ttl_ms {
-            Some(ms) => self.create_ttl(path, data, acl, mode, ms).await,
-            None if mode.is_container() => self.create_container(path, data, acl).await,
-            None => self.create2(path, data, acl, mode).await,
+        if mode.is_ttl() != ttl_ms.is_some() {
+            return Err(Error::BadArguments);
         }
+        let path = self.server_path(path, mode.is_sequential())?;
+        let (data, acl, flags) = (data.map(<[u8]>::to_vec), acl.to_vec(), mode.flag());
+        let req = match ttl_ms {
+            Some(ttl) => Request::CreateTTL(proto::CreateTTLRequest {
+                path,
+                data,
+                acl,
+                flags,
+                ttl,
+            }),
+            None => {
+                let req = proto::CreateRequest {
+                    path,
+                    data,
+                    acl,
+                    flags,
+                };
+                if mode.is_container() {
+                    Request::CreateContainer(req)
+                } else {
+                    Request::Create2(req)
+                }
+            }
+        };
+        self.create_reply(req).await
     }
 
     /// Creates a container znode.
@@ -731,13 +734,8 @@ impl Client {
         data: &[u8],
         acl: &[Acl],
     ) -> Result<(String, Stat), Error> {
-        let req = proto::CreateRequest {
-            path: self.server_path(path, false)?,
-            data: data.to_vec(),
-            acl: acl.to_vec(),
-            flags: CreateMode::Container.flag(),
-        };
-        self.create_reply(Request::CreateContainer(req)).await
+        self.create_node(path, Some(data), acl, CreateMode::Container, None)
+            .await
     }
 
     async fn create_reply(&self, req: Request) -> Result<(String, Stat), Error> {
@@ -830,11 +828,23 @@ impl Client {
         }
     }
 
+    /// The data (null data reads as empty; see `get_data_or_null`).
     pub async fn get_data(
         &self,
         path: &str,
         watch: Option<Watcher>,
     ) -> Result<(Vec<u8>, Stat), Error> {
+        let (data, stat) = self.get_data_or_null(path, watch).await?;
+        Ok((data.unwrap_or_default(), stat))
+    }
+
+    /// The data, `None` if the node's data is null (created or set with
+    /// no data, as ZooKeeper keeps apart from empty).
+    pub async fn get_data_or_null(
+        &self,
+        path: &str,
+        watch: Option<Watcher>,
+    ) -> Result<(Option<Vec<u8>>, Stat), Error> {
         let req = proto::GetDataRequest {
             path: self.server_path(path, false)?,
             watch: watch.is_some(),
@@ -848,9 +858,19 @@ impl Client {
 
     /// Sets the data; `version` -1 matches any. Returns the new Stat.
     pub async fn set_data(&self, path: &str, data: &[u8], version: i32) -> Result<Stat, Error> {
+        self.set_data_or_null(path, Some(data), version).await
+    }
+
+    /// Sets the data, `None` for null data; `version` -1 matches any.
+    pub async fn set_data_or_null(
+        &self,
+        path: &str,
+        data: Option<&[u8]>,
+        version: i32,
+    ) -> Result<Stat, Error> {
         let req = proto::SetDataRequest {
             path: self.server_path(path, false)?,
-            data: data.to_vec(),
+            data: data.map(<[u8]>::to_vec),
             version,
         };
         match self.call(Request::SetData(req), None).await? {

@@ -644,7 +644,7 @@ mod tests {
             super_user: false,
             op: TxnOp::SetData {
                 path: "/a".into(),
-                data: data.to_vec(),
+                data: Some(data.to_vec()),
                 version: -1,
             }
             .into(),

@@ -35,6 +35,8 @@ struct SnapshotBodyV1 {
 
 /// Body layout 2: the encoded meta, then the encoded state, streamed.
 const BODY_V2: u32 = 2;
+/// Body layout 3: as 2, with null data kept apart from empty in the state.
+const BODY_V3: u32 = 3;
 
 /// A snapshot's state as openraft hands it around: a file this member
 /// wrote, or the encoded state (read to send, or received).
@@ -58,7 +60,7 @@ impl SnapshotData {
 
 /// A snapshot body's meta and encoded state.
 fn split_body(format: u32, mut body: Vec<u8>) -> io::Result<(SnapshotMetaOf<C>, Vec<u8>)> {
-    if format != BODY_V2 {
+    if format < BODY_V2 {
         let v1: SnapshotBodyV1 = decode(&body)?;
         return Ok((v1.meta, v1.state));
     }
@@ -68,6 +70,21 @@ fn split_body(format: u32, mut body: Vec<u8>) -> io::Result<(SnapshotMetaOf<C>, 
     Ok((meta, body))
 }
 
+/// The state of a snapshot body of layout `format`.
+fn decode_state(format: u32, encoded: &[u8]) -> io::Result<ZkState> {
+    if format < BODY_V3 {
+        let old: crate::state::ZkStateNonNull = decode(encoded)?;
+        return ZkState::try_from(old).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e));
+    }
+    decode(encoded)
+}
+
+fn encode_state(state: &ZkState, w: &mut dyn io::Write) -> io::Result<()> {
+    bincode::serde::encode_into_std_write(state, &mut &mut *w, bincode::config::standard())
+        .map(drop)
+        .map_err(io::Error::other)
+}
+
 /// Writes `meta`, then the state that `state` writes, into a snapshot file.
 fn save_snapshot(
     store: &SnapshotStore,
@@ -75,7 +92,7 @@ fn save_snapshot(
     state: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
 ) -> io::Result<SnapshotFile> {
     let index = meta.last_log_id.as_ref().map(|l| l.index).unwrap_or(0);
-    store.save_with(index, BODY_V2, |w| {
+    store.save_with(index, BODY_V3, |w| {
         bincode::serde::encode_into_std_write(meta, &mut &mut *w, bincode::config::standard())
             .map_err(io::Error::other)?;
         state(w)
@@ -114,8 +131,13 @@ impl StateMachine {
         };
         if let Some((file, format, body)) = snapshots.latest()? {
             let (meta, encoded) = split_body(format, body)?;
-            let state: ZkState = decode(&encoded)?;
-            drop(encoded);
+            let state = decode_state(format, &encoded)?;
+            if format < BODY_V3 {
+                // Rewritten at once: this member sends its newest file to
+                // followers as is, and they read only the current layout.
+                drop(encoded);
+                save_snapshot(&snapshots, &meta, |w| encode_state(&state, w))?;
+            }
             tracing::info!(
                 "restored snapshot {} (zxid {:#x})",
                 file.path.display(),
@@ -157,15 +179,7 @@ impl RaftSnapshotBuilder<C> for StateMachine {
         let retain = self.retain;
         let meta2 = meta.clone();
         let file = tokio::task::spawn_blocking(move || -> io::Result<SnapshotFile> {
-            let file = save_snapshot(&store, &meta2, |w| {
-                bincode::serde::encode_into_std_write(
-                    &state,
-                    &mut &mut *w,
-                    bincode::config::standard(),
-                )
-                .map(|_| ())
-                .map_err(io::Error::other)
-            })?;
+            let file = save_snapshot(&store, &meta2, |w| encode_state(&state, w))?;
             store.purge(retain)?;
             Ok(file)
         })
@@ -288,7 +302,7 @@ mod tests {
         s.tree
             .create(
                 "/a",
-                bytes::Bytes::from_static(b"x"),
+                Some(bytes::Bytes::from_static(b"x")),
                 crate::Acl::open_unsafe(),
                 crate::CreateMode::Persistent,
                 -1,

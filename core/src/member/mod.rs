@@ -443,7 +443,7 @@ impl Applier for ZkDatabase {
             .tree
             .get_data(crate::state::CONFIG_NODE)
             .ok()
-            .map(|(d, s)| (d.to_vec(), s))
+            .map(|(d, s)| (d.map_or_else(Vec::new, |d| d.to_vec()), s))
     }
 
     fn restore(&self, state: ZkState) {

@@ -63,6 +63,17 @@ impl Field for Vec<u8> {
     }
 }
 
+/// A jute `buffer` that may be null (length -1): znode data, where null
+/// and empty are different values.
+impl Field for Option<Vec<u8>> {
+    fn put(&self, w: &mut Writer) {
+        w.write_buffer(self.as_deref());
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self, ProtoError> {
+        r.read_opt_buffer()
+    }
+}
+
 /// A jute `vector<T>`.
 impl<T: Record> Field for Vec<T> {
     fn put(&self, w: &mut Writer) {
@@ -138,8 +149,8 @@ jute_record!(SetWatches2 {
 });
 
 // Requests.
-jute_record!(CreateRequest { path: String, data: Vec<u8>, acl: Vec<Acl>, flags: i32 });
-jute_record!(CreateTTLRequest { path: String, data: Vec<u8>, acl: Vec<Acl>, flags: i32, ttl: i64 });
+jute_record!(CreateRequest { path: String, data: Option<Vec<u8>>, acl: Vec<Acl>, flags: i32 });
+jute_record!(CreateTTLRequest { path: String, data: Option<Vec<u8>>, acl: Vec<Acl>, flags: i32, ttl: i64 });
 jute_record!(DeleteRequest {
     path: String,
     version: i32
@@ -152,7 +163,7 @@ jute_record!(GetDataRequest {
     path: String,
     watch: bool
 });
-jute_record!(SetDataRequest { path: String, data: Vec<u8>, version: i32 });
+jute_record!(SetDataRequest { path: String, data: Option<Vec<u8>>, version: i32 });
 jute_record!(GetACLRequest { path: String });
 jute_record!(SetACLRequest { path: String, acl: Vec<Acl>, version: i32 });
 jute_record!(GetChildrenRequest {
@@ -201,7 +212,7 @@ jute_record!(Create2Response {
 jute_record!(ExistsResponse { stat: Stat });
 jute_record!(SetDataResponse { stat: Stat });
 jute_record!(SetACLResponse { stat: Stat });
-jute_record!(GetDataResponse { data: Vec<u8>, stat: Stat });
+jute_record!(GetDataResponse { data: Option<Vec<u8>>, stat: Stat });
 jute_record!(GetACLResponse { acl: Vec<Acl>, stat: Stat });
 jute_record!(GetChildrenResponse { children: Vec<String> });
 jute_record!(GetChildren2Response { children: Vec<String>, stat: Stat });
@@ -486,13 +497,13 @@ mod tests {
         });
         rt(CreateRequest {
             path: "/a".into(),
-            data: b"d".to_vec(),
+            data: Some(b"d".to_vec()),
             acl: acl.clone(),
             flags: 3,
         });
         rt(CreateTTLRequest {
             path: "/a".into(),
-            data: vec![],
+            data: Some(vec![]),
             acl: acl.clone(),
             flags: 5,
             ttl: 100,
@@ -511,7 +522,7 @@ mod tests {
         });
         rt(SetDataRequest {
             path: "/a".into(),
-            data: vec![1, 2],
+            data: Some(vec![1, 2]),
             version: 4,
         });
         rt(GetACLRequest { path: "/a".into() });
@@ -567,7 +578,7 @@ mod tests {
         rt(SetDataResponse { stat: stat() });
         rt(SetACLResponse { stat: stat() });
         rt(GetDataResponse {
-            data: b"xyz".to_vec(),
+            data: Some(b"xyz".to_vec()),
             stat: stat(),
         });
         rt(GetACLResponse { acl, stat: stat() });

@@ -329,7 +329,7 @@ mod tests {
     fn create(path: &str) -> CreateRequest {
         CreateRequest {
             path: path.into(),
-            data: b"v".to_vec(),
+            data: Some(b"v".to_vec()),
             acl: Acl::open_unsafe(),
             flags: 1,
         }
@@ -344,7 +344,7 @@ mod tests {
             Request::CreateContainer(create("/cc")),
             Request::CreateTTL(CreateTTLRequest {
                 path: "/t".into(),
-                data: vec![],
+                data: Some(vec![]),
                 acl: Acl::creator_all(),
                 flags: 5,
                 ttl: 60_000,
@@ -364,7 +364,7 @@ mod tests {
             }),
             Request::SetData(SetDataRequest {
                 path: "/s".into(),
-                data: vec![0, 1],
+                data: Some(vec![0, 1]),
                 version: 3,
             }),
             Request::GetAcl(GetACLRequest { path: "/ga".into() }),
@@ -402,7 +402,7 @@ mod tests {
                 }),
                 MultiOp::SetData(SetDataRequest {
                     path: "/m6".into(),
-                    data: vec![7],
+                    data: Some(vec![7]),
                     version: -1,
                 }),
                 MultiOp::Check(CheckVersionRequest {
@@ -503,7 +503,7 @@ mod tests {
     fn create_request_golden_bytes() {
         let req = Request::Create(CreateRequest {
             path: "/a".into(),
-            data: b"x".to_vec(),
+            data: Some(b"x".to_vec()),
             acl: vec![Acl {
                 perms: 31,
                 id: Id::new("world", "anyone"),
@@ -528,7 +528,7 @@ mod tests {
         let req = Request::Multi(vec![
             MultiOp::Create(CreateRequest {
                 path: "/m".into(),
-                data: vec![],
+                data: Some(vec![]),
                 acl: vec![],
                 flags: 0,
             }),
@@ -667,7 +667,7 @@ mod tests {
             flags in any::<i32>(),
         ) {
             let req = Request::Create2(CreateRequest {
-                path, data, acl: vec![Acl { perms, id: Id { scheme, id } }], flags,
+                path, data: Some(data), acl: vec![Acl { perms, id: Id { scheme, id } }], flags,
             });
             let packet = req.to_packet(42);
             prop_assert_eq!(decode_request(&packet).unwrap().1, req);

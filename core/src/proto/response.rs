@@ -25,7 +25,7 @@ pub enum OpResult {
     },
     Check,
     GetData {
-        data: Vec<u8>,
+        data: Option<Vec<u8>>,
         stat: Stat,
     },
     GetChildren {
@@ -76,7 +76,7 @@ impl OpResult {
             OpResult::Delete | OpResult::Check => {}
             OpResult::SetData { stat } => stat.write(w),
             OpResult::GetData { data, stat } => {
-                w.write_buffer(Some(data));
+                w.write_buffer(data.as_deref());
                 stat.write(w);
             }
             OpResult::GetChildren { children } => w.write_vector(children),
@@ -248,7 +248,7 @@ mod tests {
     fn samples() -> Vec<(i32, Response)> {
         let kids = vec!["a".to_string(), "b".to_string()];
         let get_data = GetDataResponse {
-            data: b"hello".to_vec(),
+            data: Some(b"hello".to_vec()),
             stat: stat(),
         };
         let create2 = Create2Response {
@@ -324,7 +324,7 @@ mod tests {
                 op::MULTI_READ,
                 Response::Multi(vec![
                     OpResult::GetData {
-                        data: vec![1],
+                        data: Some(vec![1]),
                         stat: stat(),
                     },
                     OpResult::GetChildren {

@@ -825,9 +825,13 @@ impl Output {
                 db.stats.record_latency(started);
                 let zxid = db.last_zxid();
                 let (err, resp) = match res {
-                    Ok((data, stat)) => {
-                        (0, Response::GetData(proto::GetDataResponse { data, stat }))
-                    }
+                    Ok((data, stat)) => (
+                        0,
+                        Response::GetData(proto::GetDataResponse {
+                            data: Some(data),
+                            stat,
+                        }),
+                    ),
                     Err(e) => (e.code(), Response::Empty),
                 };
                 (zxid, Self::reply(xid, zxid, err, &resp), false)

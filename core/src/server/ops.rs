@@ -271,7 +271,7 @@ pub fn read(state: &ZkState, watches: &mut WatchRegistry, ctx: &ConnCtx, req: Re
             }
             done(res.map(|(data, stat)| {
                 Response::GetData(proto::GetDataResponse {
-                    data: data.to_vec(),
+                    data: data.map(|d| d.to_vec()),
                     stat,
                 })
             }))
@@ -380,7 +380,7 @@ fn multi_read(
                 watches.add(&r.path, conn, WatchKind::Data);
             }
             OpResult::GetData {
-                data: data.to_vec(),
+                data: data.map(|d| d.to_vec()),
                 stat,
             }
         }),

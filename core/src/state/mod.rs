@@ -52,6 +52,29 @@ pub struct ZkState {
     pub last_time: i64,
 }
 
+/// A state as snapshots before null data stored it; read only.
+#[derive(Deserialize)]
+pub struct ZkStateNonNull {
+    tree: crate::tree::TreeNonNull,
+    sessions: imbl::OrdMap<SessionId, Session>,
+    last_zxid: Zxid,
+    #[serde(default)]
+    last_time: i64,
+}
+
+impl TryFrom<ZkStateNonNull> for ZkState {
+    type Error = Error;
+
+    fn try_from(s: ZkStateNonNull) -> Result<ZkState, Error> {
+        Ok(ZkState {
+            tree: s.tree.try_into()?,
+            sessions: s.sessions,
+            last_zxid: s.last_zxid,
+            last_time: s.last_time,
+        })
+    }
+}
+
 impl ZkState {
     pub fn new() -> ZkState {
         ZkState {
@@ -111,7 +134,7 @@ impl ZkState {
         let data = Bytes::from(text.as_bytes().to_vec());
         match self
             .tree
-            .set_data(CONFIG_NODE, data, -1, zxid, self.last_time)
+            .set_data(CONFIG_NODE, Some(data), -1, zxid, self.last_time)
         {
             Ok(_) => vec![(CONFIG_NODE.to_string(), EventType::NodeDataChanged)],
             Err(_) => vec![],
@@ -274,7 +297,7 @@ fn apply_op(
             tree.check_acl(parent, perms::CREATE, &txn.auth, txn.super_user)?;
             let (actual, stat) = tree.create(
                 path,
-                Bytes::from(data.clone()),
+                data.clone().map(Bytes::from),
                 acl,
                 mode,
                 *ttl,
@@ -288,6 +311,34 @@ fn apply_op(
                 EventType::NodeChildrenChanged,
             ));
             Ok(TxnResult::Create { path: actual, stat })
+        }
+        TxnOp::CreateNonNull {
+            path,
+            data,
+            acl,
+            flags,
+            ttl,
+        } => {
+            let op = TxnOp::Create {
+                path: path.clone(),
+                data: Some(data.clone()),
+                acl: acl.clone(),
+                flags: *flags,
+                ttl: *ttl,
+            };
+            apply_op(tree, zxid, txn, &op, triggers)
+        }
+        TxnOp::SetDataNonNull {
+            path,
+            data,
+            version,
+        } => {
+            let op = TxnOp::SetData {
+                path: path.clone(),
+                data: Some(data.clone()),
+                version: *version,
+            };
+            apply_op(tree, zxid, txn, &op, triggers)
         }
         TxnOp::Delete { path, version } => {
             // ZooKeeper only checks the parent here: "/a/" is NoNode.
@@ -303,7 +354,8 @@ fn apply_op(
         } => {
             tree::validate_path(path, false)?;
             tree.check_acl(path, perms::WRITE, &txn.auth, txn.super_user)?;
-            let stat = tree.set_data(path, Bytes::from(data.clone()), *version, zxid, txn.time)?;
+            let data = data.clone().map(Bytes::from);
+            let stat = tree.set_data(path, data, *version, zxid, txn.time)?;
             triggers.push((path.clone(), EventType::NodeDataChanged));
             Ok(TxnResult::SetData { stat })
         }

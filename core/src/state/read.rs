@@ -29,7 +29,7 @@ impl ReadView<'_> {
         self.state.tree.stat(path).ok_or(Error::NoNode)
     }
 
-    pub fn get_data(&self, path: &str) -> Result<(Bytes, Stat), Error> {
+    pub fn get_data(&self, path: &str) -> Result<(Option<Bytes>, Stat), Error> {
         self.check(path, perms::READ)?;
         self.state.tree.get_data(path)
     }

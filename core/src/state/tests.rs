@@ -15,7 +15,7 @@ fn txn(session: SessionId, op: TxnOp) -> Txn {
 fn create(path: &str, flags: i32) -> TxnOp {
     TxnOp::Create {
         path: path.into(),
-        data: b"d".to_vec(),
+        data: Some(b"d".to_vec()),
         acl: Acl::open_unsafe(),
         flags,
         ttl: -1,
@@ -30,6 +30,72 @@ fn session(id: SessionId) -> Txn {
             passwd: vec![7; 16],
         },
     )
+}
+
+/// Log entries written before null data decode into the same writes.
+#[test]
+fn entries_from_before_null_data_still_apply() {
+    // The old enum's first six variants, in their order.
+    #[derive(serde::Serialize)]
+    #[allow(dead_code)]
+    enum OldOp {
+        CreateSession {
+            timeout: i32,
+            #[serde(with = "serde_bytes")]
+            passwd: Vec<u8>,
+        },
+        CloseSession,
+        ClaimSession,
+        Create {
+            path: String,
+            #[serde(with = "serde_bytes")]
+            data: Vec<u8>,
+            acl: Vec<Acl>,
+            flags: i32,
+            ttl: i64,
+        },
+        Delete {
+            path: String,
+            version: i32,
+        },
+        SetData {
+            path: String,
+            #[serde(with = "serde_bytes")]
+            data: Vec<u8>,
+            version: i32,
+        },
+    }
+    let cfg = bincode::config::standard();
+    let decode = |op: &OldOp| -> TxnOp {
+        let bytes = bincode::serde::encode_to_vec(op, cfg).unwrap();
+        bincode::serde::decode_from_slice(&bytes, cfg).unwrap().0
+    };
+    let sess = decode(&OldOp::CreateSession {
+        timeout: 4000,
+        passwd: vec![7; 16],
+    });
+    let create = decode(&OldOp::Create {
+        path: "/old".into(),
+        data: b"v1".to_vec(),
+        acl: Acl::open_unsafe(),
+        flags: 0,
+        ttl: -1,
+    });
+    let set = decode(&OldOp::SetData {
+        path: "/old".into(),
+        data: vec![],
+        version: 0,
+    });
+    let mut s = ZkState::new();
+    s.apply(1, &txn(1, sess));
+    s.apply(2, &txn(1, create));
+    assert_eq!(
+        s.tree.get_data("/old").unwrap().0.as_deref(),
+        Some(&b"v1"[..])
+    );
+    s.apply(3, &txn(1, set));
+    let (data, stat) = s.tree.get_data("/old").unwrap();
+    assert_eq!((data.as_deref(), stat.version), (Some(&b""[..]), 1));
 }
 
 #[test]
@@ -125,7 +191,7 @@ fn acl_is_checked_at_apply() {
         5,
         TxnOp::Create {
             path: "/locked".into(),
-            data: vec![],
+            data: Some(vec![]),
             acl: vec![Acl {
                 perms: perms::ALL,
                 id: digest.clone(),
@@ -137,7 +203,7 @@ fn acl_is_checked_at_apply() {
     assert!(matches!(s.apply(2, &t).result, TxnResult::Create { .. }));
     let set = TxnOp::SetData {
         path: "/locked".into(),
-        data: b"x".to_vec(),
+        data: Some(b"x".to_vec()),
         version: -1,
     };
     assert_eq!(
@@ -165,7 +231,7 @@ fn replay_is_deterministic() {
             5,
             TxnOp::SetData {
                 path: "/a".into(),
-                data: b"v2".to_vec(),
+                data: Some(b"v2".to_vec()),
                 version: 0,
             },
         ),
@@ -173,7 +239,7 @@ fn replay_is_deterministic() {
             5,
             TxnOp::SetData {
                 path: "/a".into(),
-                data: b"v3".to_vec(),
+                data: Some(b"v3".to_vec()),
                 version: 0,
             },
         ),

@@ -44,7 +44,9 @@ pub enum TxnOp {
     /// A client resumed the session on another member (`Txn::owner`);
     /// writes through the member it left are refused from here on.
     ClaimSession,
-    Create {
+    /// A create as logs before null data were written (data never null).
+    /// Kept in its place so those logs decode; apply reads it as `Create`.
+    CreateNonNull {
         path: String,
         #[serde(with = "serde_bytes")]
         data: Vec<u8>,
@@ -56,7 +58,9 @@ pub enum TxnOp {
         path: String,
         version: i32,
     },
-    SetData {
+    /// A setData as logs before null data were written; apply reads it as
+    /// `SetData`.
+    SetDataNonNull {
         path: String,
         #[serde(with = "serde_bytes")]
         data: Vec<u8>,
@@ -83,6 +87,21 @@ pub enum TxnOp {
     /// (Last variant, so logs written before it still decode.)
     ExpireSession {
         term: u64,
+    },
+    /// `data` `None` is null data, kept apart from empty.
+    Create {
+        path: String,
+        #[serde(with = "serde_bytes")]
+        data: Option<Vec<u8>>,
+        acl: Vec<Acl>,
+        flags: i32,
+        ttl: i64,
+    },
+    SetData {
+        path: String,
+        #[serde(with = "serde_bytes")]
+        data: Option<Vec<u8>>,
+        version: i32,
     },
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"ZKRSSNAP";
 /// Body layouts this store reads; what a layout means is the writer's.
-const FORMATS: [u32; 2] = [1, 2];
+const FORMATS: [u32; 3] = [1, 2, 3];
 const HEADER_LEN: usize = 8 + 4 + 4 + 8;
 
 /// One snapshot on disk: the last log index it includes, and its path.

@@ -38,7 +38,7 @@ use acl::intern_acl;
 pub use acl::{check_acl_list, digest, fix_acl};
 pub use node::{EphemeralType, StatPersisted};
 pub use path::{is_special_path, split_parent, validate_path, SPECIAL_PATHS};
-pub use snapshot::NodeRecord;
+pub use snapshot::{NodeRecord, TreeNonNull};
 
 use node::Node;
 
@@ -86,8 +86,8 @@ fn owner_for(mode: CreateMode, ttl: i64, session: SessionId) -> Result<i64> {
 }
 
 /// ZooKeeper counts a path's length in UTF-16 units (Java's String.length).
-fn node_size(path: &str, data: &[u8]) -> i64 {
-    (path.encode_utf16().count() + data.len()) as i64
+fn node_size(path: &str, node: &Node) -> i64 {
+    (path.encode_utf16().count() + node.data_len()) as i64
 }
 
 fn check_version(expected: i32, actual: i32) -> Result<()> {
@@ -104,7 +104,7 @@ impl DataTree {
         let mut tree = DataTree::empty();
         let open = intern_acl(Acl::open_unsafe());
         for path in ["/", "/zookeeper", "/zookeeper/quota"] {
-            let node = Node::new(Bytes::new(), open.clone(), StatPersisted::default());
+            let node = Node::new(Some(Bytes::new()), open.clone(), StatPersisted::default());
             tree.link(path.into(), node)
                 .expect("parents are added first");
         }
@@ -114,7 +114,7 @@ impl DataTree {
             aversion: -1,
             ..StatPersisted::default()
         };
-        let config = Node::new(Bytes::new(), intern_acl(Acl::read_unsafe()), stat);
+        let config = Node::new(Some(Bytes::new()), intern_acl(Acl::read_unsafe()), stat);
         tree.link("/zookeeper/config".into(), config)
             .expect("parent exists");
         tree
@@ -146,7 +146,7 @@ impl DataTree {
             parent.children.insert(path.clone());
         }
         self.index_add(&path, node.stat.ephemeral_owner);
-        self.data_size += node_size(&path, &node.data);
+        self.data_size += node_size(&path, &node);
         self.nodes.insert(path, Arc::new(node));
         Ok(())
     }
@@ -155,7 +155,7 @@ impl DataTree {
     /// build in key order, or a create that linked it).
     fn add_built(&mut self, path: Arc<str>, node: Node) {
         self.index_add(&path, node.stat.ephemeral_owner);
-        self.data_size += node_size(&path, &node.data);
+        self.data_size += node_size(&path, &node);
         self.nodes.insert(path, Arc::new(node));
     }
 
@@ -212,7 +212,7 @@ impl DataTree {
     pub fn create(
         &mut self,
         path: &str,
-        data: Bytes,
+        data: Option<Bytes>,
         acl: Vec<Acl>,
         mode: CreateMode,
         ttl: i64,
@@ -300,7 +300,7 @@ impl DataTree {
         parent.pzxid_at_least(zxid);
         let node = self.nodes.remove(path).ok_or(Error::NoNode)?;
         self.index_remove(path, node.stat.ephemeral_owner);
-        self.data_size -= node_size(path, &node.data);
+        self.data_size -= node_size(path, &node);
         Ok(())
     }
 
@@ -309,7 +309,7 @@ impl DataTree {
     pub fn set_data(
         &mut self,
         path: &str,
-        data: Bytes,
+        data: Option<Bytes>,
         version: i32,
         zxid: Zxid,
         time: i64,
@@ -317,7 +317,7 @@ impl DataTree {
         validate_path(path, false)?;
         let node = self.node_mut(path)?;
         check_version(version, node.stat.version)?;
-        let delta = data.len() as i64 - node.data.len() as i64;
+        let delta = data.as_ref().map_or(0, Bytes::len) as i64 - node.data_len() as i64;
         node.stat.version = node.stat.version.wrapping_add(1);
         node.stat.mzxid = zxid;
         node.stat.mtime = time;
@@ -369,7 +369,7 @@ impl DataTree {
         check_acl_list(&self.node(path)?.acl, perm, ids, is_super)
     }
 
-    pub fn get_data(&self, path: &str) -> Result<(Bytes, Stat)> {
+    pub fn get_data(&self, path: &str) -> Result<(Option<Bytes>, Stat)> {
         let node = self.node(path)?;
         Ok((node.data.clone(), node.client_stat()))
     }

@@ -115,7 +115,8 @@ impl FromIterator<Arc<str>> for Children {
 /// matters because the persistent map clones whole chunks of nodes on write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Node {
-    pub data: Bytes,
+    /// `None` is null data, which ZooKeeper keeps apart from empty data.
+    pub data: Option<Bytes>,
     /// Interned: one pointer, shared by every node with an equal list.
     pub acl: Arc<Vec<Acl>>,
     pub stat: StatPersisted,
@@ -126,13 +127,18 @@ pub(crate) struct Node {
 }
 
 impl Node {
-    pub fn new(data: Bytes, acl: Arc<Vec<Acl>>, stat: StatPersisted) -> Node {
+    pub fn new(data: Option<Bytes>, acl: Arc<Vec<Acl>>, stat: StatPersisted) -> Node {
         Node {
             data,
             acl,
             stat,
             children: Children::default(),
         }
+    }
+
+    /// The data's length; null data has none.
+    pub fn data_len(&self) -> usize {
+        self.data.as_ref().map_or(0, Bytes::len)
     }
 
     /// Raises pzxid to `zxid`, never lowering it.
@@ -159,7 +165,7 @@ impl Node {
                 EphemeralType::Normal => s.ephemeral_owner,
                 _ => 0,
             },
-            data_length: self.data.len() as i32,
+            data_length: self.data_len() as i32,
             num_children,
             pzxid: s.pzxid,
         }

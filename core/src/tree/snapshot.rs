@@ -21,8 +21,9 @@ use crate::{Acl, Error, Result};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeRecord {
     pub path: String,
-    #[serde(with = "bytes_field")]
-    pub data: Bytes,
+    /// `None`: null data.
+    #[serde(with = "opt_bytes_field")]
+    pub data: Option<Bytes>,
     pub acl: Vec<Acl>,
     pub stat: StatPersisted,
 }
@@ -102,6 +103,36 @@ struct TreeRecords {
     nodes: Vec<NodeRecord>,
 }
 
+/// A node record as snapshots before null data stored it (never null).
+#[derive(Deserialize)]
+struct NodeRecordNonNull {
+    path: String,
+    #[serde(with = "bytes_field")]
+    data: Bytes,
+    acl: Vec<Acl>,
+    stat: StatPersisted,
+}
+
+/// A tree as snapshots before null data stored it; read only.
+#[derive(Deserialize)]
+#[serde(rename = "DataTree")]
+pub struct TreeNonNull {
+    nodes: Vec<NodeRecordNonNull>,
+}
+
+impl TryFrom<TreeNonNull> for DataTree {
+    type Error = Error;
+
+    fn try_from(t: TreeNonNull) -> Result<DataTree> {
+        DataTree::from_records(t.nodes.into_iter().map(|r| NodeRecord {
+            path: r.path,
+            data: Some(r.data),
+            acl: r.acl,
+            stat: r.stat,
+        }))
+    }
+}
+
 impl<'de> Deserialize<'de> for DataTree {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let t = TreeRecords::deserialize(d)?;
@@ -109,14 +140,52 @@ impl<'de> Deserialize<'de> for DataTree {
     }
 }
 
+/// `Option<Bytes>` as an optional serde byte string.
+mod opt_bytes_field {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(
+        b: &Option<Bytes>,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        match b {
+            Some(b) => s.serialize_some(serde_bytes::Bytes::new(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<Option<Bytes>, D::Error> {
+        d.deserialize_option(OptVisitor)
+    }
+
+    struct OptVisitor;
+
+    impl<'de> Visitor<'de> for OptVisitor {
+        type Value = Option<Bytes>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an optional byte string")
+        }
+
+        fn visit_none<E: de::Error>(self) -> std::result::Result<Option<Bytes>, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<Option<Bytes>, D::Error> {
+            super::bytes_field::deserialize(d).map(Some)
+        }
+    }
+}
+
 /// `Bytes` as a serde byte string (the `bytes` crate's serde feature is not
 /// enabled in this workspace).
 mod bytes_field {
     use super::*;
-
-    pub fn serialize<S: Serializer>(b: &Bytes, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_bytes(b)
-    }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Bytes, D::Error> {
         d.deserialize_byte_buf(BytesVisitor)

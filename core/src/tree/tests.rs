@@ -18,7 +18,7 @@ fn mk(t: &mut DataTree, path: &str, mode: CreateMode, zxid: Zxid) -> Result<Stri
     let ttl = if mode.is_ttl() { 1000 } else { -1 };
     t.create(
         path,
-        Bytes::from_static(b"d"),
+        Some(Bytes::from_static(b"d")),
         open(),
         mode,
         ttl,
@@ -58,7 +58,7 @@ fn create_sets_every_stat_field() {
     let (p, s) = t
         .create(
             "/a",
-            Bytes::from_static(b"abc"),
+            Some(Bytes::from_static(b"abc")),
             open(),
             CreateMode::Persistent,
             -1,
@@ -82,7 +82,7 @@ fn create_sets_every_stat_field() {
     let (_, e) = t
         .create(
             "/e",
-            Bytes::new(),
+            Some(Bytes::new()),
             open(),
             CreateMode::Ephemeral,
             -1,
@@ -93,7 +93,7 @@ fn create_sets_every_stat_field() {
         .unwrap();
     assert_eq!(e.ephemeral_owner, S1);
     let (data, _) = t.get_data("/a").unwrap();
-    assert_eq!(&data[..], b"abc");
+    assert_eq!(data.as_deref(), Some(&b"abc"[..]));
 }
 
 #[test]
@@ -140,7 +140,7 @@ fn sequential_suffix_counts_creations_including_deleted_ones() {
 fn create_errors_follow_zookeeper() {
     let mut t = DataTree::new();
     let e = |t: &mut DataTree, p: &str, m: CreateMode, ttl: i64, acl: Vec<Acl>| {
-        t.create(p, Bytes::new(), acl, m, ttl, S1, 9, 9)
+        t.create(p, Some(Bytes::new()), acl, m, ttl, S1, 9, 9)
             .unwrap_err()
     };
     assert_eq!(
@@ -221,26 +221,28 @@ fn set_data_set_acl_and_check_versions() {
     let mut t = DataTree::new();
     persistent(&mut t, "/v", 1);
     let s = t
-        .set_data("/v", Bytes::from_static(b"hello"), 0, 5, 500)
+        .set_data("/v", Some(Bytes::from_static(b"hello")), 0, 5, 500)
         .unwrap();
     assert_eq!(
         (s.version, s.mzxid, s.mtime, s.data_length, s.czxid, s.ctime),
         (1, 5, 500, 5, 1, 10)
     );
     assert_eq!(
-        t.set_data("/v", Bytes::new(), 0, 6, 600),
+        t.set_data("/v", Some(Bytes::new()), 0, 6, 600),
         Err(Error::BadVersion)
     );
     assert_eq!(
-        t.set_data("/nope", Bytes::new(), -1, 6, 600),
+        t.set_data("/nope", Some(Bytes::new()), -1, 6, 600),
         Err(Error::NoNode)
     );
     assert_eq!(
-        t.set_data("/v/", Bytes::new(), -1, 6, 600),
+        t.set_data("/v/", Some(Bytes::new()), -1, 6, 600),
         Err(Error::BadArguments)
     );
     assert_eq!(
-        t.set_data("/v", Bytes::new(), -1, 6, 600).unwrap().version,
+        t.set_data("/v", Some(Bytes::new()), -1, 6, 600)
+            .unwrap()
+            .version,
         2
     );
     assert_eq!(t.check_version("/v", 2), Ok(()));
@@ -269,7 +271,7 @@ fn ephemeral_index_and_kill_session() {
     for (i, p) in ["/s/b", "/s/a", "/top"].iter().enumerate() {
         t.create(
             p,
-            Bytes::new(),
+            Some(Bytes::new()),
             open(),
             CreateMode::Ephemeral,
             -1,
@@ -281,7 +283,7 @@ fn ephemeral_index_and_kill_session() {
     }
     t.create(
         "/s/other",
-        Bytes::new(),
+        Some(Bytes::new()),
         open(),
         CreateMode::Ephemeral,
         -1,
@@ -311,7 +313,7 @@ fn container_candidates_need_a_past_child() {
     let (_, s) = t
         .create(
             "/c",
-            Bytes::new(),
+            Some(Bytes::new()),
             open(),
             CreateMode::Container,
             -1,
@@ -356,7 +358,7 @@ fn ttl_candidates_expire_from_mtime() {
     let (_, s) = t
         .create(
             "/t",
-            Bytes::new(),
+            Some(Bytes::new()),
             open(),
             CreateMode::PersistentWithTtl,
             100,
@@ -374,7 +376,7 @@ fn ttl_candidates_expire_from_mtime() {
     assert!(!t.is_reapable("/t", 1100));
     assert_eq!(t.expired_ttls(1101), vec!["/t"]);
     assert!(t.is_reapable("/t", 1101));
-    t.set_data("/t", Bytes::new(), -1, 2, 1050).unwrap();
+    t.set_data("/t", Some(Bytes::new()), -1, 2, 1050).unwrap();
     assert!(
         t.expired_ttls(1101).is_empty(),
         "a write restarts the clock"
@@ -385,7 +387,7 @@ fn ttl_candidates_expire_from_mtime() {
     let (p, _) = t
         .create(
             "/t/",
-            Bytes::new(),
+            Some(Bytes::new()),
             open(),
             CreateMode::PersistentSequentialWithTtl,
             5,
@@ -513,7 +515,7 @@ fn check_acl_world_digest_ip_and_super() {
     let mut t = DataTree::new();
     t.create(
         "/locked",
-        Bytes::new(),
+        Some(Bytes::new()),
         Acl::read_unsafe(),
         CreateMode::Persistent,
         -1,
@@ -639,11 +641,14 @@ fn clone_is_independent() {
     persistent(&mut t, "/a", 1);
     let snapshot = t.clone();
     persistent(&mut t, "/a/b", 2);
-    t.set_data("/a", Bytes::from_static(b"new"), -1, 3, 3)
+    t.set_data("/a", Some(Bytes::from_static(b"new")), -1, 3, 3)
         .unwrap();
     mk(&mut t, "/e", CreateMode::Ephemeral, 4).unwrap();
     assert_eq!(snapshot.stat("/a/b"), None);
-    assert_eq!(&snapshot.get_data("/a").unwrap().0[..], b"d");
+    assert_eq!(
+        snapshot.get_data("/a").unwrap().0.as_deref(),
+        Some(&b"d"[..])
+    );
     assert_eq!(snapshot.stat("/a").unwrap().num_children, 0);
     assert_eq!(snapshot.ephemeral_count(), 0);
     assert_ne!(snapshot, t);
@@ -677,7 +682,7 @@ fn snapshot_round_trip_rebuilds_indexes() {
     mk(&mut t, "/a/e", CreateMode::Ephemeral, 2).unwrap();
     mk(&mut t, "/c", CreateMode::Container, 3).unwrap();
     mk(&mut t, "/t", CreateMode::PersistentWithTtl, 4).unwrap();
-    t.set_data("/a", Bytes::from_static(&[0, 1, 255]), -1, 5, 5)
+    t.set_data("/a", Some(Bytes::from_static(&[0, 1, 255])), -1, 5, 5)
         .unwrap();
     let bytes = bincode::serde::encode_to_vec(&t, bincode::config::standard()).unwrap();
     let (back, _): (DataTree, _) =
@@ -702,11 +707,77 @@ fn snapshot_round_trip_rebuilds_indexes() {
     assert_eq!(DataTree::from_records(shuffled), Ok(t.clone()));
 }
 
+#[test]
+fn null_data_stays_apart_from_empty_through_writes_and_snapshots() {
+    let mut t = DataTree::new();
+    let create = |t: &mut DataTree, path: &str, data: Option<Bytes>| {
+        t.create(path, data, open(), CreateMode::Persistent, -1, S1, 1, 1)
+            .unwrap()
+            .1
+    };
+    assert_eq!(create(&mut t, "/null", None).data_length, 0);
+    create(&mut t, "/empty", Some(Bytes::new()));
+    create(&mut t, "/full", Some(Bytes::from_static(b"x")));
+    assert_eq!(t.get_data("/null").unwrap().0, None);
+    assert_eq!(t.get_data("/empty").unwrap().0, Some(Bytes::new()));
+    t.set_data("/full", None, -1, 2, 2).unwrap();
+    t.set_data("/null", Some(Bytes::new()), -1, 3, 3).unwrap();
+    assert_eq!(t.get_data("/full").unwrap().0, None);
+    assert_eq!(t.get_data("/null").unwrap().0, Some(Bytes::new()));
+    assert_consistent(&t);
+    let bytes = bincode::serde::encode_to_vec(&t, bincode::config::standard()).unwrap();
+    let (back, _): (DataTree, _) =
+        bincode::serde::decode_from_slice(&bytes, bincode::config::standard()).unwrap();
+    assert_eq!(back.get_data("/full").unwrap().0, None);
+    assert_eq!(back.get_data("/null").unwrap().0, Some(Bytes::new()));
+    assert_eq!(back, t);
+}
+
+/// A snapshot written before null data (every record's data a plain byte
+/// string) still loads, its data as it was.
+#[test]
+fn tree_from_before_null_data_loads() {
+    #[derive(serde::Serialize)]
+    struct Old<'a> {
+        path: &'a str,
+        #[serde(with = "serde_bytes")]
+        data: &'a [u8],
+        acl: Vec<Acl>,
+        stat: StatPersisted,
+    }
+    let t = DataTree::new();
+    let mut old: Vec<Old> = Vec::new();
+    let records: Vec<NodeRecord> = t.records().collect();
+    for r in &records {
+        old.push(Old {
+            path: &r.path,
+            data: r.data.as_deref().unwrap(),
+            acl: r.acl.clone(),
+            stat: r.stat,
+        });
+    }
+    old.push(Old {
+        path: "/a",
+        data: b"kept",
+        acl: open(),
+        stat: StatPersisted::default(),
+    });
+    let bytes = bincode::serde::encode_to_vec((old,), bincode::config::standard()).unwrap();
+    let (back, _): (TreeNonNull, _) =
+        bincode::serde::decode_from_slice(&bytes, bincode::config::standard()).unwrap();
+    let back = DataTree::try_from(back).unwrap();
+    assert_eq!(
+        back.get_data("/a").unwrap().0.as_deref(),
+        Some(&b"kept"[..])
+    );
+    assert_eq!(back.get_data("/").unwrap().0, Some(Bytes::new()));
+}
+
 /// Everything derived must agree with the nodes themselves.
 fn assert_consistent(t: &DataTree) {
     let mut size = 0;
     for (path, node) in t.nodes.iter() {
-        size += node_size(path, &node.data);
+        size += node_size(path, node);
         for child in node.children.iter() {
             let (key, _) = t.nodes.get_key_value(&**child).expect("child missing");
             assert!(Arc::ptr_eq(key, child), "{child} is a copy, not the key");
@@ -766,7 +837,7 @@ fn apply(t: &mut DataTree, op: &Op, zxid: Zxid) -> String {
         Op::Create(p, m, s) => {
             let mode = CreateMode::from_flag(m as i32).unwrap();
             let ttl = if mode.is_ttl() { 50 } else { -1 };
-            let data = Bytes::from(vec![m; p as usize]);
+            let data = Some(Bytes::from(vec![m; p as usize]));
             format!(
                 "{:?}",
                 t.create(
@@ -784,7 +855,13 @@ fn apply(t: &mut DataTree, op: &Op, zxid: Zxid) -> String {
         Op::Delete(p, v) => format!("{:?}", t.delete(path_of(p), v, zxid)),
         Op::SetData(p, n) => format!(
             "{:?}",
-            t.set_data(path_of(p), Bytes::from(vec![n; n as usize]), -1, zxid, zxid)
+            t.set_data(
+                path_of(p),
+                Some(Bytes::from(vec![n; n as usize])),
+                -1,
+                zxid,
+                zxid
+            )
         ),
         Op::Kill(s) => format!("{:?}", t.kill_session(s as i64 + 1, zxid)),
     }
@@ -832,10 +909,13 @@ fn equal_acls_are_stored_once_and_a_clone_copies_no_node_until_written() {
 
     let copy = t.clone();
     assert!(Arc::ptr_eq(&t.nodes["/a"], &copy.nodes["/a"]));
-    t.set_data("/a", Bytes::from_static(b"new"), -1, 5, 50)
+    t.set_data("/a", Some(Bytes::from_static(b"new")), -1, 5, 50)
         .unwrap();
     assert!(!Arc::ptr_eq(&t.nodes["/a"], &copy.nodes["/a"]));
-    assert_eq!(copy.get_data("/a").unwrap().0, Bytes::from_static(b"d"));
+    assert_eq!(
+        copy.get_data("/a").unwrap().0,
+        Some(Bytes::from_static(b"d"))
+    );
     assert!(Arc::ptr_eq(&t.nodes["/b"], &copy.nodes["/b"]));
 }
 

@@ -281,7 +281,7 @@ impl Conn {
     pub async fn set_data(&mut self, path: &str, data: &[u8], version: i32) -> Result<Stat, i32> {
         let req = Request::SetData(proto::SetDataRequest {
             path: path.into(),
-            data: data.to_vec(),
+            data: Some(data.to_vec()),
             version,
         });
         match self.call(req).await? {
@@ -316,7 +316,7 @@ impl Conn {
             watch,
         });
         match self.call(req).await? {
-            Response::GetData(g) => Ok((g.data, g.stat)),
+            Response::GetData(g) => Ok((g.data.unwrap_or_default(), g.stat)),
             other => panic!("getData answered {other:?}"),
         }
     }
@@ -399,7 +399,7 @@ impl Conn {
 pub fn create_req(path: &str, data: &[u8], acl: Vec<Acl>, flags: i32) -> proto::CreateRequest {
     proto::CreateRequest {
         path: path.into(),
-        data: data.to_vec(),
+        data: Some(data.to_vec()),
         acl,
         flags,
     }
