@@ -13,12 +13,18 @@ the harness configures as superDigest).
 """
 
 import re
+import socket
 import subprocess
 import time
 
 import pytest
 from kazoo.client import KazooClient
-from kazoo.exceptions import BadVersionError, NoAuthError, ReconfigDisabledError
+from kazoo.exceptions import (
+    BadArgumentsError,
+    BadVersionError,
+    NoAuthError,
+    ReconfigDisabledError,
+)
 from kazoo.handlers.threading import KazooTimeoutError
 
 from ensharness import BASE_IP, Member, wait_until
@@ -355,6 +361,43 @@ def test_reconfig_needs_super_user(ensemble_factory, clients):
         other.reconfig(joining=None, leaving="3", new_members=None)
     assert plain.get("/zookeeper/config")[0] == data0
     assert all(m.serving() for m in ens.members)
+
+
+@pytest.mark.timeout(60)
+def test_reconfig_bad_input_before_rights_and_observers_not_running(ensemble_factory, clients):
+    """ZooKeeper's order: text that does not parse is BadArguments even for
+    a caller without rights (kazoo's TestReconfig.test_bad_input); an
+    observer is added at once with any address ZooKeeper accepts, whether
+    or not it runs, and removed again (test_add_remove_observer)."""
+    ens = ensemble_factory(3, extra_cfg=RECONF)
+    data0 = config_on(ens.member(1))
+    plain = clients(ens.connect_string())
+    for joining, leaving in (("some thing", None), ("server.x=1:2:3", None), (None, "abc")):
+        with pytest.raises(BadArgumentsError):
+            plain.reconfig(joining=joining, leaving=leaving, new_members=None)
+    admin = clients(ens.connect_string(), auth_data=SUPER_AUTH)
+    with pytest.raises(BadArgumentsError):
+        admin.reconfig(joining="server.9=a:1:2", leaving="3", new_members="server.1=b:1:2")
+    assert plain.get("/zookeeper/config")[0] == data0
+    ports = [free_port() for _ in range(3)]
+    joining = "server.100=0.0.0.0:%d:%d:observer;0.0.0.0:%d" % tuple(ports)
+    started = time.monotonic()
+    data, _ = admin.reconfig(joining=joining, leaving=None, new_members=None)
+    assert joining.encode() in data
+    assert time.monotonic() - started < 5
+    data, _ = admin.reconfig(joining=None, leaving="100", new_members=None)
+    assert joining.encode() not in data
+    version = int(data.decode().split("\n")[-1].split("=")[1], 16)
+    with pytest.raises(BadVersionError):
+        admin.reconfig(joining=joining, leaving=None, new_members=None, from_config=version + 1)
+    plain.create("/after-observer", b"x")
+    assert all(m.serving() for m in ens.members)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.mark.timeout(90)

@@ -290,46 +290,15 @@ fn target_membership(
     current: &BTreeMap<u64, ServerEntry>,
     change: &Reconfig,
 ) -> Result<BTreeMap<u64, ServerEntry>, Error> {
-    let parse_entries = |text: &str| -> Result<Vec<ServerEntry>, Error> {
-        let items = text
-            .split([',', '\n'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        items
-            .map(|item| {
-                let (key, spec) = item.split_once('=').ok_or(Error::BadArguments)?;
-                let id = key
-                    .trim()
-                    .strip_prefix("server.")
-                    .and_then(|n| n.parse().ok())
-                    .ok_or(Error::BadArguments)?;
-                ServerEntry::parse(id, spec.trim()).map_err(|_| Error::BadArguments)
-            })
-            .collect()
-    };
-    let incremental = !change.joining.trim().is_empty() || !change.leaving.trim().is_empty();
-    if incremental && !change.new_members.trim().is_empty() {
-        return Err(Error::BadArguments);
-    }
-    if !incremental {
-        return Ok(parse_entries(&change.new_members)?
-            .into_iter()
-            .map(|e| (e.id, e))
-            .collect());
+    let by_id = |entries: Vec<ServerEntry>| entries.into_iter().map(|e| (e.id, e));
+    if !change.is_incremental() {
+        return Ok(by_id(change.new_member_entries()?).collect());
     }
     let mut target = current.clone();
-    for id in change
-        .leaving
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let id: u64 = id.parse().map_err(|_| Error::BadArguments)?;
+    for id in change.leaving_ids()? {
         target.remove(&id);
     }
-    for e in parse_entries(&change.joining)? {
-        target.insert(e.id, e);
-    }
+    target.extend(by_id(change.joining_entries()?));
     Ok(target)
 }
 
@@ -378,12 +347,14 @@ pub async fn reconfig(raft: &Raft<C, StateMachine>, change: Reconfig) -> Result<
     }
     let mut last = version;
     for (id, e) in target.iter().filter(|(id, _)| !current.contains_key(id)) {
+        // A joining voter must catch up first (else NewConfigNoQuorum); an
+        // observer is added at once, running or not, as ZooKeeper does.
         let add = raft.add_learner(
             *id,
             BasicNode {
                 addr: e.to_string(),
             },
-            true,
+            e.role == Role::Participant,
         );
         let r = tokio::time::timeout(Duration::from_secs(20), add)
             .await

@@ -251,6 +251,61 @@ pub struct Reconfig {
     pub from_version: i64,
 }
 
+impl Reconfig {
+    /// BadArguments for text ZooKeeper would not parse: a `joining` or
+    /// `new_members` entry that is not `server.N=spec`, a `leaving` id that
+    /// is not a number, or both an incremental and a whole change. Checked
+    /// before the caller's rights, as ZooKeeper does.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.is_incremental() && !self.new_members.trim().is_empty() {
+            return Err(Error::BadArguments);
+        }
+        self.joining_entries()?;
+        self.leaving_ids()?;
+        self.new_member_entries().map(drop)
+    }
+
+    pub(crate) fn is_incremental(&self) -> bool {
+        !self.joining.trim().is_empty() || !self.leaving.trim().is_empty()
+    }
+
+    pub(crate) fn joining_entries(&self) -> Result<Vec<crate::config::ServerEntry>, Error> {
+        parse_entries(&self.joining)
+    }
+
+    pub(crate) fn new_member_entries(&self) -> Result<Vec<crate::config::ServerEntry>, Error> {
+        parse_entries(&self.new_members)
+    }
+
+    pub(crate) fn leaving_ids(&self) -> Result<Vec<u64>, Error> {
+        items(&self.leaving)
+            .map(|id| id.parse().map_err(|_| Error::BadArguments))
+            .collect()
+    }
+}
+
+/// The non-empty items of a comma- or newline-separated list.
+fn items(text: &str) -> impl Iterator<Item = &str> {
+    text.split([',', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// `server.N=spec` entries; BadArguments for any other shape.
+fn parse_entries(text: &str) -> Result<Vec<crate::config::ServerEntry>, Error> {
+    items(text)
+        .map(|item| {
+            let (key, spec) = item.split_once('=').ok_or(Error::BadArguments)?;
+            let id = key
+                .trim()
+                .strip_prefix("server.")
+                .and_then(|n| n.parse().ok())
+                .ok_or(Error::BadArguments)?;
+            crate::config::ServerEntry::parse(id, spec.trim()).map_err(|_| Error::BadArguments)
+        })
+        .collect()
+}
+
 /// The `/zookeeper/config` text for a membership: one `server.N=` line per
 /// member with its role as the membership has it, then `version=<hex>`.
 pub fn config_text(members: &[(u64, String, bool)], version: Zxid) -> String {

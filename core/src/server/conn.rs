@@ -553,8 +553,9 @@ async fn prep(
     }
 }
 
-/// reconfig needs `reconfigEnabled` and WRITE on /zookeeper/config (by
-/// default only the super user has it), as in ZooKeeper.
+/// reconfig needs `reconfigEnabled`, text that parses, and WRITE on
+/// /zookeeper/config (by default only the super user has it), checked in
+/// ZooKeeper's order.
 fn prep_reconfig(
     shared: &Shared,
     ctx: &ConnCtx,
@@ -568,6 +569,15 @@ fn prep_reconfig(
     if ctx.read_only {
         return reply_err(xid, Error::NotReadOnly);
     }
+    let change = Reconfig {
+        joining: r.joining_servers,
+        leaving: r.leaving_servers,
+        new_members: r.new_members,
+        from_version: r.cur_config_id,
+    };
+    if let Err(e) = change.validate() {
+        return reply_err(xid, e);
+    }
     let allowed = shared.db.view(|state| {
         state
             .tree
@@ -576,12 +586,6 @@ fn prep_reconfig(
     if let Err(e) = allowed {
         return reply_err(xid, e);
     }
-    let change = Reconfig {
-        joining: r.joining_servers,
-        leaving: r.leaving_servers,
-        new_members: r.new_members,
-        from_version: r.cur_config_id,
-    };
     Pending::Reconfig {
         xid,
         change,
