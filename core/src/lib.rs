@@ -31,6 +31,7 @@ pub mod server;
 pub mod session;
 pub mod state;
 pub mod storage;
+pub mod tls;
 pub mod tree;
 pub mod types;
 pub mod watch;

@@ -15,9 +15,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use super::ops::{self, WriteKind};
@@ -138,10 +137,7 @@ pub(super) struct ConnCtx {
 }
 
 /// Reads one length-prefixed frame; `Ok(None)` on a clean end of stream.
-async fn read_frame(
-    rd: &mut BufReader<OwnedReadHalf>,
-    max: usize,
-) -> std::io::Result<Option<Vec<u8>>> {
+async fn read_frame(rd: &mut BufReader<Rd>, max: usize) -> std::io::Result<Option<Vec<u8>>> {
     let mut head = [0u8; 4];
     match rd.read_exact(&mut head).await {
         Ok(_) => {}
@@ -151,11 +147,7 @@ async fn read_frame(
     read_body(rd, head, max).await.map(Some)
 }
 
-async fn read_body(
-    rd: &mut BufReader<OwnedReadHalf>,
-    head: [u8; 4],
-    max: usize,
-) -> std::io::Result<Vec<u8>> {
+async fn read_body(rd: &mut BufReader<Rd>, head: [u8; 4], max: usize) -> std::io::Result<Vec<u8>> {
     let len = i32::from_be_bytes(head);
     if len < 0 || len as usize > max {
         let why = format!("Len error {len} (jute.maxbuffer is {max})");
@@ -166,10 +158,21 @@ async fn read_body(
     Ok(body)
 }
 
-/// Serves one accepted socket until it closes.
-pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, id: ConnId) {
-    let _ = stream.set_nodelay(true);
-    let (rd, wr) = stream.into_split();
+/// A connection's two directions: a TCP socket's halves, or a TLS
+/// stream's (boxed: one code path for both, behind 64 KiB buffers).
+pub(super) type Rd = Box<dyn AsyncRead + Send + Unpin>;
+pub(super) type Wr = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// Who the transport says the client is: its address, and over TLS the
+/// subject of its certificate (ZooKeeper's `x509` scheme).
+pub(super) struct Remote {
+    pub addr: SocketAddr,
+    pub x509: Option<String>,
+}
+
+/// Serves one accepted connection until it closes.
+pub(super) async fn serve(shared: Arc<Shared>, rd: Rd, wr: Wr, who: Remote, id: ConnId) {
+    let peer = who.addr;
     let mut rd = BufReader::with_capacity(64 * 1024, rd);
     let mut wr = BufWriter::with_capacity(64 * 1024, wr);
     let mut head = [0u8; 4];
@@ -193,9 +196,13 @@ pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAd
         Ok(r) => r,
         Err(e) => return tracing::info!("closing {peer}: bad connect request: {e}"),
     };
-    let Some((resp, ctx)) = handshake(&shared, &req, peer, id).await else {
+    let Some((resp, mut ctx)) = handshake(&shared, &req, peer, id).await else {
         return;
     };
+    if let Some(subject) = who.x509 {
+        ctx.super_user |= shared.x509_super_user.as_deref() == Some(subject.as_str());
+        ctx.auth.push(Id::new("x509", &subject));
+    }
     let ok = resp.session_id != 0;
     let frame = frame::encode_record(&resp);
     if wr.write_all(&frame).await.is_err() || wr.flush().await.is_err() || !ok {
@@ -395,8 +402,8 @@ fn read_only_session(
 async fn run(
     shared: Arc<Shared>,
     mut ctx: ConnCtx,
-    mut rd: BufReader<OwnedReadHalf>,
-    wr: BufWriter<OwnedWriteHalf>,
+    mut rd: BufReader<Rd>,
+    wr: BufWriter<Wr>,
     peer: SocketAddr,
     timeout: i32,
 ) {
@@ -645,7 +652,7 @@ struct Output {
     conn: ConnId,
     session: SessionId,
     stats: Arc<ConnStats>,
-    wr: BufWriter<OwnedWriteHalf>,
+    wr: BufWriter<Wr>,
     /// Event frames pulled from the core, waiting for their turn.
     events: VecDeque<(Zxid, Bytes)>,
     reads: ReadsAhead,

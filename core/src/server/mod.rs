@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -24,6 +24,7 @@ use crate::consensus::{Consensus, GroupOptions, Peer, StorageOptions};
 use crate::fourlw::{self, ServerInfo};
 use crate::member::ZkDatabase;
 use crate::state::{Txn, TxnOp};
+use crate::tls::{ReloadingAcceptor, TlsSettings};
 use crate::Error;
 
 /// The version zkrs reports where ZooKeeper reports its own: clients that
@@ -41,6 +42,9 @@ pub(crate) struct Shared {
     per_ip: Mutex<HashMap<IpAddr, u32>>,
     data_dir: PathBuf,
     log_dir: PathBuf,
+    /// `X509AuthenticationProvider.superUser`: a certificate subject that
+    /// is the super user.
+    pub x509_super_user: Option<String>,
 }
 
 impl Shared {
@@ -84,6 +88,7 @@ impl Server {
             .await
             .map_err(|e| Error::Io(format!("cannot listen on {bind}: {e}")))?;
         let addr = listener.local_addr()?;
+        let secure = secure_listener(&config).await?;
         let db = Arc::new(ZkDatabase::new(config.clone()));
         let group = GroupOptions {
             node_id: config.server_id.unwrap_or(1).max(1),
@@ -101,15 +106,27 @@ impl Server {
             per_ip: Mutex::new(HashMap::new()),
             data_dir,
             log_dir,
+            x509_super_user: property(&config, "X509AuthenticationProvider.superUser"),
         });
         let (stop, stop_rx) = watch::channel(false);
-        let tasks = vec![
-            tokio::spawn(accept_loop(shared.clone(), listener, stop_rx.clone())),
+        let mut tasks = vec![
+            tokio::spawn(accept_loop(shared.clone(), listener, None, stop_rx.clone())),
             tokio::spawn(expire_sessions(shared.clone(), stop_rx.clone())),
             tokio::spawn(reap_nodes(shared.clone(), stop_rx.clone())),
             tokio::spawn(follow_mode(shared.clone(), stop_rx.clone())),
-            tokio::spawn(forward_touches(shared.clone(), stop_rx)),
+            tokio::spawn(forward_touches(shared.clone(), stop_rx.clone())),
         ];
+        if let Some((listener, tls)) = secure {
+            let at = listener.local_addr()?;
+            tracing::info!("serving TLS clients on {at}");
+            let stop = stop_rx.clone();
+            tasks.push(tokio::spawn(accept_loop(
+                shared.clone(),
+                listener,
+                Some(tls),
+                stop,
+            )));
+        }
         tracing::info!("serving clients on {addr}");
         Ok(Server {
             shared,
@@ -162,6 +179,44 @@ fn peers_of(config: &Config) -> Vec<Peer> {
         .collect()
 }
 
+/// A zoo.cfg key, or the same as a `zookeeper.` system property.
+fn property(config: &Config, key: &str) -> Option<String> {
+    let props = &config.properties;
+    props
+        .get(key)
+        .or_else(|| props.get(&format!("zookeeper.{key}")))
+        .cloned()
+}
+
+/// The `secureClientPort` listener with its TLS settings (`ssl.*`), bound
+/// now so a bad certificate or a taken port stops the start.
+async fn secure_listener(
+    config: &Config,
+) -> Result<Option<(TcpListener, Arc<ReloadingAcceptor>)>, Error> {
+    let Some(port) = config.secure_client_port else {
+        return Ok(None);
+    };
+    let settings = TlsSettings::from_properties(&config.properties, "ssl.")?.ok_or_else(|| {
+        Error::Config("secureClientPort needs ssl.keyStore.location (and a trust store)".into())
+    })?;
+    let tls = Arc::new(ReloadingAcceptor::new(settings)?);
+    let host = config
+        .secure_client_port_address
+        .clone()
+        .or_else(|| config.client_port_address.clone())
+        .unwrap_or_else(|| "0.0.0.0".into());
+    let ip: IpAddr = host.parse().map_err(|_| {
+        Error::Config(format!(
+            "secureClientPortAddress: '{host}' is not an IP address"
+        ))
+    })?;
+    let bind = SocketAddr::new(ip, port);
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(|e| Error::Io(format!("cannot listen on {bind}: {e}")))?;
+    Ok(Some((listener, tls)))
+}
+
 fn client_addr(config: &Config) -> Result<SocketAddr, Error> {
     let host = config
         .client_port_address
@@ -176,7 +231,12 @@ fn client_addr(config: &Config) -> Result<SocketAddr, Error> {
     Ok(SocketAddr::new(ip, port))
 }
 
-async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+async fn accept_loop(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    tls: Option<Arc<ReloadingAcceptor>>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
@@ -196,12 +256,56 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch
         }
         let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
         let s = shared.clone();
+        let tls = tls.as_ref().map(|t| t.current());
         tokio::spawn(async move {
-            conn::serve(s.clone(), stream, peer, id).await;
+            if let Some((rd, wr, who)) = open(stream, peer, tls).await {
+                conn::serve(s.clone(), rd, wr, who, id).await;
+            }
             release(&s, peer.ip());
         });
     }
 }
+
+/// The connection's two directions, after the TLS handshake if the port
+/// has one (bounded: a client that never completes it is dropped).
+async fn open(
+    stream: TcpStream,
+    peer: SocketAddr,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> Option<(conn::Rd, conn::Wr, conn::Remote)> {
+    let _ = stream.set_nodelay(true);
+    let Some(tls) = tls else {
+        let (rd, wr) = stream.into_split();
+        let who = conn::Remote {
+            addr: peer,
+            x509: None,
+        };
+        return Some((Box::new(rd), Box::new(wr), who));
+    };
+    let stream = match tokio::time::timeout(TLS_HANDSHAKE, tls.accept(stream)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            tracing::info!("TLS handshake with {peer} failed: {e}");
+            return None;
+        }
+        Err(_) => {
+            tracing::info!("TLS handshake with {peer} timed out");
+            return None;
+        }
+    };
+    let x509 = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .and_then(crate::tls::subject_name);
+    let (rd, wr) = tokio::io::split(stream);
+    let who = conn::Remote { addr: peer, x509 };
+    Some((Box::new(rd), Box::new(wr), who))
+}
+
+/// ZooKeeper's `ssl.handshakeDetectionTimeoutMillis` default.
+const TLS_HANDSHAKE: Duration = Duration::from_secs(5);
 
 fn admit(shared: &Shared, ip: IpAddr) -> bool {
     let max = shared.db.config.max_client_cnxns;

@@ -12,11 +12,15 @@ use std::sync::{Arc, Mutex, Weak};
 use crate::{Acl, Error, Id, Result};
 
 /// The authentication providers ZooKeeper registers by default
-/// (`ProviderRegistry`): a scheme without one is not a valid ACL scheme.
+/// (`ProviderRegistry`) and x509 (registered with TLS there; always here, as
+/// an ACL's validity must not depend on one member's settings): a scheme
+/// without one is not a valid ACL scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Provider {
     Digest,
     Ip,
+    /// A client certificate's subject (RFC 2253), matched exactly.
+    X509,
 }
 
 impl Provider {
@@ -24,6 +28,7 @@ impl Provider {
         match scheme {
             "digest" => Some(Provider::Digest),
             "ip" => Some(Provider::Ip),
+            "x509" => Some(Provider::X509),
             _ => None,
         }
     }
@@ -31,7 +36,7 @@ impl Provider {
     /// Whether an id of this scheme names an authenticated user, and so may
     /// stand in for the "auth" scheme. An address proves nothing.
     fn is_authenticated(self) -> bool {
-        self == Provider::Digest
+        self != Provider::Ip
     }
 
     fn is_valid(self, id: &str) -> bool {
@@ -39,12 +44,13 @@ impl Provider {
             // Java's id.split(":").length == 2 (trailing empties dropped).
             Provider::Digest => java_split_len(id, ':') == 2,
             Provider::Ip => ip_valid(id),
+            Provider::X509 => !id.is_empty(),
         }
     }
 
     fn matches(self, id: &str, acl_expr: &str) -> bool {
         match self {
-            Provider::Digest => id == acl_expr,
+            Provider::Digest | Provider::X509 => id == acl_expr,
             Provider::Ip => ip_matches(id, acl_expr),
         }
     }

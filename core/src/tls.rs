@@ -1,0 +1,647 @@
+//! TLS as ZooKeeper 3.8 configures it: the `ssl.*` keys of zoo.cfg (or
+//! their `zookeeper.ssl.*` system-property names), key and trust stores in
+//! PEM, JKS or PKCS12, `ssl.clientAuth`, and the client certificate's
+//! subject as the connection's `x509` identity.
+//!
+//! Certificates are checked by webpki. ZooKeeper (Java) also accepts X.509
+//! v1 certificates, which webpki refuses, and test harnesses such as
+//! kazoo's make them; a v1 client certificate is accepted only when a
+//! trusted certificate signed it directly and it is within its validity.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
+use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::Error;
+
+/// A key or trust store file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Store {
+    pub location: PathBuf,
+    pub password: String,
+    pub kind: StoreKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    Pem,
+    Jks,
+    Pkcs12,
+}
+
+/// `ssl.clientAuth`: whether a client must present a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    None,
+    Want,
+    Need,
+}
+
+/// One endpoint's TLS settings (the client port: `ssl.`; between members:
+/// `ssl.quorum.`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    pub key_store: Store,
+    pub trust_store: Option<Store>,
+    pub client_auth: ClientAuth,
+}
+
+fn config_error(what: impl std::fmt::Display) -> Error {
+    Error::Config(what.to_string())
+}
+
+impl StoreKind {
+    /// ZooKeeper's `KeyStoreFileType.fromPropertyValueOrFileName`: the
+    /// type key if set, else the file's extension.
+    fn of(key: &str, value: Option<&str>, path: &Path) -> Result<StoreKind, Error> {
+        let name = match value {
+            Some(v) => v.to_ascii_uppercase(),
+            None => path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default()
+                .to_ascii_uppercase(),
+        };
+        match name.as_str() {
+            "PEM" => Ok(StoreKind::Pem),
+            "JKS" => Ok(StoreKind::Jks),
+            "PKCS12" | "P12" | "PFX" => Ok(StoreKind::Pkcs12),
+            _ => Err(config_error(format!(
+                "{key}: cannot tell the store type of {} (set it to PEM, JKS or PKCS12)",
+                path.display()
+            ))),
+        }
+    }
+}
+
+impl TlsSettings {
+    /// The settings under `prefix` ("ssl." or "ssl.quorum."), read as
+    /// zoo.cfg keys or as `zookeeper.`-prefixed system properties. None
+    /// when no key store is configured.
+    pub fn from_properties(
+        props: &BTreeMap<String, String>,
+        prefix: &str,
+    ) -> Result<Option<TlsSettings>, Error> {
+        let get = |key: &str| {
+            let name = format!("{prefix}{key}");
+            props
+                .get(&name)
+                .or_else(|| props.get(&format!("zookeeper.{name}")))
+                .map(String::as_str)
+        };
+        let store = |what: &str| -> Result<Option<Store>, Error> {
+            let Some(location) = get(&format!("{what}.location")).filter(|l| !l.is_empty()) else {
+                return Ok(None);
+            };
+            let location = PathBuf::from(location);
+            let key = format!("{prefix}{what}.type");
+            let kind = StoreKind::of(&key, get(&format!("{what}.type")), &location)?;
+            let password = get(&format!("{what}.password"))
+                .unwrap_or_default()
+                .to_string();
+            Ok(Some(Store {
+                location,
+                password,
+                kind,
+            }))
+        };
+        let Some(key_store) = store("keyStore")? else {
+            return Ok(None);
+        };
+        let client_auth = match get("clientAuth").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("need") => ClientAuth::Need,
+            Some("want") => ClientAuth::Want,
+            Some("none") => ClientAuth::None,
+            Some(other) => {
+                return Err(config_error(format!(
+                    "{prefix}clientAuth: '{other}' is not none, want or need"
+                )))
+            }
+        };
+        Ok(Some(TlsSettings {
+            key_store,
+            trust_store: store("trustStore")?,
+            client_auth,
+        }))
+    }
+
+    /// The files whose change means a reload.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut files = vec![self.key_store.location.clone()];
+        files.extend(self.trust_store.iter().map(|s| s.location.clone()));
+        files
+    }
+
+    /// A server config: this member's certificate, and client certificates
+    /// checked against the trust store as `ssl.clientAuth` says.
+    pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, Error> {
+        // ring builds with no C toolchain beyond cc; it lacks post-quantum
+        // key exchange, which ZooKeeper's JDK TLS lacks too.
+        #[allow(deprecated)]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let key = Arc::new(certified_key(&self.key_store, &provider)?);
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(config_error)?;
+        let builder = match (self.client_auth, &self.trust_store) {
+            (ClientAuth::None, _) => builder.with_no_client_auth(),
+            (_, None) => {
+                return Err(config_error(
+                    "ssl.trustStore.location is needed to check client certificates \
+                     (or set ssl.clientAuth=none)",
+                ))
+            }
+            (auth, Some(trust)) => {
+                let verifier = ClientVerifier::new(trusted_certs(trust)?, auth, provider.clone())?;
+                builder.with_client_cert_verifier(Arc::new(verifier))
+            }
+        };
+        let mut config = builder.with_cert_resolver(Arc::new(FixedCert(RwLock::new(key))));
+        config.alpn_protocols.clear();
+        Ok(Arc::new(config))
+    }
+}
+
+/// What a store holds: key entries (chain, key) and trusted certificates.
+struct StoreContents {
+    keys: Vec<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    certs: Vec<CertificateDer<'static>>,
+}
+
+fn read_store(store: &Store) -> Result<StoreContents, Error> {
+    let at = || store.location.display();
+    match store.kind {
+        StoreKind::Pem => {
+            let certs = CertificateDer::pem_file_iter(&store.location)
+                .map_err(|e| config_error(format!("{}: {e}", at())))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| config_error(format!("{}: {e}", at())))?;
+            // An encrypted PEM key is not read (it reads as no key).
+            let keys = PrivateKeyDer::from_pem_file(&store.location)
+                .map(|k| vec![(certs.clone(), k)])
+                .unwrap_or_default();
+            Ok(StoreContents { keys, certs })
+        }
+        StoreKind::Jks => read_jks(store),
+        StoreKind::Pkcs12 => read_pkcs12(store),
+    }
+}
+
+fn read_file(store: &Store) -> Result<Vec<u8>, Error> {
+    std::fs::read(&store.location)
+        .map_err(|e| config_error(format!("{}: {e}", store.location.display())))
+}
+
+fn cannot_open(store: &Store, e: impl std::fmt::Display) -> Error {
+    config_error(format!(
+        "{}: cannot open the {:?} store (wrong password or another type): {e}",
+        store.location.display(),
+        store.kind
+    ))
+}
+
+fn read_jks(store: &Store) -> Result<StoreContents, Error> {
+    let mut ks = jks::KeyStore::new();
+    let password = store.password.as_bytes();
+    ks.load(read_file(store)?.as_slice(), password)
+        .map_err(|e| cannot_open(store, e))?;
+    let mut out = StoreContents {
+        keys: Vec::new(),
+        certs: Vec::new(),
+    };
+    for alias in ks.aliases() {
+        if let Ok(e) = ks.get_trusted_certificate_entry(&alias) {
+            out.certs.push(e.certificate.content.into());
+            continue;
+        }
+        // ZooKeeper reads key entries with the store's password.
+        let entry = ks
+            .get_private_key_entry(&alias, password)
+            .map_err(|e| cannot_open(store, e))?;
+        let chain: Vec<CertificateDer> = entry
+            .certificate_chain
+            .into_iter()
+            .map(|c| c.content.into())
+            .collect();
+        let key = PrivateKeyDer::try_from(entry.private_key).map_err(|e| cannot_open(store, e))?;
+        out.certs.extend(chain.iter().cloned());
+        out.keys.push((chain, key));
+    }
+    Ok(out)
+}
+
+fn read_pkcs12(store: &Store) -> Result<StoreContents, Error> {
+    use p12_keystore::{KeyStore, KeyStoreEntry, Pkcs12ImportPolicy};
+    let ks = KeyStore::from_pkcs12(
+        &read_file(store)?,
+        &store.password,
+        Pkcs12ImportPolicy::Relaxed,
+    )
+    .map_err(|e| cannot_open(store, e))?;
+    let mut out = StoreContents {
+        keys: Vec::new(),
+        certs: Vec::new(),
+    };
+    for (_, entry) in ks.entries() {
+        match entry {
+            KeyStoreEntry::PrivateKeyChain(chain) => {
+                let certs: Vec<CertificateDer> = chain
+                    .certs()
+                    .iter()
+                    .map(|c| c.as_der().to_vec().into())
+                    .collect();
+                let key = PrivateKeyDer::try_from(chain.key().as_der().to_vec())
+                    .map_err(|e| cannot_open(store, e))?;
+                out.certs.extend(certs.iter().cloned());
+                out.keys.push((certs, key));
+            }
+            KeyStoreEntry::Certificate(c) => out.certs.push(c.as_der().to_vec().into()),
+            KeyStoreEntry::Secret(_) => {}
+        }
+    }
+    Ok(out)
+}
+
+/// The certificates a trust store holds.
+fn trusted_certs(store: &Store) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let certs = read_store(store)?.certs;
+    if certs.is_empty() {
+        return Err(config_error(format!(
+            "{}: no certificates in the trust store",
+            store.location.display()
+        )));
+    }
+    Ok(certs)
+}
+
+/// The member's certificate chain and private key from a key store.
+fn certified_key(store: &Store, provider: &CryptoProvider) -> Result<CertifiedKey, Error> {
+    let where_ = store.location.display();
+    let (chain, key) = read_store(store)?.keys.into_iter().next().ok_or_else(|| {
+        config_error(format!(
+            "{where_}: no private key with its certificate (an encrypted PEM key is not read)"
+        ))
+    })?;
+    let Some(leaf) = chain.first() else {
+        return Err(config_error(format!("{where_}: no certificate")));
+    };
+    let signing = provider
+        .key_provider
+        .load_private_key(key)
+        .map_err(|e| config_error(format!("{where_}: unusable private key: {e}")))?;
+    // rustls's own check parses with webpki, which refuses v1 certificates.
+    let cert_spki = parse(leaf)
+        .map(|c| c.public_key().raw.to_vec())
+        .ok_or_else(|| config_error(format!("{where_}: the certificate does not parse")))?;
+    if let Some(key_spki) = signing.public_key() {
+        if key_spki.as_ref() != cert_spki.as_slice() {
+            return Err(config_error(format!(
+                "{where_}: the private key does not match the certificate"
+            )));
+        }
+    }
+    Ok(CertifiedKey::new(chain, signing))
+}
+
+fn parse<'a>(der: &'a CertificateDer<'_>) -> Option<X509Certificate<'a>> {
+    X509Certificate::from_der(der.as_ref()).ok().map(|(_, c)| c)
+}
+
+/// Serves one certificate; replaced in place on reload.
+#[derive(Debug)]
+struct FixedCert(RwLock<Arc<CertifiedKey>>);
+
+impl ResolvesServerCert for FixedCert {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.read().unwrap_or_else(|p| p.into_inner()).clone())
+    }
+}
+
+/// webpki's client verifier, plus ZooKeeper's acceptance of v1 client
+/// certificates issued directly by a trusted certificate.
+#[derive(Debug)]
+struct ClientVerifier {
+    webpki: Arc<dyn ClientCertVerifier>,
+    /// The trust store's certificates (DER), for the v1 path.
+    issuers: Vec<CertificateDer<'static>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ClientVerifier {
+    fn new(
+        issuers: Vec<CertificateDer<'static>>,
+        auth: ClientAuth,
+        provider: Arc<CryptoProvider>,
+    ) -> Result<ClientVerifier, Error> {
+        let mut roots = RootCertStore::empty();
+        roots.add_parsable_certificates(issuers.iter().cloned());
+        let algorithms = provider.signature_verification_algorithms;
+        let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+        let builder = match auth {
+            ClientAuth::Want => builder.allow_unauthenticated(),
+            _ => builder,
+        };
+        let webpki = builder.build().map_err(config_error)?;
+        Ok(ClientVerifier {
+            webpki,
+            issuers,
+            algorithms,
+        })
+    }
+
+    /// A v1 end-entity certificate: signed by one of the trusted
+    /// certificates (matching issuer name and signature), now valid.
+    fn verify_v1(&self, end_entity: &CertificateDer<'_>) -> Result<(), rustls::Error> {
+        let bad = || rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature);
+        let cert = parse(end_entity).ok_or_else(bad)?;
+        if !cert.validity().is_valid() {
+            return Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Expired,
+            ));
+        }
+        let signed_by_trusted = self.issuers.iter().filter_map(|i| parse(i)).any(|issuer| {
+            issuer.subject() == cert.issuer()
+                && cert.verify_signature(Some(issuer.public_key())).is_ok()
+        });
+        if !signed_by_trusted {
+            return Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            ));
+        }
+        Ok(())
+    }
+
+    /// A handshake signature made with the certificate's key, without
+    /// webpki's certificate parser (which refuses v1).
+    fn verify_with_spki(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let bad = || rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature);
+        let parsed = parse(cert).ok_or_else(bad)?;
+        let spki = parsed.public_key();
+        let key_alg = spki.algorithm.algorithm.as_bytes();
+        let algs = self
+            .algorithms
+            .mapping
+            .iter()
+            .find(|(scheme, _)| *scheme == dss.scheme)
+            .map(|(_, algs)| *algs)
+            .ok_or_else(bad)?;
+        let key = spki.subject_public_key.data.as_ref();
+        let ok = algs.iter().any(|alg| {
+            alg_id_oid(alg.public_key_alg_id().as_ref()) == Some(key_alg)
+                && alg.verify_signature(key, message, dss.signature()).is_ok()
+        });
+        if ok {
+            Ok(HandshakeSignatureValid::assertion())
+        } else {
+            Err(bad())
+        }
+    }
+
+    fn is_v1(cert: &CertificateDer<'_>) -> bool {
+        parse(cert).is_some_and(|c| c.version().0 == 0)
+    }
+}
+
+/// The OID inside a DER AlgorithmIdentifier body (without its SEQUENCE
+/// header, as pki-types keeps it): tag 6, a short length, the OID bytes.
+fn alg_id_oid(body: &[u8]) -> Option<&[u8]> {
+    match body {
+        [6, len, rest @ ..] if (*len as usize) <= rest.len() => Some(&rest[..*len as usize]),
+        _ => None,
+    }
+}
+
+impl ClientCertVerifier for ClientVerifier {
+    fn offer_client_auth(&self) -> bool {
+        self.webpki.offer_client_auth()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.webpki.client_auth_mandatory()
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.webpki.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if Self::is_v1(end_entity) {
+            self.verify_v1(end_entity)?;
+            return Ok(ClientCertVerified::assertion());
+        }
+        self.webpki
+            .verify_client_cert(end_entity, intermediates, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verify_with_spki(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verify_with_spki(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
+}
+
+/// The subject of a certificate as Java's `X500Principal.getName()` writes
+/// it (RFC 2253: most specific name first, `,` between, no spaces): the id
+/// of ZooKeeper's `x509` scheme.
+pub fn subject_name(cert: &CertificateDer<'_>) -> Option<String> {
+    let cert = parse(cert)?;
+    let registry = x509_parser::objects::oid_registry();
+    let rdns: Vec<String> = cert
+        .subject()
+        .iter_rdn()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|atv| {
+                    let oid = atv.attr_type();
+                    let name = match x509_parser::objects::oid2abbrev(oid, registry) {
+                        Ok("emailAddress") | Err(_) => oid.to_id_string(),
+                        Ok(n) => n.to_string(),
+                    };
+                    let value = atv
+                        .as_str()
+                        .map(escape)
+                        .unwrap_or_else(|_| format!("#{}", hex(atv.attr_value().data)));
+                    format!("{name}={value}")
+                })
+                .collect::<Vec<_>>()
+                .join("+")
+        })
+        .collect();
+    Some(rdns.into_iter().rev().collect::<Vec<_>>().join(","))
+}
+
+/// RFC 2253 escaping of an attribute value.
+fn escape(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let last = v.chars().count().saturating_sub(1);
+    for (i, c) in v.chars().enumerate() {
+        let edge = (i == 0 && (c == ' ' || c == '#')) || (i == last && c == ' ');
+        if edge || matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A TLS acceptor that reloads its certificates when their files change
+/// (ZooKeeper's certificate reload), checked at each new connection.
+pub struct ReloadingAcceptor {
+    settings: TlsSettings,
+    state: RwLock<(Vec<Option<SystemTime>>, tokio_rustls::TlsAcceptor)>,
+}
+
+impl ReloadingAcceptor {
+    pub fn new(settings: TlsSettings) -> Result<ReloadingAcceptor, Error> {
+        let stamps = stamps(&settings.files());
+        let acceptor = tokio_rustls::TlsAcceptor::from(settings.server_config()?);
+        Ok(ReloadingAcceptor {
+            settings,
+            state: RwLock::new((stamps, acceptor)),
+        })
+    }
+
+    /// The acceptor for the next connection: rebuilt first if a store file
+    /// changed (a store that no longer loads keeps the previous one).
+    pub fn current(&self) -> tokio_rustls::TlsAcceptor {
+        let now = stamps(&self.settings.files());
+        {
+            let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+            if state.0 == now {
+                return state.1.clone();
+            }
+        }
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        match self.settings.server_config() {
+            Ok(config) => {
+                tracing::info!("TLS certificates reloaded");
+                *state = (now, tokio_rustls::TlsAcceptor::from(config));
+            }
+            Err(e) => {
+                tracing::warn!("TLS certificates changed but do not load ({e}); keeping the old");
+                state.0 = now;
+            }
+        }
+        state.1.clone()
+    }
+}
+
+fn stamps(files: &[PathBuf]) -> Vec<Option<SystemTime>> {
+    files
+        .iter()
+        .map(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn settings_read_as_zookeeper_reads_them() {
+        assert_eq!(TlsSettings::from_properties(&props(&[]), "ssl."), Ok(None));
+        let s = TlsSettings::from_properties(
+            &props(&[
+                ("ssl.keyStore.location", "/k/server.jks"),
+                ("ssl.keyStore.password", "pw"),
+                ("zookeeper.ssl.trustStore.location", "/k/trust.p12"),
+                ("ssl.clientAuth", "Want"),
+            ]),
+            "ssl.",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(s.key_store.kind, StoreKind::Jks);
+        assert_eq!(s.key_store.password, "pw");
+        assert_eq!(s.trust_store.unwrap().kind, StoreKind::Pkcs12);
+        assert_eq!(s.client_auth, ClientAuth::Want);
+        let typed = props(&[
+            ("ssl.quorum.keyStore.location", "/k/key"),
+            ("ssl.quorum.keyStore.type", "pem"),
+        ]);
+        let q = TlsSettings::from_properties(&typed, "ssl.quorum.")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (q.key_store.kind, q.client_auth),
+            (StoreKind::Pem, ClientAuth::Need)
+        );
+        for bad in [
+            props(&[("ssl.keyStore.location", "/k/key.der")]),
+            props(&[
+                ("ssl.keyStore.location", "/k/a.pem"),
+                ("ssl.clientAuth", "x"),
+            ]),
+        ] {
+            assert!(matches!(
+                TlsSettings::from_properties(&bad, "ssl."),
+                Err(Error::Config(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn rfc2253_escaping() {
+        assert_eq!(escape("a,b+c"), "a\\,b\\+c");
+        assert_eq!(escape(" #lead"), "\\ #lead");
+        assert_eq!(escape("#x "), "\\#x\\ ");
+        assert_eq!(escape("plain"), "plain");
+    }
+
+    #[test]
+    fn algorithm_identifier_oid() {
+        // rsaEncryption, NULL parameters.
+        let rsa = [6, 9, 42, 134, 72, 134, 247, 13, 1, 1, 1, 5, 0];
+        assert_eq!(alg_id_oid(&rsa), Some(&rsa[2..11]));
+        assert_eq!(alg_id_oid(&[6, 20, 1]), None);
+        assert_eq!(alg_id_oid(&[]), None);
+    }
+}
