@@ -14,7 +14,9 @@ use zkrs_core::types::CreateMode;
 use crate::async_calls::Completions;
 use crate::callback::{zkrs_state_fn, zkrs_watch_fn, Gate};
 use crate::error::{ZKRS_BADARGUMENTS, ZKRS_OK};
-use crate::ffi::{bytes_arg, data_arg, guard, guard_or, slice_arg, str_arg, try_arg, write_out};
+use crate::ffi::{
+    bytes_arg, data_arg, guard, guard_or, opt_str_arg, slice_arg, str_arg, try_arg, write_out,
+};
 use crate::types::{
     acl_arg, acl_list_into_raw, buffer_into_raw, string_array_into_raw, string_into_raw, zkrs_acl,
     zkrs_acl_list, zkrs_buffer, zkrs_stat, zkrs_string_array,
@@ -211,17 +213,65 @@ pub unsafe extern "C" fn zkrs_client_connect(
     session_timeout_ms: c_int,
     out: *mut *mut zkrs_client,
 ) -> c_int {
+    guard(|| connect(hosts, session_timeout_ms, None, out))
+}
+
+/// `zkrs_client_connect` over TLS (the servers' `secureClientPort`).
+/// `ca`: the certificates to trust (a PEM, JKS or PKCS12 file; NULL trusts
+/// any server); `cert` and `key`: this client's certificate and key as PEM
+/// files, or `cert` alone as a JKS/PKCS12 store opened with `password`
+/// (NULL for none). A file that does not load is `ZKRS_BADARGUMENTS`; a
+/// failed handshake is `ZKRS_CONNECTIONLOSS`.
+///
+/// # Safety
+/// As `zkrs_client_connect`; each of `ca`, `cert`, `key`, `password` is
+/// NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn zkrs_client_connect_tls(
+    hosts: *const c_char,
+    session_timeout_ms: c_int,
+    ca: *const c_char,
+    cert: *const c_char,
+    key: *const c_char,
+    password: *const c_char,
+    out: *mut *mut zkrs_client,
+) -> c_int {
     guard(|| {
+        // NULL: not given.
+        let path = |p: *const c_char| match p.is_null() {
+            true => Some(None),
+            false => str_arg(p).map(|s| Some(std::path::PathBuf::from(s))),
+        };
+        let tls = zkrs_core::tls::ClientTls {
+            ca: try_arg!(path(ca)),
+            cert: try_arg!(path(cert)),
+            key: try_arg!(path(key)),
+            password: try_arg!(opt_str_arg(password)).to_string(),
+        };
+        connect(hosts, session_timeout_ms, Some(tls), out)
+    })
+}
+
+unsafe fn connect(
+    hosts: *const c_char,
+    session_timeout_ms: c_int,
+    tls: Option<zkrs_core::tls::ClientTls>,
+    out: *mut *mut zkrs_client,
+) -> c_int {
+    {
         let hosts = try_arg!(str_arg(hosts));
         if out.is_null() || session_timeout_ms <= 0 {
             return ZKRS_BADARGUMENTS;
         }
         let opts = ClientOptions {
             session_timeout: Duration::from_millis(session_timeout_ms as u64),
+            tls,
             ..Default::default()
         };
         let inner = match Client::connect(hosts, opts) {
             Ok(c) => c,
+            // A TLS file that does not load.
+            Err(zkrs_core::Error::Config(_)) => return ZKRS_BADARGUMENTS,
             Err(e) => return e.code(),
         };
         let gate = Gate::new();
@@ -236,7 +286,7 @@ pub unsafe extern "C" fn zkrs_client_connect(
         };
         write_out(out, Box::into_raw(Box::new(c)));
         ZKRS_OK
-    })
+    }
 }
 
 /// Sets the session state callback, replacing any previous one (NULL

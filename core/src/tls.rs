@@ -477,6 +477,131 @@ impl ClientCertVerifier for ClientVerifier {
     }
 }
 
+/// A client's TLS settings (ZooKeeper's `zookeeper.client.secure` with the
+/// client's `zookeeper.ssl.*` keys, kazoo's `use_ssl` options).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientTls {
+    /// Certificates to trust (PEM, JKS or PKCS12 by extension); None: the
+    /// server's certificate is not checked (kazoo's `verify_certs=False`).
+    pub ca: Option<PathBuf>,
+    /// This client's certificate: a PEM file with `key` beside it, or a
+    /// JKS / PKCS12 store holding both.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// For JKS / PKCS12 stores.
+    pub password: String,
+}
+
+impl ClientTls {
+    fn store(&self, path: &Path) -> Result<Store, Error> {
+        Ok(Store {
+            location: path.to_path_buf(),
+            password: self.password.clone(),
+            kind: StoreKind::of("tls", None, path).unwrap_or(StoreKind::Pem),
+        })
+    }
+
+    /// A connector; the server's certificate must name the host dialled.
+    pub fn connector(&self) -> Result<tokio_rustls::TlsConnector, Error> {
+        #[allow(deprecated)] // see TlsSettings::server_config
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(config_error)?;
+        let builder = match &self.ca {
+            Some(ca) => {
+                let mut roots = RootCertStore::empty();
+                roots.add_parsable_certificates(trusted_certs(&self.store(ca)?)?);
+                builder.with_root_certificates(roots)
+            }
+            None => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyServer(provider.clone()))),
+        };
+        let config = match &self.cert {
+            None => builder.with_no_client_auth(),
+            Some(cert) => {
+                let (chain, key) = self.identity(cert)?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| config_error(format!("{}: {e}", cert.display())))?
+            }
+        };
+        Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+    }
+
+    fn identity(
+        &self,
+        cert: &Path,
+    ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), Error> {
+        let store = self.store(cert)?;
+        if store.kind != StoreKind::Pem {
+            let found = read_store(&store)?.keys.into_iter().next();
+            return found
+                .ok_or_else(|| config_error(format!("{}: no private key", cert.display())));
+        }
+        let chain = read_store(&store)?.certs;
+        let key_file = self.key.as_deref().unwrap_or(cert);
+        let key = PrivateKeyDer::from_pem_file(key_file).map_err(|e| {
+            config_error(format!(
+                "{}: no unencrypted private key: {e}",
+                key_file.display()
+            ))
+        })?;
+        Ok((chain, key))
+    }
+}
+
+/// Accepts any server certificate (only when no CA is given, as kazoo's
+/// `verify_certs=False`); the handshake signatures are still checked.
+#[derive(Debug)]
+struct AnyServer(Arc<CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyServer {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 /// The subject of a certificate as Java's `X500Principal.getName()` writes
 /// it (RFC 2253: most specific name first, `,` between, no spaces): the id
 /// of ZooKeeper's `x509` scheme.

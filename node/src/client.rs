@@ -54,6 +54,21 @@ pub struct ClientConfig {
     /// session lives); then it rejects with REQUESTTIMEOUT, and the
     /// request may still take effect.
     pub request_timeout: Option<u32>,
+    /// Connect over TLS (the servers' secureClientPort).
+    pub tls: Option<TlsConfig>,
+}
+
+/// TLS files (paths). `ca`: the certificates to trust (PEM, JKS or PKCS12;
+/// left out, any server is trusted); `cert` and `key`: this client's
+/// certificate and key as PEM, or `cert` alone as a JKS/PKCS12 store
+/// opened with `password`.
+#[napi(object)]
+#[derive(Default)]
+pub struct TlsConfig {
+    pub ca: Option<String>,
+    pub cert: Option<String>,
+    pub key: Option<String>,
+    pub password: Option<String>,
 }
 
 /// One credential, e.g. `{scheme: 'digest', auth: 'user:password'}`.
@@ -279,6 +294,12 @@ impl Client {
             .into_iter()
             .map(|a| (a.scheme, data_bytes(Some(a.auth))))
             .collect();
+        opts.tls = o.tls.map(|t| zkrs::tls::ClientTls {
+            ca: t.ca.map(Into::into),
+            cert: t.cert.map(Into::into),
+            key: t.key.map(Into::into),
+            password: t.password.unwrap_or_default(),
+        });
         Client {
             hosts,
             options: opts,

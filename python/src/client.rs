@@ -4,6 +4,7 @@
 //! the result; callbacks come back on the client's event thread and take
 //! the GIL only to run.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -47,6 +48,8 @@ pub struct Client {
     /// kazoo's `client_id`: the session the first `start()` resumes.
     resume: Mutex<Option<(i64, Vec<u8>)>>,
     auth: Vec<(String, Vec<u8>)>,
+    /// kazoo's `use_ssl` and its certificate options.
+    tls: Option<zkrs::tls::ClientTls>,
     conn: Mutex<Option<blocking::Client>>,
     listeners: Listeners,
     /// kazoo's `_data_watchers` / `_child_watchers`.
@@ -94,7 +97,9 @@ impl Client {
     /// kazoo's constructor, argument for argument. `default_acl`,
     /// `connection_retry` (zkrs reconnects on its own, with backoff) and
     /// `logger` (zkrs logs to the `zkrs` logger) are accepted and not used;
-    /// SASL and TLS are refused until zkrs speaks them.
+    /// SASL is refused until zkrs speaks it. TLS: `use_ssl` with `ca` (PEM,
+    /// JKS or PKCS12; `verify_certs=False` trusts any server), `certfile` and
+    /// `keyfile` (PEM), or a JKS/PKCS12 `certfile` with `keyfile_password`.
     #[new]
     #[pyo3(signature = (hosts="127.0.0.1:2181", timeout=10.0, client_id=None, handler=None,
         default_acl=None, auth_data=None, sasl_options=None, read_only=None, randomize_hosts=true,
@@ -115,26 +120,31 @@ impl Client {
         connection_retry: Option<&Bound<'_, PyAny>>,
         command_retry: Option<Py<PyAny>>,
         logger: Option<&Bound<'_, PyAny>>,
-        keyfile: Option<&Bound<'_, PyAny>>,
-        keyfile_password: Option<&Bound<'_, PyAny>>,
-        certfile: Option<&Bound<'_, PyAny>>,
-        ca: Option<&Bound<'_, PyAny>>,
+        keyfile: Option<PathBuf>,
+        keyfile_password: Option<String>,
+        certfile: Option<PathBuf>,
+        ca: Option<PathBuf>,
         use_ssl: bool,
         verify_certs: bool,
     ) -> PyResult<Self> {
         seconds(timeout, "timeout")?;
-        let _ = (default_acl, connection_retry, logger, verify_certs);
+        let _ = (default_acl, connection_retry, logger);
         if sasl_options.is_some() {
             return Err(errors::ConfigurationError::new_err(
                 "zkrs.Client does not speak SASL yet",
             ));
         }
-        let tls = [keyfile, keyfile_password, certfile, ca];
-        if use_ssl || tls.iter().any(Option::is_some) {
+        if verify_certs && use_ssl && ca.is_none() {
             return Err(errors::ConfigurationError::new_err(
-                "zkrs.Client does not speak TLS yet",
+                "use_ssl needs ca= to check the server's certificate (or verify_certs=False)",
             ));
         }
+        let tls = use_ssl.then(|| zkrs::tls::ClientTls {
+            ca: ca.filter(|_| verify_certs),
+            cert: certfile,
+            key: keyfile,
+            password: keyfile_password.unwrap_or_default(),
+        });
         let handler = match handler {
             Some(h) => h,
             None => py
@@ -152,6 +162,7 @@ impl Client {
             command_retry,
             resume: Mutex::new(client_id),
             auth: auth_data.unwrap_or_default(),
+            tls,
             conn: Mutex::new(None),
             listeners: Arc::default(),
             watches: WatchTables::new(py)?,
@@ -831,6 +842,7 @@ impl Client {
             auth: self.auth.clone(),
             resume: lock(&self.resume).take(),
             request_timeout: None, // kazoo's calls wait while the session lives
+            tls: self.tls.clone(),
         };
         Ok(Some((self.hosts.clone(), opts)))
     }

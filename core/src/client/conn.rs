@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -97,13 +97,14 @@ pub(crate) struct Settings {
     pub auth: Vec<(String, Vec<u8>)>,
     pub resume: Option<(i64, Vec<u8>)>,
     pub renew_expired: bool,
+    pub tls: Option<tokio_rustls::TlsConnector>,
 }
 
 /// A socket after a successful handshake.
 struct Established {
     host: String,
-    rd: OwnedReadHalf,
-    wr: OwnedWriteHalf,
+    rd: Box<dyn AsyncRead + Send + Unpin>,
+    wr: Box<dyn AsyncWrite + Send + Unpin>,
     buf: BytesMut,
     resp: ConnectResponse,
 }
@@ -221,9 +222,10 @@ impl Task {
                 Duration::ZERO
             };
             let limit = self.settings.connect_timeout;
+            let tls = self.settings.tls.clone();
             let attempt = async move {
                 tokio::time::sleep(backoff).await;
-                match tokio::time::timeout(limit, handshake(&host, &req)).await {
+                match tokio::time::timeout(limit, handshake(&host, &req, tls.as_ref())).await {
                     Ok(r) => r.map_err(|e| format!("{host}: {e}")),
                     Err(_) => Err(format!("{host}: connect timed out")),
                 }
@@ -679,11 +681,13 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// TCP connect, ConnectRequest, ConnectResponse.
-async fn handshake(host: &str, req: &ConnectRequest) -> Result<Established, Error> {
-    let stream = TcpStream::connect(host).await?;
-    let _ = stream.set_nodelay(true);
-    let (mut rd, mut wr) = stream.into_split();
+/// TCP connect (then TLS, if set), ConnectRequest, ConnectResponse.
+async fn handshake(
+    host: &str,
+    req: &ConnectRequest,
+    tls: Option<&tokio_rustls::TlsConnector>,
+) -> Result<Established, Error> {
+    let (mut rd, mut wr) = open(host, tls).await?;
     wr.write_all(&frame::encode_record(req)).await?;
     let mut buf = BytesMut::with_capacity(64 * 1024);
     loop {
@@ -705,9 +709,36 @@ async fn handshake(host: &str, req: &ConnectRequest) -> Result<Established, Erro
     }
 }
 
+type Halves = (
+    Box<dyn AsyncRead + Send + Unpin>,
+    Box<dyn AsyncWrite + Send + Unpin>,
+);
+
+async fn open(host: &str, tls: Option<&tokio_rustls::TlsConnector>) -> Result<Halves, Error> {
+    let stream = TcpStream::connect(host).await?;
+    let _ = stream.set_nodelay(true);
+    let Some(tls) = tls else {
+        let (rd, wr) = stream.into_split();
+        return Ok((Box::new(rd), Box::new(wr)));
+    };
+    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    let server = rustls::pki_types::ServerName::try_from(name.to_string())
+        .map_err(|e| Error::Io(format!("{host}: {e}")))?;
+    let stream = tls
+        .connect(server, stream)
+        .await
+        .map_err(|e| Error::Io(format!("TLS with {host}: {e}")))?;
+    let (rd, wr) = tokio::io::split(stream);
+    Ok((Box::new(rd), Box::new(wr)))
+}
+
 /// Writes frames in order, flushing when the queue runs dry. Ends on a
 /// write error, or (after a clean shutdown) when the sender is dropped.
-async fn write_loop(wr: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Vec<u8>>) {
+async fn write_loop(
+    wr: Box<dyn AsyncWrite + Send + Unpin>,
+    mut rx: mpsc::UnboundedReceiver<Vec<u8>>,
+) {
     let mut wr = BufWriter::with_capacity(64 * 1024, wr);
     while let Some(f) = rx.recv().await {
         if wr.write_all(&f).await.is_err() {

@@ -52,6 +52,13 @@ pub use dispatch::StateListener;
 pub use retry::RetryPolicy;
 pub use watches::Watcher;
 
+/// The connector for `ClientOptions::tls`; why it failed goes to the log
+/// too (C callers see only a result code).
+fn tls_connector(t: &crate::tls::ClientTls) -> Result<tokio_rustls::TlsConnector, Error> {
+    t.connector()
+        .inspect_err(|e| tracing::warn!("TLS settings: {e}"))
+}
+
 /// Wraps a closure as a [`Watcher`].
 pub fn watcher(f: impl Fn(WatchedEvent) + Send + Sync + 'static) -> Watcher {
     Arc::new(f)
@@ -86,6 +93,8 @@ pub struct ClientOptions {
     /// RequestTimeout (ZooKeeper's `zookeeper.request.timeout`); the
     /// request may still take effect. `None`: as long as the session lives.
     pub request_timeout: Option<Duration>,
+    /// Connect over TLS (the servers' `secureClientPort`).
+    pub tls: Option<crate::tls::ClientTls>,
 }
 
 impl Default for ClientOptions {
@@ -99,6 +108,7 @@ impl Default for ClientOptions {
             randomize_hosts: true,
             renew_expired: false,
             request_timeout: None,
+            tls: None,
         }
     }
 }
@@ -447,6 +457,7 @@ impl Client {
             auth: opts.auth,
             resume: opts.resume,
             renew_expired: opts.renew_expired,
+            tls: opts.tls.as_ref().map(tls_connector).transpose()?,
         };
         rt.spawn(conn::Task::new(shared.clone(), cmd_rx, settings).run());
         let client = Client { cmds, shared };

@@ -1,0 +1,173 @@
+//! TLS end to end: a member serving `secureClientPort` with PEM stores, the
+//! Rust client over TLS with a client certificate (its subject becomes the
+//! connection's x509 identity), and the refusals: no client certificate,
+//! a certificate from another CA, a server the client's CA did not sign.
+
+#[path = "client_support.rs"]
+mod support;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use support::{bounded, TestServer};
+use zkrs::client::{Client, ClientOptions};
+use zkrs::tls::ClientTls;
+use zkrs::{Acl, CreateMode, Error, Id};
+
+struct Ca {
+    issuer: Issuer<'static, KeyPair>,
+    pem: String,
+}
+
+fn ca(name: &str) -> Ca {
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    let key = KeyPair::generate().unwrap();
+    let pem = params.self_signed(&key).unwrap().pem();
+    Ca {
+        issuer: Issuer::new(params, key),
+        pem,
+    }
+}
+
+/// Writes `<name>.pem` (certificate then key) signed by `ca`.
+fn leaf(dir: &Path, ca: &Ca, name: &str) -> PathBuf {
+    let mut params = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    params.distinguished_name.push(DnType::CommonName, name);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca.issuer).unwrap();
+    let path = dir.join(format!("{name}.pem"));
+    std::fs::write(&path, format!("{}{}", cert.pem(), key.serialize_pem())).unwrap();
+    path
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Setup {
+    _certs: tempfile::TempDir,
+    server: TestServer,
+    secure: String,
+    ca: PathBuf,
+    client: PathBuf,
+    stranger: PathBuf,
+    other_ca: PathBuf,
+}
+
+async fn setup() -> Setup {
+    let certs = tempfile::tempdir().unwrap();
+    let d = certs.path();
+    let (main, other) = (ca("ca.zkrs.test"), ca("other.zkrs.test"));
+    let ca_path = d.join("ca.pem");
+    std::fs::write(&ca_path, &main.pem).unwrap();
+    let other_ca = d.join("other-ca.pem");
+    std::fs::write(&other_ca, &other.pem).unwrap();
+    let server_pem = leaf(d, &main, "server");
+    let client = leaf(d, &main, "client");
+    let stranger = leaf(d, &other, "stranger");
+    let port = free_port();
+    let extra = format!(
+        "secureClientPort={port}\nsecureClientPortAddress=127.0.0.1\n\
+         ssl.keyStore.location={}\nssl.trustStore.location={}\n",
+        server_pem.display(),
+        ca_path.display()
+    );
+    let server = TestServer::start_with(&extra).await;
+    Setup {
+        _certs: certs,
+        server,
+        secure: format!("127.0.0.1:{port}"),
+        ca: ca_path,
+        client,
+        stranger,
+        other_ca,
+    }
+}
+
+async fn connect_tls(hosts: &str, tls: ClientTls) -> Result<Client, Error> {
+    let opts = ClientOptions {
+        connect_timeout: Duration::from_secs(3),
+        tls: Some(tls),
+        ..Default::default()
+    };
+    Client::connect(hosts, opts).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_client_with_certificate_gets_its_x509_identity() {
+    bounded(async {
+        let s = setup().await;
+        let tls = ClientTls {
+            ca: Some(s.ca.clone()),
+            cert: Some(s.client.clone()),
+            ..Default::default()
+        };
+        let zk = connect_tls(&s.secure, tls).await.unwrap();
+        let me = ("x509".to_string(), "CN=client".to_string());
+        let ids = zk.who_am_i().await.unwrap();
+        assert!(ids.contains(&me), "{ids:?}");
+        let mine = vec![Acl {
+            perms: zkrs::perms::ALL,
+            id: Id::new("x509", "CN=client"),
+        }];
+        zk.create("/tls", b"over tls", &mine, CreateMode::Persistent)
+            .await
+            .unwrap();
+        assert_eq!(zk.get_data("/tls", None).await.unwrap().0, b"over tls");
+        // The same node through the plain port, without the certificate.
+        let plain = support::connect(&s.server.hosts()).await;
+        assert_eq!(plain.get_data("/tls", None).await, Err(Error::NoAuth));
+        zk.close().await.unwrap();
+        plain.close().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_refusals() {
+    bounded(async {
+        let s = setup().await;
+        let cases = [
+            // No client certificate: ssl.clientAuth defaults to need.
+            ClientTls {
+                ca: Some(s.ca.clone()),
+                ..Default::default()
+            },
+            // A certificate from a CA the member does not trust.
+            ClientTls {
+                ca: Some(s.ca.clone()),
+                cert: Some(s.stranger.clone()),
+                ..Default::default()
+            },
+            // A member whose certificate the client's CA did not sign.
+            ClientTls {
+                ca: Some(s.other_ca.clone()),
+                cert: Some(s.client.clone()),
+                ..Default::default()
+            },
+        ];
+        for (i, tls) in cases.into_iter().enumerate() {
+            let r = connect_tls(&s.secure, tls).await;
+            assert!(
+                matches!(r, Err(Error::ConnectionLoss)),
+                "case {i}: {:?}",
+                r.err()
+            );
+        }
+        let missing = ClientTls {
+            ca: Some("/nonexistent/ca.pem".into()),
+            ..Default::default()
+        };
+        let r = connect_tls(&s.secure, missing).await;
+        assert!(matches!(r, Err(Error::Config(_))), "{:?}", r.err());
+    })
+    .await;
+}
