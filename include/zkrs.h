@@ -996,6 +996,26 @@ void zkrs_queue_free(struct zkrs_queue *q);
 int zkrs_client_connect(const char *hosts, int session_timeout_ms, struct zkrs_client **out);
 
 /**
+ * `zkrs_client_connect` over TLS (the servers' `secureClientPort`).
+ * `ca`: the certificates to trust (a PEM, JKS or PKCS12 file; NULL trusts
+ * any server); `cert` and `key`: this client's certificate and key as PEM
+ * files, or `cert` alone as a JKS/PKCS12 store opened with `password`
+ * (NULL for none). A file that does not load is `ZKRS_BADARGUMENTS`; a
+ * failed handshake is `ZKRS_CONNECTIONLOSS`.
+ *
+ * # Safety
+ * As `zkrs_client_connect`; each of `ca`, `cert`, `key`, `password` is
+ * NULL or a NUL-terminated string.
+ */
+int zkrs_client_connect_tls(const char *hosts,
+                            int session_timeout_ms,
+                            const char *ca,
+                            const char *cert,
+                            const char *key,
+                            const char *password,
+                            struct zkrs_client **out);
+
+/**
  * Sets the session state callback, replacing any previous one (NULL
  * `cb` removes it). It is called on each later state change (see
  * `zkrs_state_fn` for the thread); the replaced callback is not called

@@ -391,6 +391,8 @@ export interface ClientConfig {
    * request may still take effect.
    */
   requestTimeout?: number
+  /** Connect over TLS (the servers' secureClientPort). */
+  tls?: TlsConfig
 }
 
 /** Create modes by name (CreateMode); 'ttl' is PERSISTENT_WITH_TTL. */
@@ -560,6 +562,19 @@ export interface Stat {
   dataLength: number
   numChildren: number
   pzxid: number
+}
+
+/**
+ * TLS files (paths). `ca`: the certificates to trust (PEM, JKS or PKCS12;
+ * left out, any server is trusted); `cert` and `key`: this client's
+ * certificate and key as PEM, or `cert` alone as a JKS/PKCS12 store
+ * opened with `password`.
+ */
+export interface TlsConfig {
+  ca?: string
+  cert?: string
+  key?: string
+  password?: string
 }
 
 /**

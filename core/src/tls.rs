@@ -173,6 +173,47 @@ impl TlsSettings {
     }
 }
 
+impl TlsSettings {
+    /// The dialling side between members (`sslQuorum`): this member's own
+    /// certificate as the client certificate, the other's checked against
+    /// the trust store and the address dialled.
+    pub fn peer_connector(&self) -> Result<tokio_rustls::TlsConnector, Error> {
+        #[allow(deprecated)] // see server_config
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let trust = self
+            .trust_store
+            .as_ref()
+            .ok_or_else(|| config_error("sslQuorum needs ssl.quorum.trustStore.location"))?;
+        let mut roots = RootCertStore::empty();
+        roots.add_parsable_certificates(trusted_certs(trust)?);
+        let own = OwnCert(Arc::new(certified_key(&self.key_store, &provider)?));
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(config_error)?
+            .with_root_certificates(roots)
+            .with_client_cert_resolver(Arc::new(own));
+        Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+    }
+}
+
+/// A member's own certificate, presented when it dials another member.
+#[derive(Debug)]
+struct OwnCert(Arc<CertifiedKey>);
+
+impl rustls::client::ResolvesClientCert for OwnCert {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
 /// What a store holds: key entries (chain, key) and trusted certificates.
 struct StoreContents {
     keys: Vec<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,

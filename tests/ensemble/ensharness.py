@@ -106,6 +106,8 @@ class Member:
         # Extra environment for the next start (e.g. libfaketime's, for a
         # member whose wall clock is off).
         self.env = {}
+        # zoo.cfg keys of this member only, after the ensemble's.
+        self.extra_cfg = {}
 
     def __repr__(self):
         return "<member %d %s%s>" % (self.id, self.hostport, " observer" if self.observer else "")
@@ -135,7 +137,7 @@ class Member:
         ]
         if self.observer:
             lines.append("peerType=observer")
-        for k, v in self.ens.extra_cfg.items():
+        for k, v in {**self.ens.extra_cfg, **self.extra_cfg}.items():
             lines.append("%s=%s" % (k, v))
         lines += [m.server_line for m in self.ens.members]
         with open(self.cfg, "w") as f:

@@ -499,6 +499,8 @@ pub struct GroupOptions {
     pub tick_ms: u64,
     /// zoo.cfg syncLimit (ticks a follower may lag or be silent).
     pub sync_limit: u64,
+    /// `sslQuorum=true`: the `ssl.quorum.*` settings for member links.
+    pub peer_tls: Option<crate::tls::TlsSettings>,
 }
 
 impl Consensus {
@@ -523,7 +525,14 @@ impl Consensus {
                     .parse::<IpAddr>()
                     .ok()
             });
-        let pool = Arc::new(PeerPool::new(local_ip));
+        let (acceptor, connector) = match &opts.peer_tls {
+            Some(t) => (
+                Some(Arc::new(crate::tls::ReloadingAcceptor::new(t.clone())?)),
+                Some(t.peer_connector()?),
+            ),
+            None => (None, None),
+        };
+        let pool = Arc::new(PeerPool::new(local_ip, connector));
         let log = LogStore::open(&opts.storage.log_dir)?;
         let outbox = Arc::new(Outbox::default());
         let sm = StateMachine::open(&opts.storage, applier.clone(), outbox.clone())?;
@@ -574,7 +583,7 @@ impl Consensus {
                 clock.clone(),
                 pool.clone(),
             ));
-            tokio::spawn(peer::serve(l, h))
+            tokio::spawn(peer::serve(l, h, acceptor))
         });
         let mut c = Consensus {
             raft,
@@ -620,6 +629,7 @@ impl Consensus {
                 storage,
                 tick_ms,
                 sync_limit: 1,
+                peer_tls: None,
             },
             applier,
         )

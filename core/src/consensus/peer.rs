@@ -16,9 +16,12 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio_rustls::TlsConnector;
+
+use crate::tls::ReloadingAcceptor;
 use tokio::sync::{mpsc, oneshot};
 
 use super::log_store::{decode, encode_any};
@@ -90,7 +93,15 @@ pub trait PeerHandler: Send + Sync + 'static {
     fn leader_link_closed(&self, _leader: u64) {}
 }
 
-async fn read_frame(rd: &mut BufReader<OwnedReadHalf>) -> std::io::Result<(u64, Vec<u8>)> {
+/// A peer connection's two directions: plain TCP halves or TLS ones
+/// (`sslQuorum`), boxed behind 256 KiB buffers.
+type Rd = Box<dyn AsyncRead + Send + Unpin>;
+type Wr = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// How long a TLS handshake between members may take.
+const TLS_HANDSHAKE: Duration = Duration::from_secs(2);
+
+async fn read_frame(rd: &mut BufReader<Rd>) -> std::io::Result<(u64, Vec<u8>)> {
     let len = rd.read_u32().await? as usize;
     if !(8..=MAX_FRAME).contains(&len) {
         return Err(std::io::Error::new(
@@ -104,18 +115,14 @@ async fn read_frame(rd: &mut BufReader<OwnedReadHalf>) -> std::io::Result<(u64, 
     Ok((id, body))
 }
 
-async fn write_frame(
-    wr: &mut BufWriter<OwnedWriteHalf>,
-    id: u64,
-    body: &[u8],
-) -> std::io::Result<()> {
+async fn write_frame(wr: &mut BufWriter<Wr>, id: u64, body: &[u8]) -> std::io::Result<()> {
     wr.write_u32((body.len() + 8) as u32).await?;
     wr.write_u64(id).await?;
     wr.write_all(body).await
 }
 
 /// Writes queued frames; flushes when the queue runs dry (batching).
-async fn writer(mut wr: BufWriter<OwnedWriteHalf>, mut rx: mpsc::Receiver<(u64, Vec<u8>)>) {
+async fn writer(mut wr: BufWriter<Wr>, mut rx: mpsc::Receiver<(u64, Vec<u8>)>) {
     while let Some((id, body)) = rx.recv().await {
         if write_frame(&mut wr, id, &body).await.is_err() {
             return;
@@ -126,25 +133,44 @@ async fn writer(mut wr: BufWriter<OwnedWriteHalf>, mut rx: mpsc::Receiver<(u64, 
     }
 }
 
-/// Accepts peer connections until the listener task is aborted.
-pub async fn serve(listener: TcpListener, handler: Arc<dyn PeerHandler>) {
+/// Accepts peer connections until the listener task is aborted; with
+/// `tls` (sslQuorum) only members whose certificate the trust store signed.
+pub async fn serve(
+    listener: TcpListener,
+    handler: Arc<dyn PeerHandler>,
+    tls: Option<Arc<ReloadingAcceptor>>,
+) {
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let h = handler.clone();
+        let tls = tls.as_ref().map(|t| t.current());
         tokio::spawn(async move {
-            if let Err(e) = serve_conn(stream, h).await {
+            let _ = stream.set_nodelay(true);
+            let (rd, wr): (Rd, Wr) = match tls {
+                None => {
+                    let (rd, wr) = stream.into_split();
+                    (Box::new(rd), Box::new(wr))
+                }
+                Some(tls) => match tokio::time::timeout(TLS_HANDSHAKE, tls.accept(stream)).await {
+                    Ok(Ok(s)) => {
+                        let (rd, wr) = tokio::io::split(s);
+                        (Box::new(rd), Box::new(wr))
+                    }
+                    Ok(Err(e)) => return tracing::warn!("refused member at {peer}: {e}"),
+                    Err(_) => return tracing::info!("TLS handshake with {peer} timed out"),
+                },
+            };
+            if let Err(e) = serve_conn(rd, wr, h).await {
                 tracing::debug!("peer connection from {peer} ended: {e}");
             }
         });
     }
 }
 
-async fn serve_conn(stream: TcpStream, handler: Arc<dyn PeerHandler>) -> std::io::Result<()> {
-    let _ = stream.set_nodelay(true);
-    let (rd, wr) = stream.into_split();
+async fn serve_conn(rd: Rd, wr: Wr, handler: Arc<dyn PeerHandler>) -> std::io::Result<()> {
     let mut rd = BufReader::with_capacity(256 * 1024, rd);
     let (tx, rx) = mpsc::channel(1024);
     let writer = tokio::spawn(writer(BufWriter::with_capacity(256 * 1024, wr), rx));
@@ -222,15 +248,17 @@ fn clock_ms() -> u64 {
 pub struct PeerClient {
     addr: String,
     local_ip: Option<IpAddr>,
+    tls: Option<TlsConnector>,
     next_id: AtomicU64,
     link: tokio::sync::Mutex<Option<Arc<Link>>>,
 }
 
 impl PeerClient {
-    pub fn new(addr: String, local_ip: Option<IpAddr>) -> PeerClient {
+    pub fn new(addr: String, local_ip: Option<IpAddr>, tls: Option<TlsConnector>) -> PeerClient {
         PeerClient {
             addr,
             local_ip,
+            tls,
             next_id: AtomicU64::new(1),
             link: tokio::sync::Mutex::new(None),
         }
@@ -259,6 +287,25 @@ impl PeerClient {
         Ok(stream)
     }
 
+    /// The connection's halves, after a TLS handshake under sslQuorum
+    /// (the other member's certificate must name the address dialled).
+    async fn secure(&self, stream: TcpStream) -> std::io::Result<(Rd, Wr)> {
+        let Some(tls) = &self.tls else {
+            let (rd, wr) = stream.into_split();
+            return Ok((Box::new(rd), Box::new(wr)));
+        };
+        let host = self.addr.rsplit_once(':').map_or(&*self.addr, |(h, _)| h);
+        let name = rustls::pki_types::ServerName::try_from(
+            host.trim_matches(|c| c == '[' || c == ']').to_string(),
+        )
+        .map_err(std::io::Error::other)?;
+        let s = tokio::time::timeout(TLS_HANDSHAKE, tls.connect(name, stream))
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS timed out"))??;
+        let (rd, wr) = tokio::io::split(s);
+        Ok((Box::new(rd), Box::new(wr)))
+    }
+
     async fn link(&self) -> std::io::Result<Arc<Link>> {
         let mut slot = self.link.lock().await;
         if let Some(l) = slot
@@ -274,7 +321,7 @@ impl PeerClient {
             .map_err(|_| {
                 std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
             })??;
-        let (rd, wr) = stream.into_split();
+        let (rd, wr) = self.secure(stream).await?;
         let (tx, rx) = mpsc::channel(1024);
         let write_task = tokio::spawn(writer(BufWriter::with_capacity(256 * 1024, wr), rx));
         let waiters: Waiters = Arc::default();
@@ -366,13 +413,15 @@ impl PeerClient {
 /// One client per peer address, shared by raft replication and forwarding.
 pub struct PeerPool {
     local_ip: Option<IpAddr>,
+    tls: Option<TlsConnector>,
     clients: Mutex<HashMap<String, Arc<PeerClient>>>,
 }
 
 impl PeerPool {
-    pub fn new(local_ip: Option<IpAddr>) -> PeerPool {
+    pub fn new(local_ip: Option<IpAddr>, tls: Option<TlsConnector>) -> PeerPool {
         PeerPool {
             local_ip,
+            tls,
             clients: Mutex::new(HashMap::new()),
         }
     }
@@ -384,7 +433,8 @@ impl PeerPool {
     /// stays open answers false.
     pub async fn is_gone(&self, addr: &str) -> bool {
         use std::io::ErrorKind::{ConnectionRefused, ConnectionReset, UnexpectedEof};
-        let probe = PeerClient::new(addr.to_string(), self.local_ip);
+        // Plain TCP even under sslQuorum: only the connection's fate counts.
+        let probe = PeerClient::new(addr.to_string(), self.local_ip, None);
         let gone = |e: &std::io::Error| matches!(e.kind(), ConnectionRefused | ConnectionReset);
         let mut stream = match tokio::time::timeout(Duration::from_millis(500), probe.dial()).await
         {
@@ -404,13 +454,16 @@ impl PeerPool {
     pub fn client(&self, addr: &str) -> Arc<PeerClient> {
         let mut map = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(addr.to_string())
-            .or_insert_with(|| Arc::new(PeerClient::new(addr.to_string(), self.local_ip)))
+            .or_insert_with(|| {
+                let tls = self.tls.clone();
+                Arc::new(PeerClient::new(addr.to_string(), self.local_ip, tls))
+            })
             .clone()
     }
 }
 
 async fn read_replies(
-    mut rd: BufReader<OwnedReadHalf>,
+    mut rd: BufReader<Rd>,
     waiters: Waiters,
     dead: Arc<std::sync::atomic::AtomicBool>,
     last_reply: Arc<AtomicU64>,

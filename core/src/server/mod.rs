@@ -96,6 +96,7 @@ impl Server {
             storage: opts,
             tick_ms: config.tick_time as u64,
             sync_limit: config.sync_limit.max(1) as u64,
+            peer_tls: quorum_tls(&config)?,
         };
         let consensus = Consensus::start(group, db.clone()).await?;
         let shared = Arc::new(Shared {
@@ -186,6 +187,18 @@ fn property(config: &Config, key: &str) -> Option<String> {
         .get(key)
         .or_else(|| props.get(&format!("zookeeper.{key}")))
         .cloned()
+}
+
+/// `sslQuorum=true`: links between members use TLS with the
+/// `ssl.quorum.*` stores, both sides presenting their certificate.
+fn quorum_tls(config: &Config) -> Result<Option<TlsSettings>, Error> {
+    if property(config, "sslQuorum").as_deref() != Some("true") {
+        return Ok(None);
+    }
+    let settings = TlsSettings::from_properties(&config.properties, "ssl.quorum.")?;
+    settings
+        .map(Some)
+        .ok_or_else(|| Error::Config("sslQuorum=true needs ssl.quorum.keyStore.location".into()))
 }
 
 /// The `secureClientPort` listener with its TLS settings (`ssl.*`), bound

@@ -1,0 +1,77 @@
+"""TLS between members (sslQuorum=true with ssl.quorum.* stores): an
+ensemble whose members present certificates from the trusted CA forms a
+quorum and replicates; a member whose certificate another CA signed is
+refused by the others and never serves, while the rest keep serving; with
+the right certificate again it joins and catches up."""
+
+import os
+import subprocess
+
+import pytest
+
+from ensharness import wait_until
+from ensutil import member_client
+
+PASS = "apassword"
+
+
+def _run(*cmd, cwd):
+    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+def make_ca(d, name):
+    _run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key",
+         "-out", name + ".pem", "-days", "2", "-subj", "/CN=" + name, "-addext",
+         "basicConstraints=critical,CA:TRUE", cwd=d)
+
+
+def member_store(d, ca, name, ip):
+    """A PKCS12 store with the member's key and a certificate for `ip`."""
+    with open(os.path.join(d, name + ".ext"), "w") as f:
+        f.write("subjectAltName=IP:%s\n" % ip)
+    _run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out",
+         name + ".csr", "-subj", "/CN=" + name, cwd=d)
+    _run("openssl", "x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
+         "-CAcreateserial", "-days", "2", "-extfile", name + ".ext", "-out", name + ".pem", cwd=d)
+    _run("openssl", "pkcs12", "-export", "-in", name + ".pem", "-inkey", name + ".key", "-out",
+         name + ".p12", "-passout", "pass:" + PASS, cwd=d)
+    return os.path.join(d, name + ".p12")
+
+
+@pytest.mark.timeout(120)
+def test_quorum_tls_refuses_a_member_without_the_right_certificate(ensemble_factory, tmp_path):
+    d = str(tmp_path)
+    make_ca(d, "ca")
+    make_ca(d, "rogue-ca")
+    ens = ensemble_factory(3, start=False, extra_cfg={
+        "sslQuorum": "true",
+        "ssl.quorum.keyStore.password": PASS,
+        "ssl.quorum.trustStore.location": os.path.join(d, "ca.pem"),
+    })
+    good = {}
+    for m in ens.members:
+        good[m.id] = member_store(d, "ca", "m%d" % m.id, m.ip)
+        m.extra_cfg["ssl.quorum.keyStore.location"] = good[m.id]
+    ens.start()
+    c = member_client(ens.member(1))
+    c.create("/quorum-tls", b"1")
+
+    third = ens.member(3)
+    third.kill()
+    third.extra_cfg["ssl.quorum.keyStore.location"] = member_store(d, "rogue-ca", "rogue", third.ip)
+    third.start()
+    c.set("/quorum-tls", b"2")  # the two trusted members are a quorum
+    with pytest.raises(AssertionError):
+        wait_until(third.serving, timeout=8, what="the rogue member serving")
+    assert third.alive()
+    logs = ens.member(1).log_tail(400) + ens.member(2).log_tail(400)
+    assert "refused member" in logs, logs
+
+    third.kill()
+    third.extra_cfg["ssl.quorum.keyStore.location"] = good[third.id]
+    third.start()
+    wait_until(third.serving, timeout=30, what="member 3 serving again")
+    c3 = member_client(third)
+    wait_until(lambda: c3.get("/quorum-tls")[0] == b"2", timeout=10, what="member 3 caught up")
+    c.stop()
+    c3.stop()
