@@ -58,8 +58,8 @@ for j in zookeeper netty-codec netty-resolver netty-transport-native-unix-common
 done
 
 # ---- Python virtualenv -----------------------------------------------------
-PYREQ="kazoo==2.11.0 pytest==8.4.2 pytest-timeout==2.4.0"
-if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import kazoo, pytest, pytest_timeout' 2>/dev/null; then
+PYREQ="kazoo==2.11.0 pytest==8.4.2 pytest-timeout==2.4.0 pure-sasl==0.6.2"
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import kazoo, pytest, pytest_timeout, puresasl' 2>/dev/null; then
   log "venv: $VENV ready"
 else
   log "venv: creating $VENV"

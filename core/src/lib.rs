@@ -27,6 +27,7 @@ pub mod member;
 pub mod proto;
 pub mod recipes;
 pub mod runtime;
+pub mod sasl;
 pub mod server;
 pub mod session;
 pub mod state;

@@ -134,6 +134,8 @@ pub(super) struct ConnCtx {
     pub super_user: bool,
     /// A read-only session (member without quorum): writes are refused.
     pub read_only: bool,
+    /// Where this connection's SASL exchange stands.
+    pub sasl: crate::sasl::DigestMd5,
 }
 
 /// Reads one length-prefixed frame; `Ok(None)` on a clean end of stream.
@@ -248,6 +250,7 @@ async fn handshake(
         auth: vec![Id::new("ip", &peer.ip().to_string())],
         super_user: false,
         read_only: false,
+        sasl: Default::default(),
     };
     let resp = |session_id, timeout, passwd: Vec<u8>| ConnectResponse {
         protocol_version: 0,
@@ -395,6 +398,7 @@ fn read_only_session(
             auth,
             super_user: false,
             read_only: true,
+            sasl: Default::default(),
         },
     )
 }
@@ -513,7 +517,7 @@ async fn prep(
             path: s.path,
             started,
         })),
-        Request::Sasl(_) => Ok(Some(reply_err(xid, Error::Unimplemented))),
+        Request::Sasl(r) => Ok(Some(sasl(shared, ctx, xid, &r.token))),
         Request::Reconfig(r) => Ok(Some(prep_reconfig(shared, ctx, xid, r, started))),
         req if ops::is_read(&req) => Ok(Some(Pending::Read {
             taken: reads.take(),
@@ -572,6 +576,10 @@ fn prep_reconfig(
 ) -> Pending {
     if !shared.db.config.reconfig_enabled {
         return reply_err(xid, Error::ReconfigDisabled);
+    }
+    // ZooKeeper: "standalone mode - reconfiguration currently not supported".
+    if shared.consensus.mode() == crate::consensus::Mode::Standalone {
+        return reply_err(xid, Error::Unimplemented);
     }
     if ctx.read_only {
         return reply_err(xid, Error::NotReadOnly);
@@ -632,6 +640,39 @@ fn auth(shared: &Shared, ctx: &mut ConnCtx, xid: i32, scheme: &str, secret: &[u8
         xid,
         err: 0,
         resp: Response::Empty,
+        close: false,
+    }
+}
+
+/// One step of a SASL exchange (opcode 102). A failure is AuthFailed and
+/// closes the connection, as in ZooKeeper; so is SASL on a member with no
+/// JAAS users.
+fn sasl(shared: &Shared, ctx: &mut ConnCtx, xid: i32, token: &[u8]) -> Pending {
+    let failed = |why: &str| {
+        tracing::info!("SASL authentication failed: {why}");
+        Pending::Reply {
+            xid,
+            err: Error::AuthFailed.code(),
+            resp: Response::Empty,
+            close: true,
+        }
+    };
+    let Some(users) = &shared.sasl_users else {
+        return failed("no JAAS Server section is configured");
+    };
+    let token = match ctx.sasl.step(users, token) {
+        Ok(crate::sasl::Step::Continue(token)) => token,
+        Ok(crate::sasl::Step::Authenticated { user, token }) => {
+            ctx.super_user |= shared.sasl_super_user.as_deref() == Some(user.as_str());
+            ctx.auth.push(Id::new("sasl", &user));
+            token
+        }
+        Err(why) => return failed(&why),
+    };
+    Pending::Reply {
+        xid,
+        err: 0,
+        resp: Response::Sasl(proto::SetSASLResponse { token }),
         close: false,
     }
 }
@@ -805,6 +846,7 @@ impl Output {
                     auth,
                     super_user,
                     read_only: false,
+                    sasl: Default::default(),
                 };
                 // Optional linearizable reads: wait for the leader's read
                 // index first (ZooKeeper reads are otherwise sequential).

@@ -8,7 +8,7 @@ mod ops;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -45,6 +45,10 @@ pub(crate) struct Shared {
     /// `X509AuthenticationProvider.superUser`: a certificate subject that
     /// is the super user.
     pub x509_super_user: Option<String>,
+    /// SASL DIGEST-MD5 users (the JAAS file's `Server` section).
+    pub sasl_users: Option<crate::sasl::SaslUsers>,
+    /// `zookeeper.superUser`: a SASL user that is the super user.
+    pub sasl_super_user: Option<String>,
 }
 
 impl Shared {
@@ -108,6 +112,8 @@ impl Server {
             data_dir,
             log_dir,
             x509_super_user: property(&config, "X509AuthenticationProvider.superUser"),
+            sasl_users: sasl_users(&config)?,
+            sasl_super_user: property(&config, "superUser"),
         });
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = vec![
@@ -187,6 +193,17 @@ fn property(config: &Config, key: &str) -> Option<String> {
         .get(key)
         .or_else(|| props.get(&format!("zookeeper.{key}")))
         .cloned()
+}
+
+/// The JAAS file (`java.security.auth.login.config`, a JVM system property
+/// for ZooKeeper, a zoo.cfg key here) and its section
+/// (`zookeeper.sasl.serverconfig`, default `Server`).
+fn sasl_users(config: &Config) -> Result<Option<crate::sasl::SaslUsers>, Error> {
+    let Some(path) = config.properties.get("java.security.auth.login.config") else {
+        return Ok(None);
+    };
+    let section = property(config, "sasl.serverconfig").unwrap_or_else(|| "Server".into());
+    crate::sasl::SaslUsers::from_jaas_file(Path::new(path), &section).map(Some)
 }
 
 /// `sslQuorum=true`: links between members use TLS with the

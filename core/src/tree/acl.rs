@@ -12,15 +12,17 @@ use std::sync::{Arc, Mutex, Weak};
 use crate::{Acl, Error, Id, Result};
 
 /// The authentication providers ZooKeeper registers by default
-/// (`ProviderRegistry`) and x509 (registered with TLS there; always here, as
-/// an ACL's validity must not depend on one member's settings): a scheme
-/// without one is not a valid ACL scheme.
+/// (`ProviderRegistry`), and x509 and sasl (registered with TLS or SASL
+/// there; always here, as an ACL's validity must not depend on one member's
+/// settings): a scheme without one is not a valid ACL scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Provider {
     Digest,
     Ip,
     /// A client certificate's subject (RFC 2253), matched exactly.
     X509,
+    /// A SASL authorization id, matched exactly.
+    Sasl,
 }
 
 impl Provider {
@@ -29,6 +31,7 @@ impl Provider {
             "digest" => Some(Provider::Digest),
             "ip" => Some(Provider::Ip),
             "x509" => Some(Provider::X509),
+            "sasl" => Some(Provider::Sasl),
             _ => None,
         }
     }
@@ -44,13 +47,13 @@ impl Provider {
             // Java's id.split(":").length == 2 (trailing empties dropped).
             Provider::Digest => java_split_len(id, ':') == 2,
             Provider::Ip => ip_valid(id),
-            Provider::X509 => !id.is_empty(),
+            Provider::X509 | Provider::Sasl => !id.is_empty(),
         }
     }
 
     fn matches(self, id: &str, acl_expr: &str) -> bool {
         match self {
-            Provider::Digest | Provider::X509 => id == acl_expr,
+            Provider::Digest | Provider::X509 | Provider::Sasl => id == acl_expr,
             Provider::Ip => ip_matches(id, acl_expr),
         }
     }

@@ -1,0 +1,117 @@
+"""SASL DIGEST-MD5 (opcode 102) with users from a JAAS `Server` section,
+driven by kazoo's own SASL support (pure-sasl): the `sasl` ACL scheme, the
+super user by `zookeeper.superUser`, and a wrong password, an unknown user
+and a malformed token each refused with AuthFailed (the connection closed)
+while nothing stored changes."""
+
+import os
+import socket
+import struct
+
+import pytest
+from kazoo.client import KazooClient
+from kazoo.exceptions import AuthFailedError, NoAuthError
+from kazoo.security import make_acl
+
+from zkharness import ZkServer, server_kind
+
+pytestmark = pytest.mark.skipif(
+    server_kind() != "zkrs", reason="Apache ZooKeeper takes the JAAS file as a JVM flag"
+)
+
+JAAS = """
+Server {
+    org.apache.zookeeper.server.auth.DigestLoginModule required
+    user_super="super_secret"
+    user_jaasuser="jaas_password";
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = ZkServer()
+    jaas = os.path.join(srv.workdir, "jaas.conf")
+    with open(jaas, "w") as f:
+        f.write(JAAS)
+    with open(srv.cfg, "a") as f:
+        f.write("java.security.auth.login.config=%s\nzookeeper.superUser=super\n" % jaas)
+    srv.start()
+    yield srv
+    srv.cleanup()
+
+
+def sasl_client(srv, user, password):
+    opts = {"mechanism": "DIGEST-MD5", "username": user, "password": password}
+    return KazooClient(hosts=srv.hostport, timeout=10, sasl_options=opts)
+
+
+def test_sasl_user_and_acl(server):
+    c = sasl_client(server, "jaasuser", "jaas_password")
+    c.start(timeout=15)
+    plain = KazooClient(hosts=server.hostport, timeout=10)
+    plain.start(timeout=15)
+    try:
+        c.create("/sasl-1", b"mine", acl=[make_acl("sasl", "jaasuser", all=True)])
+        assert c.get("/sasl-1")[0] == b"mine"
+        with pytest.raises(NoAuthError):
+            plain.get("/sasl-1")
+        # The legacy form kazoo still accepts: auth_data=[("sasl", "user:pw")].
+        legacy = KazooClient(hosts=server.hostport, timeout=10,
+                             auth_data=[("sasl", "jaasuser:jaas_password")])
+        legacy.start(timeout=15)
+        assert legacy.get("/sasl-1")[0] == b"mine"
+        legacy.stop()
+        legacy.close()
+        # The super user reads anything.
+        su = sasl_client(server, "super", "super_secret")
+        su.start(timeout=15)
+        assert su.get("/sasl-1")[0] == b"mine"
+        su.delete("/sasl-1")
+        su.stop()
+        su.close()
+    finally:
+        for k in (c, plain):
+            k.stop()
+            k.close()
+
+
+@pytest.mark.parametrize("user,password", [("jaasuser", "wrong"), ("nobody", "x")])
+def test_bad_credentials_are_refused(server, user, password):
+    c = sasl_client(server, user, password)
+    # kazoo reports CONNECTED before SASL completes; the failure reaches
+    # the first request (kazoo's own test reaches it through its chroot).
+    with pytest.raises(AuthFailedError):
+        c.start(timeout=10)
+        c.exists("/")
+    c.stop()
+    c.close()
+
+
+def _frame(payload):
+    return struct.pack(">i", len(payload)) + payload
+
+
+def test_a_malformed_token_gets_authfailed_and_a_closed_connection(server):
+    with socket.create_connection((server.host, server.port), timeout=10) as s:
+        # ConnectRequest: protocol 0, zxid 0, timeout 10000, session 0, 16-byte password.
+        s.sendall(_frame(struct.pack(">iqiqi", 0, 0, 10000, 0, 16) + b"\0" * 16))
+        head = s.recv(4)
+        (n,) = struct.unpack(">i", head)
+        while n > 0:
+            n -= len(s.recv(n))
+        token = b"garbage, not a digest-response"
+        for t in (b"", token):  # the challenge first, then the bad answer
+            s.sendall(_frame(struct.pack(">ii", 1, 102) + struct.pack(">i", len(t)) + t))
+            (n,) = struct.unpack(">i", s.recv(4))
+            body = b""
+            while len(body) < n:
+                body += s.recv(n - len(body))
+        _xid, _zxid, err = struct.unpack(">iqi", body[:16])
+        assert err == -115  # AuthFailed
+        assert s.recv(1) == b""  # and the member closed the connection
+    plain = KazooClient(hosts=server.hostport, timeout=10)
+    plain.start(timeout=15)
+    assert plain.exists("/sasl-1") is None
+    plain.stop()
+    plain.close()
