@@ -69,6 +69,22 @@ else
   "$VENV/bin/pip" install -q --disable-pip-version-check $PYREQ
 fi
 
+# ---- kazoo's whole bundled suite ---------------------------------------------
+# Its harness needs kazoo's `test` extra (pyopenssl, pyjks, objgraph, gevent,
+# eventlet) with a pyopenssl before 24.3 (it calls X509.add_extensions), and
+# pure-sasl for the SASL tests; a venv of its own keeps them apart.
+KVENV="${KAZOO_SUITE_VENV:-$ROOT/.venv-kazoo-suite}"
+KREQ=("kazoo[test]==2.11.0" "pyopenssl<24.3" "pure-sasl==0.6.2" "pytest-timeout==2.4.0")
+if [ -x "$KVENV/bin/python" ] && "$KVENV/bin/python" -c 'import kazoo, jks, objgraph, OpenSSL, puresasl, pytest_timeout, gevent, eventlet' 2>/dev/null; then
+  log "kazoo suite venv: $KVENV ready"
+else
+  log "kazoo suite venv: creating $KVENV"
+  PY=/usr/bin/python3
+  [ -x "$PY" ] || PY="$(command -v python3)"
+  "$PY" -m venv "$KVENV"
+  "$KVENV/bin/pip" install -q --disable-pip-version-check "${KREQ[@]}"
+fi
+
 # ---- node-zookeeper-client -------------------------------------------------
 NODE_DIR="$ROOT/tests/compat/node"
 if [ -d "$NODE_DIR/node_modules/node-zookeeper-client" ]; then

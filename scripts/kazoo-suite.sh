@@ -22,15 +22,20 @@
 #   KAZOO_PORT_BASE     first port (default 27000, below Linux's ephemeral
 #                       range); each run takes 100 ports from base+100*i
 #   KAZOO_SUITE_OUT     where logs and reports go (default a new /tmp dir)
-#   ZKRS_VENV           a venv with kazoo[test]==2.11.0 (kazoo's test extra:
-#                       pytest, pytest-timeout, pyopenssl, pyjks, objgraph,
-#                       gevent, eventlet) and pyopenssl<24.3 (kazoo's harness
-#                       calls X509.add_extensions, gone in 24.3); default .venv. Without gevent or
-#                       eventlet their handler tests skip; without pure-sasl
-#                       (not installed: zkrs has no SASL) the SASL tests skip.
-# Exit status: 0 when every zkrs run had no failures and no errors.
-# Per run, $KAZOO_SUITE_OUT/<server>-<config>/ holds pytest.log, junit.xml,
-# failures.txt and logs/ (one file per member, marked at each test's start).
+#   ZKRS_VENV           a venv with kazoo[test]==2.11.0 and pyopenssl<24.3
+#                       (default .venv). kazoo's test extra brings pytest,
+#                       pytest-timeout, pyopenssl, pyjks, objgraph, gevent and
+#                       eventlet; kazoo's harness calls X509.add_extensions,
+#                       gone in pyopenssl 24.3. Without gevent/eventlet their
+#                       handler tests skip; without pure-sasl (kazoo's `sasl`
+#                       extra, not in `test`) the SASL tests skip.
+# The ZooKeeper JVMs get JAVA_TOOL_OPTIONS="-Xmx256m -XX:+UseSerialGC" (small
+# machines); kazoo's own classes start them. $CI is unset: kazoo's tests
+# change behaviour on it.
+# Exit status: 0 when no zkrs run had a failure or error, 1 otherwise, 2 on
+# bad setup. Per run, $KAZOO_SUITE_OUT/<server>-<config>/ holds pytest.log,
+# junit.xml, failures.txt and logs/ (one file per member, marked at each
+# test's start and at each start/stop of the member).
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -64,7 +69,7 @@ ZK_VERSION="${ZK_VERSION:-3.8.0}"
 
 fail() { echo "kazoo-suite: $*" >&2; exit 2; }
 "$PY" -c "import kazoo, pytest, pytest_timeout, jks, objgraph, OpenSSL; OpenSSL.crypto.X509.add_extensions" 2>/dev/null \
-  || fail "$VENV lacks kazoo[test]==2.11.0 and pyopenssl<24.3: set ZKRS_VENV"
+  || fail "$VENV lacks kazoo[test]==2.11.0 and pyopenssl<24.3 (pip install 'kazoo[test]==2.11.0' 'pyopenssl<24.3'): set ZKRS_VENV"
 for s in $SERVERS; do
   case "$s" in
     zkrs) [ -x "$ZKRS_BIN" ] || fail "ZKRS_BIN=$ZKRS_BIN is not an executable" ;;

@@ -10,7 +10,7 @@ import struct
 
 import pytest
 from kazoo.client import KazooClient
-from kazoo.exceptions import AuthFailedError, NoAuthError
+from kazoo.exceptions import AuthFailedError, NoAuthError, SessionClosedRequireSaslError
 from kazoo.security import make_acl
 
 from zkharness import ZkServer, server_kind
@@ -115,3 +115,48 @@ def test_a_malformed_token_gets_authfailed_and_a_closed_connection(server):
     assert plain.exists("/sasl-1") is None
     plain.stop()
     plain.close()
+
+
+def test_enforce_auth_closes_unauthenticated_sessions(tmp_path):
+    srv = ZkServer()
+    jaas = os.path.join(srv.workdir, "jaas.conf")
+    with open(jaas, "w") as f:
+        f.write(JAAS)
+    with open(srv.cfg, "a") as f:
+        f.write("java.security.auth.login.config=%s\n" % jaas)
+        f.write("enforce.auth.enabled=true\nenforce.auth.schemes=sasl\n")
+    srv.start()
+    try:
+        plain = KazooClient(hosts=srv.hostport, timeout=10)
+        plain.start(timeout=15)
+        with pytest.raises(SessionClosedRequireSaslError):
+            plain.exists("/")
+        plain.stop()
+        plain.close()
+        c = sasl_client(srv, "jaasuser", "jaas_password")
+        c.start(timeout=15)
+        assert c.exists("/zookeeper")
+        c.stop()
+        c.close()
+    finally:
+        srv.cleanup()
+
+
+@pytest.mark.parametrize(
+    "lines,message",
+    [
+        (["enforce.auth.enabled=true"], "enforce.auth.schemes"),
+        (["enforce.auth.enabled=true", "enforce.auth.schemes=kerberos"], "kerberos"),
+        (["java.security.auth.login.config=/nonexistent/jaas.conf"], "/nonexistent/jaas.conf"),
+    ],
+)
+def test_bad_auth_settings_stop_the_start(lines, message):
+    srv = ZkServer()
+    with open(srv.cfg, "a") as f:
+        f.write("\n".join(lines) + "\n")
+    try:
+        with pytest.raises(RuntimeError) as e:
+            srv.start(timeout=15)
+        assert message in str(e.value)
+    finally:
+        srv.cleanup()

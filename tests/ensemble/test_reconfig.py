@@ -390,6 +390,9 @@ def test_reconfig_bad_input_before_rights_and_observers_not_running(ensemble_fac
     version = int(data.decode().split("\n")[-1].split("=")[1], 16)
     with pytest.raises(BadVersionError):
         admin.reconfig(joining=joining, leaving=None, new_members=None, from_config=version + 1)
+    # The version is checked before the caller's rights, as in ZooKeeper.
+    with pytest.raises(BadVersionError):
+        plain.reconfig(joining=joining, leaving=None, new_members=None, from_config=version + 1)
     plain.create("/after-observer", b"x")
     assert all(m.serving() for m in ens.members)
 

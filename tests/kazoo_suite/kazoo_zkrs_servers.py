@@ -149,6 +149,13 @@ peerType=%s
                 self.server_info.peer_type,
             )
         props = self.zoo_cfg_properties()
+        if self.jaas_config:
+            # kazoo gives ZooKeeper the JAAS file as a JVM flag; zkrs reads
+            # the same key from zoo.cfg.
+            jaas_path = os.path.join(self.working_path, "jaas.conf")
+            with open(jaas_path, "w") as f:
+                f.write(self.jaas_config)
+            props.append("java.security.auth.login.config=%s" % jaas_path)
         if props:
             text += "# kazoo passes these to ZooKeeper as Java system properties\n"
             text += "\n".join(props) + "\n"
@@ -180,7 +187,7 @@ peerType=%s
         keystore_path = os.path.join(self.working_path, "keystore.jks")
         for d in (self.working_path, log_path, data_path):
             os.makedirs(d, exist_ok=True)
-        # Written as kazoo writes them: zoo.cfg names them (zkrs has no TLS).
+        # The stores kazoo's zoo.cfg names for secureClientPort.
         self.ssl_configuration["truststore"].save(truststore_path, "apassword")
         self.ssl_configuration["keystore"].save(keystore_path, "apassword")
         with open(config_path, "w") as f:
@@ -256,8 +263,10 @@ common.ManagedZooKeeper = ZkrsMember if SERVER == "zkrs" else BoundedZooKeeper
 
 
 def _on_sigterm(signum, frame):
-    # An overall `timeout` sends SIGTERM: unwind so pytest reports what ran
-    # and pytest_unconfigure stops the members.
+    # An overall `timeout` sends SIGTERM (to pytest, then to its process
+    # group): unwind once, so pytest reports what ran and pytest_unconfigure
+    # stops the members; `timeout -k` SIGKILLs whatever still hangs.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt("SIGTERM")
 
 

@@ -504,6 +504,18 @@ async fn prep(
     };
     let xid = hdr.xid;
     let started = Instant::now();
+    if !matches!(req, Request::Auth(_) | Request::Sasl(_)) && !authenticated_enough(shared, ctx) {
+        tracing::info!(
+            "closing session {:#x}: not authenticated (enforce.auth)",
+            ctx.session
+        );
+        return Ok(Some(Pending::Reply {
+            xid,
+            err: Error::SessionClosedRequireSaslAuth.code(),
+            resp: Response::Empty,
+            close: true,
+        }));
+    }
     match req {
         Request::Ping => Ok(Some(Pending::Reply {
             xid,
@@ -590,6 +602,11 @@ fn prep_reconfig(
         new_members: r.new_members,
         from_version: r.cur_config_id,
     };
+    // The leader checks the version again; this member's view answers
+    // first so the order of errors is ZooKeeper's: version, text, rights.
+    if change.from_version != -1 && Some(change.from_version) != config_version(shared) {
+        return reply_err(xid, Error::BadVersion);
+    }
     if let Err(e) = change.validate() {
         return reply_err(xid, e);
     }
@@ -606,6 +623,19 @@ fn prep_reconfig(
         change,
         started,
     }
+}
+
+/// The `version=` of this member's /zookeeper/config.
+fn config_version(shared: &Shared) -> Option<i64> {
+    shared.db.view(|state| {
+        let (data, _) = state.tree.get_data(CONFIG_NODE).ok()?;
+        let text = String::from_utf8_lossy(data.as_deref()?).into_owned();
+        let hex = text
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("version="))?;
+        i64::from_str_radix(hex.trim(), 16).ok()
+    })
 }
 
 fn reply_err(xid: i32, e: Error) -> Pending {
@@ -641,6 +671,15 @@ fn auth(shared: &Shared, ctx: &mut ConnCtx, xid: i32, scheme: &str, secret: &[u8
         err: 0,
         resp: Response::Empty,
         close: false,
+    }
+}
+
+/// `enforce.auth.enabled`: a connection may send requests other than auth
+/// and SASL only once it holds an identity of one of `enforce.auth.schemes`.
+fn authenticated_enough(shared: &Shared, ctx: &ConnCtx) -> bool {
+    match &shared.enforce_auth {
+        None => true,
+        Some(schemes) => ctx.auth.iter().any(|id| schemes.contains(&id.scheme)),
     }
 }
 

@@ -49,6 +49,9 @@ pub(crate) struct Shared {
     pub sasl_users: Option<crate::sasl::SaslUsers>,
     /// `zookeeper.superUser`: a SASL user that is the super user.
     pub sasl_super_user: Option<String>,
+    /// `enforce.auth.enabled`: the schemes (`enforce.auth.schemes`) one of
+    /// which a connection must hold before its requests are served.
+    pub enforce_auth: Option<Vec<String>>,
 }
 
 impl Shared {
@@ -114,6 +117,7 @@ impl Server {
             x509_super_user: property(&config, "X509AuthenticationProvider.superUser"),
             sasl_users: sasl_users(&config)?,
             sasl_super_user: property(&config, "superUser"),
+            enforce_auth: enforce_auth(&config)?,
         });
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = vec![
@@ -204,6 +208,31 @@ fn sasl_users(config: &Config) -> Result<Option<crate::sasl::SaslUsers>, Error> 
     };
     let section = property(config, "sasl.serverconfig").unwrap_or_else(|| "Server".into());
     crate::sasl::SaslUsers::from_jaas_file(Path::new(path), &section).map(Some)
+}
+
+/// ZooKeeper 3.8's `enforce.auth.enabled` / `enforce.auth.schemes` (a
+/// comma list of auth provider schemes; an unknown one stops the start).
+fn enforce_auth(config: &Config) -> Result<Option<Vec<String>>, Error> {
+    if property(config, "enforce.auth.enabled").as_deref() != Some("true") {
+        return Ok(None);
+    }
+    let schemes: Vec<String> = property(config, "enforce.auth.schemes")
+        .unwrap_or_default()
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if schemes.is_empty() {
+        return Err(Error::Config(
+            "enforce.auth.enabled=true needs enforce.auth.schemes".into(),
+        ));
+    }
+    if let Some(bad) = schemes.iter().find(|s| !crate::tree::is_auth_scheme(s)) {
+        return Err(Error::Config(format!(
+            "enforce.auth.schemes: '{bad}' is not an authentication scheme"
+        )));
+    }
+    Ok(Some(schemes))
 }
 
 /// `sslQuorum=true`: links between members use TLS with the

@@ -59,6 +59,12 @@ impl Provider {
     }
 }
 
+/// Whether `scheme` names an authentication provider (digest, ip, x509,
+/// sasl).
+pub fn is_auth_scheme(scheme: &str) -> bool {
+    Provider::of(scheme).is_some()
+}
+
 /// Live ACL lists by content, as ZooKeeper's `ReferenceCountedACLCache`:
 /// a million znodes with the same ACL share one copy instead of holding
 /// a million (about 80 bytes each).

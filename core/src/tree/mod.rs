@@ -35,7 +35,7 @@ use crate::{
 };
 
 use acl::intern_acl;
-pub use acl::{check_acl_list, digest, fix_acl};
+pub use acl::{check_acl_list, digest, fix_acl, is_auth_scheme};
 pub use node::{EphemeralType, StatPersisted};
 pub use path::{is_special_path, split_parent, validate_path, SPECIAL_PATHS};
 pub use snapshot::{NodeRecord, TreeNonNull};
