@@ -549,6 +549,14 @@ async fn prep(
                 Ok(x) => x,
                 Err(e) => return Ok(Some(reply_err(xid, e))),
             };
+            let op = match op {
+                TxnOp::Create { .. } | TxnOp::SetData { .. } | TxnOp::Multi(_)
+                    if shared.enforce_quota =>
+                {
+                    TxnOp::EnforceQuota(Box::new(op))
+                }
+                op => op,
+            };
             let txn = Txn {
                 session: ctx.session,
                 owner: shared.owner,

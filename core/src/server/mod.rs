@@ -52,6 +52,8 @@ pub(crate) struct Shared {
     /// `enforce.auth.enabled`: the schemes (`enforce.auth.schemes`) one of
     /// which a connection must hold before its requests are served.
     pub enforce_auth: Option<Vec<String>>,
+    /// `enforceQuota`: writes past a hard quota limit are refused.
+    pub enforce_quota: bool,
 }
 
 impl Shared {
@@ -118,6 +120,7 @@ impl Server {
             sasl_users: sasl_users(&config)?,
             sasl_super_user: property(&config, "superUser"),
             enforce_auth: enforce_auth(&config)?,
+            enforce_quota: property(&config, "enforceQuota").as_deref() == Some("true"),
         });
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = vec![

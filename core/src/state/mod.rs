@@ -107,18 +107,22 @@ impl ZkState {
         self.last_zxid = zxid;
         self.last_time = self.last_time.max(txn.time);
         let mut triggers = Vec::new();
-        let result = match &*txn.op {
+        let (op, quota) = match &*txn.op {
+            TxnOp::EnforceQuota(op) => (&**op, true),
+            op => (op, false),
+        };
+        let result = match op {
             TxnOp::CreateSession { timeout, passwd } => self.create_session(txn, *timeout, passwd),
             TxnOp::ClaimSession => self.claim_session(txn),
             TxnOp::CloseSession | TxnOp::ExpireSession { .. } => match self.check_session(txn) {
                 Ok(()) => self.close_session(txn.session, zxid, &mut triggers),
                 Err(e) => TxnResult::Failed(e.code()),
             },
-            TxnOp::Multi(ops) => self.apply_multi(zxid, txn, ops, &mut triggers),
+            TxnOp::Multi(ops) => self.apply_multi(zxid, txn, ops, quota, &mut triggers),
             TxnOp::ReapNode { path } => self.reap(zxid, txn.time, path, &mut triggers),
             op => match self.check_session(txn) {
                 Err(e) => TxnResult::Failed(e.code()),
-                Ok(()) => match apply_op(&mut self.tree, zxid, txn, op, &mut triggers) {
+                Ok(()) => match apply_op(&mut self.tree, zxid, txn, op, quota, &mut triggers) {
                     Ok(r) => r,
                     Err(e) => TxnResult::Failed(e.code()),
                 },
@@ -201,6 +205,7 @@ impl ZkState {
         zxid: Zxid,
         txn: &Txn,
         ops: &[TxnOp],
+        quota: bool,
         triggers: &mut Vec<Trigger>,
     ) -> TxnResult {
         if let Err(e) = self.check_session(txn) {
@@ -216,8 +221,9 @@ impl ZkState {
                 | TxnOp::ClaimSession
                 | TxnOp::CloseSession
                 | TxnOp::ExpireSession { .. }
+                | TxnOp::EnforceQuota(_)
                 | TxnOp::ReapNode { .. } => Err(Error::BadArguments),
-                op => apply_op(&mut scratch, zxid, txn, op, &mut pending),
+                op => apply_op(&mut scratch, zxid, txn, op, quota, &mut pending),
             };
             match outcome {
                 Ok(r) => results.push(OpResult::from_txn_result(r)),
@@ -270,11 +276,13 @@ fn push_delete_triggers(path: &str, triggers: &mut Vec<Trigger>) {
 }
 
 /// One write op against `tree`, with ZooKeeper's checks in ZooKeeper's order.
+/// `quota`: refuse a create or setData past a hard quota limit.
 fn apply_op(
     tree: &mut DataTree,
     zxid: Zxid,
     txn: &Txn,
     op: &TxnOp,
+    quota: bool,
     triggers: &mut Vec<Trigger>,
 ) -> Result<TxnResult, Error> {
     match op {
@@ -295,6 +303,9 @@ fn apply_op(
             let (parent, _) = tree::split_parent(path)?;
             let acl = tree::fix_acl(acl.clone(), &txn.auth)?;
             tree.check_acl(parent, perms::CREATE, &txn.auth, txn.super_user)?;
+            if quota {
+                tree.check_quota(path, data.as_ref().map_or(0, Vec::len) as i64, 1)?;
+            }
             let (actual, stat) = tree.create(
                 path,
                 data.clone().map(Bytes::from),
@@ -326,7 +337,7 @@ fn apply_op(
                 flags: *flags,
                 ttl: *ttl,
             };
-            apply_op(tree, zxid, txn, &op, triggers)
+            apply_op(tree, zxid, txn, &op, quota, triggers)
         }
         TxnOp::SetDataNonNull {
             path,
@@ -338,7 +349,7 @@ fn apply_op(
                 data: Some(data.clone()),
                 version: *version,
             };
-            apply_op(tree, zxid, txn, &op, triggers)
+            apply_op(tree, zxid, txn, &op, quota, triggers)
         }
         TxnOp::Delete { path, version } => {
             // ZooKeeper only checks the parent here: "/a/" is NoNode.
@@ -354,6 +365,10 @@ fn apply_op(
         } => {
             tree::validate_path(path, false)?;
             tree.check_acl(path, perms::WRITE, &txn.auth, txn.super_user)?;
+            if quota {
+                let grow = data.as_ref().map_or(0, Vec::len) as i64 - tree.data_len(path)? as i64;
+                tree.check_quota(path, grow, 0)?;
+            }
             let data = data.clone().map(Bytes::from);
             let stat = tree.set_data(path, data, *version, zxid, txn.time)?;
             triggers.push((path.clone(), EventType::NodeDataChanged));

@@ -103,6 +103,10 @@ pub enum TxnOp {
         data: Option<Vec<u8>>,
         version: i32,
     },
+    /// The op (a create, setData or multi), with quota hard limits
+    /// enforced: the member that took it had `enforceQuota=true`, so every
+    /// member applies the same check.
+    EnforceQuota(Box<TxnOp>),
 }
 
 /// The outcome of one applied entry.

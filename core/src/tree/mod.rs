@@ -20,6 +20,7 @@
 mod acl;
 mod node;
 mod path;
+mod quota;
 mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -55,6 +56,8 @@ pub struct DataTree {
     /// Sum of path lengths and data lengths, kept as ZooKeeper's
     /// `nodeDataSize` is so `mntr` need not walk the tree.
     data_size: i64,
+    /// Paths with a quota (a `/zookeeper/quota/<path>/zookeeper_limits`).
+    quota_roots: OrdSet<Arc<str>>,
 }
 
 impl Default for DataTree {
@@ -128,6 +131,7 @@ impl DataTree {
             containers: OrdSet::new(),
             ttls: OrdSet::new(),
             data_size: 0,
+            quota_roots: OrdSet::new(),
         }
     }
 
@@ -160,6 +164,7 @@ impl DataTree {
     }
 
     fn index_add(&mut self, path: &Arc<str>, owner: i64) {
+        self.quota_index(path, true);
         match EphemeralType::of(owner) {
             EphemeralType::Container => drop(self.containers.insert(path.clone())),
             EphemeralType::Ttl(_) => drop(self.ttls.insert(path.clone())),
@@ -174,6 +179,7 @@ impl DataTree {
     }
 
     fn index_remove(&mut self, path: &str, owner: i64) {
+        self.quota_index(path, false);
         match EphemeralType::of(owner) {
             EphemeralType::Container => drop(self.containers.remove(path)),
             EphemeralType::Ttl(_) => drop(self.ttls.remove(path)),
@@ -247,7 +253,9 @@ impl DataTree {
         parent.stat.cversion = parent.stat.cversion.wrapping_add(1);
         parent.stat.pzxid = zxid;
         parent.children.insert(key.clone());
+        let len = node.data_len();
         self.add_built(key, node);
+        self.quota_created(&path, len);
         Ok((path, stat))
     }
 
@@ -301,6 +309,7 @@ impl DataTree {
         let node = self.nodes.remove(path).ok_or(Error::NoNode)?;
         self.index_remove(path, node.stat.ephemeral_owner);
         self.data_size -= node_size(path, &node);
+        self.quota_moved(path, -(node.data_len() as i64), -1);
         Ok(())
     }
 
@@ -324,6 +333,7 @@ impl DataTree {
         node.data = data;
         let stat = node.client_stat();
         self.data_size += delta;
+        self.quota_moved(path, delta, 0);
         Ok(stat)
     }
 

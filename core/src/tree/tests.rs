@@ -601,9 +601,17 @@ fn fix_acl_expands_auth_and_rejects_bad_entries() {
         Err(Error::InvalidAcl)
     );
     assert_eq!(
-        fix_acl(vec![acl(1, "sasl", "bob")], &ids),
+        fix_acl(vec![acl(1, "kerberos", "bob")], &ids),
         Err(Error::InvalidAcl)
     );
+    // Registered here whether or not TLS or SASL is on (see Provider).
+    for scheme in ["sasl", "x509"] {
+        assert!(fix_acl(vec![acl(1, scheme, "bob")], &ids).is_ok());
+        assert_eq!(
+            fix_acl(vec![acl(1, scheme, "")], &ids),
+            Err(Error::InvalidAcl)
+        );
+    }
     assert_eq!(
         fix_acl(vec![acl(1, "digest", "nohash")], &ids),
         Err(Error::InvalidAcl)
@@ -928,4 +936,61 @@ fn a_node_fits_a_128_byte_block() {
         "{}",
         std::mem::size_of::<Node>()
     );
+}
+
+#[test]
+fn quota_stats_follow_creates_sets_and_deletes() {
+    let mut t = DataTree::new();
+    let mk = |t: &mut DataTree, path: &str, data: &[u8]| {
+        t.create(
+            path,
+            Some(Bytes::copy_from_slice(data)),
+            open(),
+            CreateMode::Persistent,
+            -1,
+            S1,
+            1,
+            1,
+        )
+        .unwrap();
+    };
+    mk(&mut t, "/q", b"12345");
+    mk(&mut t, "/q/a", b"1");
+    mk(&mut t, "/zookeeper/quota/q", b"");
+    mk(
+        &mut t,
+        "/zookeeper/quota/q/zookeeper_limits",
+        b"count=-1,bytes=-1=;byteHardLimit=-1;countHardLimit=3",
+    );
+    mk(
+        &mut t,
+        "/zookeeper/quota/q/zookeeper_stats",
+        b"count=0,bytes=0",
+    );
+    let stats = |t: &DataTree| t.get_data("/zookeeper/quota/q/zookeeper_stats").unwrap().0;
+    assert_eq!(stats(&t).as_deref(), Some(&b"count=2,bytes=6"[..]));
+    mk(&mut t, "/q/b", b"22");
+    assert_eq!(t.check_quota("/q/c", 1, 1), Err(Error::QuotaExceeded));
+    assert_eq!(t.check_quota("/other", 1, 1), Ok(()));
+    t.set_data("/q/b", Some(Bytes::from_static(b"2222")), -1, 2, 2)
+        .unwrap();
+    t.delete("/q/a", -1, 3).unwrap();
+    assert_eq!(stats(&t).as_deref(), Some(&b"count=2,bytes=9"[..]));
+    assert_eq!(t.check_quota("/q/c", 1, 1), Ok(()));
+    assert_consistent(&t);
+    // A snapshot keeps the quota: the limit node is found again on load.
+    let back = DataTree::from_records(t.records()).unwrap();
+    assert_eq!(back.check_quota("/q/c", 0, 2), Err(Error::QuotaExceeded));
+    t.set_data(
+        "/zookeeper/quota/q/zookeeper_limits",
+        Some(Bytes::from_static(b"junk")),
+        -1,
+        4,
+        4,
+    )
+    .unwrap();
+    assert_eq!(t.check_quota("/q/c", 1, 1), Err(Error::MarshallingError));
+    t.delete("/zookeeper/quota/q/zookeeper_limits", -1, 5)
+        .unwrap();
+    assert_eq!(t.check_quota("/q/c", 1, 1), Ok(()));
 }
