@@ -1016,6 +1016,20 @@ int zkrs_client_connect_tls(const char *hosts,
                             struct zkrs_client **out);
 
 /**
+ * `zkrs_client_connect`, logging in with SASL DIGEST-MD5 as `username`
+ * (a member's JAAS user) on every connection. A refused login is
+ * `ZKRS_AUTHFAILED`.
+ *
+ * # Safety
+ * As `zkrs_client_connect`; `username` and `password` are NUL-terminated.
+ */
+int zkrs_client_connect_sasl(const char *hosts,
+                             int session_timeout_ms,
+                             const char *username,
+                             const char *password,
+                             struct zkrs_client **out);
+
+/**
  * Sets the session state callback, replacing any previous one (NULL
  * `cb` removes it). It is called on each later state change (see
  * `zkrs_state_fn` for the thread); the replaced callback is not called

@@ -213,7 +213,7 @@ pub unsafe extern "C" fn zkrs_client_connect(
     session_timeout_ms: c_int,
     out: *mut *mut zkrs_client,
 ) -> c_int {
-    guard(|| connect(hosts, session_timeout_ms, None, out))
+    guard(|| connect(hosts, session_timeout_ms, None, None, out))
 }
 
 /// `zkrs_client_connect` over TLS (the servers' `secureClientPort`).
@@ -248,7 +248,30 @@ pub unsafe extern "C" fn zkrs_client_connect_tls(
             key: try_arg!(path(key)),
             password: try_arg!(opt_str_arg(password)).to_string(),
         };
-        connect(hosts, session_timeout_ms, Some(tls), out)
+        connect(hosts, session_timeout_ms, Some(tls), None, out)
+    })
+}
+
+/// `zkrs_client_connect`, logging in with SASL DIGEST-MD5 as `username`
+/// (a member's JAAS user) on every connection. A refused login is
+/// `ZKRS_AUTHFAILED`.
+///
+/// # Safety
+/// As `zkrs_client_connect`; `username` and `password` are NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn zkrs_client_connect_sasl(
+    hosts: *const c_char,
+    session_timeout_ms: c_int,
+    username: *const c_char,
+    password: *const c_char,
+    out: *mut *mut zkrs_client,
+) -> c_int {
+    guard(|| {
+        let sasl = zkrs_core::sasl::SaslClient {
+            username: try_arg!(str_arg(username)).to_string(),
+            password: try_arg!(str_arg(password)).to_string(),
+        };
+        connect(hosts, session_timeout_ms, None, Some(sasl), out)
     })
 }
 
@@ -256,6 +279,7 @@ unsafe fn connect(
     hosts: *const c_char,
     session_timeout_ms: c_int,
     tls: Option<zkrs_core::tls::ClientTls>,
+    sasl: Option<zkrs_core::sasl::SaslClient>,
     out: *mut *mut zkrs_client,
 ) -> c_int {
     {
@@ -266,6 +290,7 @@ unsafe fn connect(
         let opts = ClientOptions {
             session_timeout: Duration::from_millis(session_timeout_ms as u64),
             tls,
+            sasl,
             ..Default::default()
         };
         let inner = match Client::connect(hosts, opts) {

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use md5::{Digest, Md5};
+use md5::{Digest as _, Md5};
 
 use crate::Error;
 
@@ -210,25 +210,125 @@ fn verify(users: &SaslUsers, nonce: &str, token: &[u8]) -> Result<(String, Strin
     let password = users
         .password(user)
         .ok_or_else(|| format!("no user {user}"))?;
-    let ha1 = {
-        let secret = md5(format!("{user}:{realm}:{password}").as_bytes());
-        let mut a1 = secret.to_vec();
-        a1.extend_from_slice(format!(":{nonce}:{cnonce}").as_bytes());
-        if let Some(z) = authzid {
-            a1.extend_from_slice(format!(":{z}").as_bytes());
-        }
-        hex(&md5(&a1))
+    let d = DigestMd5Sum {
+        user,
+        realm,
+        password,
+        nonce,
+        cnonce,
+        nc,
+        authzid,
     };
-    let kd = |a2: &str| {
-        let ha2 = hex(&md5(a2.as_bytes()));
-        hex(&md5(
-            format!("{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}").as_bytes()
-        ))
-    };
-    if !get("response")?.eq_ignore_ascii_case(&kd(&format!("AUTHENTICATE:{uri}"))) {
+    if !get("response")?.eq_ignore_ascii_case(&d.response()) {
         return Err(format!("wrong password for {user}"));
     }
-    Ok((authzid.unwrap_or(user).to_string(), kd(&format!(":{uri}"))))
+    Ok((authzid.unwrap_or(user).to_string(), d.rspauth()))
+}
+
+/// RFC 2831's computation (qop auth, digest-uri zookeeper/zk-sasl-md5),
+/// the same on both sides.
+struct DigestMd5Sum<'a> {
+    user: &'a str,
+    realm: &'a str,
+    password: &'a str,
+    nonce: &'a str,
+    cnonce: &'a str,
+    nc: &'a str,
+    authzid: Option<&'a str>,
+}
+
+impl DigestMd5Sum<'_> {
+    fn kd(&self, a2: &str) -> String {
+        let (user, realm, password) = (self.user, self.realm, self.password);
+        let secret = md5(format!("{user}:{realm}:{password}").as_bytes());
+        let mut a1 = secret.to_vec();
+        a1.extend_from_slice(format!(":{}:{}", self.nonce, self.cnonce).as_bytes());
+        if let Some(z) = self.authzid {
+            a1.extend_from_slice(format!(":{z}").as_bytes());
+        }
+        let (ha1, ha2) = (hex(&md5(&a1)), hex(&md5(a2.as_bytes())));
+        let (nonce, nc, cnonce) = (self.nonce, self.nc, self.cnonce);
+        hex(&md5(
+            format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}").as_bytes()
+        ))
+    }
+
+    /// The client's `response`.
+    fn response(&self) -> String {
+        self.kd(&format!("AUTHENTICATE:{DIGEST_URI}"))
+    }
+
+    /// The server's `rspauth`.
+    fn rspauth(&self) -> String {
+        self.kd(&format!(":{DIGEST_URI}"))
+    }
+}
+
+/// The client's side: answers the server's challenge, then checks its
+/// `rspauth` (so a server that does not know the password is caught too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaslClient {
+    pub username: String,
+    pub password: String,
+}
+
+impl SaslClient {
+    /// The digest-response to `challenge`, and the rspauth to expect.
+    pub fn respond(&self, challenge: &[u8]) -> Result<(Vec<u8>, String), String> {
+        let text = std::str::from_utf8(challenge).map_err(|_| "the challenge is not UTF-8")?;
+        let fields = parse_fields(text)?;
+        let nonce = fields.get("nonce").ok_or("no nonce in the challenge")?;
+        let offered = fields.get("qop").map_or("auth", String::as_str);
+        if !offered.split(',').any(|q| q.trim() == "auth") {
+            return Err(format!("the server offers qop {offered}, not auth"));
+        }
+        let realm = fields.get("realm").map_or(REALM, String::as_str);
+        let cnonce = new_nonce();
+        let d = DigestMd5Sum {
+            user: &self.username,
+            realm,
+            password: &self.password,
+            nonce,
+            cnonce: &cnonce,
+            nc: "00000001",
+            authzid: None,
+        };
+        let fields = [
+            "charset=utf-8".to_string(),
+            format!("username={}", quote(&self.username)),
+            format!("realm={}", quote(realm)),
+            format!("nonce={}", quote(nonce)),
+            "nc=00000001".to_string(),
+            format!("cnonce={}", quote(&cnonce)),
+            format!("digest-uri={}", quote(DIGEST_URI)),
+            "maxbuf=65536".to_string(),
+            format!("response={}", d.response()),
+            "qop=auth".to_string(),
+        ];
+        Ok((fields.join(",").into_bytes(), d.rspauth()))
+    }
+
+    /// Whether the server's last token proves it knows the password.
+    pub fn check_rspauth(token: &[u8], expected: &str) -> bool {
+        std::str::from_utf8(token)
+            .ok()
+            .and_then(|t| parse_fields(t).ok())
+            .and_then(|f| f.get("rspauth").cloned())
+            .is_some_and(|r| r.eq_ignore_ascii_case(expected))
+    }
+}
+
+/// A quoted-string value, `"` and `\` escaped.
+fn quote(s: &str) -> String {
+    let mut out = String::from('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
 }
 
 /// `key=value` pairs separated by commas; values may be quoted (with `\`

@@ -56,6 +56,15 @@ pub struct ClientConfig {
     pub request_timeout: Option<u32>,
     /// Connect over TLS (the servers' secureClientPort).
     pub tls: Option<TlsConfig>,
+    /// Log in with SASL DIGEST-MD5 (a member's JAAS users).
+    pub sasl: Option<SaslConfig>,
+}
+
+/// SASL DIGEST-MD5 credentials.
+#[napi(object)]
+pub struct SaslConfig {
+    pub username: String,
+    pub password: String,
 }
 
 /// TLS files (paths). `ca`: the certificates to trust (PEM, JKS or PKCS12;
@@ -294,6 +303,10 @@ impl Client {
             .into_iter()
             .map(|a| (a.scheme, data_bytes(Some(a.auth))))
             .collect();
+        opts.sasl = o.sasl.map(|s| zkrs::sasl::SaslClient {
+            username: s.username,
+            password: s.password,
+        });
         opts.tls = o.tls.map(|t| zkrs::tls::ClientTls {
             ca: t.ca.map(Into::into),
             cert: t.cert.map(Into::into),

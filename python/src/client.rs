@@ -50,10 +50,64 @@ pub struct Client {
     auth: Vec<(String, Vec<u8>)>,
     /// kazoo's `use_ssl` and its certificate options.
     tls: Option<zkrs::tls::ClientTls>,
+    /// kazoo's `sasl_options` (DIGEST-MD5), or its older
+    /// `auth_data=[("sasl", "user:password")]`.
+    sasl: Option<zkrs::sasl::SaslClient>,
     conn: Mutex<Option<blocking::Client>>,
     listeners: Listeners,
     /// kazoo's `_data_watchers` / `_child_watchers`.
     watches: WatchTables,
+}
+
+/// A credential as kazoo takes it: str (UTF-8) or bytes.
+fn credential_bytes(credential: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    match credential.extract::<String>() {
+        Ok(s) => Ok(s.into_bytes()),
+        Err(_) => credential.extract(),
+    }
+}
+
+/// (scheme, credentials) pairs sent as auth packets.
+type AuthData = Vec<(String, Vec<u8>)>;
+
+/// kazoo's SASL settings: `sasl_options` with mechanism DIGEST-MD5, or a
+/// `("sasl", "user:password")` entry in `auth_data` (taken out of it).
+fn sasl_settings(
+    auth: AuthData,
+    options: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(AuthData, Option<zkrs::sasl::SaslClient>)> {
+    let bad = |why: &str| errors::ConfigurationError::new_err(why.to_string());
+    let (sasl_entries, auth): (Vec<_>, Vec<_>) = auth.into_iter().partition(|(s, _)| s == "sasl");
+    let mut sasl = None;
+    if let Some((_, cred)) = sasl_entries.into_iter().last() {
+        let cred = String::from_utf8_lossy(&cred).into_owned();
+        let (username, password) = cred
+            .split_once(':')
+            .ok_or_else(|| bad("sasl auth_data is user:password"))?;
+        sasl = Some(zkrs::sasl::SaslClient {
+            username: username.into(),
+            password: password.into(),
+        });
+    }
+    if let Some(o) = options.filter(|o| !o.is_none()) {
+        let get = |k: &str| -> PyResult<Option<String>> {
+            match o.get_item(k) {
+                Ok(v) if !v.is_none() => Ok(Some(v.extract()?)),
+                _ => Ok(None),
+            }
+        };
+        let mechanism = get("mechanism")?.unwrap_or_default();
+        if !mechanism.eq_ignore_ascii_case("DIGEST-MD5") {
+            return Err(bad(&format!(
+                "zkrs.Client speaks SASL DIGEST-MD5, not '{mechanism}'"
+            )));
+        }
+        sasl = Some(zkrs::sasl::SaslClient {
+            username: get("username")?.ok_or_else(|| bad("sasl_options needs username"))?,
+            password: get("password")?.ok_or_else(|| bad("sasl_options needs password"))?,
+        });
+    }
+    Ok((auth, sasl))
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -97,7 +151,8 @@ impl Client {
     /// kazoo's constructor, argument for argument. `default_acl`,
     /// `connection_retry` (zkrs reconnects on its own, with backoff) and
     /// `logger` (zkrs logs to the `zkrs` logger) are accepted and not used;
-    /// SASL is refused until zkrs speaks it. TLS: `use_ssl` with `ca` (PEM,
+    /// SASL: DIGEST-MD5 through `sasl_options` or a `("sasl", "user:pw")`
+    /// `auth_data` entry, as kazoo takes it. TLS: `use_ssl` with `ca` (PEM,
     /// JKS or PKCS12; `verify_certs=False` trusts any server), `certfile` and
     /// `keyfile` (PEM), or a JKS/PKCS12 `certfile` with `keyfile_password`.
     #[new]
@@ -113,7 +168,7 @@ impl Client {
         client_id: Option<(i64, Vec<u8>)>,
         handler: Option<Py<PyAny>>,
         default_acl: Option<&Bound<'_, PyAny>>,
-        auth_data: Option<Vec<(String, Vec<u8>)>>,
+        auth_data: Option<Vec<(String, Bound<'_, PyAny>)>>,
         sasl_options: Option<&Bound<'_, PyAny>>,
         read_only: Option<bool>,
         randomize_hosts: bool,
@@ -129,11 +184,12 @@ impl Client {
     ) -> PyResult<Self> {
         seconds(timeout, "timeout")?;
         let _ = (default_acl, connection_retry, logger);
-        if sasl_options.is_some() {
-            return Err(errors::ConfigurationError::new_err(
-                "zkrs.Client does not speak SASL yet",
-            ));
-        }
+        let auth = auth_data
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(scheme, cred)| Ok((scheme, credential_bytes(&cred)?)))
+            .collect::<PyResult<AuthData>>()?;
+        let (auth, sasl) = sasl_settings(auth, sasl_options)?;
         if verify_certs && use_ssl && ca.is_none() {
             return Err(errors::ConfigurationError::new_err(
                 "use_ssl needs ca= to check the server's certificate (or verify_certs=False)",
@@ -161,7 +217,8 @@ impl Client {
             handler,
             command_retry,
             resume: Mutex::new(client_id),
-            auth: auth_data.unwrap_or_default(),
+            auth,
+            sasl,
             tls,
             conn: Mutex::new(None),
             listeners: Arc::default(),
@@ -594,10 +651,7 @@ impl Client {
         credential: &Bound<'_, PyAny>,
     ) -> PyResult<bool> {
         let c = self.conn()?;
-        let cred: Vec<u8> = match credential.extract::<String>() {
-            Ok(s) => s.into_bytes(),
-            Err(_) => credential.extract()?,
-        };
+        let cred = credential_bytes(credential)?;
         py.detach(move || c.add_auth(&scheme, &cred)).py_err()?;
         Ok(true)
     }
@@ -843,6 +897,7 @@ impl Client {
             resume: lock(&self.resume).take(),
             request_timeout: None, // kazoo's calls wait while the session lives
             tls: self.tls.clone(),
+            sasl: self.sasl.clone(),
         };
         Ok(Some((self.hosts.clone(), opts)))
     }

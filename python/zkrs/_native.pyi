@@ -219,7 +219,7 @@ class Client:
         client_id: Optional[Tuple[int, bytes]] = None,
         handler: Any = None,
         default_acl: _AclArg = None,
-        auth_data: Optional[Sequence[Tuple[str, bytes]]] = None,
+        auth_data: Optional[Sequence[Tuple[str, Union[str, bytes]]]] = None,
         sasl_options: Optional[Any] = None,
         read_only: Optional[bool] = None,
         randomize_hosts: bool = True,

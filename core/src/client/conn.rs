@@ -98,6 +98,7 @@ pub(crate) struct Settings {
     pub resume: Option<(i64, Vec<u8>)>,
     pub renew_expired: bool,
     pub tls: Option<tokio_rustls::TlsConnector>,
+    pub sasl: Option<crate::sasl::SaslClient>,
 }
 
 /// A socket after a successful handshake.
@@ -222,12 +223,13 @@ impl Task {
                 Duration::ZERO
             };
             let limit = self.settings.connect_timeout;
-            let tls = self.settings.tls.clone();
+            let (tls, sasl) = (self.settings.tls.clone(), self.settings.sasl.clone());
             let attempt = async move {
                 tokio::time::sleep(backoff).await;
-                match tokio::time::timeout(limit, handshake(&host, &req, tls.as_ref())).await {
-                    Ok(r) => r.map_err(|e| format!("{host}: {e}")),
-                    Err(_) => Err(format!("{host}: connect timed out")),
+                let shake = handshake(&host, &req, tls.as_ref(), sasl.as_ref());
+                match tokio::time::timeout(limit, shake).await {
+                    Ok(r) => r.map_err(|e| (e.clone(), format!("{host}: {e}"))),
+                    Err(_) => Err((Error::ConnectionLoss, format!("{host}: connect timed out"))),
                 }
             };
             tokio::pin!(attempt);
@@ -245,7 +247,13 @@ impl Task {
             match res {
                 Ok(est) if est.resp.time_out <= 0 => return Err(End::Expired),
                 Ok(est) => return Ok(est),
-                Err(why) => {
+                // A refused SASL login ends the session, as a refused auth
+                // packet does.
+                Err((Error::AuthFailed, why)) => {
+                    tracing::warn!("zkrs client: {why}");
+                    return Err(End::AuthFailed);
+                }
+                Err((_, why)) => {
                     tracing::debug!("zkrs client: {why}");
                     failures += 1;
                 }
@@ -681,32 +689,87 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// TCP connect (then TLS, if set), ConnectRequest, ConnectResponse.
+/// TCP connect (then TLS, if set), ConnectRequest, ConnectResponse, then
+/// SASL if set (AuthFailed when the server refuses it).
 async fn handshake(
     host: &str,
     req: &ConnectRequest,
     tls: Option<&tokio_rustls::TlsConnector>,
+    sasl: Option<&crate::sasl::SaslClient>,
 ) -> Result<Established, Error> {
     let (mut rd, mut wr) = open(host, tls).await?;
     wr.write_all(&frame::encode_record(req)).await?;
     let mut buf = BytesMut::with_capacity(64 * 1024);
+    let payload = next_frame(&mut rd, &mut buf).await?;
+    let resp = ConnectResponse::read(&mut Reader::new(&payload))?;
+    if let Some(sasl) = sasl.filter(|_| resp.time_out > 0) {
+        authenticate(&mut rd, &mut wr, &mut buf, sasl).await?;
+    }
+    Ok(Established {
+        host: host.to_string(),
+        rd,
+        wr,
+        buf,
+        resp,
+    })
+}
+
+/// One frame's payload; what follows it stays in `buf`.
+async fn next_frame(
+    rd: &mut Box<dyn AsyncRead + Send + Unpin>,
+    buf: &mut BytesMut,
+) -> Result<Vec<u8>, Error> {
     loop {
-        if let Some((used, payload)) = frame::decode(&buf, MAX_REPLY)? {
-            let resp = ConnectResponse::read(&mut Reader::new(payload))?;
+        if let Some((used, payload)) = frame::decode(buf, MAX_REPLY)? {
+            let payload = payload.to_vec();
             buf.advance(used);
-            let host = host.to_string();
-            return Ok(Established {
-                host,
-                rd,
-                wr,
-                buf,
-                resp,
-            });
+            return Ok(payload);
         }
-        if rd.read_buf(&mut buf).await? == 0 {
+        if rd.read_buf(buf).await? == 0 {
             return Err(Error::Io("closed during handshake".into()));
         }
     }
+}
+
+/// SASL DIGEST-MD5 before the session is used, as ZooKeeper's clients do:
+/// an empty token, the server's challenge, our response, its rspauth.
+async fn authenticate(
+    rd: &mut Box<dyn AsyncRead + Send + Unpin>,
+    wr: &mut Box<dyn AsyncWrite + Send + Unpin>,
+    buf: &mut BytesMut,
+    sasl: &crate::sasl::SaslClient,
+) -> Result<(), Error> {
+    let exchange = |token: Vec<u8>, xid: i32| {
+        let req = Request::Sasl(proto::GetSASLRequest { token });
+        frame::encode(&req.to_packet(xid))
+    };
+    wr.write_all(&exchange(Vec::new(), 1)).await?;
+    let challenge = sasl_reply(rd, buf).await?;
+    let (token, rspauth) = sasl.respond(&challenge).map_err(|why| {
+        tracing::warn!("SASL: {why}");
+        Error::AuthFailed
+    })?;
+    wr.write_all(&exchange(token, 2)).await?;
+    let last = sasl_reply(rd, buf).await?;
+    if !crate::sasl::SaslClient::check_rspauth(&last, &rspauth) {
+        tracing::warn!("SASL: the server's rspauth does not prove it knows the password");
+        return Err(Error::AuthFailed);
+    }
+    Ok(())
+}
+
+async fn sasl_reply(
+    rd: &mut Box<dyn AsyncRead + Send + Unpin>,
+    buf: &mut BytesMut,
+) -> Result<Vec<u8>, Error> {
+    // A server that refuses closes the connection after its answer.
+    let payload = next_frame(rd, buf).await.map_err(|_| Error::AuthFailed)?;
+    let mut r = Reader::new(&payload);
+    let hdr = ReplyHeader::read(&mut r)?;
+    if hdr.err != 0 {
+        return Err(Error::from_code(hdr.err).unwrap_or(Error::AuthFailed));
+    }
+    Ok(proto::SetSASLResponse::read(&mut r)?.token)
 }
 
 type Halves = (

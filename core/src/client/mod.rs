@@ -95,6 +95,9 @@ pub struct ClientOptions {
     pub request_timeout: Option<Duration>,
     /// Connect over TLS (the servers' `secureClientPort`).
     pub tls: Option<crate::tls::ClientTls>,
+    /// Log in with SASL DIGEST-MD5 on every connection (a member's JAAS
+    /// users); a refusal ends the session as AuthFailed.
+    pub sasl: Option<crate::sasl::SaslClient>,
 }
 
 impl Default for ClientOptions {
@@ -109,6 +112,7 @@ impl Default for ClientOptions {
             renew_expired: false,
             request_timeout: None,
             tls: None,
+            sasl: None,
         }
     }
 }
@@ -458,6 +462,7 @@ impl Client {
             resume: opts.resume,
             renew_expired: opts.renew_expired,
             tls: opts.tls.as_ref().map(tls_connector).transpose()?,
+            sasl: opts.sasl.clone(),
         };
         rt.spawn(conn::Task::new(shared.clone(), cmd_rx, settings).run());
         let client = Client { cmds, shared };
