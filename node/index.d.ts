@@ -393,6 +393,8 @@ export interface ClientConfig {
   requestTimeout?: number
   /** Connect over TLS (the servers' secureClientPort). */
   tls?: TlsConfig
+  /** Log in with SASL DIGEST-MD5 (a member's JAAS users). */
+  sasl?: SaslConfig
 }
 
 /** Create modes by name (CreateMode); 'ttl' is PERSISTENT_WITH_TTL. */
@@ -530,6 +532,12 @@ export declare enum Perms {
   Delete = 8,
   Admin = 16,
   All = 31,
+}
+
+/** SASL DIGEST-MD5 credentials. */
+export interface SaslConfig {
+  username: string
+  password: string
 }
 
 /** One live instance of a service. */

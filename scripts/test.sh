@@ -78,6 +78,17 @@ step "ensemble suite against zkrs"
 ZKRS_BIN="$TARGET/debug/zkrs" bash scripts/ensemble-tests.sh
 # ---- end ensemble suite -----------------------------------------------------
 
+# ---- kazoo's whole bundled suite (kazoo.tests) ------------------------------
+# kazoo 2.11's own tests, its own KazooClient, against 3 zkrs member processes
+# that kazoo's harness configures (TLS port, SASL users, read-only mode,
+# member stops and restarts). Every test must pass (3 skip: Kerberos x2 and a
+# CI-only check). The standalone run and the same runs against Apache
+# ZooKeeper are `scripts/kazoo-suite.sh` without KAZOO_SERVERS/KAZOO_CONFIGS.
+step "kazoo's bundled suite against a 3-member zkrs ensemble"
+ZKRS_VENV="${KAZOO_SUITE_VENV:-$ROOT/.venv-kazoo-suite}" ZKRS_BIN="$TARGET/debug/zkrs" \
+  KAZOO_SERVERS=zkrs KAZOO_CONFIGS=ensemble bash scripts/kazoo-suite.sh
+# ---- end kazoo's bundled suite ----------------------------------------------
+
 # >>> Node binding (node/) ----------------------------------------------------
 # `npm install` in node/ installs @napi-rs/cli and TypeScript and, through the
 # package's install script, builds the addon (napi build --release) and

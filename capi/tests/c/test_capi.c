@@ -563,6 +563,46 @@ static void test_free_from_callback(const char *hosts, zkrs_client *other) {
     rec_destroy(&r);
 }
 
+/* A member with JAAS users: zkrs_client_connect_sasl logs in, a wrong
+ * password is ZKRS_AUTHFAILED; a TLS file that does not load is
+ * ZKRS_BADARGUMENTS. */
+static void test_sasl_and_tls_arguments(void) {
+    char dir[] = "/tmp/zkrs-capi-sasl-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char jaas[256], cfg[1024];
+    snprintf(jaas, sizeof jaas, "%s/jaas.conf", dir);
+    FILE *f = fopen(jaas, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs("Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n"
+          "  user_jaasuser=\"jaas_password\";\n};\n", f);
+    fclose(f);
+    snprintf(cfg, sizeof cfg,
+             "tickTime=200\nclientPort=0\ndataDir=%s/data\njava.security.auth.login.config=%s\n",
+             dir, jaas);
+    zkrs_member *m = NULL;
+    CHECK_RC(zkrs_member_start(cfg, &m), ZKRS_OK);
+    if (!m) return;
+    const char *hosts = zkrs_member_connect_string(m);
+    zkrs_client *c = NULL;
+    CHECK_RC(zkrs_client_connect_sasl(hosts, 6000, "jaasuser", "jaas_password", &c), ZKRS_OK);
+    struct zkrs_acl mine = {ZKRS_PERM_ALL, "sasl", "jaasuser"};
+    CHECK_RC(zkrs_client_create(c, "/c-sasl", NULL, 0, &mine, 1, ZKRS_PERSISTENT, 0, NULL, NULL),
+             ZKRS_OK);
+    zkrs_client_free(c);
+    c = NULL;
+    CHECK_RC(zkrs_client_connect_sasl(hosts, 6000, "jaasuser", "wrong", &c), ZKRS_AUTHFAILED);
+    CHECK(c == NULL);
+    CHECK_RC(zkrs_client_connect(hosts, 6000, &c), ZKRS_OK);
+    CHECK_RC(zkrs_client_get(c, "/c-sasl", NULL, NULL, NULL, NULL), ZKRS_NOAUTH);
+    zkrs_client_free(c);
+    c = NULL;
+    CHECK_RC(zkrs_client_connect_tls(hosts, 6000, "/nonexistent/ca.pem", NULL, NULL, NULL, &c),
+             ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_connect_sasl(hosts, 6000, NULL, "x", &c), ZKRS_BADARGUMENTS);
+    zkrs_member_free(m);
+}
+
 static void test_session(const char *hosts) {
     zkrs_client *c = NULL;
     struct recorder r;
@@ -1238,6 +1278,7 @@ int main(void) {
     test_recipes(hosts, c, other);
     test_free_from_callback(hosts, other);
     test_session(hosts);
+    test_sasl_and_tls_arguments();
     test_ensemble();
 
     /* The plain member serves too. */
