@@ -34,9 +34,14 @@ async fn sasl_login_and_refusals() {
     bounded(async {
         let jaas = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(jaas.path(), JAAS).unwrap();
-        let extra = format!("java.security.auth.login.config={}\n", jaas.path().display());
+        let extra = format!(
+            "java.security.auth.login.config={}\n",
+            jaas.path().display()
+        );
         let s = TestServer::start_with(&extra).await;
-        let zk = connect_as(&s.hosts(), "jaasuser", "jaas_password").await.unwrap();
+        let zk = connect_as(&s.hosts(), "jaasuser", "jaas_password")
+            .await
+            .unwrap();
         let ids = zk.who_am_i().await.unwrap();
         assert!(ids.contains(&("sasl".into(), "jaasuser".into())), "{ids:?}");
         zk.close().await.unwrap();
