@@ -577,8 +577,9 @@ static void test_sasl_and_tls_arguments(void) {
     fputs("Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n"
           "  user_jaasuser=\"jaas_password\";\n};\n", f);
     fclose(f);
+    /* tickTime 2000: under valgrind a 4 s session (tickTime 200) can time out. */
     snprintf(cfg, sizeof cfg,
-             "tickTime=200\nclientPort=0\ndataDir=%s/data\njava.security.auth.login.config=%s\n",
+             "tickTime=2000\nclientPort=0\ndataDir=%s/data\njava.security.auth.login.config=%s\n",
              dir, jaas);
     zkrs_member *m = NULL;
     CHECK_RC(zkrs_member_start(cfg, &m), ZKRS_OK);
