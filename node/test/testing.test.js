@@ -34,6 +34,16 @@ test('dropConnection: the client reconnects with the same session', async () => 
     const states = []
     client.on('state', (s) => states.push(s))
     await dropConnection(client)
+    // A call made while the old connection is going fails with
+    // CONNECTIONLOSS, as in ZooKeeper: wait for the new connection first.
+    const reconnected = () => {
+      const lost = states.indexOf('Disconnected')
+      return lost >= 0 && states.indexOf('SyncConnected', lost) > lost
+    }
+    for (let i = 0; i < 200 && !reconnected(); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    assert.ok(reconnected(), JSON.stringify(states))
     const { data } = await client.getData('/kept')
     assert.equal(data.toString(), 'x')
     assert.equal(client.sessionId, id)
