@@ -593,6 +593,14 @@ impl ClientTls {
     }
 }
 
+/// The name a dialled `host:port` (or `[v6]:port`) must carry in its
+/// certificate: a DNS name or an IP address.
+pub fn server_name(addr: &str) -> Result<rustls::pki_types::ServerName<'static>, String> {
+    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|e| format!("{addr}: {e}"))
+}
+
 /// Accepts any server certificate (only when no CA is given, as kazoo's
 /// `verify_certs=False`); the handshake signatures are still checked.
 #[derive(Debug)]

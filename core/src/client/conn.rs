@@ -784,10 +784,7 @@ async fn open(host: &str, tls: Option<&tokio_rustls::TlsConnector>) -> Result<Ha
         let (rd, wr) = stream.into_split();
         return Ok((Box::new(rd), Box::new(wr)));
     };
-    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
-    let name = name.trim_start_matches('[').trim_end_matches(']');
-    let server = rustls::pki_types::ServerName::try_from(name.to_string())
-        .map_err(|e| Error::Io(format!("{host}: {e}")))?;
+    let server = crate::tls::server_name(host).map_err(Error::Io)?;
     let stream = tls
         .connect(server, stream)
         .await

@@ -294,11 +294,7 @@ impl PeerClient {
             let (rd, wr) = stream.into_split();
             return Ok((Box::new(rd), Box::new(wr)));
         };
-        let host = self.addr.rsplit_once(':').map_or(&*self.addr, |(h, _)| h);
-        let name = rustls::pki_types::ServerName::try_from(
-            host.trim_matches(|c| c == '[' || c == ']').to_string(),
-        )
-        .map_err(std::io::Error::other)?;
+        let name = crate::tls::server_name(&self.addr).map_err(std::io::Error::other)?;
         let s = tokio::time::timeout(TLS_HANDSHAKE, tls.connect(name, stream))
             .await
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS timed out"))??;
