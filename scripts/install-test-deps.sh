@@ -4,6 +4,8 @@
 #   - Debian `zookeeper` (Apache ZooKeeper 3.8 server jars + zkCli; NOT
 #     `zookeeperd`, which would start a system service)
 #   - libzookeeper-mt-dev (the official C client) and gcc
+#   - the same C client built with OpenSSL (scripts/build-zk-c-ssl.sh: cmake,
+#     libssl-dev), for zookeeper_init_ssl
 #   - faketime (libfaketime: a member whose wall clock is off, tests/ensemble)
 #   - a Python virtualenv (.venv in the repo root, or $ZKRS_VENV) with kazoo+pytest
 #   - node-zookeeper-client via `npm ci` in tests/compat/node
@@ -20,7 +22,7 @@ log() { echo "[install-test-deps] $*"; }
 
 # ---- Debian packages -------------------------------------------------------
 need_pkgs=()
-for p in zookeeper libzookeeper-mt-dev gcc libc6-dev default-jre-headless python3-venv faketime openssl; do
+for p in zookeeper libzookeeper-mt-dev gcc libc6-dev default-jre-headless python3-venv faketime openssl cmake libssl-dev curl; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     need_pkgs+=("$p")
   fi
@@ -56,6 +58,8 @@ for j in zookeeper netty-codec netty-resolver netty-transport-native-unix-common
     exit 1
   fi
 done
+
+bash "$ROOT/scripts/build-zk-c-ssl.sh"
 
 # ---- Python virtualenv -----------------------------------------------------
 PYREQ="kazoo==2.11.0 pytest==8.4.2 pytest-timeout==2.4.0 pure-sasl==0.6.2"
