@@ -140,8 +140,10 @@ pub struct ServerInfo {
     pub watches_by_path: Vec<(String, Vec<i64>)>,
     pub ephemerals_count: u64,
     pub approximate_data_size: u64,
-    /// Sessions in the replicated state (`zk_global_sessions`).
+    /// Every session this member knows: the replicated ones plus its own
+    /// local sessions.
     pub session_count: u64,
+    /// This member's local sessions (`zk_local_sessions`).
     pub local_session_count: u64,
     /// `None` prints -1, as ZooKeeper does when the JVM cannot tell.
     pub open_file_descriptor_count: Option<u64>,
@@ -461,7 +463,7 @@ fn gauge(info: &ServerInfo, name: &str) -> Option<String> {
         "avg_latency" => Some(java_double(info.avg_latency_ms)),
         "outstanding_requests" => int(info.outstanding_requests),
         "znode_count" => int(info.node_count),
-        "global_sessions" => int(info.session_count),
+        "global_sessions" => int(info.session_count - info.local_session_count),
         "non_mtls_remote_conn_count" => int(info.non_mtls_remote_conn_count),
         "last_client_response_size" => Some(client.last.to_string()),
         "max_client_response_size" => Some(client.max.to_string()),

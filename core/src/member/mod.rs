@@ -21,7 +21,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::config::Config;
 use crate::consensus::Applier;
-use crate::session::SessionTracker;
+use crate::session::{LocalSessions, SessionTracker};
 use crate::state::{Txn, TxnOp, TxnResult, ZkState};
 use crate::types::{SessionId, Zxid};
 use crate::watch::WatchRegistry;
@@ -123,6 +123,9 @@ impl Stats {
 pub struct ZkDatabase {
     inner: Mutex<Inner>,
     tracker: Mutex<SessionTracker>,
+    /// This member's local sessions (`localSessionsEnabled`). Lock order:
+    /// the state, then the tracker, then these.
+    local: Mutex<LocalSessions>,
     epoch: Instant,
     next_session: AtomicI64,
     /// Sessions heard from since the last touch sent to the leader.
@@ -143,6 +146,7 @@ impl ZkDatabase {
         ZkDatabase {
             inner: Mutex::new(inner),
             tracker: Mutex::new(SessionTracker::new(config.tick_time as u64)),
+            local: Mutex::new(LocalSessions::new(config.tick_time as u64)),
             epoch: Instant::now(),
             next_session: AtomicI64::new(initial_session_id(config.server_id.unwrap_or(0))),
             touched: Mutex::new(Vec::new()),
@@ -163,6 +167,44 @@ impl ZkDatabase {
 
     fn tracker(&self) -> MutexGuard<'_, SessionTracker> {
         self.tracker.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn local(&self) -> MutexGuard<'_, LocalSessions> {
+        self.local.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Opens a session only this member knows.
+    pub fn add_local_session(&self, id: SessionId, timeout: i32, passwd: Vec<u8>) {
+        self.local().add(id, timeout, passwd, self.now_ms());
+    }
+
+    /// A local session's timeout and password, if `id` is one of ours.
+    pub fn local_session(&self, id: SessionId) -> Option<(i32, Vec<u8>)> {
+        self.local().get(id)
+    }
+
+    /// Forgets a local session (closed by its client, or now global).
+    pub fn remove_local_session(&self, id: SessionId) -> bool {
+        self.local().remove(id)
+    }
+
+    /// Expires the local sessions past their deadline: they are forgotten
+    /// and their connections closed, so their clients hear the session
+    /// expired when they come back. Returns how many.
+    pub fn expire_local_sessions(&self) -> usize {
+        let due = self.local().take_expired(self.now_ms());
+        if due.is_empty() {
+            return 0;
+        }
+        let inner = self.lock();
+        for id in &due {
+            tracing::info!("local session {id:#x} expired");
+            let conn = inner.session_conn.get(id).and_then(|c| inner.conns.get(c));
+            if let Some(c) = conn {
+                let _ = c.tx.send(Outbound::Close);
+            }
+        }
+        due.len()
     }
 
     /// Runs `f` on the applied state (ACL checks, four-letter words).
@@ -210,7 +252,10 @@ impl ZkDatabase {
     /// The connection of a client of this member resuming its session:
     /// the session is alive as of now, here.
     pub fn resumed(&self, session: SessionId) {
-        self.tracker().touch(session, self.now_ms());
+        let now = self.now_ms();
+        if !self.local().touch(session, now) {
+            self.tracker().touch(session, now);
+        }
     }
 
     /// Sessions past their deadline (leader); each is handed out once.
@@ -237,7 +282,9 @@ impl ZkDatabase {
         info.node_count = tree.node_count() as u64 + 1;
         info.ephemerals_count = tree.ephemeral_count() as u64;
         info.approximate_data_size = tree.approximate_data_size().max(0) as u64;
-        info.session_count = inner.state.sessions.len() as u64;
+        let local = self.local().len() as u64;
+        info.session_count = inner.state.sessions.len() as u64 + local;
+        info.local_session_count = local;
         info.sessions_with_ephemerals = tree.all_ephemerals();
         info.watch_count = inner.watches.count() as u64;
         let session_of = |conn: &u64| {
@@ -287,7 +334,11 @@ impl ZkDatabase {
 
     /// A client of this member was heard from.
     pub fn touch(&self, session: SessionId) {
-        self.tracker().touch(session, self.now_ms());
+        let now = self.now_ms();
+        if self.local().touch(session, now) {
+            return; // nobody else needs to hear of it
+        }
+        self.tracker().touch(session, now);
         self.touched
             .lock()
             .unwrap_or_else(|p| p.into_inner())

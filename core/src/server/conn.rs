@@ -134,6 +134,8 @@ pub(super) struct ConnCtx {
     pub super_user: bool,
     /// A read-only session (member without quorum): writes are refused.
     pub read_only: bool,
+    /// A local session (`localSessionsEnabled`): only this member knows it.
+    pub local: bool,
     /// Where this connection's SASL exchange stands.
     pub sasl: crate::sasl::DigestMd5,
 }
@@ -250,6 +252,7 @@ async fn handshake(
         auth: vec![Id::new("ip", &peer.ip().to_string())],
         super_user: false,
         read_only: false,
+        local: false,
         sasl: Default::default(),
     };
     let resp = |session_id, timeout, passwd: Vec<u8>| ConnectResponse {
@@ -260,6 +263,18 @@ async fn handshake(
         read_only: false,
     };
     if req.session_id != 0 {
+        if let Some((_, passwd)) = shared.db.local_session(req.session_id) {
+            if passwd != req.passwd {
+                tracing::info!("{peer}: wrong password for session {:#x}", req.session_id);
+                return Some((resp(0, 0, vec![0; 16]), ctx(0)));
+            }
+            shared.db.resumed(req.session_id);
+            let local = ConnCtx {
+                local: true,
+                ..ctx(req.session_id)
+            };
+            return Some((resp(req.session_id, timeout, passwd), local));
+        }
         let known = shared.db.session(req.session_id);
         let expired = || {
             tracing::info!("{peer}: session {:#x} expired or unknown", req.session_id);
@@ -289,6 +304,21 @@ async fn handshake(
         };
     }
     let passwd: Vec<u8> = (0..16).map(|_| rand::random::<u8>()).collect();
+    // A standalone ZooKeeper has no local sessions, whatever zoo.cfg says.
+    let standalone = shared.consensus.mode() == crate::consensus::Mode::Standalone;
+    if cfg.local_sessions_enabled && !standalone {
+        // Ids carry this member's id in the top byte, so no other member
+        // hands out the same one.
+        let session = shared.db.new_session_id();
+        shared
+            .db
+            .add_local_session(session, timeout, passwd.clone());
+        let local = ConnCtx {
+            local: true,
+            ..ctx(session)
+        };
+        return Some((resp(session, timeout, passwd), local));
+    }
     for _ in 0..8 {
         let session = shared.db.new_session_id();
         let op = TxnOp::CreateSession {
@@ -398,6 +428,7 @@ fn read_only_session(
             auth,
             super_user: false,
             read_only: true,
+            local: false,
             sasl: Default::default(),
         },
     )
@@ -549,6 +580,26 @@ async fn prep(
                 Ok(x) => x,
                 Err(e) => return Ok(Some(reply_err(xid, e))),
             };
+            if ctx.local {
+                if close {
+                    shared.db.remove_local_session(ctx.session);
+                    return Ok(Some(Pending::Reply {
+                        xid,
+                        err: 0,
+                        resp: Response::Empty,
+                        close: true,
+                    }));
+                }
+                if creates_ephemeral(&op) {
+                    match upgrade(shared, ctx).await {
+                        Ok(()) => {}
+                        Err(e @ Error::EphemeralOnLocalSession) => {
+                            return Ok(Some(reply_err(xid, e)))
+                        }
+                        Err(e) => return Err(format!("cannot upgrade local session: {e}")),
+                    }
+                }
+            }
             let op = match op {
                 TxnOp::Create { .. } | TxnOp::SetData { .. } | TxnOp::Multi(_)
                     if shared.enforce_quota =>
@@ -558,7 +609,10 @@ async fn prep(
                 op => op,
             };
             let txn = Txn {
-                session: ctx.session,
+                // The log knows no local session: its writes (never an
+                // ephemeral) go in as the member's own, as ZooKeeper's
+                // leader lets a follower's local sessions write.
+                session: if ctx.local { 0 } else { ctx.session },
                 owner: shared.owner,
                 time: 0, // the leader stamps its own clock
                 auth: ctx.auth.clone(),
@@ -581,6 +635,43 @@ async fn prep(
                 counted: Outstanding::new(shared),
             }))
         }
+    }
+}
+
+/// Whether a write would create an ephemeral node, which needs a session
+/// the whole ensemble knows.
+fn creates_ephemeral(op: &TxnOp) -> bool {
+    match op {
+        TxnOp::Create { flags, .. } => {
+            crate::types::CreateMode::from_flag(*flags).is_some_and(|m| m.is_ephemeral())
+        }
+        TxnOp::Multi(ops) => ops.iter().any(creates_ephemeral),
+        _ => false,
+    }
+}
+
+/// Makes a local session global before its first ephemeral, keeping its
+/// id, password and timeout (`localSessionsUpgradingEnabled`); without
+/// upgrading, an ephemeral on a local session is refused, as in ZooKeeper.
+async fn upgrade(shared: &Shared, ctx: &mut ConnCtx) -> Result<(), Error> {
+    if !shared.db.config.local_sessions_upgrading_enabled {
+        return Err(Error::EphemeralOnLocalSession);
+    }
+    let (timeout, passwd) = shared
+        .db
+        .local_session(ctx.session)
+        .ok_or(Error::SessionExpired)?;
+    let op = TxnOp::CreateSession { timeout, passwd };
+    let txn = session_txn(ctx.session, shared.owner, op);
+    match shared.consensus.propose(txn).await? {
+        (_, TxnResult::Session) => {
+            shared.db.remove_local_session(ctx.session);
+            ctx.local = false;
+            tracing::info!("local session {:#x} is now global", ctx.session);
+            Ok(())
+        }
+        (_, TxnResult::Failed(code)) => Err(Error::from_code(code).unwrap_or(Error::SystemError)),
+        _ => Err(Error::SystemError),
     }
 }
 
@@ -893,6 +984,7 @@ impl Output {
                     auth,
                     super_user,
                     read_only: false,
+                    local: false,
                     sasl: Default::default(),
                 };
                 // Optional linearizable reads: wait for the leader's read

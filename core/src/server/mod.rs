@@ -126,6 +126,7 @@ impl Server {
         let mut tasks = vec![
             tokio::spawn(accept_loop(shared.clone(), listener, None, stop_rx.clone())),
             tokio::spawn(expire_sessions(shared.clone(), stop_rx.clone())),
+            tokio::spawn(expire_local_sessions(shared.clone(), stop_rx.clone())),
             tokio::spawn(reap_nodes(shared.clone(), stop_rx.clone())),
             tokio::spawn(follow_mode(shared.clone(), stop_rx.clone())),
             tokio::spawn(forward_touches(shared.clone(), stop_rx.clone())),
@@ -428,6 +429,22 @@ async fn expire_sessions(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 }
             });
         }
+    }
+}
+
+/// Every member expires its own local sessions, whatever its role: the
+/// rest of the ensemble never hears of them.
+async fn expire_local_sessions(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    if !shared.db.config.local_sessions_enabled {
+        return;
+    }
+    let tick = Duration::from_millis(shared.db.config.tick_time.max(10) as u64);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {}
+            _ = stop.changed() => return,
+        }
+        shared.db.expire_local_sessions();
     }
 }
 

@@ -2,6 +2,8 @@
 //! ExpiryQueue keeps them. Touching a session moves it to the bucket of its
 //! new deadline; each tick, the expired buckets are handed out for the
 //! leader to propose their close. Replicated session data is in `state`.
+//! A member's local sessions (`localSessionsEnabled`) live in
+//! [`LocalSessions`]: never replicated, expired by that member alone.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -99,9 +101,80 @@ impl SessionTracker {
     }
 }
 
+/// Sessions one member keeps to itself (ZooKeeper's local sessions): no
+/// log entry opens or closes them, the member that made them expires them,
+/// and a client that moves to another member finds its session gone.
+#[derive(Debug)]
+pub struct LocalSessions {
+    /// id -> (negotiated timeout, password)
+    sessions: HashMap<SessionId, (i32, Vec<u8>)>,
+    tracker: SessionTracker,
+}
+
+impl LocalSessions {
+    pub fn new(tick_ms: Millis) -> LocalSessions {
+        LocalSessions {
+            sessions: HashMap::new(),
+            tracker: SessionTracker::new(tick_ms),
+        }
+    }
+
+    pub fn add(&mut self, id: SessionId, timeout: i32, passwd: Vec<u8>, now: Millis) {
+        self.tracker.add(id, timeout.max(0) as Millis, now);
+        self.sessions.insert(id, (timeout, passwd));
+    }
+
+    /// The session's timeout and password, if it is one of ours.
+    pub fn get(&self, id: SessionId) -> Option<(i32, Vec<u8>)> {
+        self.sessions.get(&id).cloned()
+    }
+
+    /// Forgets a session (closed, or upgraded to a global one).
+    pub fn remove(&mut self, id: SessionId) -> bool {
+        self.tracker.remove(id);
+        self.sessions.remove(&id).is_some()
+    }
+
+    /// The session was heard from. Returns false if it is not ours.
+    pub fn touch(&mut self, id: SessionId, now: Millis) -> bool {
+        self.tracker.touch(id, now)
+    }
+
+    /// Sessions past their deadline, forgotten as they are handed out.
+    pub fn take_expired(&mut self, now: Millis) -> Vec<SessionId> {
+        let due = self.tracker.take_expired(now);
+        for id in &due {
+            self.remove(*id);
+        }
+        due
+    }
+
+    pub fn len(&self) -> usize {
+        self.sessions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sessions.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_sessions_expire_once_and_are_forgotten() {
+        let mut l = LocalSessions::new(100);
+        l.add(5, 400, vec![1; 16], 0);
+        l.add(6, 400, vec![2; 16], 0);
+        assert_eq!(l.get(5), Some((400, vec![1; 16])));
+        assert!(l.touch(6, 300));
+        assert_eq!(l.take_expired(400), vec![5]);
+        assert_eq!(l.get(5), None);
+        assert!(!l.touch(5, 450));
+        assert!(l.remove(6));
+        assert!(l.is_empty() && l.take_expired(10_000).is_empty());
+    }
 
     #[test]
     fn expires_after_timeout_unless_touched() {
