@@ -22,7 +22,7 @@ log() { echo "[install-test-deps] $*"; }
 
 # ---- Debian packages -------------------------------------------------------
 need_pkgs=()
-for p in zookeeper libzookeeper-mt-dev gcc libc6-dev default-jre-headless python3-venv faketime openssl cmake libssl-dev curl; do
+for p in zookeeper libzookeeper-mt-dev gcc libc6-dev default-jre-headless python3-venv faketime openssl cmake libssl-dev curl libservlet-api-java; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     need_pkgs+=("$p")
   fi
@@ -52,7 +52,7 @@ fi
 # Jars the tests put on the classpath: zookeeper.jar (its manifest names most
 # dependencies) plus the ones its manifest misses.
 for j in zookeeper netty-codec netty-resolver netty-transport-native-unix-common \
-         slf4j-log4j12 log4j-1.2; do
+         slf4j-log4j12 log4j-1.2 servlet-api; do
   if [ ! -e /usr/share/java/"$j".jar ]; then
     echo "[install-test-deps] ERROR: /usr/share/java/$j.jar missing after installing zookeeper" >&2
     exit 1

@@ -188,6 +188,10 @@ pub struct ServerInfo {
     pub followers: Option<u64>,
     /// Leader only: proposal sizes; also adds `stat`'s "Proposal sizes" line.
     pub proposal_sizes: Option<BufferSizes>,
+    /// `ServerMetrics` counters and summaries zkrs keeps, as `mntr` prints
+    /// them after the gauges (name, value): e.g. `commit_count`,
+    /// `avg_readlatency`, `p99_updatelatency`.
+    pub counters: Vec<(String, String)>,
 }
 
 /// Whether ZooKeeper knows this word (and so reads it as a command rather
@@ -497,28 +501,38 @@ fn gauge(info: &ServerInfo, name: &str) -> Option<String> {
 }
 
 /// `MonitorCommand`: "zk_<key>\t<value>" lines. ZooKeeper then dumps its
-/// several hundred `ServerMetrics` counters and summaries; zkrs keeps none
-/// of those, so they are left out rather than faked.
+/// several hundred `ServerMetrics` counters and summaries; zkrs prints the
+/// ones it keeps (`ServerInfo::counters`) and leaves the rest out rather
+/// than faking them.
 fn mntr(out: &mut String, info: &ServerInfo) {
-    let mut line = |k: &str, v: &str| {
+    for (k, v) in monitor(info) {
         let _ = writeln!(out, "zk_{k}\t{v}");
-    };
-    line("version", &info.version);
-    line("server_state", &info.mode);
+    }
+}
+
+/// What `mntr` reports, in its order, as (key without "zk_", value): the
+/// admin server's `monitor` and the Prometheus gauges read the same list.
+pub fn monitor(info: &ServerInfo) -> Vec<(String, String)> {
+    let mut out = vec![
+        ("version".to_string(), info.version.clone()),
+        ("server_state".to_string(), info.mode.clone()),
+    ];
     if let Some(s) = &info.peer_state {
-        line("peer_state", s);
+        out.push(("peer_state".into(), s.clone()));
     }
     if let Some(id) = info.observer_master_id {
-        line("observer_master_id", &id.to_string());
+        out.push(("observer_master_id".into(), id.to_string()));
     }
     for name in MNTR_GAUGES {
         if let Some(v) = gauge(info, name) {
-            line(name, &v);
+            out.push((name.to_string(), v));
         }
     }
+    out.extend(info.counters.iter().cloned());
     if let Some(n) = info.followers {
-        line("followers", &n.to_string());
+        out.push(("followers".into(), n.to_string()));
     }
+    out
 }
 
 /// `WatchManager.toString` plus the command's closing newline.
@@ -601,7 +615,7 @@ fn expiry_queue<T>(out: &mut String, buckets: &[(i64, Vec<T>)], elem: impl Fn(&m
 
 /// `Double.toString`: plain decimal with at least one fractional digit in
 /// [1e-3, 1e7), otherwise "d.dddE[-]n".
-fn java_double(v: f64) -> String {
+pub(crate) fn java_double(v: f64) -> String {
     if v.is_nan() {
         return "NaN".to_string();
     }

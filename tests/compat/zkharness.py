@@ -34,6 +34,8 @@ EXTRA_JARS = [
     "netty-transport-native-unix-common.jar",
     "slf4j-log4j12.jar",
     "log4j-1.2.jar",
+    # the AdminServer's Jetty needs the servlet API (libservlet-api-java)
+    "servlet-api.jar",
 ]
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))

@@ -8,6 +8,7 @@
 //! (under the key as written). A known key with a value that cannot be used
 //! is an [`Error::Config`] naming key and value.
 
+mod http;
 mod properties;
 mod server;
 
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use http::{AdminSettings, HttpEndpoint, PROMETHEUS_PROVIDER};
 pub use server::{Role, ServerEntry};
 
 use crate::error::{Error, Result};
@@ -100,6 +102,13 @@ pub struct Config {
     pub linearizable_reads: bool,
     /// This member's id from the `myid` file; set by [`Config::load`].
     pub server_id: Option<u64>,
+    /// The AdminServer (`admin.*`): on by default when read from zoo.cfg.
+    pub admin: AdminSettings,
+    /// Prometheus `/metrics` (`metricsProvider.*`), when configured.
+    pub metrics_http: Option<HttpEndpoint>,
+    /// The zoo.cfg text this was parsed from (the admin server's
+    /// `initial_configuration`); empty without one.
+    pub initial_text: String,
     /// Every key not modelled above, trimmed, under its zoo.cfg name.
     pub properties: BTreeMap<String, String>,
 }
@@ -140,6 +149,9 @@ impl Default for Config {
             container_max_per_minute: 10_000,
             linearizable_reads: false,
             server_id: None,
+            admin: AdminSettings::disabled(),
+            metrics_http: None,
+            initial_text: String::new(),
             properties: BTreeMap::new(),
         }
     }
@@ -292,6 +304,9 @@ impl Config {
         }
         cfg.servers = servers.into_values().collect();
         cfg.finish(p)?;
+        cfg.admin = AdminSettings::from_properties(&cfg.properties)?;
+        cfg.metrics_http = http::metrics_endpoint(&cfg.properties)?;
+        cfg.initial_text = text.to_string();
         Ok(cfg)
     }
 

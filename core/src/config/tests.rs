@@ -210,6 +210,15 @@ fn bad_values_name_key_and_value() {
         ("syncEnabled", "nope", "'true' or 'false'"),
         ("observerMasterPort", "p", "not a number"),
         ("dataLogDir", "", "is empty"),
+        ("admin.enableServer", "yes", "'true' or 'false'"),
+        ("admin.serverPort", "http", "not a number"),
+        ("zookeeper.admin.serverPort", "70000", "out of range"),
+        ("admin.commandURL", "commands", "start with '/'"),
+        (
+            "metricsProvider.className",
+            "com.example.Metrics",
+            "not supported",
+        ),
     ];
     for (key, value, why) in cases {
         let m = err(&format!("dataDir=/d\n{key}={value}\n"));
@@ -574,4 +583,29 @@ fn conf_lines_in_an_ensemble() {
         .collect();
     assert_eq!(tail, want);
     assert_eq!(dir_size(Path::new("/definitely/not/here")), 0);
+}
+
+#[test]
+fn admin_server_and_metrics_endpoints() {
+    // On by default from a zoo.cfg, as ZooKeeper's JettyAdminServer.
+    let c = cfg("dataDir=/d\n");
+    let on = c.admin.endpoint.expect("admin server on by default");
+    assert_eq!((on.address.as_str(), on.port), ("0.0.0.0", 8080));
+    assert_eq!(c.admin.command_url, "/commands");
+    assert_eq!(c.metrics_http, None);
+    // Off without a zoo.cfg.
+    assert_eq!(Config::default().admin.endpoint, None);
+    let c = cfg("dataDir=/d\nadmin.enableServer=false\n");
+    assert_eq!(c.admin.endpoint, None);
+    let c = cfg(
+        "dataDir=/d\nzookeeper.admin.serverAddress=127.0.0.2\nadmin.serverPort=9090\n\
+         admin.commandURL=/cmds/\nmetricsProvider.className=\
+         org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider\n\
+         metricsProvider.httpPort=7001\n",
+    );
+    let on = c.admin.endpoint.unwrap();
+    assert_eq!((on.address.as_str(), on.port), ("127.0.0.2", 9090));
+    assert_eq!(c.admin.command_url, "/cmds");
+    let m = c.metrics_http.unwrap();
+    assert_eq!((m.address.as_str(), m.port), ("0.0.0.0", 7001));
 }

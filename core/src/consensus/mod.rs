@@ -448,6 +448,17 @@ fn applied_own_term(m: &openraft::RaftMetrics<TypeConfig>) -> bool {
 }
 
 /// A running replication group member.
+/// See [`Consensus::status`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Status {
+    pub leader: Option<u64>,
+    pub term: u64,
+    pub last_log_index: u64,
+    pub last_applied: u64,
+    /// Leader only: (member id, entries it lacks).
+    pub learner_lag: Vec<(u64, u64)>,
+}
+
 pub struct Consensus {
     raft: Raft<TypeConfig, StateMachine>,
     node_id: u64,
@@ -905,6 +916,33 @@ impl Consensus {
             }
         }
         Some(s)
+    }
+
+    /// Where replication stands on this member, for the admin commands and
+    /// the metrics: the leader it knows, the term (ZooKeeper's epoch), its
+    /// log and apply positions and, on a leader, how far each member's
+    /// copy of the log is behind.
+    pub fn status(&self) -> Status {
+        let m = self.raft.metrics().borrow_watched().clone();
+        let last = m.last_log_index.unwrap_or(0);
+        let learner_lag = m.replication.as_ref().map_or_else(Vec::new, |r| {
+            r.iter()
+                .filter(|(id, _)| **id != self.node_id)
+                .map(|(id, matched)| {
+                    (
+                        *id,
+                        last - matched.as_ref().map_or(0, |l| l.index).min(last),
+                    )
+                })
+                .collect()
+        });
+        Status {
+            leader: m.current_leader,
+            term: m.current_term,
+            last_log_index: last,
+            last_applied: m.last_applied.as_ref().map_or(0, |l| l.index),
+            learner_lag,
+        }
     }
 
     /// Builds a snapshot now (tests and tools).

@@ -10,7 +10,9 @@
 //! no event is lost between a read and its watch, and an event is always
 //! queued before any reply that could reflect a later state.
 
-use std::collections::HashMap;
+mod summary;
+
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,6 +27,7 @@ use crate::session::{LocalSessions, SessionTracker};
 use crate::state::{Txn, TxnOp, TxnResult, ZkState};
 use crate::types::{SessionId, Zxid};
 use crate::watch::WatchRegistry;
+pub use summary::{Summary, SummarySnapshot};
 
 /// One client connection of this member (also its watcher id).
 pub type ConnId = u64;
@@ -82,11 +85,45 @@ pub struct Stats {
     pub proposal_last: AtomicI64,
     pub proposal_min: AtomicI64,
     pub proposal_max: AtomicI64,
+    /// ZooKeeper's `readlatency` and `updatelatency` summaries.
+    pub read_latency: Summary,
+    pub update_latency: Summary,
+    /// Latency per opcode name (`request_latency{op=...}` in Prometheus).
+    per_op: Mutex<BTreeMap<&'static str, Arc<Summary>>>,
+    /// Entries applied (ZooKeeper's `commit_count`).
+    pub commit_count: AtomicU64,
+    /// Times this member lost its leader and looked for one
+    /// (ZooKeeper's `looking_count`).
+    pub looking_count: AtomicU64,
 }
 
 impl Stats {
-    pub fn record_latency(&self, started: Instant) {
+    /// One answered request: the server-wide figures, its read or update
+    /// summary and its opcode's.
+    pub fn record_request(&self, started: Instant, op: &'static str, write: bool) {
         let us = started.elapsed().as_micros() as u64;
+        self.record_us(us);
+        match write {
+            true => self.update_latency.observe_us(us),
+            false => self.read_latency.observe_us(us),
+        }
+        let summary = self
+            .per_op
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(op)
+            .or_default()
+            .clone();
+        summary.observe_us(us);
+    }
+
+    /// Each opcode's latency so far, by name.
+    pub fn per_op(&self) -> Vec<(&'static str, SummarySnapshot)> {
+        let map = self.per_op.lock().unwrap_or_else(|p| p.into_inner());
+        map.iter().map(|(op, s)| (*op, s.snapshot())).collect()
+    }
+
+    fn record_us(&self, us: u64) {
         self.latency_count.fetch_add(1, Ordering::Relaxed);
         self.latency_total_us.fetch_add(us, Ordering::Relaxed);
         self.latency_max_us.fetch_max(us, Ordering::Relaxed);
@@ -117,6 +154,12 @@ impl Stats {
         }
         self.latency_min_us.store(0, Ordering::Relaxed);
         self.latency_max_us.store(0, Ordering::Relaxed);
+        self.read_latency.reset();
+        self.update_latency.reset();
+        self.per_op
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 }
 
@@ -458,6 +501,7 @@ fn initial_session_id(server_id: u64) -> SessionId {
 
 impl Applier for ZkDatabase {
     fn apply(&self, zxid: Zxid, term: u64, txn: &Txn) -> TxnResult {
+        self.stats.commit_count.fetch_add(1, Ordering::Relaxed);
         let mut inner = self.lock();
         let applied = inner.state.apply_logged(zxid, term, txn);
         Self::deliver(&mut inner, zxid, applied.triggers);

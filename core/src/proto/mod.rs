@@ -94,6 +94,47 @@ pub mod op {
     pub const CLOSE_SESSION: i32 = -11;
     /// Marks a failed op in a multi response (and an error txn).
     pub const ERROR: i32 = -1;
+
+    /// ZooKeeper's name for an opcode (`Request.op2String`), as metrics
+    /// and the admin commands print it.
+    pub fn name(op: i32) -> &'static str {
+        match op {
+            NOTIFICATION => "notification",
+            CREATE => "create",
+            DELETE => "delete",
+            EXISTS => "exists",
+            GET_DATA => "getData",
+            SET_DATA => "setData",
+            GET_ACL => "getACL",
+            SET_ACL => "setACL",
+            GET_CHILDREN => "getChildren",
+            SYNC => "sync",
+            PING => "ping",
+            GET_CHILDREN2 => "getChildren2",
+            CHECK => "check",
+            MULTI => "multi",
+            CREATE2 => "create2",
+            RECONFIG => "reconfig",
+            CHECK_WATCHES => "checkWatches",
+            REMOVE_WATCHES => "removeWatches",
+            CREATE_CONTAINER => "createContainer",
+            DELETE_CONTAINER => "deleteContainer",
+            CREATE_TTL => "createTtl",
+            MULTI_READ => "multiRead",
+            AUTH => "auth",
+            SET_WATCHES => "setWatches",
+            SASL => "sasl",
+            GET_EPHEMERALS => "getEphemerals",
+            GET_ALL_CHILDREN_NUMBER => "getAllChildrenNumber",
+            SET_WATCHES2 => "setWatches2",
+            ADD_WATCH => "addWatch",
+            WHO_AM_I => "whoAmI",
+            CREATE_SESSION => "createSession",
+            CLOSE_SESSION => "closeSession",
+            ERROR => "error",
+            _ => "unknown",
+        }
+    }
 }
 
 /// Reserved xids (ClientCnxn): replies carrying these are not answers to a

@@ -43,6 +43,8 @@ enum Pending {
     },
     Write {
         xid: i32,
+        /// The opcode's name, for the latency metrics.
+        op: &'static str,
         kind: WriteKind,
         write: PendingWrite,
         started: Instant,
@@ -628,6 +630,7 @@ async fn prep(
             shared.db.stats.record_proposal(frame.len());
             Ok(Some(Pending::Write {
                 xid,
+                op: proto::op::name(hdr.op_type),
                 kind,
                 write,
                 started,
@@ -945,6 +948,7 @@ impl Output {
             }
             Pending::Write {
                 xid,
+                op,
                 kind,
                 write,
                 started,
@@ -953,7 +957,7 @@ impl Output {
             } => {
                 let done = write.wait().await;
                 drop(counted);
-                db.stats.record_latency(started);
+                db.stats.record_request(started, op, true);
                 match done {
                     // Another member claimed the session: like ZooKeeper,
                     // close without a reply (ConnectionLoss); the client's
@@ -999,13 +1003,14 @@ impl Output {
                         );
                     }
                 }
+                let op = proto::op::name(req.op_type());
                 let (out, zxid) = db.read(|state, watches| ops::read(state, watches, &ctx, req));
                 drop(taken); // the writes after it may go now
                 for ev in out.immediate {
                     let frame = Bytes::from(frame::encode_notification(&ev));
                     self.events.push_back((zxid, frame));
                 }
-                db.stats.record_latency(started);
+                db.stats.record_request(started, op, false);
                 (zxid, Self::reply(xid, zxid, out.err, &out.resp), false)
             }
             Pending::Reconfig {
@@ -1014,7 +1019,7 @@ impl Output {
                 started,
             } => {
                 let res = self.shared.consensus.reconfig(change).await;
-                db.stats.record_latency(started);
+                db.stats.record_request(started, "reconfig", true);
                 let zxid = db.last_zxid();
                 let (err, resp) = match res {
                     Ok((data, stat)) => (
@@ -1030,7 +1035,7 @@ impl Output {
             }
             Pending::Sync { xid, path, started } => {
                 let res = self.shared.consensus.sync().await;
-                db.stats.record_latency(started);
+                db.stats.record_request(started, "sync", false);
                 let zxid = db.last_zxid();
                 let err = res.err().map(|e| e.code()).unwrap_or(0);
                 (

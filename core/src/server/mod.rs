@@ -3,6 +3,7 @@
 //! per connection (`conn`), four-letter words, and the leader's background
 //! duties (session expiry, container and TTL reaping).
 
+mod admin;
 mod conn;
 mod ops;
 
@@ -131,6 +132,7 @@ impl Server {
             tokio::spawn(follow_mode(shared.clone(), stop_rx.clone())),
             tokio::spawn(forward_touches(shared.clone(), stop_rx.clone())),
         ];
+        tasks.extend(admin::start(&shared, &stop_rx).await);
         if let Some((listener, tls)) = secure {
             let at = listener.local_addr()?;
             tracing::info!("serving TLS clients on {at}");
@@ -513,6 +515,11 @@ async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         // back as normal sessions; normal ones are served as they are.
         if now == Mode::Looking {
             if was != Mode::Looking {
+                shared
+                    .db
+                    .stats
+                    .looking_count
+                    .fetch_add(1, Ordering::Relaxed);
                 drop_at = Some(tokio::time::Instant::now() + hold);
             }
             shared.consensus.reset_leader_link().await;
@@ -590,7 +597,12 @@ fn server_info(shared: &Shared) -> ServerInfo {
         env: fourlw::env_lines(&format!("{ZK_VERSION}-zkrs-{}", env!("CARGO_PKG_VERSION"))),
         ..Default::default()
     };
-    if let Some(r) = shared.consensus.replication_summary() {
+    let summary = match shared.consensus.mode() {
+        // A standalone member leads a group of one: nothing to report.
+        Mode::Standalone => None,
+        _ => shared.consensus.replication_summary(),
+    };
+    if let Some(r) = summary {
         info.learners = Some(r.followers + r.observers);
         info.synced_followers = Some(r.synced_followers);
         info.synced_observers = Some(r.synced_observers);
@@ -604,6 +616,20 @@ fn server_info(shared: &Shared) -> ServerInfo {
             max: st.proposal_max.load(Ordering::Relaxed),
         });
     }
+    info.counters = vec![
+        (
+            "commit_count".into(),
+            st.commit_count.load(Ordering::Relaxed).to_string(),
+        ),
+        (
+            "looking_count".into(),
+            st.looking_count.load(Ordering::Relaxed).to_string(),
+        ),
+    ];
+    info.counters
+        .extend(st.read_latency.snapshot().mntr_pairs("readlatency"));
+    info.counters
+        .extend(st.update_latency.snapshot().mntr_pairs("updatelatency"));
     db.describe(&mut info);
     info
 }
