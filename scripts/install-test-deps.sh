@@ -22,7 +22,7 @@ log() { echo "[install-test-deps] $*"; }
 
 # ---- Debian packages -------------------------------------------------------
 need_pkgs=()
-for p in zookeeper libzookeeper-mt-dev gcc libc6-dev default-jre-headless python3-venv faketime openssl cmake libssl-dev curl libservlet-api-java; do
+for p in zookeeper libzookeeper-mt-dev gcc libc6-dev default-jre-headless python3-venv faketime openssl cmake libssl-dev curl libservlet-api-java tmux; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     need_pkgs+=("$p")
   fi

@@ -1,6 +1,8 @@
 //! The `zkrs` command: run a member, and tools around it.
 
 mod bench;
+mod mirror;
+mod snapshot;
 mod watchers;
 
 // jemalloc, not glibc malloc, in the server binary: the write path allocates
@@ -52,16 +54,15 @@ enum Command {
     /// Load generator for any ZooKeeper-protocol server: `bench load`,
     /// `bench populate`, `bench fanout` (see `zkrs bench <mode> --help`).
     Bench(bench::BenchArgs),
+    /// Copy a live ZooKeeper's tree into a zkrs ensemble through the client
+    /// protocol and keep it in sync until interrupted.
+    Mirror(mirror::MirrorArgs),
+    /// Look into zkrs data files: `snapshot inspect|dump FILE`.
+    Snapshot(snapshot::SnapshotArgs),
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ZKRS_LOG")
-                .unwrap_or_else(|_| "info,openraft=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Server { config } => run_server(config),
@@ -71,8 +72,25 @@ fn main() {
             data_dir,
         } => run_local(members, observers, data_dir),
         Command::Bench(args) => bench::run(args),
+        Command::Mirror(args) => mirror::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
     };
     std::process::exit(code);
+}
+
+/// Logs to stderr: `ZKRS_LOG` filters (tracing's EnvFilter syntax),
+/// `ZKRS_LOG_FORMAT=json` writes one JSON object per line for log
+/// collectors.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ZKRS_LOG")
+        .unwrap_or_else(|_| "info,openraft=warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match std::env::var("ZKRS_LOG_FORMAT").as_deref() {
+        Ok("json") => logs.json().init(),
+        _ => logs.init(),
+    }
 }
 
 fn run_server(path: Option<PathBuf>) -> i32 {

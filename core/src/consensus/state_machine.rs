@@ -85,6 +85,38 @@ fn encode_state(state: &ZkState, w: &mut dyn io::Write) -> io::Result<()> {
         .map_err(io::Error::other)
 }
 
+/// What one snapshot file holds, for tools (`zkrs snapshot inspect`).
+#[derive(Debug)]
+pub struct SnapshotContents {
+    /// The body layout (1 to 3).
+    pub format: u32,
+    /// The last log entry it includes (its zxid) and that entry's term.
+    pub last_index: u64,
+    pub last_term: u64,
+    /// The membership it records, as openraft prints it.
+    pub membership: String,
+    pub state: ZkState,
+}
+
+/// Reads and checks a snapshot file (checksum, layout) and decodes it.
+pub fn read_snapshot_file(path: &std::path::Path) -> io::Result<SnapshotContents> {
+    let file = SnapshotFile {
+        index: 0,
+        path: path.to_path_buf(),
+    };
+    let (format, body) = file.read()?;
+    let (meta, encoded) = split_body(format, body)?;
+    let state = decode_state(format, &encoded)?;
+    let last = meta.last_log_id.as_ref();
+    Ok(SnapshotContents {
+        format,
+        last_index: last.map_or(0, |l| l.index),
+        last_term: last.map_or(0, |l| l.committed_leader_id().term),
+        membership: format!("{}", meta.last_membership.membership()),
+        state,
+    })
+}
+
 /// Writes `meta`, then the state that `state` writes, into a snapshot file.
 fn save_snapshot(
     store: &SnapshotStore,
@@ -97,6 +129,45 @@ fn save_snapshot(
             .map_err(io::Error::other)?;
         state(w)
     })
+}
+
+/// Logs that a slow step is still running, once a second after its first
+/// second, and how long it took in the end: a member loading a large
+/// snapshot says so instead of looking hung.
+struct SlowNotice {
+    done: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SlowNotice {
+    fn start(what: &'static str) -> SlowNotice {
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let started = std::time::Instant::now();
+        let thread = std::thread::spawn(move || {
+            let second = std::time::Duration::from_secs(1);
+            let mut slow = false;
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(second) {
+                slow = true;
+                tracing::info!("{what}: {}s so far", started.elapsed().as_secs());
+            }
+            if slow {
+                tracing::info!("{what}: done in {:.1?}", started.elapsed());
+            }
+        });
+        SlowNotice {
+            done: Some(done),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for SlowNotice {
+    fn drop(&mut self) {
+        drop(self.done.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 struct Progress {
@@ -129,6 +200,7 @@ impl StateMachine {
             last_applied: None,
             membership: Default::default(),
         };
+        let loading = SlowNotice::start("loading the newest snapshot");
         if let Some((file, format, body)) = snapshots.latest()? {
             let (meta, encoded) = split_body(format, body)?;
             let state = decode_state(format, &encoded)?;
@@ -147,6 +219,7 @@ impl StateMachine {
             progress.last_applied = meta.last_log_id;
             progress.membership = meta.last_membership;
         }
+        drop(loading);
         Ok(StateMachine {
             applier,
             outbox,
