@@ -123,8 +123,18 @@ def test_admin_and_metrics_of_an_ensemble_under_load(ensemble, clients):
     assert scrape(follower)["commit_count"] > 0
     # mntr carries the summaries as ZooKeeper's does.
     words = follower.fourlw("mntr")
-    for key in ("zk_commit_count", "zk_avg_updatelatency", "zk_p99_readlatency", "zk_cnt_readlatency"):
+    for key in ("zk_commit_count", "zk_avg_updatelatency", "zk_p99_readlatency", "zk_cnt_readlatency",
+                "zk_proposal_count", "zk_connection_request_count", "zk_bytes_received_count"):
         assert re.search(r"^%s\t" % key, words, re.M), key
+
+    # An election shows in the survivors' looking_count and election_time.
+    leader.kill()
+    new = ens.leader(exclude=(leader,))
+    wait_until(lambda: scrape(new)["election_time_count"] >= 1, 20, what="election_time recorded")
+    after = scrape(new)
+    assert after["looking_count"] >= 1
+    assert 0 < after["election_time_sum"] < 20000
+    assert command(new, "leader")["leader_id"] == new.id
 
 
 def test_a_taken_admin_port_does_not_stop_the_member(ensemble_factory, clients):

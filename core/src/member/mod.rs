@@ -95,6 +95,14 @@ pub struct Stats {
     /// Times this member lost its leader and looked for one
     /// (ZooKeeper's `looking_count`).
     pub looking_count: AtomicU64,
+    /// From losing a leader to having one again (`election_time`).
+    pub election_time: Summary,
+    /// Writes this member handed to replication (`proposal_count`).
+    pub proposal_count: AtomicU64,
+    /// Client handshakes (`connection_request_count`).
+    pub connection_request_count: AtomicU64,
+    /// Request bytes from clients, frames included (`bytes_received_count`).
+    pub bytes_received_count: AtomicU64,
 }
 
 impl Stats {
@@ -134,6 +142,7 @@ impl Stats {
     }
 
     pub fn record_proposal(&self, bytes: usize) {
+        self.proposal_count.fetch_add(1, Ordering::Relaxed);
         let b = bytes as i64;
         self.proposal_last.store(b, Ordering::Relaxed);
         self.proposal_max.fetch_max(b, Ordering::Relaxed);
@@ -156,6 +165,7 @@ impl Stats {
         self.latency_max_us.store(0, Ordering::Relaxed);
         self.read_latency.reset();
         self.update_latency.reset();
+        self.election_time.reset();
         self.per_op
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -600,7 +600,7 @@ impl Scrape {
     fn take(shared: &Shared) -> Scrape {
         let info = server_info(shared);
         let stats = &shared.db.stats;
-        let summary_names = ["readlatency", "updatelatency"];
+        let summary_names = ["readlatency", "updatelatency", "election_time"];
         let is_summary_line = |k: &str| summary_names.iter().any(|n| k.ends_with(n));
         let mut gauges: Vec<(String, String, f64)> = fourlw::monitor(&info)
             .into_iter()
@@ -630,6 +630,11 @@ impl Scrape {
                     "updatelatency".into(),
                     "update request latency, ms".into(),
                     stats.update_latency.snapshot(),
+                ),
+                (
+                    "election_time".into(),
+                    "from losing a leader to having one, ms".into(),
+                    stats.election_time.snapshot(),
                 ),
             ],
             per_op: stats.per_op(),

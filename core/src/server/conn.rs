@@ -202,6 +202,10 @@ pub(super) async fn serve(shared: Arc<Shared>, rd: Rd, wr: Wr, who: Remote, id: 
         Ok(r) => r,
         Err(e) => return tracing::info!("closing {peer}: bad connect request: {e}"),
     };
+    let stats = &shared.db.stats;
+    stats
+        .connection_request_count
+        .fetch_add(1, Ordering::Relaxed);
     let Some((resp, mut ctx)) = handshake(&shared, &req, peer, id).await else {
         return;
     };
@@ -473,6 +477,8 @@ async fn run(
                 };
                 stats.received.fetch_add(1, Ordering::Relaxed);
                 shared.db.stats.packets_received.fetch_add(1, Ordering::Relaxed);
+                let bytes = frame.len() as u64 + 4;
+                shared.db.stats.bytes_received_count.fetch_add(bytes, Ordering::Relaxed);
                 shared.db.touch(ctx.session);
                 match prep(&shared, &mut ctx, &stats, &reads, &frame).await {
                     Ok(Some(p)) => if pending_tx.send(p).await.is_err() { break },

@@ -497,6 +497,7 @@ async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let mut was = *mode.borrow();
     let hold = shared.consensus.hold();
     let mut drop_at: Option<tokio::time::Instant> = None;
+    let mut looking_since: Option<std::time::Instant> = None;
     loop {
         let deadline = drop_at.unwrap_or_else(|| tokio::time::Instant::now() + hold);
         tokio::select! {
@@ -520,11 +521,16 @@ async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                     .stats
                     .looking_count
                     .fetch_add(1, Ordering::Relaxed);
+                looking_since = Some(std::time::Instant::now());
                 drop_at = Some(tokio::time::Instant::now() + hold);
             }
             shared.consensus.reset_leader_link().await;
         } else {
             drop_at = None;
+            if let Some(since) = looking_since.take() {
+                let us = since.elapsed().as_micros() as u64;
+                shared.db.stats.election_time.observe_us(us);
+            }
             if was == Mode::Looking {
                 shared.db.close_read_only_connections();
             }
@@ -616,20 +622,22 @@ fn server_info(shared: &Shared) -> ServerInfo {
             max: st.proposal_max.load(Ordering::Relaxed),
         });
     }
+    let count = |name: &str, v: &std::sync::atomic::AtomicU64| {
+        (name.to_string(), v.load(Ordering::Relaxed).to_string())
+    };
     info.counters = vec![
-        (
-            "commit_count".into(),
-            st.commit_count.load(Ordering::Relaxed).to_string(),
-        ),
-        (
-            "looking_count".into(),
-            st.looking_count.load(Ordering::Relaxed).to_string(),
-        ),
+        count("commit_count", &st.commit_count),
+        count("looking_count", &st.looking_count),
+        count("proposal_count", &st.proposal_count),
+        count("connection_request_count", &st.connection_request_count),
+        count("bytes_received_count", &st.bytes_received_count),
     ];
     info.counters
         .extend(st.read_latency.snapshot().mntr_pairs("readlatency"));
     info.counters
         .extend(st.update_latency.snapshot().mntr_pairs("updatelatency"));
+    info.counters
+        .extend(st.election_time.snapshot().mntr_pairs("election_time"));
     db.describe(&mut info);
     info
 }
