@@ -55,6 +55,109 @@ pub struct TlsSettings {
     pub key_store: Store,
     pub trust_store: Option<Store>,
     pub client_auth: ClientAuth,
+    /// `ssl.enabledProtocols` (or what `ssl.protocol` implies).
+    pub protocols: Vec<TlsVersion>,
+    /// `ssl.ciphersuites`, IANA names as Java writes them; None: rustls's
+    /// defaults.
+    pub cipher_suites: Option<Vec<String>>,
+}
+
+/// The TLS versions zkrs speaks (ZooKeeper's `TLSv1.2`, `TLSv1.3`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsVersion {
+    Tls12,
+    Tls13,
+}
+
+impl TlsVersion {
+    fn parse(key: &str, name: &str) -> Result<TlsVersion, Error> {
+        match name.trim() {
+            "TLSv1.2" => Ok(TlsVersion::Tls12),
+            "TLSv1.3" => Ok(TlsVersion::Tls13),
+            other => Err(config_error(format!(
+                "{key}: '{other}' is not supported (TLSv1.2 and TLSv1.3 are)"
+            ))),
+        }
+    }
+
+    fn rustls(self) -> &'static rustls::SupportedProtocolVersion {
+        match self {
+            TlsVersion::Tls12 => &rustls::version::TLS12,
+            TlsVersion::Tls13 => &rustls::version::TLS13,
+        }
+    }
+}
+
+/// `X509Util`'s reading: `ssl.enabledProtocols` if set, else what
+/// `ssl.protocol` (default TLSv1.3) implies — TLSv1.3 also enables TLSv1.2.
+fn protocols(
+    prefix: &str,
+    protocol: Option<&str>,
+    enabled: Option<&str>,
+) -> Result<Vec<TlsVersion>, Error> {
+    if let Some(list) = enabled {
+        let key = format!("{prefix}enabledProtocols");
+        return list
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| TlsVersion::parse(&key, p))
+            .collect();
+    }
+    let key = format!("{prefix}protocol");
+    match protocol.unwrap_or("TLSv1.3") {
+        // A generic SSLContext name: every version the JDK enables.
+        "TLS" => Ok(vec![TlsVersion::Tls13, TlsVersion::Tls12]),
+        p => match TlsVersion::parse(&key, p)? {
+            TlsVersion::Tls13 => Ok(vec![TlsVersion::Tls13, TlsVersion::Tls12]),
+            TlsVersion::Tls12 => Ok(vec![TlsVersion::Tls12]),
+        },
+    }
+}
+
+/// A suite's name as Java and IANA write it (rustls spells TLS 1.3
+/// suites `TLS13_...`).
+fn iana_name(suite: &rustls::SupportedCipherSuite) -> String {
+    let name = format!("{:?}", suite.suite());
+    match name.strip_prefix("TLS13_") {
+        Some(rest) => format!("TLS_{rest}"),
+        None => name,
+    }
+}
+
+/// The ring provider, cut down to `ssl.ciphersuites` when it is set.
+fn provider_for(suites: &Option<Vec<String>>) -> Arc<CryptoProvider> {
+    #[allow(deprecated)] // see TlsSettings::server_config
+    let mut provider = rustls::crypto::ring::default_provider();
+    if let Some(names) = suites {
+        provider
+            .cipher_suites
+            .retain(|s| names.iter().any(|n| *n == iana_name(s)));
+    }
+    Arc::new(provider)
+}
+
+/// `ssl.ciphersuites`: every name must be one zkrs offers (Java refuses
+/// unknown ones too).
+fn cipher_suites(prefix: &str, list: Option<&str>) -> Result<Option<Vec<String>>, Error> {
+    let Some(list) = list else { return Ok(None) };
+    #[allow(deprecated)] // see TlsSettings::server_config
+    let known: Vec<String> = rustls::crypto::ring::default_provider()
+        .cipher_suites
+        .iter()
+        .map(iana_name)
+        .collect();
+    let names: Vec<String> = list
+        .split(',')
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if let Some(bad) = names.iter().find(|n| !known.contains(n)) {
+        return Err(config_error(format!(
+            "{prefix}ciphersuites: '{bad}' is not supported; these are: {}",
+            known.join(", ")
+        )));
+    }
+    Ok(Some(names))
 }
 
 fn config_error(what: impl std::fmt::Display) -> Error {
@@ -129,11 +232,33 @@ impl TlsSettings {
                 )))
             }
         };
+        let protocols = protocols(prefix, get("protocol"), get("enabledProtocols"))?;
+        let cipher_suites = cipher_suites(prefix, get("ciphersuites"))?;
+        let version_of = |n: &String| {
+            if n.starts_with("TLS_AES") || n.starts_with("TLS_CHACHA") {
+                TlsVersion::Tls13
+            } else {
+                TlsVersion::Tls12
+            }
+        };
+        if let Some(names) = &cipher_suites {
+            if !names.iter().any(|n| protocols.contains(&version_of(n))) {
+                return Err(config_error(format!(
+                    "{prefix}ciphersuites: none of them is for the enabled protocols {protocols:?}"
+                )));
+            }
+        }
         Ok(Some(TlsSettings {
             key_store,
             trust_store: store("trustStore")?,
             client_auth,
+            protocols,
+            cipher_suites,
         }))
+    }
+
+    fn rustls_versions(&self) -> Vec<&'static rustls::SupportedProtocolVersion> {
+        self.protocols.iter().map(|v| v.rustls()).collect()
     }
 
     /// The files whose change means a reload.
@@ -148,11 +273,10 @@ impl TlsSettings {
     pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, Error> {
         // ring builds with no C toolchain beyond cc; it lacks post-quantum
         // key exchange, which ZooKeeper's JDK TLS lacks too.
-        #[allow(deprecated)]
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = provider_for(&self.cipher_suites);
         let key = Arc::new(certified_key(&self.key_store, &provider)?);
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(&self.rustls_versions())
             .map_err(config_error)?;
         let builder = match (self.client_auth, &self.trust_store) {
             (ClientAuth::None, _) => builder.with_no_client_auth(),
@@ -178,8 +302,7 @@ impl TlsSettings {
     /// certificate as the client certificate, the other's checked against
     /// the trust store and the address dialled.
     pub fn peer_connector(&self) -> Result<tokio_rustls::TlsConnector, Error> {
-        #[allow(deprecated)] // see server_config
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = provider_for(&self.cipher_suites);
         let trust = self
             .trust_store
             .as_ref()
@@ -188,7 +311,7 @@ impl TlsSettings {
         roots.add_parsable_certificates(trusted_certs(trust)?);
         let own = OwnCert(Arc::new(certified_key(&self.key_store, &provider)?));
         let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(&self.rustls_versions())
             .map_err(config_error)?
             .with_root_certificates(roots)
             .with_client_cert_resolver(Arc::new(own));
@@ -799,6 +922,45 @@ mod tests {
                 TlsSettings::from_properties(&bad, "ssl."),
                 Err(Error::Config(_))
             ));
+        }
+    }
+
+    #[test]
+    fn protocols_and_cipher_suites_as_zookeeper_reads_them() {
+        let base = [("ssl.keyStore.location", "/k/server.jks")];
+        let read = |extra: &[(&str, &str)]| {
+            let mut all = base.to_vec();
+            all.extend_from_slice(extra);
+            TlsSettings::from_properties(&props(&all), "ssl.").map(|s| s.unwrap())
+        };
+        let d = read(&[]).unwrap();
+        assert_eq!(d.protocols, vec![TlsVersion::Tls13, TlsVersion::Tls12]);
+        assert_eq!(d.cipher_suites, None);
+        assert_eq!(
+            read(&[("ssl.protocol", "TLSv1.2")]).unwrap().protocols,
+            vec![TlsVersion::Tls12]
+        );
+        let only13 = read(&[("ssl.enabledProtocols", "TLSv1.3")]).unwrap();
+        assert_eq!(only13.protocols, vec![TlsVersion::Tls13]);
+        let suites = read(&[(
+            "ssl.ciphersuites",
+            "TLS_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        )])
+        .unwrap();
+        assert_eq!(suites.cipher_suites.as_ref().map(Vec::len), Some(2));
+        let provider = provider_for(&suites.cipher_suites);
+        assert_eq!(provider.cipher_suites.len(), 2);
+        for bad in [
+            vec![("ssl.protocol", "TLSv1.1")],
+            vec![("ssl.enabledProtocols", "TLSv1.2,SSLv3")],
+            vec![("ssl.ciphersuites", "TLS_RSA_WITH_RC4_128_MD5")],
+            // a TLS 1.3 suite with only TLS 1.2 enabled
+            vec![
+                ("ssl.protocol", "TLSv1.2"),
+                ("ssl.ciphersuites", "TLS_AES_128_GCM_SHA256"),
+            ],
+        ] {
+            assert!(matches!(read(&bad), Err(Error::Config(_))), "{bad:?}");
         }
     }
 

@@ -207,6 +207,8 @@ def test_certificates_reload_without_restart(certs, tmp_path):
         ("ca.key", ["ssl.keyStore.type=PEM"], "no certificate"),
         ("server.jks", ["ssl.clientAuth=sometimes"], "clientAuth"),
         ("nothing.jks", [], "nothing.jks"),
+        ("server.jks", ["ssl.protocol=TLSv1.1"], "TLSv1.1"),
+        ("server.jks", ["ssl.ciphersuites=TLS_RSA_WITH_RC4_128_MD5"], "not supported"),
     ],
 )
 def test_bad_stores_stop_the_start_with_a_clear_error(certs, store, extra, message):
@@ -272,3 +274,38 @@ def test_official_c_client_refuses_a_server_its_ca_did_not_sign(server, certs, t
     r = subprocess.run([zkc_ssl_binary, "--expect-refused", hostport, chain],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def handshake(srv, certs, version):
+    """(protocol, cipher) a client pinned to `version` gets, or the error."""
+    ctx = ssl.create_default_context(cafile=os.path.join(certs, "ca.pem"))
+    ctx.load_cert_chain(os.path.join(certs, "client.pem"), os.path.join(certs, "client.key"))
+    ctx.minimum_version = ctx.maximum_version = version
+    try:
+        with socket.create_connection((HOST, srv.secure_port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                return s.version(), s.cipher()[0]
+    except (ssl.SSLError, ConnectionResetError) as e:
+        return "refused", str(e)
+
+
+def test_protocols_and_cipher_suites_are_zookeepers_keys(certs):
+    srv = tls_server(certs, extra=[
+        "ssl.enabledProtocols=TLSv1.2",
+        "ssl.ciphersuites=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    ])
+    srv.start()
+    try:
+        assert handshake(srv, certs, ssl.TLSVersion.TLSv1_3)[0] == "refused"
+        assert handshake(srv, certs, ssl.TLSVersion.TLSv1_2) == (
+            "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384")
+    finally:
+        srv.cleanup()
+    # The default, as ZooKeeper 3.8's: TLSv1.3 and TLSv1.2.
+    srv = tls_server(certs)
+    srv.start()
+    try:
+        assert handshake(srv, certs, ssl.TLSVersion.TLSv1_3)[0] == "TLSv1.3"
+        assert handshake(srv, certs, ssl.TLSVersion.TLSv1_2)[0] == "TLSv1.2"
+    finally:
+        srv.cleanup()
