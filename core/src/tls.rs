@@ -822,26 +822,51 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// A TLS acceptor that reloads its certificates when their files change
-/// (ZooKeeper's certificate reload), checked at each new connection.
-pub struct ReloadingAcceptor {
+/// A TLS acceptor or connector that follows its store files: each new
+/// connection takes the current one, rebuilt first if a file changed (a
+/// store that no longer loads keeps the previous one, with a warning), so
+/// certificates rotate without a restart.
+pub struct Reloading<T> {
     settings: TlsSettings,
-    state: RwLock<(Vec<Option<SystemTime>>, tokio_rustls::TlsAcceptor)>,
+    build: fn(&TlsSettings) -> Result<T, Error>,
+    state: RwLock<(Vec<Option<SystemTime>>, T)>,
 }
+
+/// The client port's and the peer port's accepting side.
+pub type ReloadingAcceptor = Reloading<tokio_rustls::TlsAcceptor>;
+/// The dialling side between members (`sslQuorum`).
+pub type ReloadingConnector = Reloading<tokio_rustls::TlsConnector>;
 
 impl ReloadingAcceptor {
     pub fn new(settings: TlsSettings) -> Result<ReloadingAcceptor, Error> {
+        Reloading::with(settings, |s| {
+            Ok(tokio_rustls::TlsAcceptor::from(s.server_config()?))
+        })
+    }
+}
+
+impl ReloadingConnector {
+    pub fn new(settings: TlsSettings) -> Result<ReloadingConnector, Error> {
+        Reloading::with(settings, TlsSettings::peer_connector)
+    }
+}
+
+impl<T: Clone> Reloading<T> {
+    fn with(
+        settings: TlsSettings,
+        build: fn(&TlsSettings) -> Result<T, Error>,
+    ) -> Result<Self, Error> {
         let stamps = stamps(&settings.files());
-        let acceptor = tokio_rustls::TlsAcceptor::from(settings.server_config()?);
-        Ok(ReloadingAcceptor {
+        let first = build(&settings)?;
+        Ok(Reloading {
             settings,
-            state: RwLock::new((stamps, acceptor)),
+            build,
+            state: RwLock::new((stamps, first)),
         })
     }
 
-    /// The acceptor for the next connection: rebuilt first if a store file
-    /// changed (a store that no longer loads keeps the previous one).
-    pub fn current(&self) -> tokio_rustls::TlsAcceptor {
+    /// The acceptor or connector for the next connection.
+    pub fn current(&self) -> T {
         let now = stamps(&self.settings.files());
         {
             let state = self.state.read().unwrap_or_else(|p| p.into_inner());
@@ -850,10 +875,10 @@ impl ReloadingAcceptor {
             }
         }
         let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
-        match self.settings.server_config() {
-            Ok(config) => {
+        match (self.build)(&self.settings) {
+            Ok(fresh) => {
                 tracing::info!("TLS certificates reloaded");
-                *state = (now, tokio_rustls::TlsAcceptor::from(config));
+                *state = (now, fresh);
             }
             Err(e) => {
                 tracing::warn!("TLS certificates changed but do not load ({e}); keeping the old");

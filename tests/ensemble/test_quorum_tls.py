@@ -79,3 +79,49 @@ def test_quorum_tls_refuses_a_member_without_the_right_certificate(ensemble_fact
     wait_until(lambda: c3.get("/quorum-tls")[0] == b"2", timeout=10, what="member 3 caught up")
     c.stop()
     c3.stop()
+
+
+@pytest.mark.timeout(150)
+def test_members_rotate_to_a_new_ca_without_a_restart(ensemble_factory, tmp_path):
+    """Every member's store and trust file are replaced in place by ones
+    from a new CA. A member restarted afterwards speaks only the new CA:
+    the running members must dial it with their new certificates (the
+    dialling side reloads too), or it never hears from its leader."""
+    d = str(tmp_path)
+    make_ca(d, "old-ca")
+    make_ca(d, "new-ca")
+    trust = os.path.join(d, "trust.pem")
+    with open(trust, "wb") as f:
+        f.write(open(os.path.join(d, "old-ca.pem"), "rb").read())
+    ens = ensemble_factory(3, start=False, extra_cfg={
+        "sslQuorum": "true",
+        "ssl.quorum.keyStore.password": PASS,
+        "ssl.quorum.trustStore.location": trust,
+    })
+    stores = {}
+    for m in ens.members:
+        stores[m.id] = os.path.join(d, "store-m%d.p12" % m.id)
+        os.replace(member_store(d, "old-ca", "old-m%d" % m.id, m.ip), stores[m.id])
+        m.extra_cfg["ssl.quorum.keyStore.location"] = stores[m.id]
+    ens.start()
+    leader = ens.leader()
+    c = member_client(leader)
+    c.create("/rotate", b"old")
+
+    # The rotation, file by file, with the members running.
+    for m in ens.members:
+        os.replace(member_store(d, "new-ca", "new-m%d" % m.id, m.ip), stores[m.id])
+    with open(trust + ".next", "wb") as f:
+        f.write(open(os.path.join(d, "new-ca.pem"), "rb").read())
+    os.replace(trust + ".next", trust)
+
+    restarted = [m for m in ens.members if m is not leader][0]
+    restarted.kill()
+    restarted.start()
+    c.set("/rotate", b"new")
+    wait_until(restarted.serving, timeout=30, what="the restarted member serving")
+    cr = member_client(restarted)
+    wait_until(lambda: cr.get("/rotate")[0] == b"new", timeout=15, what="it caught up")
+    assert any("TLS certificates reloaded" in m.log_tail(400) for m in ens.members if m is not restarted)
+    c.stop()
+    cr.stop()

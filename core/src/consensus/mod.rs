@@ -539,7 +539,7 @@ impl Consensus {
         let (acceptor, connector) = match &opts.peer_tls {
             Some(t) => (
                 Some(Arc::new(crate::tls::ReloadingAcceptor::new(t.clone())?)),
-                Some(t.peer_connector()?),
+                Some(Arc::new(crate::tls::ReloadingConnector::new(t.clone())?)),
             ),
             None => (None, None),
         };

@@ -14,12 +14,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::tls::ReloadingConnector;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio_rustls::TlsConnector;
 
 use crate::tls::ReloadingAcceptor;
 use tokio::sync::{mpsc, oneshot};
@@ -248,13 +248,17 @@ fn clock_ms() -> u64 {
 pub struct PeerClient {
     addr: String,
     local_ip: Option<IpAddr>,
-    tls: Option<TlsConnector>,
+    tls: Option<Arc<ReloadingConnector>>,
     next_id: AtomicU64,
     link: tokio::sync::Mutex<Option<Arc<Link>>>,
 }
 
 impl PeerClient {
-    pub fn new(addr: String, local_ip: Option<IpAddr>, tls: Option<TlsConnector>) -> PeerClient {
+    pub fn new(
+        addr: String,
+        local_ip: Option<IpAddr>,
+        tls: Option<Arc<ReloadingConnector>>,
+    ) -> PeerClient {
         PeerClient {
             addr,
             local_ip,
@@ -295,7 +299,7 @@ impl PeerClient {
             return Ok((Box::new(rd), Box::new(wr)));
         };
         let name = crate::tls::server_name(&self.addr).map_err(std::io::Error::other)?;
-        let s = tokio::time::timeout(TLS_HANDSHAKE, tls.connect(name, stream))
+        let s = tokio::time::timeout(TLS_HANDSHAKE, tls.current().connect(name, stream))
             .await
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS timed out"))??;
         let (rd, wr) = tokio::io::split(s);
@@ -409,12 +413,12 @@ impl PeerClient {
 /// One client per peer address, shared by raft replication and forwarding.
 pub struct PeerPool {
     local_ip: Option<IpAddr>,
-    tls: Option<TlsConnector>,
+    tls: Option<Arc<ReloadingConnector>>,
     clients: Mutex<HashMap<String, Arc<PeerClient>>>,
 }
 
 impl PeerPool {
-    pub fn new(local_ip: Option<IpAddr>, tls: Option<TlsConnector>) -> PeerPool {
+    pub fn new(local_ip: Option<IpAddr>, tls: Option<Arc<ReloadingConnector>>) -> PeerPool {
         PeerPool {
             local_ip,
             tls,
