@@ -351,15 +351,48 @@ fn read_store(store: &Store) -> Result<StoreContents, Error> {
                 .map_err(|e| config_error(format!("{}: {e}", at())))?
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| config_error(format!("{}: {e}", at())))?;
-            // An encrypted PEM key is not read (it reads as no key).
-            let keys = PrivateKeyDer::from_pem_file(&store.location)
-                .map(|k| vec![(certs.clone(), k)])
-                .unwrap_or_default();
+            let key = match PrivateKeyDer::from_pem_file(&store.location) {
+                Ok(k) => Some(k),
+                // ZooKeeper's PEM loader takes an encrypted PKCS#8 key with
+                // the store's password.
+                Err(_) => encrypted_pem_key(store)?,
+            };
+            let keys = key.map(|k| vec![(certs.clone(), k)]).unwrap_or_default();
             Ok(StoreContents { keys, certs })
         }
         StoreKind::Jks => read_jks(store),
         StoreKind::Pkcs12 => read_pkcs12(store),
     }
+}
+
+/// The `ENCRYPTED PRIVATE KEY` block of a PEM file, decrypted with the
+/// store's password (PBES2, as `openssl pkcs8 -topk8 -v2 aes-256-cbc`
+/// writes it); None when the file has no such block.
+fn encrypted_pem_key(store: &Store) -> Result<Option<PrivateKeyDer<'static>>, Error> {
+    use base64::Engine;
+    const BEGIN: &str = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
+    const END: &str = "-----END ENCRYPTED PRIVATE KEY-----";
+    let text = String::from_utf8_lossy(&read_file(store)?).to_string();
+    let Some(body) = text
+        .split_once(BEGIN)
+        .and_then(|(_, rest)| rest.split_once(END))
+        .map(|(b, _)| b.split_whitespace().collect::<String>())
+    else {
+        return Ok(None);
+    };
+    let at = store.location.display();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .map_err(|e| config_error(format!("{at}: the encrypted key is not base64: {e}")))?;
+    let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice())
+        .map_err(|e| config_error(format!("{at}: the encrypted key does not parse: {e}")))?;
+    let plain = info.decrypt(store.password.as_bytes()).map_err(|e| {
+        config_error(format!(
+            "{at}: cannot decrypt the private key with ssl.keyStore.password ({e})"
+        ))
+    })?;
+    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(plain.as_bytes().to_vec());
+    Ok(Some(PrivateKeyDer::Pkcs8(key)))
 }
 
 fn read_file(store: &Store) -> Result<Vec<u8>, Error> {
@@ -452,11 +485,10 @@ fn trusted_certs(store: &Store) -> Result<Vec<CertificateDer<'static>>, Error> {
 /// The member's certificate chain and private key from a key store.
 fn certified_key(store: &Store, provider: &CryptoProvider) -> Result<CertifiedKey, Error> {
     let where_ = store.location.display();
-    let (chain, key) = read_store(store)?.keys.into_iter().next().ok_or_else(|| {
-        config_error(format!(
-            "{where_}: no private key with its certificate (an encrypted PEM key is not read)"
-        ))
-    })?;
+    let (chain, key) =
+        read_store(store)?.keys.into_iter().next().ok_or_else(|| {
+            config_error(format!("{where_}: no private key with its certificate"))
+        })?;
     let Some(leaf) = chain.first() else {
         return Err(config_error(format!("{where_}: no certificate")));
     };

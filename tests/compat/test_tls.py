@@ -309,3 +309,31 @@ def test_protocols_and_cipher_suites_are_zookeepers_keys(certs):
         assert handshake(srv, certs, ssl.TLSVersion.TLSv1_2)[0] == "TLSv1.2"
     finally:
         srv.cleanup()
+
+
+def test_an_encrypted_pem_key_opens_with_the_store_password(certs, tmp_path):
+    d = str(tmp_path)
+    run("openssl", "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", os.path.join(certs, "server.key"),
+        "-out", "enc.key", "-passout", "pass:" + PASS, cwd=d)
+    bundle = os.path.join(d, "server-enc.pem")
+    with open(bundle, "wb") as out:
+        for part in (os.path.join(certs, "server.pem"), os.path.join(d, "enc.key")):
+            out.write(open(part, "rb").read())
+    assert b"ENCRYPTED PRIVATE KEY" in open(bundle, "rb").read()
+    srv = tls_server(certs, store=bundle, trust="ca.pem")
+    srv.start()
+    try:
+        c = tls_client(srv, certs)
+        c.start(timeout=15)
+        c.create("/tls-encrypted-key", b"ok")
+        c.stop()
+        c.close()
+    finally:
+        srv.cleanup()
+    wrong = tls_server(certs, store=bundle, trust="ca.pem", extra=["ssl.keyStore.password=wrong"])
+    try:
+        with pytest.raises(RuntimeError) as e:
+            wrong.start(timeout=15)
+        assert "cannot decrypt the private key" in str(e.value)
+    finally:
+        wrong.cleanup()
