@@ -1,7 +1,9 @@
 //! The `zkrs` command: run a member, and tools around it.
 
 mod bench;
+mod import;
 mod mirror;
+mod shell;
 mod snapshot;
 mod watchers;
 
@@ -54,6 +56,17 @@ enum Command {
     /// Load generator for any ZooKeeper-protocol server: `bench load`,
     /// `bench populate`, `bench fanout` (see `zkrs bench <mode> --help`).
     Bench(bench::BenchArgs),
+    /// zkCli's commands, with zkCli's own invocation: `zkrs shell -server
+    /// HOSTS` is interactive, `zkrs shell -server HOSTS ls /` runs one
+    /// command, commands on stdin run in order.
+    Shell {
+        /// zkCli's arguments, passed through as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
+    },
+    /// Bring an Apache ZooKeeper dataDir (snapshot plus transaction logs)
+    /// into the dataDir a zoo.cfg names.
+    Import(import::ImportArgs),
     /// Copy a live ZooKeeper's tree into a zkrs ensemble through the client
     /// protocol and keep it in sync until interrupted.
     Mirror(mirror::MirrorArgs),
@@ -72,6 +85,8 @@ fn main() {
             data_dir,
         } => run_local(members, observers, data_dir),
         Command::Bench(args) => bench::run(args),
+        Command::Shell { args } => shell::run(args),
+        Command::Import(args) => import::run(args),
         Command::Mirror(args) => mirror::run(args),
         Command::Snapshot(args) => snapshot::run(args),
     };

@@ -22,6 +22,7 @@ pub mod consensus;
 pub mod embed;
 pub mod error;
 pub mod fourlw;
+pub mod import;
 pub mod logging;
 pub mod member;
 pub mod proto;

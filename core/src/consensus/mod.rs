@@ -33,7 +33,7 @@ use crate::Error;
 use forward::{Forwarder, Outbox, Sending};
 pub use log_store::LogStore;
 use peer::{PeerPool, PeerRequest, PeerResponse};
-pub use state_machine::{read_snapshot_file, SnapshotContents, StateMachine};
+pub use state_machine::{read_snapshot_file, write_seed_snapshot, SnapshotContents, StateMachine};
 
 openraft::declare_raft_types!(
     /// zkrs's openraft types: log entries carry [`Txn`], applying yields [`TxnResult`].

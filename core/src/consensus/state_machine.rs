@@ -85,6 +85,45 @@ fn encode_state(state: &ZkState, w: &mut dyn io::Write) -> io::Result<()> {
         .map_err(io::Error::other)
 }
 
+/// Writes `state` as a member's first snapshot (`zkrs import`): its log
+/// index is `state.last_zxid`, so the log continues above it and every
+/// later write gets a higher zxid; its membership is `voters` (id, peer
+/// spec; an empty spec for a standalone member), as `initialize` would
+/// record them, so the member starts initialized. Every member of an
+/// ensemble seeded from the same state gets the same file: the log id
+/// names the lowest voter as its leader, in term 0, below any election.
+pub fn write_seed_snapshot(
+    snapshot_dir: &std::path::Path,
+    state: &ZkState,
+    voters: &[(u64, String)],
+) -> Result<std::path::PathBuf, Error> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let index =
+        u64::try_from(state.last_zxid).map_err(|_| Error::Config("a negative last zxid".into()))?;
+    let first = voters.iter().map(|(id, _)| *id).min().unwrap_or(1);
+    let log_id = openraft::LogId::new(
+        openraft::impls::leader_id_adv::LeaderId {
+            term: 0,
+            node_id: first,
+        },
+        index,
+    );
+    let nodes: BTreeMap<u64, openraft::BasicNode> = voters
+        .iter()
+        .map(|(id, spec)| (*id, openraft::BasicNode { addr: spec.clone() }))
+        .collect();
+    let ids: BTreeSet<u64> = nodes.keys().copied().collect();
+    let membership = openraft::Membership::new(vec![ids], nodes)
+        .map_err(|e| Error::Config(format!("membership: {e}")))?;
+    let meta = SnapshotMetaOf::<C> {
+        last_log_id: Some(log_id),
+        last_membership: StoredMembershipOf::<C>::new(Some(log_id), membership),
+    };
+    let store = SnapshotStore::open(snapshot_dir)?;
+    let file = save_snapshot(&store, &meta, |w| encode_state(state, w))?;
+    Ok(file.path)
+}
+
 /// What one snapshot file holds, for tools (`zkrs snapshot inspect`).
 #[derive(Debug)]
 pub struct SnapshotContents {
