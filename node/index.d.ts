@@ -36,6 +36,11 @@ export declare class ChildrenWatch {
 export declare class Client {
   /** `hosts` is "host:port[,host:port...][/chroot]". */
   constructor(hosts: string, options?: ClientConfig | undefined | null)
+  /**
+   * kazoo's `SetPartitioner` on this client's session: divides `items`
+   * among the members at `path` (see `SetPartitioner`).
+   */
+  setPartitioner(path: string, items: Array<string>, options?: PartitionerOpts | undefined | null): Promise<SetPartitioner>
   /** Opens the session; resolves once connected. */
   connect(): Promise<void>
   /**
@@ -320,6 +325,25 @@ export declare class ServiceWatch {
 }
 
 /**
+ * Divides `items` among the members at `path`: each item has one owner;
+ * a member coming or going moves everyone to "RELEASE", after which each
+ * stops using its items and calls `releaseSet()` for the next round. The
+ * end of the session is "FAILURE", final.
+ */
+export declare class SetPartitioner {
+  /** "ALLOCATING", "ACQUIRED", "RELEASE" or "FAILURE". */
+  get state(): string
+  /** Our items as of the last "ACQUIRED". */
+  get partitions(): Array<string>
+  /** Resolves true at "ACQUIRED", false if `timeoutMs` passed first. */
+  waitForAcquire(timeoutMs?: number | undefined | null): Promise<boolean>
+  /** Gives our items back and starts the next round. */
+  releaseSet(): Promise<void>
+  /** Gives our items back and leaves the party ("FAILURE", final). */
+  finish(): Promise<void>
+}
+
+/**
  * A local mirror of the subtree at `path`, kept by one persistent
  * recursive watch, until `close()` or the session's end.
  */
@@ -523,6 +547,18 @@ export declare function obtainLease(client: Client, path: string, durationMs: nu
 
 /** kazoo's `MultiNonBlockingLease`: one of `count` leases under `path`. */
 export declare function obtainOneOfLeases(client: Client, count: number, path: string, durationMs: number, identifier: string): Promise<boolean>
+
+/** `client.setPartitioner` options (kazoo's keyword arguments, in ms). */
+export interface PartitionerOpts {
+  /** Our member name (no '/'); default `<hostname>-<pid>` as kazoo's. */
+  identifier?: string
+  /** How long the party must stay unchanged before a split (30000). */
+  timeBoundaryMs?: number
+  /** How long one lock is waited for before checking the party (1000). */
+  maxReactionTimeMs?: number
+  /** Called with "ALLOCATING", "ACQUIRED", "RELEASE" or "FAILURE". */
+  onState?: (state: string) => void
+}
 
 /** Permission bits (ZooDefs.Perms). */
 export declare enum Perms {

@@ -851,6 +851,7 @@ module.exports.Queue = nativeBinding.Queue
 module.exports.Semaphore = nativeBinding.Semaphore
 module.exports.ServiceRegistry = nativeBinding.ServiceRegistry
 module.exports.ServiceWatch = nativeBinding.ServiceWatch
+module.exports.SetPartitioner = nativeBinding.SetPartitioner
 module.exports.TreeCache = nativeBinding.TreeCache
 module.exports.CreateMode = nativeBinding.CreateMode
 module.exports.JsCreateMode = nativeBinding.JsCreateMode

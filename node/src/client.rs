@@ -321,6 +321,18 @@ impl Client {
         }
     }
 
+    /// kazoo's `SetPartitioner` on this client's session: divides `items`
+    /// among the members at `path` (see `SetPartitioner`).
+    #[napi(ts_return_type = "Promise<SetPartitioner>")]
+    pub async fn set_partitioner(
+        &self,
+        path: String,
+        items: Vec<String>,
+        options: Option<crate::partitioner::PartitionerOpts>,
+    ) -> ZkResult<crate::partitioner::SetPartitioner> {
+        crate::partitioner::create(self.core(), path, items, options).await
+    }
+
     /// Opens the session; resolves once connected.
     #[napi(ts_return_type = "Promise<void>")]
     pub async fn connect(&self) -> ZkResult<()> {

@@ -19,6 +19,7 @@ mod ensemble;
 mod error;
 pub mod logging;
 mod member;
+mod partitioner;
 pub mod queues;
 mod recipes;
 mod registry;
