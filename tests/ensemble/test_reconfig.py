@@ -509,3 +509,45 @@ def test_remove_through_the_removed_member(ensemble_factory, clients):
         assert victim.id not in after
     servers, _ = parse_config(data)
     assert victim.id not in servers
+
+
+def zkrs_shell(member, script, timeout=60):
+    """`zkrs shell` with the same script on stdin, as zkcli() runs zkCli."""
+    import os
+    r = subprocess.run([os.environ["ZKRS_BIN"], "shell", "-server", member.hostport], input=script,
+                       capture_output=True, text=True, timeout=timeout)
+    return r.returncode, r.stdout + r.stderr
+
+
+@pytest.mark.timeout(120)
+def test_zkrs_shell_reconfig_as_zkcli(ensemble_factory, clients):
+    """`zkrs shell` reconfig -remove / -add / -v / -s, checked against
+    Debian zkCli on the same ensemble: the same committed configuration
+    text, the same refusal of a stale version."""
+    ens = ensemble_factory(3, extra_cfg=RECONF)
+    admin = clients(ens.connect_string(), auth_data=SUPER_AUTH)
+    follower = ens.followers()[0]
+    third = [m for m in ens.members if m is not ens.leader() and m is not follower][0]
+    _, v0 = parse_config(admin.get("/zookeeper/config")[0])
+    line = "server.%d=%s" % (third.id, admin.get("/zookeeper/config")[0].decode().split(
+        "server.%d=" % third.id, 1)[1].splitlines()[0])
+
+    rc, out = zkrs_shell(follower, "addauth digest super:test\nreconfig -s -remove %d\n" % third.id)
+    assert rc == 0, out
+    servers1, v1 = parse_config(cli_config(out))
+    assert third.id not in servers1 and "cZxid = 0x" in out, out
+    # A stale version: the same refusal text as zkCli's.
+    script = "addauth digest super:test\nreconfig -v %s -add %s\n" % (v0, line)
+    rc_rs, out_rs = zkrs_shell(follower, script)
+    rc_zk, out_zk = zkcli(ens, follower, script)
+    assert rc_rs != 0 and rc_zk != 0
+    assert "version No is not valid" in out_rs and "version No is not valid" in out_zk, out_rs
+    # The current one: both print the committed configuration.
+    rc, out = zkrs_shell(follower, "addauth digest super:test\nreconfig -v %s -add %s\n" % (v1, line))
+    assert rc == 0, out
+    servers2, v2 = parse_config(cli_config(out))
+    assert sorted(servers2) == sorted(m.id for m in ens.members)
+    admin.sync("/")
+    assert parse_config(admin.get("/zookeeper/config")[0]) == (servers2, v2)
+    rc, out = zkrs_shell(follower, "reconfig -remove 1\n")
+    assert rc != 0 and "Insufficient permission" in out, out

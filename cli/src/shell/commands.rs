@@ -156,7 +156,7 @@ pub async fn run(ctx: &Ctx, words: &[String]) -> CmdResult {
         "addWatch" => add_watch(ctx, words).await,
         "removewatches" => remove_watches(ctx, words).await,
         "config" => config(ctx, words).await,
-        "reconfig" => reconfig(words),
+        "reconfig" => reconfig(ctx, words).await,
         "whoami" => whoami(ctx).await,
         "getEphemerals" => get_ephemerals(ctx, words).await,
         "getAllChildrenNumber" => all_children_number(ctx, words).await,
@@ -492,12 +492,71 @@ fn client_config(config: &str) -> String {
     format!("{version} {}", clients.join(","))
 }
 
-fn reconfig(words: &[String]) -> CmdResult {
-    parse_cmd(words, &["s"], &["v", "file", "members", "add", "remove"], 1)?;
-    // The zkrs client has no reconfig call; saying so beats pretending.
-    Err(CliError::new(
-        "reconfig is not supported by zkrs shell (the zkrs client has no reconfig call)",
-    ))
+/// ReconfigCommand: incremental (-add, -remove) or whole (-members,
+/// -file); -v is the config version in hex.
+async fn reconfig(ctx: &Ctx, words: &[String]) -> CmdResult {
+    let p = parse_cmd(words, &["s"], &["v", "file", "members", "add", "remove"], 1)?;
+    let whole = p.has("file") || p.has("members");
+    if !whole && !p.has("add") && !p.has("remove") {
+        return Err(usage_error(&words[0]));
+    }
+    let version = match p.value("v") {
+        Some(v) => i64::from_str_radix(v, 16)
+            .map_err(|_| CliError::new("-v must be followed by a long (configuration version)"))?,
+        None => -1,
+    };
+    if whole && (p.has("add") || p.has("remove")) {
+        return Err(CliError::new(
+            "Can't use -file or -members together with -add or -remove (mixing incremental \
+             and non-incremental modes is not allowed)",
+        ));
+    }
+    if p.has("file") && p.has("members") {
+        return Err(CliError::new(
+            "Can't use -file and -members together (conflicting non-incremental modes)",
+        ));
+    }
+    let lower = |o: &str| p.value(o).map(str::to_lowercase);
+    let members = match p.value("file") {
+        Some(f) => Some(members_of_file(f)?),
+        None => lower("members"),
+    };
+    let (joining, leaving) = (lower("add"), lower("remove"));
+    let (data, stat) = ctx
+        .zk
+        .reconfig(
+            joining.as_deref(),
+            leaving.as_deref(),
+            members.as_deref(),
+            version,
+        )
+        .await
+        .map_err(|e| CliError::new(error_message(&e, None)))?;
+    println!(
+        "Committed new configuration:\n{}",
+        String::from_utf8_lossy(&data)
+    );
+    if p.has("s") {
+        print_stat(&stat);
+    }
+    Ok(())
+}
+
+/// A dynamic config file's `server.N=` lines, as the membership text.
+fn members_of_file(path: &str) -> Result<String, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::new(format!("Error processing {path}{e}")))?;
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("server."))
+        .collect();
+    if lines.is_empty() {
+        return Err(CliError::new(format!(
+            "Error processing {path}no server.N lines"
+        )));
+    }
+    Ok(lines.join("\n"))
 }
 
 async fn whoami(ctx: &Ctx) -> CmdResult {

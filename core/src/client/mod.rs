@@ -1109,6 +1109,31 @@ impl Client {
         rx.await.unwrap_or_else(|_| Err(self.gone()))
     }
 
+    /// Changes the ensemble's membership (ZooKeeper's `reconfigure`):
+    /// incremental with `joining` ("server.N=spec,...") and/or `leaving`
+    /// ("N,..."), or the whole membership with `new_members`; `None` is
+    /// "not given". `from_config` is the config version it applies to (-1:
+    /// any). Returns the new configuration text and its Stat. Needs the
+    /// super user (or WRITE on /zookeeper/config) and `reconfigEnabled`.
+    pub async fn reconfig(
+        &self,
+        joining: Option<&str>,
+        leaving: Option<&str>,
+        new_members: Option<&str>,
+        from_config: i64,
+    ) -> Result<(Vec<u8>, Stat), Error> {
+        let req = proto::ReconfigRequest {
+            joining_servers: joining.map(str::to_string),
+            leaving_servers: leaving.map(str::to_string),
+            new_members: new_members.map(str::to_string),
+            cur_config_id: from_config,
+        };
+        match self.call(Request::Reconfig(req), None).await? {
+            Response::GetData(r) => Ok((r.data.unwrap_or_default(), r.stat)),
+            _ => Err(Error::MarshallingError),
+        }
+    }
+
     /// The identities the server holds for this session: (scheme, id).
     pub async fn who_am_i(&self) -> Result<Vec<(String, String)>, Error> {
         match self.call(Request::WhoAmI, None).await? {

@@ -53,6 +53,22 @@ impl Field for String {
     }
 }
 
+/// A jute `ustring` that may be null (length -1): reconfig's lists, where
+/// ZooKeeper tells "not given" from "empty".
+impl Field for Option<String> {
+    fn put(&self, w: &mut Writer) {
+        w.write_buffer(self.as_deref().map(str::as_bytes));
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self, ProtoError> {
+        match r.read_opt_buffer()? {
+            None => Ok(None),
+            Some(b) => String::from_utf8(b)
+                .map(Some)
+                .map_err(|_| ProtoError::BadUtf8),
+        }
+    }
+}
+
 /// A jute `buffer`.
 impl Field for Vec<u8> {
     fn put(&self, w: &mut Writer) {
@@ -196,9 +212,9 @@ jute_record!(RemoveWatchesRequest {
     type_: i32
 });
 jute_record!(ReconfigRequest {
-    joining_servers: String,
-    leaving_servers: String,
-    new_members: String,
+    joining_servers: Option<String>,
+    leaving_servers: Option<String>,
+    new_members: Option<String>,
     cur_config_id: i64,
 });
 jute_record!(GetSASLRequest { token: Vec<u8> });
@@ -561,9 +577,9 @@ mod tests {
             type_: 2,
         });
         rt(ReconfigRequest {
-            joining_servers: "server.4=h:1:2".into(),
-            leaving_servers: "3".into(),
-            new_members: String::new(),
+            joining_servers: Some("server.4=h:1:2".into()),
+            leaving_servers: Some("3".into()),
+            new_members: None,
             cur_config_id: -1,
         });
         rt(GetSASLRequest { token: vec![9; 5] });

@@ -705,9 +705,9 @@ fn prep_reconfig(
         return reply_err(xid, Error::NotReadOnly);
     }
     let change = Reconfig {
-        joining: r.joining_servers,
-        leaving: r.leaving_servers,
-        new_members: r.new_members,
+        joining: r.joining_servers.unwrap_or_default(),
+        leaving: r.leaving_servers.unwrap_or_default(),
+        new_members: r.new_members.unwrap_or_default(),
         from_version: r.cur_config_id,
     };
     // The leader checks the version again; this member's view answers
