@@ -12,7 +12,7 @@
 
 mod summary;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -71,6 +71,37 @@ struct Inner {
     session_conn: HashMap<SessionId, ConnId>,
 }
 
+/// The client opcodes timed one by one.
+const TIMED_OPS: [i32; 24] = {
+    use crate::proto::op::*;
+    [
+        CREATE,
+        DELETE,
+        EXISTS,
+        GET_DATA,
+        SET_DATA,
+        GET_ACL,
+        SET_ACL,
+        GET_CHILDREN,
+        SYNC,
+        GET_CHILDREN2,
+        CHECK,
+        MULTI,
+        CREATE2,
+        RECONFIG,
+        CHECK_WATCHES,
+        REMOVE_WATCHES,
+        CREATE_CONTAINER,
+        CREATE_TTL,
+        MULTI_READ,
+        GET_EPHEMERALS,
+        GET_ALL_CHILDREN_NUMBER,
+        ADD_WATCH,
+        WHO_AM_I,
+        CLOSE_SESSION,
+    ]
+};
+
 /// Service-wide counters for `srvr`, `stat` and `mntr`.
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -88,8 +119,9 @@ pub struct Stats {
     /// ZooKeeper's `readlatency` and `updatelatency` summaries.
     pub read_latency: Summary,
     pub update_latency: Summary,
-    /// Latency per opcode name (`request_latency{op=...}` in Prometheus).
-    per_op: Mutex<BTreeMap<&'static str, Arc<Summary>>>,
+    /// Latency per opcode (`request_latency{op=...}` in Prometheus), in
+    /// the order of [`TIMED_OPS`]; the last slot takes any other opcode.
+    per_op: [Summary; TIMED_OPS.len() + 1],
     /// Entries applied (ZooKeeper's `commit_count`).
     pub commit_count: AtomicU64,
     /// Times this member lost its leader and looked for one
@@ -107,28 +139,31 @@ pub struct Stats {
 
 impl Stats {
     /// One answered request: the server-wide figures, its read or update
-    /// summary and its opcode's.
-    pub fn record_request(&self, started: Instant, op: &'static str, write: bool) {
+    /// summary and its opcode's. Lock-free: every request passes here.
+    pub fn record_request(&self, started: Instant, opcode: i32, write: bool) {
         let us = started.elapsed().as_micros() as u64;
         self.record_us(us);
         match write {
             true => self.update_latency.observe_us(us),
             false => self.read_latency.observe_us(us),
         }
-        let summary = self
-            .per_op
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(op)
-            .or_default()
-            .clone();
-        summary.observe_us(us);
+        let slot = TIMED_OPS
+            .iter()
+            .position(|op| *op == opcode)
+            .unwrap_or(TIMED_OPS.len());
+        self.per_op[slot].observe_us(us);
     }
 
-    /// Each opcode's latency so far, by name.
+    /// Each opcode's latency so far, by ZooKeeper's name for it (only
+    /// opcodes seen).
     pub fn per_op(&self) -> Vec<(&'static str, SummarySnapshot)> {
-        let map = self.per_op.lock().unwrap_or_else(|p| p.into_inner());
-        map.iter().map(|(op, s)| (*op, s.snapshot())).collect()
+        let names = TIMED_OPS.iter().map(|op| crate::proto::op::name(*op));
+        names
+            .chain(["other"])
+            .zip(&self.per_op)
+            .map(|(name, s)| (name, s.snapshot()))
+            .filter(|(_, s)| s.count > 0)
+            .collect()
     }
 
     fn record_us(&self, us: u64) {
@@ -166,10 +201,9 @@ impl Stats {
         self.read_latency.reset();
         self.update_latency.reset();
         self.election_time.reset();
-        self.per_op
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        for s in &self.per_op {
+            s.reset();
+        }
     }
 }
 

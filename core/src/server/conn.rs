@@ -43,8 +43,8 @@ enum Pending {
     },
     Write {
         xid: i32,
-        /// The opcode's name, for the latency metrics.
-        op: &'static str,
+        /// The opcode, for the latency metrics.
+        op: i32,
         kind: WriteKind,
         write: PendingWrite,
         started: Instant,
@@ -636,7 +636,7 @@ async fn prep(
             shared.db.stats.record_proposal(frame.len());
             Ok(Some(Pending::Write {
                 xid,
-                op: proto::op::name(hdr.op_type),
+                op: hdr.op_type,
                 kind,
                 write,
                 started,
@@ -1009,7 +1009,7 @@ impl Output {
                         );
                     }
                 }
-                let op = proto::op::name(req.op_type());
+                let op = req.op_type();
                 let (out, zxid) = db.read(|state, watches| ops::read(state, watches, &ctx, req));
                 drop(taken); // the writes after it may go now
                 for ev in out.immediate {
@@ -1025,7 +1025,7 @@ impl Output {
                 started,
             } => {
                 let res = self.shared.consensus.reconfig(change).await;
-                db.stats.record_request(started, "reconfig", true);
+                db.stats.record_request(started, proto::op::RECONFIG, true);
                 let zxid = db.last_zxid();
                 let (err, resp) = match res {
                     Ok((data, stat)) => (
@@ -1041,7 +1041,7 @@ impl Output {
             }
             Pending::Sync { xid, path, started } => {
                 let res = self.shared.consensus.sync().await;
-                db.stats.record_request(started, "sync", false);
+                db.stats.record_request(started, proto::op::SYNC, false);
                 let zxid = db.last_zxid();
                 let err = res.err().map(|e| e.code()).unwrap_or(0);
                 (
