@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 
 from ensharness import free_ports, wait_until
+from ensutil import member_client
 
 PROMETHEUS = "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider"
 
@@ -124,8 +125,19 @@ def test_admin_and_metrics_of_an_ensemble_under_load(ensemble, clients):
     # mntr carries the summaries as ZooKeeper's does.
     words = follower.fourlw("mntr")
     for key in ("zk_commit_count", "zk_avg_updatelatency", "zk_p99_readlatency", "zk_cnt_readlatency",
-                "zk_proposal_count", "zk_connection_request_count", "zk_bytes_received_count"):
+                "zk_proposal_count", "zk_connection_request_count", "zk_bytes_received_count",
+                "zk_response_bytes", "zk_unsuccessful_handshake", "zk_connection_rejected",
+                "zk_cnt_node_changed_watch_count", "zk_p50_unavailable_time"):
         assert re.search(r"^%s\t" % key, words, re.M), key
+    # A data watch firing is counted on the member of its connection.
+    watcher = member_client(follower)
+    fired = threading.Event()
+    watcher.create("/watched", b"0")
+    watcher.get("/watched", watch=lambda e: fired.set())
+    zk.set("/watched", b"1")
+    assert fired.wait(10)
+    assert scrape(follower)["node_changed_watch_count_count"] >= 1
+    watcher.stop()
 
     # An election shows in the survivors' looking_count and election_time.
     leader.kill()

@@ -135,6 +135,21 @@ pub struct Stats {
     pub connection_request_count: AtomicU64,
     /// Request bytes from clients, frames included (`bytes_received_count`).
     pub bytes_received_count: AtomicU64,
+    /// Reply and event bytes to clients (`response_bytes`).
+    pub response_bytes: AtomicU64,
+    /// Connections refused by maxClientCnxns (`connection_rejected`).
+    pub connection_rejected: AtomicU64,
+    /// Connections closed before or at the handshake: unreadable connect
+    /// request, refused session (`unsuccessful_handshake`).
+    pub unsuccessful_handshake: AtomicU64,
+    /// Watchers fired per event, by event type
+    /// (`node_created_watch_count`, ...).
+    pub node_created_watch_count: Summary,
+    pub node_deleted_watch_count: Summary,
+    pub node_changed_watch_count: Summary,
+    pub node_children_watch_count: Summary,
+    /// Time without a leader to serve with (`unavailable_time`).
+    pub unavailable_time: Summary,
 }
 
 impl Stats {
@@ -201,6 +216,15 @@ impl Stats {
         self.read_latency.reset();
         self.update_latency.reset();
         self.election_time.reset();
+        self.unavailable_time.reset();
+        for s in [
+            &self.node_created_watch_count,
+            &self.node_deleted_watch_count,
+            &self.node_changed_watch_count,
+            &self.node_children_watch_count,
+        ] {
+            s.reset();
+        }
         for s in &self.per_op {
             s.reset();
         }
@@ -495,9 +519,10 @@ impl ZkDatabase {
         self.lock().state.last_zxid
     }
 
-    fn deliver(inner: &mut Inner, zxid: Zxid, txn_triggers: Vec<crate::state::Trigger>) {
+    fn deliver(&self, inner: &mut Inner, zxid: Zxid, txn_triggers: Vec<crate::state::Trigger>) {
         for (path, ev) in txn_triggers {
             let (watchers, event) = inner.watches.trigger(&path, ev);
+            self.count_fired(ev, watchers.len());
             if watchers.is_empty() {
                 continue;
             }
@@ -509,6 +534,20 @@ impl ZkDatabase {
                 }
             }
         }
+    }
+
+    /// ZooKeeper's per-event-type summaries of how many watchers fired.
+    fn count_fired(&self, ev: crate::types::EventType, n: usize) {
+        use crate::types::EventType as E;
+        let st = &self.stats;
+        let summary = match ev {
+            E::NodeCreated => &st.node_created_watch_count,
+            E::NodeDeleted => &st.node_deleted_watch_count,
+            E::NodeDataChanged => &st.node_changed_watch_count,
+            E::NodeChildrenChanged => &st.node_children_watch_count,
+            _ => return,
+        };
+        summary.observe_count(n as u64);
     }
 
     /// Session bookkeeping after an entry: the tracker follows the
@@ -548,7 +587,7 @@ impl Applier for ZkDatabase {
         self.stats.commit_count.fetch_add(1, Ordering::Relaxed);
         let mut inner = self.lock();
         let applied = inner.state.apply_logged(zxid, term, txn);
-        Self::deliver(&mut inner, zxid, applied.triggers);
+        self.deliver(&mut inner, zxid, applied.triggers);
         self.after_session_change(&mut inner, txn, &applied.result);
         applied.result
     }
@@ -572,7 +611,7 @@ impl Applier for ZkDatabase {
     fn config_changed(&self, zxid: Zxid, text: String) {
         let mut inner = self.lock();
         let triggers = inner.state.set_config(zxid, &text);
-        Self::deliver(&mut inner, zxid, triggers);
+        self.deliver(&mut inner, zxid, triggers);
     }
 
     fn config_node(&self) -> Option<(Vec<u8>, crate::types::Stat)> {

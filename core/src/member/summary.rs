@@ -44,6 +44,12 @@ impl Summary {
         self.buckets[i].fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A plain number rather than a time (ZooKeeper's watcher-count
+    /// summaries), reported in the units the latencies use.
+    pub fn observe_count(&self, n: u64) {
+        self.observe_us(n.saturating_mul(1000));
+    }
+
     /// `srst`: starts over.
     pub fn reset(&self) {
         self.count.store(0, Ordering::Relaxed);

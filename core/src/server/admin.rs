@@ -600,7 +600,13 @@ impl Scrape {
     fn take(shared: &Shared) -> Scrape {
         let info = server_info(shared);
         let stats = &shared.db.stats;
-        let summary_names = ["readlatency", "updatelatency", "election_time"];
+        let summary_names = [
+            "readlatency",
+            "updatelatency",
+            "election_time",
+            "unavailable_time",
+            "_watch_count",
+        ];
         let is_summary_line = |k: &str| summary_names.iter().any(|n| k.ends_with(n));
         let mut gauges: Vec<(String, String, f64)> = fourlw::monitor(&info)
             .into_iter()
@@ -635,6 +641,31 @@ impl Scrape {
                     "election_time".into(),
                     "from losing a leader to having one, ms".into(),
                     stats.election_time.snapshot(),
+                ),
+                (
+                    "unavailable_time".into(),
+                    "time without a leader to serve with, ms".into(),
+                    stats.unavailable_time.snapshot(),
+                ),
+                (
+                    "node_created_watch_count".into(),
+                    "watchers fired per NodeCreated".into(),
+                    stats.node_created_watch_count.snapshot(),
+                ),
+                (
+                    "node_deleted_watch_count".into(),
+                    "watchers fired per NodeDeleted".into(),
+                    stats.node_deleted_watch_count.snapshot(),
+                ),
+                (
+                    "node_changed_watch_count".into(),
+                    "watchers fired per NodeDataChanged".into(),
+                    stats.node_changed_watch_count.snapshot(),
+                ),
+                (
+                    "node_children_watch_count".into(),
+                    "watchers fired per NodeChildrenChanged".into(),
+                    stats.node_children_watch_count.snapshot(),
                 ),
             ],
             per_op: stats.per_op(),

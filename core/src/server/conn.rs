@@ -194,31 +194,43 @@ pub(super) async fn serve(shared: Arc<Shared>, rd: Rd, wr: Wr, who: Remote, id: 
         return;
     }
     let max = shared.db.config.jute_max_buffer as usize;
+    let failed = || {
+        let st = &shared.db.stats;
+        st.unsuccessful_handshake.fetch_add(1, Ordering::Relaxed);
+    };
     let body = match read_body(&mut rd, head, max).await {
         Ok(b) => b,
-        Err(e) => return tracing::info!("closing {peer} before handshake: {e}"),
+        Err(e) => {
+            failed();
+            return tracing::info!("closing {peer} before handshake: {e}");
+        }
     };
     let req = match ConnectRequest::read(&mut Reader::new(&body)) {
         Ok(r) => r,
-        Err(e) => return tracing::info!("closing {peer}: bad connect request: {e}"),
+        Err(e) => {
+            failed();
+            return tracing::info!("closing {peer}: bad connect request: {e}");
+        }
     };
     let stats = &shared.db.stats;
     stats
         .connection_request_count
         .fetch_add(1, Ordering::Relaxed);
     let Some((resp, mut ctx)) = handshake(&shared, &req, peer, id).await else {
-        return;
+        return failed();
     };
     if let Some(subject) = who.x509 {
         ctx.super_user |= shared.x509_super_user.as_deref() == Some(subject.as_str());
         ctx.auth.push(Id::new("x509", &subject));
     }
-    let ok = resp.session_id != 0;
-    let frame = frame::encode_record(&resp);
-    if wr.write_all(&frame).await.is_err() || wr.flush().await.is_err() || !ok {
+    let hello = frame::encode_record(&resp);
+    if resp.session_id == 0 {
+        // Expired or unknown: the refusal, then close.
+        let _ = wr.write_all(&hello).await;
+        let _ = wr.flush().await;
         return;
     }
-    run(shared, ctx, rd, wr, peer, req.time_out).await;
+    run(shared, ctx, rd, wr, peer, req.time_out, hello).await;
 }
 
 /// Establishes or resumes a session. `None` closes the socket silently
@@ -444,16 +456,23 @@ async fn run(
     shared: Arc<Shared>,
     mut ctx: ConnCtx,
     mut rd: BufReader<Rd>,
-    wr: BufWriter<Wr>,
+    mut wr: BufWriter<Wr>,
     peer: SocketAddr,
     timeout: i32,
+    hello: Vec<u8>,
 ) {
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let stats = Arc::new(ConnStats::default());
     stats.session.store(ctx.session, Ordering::Relaxed);
     stats.timeout.store(timeout as i64, Ordering::Relaxed);
     stats.read_only.store(ctx.read_only, Ordering::Relaxed);
+    // Registered before the client hears it is connected: from then on
+    // `cons`, `stat` and the admin commands list it, and its session's
+    // events reach it.
     register(&shared, &ctx, peer, events_tx, stats.clone());
+    if wr.write_all(&hello).await.is_err() || wr.flush().await.is_err() {
+        return unregister(&shared, &ctx);
+    }
     let (pending_tx, pending_rx) = mpsc::channel(1024);
     let reads = ReadsAhead::new();
     let out = Output {
@@ -909,20 +928,18 @@ impl Output {
         }
         self.stats.sent.fetch_add(1, Ordering::Relaxed);
         self.stats.last_zxid.store(zxid, Ordering::Relaxed);
-        self.shared
-            .db
-            .stats
-            .packets_sent
-            .fetch_add(1, Ordering::Relaxed);
+        let st = &self.shared.db.stats;
+        st.packets_sent.fetch_add(1, Ordering::Relaxed);
+        st.response_bytes
+            .fetch_add(frame.len() as u64, Ordering::Relaxed);
         self.wr.write_all(&frame).await
     }
 
     async fn write_event(&mut self, frame: &[u8]) -> std::io::Result<()> {
-        self.shared
-            .db
-            .stats
-            .packets_sent
-            .fetch_add(1, Ordering::Relaxed);
+        let st = &self.shared.db.stats;
+        st.packets_sent.fetch_add(1, Ordering::Relaxed);
+        st.response_bytes
+            .fetch_add(frame.len() as u64, Ordering::Relaxed);
         self.wr.write_all(frame).await
     }
 

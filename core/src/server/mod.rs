@@ -124,6 +124,9 @@ impl Server {
             enforce_quota: property(&config, "enforceQuota").as_deref() == Some("true"),
         });
         let (stop, stop_rx) = watch::channel(false);
+        // The HTTP endpoints first: once the client port answers, a
+        // caller may go on to scrape them.
+        let http = admin::start(&shared, &stop_rx).await;
         let mut tasks = vec![
             tokio::spawn(accept_loop(shared.clone(), listener, None, stop_rx.clone())),
             tokio::spawn(expire_sessions(shared.clone(), stop_rx.clone())),
@@ -132,7 +135,7 @@ impl Server {
             tokio::spawn(follow_mode(shared.clone(), stop_rx.clone())),
             tokio::spawn(forward_touches(shared.clone(), stop_rx.clone())),
         ];
-        tasks.extend(admin::start(&shared, &stop_rx).await);
+        tasks.extend(http);
         if let Some((listener, tls)) = secure {
             let at = listener.local_addr()?;
             tracing::info!("serving TLS clients on {at}");
@@ -316,6 +319,8 @@ async fn accept_loop(
             }
         };
         if !admit(&shared, peer.ip()) {
+            let st = &shared.db.stats;
+            st.connection_rejected.fetch_add(1, Ordering::Relaxed);
             tracing::warn!("too many connections from {} (maxClientCnxns)", peer.ip());
             continue;
         }
@@ -530,6 +535,7 @@ async fn follow_mode(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             if let Some(since) = looking_since.take() {
                 let us = since.elapsed().as_micros() as u64;
                 shared.db.stats.election_time.observe_us(us);
+                shared.db.stats.unavailable_time.observe_us(us);
             }
             if was == Mode::Looking {
                 shared.db.close_read_only_connections();
@@ -631,13 +637,23 @@ fn server_info(shared: &Shared) -> ServerInfo {
         count("proposal_count", &st.proposal_count),
         count("connection_request_count", &st.connection_request_count),
         count("bytes_received_count", &st.bytes_received_count),
+        count("response_bytes", &st.response_bytes),
+        count("connection_rejected", &st.connection_rejected),
+        count("unsuccessful_handshake", &st.unsuccessful_handshake),
     ];
-    info.counters
-        .extend(st.read_latency.snapshot().mntr_pairs("readlatency"));
-    info.counters
-        .extend(st.update_latency.snapshot().mntr_pairs("updatelatency"));
-    info.counters
-        .extend(st.election_time.snapshot().mntr_pairs("election_time"));
+    let summaries = [
+        ("readlatency", &st.read_latency),
+        ("updatelatency", &st.update_latency),
+        ("election_time", &st.election_time),
+        ("unavailable_time", &st.unavailable_time),
+        ("node_created_watch_count", &st.node_created_watch_count),
+        ("node_deleted_watch_count", &st.node_deleted_watch_count),
+        ("node_changed_watch_count", &st.node_changed_watch_count),
+        ("node_children_watch_count", &st.node_children_watch_count),
+    ];
+    for (name, s) in summaries {
+        info.counters.extend(s.snapshot().mntr_pairs(name));
+    }
     db.describe(&mut info);
     info
 }
