@@ -437,6 +437,27 @@
 #define ZKRS_LOG_TRACE 5
 
 /**
+ * Splitting: the party has not settled, or our items' locks are coming.
+ */
+#define ZKRS_PARTITION_ALLOCATING 0
+
+/**
+ * Our items are ours: `zkrs_partitioner_partitions`.
+ */
+#define ZKRS_PARTITION_ACQUIRED 1
+
+/**
+ * The party changed: stop using the items, then
+ * `zkrs_partitioner_release_set`.
+ */
+#define ZKRS_PARTITION_RELEASE 2
+
+/**
+ * Finished or the session ended; final.
+ */
+#define ZKRS_PARTITION_FAILURE 3
+
+/**
  * A gate that holds waiters until it is removed. Opaque; free with
  * `zkrs_barrier_free`.
  */
@@ -492,6 +513,12 @@ typedef struct zkrs_locking_queue zkrs_locking_queue;
  * not concurrently with `zkrs_member_free` on the same handle.
  */
 typedef struct zkrs_member zkrs_member;
+
+/**
+ * One member of a set partitioning. Opaque; free with
+ * `zkrs_partitioner_free`.
+ */
+typedef struct zkrs_partitioner zkrs_partitioner;
 
 /**
  * A queue of byte items: lower priority number first, then FIFO; each
@@ -1500,6 +1527,72 @@ int zkrs_member_stop(struct zkrs_member *member);
  * `member` is NULL or a member from `zkrs_member_start` not yet freed.
  */
 void zkrs_member_free(struct zkrs_member *member);
+
+/**
+ * Joins the party at `path` for the session of `c` and starts the first
+ * split of the `n_items` strings at `items` (every member must pass the
+ * same items in the same order). `identifier` (NULL: `<hostname>-<pid>`)
+ * names this member; `time_boundary_ms` is how long the party must stay
+ * unchanged before a split (negative: kazoo's 30 s).
+ *
+ * # Safety
+ * `c` is a live client; `path` and each of the `n_items` `items` are
+ * NUL-terminated; `identifier` is NUL-terminated or NULL; `out` is valid
+ * for a write.
+ */
+int zkrs_partitioner_start(const struct zkrs_client *c,
+                           const char *path,
+                           const char *const *items,
+                           size_t n_items,
+                           const char *identifier,
+                           int time_boundary_ms,
+                           struct zkrs_partitioner **out);
+
+/**
+ * Where the partitioner is: one of `ZKRS_PARTITION_*`
+ * (`ZKRS_PARTITION_FAILURE` for NULL).
+ *
+ * # Safety
+ * `p` is NULL or a live partitioner.
+ */
+int zkrs_partitioner_state(const struct zkrs_partitioner *p);
+
+/**
+ * Waits up to `timeout_ms` (negative: no limit) for
+ * `ZKRS_PARTITION_ACQUIRED`; `*acquired` is 1 when reached, else 0.
+ *
+ * # Safety
+ * `p` is a live partitioner; `acquired` is valid for a write.
+ */
+int zkrs_partitioner_wait_acquired(struct zkrs_partitioner *p, int timeout_ms, int *acquired);
+
+/**
+ * This member's items as of the last `ZKRS_PARTITION_ACQUIRED`: an array
+ * to free with `zkrs_string_array_free`.
+ *
+ * # Safety
+ * `p` is a live partitioner; `out` is valid for a write.
+ */
+int zkrs_partitioner_partitions(const struct zkrs_partitioner *p, struct zkrs_string_array **out);
+
+/**
+ * Gives this member's items back and starts the next split (after
+ * `ZKRS_PARTITION_RELEASE`).
+ *
+ * # Safety
+ * `p` is a live partitioner.
+ */
+int zkrs_partitioner_release_set(struct zkrs_partitioner *p);
+
+/**
+ * Gives the items back, leaves the party and frees the partitioner. NULL
+ * is a no-op.
+ *
+ * # Safety
+ * `p` is NULL or a partitioner from `zkrs_partitioner_start` not yet
+ * freed.
+ */
+void zkrs_partitioner_free(struct zkrs_partitioner *p);
 
 /**
  * Makes a lock on `path` for the session of `c`. `identifier` (may be

@@ -32,6 +32,7 @@ pub mod error;
 pub mod locking_queue;
 pub mod log;
 pub mod member;
+pub mod partitioner;
 pub mod recipes;
 pub mod types;
 pub mod watches;

@@ -1226,6 +1226,64 @@ static void test_locking_queue_and_leases(zkrs_client *c, zkrs_client *other) {
     CHECK_RC(zkrs_lease_obtain(c, "/lease", 1, 60000, NULL, &got), ZKRS_BADARGUMENTS);
 }
 
+/* kazoo's SetPartitioner: two members split six items by stride; a third
+ * joining moves both to RELEASE, and after release_set the set is split
+ * three ways. */
+static int partitions_are(zkrs_partitioner *p, const char *a, const char *b, const char *c3) {
+    zkrs_string_array *got = NULL;
+    if (zkrs_partitioner_partitions(p, &got) != ZKRS_OK) return 0;
+    const char *want[3] = {a, b, c3};
+    size_t n = c3 ? 3 : 2;
+    int same = got->len == n;
+    for (size_t i = 0; same && i < n; i++) same = strcmp(got->strings[i], want[i]) == 0;
+    zkrs_string_array_free(got);
+    return same;
+}
+
+static void settle(zkrs_partitioner **ps, int n) {
+    for (int round = 0; round < 10; round++) {
+        int all = 1;
+        for (int i = 0; i < n; i++) all &= zkrs_partitioner_state(ps[i]) == ZKRS_PARTITION_ACQUIRED;
+        if (all) return;
+        for (int i = 0; i < n; i++) {
+            int got = 0;
+            if (zkrs_partitioner_state(ps[i]) == ZKRS_PARTITION_RELEASE) zkrs_partitioner_release_set(ps[i]);
+            zkrs_partitioner_wait_acquired(ps[i], 15000, &got);
+        }
+    }
+}
+
+static void test_partitioner(zkrs_client *c, zkrs_client *other, const char *hosts) {
+    const char *items[] = {"a", "b", "c", "d", "e", "f"};
+    zkrs_partitioner *p1 = NULL, *p2 = NULL, *p3 = NULL, *bad = NULL;
+    CHECK_RC(zkrs_partitioner_start(c, "/parts", NULL, 2, "m1", 200, &bad), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_partitioner_start(c, "/parts", items, 6, "m1", 200, NULL), ZKRS_BADARGUMENTS);
+    CHECK(bad == NULL && zkrs_partitioner_state(NULL) == ZKRS_PARTITION_FAILURE);
+    CHECK_RC(zkrs_partitioner_start(c, "/parts", items, 6, "m1", 300, &p1), ZKRS_OK);
+    CHECK_RC(zkrs_partitioner_start(other, "/parts", items, 6, "m2", 300, &p2), ZKRS_OK);
+    zkrs_partitioner *two[] = {p1, p2};
+    settle(two, 2);
+    CHECK(zkrs_partitioner_partitions(p1, NULL) == ZKRS_BADARGUMENTS);
+    CHECK(partitions_are(p1, "a", "c", "e"));
+    CHECK(partitions_are(p2, "b", "d", "f"));
+
+    zkrs_client *third = NULL;
+    CHECK_RC(zkrs_client_connect(hosts, 10000, &third), ZKRS_OK);
+    CHECK_RC(zkrs_partitioner_start(third, "/parts", items, 6, "m3", 300, &p3), ZKRS_OK);
+    for (int i = 0; i < 300 && zkrs_partitioner_state(p1) != ZKRS_PARTITION_RELEASE; i++) usleep(20000);
+    CHECK(zkrs_partitioner_state(p1) == ZKRS_PARTITION_RELEASE);
+    zkrs_partitioner *three[] = {p1, p2, p3};
+    settle(three, 3);
+    CHECK(partitions_are(p1, "a", "d", NULL));
+    CHECK(partitions_are(p2, "b", "e", NULL));
+    CHECK(partitions_are(p3, "c", "f", NULL));
+    zkrs_partitioner_free(p3);
+    zkrs_partitioner_free(p2);
+    zkrs_partitioner_free(p1);
+    zkrs_partitioner_free(NULL);
+    zkrs_client_free(third);
+}
+
 int main(void) {
     test_static_functions();
     CHECK_RC(zkrs_set_log_callback(on_log, &serving_logged, 9), ZKRS_BADARGUMENTS);
@@ -1277,6 +1335,7 @@ int main(void) {
     test_locking_queue_and_leases(c, other);
     test_watches(c, other);
     test_recipes(hosts, c, other);
+    test_partitioner(c, other, hosts);
     test_free_from_callback(hosts, other);
     test_session(hosts);
     test_sasl_and_tls_arguments();
