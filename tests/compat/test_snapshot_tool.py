@@ -11,7 +11,7 @@ import subprocess
 import pytest
 from kazoo.client import KazooClient
 
-from zkharness import ZkServer, server_kind
+from zkharness import HOST, ZkServer, four_letter, server_kind
 
 pytestmark = pytest.mark.skipif(server_kind() != "zkrs", reason="zkrs's own data files")
 
@@ -36,6 +36,8 @@ def data_dir():
     for i in range(30):  # past the next snapshot point, so it holds the above
         zk.set("/snap/n00", b"v%d" % i)
     sid = zk.client_id[0]
+    mntr = dict(l.split("\t", 1) for l in four_letter(HOST, srv.port, "mntr").splitlines())
+    assert int(mntr["zk_cnt_snapshottime"]) >= 1, mntr  # snapCount=20: several taken
     srv.kill()  # the session stays in the state
     yield srv.data_dir, sid
     zk.stop()

@@ -72,6 +72,17 @@ pub trait Applier: Send + Sync + 'static {
     fn config_changed(&self, zxid: Zxid, text: String);
     /// `/zookeeper/config`'s data and Stat as applied here.
     fn config_node(&self) -> Option<(Vec<u8>, crate::types::Stat)>;
+    /// How long a storage step took, for the metrics.
+    fn timed(&self, _step: Timed, _took: Duration) {}
+}
+
+/// Storage steps whose duration the metrics report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timed {
+    /// Writing a snapshot (ZooKeeper's `snapshottime`).
+    Snapshot,
+    /// Loading the newest snapshot at start (`startup_snap_load_time`).
+    StartupSnapshotLoad,
 }
 
 /// Where and how a member keeps its log and snapshots.

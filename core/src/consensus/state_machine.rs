@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::forward::Outbox;
 use super::log_store::decode;
-use super::{Applier, StorageOptions, TypeConfig};
+use super::{Applier, StorageOptions, Timed, TypeConfig};
 use crate::state::ZkState;
 use crate::storage::{SnapshotFile, SnapshotStore};
 use crate::types::Zxid;
@@ -240,6 +240,7 @@ impl StateMachine {
             membership: Default::default(),
         };
         let loading = SlowNotice::start("loading the newest snapshot");
+        let started = std::time::Instant::now();
         if let Some((file, format, body)) = snapshots.latest()? {
             let (meta, encoded) = split_body(format, body)?;
             let state = decode_state(format, &encoded)?;
@@ -255,6 +256,7 @@ impl StateMachine {
                 state.last_zxid
             );
             applier.restore(state);
+            applier.timed(Timed::StartupSnapshotLoad, started.elapsed());
             progress.last_applied = meta.last_log_id;
             progress.membership = meta.last_membership;
         }
@@ -290,6 +292,7 @@ impl RaftSnapshotBuilder<C> for StateMachine {
         let store = self.snapshots.clone();
         let retain = self.retain;
         let meta2 = meta.clone();
+        let started = std::time::Instant::now();
         let file = tokio::task::spawn_blocking(move || -> io::Result<SnapshotFile> {
             let file = save_snapshot(&store, &meta2, |w| encode_state(&state, w))?;
             store.purge(retain)?;
@@ -297,6 +300,7 @@ impl RaftSnapshotBuilder<C> for StateMachine {
         })
         .await
         .map_err(io::Error::other)??;
+        self.applier.timed(Timed::Snapshot, started.elapsed());
         Ok(SnapshotOf::<C, _> {
             meta,
             snapshot: SnapshotData::File(file),

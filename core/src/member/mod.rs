@@ -150,6 +150,10 @@ pub struct Stats {
     pub node_children_watch_count: Summary,
     /// Time without a leader to serve with (`unavailable_time`).
     pub unavailable_time: Summary,
+    /// Writing a snapshot (`snapshottime`).
+    pub snapshot_time: Summary,
+    /// Loading the newest snapshot at start (`startup_snap_load_time`).
+    pub startup_snap_load_time: Summary,
 }
 
 impl Stats {
@@ -222,6 +226,8 @@ impl Stats {
             &self.node_deleted_watch_count,
             &self.node_changed_watch_count,
             &self.node_children_watch_count,
+            &self.snapshot_time,
+            &self.startup_snap_load_time,
         ] {
             s.reset();
         }
@@ -612,6 +618,14 @@ impl Applier for ZkDatabase {
         let mut inner = self.lock();
         let triggers = inner.state.set_config(zxid, &text);
         self.deliver(&mut inner, zxid, triggers);
+    }
+
+    fn timed(&self, step: crate::consensus::Timed, took: std::time::Duration) {
+        let summary = match step {
+            crate::consensus::Timed::Snapshot => &self.stats.snapshot_time,
+            crate::consensus::Timed::StartupSnapshotLoad => &self.stats.startup_snap_load_time,
+        };
+        summary.observe_us(took.as_micros() as u64);
     }
 
     fn config_node(&self) -> Option<(Vec<u8>, crate::types::Stat)> {

@@ -606,6 +606,8 @@ impl Scrape {
             "election_time",
             "unavailable_time",
             "_watch_count",
+            "snapshottime",
+            "startup_snap_load_time",
         ];
         let is_summary_line = |k: &str| summary_names.iter().any(|n| k.ends_with(n));
         let mut gauges: Vec<(String, String, f64)> = fourlw::monitor(&info)
@@ -666,6 +668,16 @@ impl Scrape {
                     "node_children_watch_count".into(),
                     "watchers fired per NodeChildrenChanged".into(),
                     stats.node_children_watch_count.snapshot(),
+                ),
+                (
+                    "snapshottime".into(),
+                    "writing a snapshot, ms".into(),
+                    stats.snapshot_time.snapshot(),
+                ),
+                (
+                    "startup_snap_load_time".into(),
+                    "loading the newest snapshot at start, ms".into(),
+                    stats.startup_snap_load_time.snapshot(),
                 ),
             ],
             per_op: stats.per_op(),

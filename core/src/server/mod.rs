@@ -650,6 +650,8 @@ fn server_info(shared: &Shared) -> ServerInfo {
         ("node_deleted_watch_count", &st.node_deleted_watch_count),
         ("node_changed_watch_count", &st.node_changed_watch_count),
         ("node_children_watch_count", &st.node_children_watch_count),
+        ("snapshottime", &st.snapshot_time),
+        ("startup_snap_load_time", &st.startup_snap_load_time),
     ];
     for (name, s) in summaries {
         info.counters.extend(s.snapshot().mntr_pairs(name));
