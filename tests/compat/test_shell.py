@@ -274,14 +274,16 @@ def tmux_session():
     tmux("kill-session", "-t", name, check=False)
 
 
-def test_shell_interactive_tmux(server, zk, tmux_session):
+def test_shell_interactive_tmux(server, zk, tmux_session, tmp_path):
     name = tmux_session
+    history = str(tmp_path / "history")
     b = "/shelltty-%s" % uuid.uuid4().hex[:8]
     zk.create(b, b"hello")
     zk.create(b + "/kiddo-only")
     # The trailing sleep keeps the pane (and any panic text) readable
     # after the shell exits; the fixture kills the session by name.
-    cmd = "%s shell -server %s; echo SHELL-EXITED $?; sleep 60" % (zkrs_bin(), server.hostport)
+    cmd = "ZKRS_SHELL_HISTORY=%s %s shell -server %s; echo SHELL-EXITED $?; sleep 60" % (
+        history, zkrs_bin(), server.hostport)
     tmux("new-session", "-d", "-s", name, "-x", "200", "-y", "50", cmd)
     prompt0 = "[zk: %s(CONNECTED) 0]" % server.hostport
     wait_pane(name, lambda t: prompt0 in t, "the first prompt")
@@ -315,6 +317,9 @@ def test_shell_interactive_tmux(server, zk, tmux_session):
     tmux("send-keys", "-t", name, "quit", "Enter")
     text = wait_pane(name, lambda t: "SHELL-EXITED" in t, "quit")
     assert "SHELL-EXITED 0" in text and "panicked" not in text, text
+    # The history outlives the run.
+    kept = open(history).read()
+    assert "get %s" % b in kept and "whoami" in kept, kept
 
 
 def test_shell_unreachable_server_fails():

@@ -78,6 +78,15 @@ impl Highlighter for ZkHelper {}
 impl Validator for ZkHelper {}
 impl Helper for ZkHelper {}
 
+/// Where the prompt's history is kept between runs: `$ZKRS_SHELL_HISTORY`,
+/// else `~/.zkrs_shell_history` (zkCli keeps one through JLine too).
+fn history_file() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("ZKRS_SHELL_HISTORY") {
+        return Some(p.into());
+    }
+    std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".zkrs_shell_history"))
+}
+
 /// The read-eval loop on a terminal; returns at `quit` or end of input.
 pub fn run(shell: &mut Shell) {
     let mut rl: Editor<ZkHelper, DefaultHistory> = match Editor::new() {
@@ -88,6 +97,10 @@ pub fn run(shell: &mut Shell) {
             return;
         }
     };
+    let saved = history_file();
+    if let Some(f) = &saved {
+        let _ = rl.load_history(f); // none yet on a first run
+    }
     loop {
         let prompt = shell.prompt();
         rl.set_helper(Some(ZkHelper {
@@ -103,6 +116,14 @@ pub fn run(shell: &mut Shell) {
         }
         if shell.quit {
             break;
+        }
+    }
+    if let Some(f) = &saved {
+        if let Err(e) = rl.save_history(f) {
+            eprintln!(
+                "zkrs shell: cannot save the history to {}: {e}",
+                f.display()
+            );
         }
     }
 }
