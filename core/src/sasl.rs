@@ -29,42 +29,51 @@ impl SaslUsers {
 
     /// Parses JAAS text: `Name { module flag key="value" ...; ... };`.
     pub fn from_jaas(text: &str, section: &str) -> Result<SaslUsers, String> {
-        let tokens = jaas_tokens(text)?;
-        let mut users = HashMap::new();
-        let mut found = false;
-        let mut i = 0;
-        while i < tokens.len() {
-            let name = &tokens[i];
-            if tokens.get(i + 1).map(String::as_str) != Some("{") {
-                return Err(format!("expected '{{' after '{name}'"));
-            }
-            let end = tokens[i..]
-                .iter()
-                .position(|t| t == "}")
-                .map(|p| p + i)
-                .ok_or_else(|| format!("section '{name}' is not closed"))?;
-            if name == section {
-                found = true;
-                for w in tokens[i + 2..end].windows(3) {
-                    if let (Some(user), "=") = (w[0].strip_prefix("user_"), w[1].as_str()) {
-                        users.insert(user.to_string(), unquote(&w[2]));
-                    }
-                }
-            }
-            i = end + 1;
-            if tokens.get(i).map(String::as_str) == Some(";") {
-                i += 1;
-            }
-        }
-        if !found {
-            return Err(format!("no '{section}' section"));
-        }
+        let users = jaas_options(text, section)?
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("user_")?.to_string(), v)))
+            .collect();
         Ok(SaslUsers(users))
     }
 
     fn password(&self, user: &str) -> Option<&str> {
         self.0.get(user).map(String::as_str)
     }
+}
+
+/// The `key="value"` options of section `section` of JAAS text, in order.
+fn jaas_options(text: &str, section: &str) -> Result<Vec<(String, String)>, String> {
+    let tokens = jaas_tokens(text)?;
+    let mut options = Vec::new();
+    let mut found = false;
+    let mut i = 0;
+    while i < tokens.len() {
+        let name = &tokens[i];
+        if tokens.get(i + 1).map(String::as_str) != Some("{") {
+            return Err(format!("expected '{{' after '{name}'"));
+        }
+        let end = tokens[i..]
+            .iter()
+            .position(|t| t == "}")
+            .map(|p| p + i)
+            .ok_or_else(|| format!("section '{name}' is not closed"))?;
+        if name == section {
+            found = true;
+            for w in tokens[i + 2..end].windows(3) {
+                if w[1] == "=" {
+                    options.push((w[0].clone(), unquote(&w[2])));
+                }
+            }
+        }
+        i = end + 1;
+        if tokens.get(i).map(String::as_str) == Some(";") {
+            i += 1;
+        }
+    }
+    if !found {
+        return Err(format!("no '{section}' section"));
+    }
+    Ok(options)
 }
 
 /// Words, quoted strings and the punctuation `{ } ; =`; `//` and `/* */`
@@ -273,6 +282,26 @@ pub struct SaslClient {
 }
 
 impl SaslClient {
+    /// The `username` and `password` of section `section` (ZooKeeper's
+    /// `Client`, with DigestLoginModule) of a JAAS file.
+    pub fn from_jaas_file(path: &Path, section: &str) -> Result<SaslClient, Error> {
+        let fail = |why: String| Error::Config(format!("{}: {why}", path.display()));
+        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        let options = jaas_options(&text, section).map_err(fail)?;
+        let get = |key: &str| {
+            options
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        match (get("username"), get("password")) {
+            (Some(username), Some(password)) => Ok(SaslClient { username, password }),
+            _ => Err(fail(format!(
+                "section '{section}' has no username and password"
+            ))),
+        }
+    }
+
     /// The digest-response to `challenge`, and the rspauth to expect.
     pub fn respond(&self, challenge: &[u8]) -> Result<(Vec<u8>, String), String> {
         let text = std::str::from_utf8(challenge).map_err(|_| "the challenge is not UTF-8")?;

@@ -689,6 +689,25 @@ pub struct ClientTls {
 }
 
 impl ClientTls {
+    /// A ZooKeeper client configuration's TLS (`zookeeper.client.secure`
+    /// and the `zookeeper.ssl.*` stores, as zkCli's
+    /// `-client-configuration` file holds them); None when not secure.
+    pub fn from_properties(props: &BTreeMap<String, String>) -> Option<ClientTls> {
+        let get = |k: &str| props.get(k).map(|v| v.trim().to_string());
+        if get("zookeeper.client.secure").as_deref() != Some("true") {
+            return None;
+        }
+        let password = get("zookeeper.ssl.keyStore.password")
+            .or_else(|| get("zookeeper.ssl.trustStore.password"))
+            .unwrap_or_default();
+        Some(ClientTls {
+            ca: get("zookeeper.ssl.trustStore.location").map(PathBuf::from),
+            cert: get("zookeeper.ssl.keyStore.location").map(PathBuf::from),
+            key: None,
+            password,
+        })
+    }
+
     fn store(&self, path: &Path) -> Result<Store, Error> {
         Ok(Store {
             location: path.to_path_buf(),
@@ -717,10 +736,15 @@ impl ClientTls {
         let config = match &self.cert {
             None => builder.with_no_client_auth(),
             Some(cert) => {
+                // Presented as is: rustls's own check would refuse the v1
+                // certificates Java and kazoo's harness make.
                 let (chain, key) = self.identity(cert)?;
-                builder
-                    .with_client_auth_cert(chain, key)
-                    .map_err(|e| config_error(format!("{}: {e}", cert.display())))?
+                let signing = provider
+                    .key_provider
+                    .load_private_key(key)
+                    .map_err(|e| config_error(format!("{}: {e}", cert.display())))?;
+                let own = OwnCert(Arc::new(CertifiedKey::new(chain, signing)));
+                builder.with_client_cert_resolver(Arc::new(own))
             }
         };
         Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))

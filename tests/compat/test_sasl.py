@@ -160,3 +160,27 @@ def test_bad_auth_settings_stop_the_start(lines, message):
         assert message in str(e.value)
     finally:
         srv.cleanup()
+
+
+def test_zkrs_shell_logs_in_with_a_client_configuration(server, tmp_path):
+    """zkCli's `-client-configuration` file, with the JAAS file's `Client`
+    section: `zkrs shell` logs in, and whoami shows the SASL identity; a
+    wrong password ends the session."""
+    import subprocess
+
+    def shell(password, *cmd):
+        jaas = tmp_path / ("client-%s.jaas" % password)
+        jaas.write_text('Client {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n'
+                        '  username="jaasuser"\n  password="%s";\n};\n' % password)
+        props = tmp_path / ("client-%s.properties" % password)
+        props.write_text("java.security.auth.login.config=%s\n" % jaas)
+        return subprocess.run([os.environ["ZKRS_BIN"], "shell", "-timeout", "5000",
+                               "-client-configuration", str(props), "-server", server.hostport,
+                               *cmd], capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+
+    r = shell("jaas_password", "whoami")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "sasl: jaasuser" in r.stdout, r.stdout
+    r = shell("wrong", "ls", "/")
+    assert r.returncode != 0, r.stdout + r.stderr

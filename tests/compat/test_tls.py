@@ -337,3 +337,26 @@ def test_an_encrypted_pem_key_opens_with_the_store_password(certs, tmp_path):
         assert "cannot decrypt the private key" in str(e.value)
     finally:
         wrong.cleanup()
+
+
+def test_zkrs_shell_over_tls_with_a_client_configuration(server, certs, tmp_path):
+    """zkCli's `-client-configuration` with `zookeeper.client.secure=true`
+    and the `zookeeper.ssl.*` stores: `zkrs shell` talks TLS to the
+    secure port, and its certificate's subject is its x509 identity."""
+    props = tmp_path / "client.properties"
+    props.write_text("\n".join([
+        "zookeeper.client.secure=true",
+        "zookeeper.ssl.keyStore.location=" + os.path.join(certs, "client.jks"),
+        "zookeeper.ssl.keyStore.password=" + PASS,
+        "zookeeper.ssl.trustStore.location=" + os.path.join(certs, "trust.jks"),
+        "zookeeper.ssl.trustStore.password=" + PASS,
+    ]) + "\n")
+    r = subprocess.run([os.environ["ZKRS_BIN"], "shell", "-client-configuration", str(props),
+                        "-server", "%s:%d" % (HOST, server.secure_port), "whoami"],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "x509: CN=client,O=zkrs" in r.stdout, r.stdout
+    missing = subprocess.run([os.environ["ZKRS_BIN"], "shell", "-client-configuration",
+                              str(tmp_path / "nothing"), "ls", "/"],
+                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert missing.returncode == 1 and "client configuration" in missing.stderr

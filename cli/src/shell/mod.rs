@@ -56,7 +56,49 @@ struct Invocation {
     server: String,
     timeout_ms: u64,
     read_only: bool,
+    /// `-client-configuration FILE`: TLS and SASL settings.
+    secure: Security,
     command: Vec<String>,
+}
+
+/// What a `-client-configuration` file says about TLS and SASL.
+#[derive(Default, Clone)]
+struct Security {
+    tls: Option<zkrs::tls::ClientTls>,
+    sasl: Option<zkrs::sasl::SaslClient>,
+}
+
+/// zkCli's client configuration file (Java properties): TLS from
+/// `zookeeper.client.secure` and `zookeeper.ssl.*`; SASL DIGEST-MD5 from
+/// the JAAS file that `java.security.auth.login.config` names (a JVM flag
+/// for zkCli, a key of this file here), section
+/// `zookeeper.sasl.clientconfig` (default `Client`), unless
+/// `zookeeper.sasl.client=false`.
+fn read_security(path: &str) -> Result<Security, String> {
+    let fail = |why: String| format!("Error loading client configuration {path}: {why}");
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let props: std::collections::BTreeMap<String, String> = zkrs::config::parse_properties(&text)
+        .map_err(|e| fail(e.to_string()))?
+        .into_iter()
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let sasl_on = props.get("zookeeper.sasl.client").map(String::as_str) != Some("false");
+    let sasl = match props.get("java.security.auth.login.config") {
+        Some(jaas) if sasl_on => {
+            let section = props
+                .get("zookeeper.sasl.clientconfig")
+                .map_or("Client", String::as_str);
+            let client =
+                zkrs::sasl::SaslClient::from_jaas_file(std::path::Path::new(jaas), section)
+                    .map_err(|e| fail(e.to_string()))?;
+            Some(client)
+        }
+        _ => None,
+    };
+    Ok(Security {
+        tls: zkrs::tls::ClientTls::from_properties(&props),
+        sasl,
+    })
 }
 
 fn parse_invocation(args: Vec<String>) -> Result<Invocation, String> {
@@ -64,6 +106,7 @@ fn parse_invocation(args: Vec<String>) -> Result<Invocation, String> {
         server: DEFAULT_SERVER.to_string(),
         timeout_ms: DEFAULT_TIMEOUT_MS,
         read_only: false,
+        secure: Security::default(),
         command: Vec::new(),
     };
     let mut it = args.into_iter();
@@ -75,9 +118,8 @@ fn parse_invocation(args: Vec<String>) -> Result<Invocation, String> {
                 let v = it.next().ok_or_else(missing)?;
                 inv.timeout_ms = v.parse().map_err(|_| format!("bad -timeout {v}"))?;
             }
-            // Accepted for compatibility; TLS settings come from elsewhere.
             "-client-configuration" => {
-                it.next().ok_or_else(missing)?;
+                inv.secure = read_security(&it.next().ok_or_else(missing)?)?;
             }
             "-r" => inv.read_only = true,
             o if o.starts_with('-') => {}
@@ -134,6 +176,7 @@ pub struct Shell {
     host: String,
     timeout_ms: u64,
     read_only: bool,
+    secure: Security,
     history: Vec<String>,
     print_watches: Arc<AtomicBool>,
     exit_code: i32,
@@ -154,6 +197,7 @@ impl Shell {
             host: inv.server.clone(),
             timeout_ms: inv.timeout_ms,
             read_only: inv.read_only,
+            secure: inv.secure.clone(),
             history: Vec::new(),
             print_watches: Arc::new(AtomicBool::new(true)),
             exit_code: 0,
@@ -188,6 +232,8 @@ impl Shell {
             session_timeout: Duration::from_millis(self.timeout_ms),
             connect_timeout: Duration::from_millis(self.timeout_ms),
             read_only: self.read_only,
+            tls: self.secure.tls.clone(),
+            sasl: self.secure.sasl.clone(),
             ..ClientOptions::default()
         };
         match self.rt.block_on(Client::connect(hosts, opts)) {

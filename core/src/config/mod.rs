@@ -18,6 +18,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use http::{AdminSettings, HttpEndpoint, PROMETHEUS_PROVIDER};
+pub use properties::parse as parse_properties;
 pub use server::{Role, ServerEntry};
 
 use crate::error::{Error, Result};
