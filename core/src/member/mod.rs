@@ -157,6 +157,63 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Every summary `mntr` and `/metrics` report, with ZooKeeper's name
+    /// for it and a line of help: the one list both read.
+    pub fn summaries(&self) -> [(&'static str, &'static str, &Summary); 10] {
+        [
+            (
+                "readlatency",
+                "read request latency, ms",
+                &self.read_latency,
+            ),
+            (
+                "updatelatency",
+                "update request latency, ms",
+                &self.update_latency,
+            ),
+            (
+                "election_time",
+                "from losing a leader to having one, ms",
+                &self.election_time,
+            ),
+            (
+                "unavailable_time",
+                "time without a leader to serve with, ms",
+                &self.unavailable_time,
+            ),
+            (
+                "node_created_watch_count",
+                "watchers fired per NodeCreated",
+                &self.node_created_watch_count,
+            ),
+            (
+                "node_deleted_watch_count",
+                "watchers fired per NodeDeleted",
+                &self.node_deleted_watch_count,
+            ),
+            (
+                "node_changed_watch_count",
+                "watchers fired per NodeDataChanged",
+                &self.node_changed_watch_count,
+            ),
+            (
+                "node_children_watch_count",
+                "watchers fired per NodeChildrenChanged",
+                &self.node_children_watch_count,
+            ),
+            (
+                "snapshottime",
+                "writing a snapshot, ms",
+                &self.snapshot_time,
+            ),
+            (
+                "startup_snap_load_time",
+                "loading the newest snapshot at start, ms",
+                &self.startup_snap_load_time,
+            ),
+        ]
+    }
+
     /// One answered request: the server-wide figures, its read or update
     /// summary and its opcode's. Lock-free: every request passes here.
     pub fn record_request(&self, started: Instant, opcode: i32, write: bool) {
@@ -217,18 +274,7 @@ impl Stats {
         }
         self.latency_min_us.store(0, Ordering::Relaxed);
         self.latency_max_us.store(0, Ordering::Relaxed);
-        self.read_latency.reset();
-        self.update_latency.reset();
-        self.election_time.reset();
-        self.unavailable_time.reset();
-        for s in [
-            &self.node_created_watch_count,
-            &self.node_deleted_watch_count,
-            &self.node_changed_watch_count,
-            &self.node_children_watch_count,
-            &self.snapshot_time,
-            &self.startup_snap_load_time,
-        ] {
+        for (_, _, s) in self.summaries() {
             s.reset();
         }
         for s in &self.per_op {

@@ -600,16 +600,8 @@ impl Scrape {
     fn take(shared: &Shared) -> Scrape {
         let info = server_info(shared);
         let stats = &shared.db.stats;
-        let summary_names = [
-            "readlatency",
-            "updatelatency",
-            "election_time",
-            "unavailable_time",
-            "_watch_count",
-            "snapshottime",
-            "startup_snap_load_time",
-        ];
-        let is_summary_line = |k: &str| summary_names.iter().any(|n| k.ends_with(n));
+        let summaries = stats.summaries();
+        let is_summary_line = |k: &str| summaries.iter().any(|(n, _, _)| k.ends_with(n));
         let mut gauges: Vec<(String, String, f64)> = fourlw::monitor(&info)
             .into_iter()
             .filter(|(k, _)| !is_summary_line(k))
@@ -628,58 +620,10 @@ impl Scrape {
         ));
         Scrape {
             gauges,
-            summaries: vec![
-                (
-                    "readlatency".into(),
-                    "read request latency, ms".into(),
-                    stats.read_latency.snapshot(),
-                ),
-                (
-                    "updatelatency".into(),
-                    "update request latency, ms".into(),
-                    stats.update_latency.snapshot(),
-                ),
-                (
-                    "election_time".into(),
-                    "from losing a leader to having one, ms".into(),
-                    stats.election_time.snapshot(),
-                ),
-                (
-                    "unavailable_time".into(),
-                    "time without a leader to serve with, ms".into(),
-                    stats.unavailable_time.snapshot(),
-                ),
-                (
-                    "node_created_watch_count".into(),
-                    "watchers fired per NodeCreated".into(),
-                    stats.node_created_watch_count.snapshot(),
-                ),
-                (
-                    "node_deleted_watch_count".into(),
-                    "watchers fired per NodeDeleted".into(),
-                    stats.node_deleted_watch_count.snapshot(),
-                ),
-                (
-                    "node_changed_watch_count".into(),
-                    "watchers fired per NodeDataChanged".into(),
-                    stats.node_changed_watch_count.snapshot(),
-                ),
-                (
-                    "node_children_watch_count".into(),
-                    "watchers fired per NodeChildrenChanged".into(),
-                    stats.node_children_watch_count.snapshot(),
-                ),
-                (
-                    "snapshottime".into(),
-                    "writing a snapshot, ms".into(),
-                    stats.snapshot_time.snapshot(),
-                ),
-                (
-                    "startup_snap_load_time".into(),
-                    "loading the newest snapshot at start, ms".into(),
-                    stats.startup_snap_load_time.snapshot(),
-                ),
-            ],
+            summaries: summaries
+                .iter()
+                .map(|(name, help, s)| (name.to_string(), help.to_string(), s.snapshot()))
+                .collect(),
             per_op: stats.per_op(),
             learner_lag: status.learner_lag,
         }

@@ -641,19 +641,7 @@ fn server_info(shared: &Shared) -> ServerInfo {
         count("connection_rejected", &st.connection_rejected),
         count("unsuccessful_handshake", &st.unsuccessful_handshake),
     ];
-    let summaries = [
-        ("readlatency", &st.read_latency),
-        ("updatelatency", &st.update_latency),
-        ("election_time", &st.election_time),
-        ("unavailable_time", &st.unavailable_time),
-        ("node_created_watch_count", &st.node_created_watch_count),
-        ("node_deleted_watch_count", &st.node_deleted_watch_count),
-        ("node_changed_watch_count", &st.node_changed_watch_count),
-        ("node_children_watch_count", &st.node_children_watch_count),
-        ("snapshottime", &st.snapshot_time),
-        ("startup_snap_load_time", &st.startup_snap_load_time),
-    ];
-    for (name, s) in summaries {
+    for (name, _, s) in st.summaries() {
         info.counters.extend(s.snapshot().mntr_pairs(name));
     }
     db.describe(&mut info);
