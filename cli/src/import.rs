@@ -16,6 +16,8 @@ pub struct ImportArgs {
     pub config: std::path::PathBuf,
 }
 
+use zkrs::import::Step;
+
 pub fn run(args: ImportArgs) -> i32 {
     let config = match zkrs::config::Config::load(&args.config) {
         Ok(c) => c,
@@ -24,12 +26,21 @@ pub fn run(args: ImportArgs) -> i32 {
             return 2;
         }
     };
-    let mut progress = |line: &str| eprintln!("zkrs import: {line}");
+    let shown = crate::progress::Progress::new("zkrs import");
+    let mut progress = |step: Step| match step {
+        Step::Note(line) => shown.note(line),
+        Step::LoadingSnapshot(path) => shown.working(&format!("loading {}", path.display())),
+        Step::Replaying { done, total } => {
+            shown.advance(done as u64, total as u64, "replaying transaction logs")
+        }
+    };
     let zk = zkrs::import::ZkDirs {
         data_dir: &args.zk_data_dir,
         data_log_dir: args.zk_data_log_dir.as_deref(),
     };
-    match zkrs::import::import(zk, &config, &mut progress) {
+    let imported = zkrs::import::import(zk, &config, &mut progress);
+    shown.finish();
+    match imported {
         Ok(s) => {
             eprintln!(
                 "zkrs import: done: {} znodes, {} sessions, last zxid {:#x} \

@@ -3,6 +3,7 @@
 mod bench;
 mod import;
 mod mirror;
+mod progress;
 mod shell;
 mod snapshot;
 mod watchers;

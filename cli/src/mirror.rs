@@ -15,9 +15,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use zkrs::client::{watcher, AddWatchMode, Client, ClientOptions};
-use zkrs::tree::EphemeralType;
+use zkrs::tree::{join_child as join, EphemeralType};
 use zkrs::types::{CreateMode, EventType, Stat};
 use zkrs::Error;
+
+use crate::progress::Progress;
 
 #[derive(clap::Args)]
 pub struct MirrorArgs {
@@ -86,7 +88,10 @@ async fn mirror(args: MirrorArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot watch {} on the source: {e}", args.path))?;
     }
     let started = Instant::now();
-    let counts = full_pass(&src, &dst, &args.path).await?;
+    let shown = Progress::new("zkrs mirror");
+    let counts = full_pass(&src, &dst, &args.path, Some(&shown)).await;
+    shown.finish();
+    let counts = counts?;
     eprintln!(
         "zkrs mirror: copied {} znodes, deleted {} ({} ephemerals left to their owners) in {:.1?}",
         counts.copied,
@@ -121,7 +126,7 @@ async fn follow(
                 apply_change(src, dst, kind, &path, &mut counts).await?;
             }
             _ = resync.tick() => {
-                let pass = full_pass(src, dst, &args.path).await?;
+                let pass = full_pass(src, dst, &args.path, None).await?;
                 counts.copied += pass.copied;
                 counts.deleted += pass.deleted;
             }
@@ -167,12 +172,32 @@ fn skipped(path: &str) -> bool {
     path == "/zookeeper" || path.starts_with("/zookeeper/")
 }
 
-/// Every source znode copied, every copy the source no longer has deleted.
-async fn full_pass(src: &Client, dst: &Client, root: &str) -> Result<Counts, String> {
+/// Every source znode copied, every copy the source no longer has deleted;
+/// `shown` draws a bar of the znodes visited.
+async fn full_pass(
+    src: &Client,
+    dst: &Client,
+    root: &str,
+    shown: Option<&Progress>,
+) -> Result<Counts, String> {
     let mut counts = Counts::default();
     ensure_parents(src, dst, root, &mut counts).await?;
+    // ZooKeeper 3.6+ counts a subtree in one request; older ones do not,
+    // and the bar is a spinner then.
+    let total = match shown {
+        Some(_) => src.get_all_children_number(root).await.ok(),
+        None => None,
+    };
     let mut queue = VecDeque::from([root.to_string()]);
+    let mut visited = 0u64;
     while let Some(path) = queue.pop_front() {
+        if let Some(shown) = shown {
+            match total {
+                Some(n) => shown.advance(visited, n as u64 + 1, "copying"),
+                None => shown.working(&format!("copying: {visited} znodes")),
+            }
+        }
+        visited += 1;
         if skipped(&path) {
             continue;
         }
@@ -188,13 +213,6 @@ async fn full_pass(src: &Client, dst: &Client, root: &str) -> Result<Counts, Str
         queue.extend(theirs.iter().map(|c| join(&path, c)));
     }
     Ok(counts)
-}
-
-fn join(parent: &str, child: &str) -> String {
-    match parent {
-        "/" => format!("/{child}"),
-        p => format!("{p}/{child}"),
-    }
 }
 
 async fn children(c: &Client, path: &str) -> Result<Vec<String>, String> {

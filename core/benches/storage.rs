@@ -42,7 +42,7 @@ fn bench_storage(c: &mut Criterion) {
     g.bench_function("append_1_flush_x100_in_flight", |b| {
         let dir = tempfile::tempdir().unwrap();
         let log = Arc::new(Mutex::new(DurableLog::open(dir.path()).unwrap()));
-        let group = GroupCommit::start(&log);
+        let group = GroupCommit::start(&log, None);
         let mut next = 1u64;
         b.iter(|| {
             let (tx, rx) = mpsc::channel();

@@ -5,6 +5,8 @@ ACLs), ephemerals stay with their owners, and
 the mirror stops cleanly on SIGTERM."""
 
 import os
+import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -133,3 +135,36 @@ def test_mirror_once_copies_and_exits(pair):
     for c in (src, dst):
         c.stop()
         c.close()
+
+
+def test_mirror_draws_a_progress_bar_in_a_terminal(pair):
+    """In a terminal the first pass draws a bar of znodes copied out of the
+    source's count (ZooKeeper's getAllChildrenNumber); the summary line
+    stays after it."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux not installed (scripts/install-test-deps.sh installs it)")
+    zk, rs = pair
+    root = "/bar-" + uuid.uuid4().hex[:6]
+    src = client(zk)
+    src.create(root)
+    ops = [src.create_async("%s/n%04d" % (root, i), b"x") for i in range(1500)]
+    for op in ops:
+        op.get(timeout=30)
+    name = "zkrs-mirror-bar-%s" % uuid.uuid4().hex[:6]
+    cmd = " ".join(mirror_cmd(zk, rs, "--path", root, "--once")) + "; echo MIRROR-EXITED $?; sleep 60"
+    run = lambda *a: subprocess.run(["tmux", *a], capture_output=True, text=True, timeout=10)
+    run("new-session", "-d", "-s", name, "-x", "160", "-y", "20", cmd)
+    try:
+        bars, text = set(), ""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and "MIRROR-EXITED" not in text:
+            text = run("capture-pane", "-p", "-t", name).stdout
+            bars.update(re.findall(r"copying \[\d+s\] .* (\d+)/1501 ", text))
+            time.sleep(0.05)
+        assert "MIRROR-EXITED 0" in text, text
+        assert bars, "no bar seen; last pane:\n" + text
+        assert "copied 1501 znodes" in text, text
+    finally:
+        run("kill-session", "-t", name)
+        src.stop()
+        src.close()

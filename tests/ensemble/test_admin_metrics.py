@@ -11,6 +11,7 @@ import time
 import urllib.request
 
 import pytest
+from kazoo.exceptions import AuthFailedError
 
 from ensharness import free_ports, wait_until
 from ensutil import member_client
@@ -119,15 +120,27 @@ def test_admin_and_metrics_of_an_ensemble_under_load(ensemble, clients):
     assert second["commit_count"] > first["commit_count"]
     assert sum(s["updatelatency_count"] for s in everyone) > 100
     assert second["znode_count"] >= 50
-    # A follower counts the commits it applied too.
+    # A follower counts the commits it applied too, and its log's fsyncs.
     follower = [m for m in ens.members if m is not leader][0]
     assert scrape(follower)["commit_count"] > 0
+    # Every write was fsynced on the leader: one group fsync covers one
+    # flush or more, and takes more than nothing.
+    assert second["fsynctime_count"] > first["fsynctime_count"]
+    assert 0 < second["fsynctime_sum"]
+    assert second["sync_processor_batch_size_sum"] >= second["fsynctime_count"]
+    assert scrape(follower)["fsynctime_count"] > 0
+    # The leader has led for a while; a follower has no such figure.
+    assert second["leader_uptime"] > first["leader_uptime"] > 0
+    assert "leader_uptime" not in scrape(follower)
+    for name in ("auth_failed_count", "stale_sessions_expired"):
+        assert name in second, name
     # mntr carries the summaries as ZooKeeper's does.
     words = follower.fourlw("mntr")
     for key in ("zk_commit_count", "zk_avg_updatelatency", "zk_p99_readlatency", "zk_cnt_readlatency",
                 "zk_proposal_count", "zk_connection_request_count", "zk_bytes_received_count",
                 "zk_response_bytes", "zk_unsuccessful_handshake", "zk_connection_rejected",
-                "zk_cnt_node_changed_watch_count", "zk_p50_unavailable_time"):
+                "zk_cnt_node_changed_watch_count", "zk_p50_unavailable_time", "zk_avg_fsynctime",
+                "zk_max_sync_processor_batch_size"):
         assert re.search(r"^%s\t" % key, words, re.M), key
     # A data watch firing is counted on the member of its connection.
     watcher = member_client(follower)
@@ -138,6 +151,13 @@ def test_admin_and_metrics_of_an_ensemble_under_load(ensemble, clients):
     assert fired.wait(10)
     assert scrape(follower)["node_changed_watch_count_count"] >= 1
     watcher.stop()
+
+    # A refused authentication is counted where it was refused.
+    bad = member_client(follower)
+    with pytest.raises(AuthFailedError):
+        bad.add_auth("no-such-scheme", "x")
+    bad.stop()
+    assert scrape(follower)["auth_failed_count"] >= 1
 
     # An election shows in the survivors' looking_count and election_time.
     leader.kill()

@@ -19,7 +19,7 @@ use openraft::type_config::alias::{EntryOf, LogIdOf, VoteOf};
 use openraft::{OptionalSend, Vote};
 
 use super::TypeConfig;
-use crate::storage::{DurableLog, FlushCallback, GroupCommit, LogId, StoredVote};
+use crate::storage::{DurableLog, FlushCallback, GroupCommit, LogId, StoredVote, SyncObserver};
 use crate::Error;
 
 type C = TypeConfig;
@@ -112,11 +112,12 @@ pub(super) fn encode_any<T: serde::Serialize>(v: &T) -> io::Result<Vec<u8>> {
 }
 
 impl LogStore {
-    pub fn open(dir: &Path) -> Result<LogStore, Error> {
+    /// `observer` hears of each group fsync (for the metrics).
+    pub fn open(dir: &Path, observer: Option<SyncObserver>) -> Result<LogStore, Error> {
         let log = DurableLog::open(dir)
             .map_err(|e| Error::Io(format!("opening log in {}: {e}", dir.display())))?;
         let log = Arc::new(Mutex::new(log));
-        let group = GroupCommit::start(&log);
+        let group = GroupCommit::start(&log, observer);
         Ok(LogStore {
             log,
             group,

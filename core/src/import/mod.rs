@@ -43,31 +43,45 @@ pub struct ZkDirs<'a> {
     pub data_log_dir: Option<&'a Path>,
 }
 
+/// What `import` reports as it goes.
+pub enum Step<'a> {
+    /// A step done, or something skipped: a line for the operator.
+    Note(&'a str),
+    /// Reading and checking this snapshot file.
+    LoadingSnapshot(&'a Path),
+    /// Replaying transaction logs: `done` of `total` files.
+    Replaying { done: usize, total: usize },
+}
+
 /// Imports ZooKeeper's data into the member `config` describes.
-/// `progress` hears one line per step.
+/// `progress` hears each step.
 pub fn import(
     zk: ZkDirs,
     config: &Config,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(Step),
 ) -> Result<Summary, Error> {
     let target = TargetDirs::of(config)?;
     target.check_empty()?;
     let dir = version2(zk.data_dir);
     let log_dir = zk.data_log_dir.map_or_else(|| dir.clone(), version2);
     let (snapshot, snapshot_zxid, mut image) = load_snapshot(&dir, progress)?;
-    progress(&format!(
-        "loaded {} znodes, {} sessions from {}",
-        image.nodes.len(),
-        image.sessions.len(),
-        snapshot.display()
-    ));
+    note(
+        progress,
+        &format!(
+            "loaded {} znodes, {} sessions from {}",
+            image.nodes.len(),
+            image.sessions.len(),
+            snapshot.display()
+        ),
+    );
     let txns_replayed = replay_logs(&log_dir, &mut image, progress)?;
-    progress(&format!("replayed {txns_replayed} transactions"));
+    note(progress, &format!("replayed {txns_replayed} transactions"));
     let orphans = image.drop_orphan_ephemerals();
     if orphans > 0 {
-        progress(&format!(
-            "dropped {orphans} ephemerals of sessions already closed"
-        ));
+        note(
+            progress,
+            &format!("dropped {orphans} ephemerals of sessions already closed"),
+        );
     }
     let state = to_state(image)?;
     let written = target.write(&state)?;
@@ -116,7 +130,7 @@ fn files_by_zxid(dir: &Path, prefix: &str) -> Result<Vec<(i64, PathBuf)>, Error>
 /// are tried when it does not, as ZooKeeper does.
 fn load_snapshot(
     dir: &Path,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(Step),
 ) -> Result<(PathBuf, i64, Image), Error> {
     let snaps = files_by_zxid(dir, "snapshot")?;
     if snaps.is_empty() {
@@ -127,19 +141,26 @@ fn load_snapshot(
     }
     for (zxid, path) in snaps.into_iter().rev() {
         if path.extension().is_some_and(|e| e == "gz" || e == "snappy") {
-            progress(&format!(
-                "skipping {}: compressed snapshots are not supported",
-                path.display()
-            ));
+            note(
+                progress,
+                &format!(
+                    "skipping {}: compressed snapshots are not supported",
+                    path.display()
+                ),
+            );
             continue;
         }
+        progress(Step::LoadingSnapshot(&path));
         let bytes = std::fs::read(&path)?;
         match snap::parse_snapshot(&bytes) {
             Ok(mut image) => {
                 image.last_zxid = zxid;
                 return Ok((path, zxid, image));
             }
-            Err(why) => progress(&format!("skipping corrupt {}: {why}", path.display())),
+            Err(why) => note(
+                progress,
+                &format!("skipping corrupt {}: {why}", path.display()),
+            ),
         }
     }
     Err(Error::Io(format!(
@@ -154,7 +175,7 @@ fn load_snapshot(
 fn replay_logs(
     dir: &Path,
     image: &mut Image,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(Step),
 ) -> Result<usize, Error> {
     let logs = files_by_zxid(dir, "log")?;
     let first = logs
@@ -162,10 +183,15 @@ fn replay_logs(
         .rposition(|(start, _)| *start <= image.last_zxid)
         .unwrap_or(0);
     if logs.is_empty() {
-        progress(&format!("no transaction logs in {}", dir.display()));
+        note(
+            progress,
+            &format!("no transaction logs in {}", dir.display()),
+        );
     }
     let (mut replayed, mut ignored) = (0, 0);
-    for (_, path) in &logs[first..] {
+    let total = logs.len() - first;
+    for (done, (_, path)) in logs[first..].iter().enumerate() {
+        progress(Step::Replaying { done, total });
         let bytes = std::fs::read(path)?;
         let log = txnlog::parse_log(&bytes).map_err(|why| {
             Error::Io(format!("corrupt transaction log {}: {why}", path.display()))
@@ -178,26 +204,34 @@ fn replay_logs(
             }
         }
         if let Some(at) = log.torn_at {
-            progress(&format!(
-                "{}: torn record at byte {at}, ignored",
-                path.display()
-            ));
+            note(
+                progress,
+                &format!("{}: torn record at byte {at}, ignored", path.display()),
+            );
         }
-        progress(&format!(
-            "{}: {} txns, now at zxid {:#x}",
-            path.display(),
-            log.entries.len(),
-            image.last_zxid
-        ));
+        note(
+            progress,
+            &format!(
+                "{}: {} txns, now at zxid {:#x}",
+                path.display(),
+                log.entries.len(),
+                image.last_zxid
+            ),
+        );
     }
     if ignored > 0 {
         // Expected near the snapshot: ZooKeeper's snapshots are fuzzy, so
         // some txns after its zxid are already in it.
-        progress(&format!(
-            "{ignored} txns changed nothing (already in the snapshot)"
-        ));
+        note(
+            progress,
+            &format!("{ignored} txns changed nothing (already in the snapshot)"),
+        );
     }
     Ok(replayed)
+}
+
+fn note(progress: &mut dyn FnMut(Step), line: &str) {
+    progress(Step::Note(line));
 }
 
 /// Within an epoch (the high 32 bits) ZooKeeper numbers txns one by one; a

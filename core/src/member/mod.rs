@@ -154,12 +154,23 @@ pub struct Stats {
     pub snapshot_time: Summary,
     /// Loading the newest snapshot at start (`startup_snap_load_time`).
     pub startup_snap_load_time: Summary,
+    /// Failed authentications: an unsupported auth scheme, a failed SASL
+    /// exchange (`auth_failed_count`).
+    pub auth_failed_count: AtomicU64,
+    /// Sessions this member expired while leading (`stale_sessions_expired`).
+    pub stale_sessions_expired: AtomicU64,
+    /// When this member's current leadership began (`leader_uptime`).
+    leading_since: std::sync::Mutex<Option<Instant>>,
+    /// Each group fsync of the log (`fsynctime`).
+    pub fsync_time: Summary,
+    /// Flushes one group fsync made durable (`sync_processor_batch_size`).
+    pub sync_batch_size: Summary,
 }
 
 impl Stats {
     /// Every summary `mntr` and `/metrics` report, with ZooKeeper's name
     /// for it and a line of help: the one list both read.
-    pub fn summaries(&self) -> [(&'static str, &'static str, &Summary); 10] {
+    pub fn summaries(&self) -> [(&'static str, &'static str, &Summary); 12] {
         [
             (
                 "readlatency",
@@ -211,7 +222,26 @@ impl Stats {
                 "loading the newest snapshot at start, ms",
                 &self.startup_snap_load_time,
             ),
+            (
+                "fsynctime",
+                "one group fsync of the log, ms",
+                &self.fsync_time,
+            ),
+            (
+                "sync_processor_batch_size",
+                "log flushes made durable by one group fsync",
+                &self.sync_batch_size,
+            ),
         ]
+    }
+
+    /// When this member's current leadership began, if it leads.
+    pub fn leading_since(&self) -> Option<Instant> {
+        *self.leading_since.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set_leading_since(&self, since: Option<Instant>) {
+        *self.leading_since.lock().unwrap_or_else(|p| p.into_inner()) = since;
     }
 
     /// One answered request: the server-wide figures, its read or update
@@ -672,6 +702,11 @@ impl Applier for ZkDatabase {
             crate::consensus::Timed::StartupSnapshotLoad => &self.stats.startup_snap_load_time,
         };
         summary.observe_us(took.as_micros() as u64);
+    }
+
+    fn fsynced(&self, took: std::time::Duration, flushes: usize) {
+        self.stats.fsync_time.observe_us(took.as_micros() as u64);
+        self.stats.sync_batch_size.observe_count(flushes as u64);
     }
 
     fn config_node(&self) -> Option<(Vec<u8>, crate::types::Stat)> {

@@ -779,6 +779,8 @@ fn reply_err(xid: i32, e: Error) -> Pending {
 fn auth(shared: &Shared, ctx: &mut ConnCtx, xid: i32, scheme: &str, secret: &[u8]) -> Pending {
     if scheme != "digest" {
         tracing::info!("auth scheme {scheme:?} not supported");
+        let failed = &shared.db.stats.auth_failed_count;
+        failed.fetch_add(1, Ordering::Relaxed);
         return Pending::Reply {
             xid,
             err: Error::AuthFailed.code(),
@@ -816,6 +818,8 @@ fn authenticated_enough(shared: &Shared, ctx: &ConnCtx) -> bool {
 fn sasl(shared: &Shared, ctx: &mut ConnCtx, xid: i32, token: &[u8]) -> Pending {
     let failed = |why: &str| {
         tracing::info!("SASL authentication failed: {why}");
+        let failed = &shared.db.stats.auth_failed_count;
+        failed.fetch_add(1, Ordering::Relaxed);
         Pending::Reply {
             xid,
             err: Error::AuthFailed.code(),

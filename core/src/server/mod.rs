@@ -176,6 +176,13 @@ impl Server {
     }
 
     /// This member's role now.
+    /// Cuts this member off from the other members (true) or heals it
+    /// (false), as a network partition would; its clients still reach it.
+    /// For tests of how code rides out a partition.
+    pub async fn set_cut_off(&self, on: bool) {
+        self.shared.consensus.set_cut(on).await;
+    }
+
     pub fn mode(&self) -> Mode {
         self.shared.consensus.mode()
     }
@@ -201,11 +208,7 @@ fn peers_of(config: &Config) -> Vec<Peer> {
 
 /// A zoo.cfg key, or the same as a `zookeeper.` system property.
 fn property(config: &Config, key: &str) -> Option<String> {
-    let props = &config.properties;
-    props
-        .get(key)
-        .or_else(|| props.get(&format!("zookeeper.{key}")))
-        .cloned()
+    crate::config::property(&config.properties, key).map(|(_, v)| v.to_string())
 }
 
 /// The JAAS file (`java.security.auth.login.config`, a JVM system property
@@ -417,12 +420,17 @@ async fn expire_sessions(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         let paused = last_round.elapsed() > pause;
         last_round = std::time::Instant::now();
         let Some(term) = shared.consensus.leading_term() else {
-            armed_term = None;
+            if armed_term.take().is_some() {
+                shared.db.stats.set_leading_since(None);
+            }
             continue;
         };
         if armed_term != Some(term) || paused {
             tracing::info!("leading term {term}: every session gets a full timeout from now");
             shared.db.rearm_sessions();
+            if armed_term != Some(term) {
+                shared.db.stats.set_leading_since(Some(last_round));
+            }
             armed_term = Some(term);
             continue;
         }
@@ -431,8 +439,12 @@ async fn expire_sessions(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             tracing::info!("expiring session {session:#x} (term {term})");
             let s = shared.clone();
             tokio::spawn(async move {
-                if !matches!(s.consensus.expire_session(session, term).await, Ok(true)) {
-                    s.db.retry_expiry(session);
+                match s.consensus.expire_session(session, term).await {
+                    Ok(true) => {
+                        let expired = &s.db.stats.stale_sessions_expired;
+                        expired.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => s.db.retry_expiry(session),
                 }
             });
         }
@@ -640,7 +652,14 @@ fn server_info(shared: &Shared) -> ServerInfo {
         count("response_bytes", &st.response_bytes),
         count("connection_rejected", &st.connection_rejected),
         count("unsuccessful_handshake", &st.unsuccessful_handshake),
+        count("auth_failed_count", &st.auth_failed_count),
+        count("stale_sessions_expired", &st.stale_sessions_expired),
     ];
+    let standalone = shared.consensus.mode() == Mode::Standalone;
+    if let Some(since) = st.leading_since().filter(|_| !standalone) {
+        let ms = since.elapsed().as_millis().to_string();
+        info.counters.push(("leader_uptime".to_string(), ms));
+    }
     for (name, _, s) in st.summaries() {
         info.counters.extend(s.snapshot().mntr_pairs(name));
     }

@@ -240,7 +240,12 @@ pub struct GroupCommit {
     state: Mutex<Group>,
     /// Wakes the thread that starts the next fsync.
     wake: mpsc::Sender<()>,
+    /// Told each fsync's duration and how many flushes it answered.
+    observer: Option<SyncObserver>,
 }
+
+/// Receives (fsync duration, flushes it answered) after each group fsync.
+pub type SyncObserver = Box<dyn Fn(std::time::Duration, usize) + Send + Sync>;
 
 #[derive(Default)]
 struct Group {
@@ -255,11 +260,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl GroupCommit {
     /// Group commit for `log`; its thread ends once `log` and the
     /// returned handle are both gone.
-    pub fn start(log: &Arc<Mutex<DurableLog>>) -> Arc<GroupCommit> {
+    pub fn start(log: &Arc<Mutex<DurableLog>>, observer: Option<SyncObserver>) -> Arc<GroupCommit> {
         let (tx, rx) = mpsc::channel();
         let group = Arc::new(GroupCommit {
             state: Mutex::default(),
             wake: tx,
+            observer,
         });
         let weak_log = Arc::downgrade(log);
         let weak_group = Arc::downgrade(&group);
@@ -294,7 +300,9 @@ impl GroupCommit {
     fn sync_waiting(self: &Arc<Self>, log: &mut DurableLog) {
         let batch = std::mem::take(&mut lock(&self.state).waiting);
         let group = self.clone();
-        if let Err(e) = log.flush(FlushCallback::new(move |res| group.synced(batch, res))) {
+        let started = std::time::Instant::now();
+        let done = move |res| group.synced(batch, started, res);
+        if let Err(e) = log.flush(FlushCallback::new(done)) {
             // The worker is gone, and the callbacks with its request: the
             // store fails on its next call.
             tracing::error!("log flush not started: {e}");
@@ -304,7 +312,10 @@ impl GroupCommit {
     /// On the flush worker: answers the batch, and wakes the next fsync if
     /// more appends came meanwhile (never flushing from this thread, which
     /// must not wait for the log lock).
-    fn synced(&self, batch: Vec<FlushCallback>, res: io::Result<()>) {
+    fn synced(&self, batch: Vec<FlushCallback>, started: std::time::Instant, res: io::Result<()>) {
+        if let Some(observe) = &self.observer {
+            observe(started.elapsed(), batch.len());
+        }
         for done in batch {
             let res = match &res {
                 Ok(()) => Ok(()),
@@ -379,7 +390,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let log = Arc::new(Mutex::new(DurableLog::open(dir.path()).unwrap()));
-            let group = GroupCommit::start(&log);
+            let group = GroupCommit::start(&log, None);
             let (tx, rx) = mpsc::channel();
             for i in 1..=200 {
                 let mut l = lock(&log);

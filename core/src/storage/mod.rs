@@ -5,5 +5,5 @@
 mod log;
 mod snapshot;
 
-pub use log::{DurableLog, FlushCallback, GroupCommit, LogId, StoredVote};
+pub use log::{DurableLog, FlushCallback, GroupCommit, LogId, StoredVote, SyncObserver};
 pub use snapshot::{SnapshotFile, SnapshotStore};
