@@ -192,6 +192,14 @@ export declare class Ensemble {
   stopMember(i: number): Promise<void>
   /** Starts member `i` again; resolves once the ensemble serves. */
   startMember(i: number): Promise<void>
+  /**
+   * Cuts member `i` off from the other members, as a network partition
+   * would; its clients still reach it (a cut-off leader stops serving
+   * and the others elect a new one; clients move with their sessions).
+   */
+  isolateMember(i: number): Promise<void>
+  /** Ends `isolateMember(i)`: the member rejoins and catches up. */
+  healMember(i: number): Promise<void>
   /** Stops every member; later calls resolve at once. */
   stop(): Promise<void>
 }

@@ -104,6 +104,35 @@ pub unsafe extern "C" fn zkrs_ensemble_stop_member(
     })
 }
 
+/// Cuts member `i` (0-based) off from the other members, as a network
+/// partition would (`isolate` non-zero), or heals it (0). Its clients
+/// still reach it: a cut-off leader stops serving and the others elect a
+/// new one; clients move to another member with their sessions. Returns
+/// `ZKRS_BADARGUMENTS` when `ensemble` is NULL or member `i` is not
+/// running.
+///
+/// # Safety
+/// `ensemble` is NULL or a live ensemble.
+#[no_mangle]
+pub unsafe extern "C" fn zkrs_ensemble_isolate_member(
+    ensemble: *mut zkrs_ensemble,
+    i: c_int,
+    isolate: c_int,
+) -> c_int {
+    guard(|| {
+        let e = try_arg!(ensemble.as_ref());
+        let i = try_arg!(usize::try_from(i).ok());
+        let r = match isolate {
+            0 => e.inner.heal_member(i),
+            _ => e.inner.isolate_member(i),
+        };
+        match r {
+            Ok(()) => ZKRS_OK,
+            Err(err) => err.code(),
+        }
+    })
+}
+
 /// Starts member `i` (0-based) again on its data directory and returns
 /// once every running member has a leader. Starting a running member is a
 /// no-op. Returns `ZKRS_BADARGUMENTS` when `ensemble` is NULL or `i` is

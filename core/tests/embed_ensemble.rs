@@ -124,3 +124,87 @@ async fn three_members_and_an_observer_elect_and_fail_over() {
     }
     e.stop().await;
 }
+
+/// The partition helper: a cut-off leader is replaced by the majority and
+/// stops leading; a session that was on it carries on elsewhere with its
+/// ephemeral node; after the heal the member follows and has every write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_isolated_leader_is_replaced_and_rejoins() {
+    use zkrs::client::{Client, ClientOptions};
+    use zkrs::types::{Acl, CreateMode};
+
+    let e = Ensemble::start(EnsembleOptions::default()).await.unwrap();
+    let old = e.leader().expect("a leader");
+    // The leader first in the connect string, in order: the session starts
+    // there and must move.
+    let mut hosts = vec![e.member_address(old).unwrap()];
+    hosts.extend(
+        (0..3)
+            .filter(|&i| i != old)
+            .map(|i| e.member_address(i).unwrap()),
+    );
+    let opts = ClientOptions {
+        session_timeout: Duration::from_secs(6),
+        randomize_hosts: false,
+        ..Default::default()
+    };
+    let zk = Client::connect(&hosts.join(","), opts).await.unwrap();
+    let session = zk.session_id();
+    let open = Acl::open_unsafe();
+    zk.create("/eph", b"", &open, CreateMode::Ephemeral)
+        .await
+        .unwrap();
+    assert!(matches!(
+        e.isolate_member(7).await,
+        Err(zkrs::Error::BadArguments)
+    ));
+    e.isolate_member(old).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let new = (0..3).find(|&i| i != old && e.mode(i) == Some(Mode::Leader));
+        if new.is_some() && e.mode(old) != Some(Mode::Leader) {
+            break;
+        }
+        let modes: Vec<_> = (0..3).map(|i| e.mode(i)).collect();
+        assert!(Instant::now() < deadline, "modes {modes:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The same session writes through the majority (after the connection
+    // losses of its move, as any client sees them); its node is there.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match zk
+            .create("/during", b"x", &open, CreateMode::Persistent)
+            .await
+        {
+            Ok(_) | Err(zkrs::Error::NodeExists) => break,
+            Err(zkrs::Error::ConnectionLoss) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(err) => panic!("create through the majority: {err:?}"),
+        }
+    }
+    assert_eq!(zk.session_id(), session);
+    let stat = zk
+        .exists("/eph", None)
+        .await
+        .unwrap()
+        .expect("ephemeral kept");
+    assert_eq!(stat.ephemeral_owner, session);
+    e.heal_member(old).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while e.mode(old) != Some(Mode::Follower) {
+        assert!(
+            Instant::now() < deadline,
+            "did not rejoin: {:?}",
+            e.mode(old)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let there = Client::connect(&hosts[0], ClientOptions::default())
+        .await
+        .unwrap();
+    there.sync("/").await.unwrap();
+    assert!(there.exists("/during", None).await.unwrap().is_some());
+    e.stop().await;
+}

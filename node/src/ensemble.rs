@@ -100,6 +100,20 @@ impl Ensemble {
         .await
     }
 
+    /// Cuts member `i` off from the other members, as a network partition
+    /// would; its clients still reach it (a cut-off leader stops serving
+    /// and the others elect a new one; clients move with their sessions).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub async fn isolate_member(&self, i: u32) -> ZkResult<()> {
+        self.cut(i, true).await
+    }
+
+    /// Ends `isolateMember(i)`: the member rejoins and catches up.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub async fn heal_member(&self, i: u32) -> ZkResult<()> {
+        self.cut(i, false).await
+    }
+
     /// Stops every member; later calls resolve at once.
     #[napi(ts_return_type = "Promise<void>")]
     pub async fn stop(&self) -> ZkResult<()> {
@@ -109,6 +123,20 @@ impl Ensemble {
                 e.stop().await;
             }
             Ok(())
+        })
+        .await
+    }
+}
+
+impl Ensemble {
+    async fn cut(&self, i: u32, on: bool) -> ZkResult<()> {
+        let inner = self.inner.clone();
+        on_core(async move {
+            match inner.lock().await.as_ref() {
+                Some(e) if on => e.isolate_member(i as usize).await,
+                Some(e) => e.heal_member(i as usize).await,
+                None => Err(zkrs::Error::BadArguments),
+            }
         })
         .await
     }

@@ -54,6 +54,31 @@ test('a 3-member Ensemble serves a Client and survives losing its leader', async
   assert.equal(ensemble.leader, null)
 })
 
+test('isolateMember cuts the leader off: the majority elects another, the session moves', async () => {
+  const ensemble = await Ensemble.start({ members: 3, tickTime: 200 })
+  const client = new Client(ensemble.connectString, { sessionTimeout: 6000 })
+  try {
+    await client.connect()
+    await client.create('/iso-eph', '', { mode: 'ephemeral' })
+    const session = client.sessionId
+    const old = ensemble.leader
+    await ensemble.isolateMember(old)
+    const deadline = Date.now() + 15000
+    while (ensemble.leader === null || ensemble.leader === old) {
+      assert.ok(Date.now() < deadline, 'no new leader while cut off')
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    await retry(() => client.create('/iso-during', 'x'))
+    assert.equal(client.sessionId, session)
+    assert.ok(await client.exists('/iso-eph'))
+    await ensemble.healMember(old)
+    await assert.rejects(ensemble.isolateMember(9), (err) => err.code === 'BADARGUMENTS')
+  } finally {
+    await client.close()
+    await ensemble.stop()
+  }
+})
+
 test('an Ensemble without voting members rejects', async () => {
   await assert.rejects(Ensemble.start({ members: 0 }), (err) => err instanceof Error)
 })

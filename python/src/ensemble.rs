@@ -82,6 +82,26 @@ impl Ensemble {
         .py_err()
     }
 
+    /// Cuts member `i` off from the other members, as a network partition
+    /// would; its clients still reach it (a cut-off leader stops serving
+    /// and the others elect a new one; clients move with their sessions).
+    fn isolate_member(&self, py: Python<'_>, i: usize) -> PyResult<()> {
+        py.detach(|| match self.lock().as_ref() {
+            Some(e) => e.isolate_member(i),
+            None => Err(Error::BadArguments),
+        })
+        .py_err()
+    }
+
+    /// Ends `isolate_member(i)`: the member rejoins and catches up.
+    fn heal_member(&self, py: Python<'_>, i: usize) -> PyResult<()> {
+        py.detach(|| match self.lock().as_ref() {
+            Some(e) => e.heal_member(i),
+            None => Err(Error::BadArguments),
+        })
+        .py_err()
+    }
+
     /// Stops every member; later calls do nothing.
     fn stop(&self, py: Python<'_>) {
         let ensemble = self.lock().take();

@@ -56,6 +56,39 @@ def test_ensemble_fixture_survives_a_member_stop(zk_ensemble):
         assert zk.get("/e")[0] == b"2"
 
 
+def _retry(fn, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return fn()
+        except (zkrs.ConnectionLoss, zkrs.OperationTimeoutError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def test_an_isolated_leader_is_replaced_and_its_sessions_move(zk_ensemble):
+    hosts = zk_ensemble.connect_string.split(",")
+    old = zk_ensemble.leader
+    with zkrs.Client(zk_ensemble.connect_string, timeout=6.0) as zk:
+        zk.create("/iso-eph", ephemeral=True)
+        session = zk.client_id[0]
+        zk_ensemble.isolate_member(old)
+        deadline = time.monotonic() + 15
+        while zk_ensemble.leader in (None, old):
+            assert time.monotonic() < deadline, "no new leader while cut off"
+            time.sleep(0.02)
+        _retry(lambda: zk.create("/iso-during", b"x"))
+        assert zk.client_id[0] == session
+        assert zk.exists("/iso-eph") is not None
+        zk_ensemble.heal_member(old)
+    with zkrs.Client(hosts[old], timeout=6.0) as back:
+        _retry(lambda: back.sync("/"))
+        assert back.get("/iso-during")[0] == b"x"
+    with pytest.raises(zkrs.BadArgumentsError):
+        zk_ensemble.isolate_member(9)
+
+
 def test_ensemble_start_up_time():
     """Prints the median of 10 in-process 3-member ensemble start-ups
     (reported in the closing note; no timing assertion)."""

@@ -16,7 +16,10 @@ And helpers for the failures code must survive:
 - ``drop_connection(client)``: the client's connection is cut; it
   reconnects with the same session (SUSPENDED, then CONNECTED);
 - ``ensemble.stop_member(i)`` / ``ensemble.start_member(i)``: a member
-  goes down and comes back (``ensemble.leader`` tells which leads).
+  goes down and comes back (``ensemble.leader`` tells which leads);
+- ``ensemble.isolate_member(i)`` / ``ensemble.heal_member(i)``: a member
+  is cut off from the others by a partition (its clients still reach it,
+  it stops serving them, they move with their sessions) and rejoins.
 """
 
 from typing import Iterator

@@ -74,6 +74,9 @@ pub trait Applier: Send + Sync + 'static {
     fn config_node(&self) -> Option<(Vec<u8>, crate::types::Stat)>;
     /// How long a storage step took, for the metrics.
     fn timed(&self, _step: Timed, _took: Duration) {}
+    /// One group fsync of the log: how long it took and how many flushes
+    /// (appended batches) it made durable, for the metrics.
+    fn fsynced(&self, _took: Duration, _flushes: usize) {}
 }
 
 /// Storage steps whose duration the metrics report.
@@ -555,7 +558,11 @@ impl Consensus {
             None => (None, None),
         };
         let pool = Arc::new(PeerPool::new(local_ip, connector));
-        let log = LogStore::open(&opts.storage.log_dir)?;
+        let observer: crate::storage::SyncObserver = {
+            let applier = applier.clone();
+            Box::new(move |took, writes| applier.fsynced(took, writes))
+        };
+        let log = LogStore::open(&opts.storage.log_dir, Some(observer))?;
         let outbox = Arc::new(Outbox::default());
         let sm = StateMachine::open(&opts.storage, applier.clone(), outbox.clone())?;
         // A standalone member has no election to speed up; its lease only
@@ -597,6 +604,7 @@ impl Consensus {
             // comes (see `hold`).
             Duration::from_millis(3 * timing.stale_after_ms()),
         ));
+        let cut = pool.cut();
         let peer_task = listener.map(|l| {
             let h = Arc::new(handler::Handler::new(
                 raft.clone(),
@@ -605,7 +613,7 @@ impl Consensus {
                 clock.clone(),
                 pool.clone(),
             ));
-            tokio::spawn(peer::serve(l, h, acceptor))
+            tokio::spawn(peer::serve(l, h, acceptor, cut))
         });
         let mut c = Consensus {
             raft,
@@ -860,6 +868,12 @@ impl Consensus {
     /// discarding what is queued on it. Called when this member loses its
     /// leader: a write stuck in a partitioned connection must not reach
     /// that leader later; its writes settle once a new leader is known.
+    /// Cuts this member off from the other members, or heals it (the
+    /// in-process ensembles' partition, for tests).
+    pub async fn set_cut(&self, on: bool) {
+        self.pool.set_cut(on).await;
+    }
+
     pub async fn reset_leader_link(&self) {
         self.forwarder.reset_leader_link().await;
     }

@@ -139,6 +139,7 @@ pub async fn serve(
     listener: TcpListener,
     handler: Arc<dyn PeerHandler>,
     tls: Option<Arc<ReloadingAcceptor>>,
+    cut: Cut,
 ) {
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
@@ -147,6 +148,7 @@ pub async fn serve(
         };
         let h = handler.clone();
         let tls = tls.as_ref().map(|t| t.current());
+        let cut = cut.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
             let (rd, wr): (Rd, Wr) = match tls {
@@ -163,14 +165,19 @@ pub async fn serve(
                     Err(_) => return tracing::info!("TLS handshake with {peer} timed out"),
                 },
             };
-            if let Err(e) = serve_conn(rd, wr, h).await {
+            if let Err(e) = serve_conn(rd, wr, h, cut).await {
                 tracing::debug!("peer connection from {peer} ended: {e}");
             }
         });
     }
 }
 
-async fn serve_conn(rd: Rd, wr: Wr, handler: Arc<dyn PeerHandler>) -> std::io::Result<()> {
+async fn serve_conn(
+    rd: Rd,
+    wr: Wr,
+    handler: Arc<dyn PeerHandler>,
+    cut: Cut,
+) -> std::io::Result<()> {
     let mut rd = BufReader::with_capacity(256 * 1024, rd);
     let (tx, rx) = mpsc::channel(1024);
     let writer = tokio::spawn(writer(BufWriter::with_capacity(256 * 1024, wr), rx));
@@ -181,6 +188,11 @@ async fn serve_conn(rd: Rd, wr: Wr, handler: Arc<dyn PeerHandler>) -> std::io::R
             Ok(f) => f,
             Err(e) => break Err(e),
         };
+        if cut.is_on() {
+            // Unanswered, as behind a partition; gone once it heals.
+            cut.healed().await;
+            break Err(std::io::Error::other("cut off from the other members"));
+        }
         let req: PeerRequest = match decode(&body) {
             Ok(r) => r,
             Err(e) => break Err(e),
@@ -204,6 +216,31 @@ async fn serve_conn(rd: Rd, wr: Wr, handler: Arc<dyn PeerHandler>) -> std::io::R
     drop(tx);
     let _ = writer.await;
     result
+}
+
+/// A member's switch that cuts it off from the other members (see
+/// `PeerPool::set_cut`).
+#[derive(Clone)]
+pub struct Cut(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Cut {
+    fn default() -> Cut {
+        Cut(Arc::new(tokio::sync::watch::Sender::new(false)))
+    }
+}
+
+impl Cut {
+    fn set(&self, on: bool) {
+        self.0.send_replace(on);
+    }
+
+    fn is_on(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    async fn healed(&self) {
+        let _ = self.0.subscribe().wait_for(|on| !on).await;
+    }
 }
 
 type Waiters = Arc<Mutex<HashMap<u64, oneshot::Sender<PeerResponse>>>>;
@@ -251,6 +288,7 @@ pub struct PeerClient {
     tls: Option<Arc<ReloadingConnector>>,
     next_id: AtomicU64,
     link: tokio::sync::Mutex<Option<Arc<Link>>>,
+    cut: Cut,
 }
 
 impl PeerClient {
@@ -265,6 +303,7 @@ impl PeerClient {
             tls,
             next_id: AtomicU64::new(1),
             link: tokio::sync::Mutex::new(None),
+            cut: Cut::default(),
         }
     }
 
@@ -313,6 +352,14 @@ impl PeerClient {
             .filter(|l| !l.tx.is_closed() && !l.dead.load(Ordering::Relaxed))
         {
             return Ok(l.clone());
+        }
+        if self.cut.is_on() {
+            // As a dial into a partition: nothing comes back.
+            tokio::time::sleep(DIAL_TIMEOUT).await;
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "cut off from the other members",
+            ));
         }
         // A dial into a partition never hears back (SYNs are dropped); no
         // caller may wait on it for the kernel's two minutes.
@@ -415,6 +462,7 @@ pub struct PeerPool {
     local_ip: Option<IpAddr>,
     tls: Option<Arc<ReloadingConnector>>,
     clients: Mutex<HashMap<String, Arc<PeerClient>>>,
+    cut: Cut,
 }
 
 impl PeerPool {
@@ -423,6 +471,32 @@ impl PeerPool {
             local_ip,
             tls,
             clients: Mutex::new(HashMap::new()),
+            cut: Cut::default(),
+        }
+    }
+
+    /// The switch `serve` must obey too.
+    pub fn cut(&self) -> Cut {
+        self.cut.clone()
+    }
+
+    /// Cuts this member off from the others, or heals it: the in-process
+    /// ensembles' partition for users' tests. While cut, no peer
+    /// connection carries anything either way, as when a firewall drops
+    /// the packets (nothing is refused or reset).
+    pub async fn set_cut(&self, on: bool) {
+        self.cut.set(on);
+        if on {
+            let clients: Vec<_> = self
+                .clients
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .values()
+                .cloned()
+                .collect();
+            for c in clients {
+                c.reset().await;
+            }
         }
     }
 
@@ -433,6 +507,9 @@ impl PeerPool {
     /// stays open answers false.
     pub async fn is_gone(&self, addr: &str) -> bool {
         use std::io::ErrorKind::{ConnectionRefused, ConnectionReset, UnexpectedEof};
+        if self.cut.is_on() {
+            return false; // a partitioned member cannot tell
+        }
         // Plain TCP even under sslQuorum: only the connection's fate counts.
         let probe = PeerClient::new(addr.to_string(), self.local_ip, None);
         let gone = |e: &std::io::Error| matches!(e.kind(), ConnectionRefused | ConnectionReset);
@@ -456,7 +533,9 @@ impl PeerPool {
         map.entry(addr.to_string())
             .or_insert_with(|| {
                 let tls = self.tls.clone();
-                Arc::new(PeerClient::new(addr.to_string(), self.local_ip, tls))
+                let mut c = PeerClient::new(addr.to_string(), self.local_ip, tls);
+                c.cut = self.cut.clone();
+                Arc::new(c)
             })
             .clone()
     }

@@ -86,6 +86,22 @@ impl Ensemble {
         }
     }
 
+    /// Cuts member `i` off from the others (see `Ensemble::isolate_member`).
+    pub fn isolate_member(&self, i: usize) -> Result<(), Error> {
+        match self.inner.as_ref() {
+            Some(e) => crate::runtime::block_on(e.isolate_member(i)),
+            None => Err(Error::BadArguments),
+        }
+    }
+
+    /// Ends `isolate_member(i)`.
+    pub fn heal_member(&self, i: usize) -> Result<(), Error> {
+        match self.inner.as_ref() {
+            Some(e) => crate::runtime::block_on(e.heal_member(i)),
+            None => Err(Error::BadArguments),
+        }
+    }
+
     /// Index of the current leader.
     pub fn leader(&self) -> Option<usize> {
         self.inner.as_ref().and_then(|e| e.leader())

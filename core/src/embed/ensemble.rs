@@ -179,6 +179,29 @@ impl Ensemble {
         Ok(())
     }
 
+    /// Cuts member `i` off from the other members, as a network partition
+    /// would (nothing refused or reset: packets just do not arrive). Its
+    /// clients still reach it: a cut-off leader stops serving after
+    /// syncLimit ticks and the others elect a new one; a cut-off follower
+    /// stops serving once it has lost its leader, so clients move to
+    /// another member with their sessions. BadArguments for a member not
+    /// running.
+    pub async fn isolate_member(&self, i: usize) -> Result<(), Error> {
+        self.running(i)?.set_cut_off(true).await;
+        Ok(())
+    }
+
+    /// Ends `isolate_member(i)`: the member rejoins and catches up.
+    pub async fn heal_member(&self, i: usize) -> Result<(), Error> {
+        self.running(i)?.set_cut_off(false).await;
+        Ok(())
+    }
+
+    fn running(&self, i: usize) -> Result<&Server, Error> {
+        let slot = self.slots.get(i).ok_or(Error::BadArguments)?;
+        slot.server.as_ref().ok_or(Error::BadArguments)
+    }
+
     /// Index of the current leader among running members.
     pub fn leader(&self) -> Option<usize> {
         self.slots
