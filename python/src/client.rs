@@ -57,6 +57,8 @@ pub struct Client {
     listeners: Listeners,
     /// kazoo's `_data_watchers` / `_child_watchers`.
     watches: WatchTables,
+    /// The `*_async` calls' settling order.
+    line: crate::client_async::Line,
 }
 
 /// A credential as kazoo takes it: str (UTF-8) or bytes.
@@ -223,6 +225,7 @@ impl Client {
             conn: Mutex::new(None),
             listeners: Arc::default(),
             watches: WatchTables::new(py)?,
+            line: Default::default(),
         })
     }
 
@@ -947,6 +950,11 @@ impl Client {
             (root, _) => root + path,
         };
         self.watches.watcher(py, kind, full, watch)
+    }
+
+    /// The order the `*_async` calls settle in.
+    pub(crate) fn line(&self) -> &crate::client_async::Line {
+        &self.line
     }
 
     /// The started client (for the recipes); ConnectionClosedError if not.

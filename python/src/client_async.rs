@@ -6,6 +6,9 @@
 //! failed with ConnectionClosedError, as kazoo's does.
 
 use std::future::Future;
+use std::sync::Mutex;
+
+use tokio::sync::mpsc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
@@ -245,7 +248,39 @@ impl Client {
         Fut: Future<Output = Result<T, Error>> + Send + 'static,
         O: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
     {
-        settle_on(py, &self.handler(py), self.started(), op, out)
+        let line = Some(self.line());
+        settle_with(py, &self.handler(py), self.started(), op, out, line)
+    }
+}
+
+/// The order in which one client's plain `*_async` calls settle: call
+/// order, as kazoo's one callback thread delivers replies. (Settled each
+/// from its own task, two replies could reach Python in either order, and
+/// kazoo's TreeCache then saw a child's creation before its parent's.)
+/// The recipes' waits are not in it: one would hold up every later call.
+#[derive(Default)]
+pub(crate) struct Line(Mutex<Option<mpsc::UnboundedSender<Settle>>>);
+
+type Settle = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+impl Line {
+    /// Runs `settle` after every settle queued on this line before it.
+    fn queue(&self, rt: &tokio::runtime::Runtime, settle: Settle) {
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = slot.get_or_insert_with(|| {
+            let (tx, mut rx) = mpsc::unbounded_channel::<Settle>();
+            rt.spawn(async move {
+                while let Some(settle) = rx.recv().await {
+                    settle.await;
+                }
+            });
+            tx
+        });
+        if let Err(mpsc::error::SendError(settle)) = tx.send(settle) {
+            // The line's runtime is gone (a forked child has a new one).
+            *slot = None;
+            rt.spawn(settle);
+        }
     }
 }
 
@@ -258,6 +293,23 @@ pub(crate) fn settle_on<T, F, Fut, O>(
     conn: PyResult<blocking::Client>,
     op: F,
     out: O,
+) -> PyResult<Py<PyAny>>
+where
+    T: Send + 'static,
+    F: FnOnce(core::Client) -> Fut,
+    Fut: Future<Output = Result<T, Error>> + Send + 'static,
+    O: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    settle_with(py, handler, conn, op, out, None)
+}
+
+fn settle_with<T, F, Fut, O>(
+    py: Python<'_>,
+    handler: &Py<PyAny>,
+    conn: PyResult<blocking::Client>,
+    op: F,
+    out: O,
+    line: Option<&Line>,
 ) -> PyResult<Py<PyAny>>
 where
     T: Send + 'static,
@@ -281,7 +333,12 @@ where
         }
     };
     let fut = op(c.as_async().clone());
-    settle_on_runtime(py, handler, c.runtime(), fut, out)
+    let (result, settle) = settling(py, handler, c.runtime(), fut, out)?;
+    match line {
+        Some(line) => line.queue(c.runtime(), settle),
+        None => drop(c.runtime().spawn(settle)),
+    }
+    Ok(result)
 }
 
 /// Submits `fut` on `rt` now (its request goes out in call order: kazoo's
@@ -299,10 +356,28 @@ where
     Fut: Future<Output = Result<T, Error>> + Send + 'static,
     O: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
 {
+    let (result, settle) = settling(py, handler, rt, fut, out)?;
+    rt.spawn(settle);
+    Ok(result)
+}
+
+/// The async result for `fut` (submitted now) and the task that settles it.
+fn settling<T, Fut, O>(
+    py: Python<'_>,
+    handler: &Py<PyAny>,
+    rt: &tokio::runtime::Runtime,
+    fut: Fut,
+    out: O,
+) -> PyResult<(Py<PyAny>, Settle)>
+where
+    T: Send + 'static,
+    Fut: Future<Output = Result<T, Error>> + Send + 'static,
+    O: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+{
     let result = handler.call_method0(py, "async_result")?;
     let settled = result.clone_ref(py);
     let submitted = zkrs::runtime::submit(rt, fut);
-    rt.spawn(async move {
+    let settle = Box::pin(async move {
         let outcome = submitted
             .wait()
             .await
@@ -311,7 +386,7 @@ where
         // tasks off this worker meanwhile.
         tokio::task::block_in_place(|| Python::attach(|py| finish(py, &settled, outcome, out)));
     });
-    Ok(result)
+    Ok((result, settle))
 }
 
 fn finish<T, O>(py: Python<'_>, result: &Py<PyAny>, outcome: Result<T, Error>, out: O)

@@ -244,6 +244,29 @@ def test_async_calls_go_out_in_call_order(zk, root):
         r.get(timeout=10)
 
 
+def test_async_callbacks_run_in_call_order(zk, root):
+    # Replies come in call order and their callbacks run in that order, as
+    # on kazoo's callback thread: a TreeCache reads a parent, then the child
+    # its listing found, and must hear them in that order. (Settled each on
+    # its own task, callbacks of back-to-back calls ran out of order.)
+    zk.create(root + "/order", b"x")
+    order, done = [], threading.Event()
+    n = 400
+
+    def note(i):
+        def cb(result):
+            order.append(i)
+            if len(order) == n:
+                done.set()
+        return cb
+
+    for i in range(n):
+        call = zk.get_async if i % 2 else zk.get_children_async
+        call(root + "/order").rawlink(note(i))
+    assert done.wait(20)
+    assert order == list(range(n))
+
+
 def test_async_on_a_stopped_client_is_a_failed_result(member):
     c = zkrs.Client(member.connect_string)
     result = c.get_async("/")
