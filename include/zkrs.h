@@ -458,6 +458,26 @@
 #define ZKRS_PARTITION_FAILURE 3
 
 /**
+ * A node entered the cache (`data`, `stat` given).
+ */
+#define ZKRS_CACHE_ADDED 1
+
+/**
+ * A cached node's data or stat changed (`data`, `stat` given).
+ */
+#define ZKRS_CACHE_UPDATED 2
+
+/**
+ * A node left the cache (`data` NULL, `stat` NULL).
+ */
+#define ZKRS_CACHE_REMOVED 3
+
+/**
+ * The first load is complete (once; `path` is the root, `stat` NULL).
+ */
+#define ZKRS_CACHE_INITIALIZED 4
+
+/**
  * A gate that holds waiters until it is removed. Opaque; free with
  * `zkrs_barrier_free`.
  */
@@ -476,6 +496,11 @@ typedef struct zkrs_client zkrs_client;
  * `zkrs_counter_free`.
  */
 typedef struct zkrs_counter zkrs_counter;
+
+/**
+ * A double barrier. Opaque; free with `zkrs_double_barrier_free`.
+ */
+typedef struct zkrs_double_barrier zkrs_double_barrier;
 
 /**
  * An ensemble running in this process. Created by `zkrs_ensemble_start`,
@@ -521,16 +546,31 @@ typedef struct zkrs_member zkrs_member;
 typedef struct zkrs_partitioner zkrs_partitioner;
 
 /**
+ * A member of the group at a path. Opaque; free with `zkrs_party_free`.
+ */
+typedef struct zkrs_party zkrs_party;
+
+/**
  * A queue of byte items: lower priority number first, then FIFO; each
  * item is taken once. Opaque; free with `zkrs_queue_free`.
  */
 typedef struct zkrs_queue zkrs_queue;
 
 /**
+ * A registry under a root path. Opaque; free with `zkrs_registry_free`.
+ */
+typedef struct zkrs_registry zkrs_registry;
+
+/**
  * At most `max_leases` holders at once on a path. Opaque; free with
  * `zkrs_semaphore_free`.
  */
 typedef struct zkrs_semaphore zkrs_semaphore;
+
+/**
+ * A running tree cache. Opaque; free with `zkrs_tree_cache_free`.
+ */
+typedef struct zkrs_tree_cache zkrs_tree_cache;
 
 /**
  * A running standing watch. Opaque; free with `zkrs_watch_free`.
@@ -660,22 +700,6 @@ typedef void (*zkrs_strings_completion)(void *userdata,
                                         const struct zkrs_stat *stat);
 
 /**
- * Bytes returned by zkrs (a znode's data): `len` bytes at `data`, not
- * NUL-terminated. Free with `zkrs_buffer_free`.
- */
-typedef struct zkrs_buffer {
-  const uint8_t *data;
-  size_t len;
-} zkrs_buffer;
-
-/**
- * Called when the session state changes: `state` is one of
- * `ZKRS_STATE_*`. Runs on the client's zkrs event thread, in order with
- * watch callbacks.
- */
-typedef void (*zkrs_state_fn)(void *userdata, int state);
-
-/**
  * An ACL returned by zkrs (`zkrs_client_get_acl`): `len` entries at
  * `acls`. Free the whole list with `zkrs_acl_list_free`.
  */
@@ -683,6 +707,15 @@ typedef struct zkrs_acl_list {
   const struct zkrs_acl *acls;
   size_t len;
 } zkrs_acl_list;
+
+/**
+ * Completion of `zkrs_client_aget_acl`: the ACL and the node's stat,
+ * valid only during the call; NULL unless `rc` is `ZKRS_OK`.
+ */
+typedef void (*zkrs_acl_completion)(void *userdata,
+                                    int rc,
+                                    const struct zkrs_acl_list *acl,
+                                    const struct zkrs_stat *stat);
 
 /**
  * One operation of a `zkrs_client_multi` transaction. Fields an op type
@@ -757,6 +790,30 @@ typedef struct zkrs_op_results {
 } zkrs_op_results;
 
 /**
+ * Completion of `zkrs_client_amulti`: `rc` as `zkrs_client_multi`
+ * returns it, and the per-op results (valid only during the call; NULL
+ * when the transaction did not reach the server, e.g. on connection
+ * loss).
+ */
+typedef void (*zkrs_multi_completion)(void *userdata, int rc, const struct zkrs_op_results *results);
+
+/**
+ * Bytes returned by zkrs (a znode's data): `len` bytes at `data`, not
+ * NUL-terminated. Free with `zkrs_buffer_free`.
+ */
+typedef struct zkrs_buffer {
+  const uint8_t *data;
+  size_t len;
+} zkrs_buffer;
+
+/**
+ * Called when the session state changes: `state` is one of
+ * `ZKRS_STATE_*`. Runs on the client's zkrs event thread, in order with
+ * watch callbacks.
+ */
+typedef void (*zkrs_state_fn)(void *userdata, int state);
+
+/**
  * Called with one log record: `level` one of `ZKRS_LOG_*`, `target` the
  * Rust module ("zkrs::server::conn"), `message` the text; both strings
  * are valid only during the call. Runs on whichever zkrs thread logged,
@@ -764,6 +821,43 @@ typedef struct zkrs_op_results {
  * not call libzkrs.
  */
 typedef void (*zkrs_log_fn)(void *userdata, int level, const char *target, const char *message);
+
+/**
+ * One live instance: its id and payload (`len` bytes at `payload`, NULL
+ * when 0).
+ */
+typedef struct zkrs_instance {
+  const char *id;
+  const uint8_t *payload;
+  size_t len;
+} zkrs_instance;
+
+/**
+ * Live instances returned by zkrs: `len` entries at `items`, sorted by
+ * id. Free the whole list with `zkrs_instance_list_free`.
+ */
+typedef struct zkrs_instance_list {
+  const struct zkrs_instance *items;
+  size_t len;
+} zkrs_instance_list;
+
+/**
+ * Called with the live instances of the watched service (valid only
+ * during the call). Return nonzero to go on watching, 0 to stop.
+ */
+typedef int (*zkrs_registry_watch_fn)(void *userdata, const struct zkrs_instance_list *live);
+
+/**
+ * Called with one of `ZKRS_CACHE_*`, the node's path and, for added and
+ * updated nodes, its data (`len` bytes; NULL when 0) and stat. Everything
+ * is valid only during the call.
+ */
+typedef void (*zkrs_cache_fn)(void *userdata,
+                              int event,
+                              const char *path,
+                              const uint8_t *data,
+                              size_t len,
+                              const struct zkrs_stat *stat);
 
 /**
  * Called with the node's data (`len` bytes; NULL when 0) and stat, or
@@ -880,6 +974,56 @@ int zkrs_client_aget_children(struct zkrs_client *c,
                               void *watcher_userdata,
                               zkrs_strings_completion completion,
                               void *userdata);
+
+/**
+ * `zkrs_client_sync`, asynchronously (the official client's `zoo_async`):
+ * `completion` gets the path once the connected server has caught up.
+ *
+ * # Safety
+ * As `zkrs_client_acreate`.
+ */
+int zkrs_client_async_sync(struct zkrs_client *c,
+                           const char *path,
+                           zkrs_string_completion completion,
+                           void *userdata);
+
+/**
+ * `zkrs_client_get_acl`, asynchronously: the ACL and stat.
+ *
+ * # Safety
+ * As `zkrs_client_acreate`.
+ */
+int zkrs_client_aget_acl(struct zkrs_client *c,
+                         const char *path,
+                         zkrs_acl_completion completion,
+                         void *userdata);
+
+/**
+ * `zkrs_client_set_acl`, asynchronously: the new stat.
+ *
+ * # Safety
+ * As `zkrs_client_acreate`; `acl` valid for `acl_len` entries.
+ */
+int zkrs_client_aset_acl(struct zkrs_client *c,
+                         const char *path,
+                         const struct zkrs_acl *acl,
+                         size_t acl_len,
+                         int32_t version,
+                         zkrs_stat_completion completion,
+                         void *userdata);
+
+/**
+ * `zkrs_client_multi`, asynchronously: the ops are read before this
+ * returns; `completion` gets the result number and per-op results.
+ *
+ * # Safety
+ * As `zkrs_client_acreate`; `ops` valid for `ops_len` entries.
+ */
+int zkrs_client_amulti(struct zkrs_client *c,
+                       const struct zkrs_op *ops,
+                       size_t ops_len,
+                       zkrs_multi_completion completion,
+                       void *userdata);
 
 /**
  * Makes a semaphore on `path` with `max_leases` leases (at least 1; every
@@ -1359,6 +1503,19 @@ const char *zkrs_ensemble_connect_string(const struct zkrs_ensemble *ensemble);
 int zkrs_ensemble_stop_member(struct zkrs_ensemble *ensemble, int i);
 
 /**
+ * Cuts member `i` (0-based) off from the other members, as a network
+ * partition would (`isolate` non-zero), or heals it (0). Its clients
+ * still reach it: a cut-off leader stops serving and the others elect a
+ * new one; clients move to another member with their sessions. Returns
+ * `ZKRS_BADARGUMENTS` when `ensemble` is NULL or member `i` is not
+ * running.
+ *
+ * # Safety
+ * `ensemble` is NULL or a live ensemble.
+ */
+int zkrs_ensemble_isolate_member(struct zkrs_ensemble *ensemble, int i, int isolate);
+
+/**
  * Starts member `i` (0-based) again on its data directory and returns
  * once every running member has a leader. Starting a running member is a
  * no-op. Returns `ZKRS_BADARGUMENTS` when `ensemble` is NULL or `i` is
@@ -1595,6 +1752,119 @@ int zkrs_partitioner_release_set(struct zkrs_partitioner *p);
 void zkrs_partitioner_free(struct zkrs_partitioner *p);
 
 /**
+ * Makes a party handle on `path` for the session of `c`; nothing is
+ * created until `zkrs_party_join`. `identifier` (NULL: empty) is what
+ * `zkrs_party_members` shows for this member. `shallow` non-zero keeps it
+ * in the member's node name (kazoo's `ShallowParty`: one listing per
+ * `members`, and the identifier must not contain '/').
+ *
+ * # Safety
+ * `c` is a live client; strings are NUL-terminated or NULL
+ * (`identifier`); `out` is valid for a write.
+ */
+int zkrs_party_new(const struct zkrs_client *c,
+                   const char *path,
+                   const char *identifier,
+                   int shallow,
+                   struct zkrs_party **out);
+
+/**
+ * Joins the party (creating its path if missing); joining twice is one
+ * membership.
+ *
+ * # Safety
+ * `p` is a live party.
+ */
+int zkrs_party_join(struct zkrs_party *p);
+
+/**
+ * Leaves the party; `*left` (may be NULL) is 1 if this member's node was
+ * there to remove, else 0.
+ *
+ * # Safety
+ * `p` is a live party; `left` is NULL or valid for a write.
+ */
+int zkrs_party_leave(struct zkrs_party *p, int *left);
+
+/**
+ * 1 after `zkrs_party_join` while the session that joined lives, else 0
+ * (also for NULL).
+ *
+ * # Safety
+ * `p` is NULL or a live party.
+ */
+int zkrs_party_is_member(const struct zkrs_party *p);
+
+/**
+ * The identifiers of the current members (bytes that are not UTF-8 are
+ * replaced): an array to free with `zkrs_string_array_free`.
+ *
+ * # Safety
+ * `p` is a live party; `out` is valid for a write.
+ */
+int zkrs_party_members(const struct zkrs_party *p, struct zkrs_string_array **out);
+
+/**
+ * Leaves the party if joined and frees the handle. NULL is a no-op.
+ *
+ * # Safety
+ * `p` is NULL or a party from `zkrs_party_new` not yet freed.
+ */
+void zkrs_party_free(struct zkrs_party *p);
+
+/**
+ * Makes a double barrier on `path` for the session of `c`, for
+ * `num_clients` members (at least one). `identifier` (NULL: empty) is
+ * stored in this member's node.
+ *
+ * # Safety
+ * `c` is a live client; strings are NUL-terminated or NULL
+ * (`identifier`); `out` is valid for a write.
+ */
+int zkrs_double_barrier_new(const struct zkrs_client *c,
+                            const char *path,
+                            int num_clients,
+                            const char *identifier,
+                            struct zkrs_double_barrier **out);
+
+/**
+ * Joins and waits up to `timeout_ms` until `num_clients` members have
+ * joined. `*entered` is 1 then, or 0 when the time ran out (this member
+ * has withdrawn).
+ *
+ * # Safety
+ * `b` is a live double barrier; `entered` is valid for a write.
+ */
+int zkrs_double_barrier_enter(struct zkrs_double_barrier *b, int timeout_ms, int *entered);
+
+/**
+ * Leaves and waits up to `timeout_ms` until every member has left;
+ * `*left` is 1 then, else 0.
+ *
+ * # Safety
+ * `b` is a live double barrier; `left` is valid for a write.
+ */
+int zkrs_double_barrier_leave(struct zkrs_double_barrier *b, int timeout_ms, int *left);
+
+/**
+ * 1 between a successful enter and leave, else 0 (also for NULL).
+ *
+ * # Safety
+ * `b` is NULL or a live double barrier.
+ */
+int zkrs_double_barrier_is_participating(const struct zkrs_double_barrier *b);
+
+/**
+ * Frees the handle (without leaving: a member that entered stays until
+ * `zkrs_double_barrier_leave` or its session's end). NULL is a no-op.
+ *
+ * # Safety
+ * `b` is NULL or a double barrier from `zkrs_double_barrier_new` not yet
+ * freed.
+ */
+void zkrs_double_barrier_free(struct zkrs_double_barrier *b);
+
+/**
  * Makes a lock on `path` for the session of `c`. `identifier` (may be
  * NULL) is what `contenders` shows for this holder; `shared` non-zero
  * makes a read lock (shared with readers, excludes writers). Nothing is
@@ -1724,6 +1994,149 @@ int zkrs_leader_latch_await(struct zkrs_leader_latch *latch, int timeout_ms, int
  * `latch` is NULL or a latch from `zkrs_leader_latch_start` not yet freed.
  */
 void zkrs_leader_latch_free(struct zkrs_leader_latch *latch);
+
+/**
+ * Makes a registry under `root` (e.g. "/services") for the session of
+ * `c`.
+ *
+ * # Safety
+ * `c` is a live client; `root` NUL-terminated; `out` valid for a write.
+ */
+int zkrs_registry_new(const struct zkrs_client *c, const char *root, struct zkrs_registry **out);
+
+/**
+ * Registers instance `id` of `service` with `len` bytes of `payload`, or
+ * replaces the payload of an instance this session registered.
+ * `ZKRS_NODEEXISTS` if another live session holds that id;
+ * `ZKRS_BADARGUMENTS` for an empty id or service, or one with a '/'.
+ *
+ * # Safety
+ * `r` is a live registry; strings NUL-terminated; `payload` valid for
+ * `len` bytes (NULL when 0).
+ */
+int zkrs_registry_register(struct zkrs_registry *r,
+                           const char *service,
+                           const char *id,
+                           const uint8_t *payload,
+                           size_t len);
+
+/**
+ * Removes an instance this session registered; `*removed` (may be NULL)
+ * is 1 if there was one, else 0.
+ *
+ * # Safety
+ * `r` is a live registry; strings NUL-terminated; `removed` NULL or
+ * valid for a write.
+ */
+int zkrs_registry_unregister(struct zkrs_registry *r,
+                             const char *service,
+                             const char *id,
+                             int *removed);
+
+/**
+ * The live instances of `service`: a list to free with
+ * `zkrs_instance_list_free`.
+ *
+ * # Safety
+ * `r` is a live registry; `service` NUL-terminated; `out` valid for a
+ * write.
+ */
+int zkrs_registry_instances(const struct zkrs_registry *r,
+                            const char *service,
+                            struct zkrs_instance_list **out);
+
+/**
+ * Calls `callback` with the live instances of `service` now and after
+ * every change (from a zkrs thread, in order) until it returns 0, the
+ * watch is freed with `zkrs_watch_free`, or the session ends.
+ *
+ * # Safety
+ * `r` is a live registry whose client lives; `service` NUL-terminated;
+ * `userdata` valid until the watch is freed (or the client is); `out`
+ * valid for a write.
+ */
+int zkrs_registry_watch(const struct zkrs_registry *r,
+                        const char *service,
+                        zkrs_registry_watch_fn callback,
+                        void *userdata,
+                        struct zkrs_watch **out);
+
+/**
+ * Frees the registry. Its instances stay registered until unregistered
+ * or their session ends. NULL is a no-op.
+ *
+ * # Safety
+ * `r` is NULL or a registry from `zkrs_registry_new` not yet freed.
+ */
+void zkrs_registry_free(struct zkrs_registry *r);
+
+/**
+ * Frees an instance list zkrs returned, with its strings and payloads.
+ * NULL is a no-op.
+ *
+ * # Safety
+ * `l` is NULL or a list from zkrs not yet freed.
+ */
+void zkrs_instance_list_free(struct zkrs_instance_list *l);
+
+/**
+ * Starts caching the subtree at `root` for the session of `c`;
+ * `callback` may be NULL. On `ZKRS_OK`, `*out` is the cache (its first
+ * load goes on in the background: wait for `ZKRS_CACHE_INITIALIZED`).
+ *
+ * # Safety
+ * `c` is a live client; `root` NUL-terminated; `userdata` valid until the
+ * cache is freed (or the client is); `out` valid for a write.
+ */
+int zkrs_tree_cache_start(struct zkrs_client *c,
+                          const char *root,
+                          zkrs_cache_fn callback,
+                          void *userdata,
+                          struct zkrs_tree_cache **out);
+
+/**
+ * The cached node at `path`: its data as a buffer to free with
+ * `zkrs_buffer_free` (`data` may be NULL to skip it) and its stat (`stat`
+ * may be NULL). `ZKRS_NONODE` if the cache does not hold it.
+ *
+ * # Safety
+ * `t` is a live cache; `path` NUL-terminated; `data` and `stat` are NULL
+ * or valid for a write.
+ */
+int zkrs_tree_cache_get(const struct zkrs_tree_cache *t,
+                        const char *path,
+                        struct zkrs_buffer **data,
+                        struct zkrs_stat *stat);
+
+/**
+ * The cached children's names of `path`, sorted: an array to free with
+ * `zkrs_string_array_free`. `ZKRS_NONODE` if the cache does not hold
+ * `path`.
+ *
+ * # Safety
+ * `t` is a live cache; `path` NUL-terminated; `out` valid for a write.
+ */
+int zkrs_tree_cache_children(const struct zkrs_tree_cache *t,
+                             const char *path,
+                             struct zkrs_string_array **out);
+
+/**
+ * 1 while the cache follows the tree; 0 once stopped by its session's
+ * end (also for NULL).
+ *
+ * # Safety
+ * `t` is NULL or a live cache.
+ */
+int zkrs_tree_cache_is_running(const struct zkrs_tree_cache *t);
+
+/**
+ * Stops and frees the cache; no callback of it runs after this returns
+ * (it may be called from inside that callback). NULL is a no-op.
+ *
+ * # Safety
+ * `t` is NULL or a cache from `zkrs_tree_cache_start` not yet freed.
+ */
+void zkrs_tree_cache_free(struct zkrs_tree_cache *t);
 
 /**
  * Frees a string zkrs returned (e.g. a created path). NULL is a no-op.

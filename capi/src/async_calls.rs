@@ -14,16 +14,19 @@ use std::future::Future;
 use std::pin::Pin;
 
 use tokio::sync::mpsc;
-use zkrs_core::client::{blocking, Client as Zk, Watcher};
+use zkrs_core::client::{blocking, Client as Zk, Op, Watcher};
 use zkrs_core::{Error, Stat};
 
 use crate::callback::{zkrs_watch_fn, UserData};
-use crate::client::{client, create_mode, zkrs_client};
-use crate::error::{ZKRS_NONODE, ZKRS_OK};
-use crate::ffi::{data_arg, guard, str_arg, try_arg};
+use crate::client::{
+    client, create_mode, multi_rc, op_arg, op_results_into_raw, zkrs_client, zkrs_op,
+    zkrs_op_results, zkrs_op_results_free,
+};
+use crate::error::{ZKRS_BADARGUMENTS, ZKRS_NONODE, ZKRS_OK};
+use crate::ffi::{data_arg, guard, slice_arg, str_arg, try_arg};
 use crate::types::{
-    acl_arg, c_string, data_ptr, stat_ptr, string_array_into_raw, zkrs_acl, zkrs_stat,
-    zkrs_string_array,
+    acl_arg, acl_list_into_raw, c_string, data_ptr, stat_ptr, string_array_into_raw, zkrs_acl,
+    zkrs_acl_list, zkrs_acl_list_free, zkrs_stat, zkrs_string_array,
 };
 
 /// Completion of a call without a result (`zkrs_client_adelete`): `rc` is
@@ -354,4 +357,157 @@ fn stat_done(completion: zkrs_stat_completion, ud: UserData, outcome: Result<Sta
     if let Some(f) = completion {
         unsafe { f(ud.get(), rc, stat_ptr(&stat)) }
     }
+}
+
+/// Completion of `zkrs_client_aget_acl`: the ACL and the node's stat,
+/// valid only during the call; NULL unless `rc` is `ZKRS_OK`.
+pub type zkrs_acl_completion = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        rc: c_int,
+        acl: *const zkrs_acl_list,
+        stat: *const zkrs_stat,
+    ),
+>;
+
+/// Completion of `zkrs_client_amulti`: `rc` as `zkrs_client_multi`
+/// returns it, and the per-op results (valid only during the call; NULL
+/// when the transaction did not reach the server, e.g. on connection
+/// loss).
+pub type zkrs_multi_completion =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, rc: c_int, results: *const zkrs_op_results)>;
+
+/// `zkrs_client_sync`, asynchronously (the official client's `zoo_async`):
+/// `completion` gets the path once the connected server has caught up.
+///
+/// # Safety
+/// As `zkrs_client_acreate`.
+#[no_mangle]
+pub unsafe extern "C" fn zkrs_client_async_sync(
+    c: *mut zkrs_client,
+    path: *const c_char,
+    completion: zkrs_string_completion,
+    userdata: *mut c_void,
+) -> c_int {
+    guard(|| {
+        let c = try_arg!(client(c));
+        let path = try_arg!(str_arg(path)).to_string();
+        let zk = c.inner.as_async().clone();
+        let ud = UserData::new(userdata);
+        let synced = c_string(&path);
+        c.submit(async move { zk.sync(&path).await }, move |outcome| {
+            let rc = split(outcome).0;
+            let value = if rc == ZKRS_OK {
+                synced.as_ptr()
+            } else {
+                std::ptr::null()
+            };
+            if let Some(f) = completion {
+                unsafe { f(ud.get(), rc, value) }
+            }
+        })
+    })
+}
+
+/// `zkrs_client_get_acl`, asynchronously: the ACL and stat.
+///
+/// # Safety
+/// As `zkrs_client_acreate`.
+#[no_mangle]
+pub unsafe extern "C" fn zkrs_client_aget_acl(
+    c: *mut zkrs_client,
+    path: *const c_char,
+    completion: zkrs_acl_completion,
+    userdata: *mut c_void,
+) -> c_int {
+    guard(|| {
+        let c = try_arg!(client(c));
+        let path = try_arg!(str_arg(path)).to_string();
+        let zk = c.inner.as_async().clone();
+        let ud = UserData::new(userdata);
+        c.submit(async move { zk.get_acl(&path).await }, move |outcome| {
+            let (rc, got) = split(outcome);
+            let (list, stat) = match got {
+                Some((acl, stat)) => (Some(acl_list_into_raw(&acl)), Some(zkrs_stat::from(stat))),
+                None => (None, None),
+            };
+            if let Some(f) = completion {
+                let acl = list.map_or(std::ptr::null(), |l| l as *const zkrs_acl_list);
+                unsafe { f(ud.get(), rc, acl, stat_ptr(&stat)) }
+            }
+            if let Some(l) = list {
+                unsafe { zkrs_acl_list_free(l) }
+            }
+        })
+    })
+}
+
+/// `zkrs_client_set_acl`, asynchronously: the new stat.
+///
+/// # Safety
+/// As `zkrs_client_acreate`; `acl` valid for `acl_len` entries.
+#[no_mangle]
+pub unsafe extern "C" fn zkrs_client_aset_acl(
+    c: *mut zkrs_client,
+    path: *const c_char,
+    acl: *const zkrs_acl,
+    acl_len: usize,
+    version: i32,
+    completion: zkrs_stat_completion,
+    userdata: *mut c_void,
+) -> c_int {
+    guard(|| {
+        let c = try_arg!(client(c));
+        let path = try_arg!(str_arg(path)).to_string();
+        if acl.is_null() {
+            return ZKRS_BADARGUMENTS;
+        }
+        let acl = try_arg!(acl_arg(acl, acl_len));
+        let zk = c.inner.as_async().clone();
+        let ud = UserData::new(userdata);
+        let call = async move { zk.set_acl(&path, &acl, version).await };
+        c.submit(call, move |outcome| stat_done(completion, ud, outcome))
+    })
+}
+
+/// `zkrs_client_multi`, asynchronously: the ops are read before this
+/// returns; `completion` gets the result number and per-op results.
+///
+/// # Safety
+/// As `zkrs_client_acreate`; `ops` valid for `ops_len` entries.
+#[no_mangle]
+pub unsafe extern "C" fn zkrs_client_amulti(
+    c: *mut zkrs_client,
+    ops: *const zkrs_op,
+    ops_len: usize,
+    completion: zkrs_multi_completion,
+    userdata: *mut c_void,
+) -> c_int {
+    guard(|| {
+        let c = try_arg!(client(c));
+        let raw = try_arg!(slice_arg(ops, ops_len));
+        let parsed: Vec<Op> = try_arg!(raw.iter().map(|op| op_arg(op)).collect());
+        let types: Vec<c_int> = raw.iter().map(|op| op.op_type).collect();
+        let zk = c.inner.as_async().clone();
+        let ud = UserData::new(userdata);
+        c.submit(
+            async move { zk.multi_results(parsed).await },
+            move |outcome| {
+                let (rc, results) = match outcome {
+                    Ok(results) => (
+                        multi_rc(&results),
+                        Some(op_results_into_raw(&types, &results)),
+                    ),
+                    Err(e) => (e.code(), None),
+                };
+                if let Some(f) = completion {
+                    let r = results.map_or(std::ptr::null(), |r| r as *const zkrs_op_results);
+                    unsafe { f(ud.get(), rc, r) }
+                }
+                if let Some(r) = results {
+                    unsafe { zkrs_op_results_free(r) }
+                }
+            },
+        )
+    })
 }

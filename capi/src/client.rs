@@ -662,7 +662,7 @@ pub unsafe extern "C" fn zkrs_client_set_acl(
     })
 }
 
-unsafe fn op_arg(op: &zkrs_op) -> Option<Op> {
+pub(crate) unsafe fn op_arg(op: &zkrs_op) -> Option<Op> {
     let path = str_arg(op.path)?.to_string();
     Some(match op.op_type {
         ZKRS_OP_CREATE => {
@@ -705,7 +705,22 @@ unsafe fn op_arg(op: &zkrs_op) -> Option<Op> {
 
 type OpResultsStorage = (Vec<Option<std::ffi::CString>>, Vec<zkrs_op_result>);
 
-fn op_results_into_raw(ops: &[zkrs_op], results: &[OpResult]) -> *mut zkrs_op_results {
+/// A transaction's result number: the failing op's error, else `ZKRS_OK`.
+pub(crate) fn multi_rc(results: &[OpResult]) -> c_int {
+    results
+        .iter()
+        .find_map(|r| match r {
+            OpResult::Error { err: Some(e) } => Some(e.code()),
+            _ => None,
+        })
+        .unwrap_or(ZKRS_OK)
+}
+
+/// `op_types`: each op's `ZKRS_OP_*`, in order.
+pub(crate) fn op_results_into_raw(
+    op_types: &[c_int],
+    results: &[OpResult],
+) -> *mut zkrs_op_results {
     let paths: Vec<Option<std::ffi::CString>> = results
         .iter()
         .map(|r| match r {
@@ -716,8 +731,8 @@ fn op_results_into_raw(ops: &[zkrs_op], results: &[OpResult]) -> *mut zkrs_op_re
     let entries: Vec<zkrs_op_result> = results
         .iter()
         .zip(&paths)
-        .zip(ops)
-        .map(|((r, path), op)| {
+        .zip(op_types)
+        .map(|((r, path), &op_type)| {
             let (err, stat) = match r {
                 OpResult::Create { stat, .. } => (ZKRS_OK, stat.unwrap_or_default()),
                 OpResult::SetData { stat } => (ZKRS_OK, *stat),
@@ -728,7 +743,7 @@ fn op_results_into_raw(ops: &[zkrs_op], results: &[OpResult]) -> *mut zkrs_op_re
                 ),
             };
             zkrs_op_result {
-                op_type: op.op_type,
+                op_type,
                 err,
                 path: path.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
                 stat: stat.into(),
@@ -768,17 +783,11 @@ pub unsafe extern "C" fn zkrs_client_multi(
         let ops: Vec<Op> = try_arg!(raw.iter().map(|op| op_arg(op)).collect());
         match c.inner.multi_results(ops) {
             Ok(results) => {
-                let rc = results
-                    .iter()
-                    .find_map(|r| match r {
-                        OpResult::Error { err: Some(e) } => Some(e.code()),
-                        _ => None,
-                    })
-                    .unwrap_or(ZKRS_OK);
                 if !out_results.is_null() {
-                    write_out(out_results, op_results_into_raw(raw, &results));
+                    let types: Vec<c_int> = raw.iter().map(|op| op.op_type).collect();
+                    write_out(out_results, op_results_into_raw(&types, &results));
                 }
-                rc
+                multi_rc(&results)
             }
             Err(e) => e.code(),
         }

@@ -11,6 +11,8 @@
 //! - [`log`]: `zkrs_set_log_callback`, the core's logs for the host.
 //! - [`recipes`]: `zkrs_lock`, `zkrs_counter`, `zkrs_leader_latch`.
 //! - [`barrier_queue`]: `zkrs_semaphore`, `zkrs_barrier`, `zkrs_queue`.
+//! - [`party`]: `zkrs_party`, `zkrs_double_barrier`.
+//! - [`tree_cache`]: `zkrs_tree_cache`; [`registry`]: `zkrs_registry`.
 //! - `callback`: calling C back from the event thread, and never after
 //!   `zkrs_client_free`.
 //!
@@ -33,7 +35,10 @@ pub mod locking_queue;
 pub mod log;
 pub mod member;
 pub mod partitioner;
+pub mod party;
 pub mod recipes;
+pub mod registry;
+pub mod tree_cache;
 pub mod types;
 pub mod watches;
 

@@ -87,13 +87,12 @@ pub unsafe extern "C" fn zkrs_partitioner_start(
     })
 }
 
-/// kazoo's default member name.
+/// The given member name, or kazoo's default.
 fn member_name(given: &str) -> String {
-    if !given.is_empty() {
-        return given.to_string();
+    match given {
+        "" => PartitionerOptions::default_identifier(),
+        name => name.to_string(),
     }
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    format!("{}-{}", host.trim(), std::process::id())
 }
 
 /// Where the partitioner is: one of `ZKRS_PARTITION_*`

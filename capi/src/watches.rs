@@ -44,20 +44,35 @@ pub struct zkrs_watch {
     gate: Arc<Gate>,
 }
 
+impl zkrs_watch {
+    pub(crate) fn into_raw(handle: Option<WatchHandle>, gate: Arc<Gate>) -> *mut zkrs_watch {
+        Box::into_raw(Box::new(zkrs_watch { handle, gate }))
+    }
+}
+
 /// Who a watch's callback calls, and through which gates: the client's
 /// and the watch's own (so neither free lets a call through after it
 /// returns).
-struct Caller {
+pub(crate) struct Caller {
     client: Arc<Gate>,
     watch: Arc<Gate>,
     ud: UserData,
 }
 
 impl Caller {
+    /// `client` is the gate of the client the watch runs in.
+    pub(crate) fn new(client: &Arc<Gate>, watch: &Arc<Gate>, userdata: *mut c_void) -> Caller {
+        Caller {
+            client: client.clone(),
+            watch: watch.clone(),
+            ud: UserData::new(userdata),
+        }
+    }
+
     /// Runs `f` (a call into C, given the userdata) through both gates,
     /// telling tokio this worker may block (the callback may call blocking
     /// libzkrs functions). False if a gate was closed or `f` returned 0.
-    fn call(&self, f: impl FnOnce(*mut c_void) -> c_int) -> bool {
+    pub(crate) fn call(&self, f: impl FnOnce(*mut c_void) -> c_int) -> bool {
         let mut keep = false;
         let ud = self.ud;
         tokio::task::block_in_place(|| {
@@ -84,14 +99,10 @@ unsafe fn start(
             return ZKRS_BADARGUMENTS;
         }
         let gate = Gate::new();
-        let caller = Caller {
-            client: c.gate.clone(),
-            watch: gate.clone(),
-            ud: UserData::new(userdata),
-        };
+        let caller = Caller::new(&c.gate, &gate, userdata);
         let _rt = c.inner.runtime().enter();
         let handle = begin(c.inner.as_async(), path, caller);
-        write_out(out, Box::into_raw(Box::new(zkrs_watch { handle, gate })));
+        write_out(out, zkrs_watch::into_raw(handle, gate));
         ZKRS_OK
     })
 }

@@ -698,6 +698,18 @@ static void test_ensemble(void) {
     CHECK(zkrs_ensemble_leader(e) != leader);
 
     CHECK_RC(zkrs_ensemble_start_member(e, leader), ZKRS_OK);
+
+    /* A leader cut off by a partition is replaced; healed, it rejoins. */
+    int cut = zkrs_ensemble_leader(e), now = cut;
+    CHECK_RC(zkrs_ensemble_isolate_member(e, 5, 1), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_ensemble_isolate_member(NULL, 0, 1), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_ensemble_isolate_member(e, cut, 1), ZKRS_OK);
+    for (time_t end = time(NULL) + 60; time(NULL) < end && (now < 0 || now == cut);) {
+        usleep(50 * 1000);
+        now = zkrs_ensemble_leader(e);
+    }
+    CHECK(now >= 0 && now != cut);
+    CHECK_RC(zkrs_ensemble_isolate_member(e, cut, 0), ZKRS_OK);
     zkrs_ensemble_free(e);
 }
 
@@ -955,6 +967,20 @@ static int done_wait(struct done_log *l, int n) {
     return got >= n;
 }
 
+/* A log for callbacks registered from this thread (they must run on
+ * another). */
+static void done_init(struct done_log *l) {
+    memset(l, 0, sizeof *l);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    l->caller = pthread_self();
+}
+
+static void done_destroy(struct done_log *l) {
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+}
+
 static void on_created(void *ud, int rc, const char *value) {
     done_add(ud, rc, value ? value : "(none)");
 }
@@ -995,10 +1021,7 @@ static void on_event_logged(void *ud, int type, int state, const char *path) {
 
 static void test_async(zkrs_client *c) {
     struct done_log l;
-    memset(&l, 0, sizeof l);
-    pthread_mutex_init(&l.mu, NULL);
-    pthread_cond_init(&l.cv, NULL);
-    l.caller = pthread_self();
+    done_init(&l);
 
     /* Queued back to back, without waiting: they go out and complete in
      * this order. */
@@ -1080,8 +1103,7 @@ static void test_async(zkrs_client *c) {
     }
     CHECK(in_order);
     CHECK_RC(zkrs_client_delete(c, "/async-many", -1), ZKRS_OK);
-    pthread_mutex_destroy(&l.mu);
-    pthread_cond_destroy(&l.cv);
+    done_destroy(&l);
 }
 
 /* ---- standing watches: DataWatch and ChildrenWatch ---------------------- */
@@ -1119,9 +1141,7 @@ static int on_children_standing(void *ud, const struct zkrs_string_array *kids) 
 
 static void standing_init(struct standing *s, int stop_at) {
     memset(s, 0, sizeof *s);
-    pthread_mutex_init(&s->log.mu, NULL);
-    pthread_cond_init(&s->log.cv, NULL);
-    s->log.caller = pthread_self();
+    done_init(&s->log);
     s->stop_at = stop_at;
 }
 
@@ -1284,6 +1304,311 @@ static void test_partitioner(zkrs_client *c, zkrs_client *other, const char *hos
     zkrs_client_free(third);
 }
 
+/* ---- async sync, ACL and multi ------------------------------------------ */
+
+static void on_acl_done(void *ud, int rc, const struct zkrs_acl_list *acl,
+                        const struct zkrs_stat *stat) {
+    char what[48];
+    snprintf(what, sizeof what, "acl %zu %s %d %d", acl ? acl->len : 0,
+             acl && acl->len ? acl->acls[0].scheme : "-", acl && acl->len ? acl->acls[0].perms : -1,
+             stat ? stat->aversion : -9);
+    done_add(ud, rc, what);
+}
+
+static void on_multi_done(void *ud, int rc, const struct zkrs_op_results *r) {
+    char what[48];
+    if (!r)
+        snprintf(what, sizeof what, "multi none");
+    else
+        snprintf(what, sizeof what, "multi %zu %s %d %d", r->len,
+                 r->len && r->results[0].path ? r->results[0].path : "-",
+                 r->len > 1 ? r->results[1].err : 0, r->len > 1 ? r->results[1].op_type : 0);
+    done_add(ud, rc, what);
+}
+
+static void test_async_more(zkrs_client *c) {
+    struct done_log l;
+    done_init(&l);
+
+    struct zkrs_acl readonly = {ZKRS_PERM_READ | ZKRS_PERM_ADMIN, "world", "anyone"};
+    struct zkrs_op good[] = {
+        {ZKRS_OP_CREATE, "/am", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0, -1},
+        {ZKRS_OP_SET, "/am", (const uint8_t *)"x", 1, NULL, 0, 0, 0, 0},
+    };
+    struct zkrs_op bad[] = {
+        {ZKRS_OP_CREATE, "/am2", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0, -1},
+        {ZKRS_OP_CHECK, "/am", NULL, 0, NULL, 0, 0, 0, 7},
+    };
+    CHECK_RC(zkrs_client_amulti(c, good, 2, on_multi_done, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_amulti(c, bad, 2, on_multi_done, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_async_sync(c, "/am", on_created, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_aget_acl(c, "/am", on_acl_done, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_aset_acl(c, "/am", &readonly, 1, 0, on_stat_done, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_aget_acl(c, "/am", on_acl_done, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_aset_acl(c, "/am", &readonly, 1, 0, on_stat_done, &l), ZKRS_OK);
+    CHECK_RC(zkrs_client_aget_acl(c, "/nothing-here", on_acl_done, &l), ZKRS_OK);
+    /* Refused at once, no completion. */
+    CHECK_RC(zkrs_client_aset_acl(c, "/am", NULL, 0, -1, on_stat_done, &l), ZKRS_BADARGUMENTS);
+    struct zkrs_op unknown = {99, "/am", NULL, 0, NULL, 0, 0, 0, -1};
+    CHECK_RC(zkrs_client_amulti(c, &unknown, 1, on_multi_done, &l), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_client_async_sync(c, NULL, on_created, &l), ZKRS_BADARGUMENTS);
+
+    const char *want[] = {
+        "multi 2 /am 0 5", "multi 2 - -103 13", "/am", "acl 1 world 31 0",
+        "stat 1", "acl 1 world 17 1", "stat -9", "acl 0 - -1 -9",
+    };
+    int wrc[] = {ZKRS_OK, ZKRS_BADVERSION, ZKRS_OK, ZKRS_OK,
+                 ZKRS_OK, ZKRS_OK, ZKRS_BADVERSION, ZKRS_NONODE};
+    int n = (int)(sizeof want / sizeof want[0]);
+    CHECK(done_wait(&l, n));
+    usleep(100 * 1000);
+    pthread_mutex_lock(&l.mu);
+    CHECK(l.n == n);
+    for (int i = 0; i < n && i < l.n; i++) {
+        if (strcmp(l.what[i], want[i]) != 0 || l.rcs[i] != wrc[i]) {
+            fprintf(stderr, "  async #%d: got (%d, %s), want (%d, %s)\n", i, l.rcs[i], l.what[i],
+                    wrc[i], want[i]);
+            failed++;
+        } else {
+            passed++;
+        }
+    }
+    CHECK(!l.on_caller_thread);
+    pthread_mutex_unlock(&l.mu);
+    CHECK_RC(zkrs_client_exists(c, "/am2", NULL, NULL, NULL), ZKRS_NONODE);
+    CHECK_RC(zkrs_client_delete(c, "/am", -1), ZKRS_OK);
+    done_destroy(&l);
+}
+
+/* ---- party, double barrier, tree cache, registry ------------------------ */
+
+static int array_has(const struct zkrs_string_array *a, const char *s) {
+    for (size_t i = 0; a && i < a->len; i++)
+        if (strcmp(a->strings[i], s) == 0) return 1;
+    return 0;
+}
+
+static void test_party(zkrs_client *c, zkrs_client *other) {
+    zkrs_party *p1 = NULL, *p2 = NULL, *s1 = NULL, *s2 = NULL, *bad = NULL;
+    CHECK_RC(zkrs_party_new(c, "/party", "one", 0, &p1), ZKRS_OK);
+    CHECK_RC(zkrs_party_new(other, "/party", "two", 0, &p2), ZKRS_OK);
+    CHECK_RC(zkrs_party_new(c, "/shallow", "a/b", 1, &bad), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_party_new(c, NULL, "x", 0, &bad), ZKRS_BADARGUMENTS);
+    CHECK(bad == NULL && zkrs_party_is_member(NULL) == 0);
+    CHECK(zkrs_party_is_member(p1) == 0);
+    CHECK_RC(zkrs_party_join(p1), ZKRS_OK);
+    CHECK_RC(zkrs_party_join(p1), ZKRS_OK); /* one membership */
+    CHECK_RC(zkrs_party_join(p2), ZKRS_OK);
+    CHECK(zkrs_party_is_member(p1) == 1);
+    zkrs_string_array *m = NULL;
+    CHECK_RC(zkrs_party_members(p1, &m), ZKRS_OK);
+    CHECK(m && m->len == 2 && array_has(m, "one") && array_has(m, "two"));
+    zkrs_string_array_free(m);
+    int left = -1;
+    CHECK_RC(zkrs_party_leave(p1, &left), ZKRS_OK);
+    CHECK(left == 1 && zkrs_party_is_member(p1) == 0);
+    CHECK_RC(zkrs_party_leave(p1, &left), ZKRS_OK);
+    CHECK(left == 0);
+    m = NULL;
+    CHECK_RC(zkrs_party_members(p2, &m), ZKRS_OK);
+    CHECK(m && m->len == 1 && array_has(m, "two"));
+    zkrs_string_array_free(m);
+
+    CHECK_RC(zkrs_party_new(c, "/shallow", "s-one", 1, &s1), ZKRS_OK);
+    CHECK_RC(zkrs_party_new(other, "/shallow", "s-two", 1, &s2), ZKRS_OK);
+    CHECK_RC(zkrs_party_join(s1), ZKRS_OK);
+    CHECK_RC(zkrs_party_join(s2), ZKRS_OK);
+    m = NULL;
+    CHECK_RC(zkrs_party_members(s2, &m), ZKRS_OK);
+    CHECK(m && m->len == 2 && array_has(m, "s-one") && array_has(m, "s-two"));
+    zkrs_string_array_free(m);
+    zkrs_party_free(s1); /* leaves */
+    m = NULL;
+    CHECK_RC(zkrs_party_members(s2, &m), ZKRS_OK);
+    CHECK(m && m->len == 1 && array_has(m, "s-two"));
+    zkrs_string_array_free(m);
+    zkrs_party_free(s2);
+    zkrs_party_free(p2);
+    zkrs_party_free(p1);
+    zkrs_party_free(NULL);
+}
+
+struct barrier_arg {
+    zkrs_double_barrier *b;
+    int entered, left, rc_enter, rc_leave;
+};
+
+static void *barrier_member(void *arg) {
+    struct barrier_arg *a = arg;
+    a->rc_enter = zkrs_double_barrier_enter(a->b, 20000, &a->entered);
+    a->rc_leave = zkrs_double_barrier_leave(a->b, 20000, &a->left);
+    return NULL;
+}
+
+static void test_double_barrier(zkrs_client *c, zkrs_client *other) {
+    zkrs_double_barrier *b1 = NULL, *b2 = NULL, *bad = NULL;
+    CHECK_RC(zkrs_double_barrier_new(c, "/dbar", 0, NULL, &bad), ZKRS_BADARGUMENTS);
+    CHECK(bad == NULL && zkrs_double_barrier_is_participating(NULL) == 0);
+    CHECK_RC(zkrs_double_barrier_new(c, "/dbar", 2, "first", &b1), ZKRS_OK);
+    CHECK_RC(zkrs_double_barrier_new(other, "/dbar", 2, "second", &b2), ZKRS_OK);
+    /* Alone, the count is not reached in time: not entered, withdrawn. */
+    int entered = -1;
+    CHECK_RC(zkrs_double_barrier_enter(b1, 200, &entered), ZKRS_OK);
+    CHECK(entered == 0 && zkrs_double_barrier_is_participating(b1) == 0);
+
+    struct barrier_arg a1 = {b1, -1, -1, -1, -1}, a2 = {b2, -1, -1, -1, -1};
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, barrier_member, &a1);
+    usleep(100 * 1000); /* the first waits for the second */
+    pthread_create(&t2, NULL, barrier_member, &a2);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    CHECK(a1.rc_enter == ZKRS_OK && a1.entered == 1 && a2.rc_enter == ZKRS_OK && a2.entered == 1);
+    CHECK(a1.rc_leave == ZKRS_OK && a1.left == 1 && a2.rc_leave == ZKRS_OK && a2.left == 1);
+    CHECK(zkrs_double_barrier_is_participating(b1) == 0);
+    zkrs_string_array *kids = NULL;
+    CHECK_RC(zkrs_client_get_children(c, "/dbar", NULL, NULL, &kids, NULL), ZKRS_OK);
+    CHECK(kids && kids->len == 0);
+    zkrs_string_array_free(kids);
+    zkrs_double_barrier_free(b2);
+    zkrs_double_barrier_free(b1);
+    zkrs_double_barrier_free(NULL);
+}
+
+static void on_cache(void *ud, int event, const char *path, const uint8_t *data, size_t len,
+                     const struct zkrs_stat *stat) {
+    char what[48];
+    snprintf(what, sizeof what, "%d %s '%.*s' %d", event, path, (int)len,
+             data ? (const char *)data : "", stat ? stat->version : -9);
+    done_add(ud, 0, what);
+}
+
+static int log_find(struct done_log *l, const char *what) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 20;
+    pthread_mutex_lock(&l->mu);
+    for (int seen = 0;;) {
+        for (; seen < l->n; seen++) {
+            if (strcmp(l->what[seen], what) == 0) {
+                pthread_mutex_unlock(&l->mu);
+                return 1;
+            }
+        }
+        if (pthread_cond_timedwait(&l->cv, &l->mu, &until) != 0) break;
+    }
+    pthread_mutex_unlock(&l->mu);
+    fprintf(stderr, "  no callback '%s'\n", what);
+    return 0;
+}
+
+static void test_tree_cache(zkrs_client *c) {
+    struct done_log l;
+    done_init(&l);
+
+    CHECK_RC(zkrs_client_create(c, "/tc", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0, NULL, NULL),
+             ZKRS_OK);
+    CHECK_RC(zkrs_client_create(c, "/tc/a", (const uint8_t *)"x", 1, NULL, 0, ZKRS_PERSISTENT, 0,
+                                NULL, NULL), ZKRS_OK);
+    zkrs_tree_cache *t = NULL, *bad = NULL;
+    CHECK_RC(zkrs_tree_cache_start(c, NULL, on_cache, &l, &bad), ZKRS_BADARGUMENTS);
+    CHECK(bad == NULL && zkrs_tree_cache_is_running(NULL) == 0);
+    CHECK_RC(zkrs_tree_cache_start(c, "/tc", on_cache, &l, &t), ZKRS_OK);
+    CHECK(log_find(&l, "4 /tc '' -9"));
+    CHECK(log_find(&l, "1 /tc/a 'x' 0"));
+    CHECK(zkrs_tree_cache_is_running(t) == 1);
+    zkrs_buffer *data = NULL;
+    struct zkrs_stat st;
+    memset(&st, 0, sizeof st);
+    CHECK_RC(zkrs_tree_cache_get(t, "/tc/a", &data, &st), ZKRS_OK);
+    CHECK(data && data->len == 1 && data->data[0] == 'x' && st.data_length == 1);
+    zkrs_buffer_free(data);
+    zkrs_string_array *kids = NULL;
+    CHECK_RC(zkrs_tree_cache_children(t, "/tc", &kids), ZKRS_OK);
+    CHECK(kids && kids->len == 1 && strcmp(kids->strings[0], "a") == 0);
+    zkrs_string_array_free(kids);
+
+    CHECK_RC(zkrs_client_set(c, "/tc/a", (const uint8_t *)"y", 1, -1, NULL), ZKRS_OK);
+    CHECK(log_find(&l, "2 /tc/a 'y' 1"));
+    CHECK_RC(zkrs_client_create(c, "/tc/a/b", NULL, 0, NULL, 0, ZKRS_PERSISTENT, 0, NULL, NULL),
+             ZKRS_OK);
+    CHECK(log_find(&l, "1 /tc/a/b '' 0"));
+    CHECK_RC(zkrs_client_delete(c, "/tc/a/b", -1), ZKRS_OK);
+    CHECK(log_find(&l, "3 /tc/a/b '' -9"));
+    CHECK_RC(zkrs_tree_cache_get(t, "/tc/a/b", NULL, NULL), ZKRS_NONODE);
+    CHECK_RC(zkrs_tree_cache_children(t, "/nope", &kids), ZKRS_NONODE);
+    zkrs_tree_cache_free(t);
+    zkrs_tree_cache_free(NULL);
+    /* After free, no callback: the next change is not heard. */
+    pthread_mutex_lock(&l.mu);
+    int n = l.n;
+    pthread_mutex_unlock(&l.mu);
+    CHECK_RC(zkrs_client_delete(c, "/tc/a", -1), ZKRS_OK);
+    usleep(200 * 1000);
+    pthread_mutex_lock(&l.mu);
+    CHECK(l.n == n);
+    pthread_mutex_unlock(&l.mu);
+    CHECK_RC(zkrs_client_delete(c, "/tc", -1), ZKRS_OK);
+    done_destroy(&l);
+}
+
+static int on_live(void *ud, const struct zkrs_instance_list *live) {
+    char what[48] = "live";
+    for (size_t i = 0; i < live->len; i++) {
+        char one[24];
+        snprintf(one, sizeof one, " %s=%.*s", live->items[i].id, (int)live->items[i].len,
+                 live->items[i].payload ? (const char *)live->items[i].payload : "");
+        strncat(what, one, sizeof what - strlen(what) - 1);
+    }
+    done_add(ud, 0, what);
+    return 1;
+}
+
+static void test_registry(zkrs_client *c, zkrs_client *other) {
+    struct done_log l;
+    done_init(&l);
+
+    zkrs_registry *r1 = NULL, *r2 = NULL, *bad = NULL;
+    CHECK_RC(zkrs_registry_new(c, NULL, &bad), ZKRS_BADARGUMENTS);
+    CHECK(bad == NULL);
+    CHECK_RC(zkrs_registry_new(c, "/services", &r1), ZKRS_OK);
+    CHECK_RC(zkrs_registry_new(other, "/services", &r2), ZKRS_OK);
+    CHECK_RC(zkrs_registry_register(r1, "web", "i1", (const uint8_t *)"p1", 2), ZKRS_OK);
+    CHECK_RC(zkrs_registry_register(r1, "web", "a/b", NULL, 0), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_registry_register(r2, "web", "i1", NULL, 0), ZKRS_NODEEXISTS);
+    zkrs_instance_list *live = NULL;
+    CHECK_RC(zkrs_registry_instances(r2, "web", &live), ZKRS_OK);
+    CHECK(live && live->len == 1 && strcmp(live->items[0].id, "i1") == 0 &&
+          live->items[0].len == 2 && memcmp(live->items[0].payload, "p1", 2) == 0);
+    zkrs_instance_list_free(live);
+
+    zkrs_watch *w = NULL;
+    CHECK_RC(zkrs_registry_watch(r2, "web", NULL, &l, &w), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_registry_watch(r2, "web", on_live, &l, &w), ZKRS_OK);
+    CHECK(log_find(&l, "live i1=p1"));
+    CHECK_RC(zkrs_registry_register(r2, "web", "i2", NULL, 0), ZKRS_OK);
+    CHECK(log_find(&l, "live i1=p1 i2="));
+    CHECK_RC(zkrs_registry_register(r1, "web", "i1", (const uint8_t *)"p9", 2), ZKRS_OK);
+    CHECK(log_find(&l, "live i1=p9 i2="));
+    int removed = -1;
+    CHECK_RC(zkrs_registry_unregister(r1, "web", "i1", &removed), ZKRS_OK);
+    CHECK(removed == 1);
+    CHECK(log_find(&l, "live i2="));
+    CHECK_RC(zkrs_registry_unregister(r1, "web", "i1", &removed), ZKRS_OK);
+    CHECK(removed == 0);
+    zkrs_watch_free(w);
+    zkrs_registry_free(r1);
+    zkrs_registry_free(r2); /* i2 stays while other's session lives */
+    zkrs_registry_free(NULL);
+    zkrs_instance_list_free(NULL);
+    zkrs_string_array *kids = NULL;
+    CHECK_RC(zkrs_client_get_children(c, "/services/web", NULL, NULL, &kids, NULL), ZKRS_OK);
+    CHECK(kids && kids->len == 1 && strcmp(kids->strings[0], "i2") == 0);
+    zkrs_string_array_free(kids);
+    CHECK_RC(zkrs_client_delete(other, "/services/web/i2", -1), ZKRS_OK);
+    done_destroy(&l);
+}
+
 int main(void) {
     test_static_functions();
     CHECK_RC(zkrs_set_log_callback(on_log, &serving_logged, 9), ZKRS_BADARGUMENTS);
@@ -1336,6 +1661,11 @@ int main(void) {
     test_watches(c, other);
     test_recipes(hosts, c, other);
     test_partitioner(c, other, hosts);
+    test_async_more(c);
+    test_party(c, other);
+    test_double_barrier(c, other);
+    test_tree_cache(c);
+    test_registry(c, other);
     test_free_from_callback(hosts, other);
     test_session(hosts);
     test_sasl_and_tls_arguments();
