@@ -198,10 +198,7 @@ impl TlsSettings {
     ) -> Result<Option<TlsSettings>, Error> {
         let get = |key: &str| {
             let name = format!("{prefix}{key}");
-            props
-                .get(&name)
-                .or_else(|| props.get(&format!("zookeeper.{name}")))
-                .map(String::as_str)
+            crate::config::property(props, &name).map(|(_, v)| v)
         };
         let store = |what: &str| -> Result<Option<Store>, Error> {
             let Some(location) = get(&format!("{what}.location")).filter(|l| !l.is_empty()) else {

@@ -38,11 +38,6 @@ fn state_name(s: PartitionState) -> &'static str {
     }
 }
 
-fn default_identifier() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    format!("{}-{}", host.trim(), std::process::id())
-}
-
 /// Divides `items` among the members at `path`: each item has one owner;
 /// a member coming or going moves everyone to "RELEASE", after which each
 /// stops using its items and calls `releaseSet()` for the next round. The
@@ -65,7 +60,7 @@ pub(crate) async fn create(
         Err(e) => return ZkResult(Err(e)),
     };
     let opts = options.map_or_else(
-        || PartitionerOptions::new(&default_identifier()),
+        || PartitionerOptions::new(&PartitionerOptions::default_identifier()),
         core_options,
     );
     on_core(async move { recipes::SetPartitioner::new(&c, &path, items, opts).await })
@@ -76,7 +71,10 @@ pub(crate) async fn create(
 }
 
 fn core_options(o: PartitionerOpts) -> PartitionerOptions {
-    let mut opts = PartitionerOptions::new(&o.identifier.unwrap_or_else(default_identifier));
+    let mut opts = PartitionerOptions::new(
+        &o.identifier
+            .unwrap_or_else(PartitionerOptions::default_identifier),
+    );
     if let Some(t) = o.time_boundary_ms {
         opts.time_boundary = Duration::from_millis(t.into());
     }

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{bad, boolean, num};
+use super::{bad, boolean, num, property as get};
 use crate::error::Result;
 
 /// ZooKeeper's Prometheus provider; naming it turns `/metrics` on.
@@ -95,12 +95,4 @@ pub fn metrics_endpoint(props: &BTreeMap<String, String>) -> Result<Option<HttpE
         address: address.to_string(),
         port,
     }))
-}
-
-/// A key as written in zoo.cfg or as its `zookeeper.` system property.
-fn get<'a>(props: &'a BTreeMap<String, String>, key: &'a str) -> Option<(&'a str, &'a str)> {
-    props
-        .get_key_value(key)
-        .or_else(|| props.get_key_value(&format!("zookeeper.{key}")))
-        .map(|(k, v)| (k.as_str(), v.as_str()))
 }

@@ -632,6 +632,15 @@ fn absolute(p: &Path) -> Result<PathBuf> {
     std::path::absolute(p).map_err(Error::from)
 }
 
+/// A key as written in zoo.cfg or as its `zookeeper.` system property
+/// (ZooKeeper reads many settings either way): the key found and its value.
+pub fn property<'a>(props: &'a BTreeMap<String, String>, key: &str) -> Option<(&'a str, &'a str)> {
+    props
+        .get_key_value(key)
+        .or_else(|| props.get_key_value(&format!("zookeeper.{key}")))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
 /// Bytes in the files under `dir`, recursively (ZooKeeperServer.getDirSize);
 /// 0 for a missing directory.
 pub fn dir_size(dir: &Path) -> u64 {

@@ -71,6 +71,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::client::{watcher, Client, SessionState, Watcher};
+use crate::tree::join_child as join;
 use crate::types::Acl;
 use crate::Error;
 
@@ -270,14 +271,6 @@ fn unique() -> String {
 fn sequence(name: &str) -> Option<i64> {
     let tail = name.get(name.len().checked_sub(10)?..)?;
     tail.parse().ok()
-}
-
-fn join(parent: &str, child: &str) -> String {
-    if parent == "/" {
-        format!("/{child}")
-    } else {
-        format!("{parent}/{child}")
-    }
 }
 
 fn deadline(timeout: Option<Duration>) -> Option<Instant> {

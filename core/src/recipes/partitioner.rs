@@ -63,6 +63,12 @@ pub struct PartitionerOptions {
 }
 
 impl PartitionerOptions {
+    /// kazoo's default member name, `<hostname>-<pid>`.
+    pub fn default_identifier() -> String {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        format!("{}-{}", host.trim(), std::process::id())
+    }
+
     pub fn new(identifier: &str) -> PartitionerOptions {
         PartitionerOptions {
             identifier: identifier.to_string(),

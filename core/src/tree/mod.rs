@@ -38,7 +38,7 @@ use crate::{
 use acl::intern_acl;
 pub use acl::{check_acl_list, digest, fix_acl, is_auth_scheme};
 pub use node::{EphemeralType, StatPersisted};
-pub use path::{is_special_path, split_parent, validate_path, SPECIAL_PATHS};
+pub use path::{is_special_path, join_child, split_parent, validate_path, SPECIAL_PATHS};
 pub use snapshot::{NodeRecord, TreeNonNull};
 
 use node::Node;

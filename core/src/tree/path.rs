@@ -70,6 +70,14 @@ pub fn split_parent(path: &str) -> Result<(&str, &str)> {
     Ok((parent, &path[slash + 1..]))
 }
 
+/// The path of `child` under `parent`: `split_parent`'s inverse.
+pub fn join_child(parent: &str, child: &str) -> String {
+    match parent {
+        "/" => format!("/{child}"),
+        p => format!("{p}/{child}"),
+    }
+}
+
 /// Whether `path` is one of ZooKeeper's own nodes.
 pub fn is_special_path(path: &str) -> bool {
     SPECIAL_PATHS.contains(&path)
