@@ -279,6 +279,9 @@ def _assert_no_loss_and_written_once(zk, parent, writers):
     for w in writers:
         assert w.unknown == [] and w.errors == [], (w.tag, w.unknown, w.errors)
         assert not any(s == KazooState.SUSPENDED for _, s in w.states), (w.tag, w.states)
+    # The other writers' last acks came through other members: catch this
+    # one up first, as any ZooKeeper client must to read another's writes.
+    zk.sync(parent)
     seen = {}
     for child in zk.get_children(parent):
         data, _ = zk.get(parent + "/" + child)
