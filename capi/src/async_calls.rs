@@ -1,20 +1,17 @@
 //! The asynchronous forms of the basic calls, as the official C client's
 //! `zoo_a*`: each returns at once and calls its completion later with the
 //! result number and the result. The request is queued on the session
-//! before the call returns, so requests go out in call order, and
-//! completions run in that same order, one at a time, on the client's
-//! completion thread (a completion may call libzkrs, blocking calls
-//! included). A watch event that announced new data runs before the
-//! completion that carries it; otherwise watch callbacks (on the event
-//! thread) and completions may interleave, where the official client runs
-//! both on its one completion thread.
+//! before the call returns, so requests go out in call order. Completions
+//! run on the client's event thread, the one thread that runs its watch
+//! and state callbacks, all in the order the server sent them, as on the
+//! official client's completion thread: a watch event that announced new
+//! data runs before the completion that carries it. A completion may call
+//! libzkrs, blocking calls included.
 
 use std::ffi::{c_char, c_int, c_void};
 use std::future::Future;
-use std::pin::Pin;
 
-use tokio::sync::mpsc;
-use zkrs_core::client::{blocking, Client as Zk, Op, Watcher};
+use zkrs_core::client::{Client as Zk, Op, Watcher};
 use zkrs_core::{Error, Stat};
 
 use crate::callback::{zkrs_watch_fn, UserData};
@@ -69,43 +66,9 @@ pub type zkrs_strings_completion = Option<
     ),
 >;
 
-type Completion = Box<dyn FnOnce() + Send>;
-type Pending = Pin<Box<dyn Future<Output = Completion> + Send>>;
-
-/// One client's completion line: a task awaits the calls in the order they
-/// were made and hands each completion to the completion thread.
-pub(crate) struct Completions {
-    line: mpsc::UnboundedSender<Pending>,
-}
-
-impl Completions {
-    pub fn start(c: &blocking::Client) -> Result<Completions, Error> {
-        let (line, mut calls) = mpsc::unbounded_channel::<Pending>();
-        let (ready, run) = std::sync::mpsc::channel::<Completion>();
-        std::thread::Builder::new()
-            .name("zkrs-completions".into())
-            .spawn(move || {
-                while let Ok(done) = run.recv() {
-                    done();
-                }
-            })
-            .map_err(|e| Error::Io(format!("cannot start the completion thread: {e}")))?;
-        // Replies come in call order, so awaiting them in that order costs
-        // no wait.
-        c.runtime().spawn(async move {
-            while let Some(call) = calls.recv().await {
-                if ready.send(call.await).is_err() {
-                    break;
-                }
-            }
-        });
-        Ok(Completions { line })
-    }
-}
-
 impl zkrs_client {
-    /// Submits `call` now and queues `then` (the call into C, through the
-    /// client's gate) to run with its outcome in call order.
+    /// Submits `call` now and runs `then` (the call into C, through the
+    /// client's gate) with its outcome on the event thread, in wire order.
     fn submit<T, Fut>(
         &self,
         call: Fut,
@@ -115,18 +78,10 @@ impl zkrs_client {
         T: Send + 'static,
         Fut: Future<Output = Result<T, Error>> + Send + 'static,
     {
-        let completions = match self.completions() {
-            Ok(line) => line,
-            Err(e) => return e.code(),
-        };
-        let submitted = zkrs_core::runtime::submit(self.inner.runtime(), call);
         let gate = self.gate.clone();
-        let pending: Pending = Box::pin(async move {
-            let outcome = submitted.wait().await.unwrap_or(Err(Error::SystemError));
-            Box::new(move || gate.call(|| then(outcome))) as Completion
-        });
-        // The line ends only with the client, which is alive here.
-        let _ = completions.line.send(pending);
+        self.inner
+            .as_async()
+            .call_in_order(call, move |outcome| gate.call(|| then(outcome)));
         ZKRS_OK
     }
 }

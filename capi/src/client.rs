@@ -4,14 +4,13 @@
 //! makes one blocking call and converts the result.
 
 use std::ffi::{c_char, c_int, c_void};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use zkrs_core::client::blocking::Client;
 use zkrs_core::client::{AddWatchMode, ClientOptions, Op, OpResult, WatcherType};
 use zkrs_core::types::CreateMode;
 
-use crate::async_calls::Completions;
 use crate::callback::{zkrs_state_fn, zkrs_watch_fn, Gate};
 use crate::error::{ZKRS_BADARGUMENTS, ZKRS_OK};
 use crate::ffi::{
@@ -121,18 +120,6 @@ pub const ZKRS_OP_CHECK: c_int = 13;
 pub struct zkrs_client {
     pub(crate) inner: Client,
     pub(crate) gate: Arc<Gate>,
-    /// The async calls' completion line, started by the first of them.
-    completions: OnceLock<Completions>,
-}
-
-impl zkrs_client {
-    pub(crate) fn completions(&self) -> Result<&Completions, zkrs_core::Error> {
-        if let Some(line) = self.completions.get() {
-            return Ok(line);
-        }
-        let line = Completions::start(&self.inner)?;
-        Ok(self.completions.get_or_init(|| line))
-    }
 }
 
 /// One operation of a `zkrs_client_multi` transaction. Fields an op type
@@ -304,11 +291,7 @@ unsafe fn connect(
         inner.add_state_listener(Arc::new(move |s: zkrs_core::client::SessionState| {
             g.state_changed(s.keeper_state() as c_int)
         }));
-        let c = zkrs_client {
-            inner,
-            gate,
-            completions: OnceLock::new(),
-        };
+        let c = zkrs_client { inner, gate };
         write_out(out, Box::into_raw(Box::new(c)));
         ZKRS_OK
     }

@@ -348,3 +348,60 @@ async fn chroot_event_paths_are_stripped() {
     })
     .await
 }
+
+/// `call_in_order` hands outcomes to the event thread in wire order with
+/// watch events, and in call order even when one fails before sending.
+#[tokio::test(flavor = "multi_thread")]
+async fn call_in_order_runs_outcomes_on_the_event_thread_in_wire_order() {
+    bounded(async {
+        let ts = TestServer::start().await;
+        let zk = connect(&ts.hosts()).await;
+        let other = connect(&ts.hosts()).await;
+        zk.create("/ord", b"", &open(), CreateMode::Persistent)
+            .await
+            .unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(
+            Vec::<(String, std::thread::ThreadId)>::new(),
+        ));
+        let log = |what: &str, seen: &Arc<std::sync::Mutex<Vec<_>>>| {
+            seen.lock()
+                .unwrap()
+                .push((what.to_string(), std::thread::current().id()));
+        };
+        let s = seen.clone();
+        let w = watcher(move |e| log(&format!("event {:?}", e.event_type), &s));
+        zk.get_data("/ord", Some(w)).await.unwrap();
+        // The change's event is sent before the reply to the read below.
+        other.set_data("/ord", b"1", -1).await.unwrap();
+        let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+        for (tag, path) in [
+            ("read", "/ord"),
+            ("bad path", "no-slash"),
+            ("missing", "/nope"),
+        ] {
+            let (s, d, z) = (seen.clone(), done_tx.clone(), zk.clone());
+            let path = path.to_string();
+            zk.call_in_order(async move { z.get_data(&path, None).await }, move |r| {
+                log(&format!("{tag} {:?}", r.map(|(data, _)| data)), &s);
+                let _ = d.send(());
+            });
+        }
+        for _ in 0..3 {
+            done_rx.recv().await.unwrap();
+        }
+        let seen = seen.lock().unwrap();
+        let order: Vec<&str> = seen.iter().map(|(w, _)| w.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "event NodeDataChanged",
+                "read Ok([49])",
+                "bad path Err(BadArguments)",
+                "missing Err(NoNode)",
+            ]
+        );
+        assert!(seen.iter().all(|(_, t)| *t == seen[0].1), "one thread");
+        assert_ne!(seen[0].1, std::thread::current().id());
+    })
+    .await;
+}

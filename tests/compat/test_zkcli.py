@@ -10,12 +10,17 @@ from compat_util import wait_for
 from zkharness import java_base_cmd
 
 
+# zkCli prints its connection event from the event thread, so these lines
+# can land in the middle of a command's output (on either server).
+CONNECTED_EVENT = re.compile(r"\n*WATCHER::\n+WatchedEvent state:SyncConnected type:None path:null\n")
+
+
 def zkcli(server, *args, timeout=60):
     cmd = java_base_cmd(server.workdir) + [
         "org.apache.zookeeper.ZooKeeperMain", "-server", server.hostport, *args,
     ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    return r.returncode, r.stdout + r.stderr
+    return r.returncode, CONNECTED_EVENT.sub("\n", r.stdout) + r.stderr
 
 
 @pytest.fixture

@@ -1106,6 +1106,56 @@ static void test_async(zkrs_client *c) {
     done_destroy(&l);
 }
 
+/* ---- one callback thread: watches and completions never overlap ------- */
+
+struct one_thread {
+    pthread_t watch_thread, done_thread;
+    int in_watch;  /* set while the watch callback runs */
+    int overlap;   /* a completion ran while the watch callback ran */
+    int watched, done;
+};
+
+static void on_slow_watch(void *ud, int type, int state, const char *path) {
+    (void)type, (void)state, (void)path;
+    struct one_thread *t = ud;
+    t->watch_thread = pthread_self();
+    __atomic_store_n(&t->in_watch, 1, __ATOMIC_SEQ_CST);
+    usleep(300 * 1000);
+    __atomic_store_n(&t->in_watch, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&t->watched, 1, __ATOMIC_SEQ_CST);
+}
+
+static void on_one_thread_done(void *ud, int rc, const uint8_t *data, size_t len,
+                               const struct zkrs_stat *stat) {
+    (void)rc, (void)data, (void)len, (void)stat;
+    struct one_thread *t = ud;
+    t->done_thread = pthread_self();
+    if (__atomic_load_n(&t->in_watch, __ATOMIC_SEQ_CST)) t->overlap = 1;
+    __atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+}
+
+/* As the official client's completion thread: a completion queued while
+ * a watch callback runs waits for it, on the same thread. */
+static void test_async_one_thread(zkrs_client *c, zkrs_client *other) {
+    struct one_thread t;
+    memset(&t, 0, sizeof t);
+    CHECK_RC(zkrs_client_create(c, "/one-thread", (const uint8_t *)"a", 1, NULL, 0,
+                                ZKRS_PERSISTENT, 0, NULL, NULL),
+             ZKRS_OK);
+    CHECK_RC(zkrs_client_get(c, "/one-thread", on_slow_watch, &t, NULL, NULL), ZKRS_OK);
+    CHECK_RC(zkrs_client_set(other, "/one-thread", (const uint8_t *)"b", 1, -1, NULL), ZKRS_OK);
+    for (int i = 0; i < 500 && !__atomic_load_n(&t.in_watch, __ATOMIC_SEQ_CST); i++)
+        usleep(10 * 1000);
+    CHECK(__atomic_load_n(&t.in_watch, __ATOMIC_SEQ_CST));
+    CHECK_RC(zkrs_client_aget(c, "/one-thread", NULL, NULL, on_one_thread_done, &t), ZKRS_OK);
+    for (int i = 0; i < 500 && !__atomic_load_n(&t.done, __ATOMIC_SEQ_CST); i++)
+        usleep(10 * 1000);
+    CHECK(__atomic_load_n(&t.done, __ATOMIC_SEQ_CST) && __atomic_load_n(&t.watched, __ATOMIC_SEQ_CST));
+    CHECK(!t.overlap);
+    CHECK(pthread_equal(t.watch_thread, t.done_thread));
+    CHECK_RC(zkrs_client_delete(c, "/one-thread", -1), ZKRS_OK);
+}
+
 /* ---- standing watches: DataWatch and ChildrenWatch ---------------------- */
 
 struct standing {
@@ -1656,6 +1706,7 @@ int main(void) {
     test_acl(c);
     test_multi(c);
     test_async(c);
+    test_async_one_thread(c, other);
     test_standing_watches(c, other);
     test_locking_queue_and_leases(c, other);
     test_watches(c, other);

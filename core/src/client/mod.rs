@@ -360,6 +360,8 @@ pub(crate) struct Shared {
     chroot: Chroot,
     watches: Mutex<WatchTables>,
     dispatcher: Dispatcher,
+    /// Call order for `call_in_order`'s outcomes.
+    in_order: dispatch::Sequencer,
     state: watch::Sender<SessionState>,
     state_events: broadcast::Sender<SessionState>,
     session: Mutex<SessionInfo>,
@@ -438,6 +440,7 @@ impl Client {
             chroot: cs.chroot,
             watches: Mutex::new(WatchTables::default()),
             dispatcher,
+            in_order: dispatch::Sequencer::default(),
             state,
             state_events,
             session: Mutex::new(SessionInfo {
@@ -613,6 +616,21 @@ impl Client {
             .unwrap_or(Error::ConnectionLoss)
     }
 
+    /// Drives `fut` (calls on this client) and hands its outcome to `then`
+    /// on the event thread, in wire order with watch events and the other
+    /// replies, as the official C client's completion thread does: a reply
+    /// that follows a watch event on the wire runs after that event's
+    /// watchers, and one that precedes it runs before them. Requests `fut`
+    /// sends first go out before this returns (call order); `then` never
+    /// runs inside this call.
+    pub fn call_in_order<F>(&self, fut: F, then: impl FnOnce(F::Output) + Send + 'static)
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        dispatch::InOrder::start(self.shared.clone(), fut, Box::new(then));
+    }
+
     async fn call(
         &self,
         req: Request,
@@ -621,7 +639,14 @@ impl Client {
         if let Some(e) = self.state().terminal_error() {
             return Err(e);
         }
-        let (tx, rx) = oneshot::channel();
+        let (tx, mut rx) = oneshot::channel();
+        // Wait on the reply before it can come, so whoever drives this
+        // future is woken by the reply's own completion (`call_in_order`).
+        std::future::poll_fn(|cx| {
+            let _ = std::future::Future::poll(std::pin::Pin::new(&mut rx), cx);
+            std::task::Poll::Ready(())
+        })
+        .await;
         let p = Packet {
             req,
             reply: tx,
