@@ -227,8 +227,14 @@ export declare class LeaderLatch {
  */
 export declare class Lock {
   constructor(client: Client, path: string, identifier?: string | undefined | null, options?: LockOptions | undefined | null)
-  /** Resolves true once held, false if `timeoutMs` passed first (0: try). */
+  /**
+   * Resolves true once held, false if `timeoutMs` passed first (0: try)
+   * or `cancel()` was called meanwhile. Joins the queue before it
+   * returns, so a `cancel()` right after it applies to it.
+   */
   acquire(timeoutMs?: number | undefined | null): Promise<boolean>
+  /** Makes a waiting `acquire` leave the queue and resolve false. */
+  cancel(): void
   /** Resolves false if the lock was not held. */
   release(): Promise<boolean>
   get isAcquired(): boolean
@@ -294,7 +300,10 @@ export declare class Queue {
 /** At most `maxLeases` holders at once (kazoo's `Semaphore` layout). */
 export declare class Semaphore {
   constructor(client: Client, path: string, identifier?: string | undefined | null, maxLeases?: number | undefined | null)
+  /** As `Lock.acquire`. */
   acquire(timeoutMs?: number | undefined | null): Promise<boolean>
+  /** Makes a waiting `acquire` give up and resolve false. */
+  cancel(): void
   release(): Promise<boolean>
   get isAcquired(): boolean
   leaseHolders(): Promise<Array<string>>

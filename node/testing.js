@@ -8,10 +8,23 @@ const { Ensemble, Member } = require('./zkrs.js')
 /**
  * Ends the client's session on the server now, as an expiry does (its
  * ephemeral nodes go, watchers are told); resolves once the client has
- * seen it (state 'Expired').
+ * seen it (state 'Expired') and emitted its 'expired' event.
  */
-function expireSession(client, { timeoutMs = 10000 } = {}) {
-  return client.expireSessionForTest(timeoutMs)
+async function expireSession(client, { timeoutMs = 10000 } = {}) {
+  // The state events reach JavaScript through a queue of their own: wait
+  // for 'expired' too, so the client's listeners have heard it on return.
+  const heard = typeof client.once === 'function' ? new Promise((resolve) => client.once('expired', resolve)) : null
+  await client.expireSessionForTest(timeoutMs)
+  if (!heard) return
+  let timer
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error('the expired event did not come')), timeoutMs)
+  })
+  try {
+    await Promise.race([heard, late])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** Cuts the client's connection; it reconnects with the same session. */

@@ -94,21 +94,30 @@ for (const key of Object.getOwnPropertyNames(EventEmitter.prototype)) {
   }
 }
 
-// An aborted acquire that is granted later is released at once, so nobody
-// holds a lock without knowing it.
-function acquireOrGiveBack(held, granted, options) {
-  return abortable(granted, options && options.signal, (got) => got && held.release())
+// An abort cancels the waiting acquire in the core (it leaves the queue);
+// one granted in the moment before the cancel is released at once, so
+// nobody holds a lock without knowing it.
+function acquireOrGiveBack(held, acquire, options) {
+  const signal = options && options.signal
+  if (signal && signal.aborted) return Promise.reject(signal.reason) // nothing sent
+  const granted = acquire()
+  if (!signal) return granted
+  const cancel = () => held.cancel()
+  signal.addEventListener('abort', cancel, { once: true })
+  const done = () => signal.removeEventListener('abort', cancel)
+  granted.then(done, done)
+  return abortable(granted, signal, (got) => got && held.release())
 }
 
 class Lock extends native.Lock {
   acquire(timeoutMs, options) {
-    return acquireOrGiveBack(this, super.acquire(timeoutMs), options)
+    return acquireOrGiveBack(this, () => super.acquire(timeoutMs), options)
   }
 }
 
 class Semaphore extends native.Semaphore {
   acquire(timeoutMs, options) {
-    return acquireOrGiveBack(this, super.acquire(timeoutMs), options)
+    return acquireOrGiveBack(this, () => super.acquire(timeoutMs), options)
   }
 }
 

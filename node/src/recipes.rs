@@ -8,15 +8,15 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::Status;
+use napi::{Env, Status};
 use napi_derive::napi;
 use zkrs::recipes;
 
 use crate::client::Client;
 use crate::error::ZkResult;
-use crate::runtime::on_core;
+use crate::runtime::{on_core, submit};
 use crate::types::{data_bytes, Stat, WatchedEvent};
 
 fn ms(t: Option<u32>) -> Option<Duration> {
@@ -71,11 +71,24 @@ impl Lock {
         })
     }
 
-    /// Resolves true once held, false if `timeoutMs` passed first (0: try).
+    /// Resolves true once held, false if `timeoutMs` passed first (0: try)
+    /// or `cancel()` was called meanwhile. Joins the queue before it
+    /// returns, so a `cancel()` right after it applies to it.
     #[napi(ts_return_type = "Promise<boolean>")]
-    pub async fn acquire(&self, timeout_ms: Option<u32>) -> ZkResult<bool> {
+    pub fn acquire<'env>(
+        &self,
+        env: &'env Env,
+        timeout_ms: Option<u32>,
+    ) -> napi::Result<PromiseRaw<'env, ZkResult<bool>>> {
         let l = self.inner.clone();
-        on_core(async move { l.acquire(ms(timeout_ms)).await }).await
+        let pending = submit(async move { l.acquire(ms(timeout_ms)).await });
+        env.spawn_future(async move { Ok(pending.await) })
+    }
+
+    /// Makes a waiting `acquire` leave the queue and resolve false.
+    #[napi]
+    pub fn cancel(&self) {
+        self.inner.cancel()
     }
 
     /// Resolves false if the lock was not held.
@@ -128,10 +141,22 @@ impl Semaphore {
         })
     }
 
+    /// As `Lock.acquire`.
     #[napi(ts_return_type = "Promise<boolean>")]
-    pub async fn acquire(&self, timeout_ms: Option<u32>) -> ZkResult<bool> {
+    pub fn acquire<'env>(
+        &self,
+        env: &'env Env,
+        timeout_ms: Option<u32>,
+    ) -> napi::Result<PromiseRaw<'env, ZkResult<bool>>> {
         let s = self.inner.clone();
-        on_core(async move { s.acquire(ms(timeout_ms)).await }).await
+        let pending = submit(async move { s.acquire(ms(timeout_ms)).await });
+        env.spawn_future(async move { Ok(pending.await) })
+    }
+
+    /// Makes a waiting `acquire` give up and resolve false.
+    #[napi]
+    pub fn cancel(&self) {
+        self.inner.cancel()
     }
 
     #[napi(ts_return_type = "Promise<boolean>")]

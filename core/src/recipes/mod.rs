@@ -226,8 +226,16 @@ impl Cancel {
         self.cancelled.load(Ordering::SeqCst)
     }
 
+    /// Returns once `cancel` is called, or at once if it already was
+    /// since `begin` (a cancel between the two is not lost).
     async fn requested(&self) {
-        self.wake.notified().await
+        let notified = self.wake.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if self.was_cancelled() {
+            return;
+        }
+        notified.await
     }
 }
 
