@@ -503,6 +503,12 @@ typedef struct zkrs_counter zkrs_counter;
 typedef struct zkrs_double_barrier zkrs_double_barrier;
 
 /**
+ * A candidate in the election at a path. Opaque; free with
+ * `zkrs_election_free`.
+ */
+typedef struct zkrs_election zkrs_election;
+
+/**
  * An ensemble running in this process. Created by `zkrs_ensemble_start`,
  * released by `zkrs_ensemble_free` (a Box: one owner). The functions
  * taking a `zkrs_ensemble` may be called from any thread, but not
@@ -812,6 +818,12 @@ typedef struct zkrs_buffer {
  * watch callbacks.
  */
 typedef void (*zkrs_state_fn)(void *userdata, int state);
+
+/**
+ * The task an elected candidate runs: gets `userdata`, returns a value
+ * handed back by `zkrs_election_run`.
+ */
+typedef int (*zkrs_election_task)(void *userdata);
 
 /**
  * Called with one log record: `level` one of `ZKRS_LOG_*`, `target` the
@@ -1462,6 +1474,55 @@ int zkrs_client_add_auth(struct zkrs_client *c,
                          const char *scheme,
                          const uint8_t *auth,
                          size_t auth_len);
+
+/**
+ * Makes a candidate at `path` for the session of `c`; `identifier` (may
+ * be NULL) is what other candidates see. Nothing is queued until
+ * `zkrs_election_run`.
+ *
+ * # Safety
+ * `c` is a live client; strings are NUL-terminated or NULL
+ * (`identifier`); `out` is valid for a write.
+ */
+int zkrs_election_new(const struct zkrs_client *c,
+                      const char *path,
+                      const char *identifier,
+                      struct zkrs_election **out);
+
+/**
+ * Waits to be elected, calls `task(userdata)` on this thread, then steps
+ * down. Returns `ZKRS_OK` with `*ran` 1 and `*result` the task's value,
+ * `ZKRS_OK` with `*ran` 0 if `zkrs_election_cancel` came first (the task
+ * did not run), or the error that ended the wait (`ZKRS_SESSIONEXPIRED`,
+ * ...). `ran` and `result` may be NULL.
+ *
+ * # Safety
+ * `election` is a live candidate; `task` is callable with `userdata`;
+ * `ran` and `result` are NULL or valid for a write.
+ */
+int zkrs_election_run(struct zkrs_election *election,
+                      zkrs_election_task task,
+                      void *userdata,
+                      int *ran,
+                      int *result);
+
+/**
+ * Makes a waiting `zkrs_election_run` (on another thread) leave the line
+ * and return with `*ran` 0.
+ *
+ * # Safety
+ * `election` is NULL or a live candidate.
+ */
+void zkrs_election_cancel(const struct zkrs_election *election);
+
+/**
+ * Frees the candidate. NULL is a no-op. Not while a run is under way.
+ *
+ * # Safety
+ * `election` is NULL or a candidate from `zkrs_election_new` not yet
+ * freed, with no `zkrs_election_run` in progress.
+ */
+void zkrs_election_free(struct zkrs_election *election);
 
 /**
  * Starts `members` voting members and `observers` observers and returns

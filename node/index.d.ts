@@ -169,6 +169,25 @@ export declare class DoubleBarrier {
 }
 
 /**
+ * kazoo's `Election`: `run(fn)` (added in `zkrs.js`) waits to be elected,
+ * runs `fn`, and steps down; these are its halves.
+ */
+export declare class Election {
+  constructor(client: Client, path: string, identifier?: string | undefined | null)
+  /**
+   * Resolves true once elected, false if `cancel()` came first. Joins
+   * the line before it returns.
+   */
+  lead(): Promise<boolean>
+  /** Steps down after `lead`; false if not leading. */
+  stepDown(): Promise<boolean>
+  /** Makes a waiting `lead` (or `run`) leave the line. */
+  cancel(): void
+  /** Identifiers of the leader and the candidates, leader first. */
+  contenders(): Promise<Array<string>>
+}
+
+/**
  * A running in-process ensemble. Members are numbered from 0 (voting
  * members first, then observers).
  */
@@ -358,6 +377,18 @@ export declare class SetPartitioner {
   releaseSet(): Promise<void>
   /** Gives our items back and leaves the party ("FAILURE", final). */
   finish(): Promise<void>
+}
+
+/**
+ * kazoo's `ShallowParty`: each member one empty node named
+ * `<uuid>-<identifier>` under the party's path, so `members()` is one
+ * listing.
+ */
+export declare class ShallowParty {
+  constructor(client: Client, path: string, identifier?: string | undefined | null)
+  join(): Promise<void>
+  leave(): Promise<boolean>
+  members(): Promise<Array<string>>
 }
 
 /**

@@ -121,4 +121,20 @@ class Semaphore extends native.Semaphore {
   }
 }
 
-module.exports = { ...native, Client, Lock, Semaphore, abortable }
+class Election extends native.Election {
+  /**
+   * Waits to be elected, runs `fn` (which may return a Promise), steps
+   * down, and resolves with `fn`'s value; undefined without running it if
+   * `cancel()` came first (kazoo's `run` returns None then).
+   */
+  async run(fn, ...args) {
+    if (!(await this.lead())) return undefined
+    try {
+      return await fn(...args)
+    } finally {
+      await this.stepDown()
+    }
+  }
+}
+
+module.exports = { ...native, Client, Election, Lock, Semaphore, abortable }

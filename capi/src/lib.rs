@@ -9,7 +9,8 @@
 //! - [`member`]: `zkrs_member`, an ensemble member run in-process.
 //! - [`client`]: `zkrs_client`, a session: CRUD, ACLs, multi, watches.
 //! - [`log`]: `zkrs_set_log_callback`, the core's logs for the host.
-//! - [`recipes`]: `zkrs_lock`, `zkrs_counter`, `zkrs_leader_latch`.
+//! - [`recipes`]: `zkrs_lock`, `zkrs_counter`, `zkrs_leader_latch`;
+//!   [`election`]: `zkrs_election` (kazoo's `Election.run`).
 //! - [`barrier_queue`]: `zkrs_semaphore`, `zkrs_barrier`, `zkrs_queue`.
 //! - [`party`]: `zkrs_party`, `zkrs_double_barrier`.
 //! - [`tree_cache`]: `zkrs_tree_cache`; [`registry`]: `zkrs_registry`.
@@ -29,6 +30,7 @@ pub mod async_calls;
 pub mod barrier_queue;
 mod callback;
 pub mod client;
+pub mod election;
 pub mod ensemble;
 pub mod error;
 pub mod locking_queue;

@@ -179,6 +179,56 @@ impl Semaphore {
     }
 }
 
+/// kazoo's `Election`: `run(fn)` (added in `zkrs.js`) waits to be elected,
+/// runs `fn`, and steps down; these are its halves.
+#[napi]
+pub struct Election {
+    inner: Arc<recipes::Election>,
+}
+
+#[napi]
+impl Election {
+    #[napi(constructor)]
+    pub fn new(client: &Client, path: String, identifier: Option<String>) -> napi::Result<Self> {
+        let c = client.connected()?;
+        let inner = recipes::Election::new(&c, &path, &ident(identifier));
+        Ok(Election {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Resolves true once elected, false if `cancel()` came first. Joins
+    /// the line before it returns.
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn lead<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ZkResult<bool>>> {
+        let e = self.inner.clone();
+        let pending = submit(async move { e.lead().await });
+        env.spawn_future(async move { Ok(pending.await) })
+    }
+
+    /// Steps down after `lead`; false if not leading.
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub async fn step_down(&self) -> ZkResult<bool> {
+        let e = self.inner.clone();
+        on_core(async move { e.step_down().await }).await
+    }
+
+    /// Makes a waiting `lead` (or `run`) leave the line.
+    #[napi]
+    pub fn cancel(&self) {
+        self.inner.cancel()
+    }
+
+    /// Identifiers of the leader and the candidates, leader first.
+    #[napi(ts_return_type = "Promise<Array<string>>")]
+    pub async fn contenders(&self) -> ZkResult<Vec<String>> {
+        let e = self.inner.clone();
+        on_core(async move { e.contenders().await })
+            .await
+            .map(texts)
+    }
+}
+
 /// A candidate that stays in line until `close()`; `hasLeadership` is true
 /// while it leads with a connected session.
 #[napi]
@@ -399,6 +449,44 @@ impl Party {
     pub async fn members(&self) -> ZkResult<Vec<String>> {
         let p = self.inner.clone();
         on_core(async move { p.members().await }).await.map(texts)
+    }
+}
+
+/// kazoo's `ShallowParty`: each member one empty node named
+/// `<uuid>-<identifier>` under the party's path, so `members()` is one
+/// listing.
+#[napi]
+pub struct ShallowParty {
+    inner: Arc<recipes::ShallowParty>,
+}
+
+#[napi]
+impl ShallowParty {
+    #[napi(constructor)]
+    pub fn new(client: &Client, path: String, identifier: Option<String>) -> napi::Result<Self> {
+        let c = client.connected()?;
+        let inner = recipes::ShallowParty::new(&c, &path, &identifier.unwrap_or_default());
+        Ok(ShallowParty {
+            inner: Arc::new(inner),
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub async fn join(&self) -> ZkResult<()> {
+        let p = self.inner.clone();
+        on_core(async move { p.join().await }).await
+    }
+
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub async fn leave(&self) -> ZkResult<bool> {
+        let p = self.inner.clone();
+        on_core(async move { p.leave().await }).await
+    }
+
+    #[napi(ts_return_type = "Promise<Array<string>>")]
+    pub async fn members(&self) -> ZkResult<Vec<String>> {
+        let p = self.inner.clone();
+        on_core(async move { p.members().await }).await
     }
 }
 

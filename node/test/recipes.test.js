@@ -10,7 +10,7 @@ const path = require('node:path')
 
 const {
   Member, Client, Lock, Semaphore, LeaderLatch, Counter, Barrier, DoubleBarrier, Queue, Party,
-  DataWatch, ChildrenWatch,
+  DataWatch, ChildrenWatch, Election, ShallowParty,
 } = require('..')
 
 let member
@@ -153,6 +153,53 @@ test('counter, barriers, queue and party', async () => {
   assert.deepEqual((await p.members()).sort(), ['one', 'zero'])
   await other.close()
   assert.deepEqual(await p.members(), ['zero'])
+})
+
+test('Election runs one task at a time as leader; cancel leaves the line', async () => {
+  const [a, b] = [await client(), await client()]
+  let running = 0
+  const task = async (name) => {
+    assert.equal(running++, 0, 'two leaders')
+    await new Promise((r) => setTimeout(r, 50))
+    running--
+    return name
+  }
+  const led = await Promise.all([
+    new Election(a, '/election', 'one').run(task, 'one'),
+    new Election(b, '/election', 'two').run(task, 'two'),
+  ])
+  assert.deepEqual(led, ['one', 'two'])
+
+  const holder = new Lock(a, '/elect-held', 'holder')
+  assert.equal(await holder.acquire(), true)
+  const waiting = new Election(b, '/elect-held', 'waiting')
+  let ran = false
+  const outcome = waiting.run(() => { ran = true })
+  try {
+    let line = []
+    for (let i = 0; i < 250 && line.length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      line = await waiting.contenders()
+    }
+    assert.deepEqual(line, ['holder', 'waiting'])
+  } finally {
+    waiting.cancel()
+  }
+  assert.equal(await outcome, undefined)
+  assert.equal(ran, false)
+  assert.deepEqual(await holder.contenders(), ['holder'])
+  await holder.release()
+})
+
+test('ShallowParty lists its members by node name', async () => {
+  const [a, b] = [await client(), await client()]
+  const one = new ShallowParty(a, '/shallow', 'one')
+  const two = new ShallowParty(b, '/shallow', 'two')
+  await one.join()
+  await two.join()
+  assert.deepEqual((await one.members()).sort(), ['one', 'two'])
+  assert.equal(await two.leave(), true)
+  assert.deepEqual(await one.members(), ['one'])
 })
 
 test('a recipe needs a connected client', () => {

@@ -1156,6 +1156,56 @@ static void test_async_one_thread(zkrs_client *c, zkrs_client *other) {
     CHECK_RC(zkrs_client_delete(c, "/one-thread", -1), ZKRS_OK);
 }
 
+/* ---- election: run a task as leader; cancel a waiting run -------------- */
+
+static int lead_task(void *ud) {
+    int *calls = ud;
+    (*calls)++;
+    return 42;
+}
+
+struct waiting_run {
+    zkrs_election *e;
+    int rc, ran, result;
+};
+
+static void *run_election(void *arg) {
+    struct waiting_run *w = arg;
+    static int never;
+    w->rc = zkrs_election_run(w->e, lead_task, &never, &w->ran, &w->result);
+    return NULL;
+}
+
+static void test_election(zkrs_client *c, zkrs_client *other) {
+    zkrs_election *e = NULL;
+    int calls = 0, ran = -1, result = -1;
+    CHECK_RC(zkrs_election_new(c, "/elect", "first", &e), ZKRS_OK);
+    CHECK_RC(zkrs_election_run(e, lead_task, &calls, &ran, &result), ZKRS_OK);
+    CHECK(calls == 1 && ran == 1 && result == 42);
+    CHECK_RC(zkrs_election_run(e, NULL, &calls, &ran, &result), ZKRS_BADARGUMENTS);
+    CHECK_RC(zkrs_election_new(c, NULL, "x", &e), ZKRS_BADARGUMENTS);
+
+    /* Someone else leads (a lock in the same layout): a run waits, and a
+     * cancel from this thread ends it without running the task. */
+    zkrs_lock *holder = NULL;
+    int got = 0;
+    CHECK_RC(zkrs_lock_new(other, "/elect", "holder", 0, &holder), ZKRS_OK);
+    CHECK_RC(zkrs_lock_acquire(holder, 5000, &got), ZKRS_OK);
+    CHECK(got == 1);
+    struct waiting_run w = {.e = e, .rc = -1, .ran = -1, .result = -1};
+    pthread_t t;
+    pthread_create(&t, NULL, run_election, &w);
+    usleep(300 * 1000);
+    zkrs_election_cancel(e);
+    pthread_join(t, NULL);
+    CHECK(w.rc == ZKRS_OK && w.ran == 0 && w.result == -1);
+    CHECK_RC(zkrs_lock_release(holder), ZKRS_OK);
+    zkrs_lock_free(holder);
+    zkrs_election_cancel(NULL);
+    zkrs_election_free(e);
+    zkrs_election_free(NULL);
+}
+
 /* ---- standing watches: DataWatch and ChildrenWatch ---------------------- */
 
 struct standing {
@@ -1707,6 +1757,7 @@ int main(void) {
     test_multi(c);
     test_async(c);
     test_async_one_thread(c, other);
+    test_election(c, other);
     test_standing_watches(c, other);
     test_locking_queue_and_leases(c, other);
     test_watches(c, other);

@@ -27,17 +27,38 @@ impl Election {
     }
 
     /// Waits to be elected, runs `task`, then steps down (also if `task`
-    /// fails). The session may expire while `task` runs; a task that must
-    /// stop then should watch the client's state.
-    pub async fn run<T, F, Fut>(&self, task: F) -> Result<T, Error>
+    /// fails); `None` without running it if [`Election::cancel`] came
+    /// first (kazoo's `run` returns None then). The session may expire
+    /// while `task` runs; a task that must stop then should watch the
+    /// client's state.
+    pub async fn run<T, F, Fut>(&self, task: F) -> Result<Option<T>, Error>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = T>,
     {
-        self.lock.acquire(None).await?;
+        if !self.lead().await? {
+            return Ok(None);
+        }
         let out = task().await;
-        self.lock.release().await?;
-        Ok(out)
+        self.step_down().await?;
+        Ok(Some(out))
+    }
+
+    /// Waits to be elected: true once leading, false if [`Election::cancel`]
+    /// was called first. The first half of [`Election::run`], for callers
+    /// whose task is not a Rust future (a C function, a JavaScript one).
+    pub async fn lead(&self) -> Result<bool, Error> {
+        self.lock.acquire(None).await
+    }
+
+    /// Steps down after [`Election::lead`]; false if not leading.
+    pub async fn step_down(&self) -> Result<bool, Error> {
+        self.lock.release().await
+    }
+
+    /// Makes a waiting `run` or `lead` leave the line (kazoo's `cancel`).
+    pub fn cancel(&self) {
+        self.lock.cancel()
     }
 
     /// Identifiers of the leader and the candidates, leader first.
