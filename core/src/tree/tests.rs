@@ -692,10 +692,25 @@ fn snapshot_round_trip_rebuilds_indexes() {
     mk(&mut t, "/t", CreateMode::PersistentWithTtl, 4).unwrap();
     t.set_data("/a", Some(Bytes::from_static(&[0, 1, 255])), -1, 5, 5)
         .unwrap();
+    mk(&mut t, "/n", CreateMode::Persistent, 6).unwrap();
+    t.set_data("/n", None, -1, 6, 6).unwrap();
     let bytes = bincode::serde::encode_to_vec(&t, bincode::config::standard()).unwrap();
     let (back, _): (DataTree, _) =
         bincode::serde::decode_from_slice(&bytes, bincode::config::standard()).unwrap();
     assert_eq!(back, t);
+    // The borrowed records the writer streams encode as the owned ones.
+    #[derive(serde::Serialize)]
+    #[serde(rename = "DataTree")]
+    struct Owned {
+        nodes: Vec<NodeRecord>,
+    }
+    let owned = Owned {
+        nodes: t.records().collect(),
+    };
+    assert_eq!(
+        bincode::serde::encode_to_vec(&owned, bincode::config::standard()).unwrap(),
+        bytes
+    );
     assert_eq!(DataTree::from_records(t.records()), Ok(t.clone()));
     let mut orphan: Vec<NodeRecord> = t.records().filter(|r| r.path != "/a").collect();
     orphan.reverse();
