@@ -15,7 +15,7 @@ use napi_derive::napi;
 use zkrs::client::{self as zc, AddWatchMode, ClientOptions, WatcherType};
 
 use crate::error::{bad_arguments, ZkError, ZkResult};
-use crate::runtime::{on_core, submit};
+use crate::runtime::{on_core, submit_promise};
 use crate::types::{
     acl_or_open, create_mode, data_bytes, node_data, Acl, JsKeeperState, Stat, WatchedEvent,
 };
@@ -267,13 +267,10 @@ impl Client {
         T: ToNapiValue + Send + 'static,
         Fut: Future<Output = Result<T, zkrs::Error>> + Send + 'static,
     {
-        let pending = self.core().map(|c| submit(f(c)));
-        env.spawn_future(async move {
-            Ok(match pending {
-                Ok(reply) => reply.await,
-                Err(e) => ZkResult(Err(e)),
-            })
-        })
+        match self.core() {
+            Ok(c) => submit_promise(env, f(c)),
+            Err(e) => reject(env, e),
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use zkrs::recipes;
 
 use crate::client::Client;
 use crate::error::ZkResult;
-use crate::runtime::{on_core, submit};
+use crate::runtime::{on_core, submit_promise};
 use crate::types::{data_bytes, Stat, WatchedEvent};
 
 fn ms(t: Option<u32>) -> Option<Duration> {
@@ -81,8 +81,7 @@ impl Lock {
         timeout_ms: Option<u32>,
     ) -> napi::Result<PromiseRaw<'env, ZkResult<bool>>> {
         let l = self.inner.clone();
-        let pending = submit(async move { l.acquire(ms(timeout_ms)).await });
-        env.spawn_future(async move { Ok(pending.await) })
+        submit_promise(env, async move { l.acquire(ms(timeout_ms)).await })
     }
 
     /// Makes a waiting `acquire` leave the queue and resolve false.
@@ -149,8 +148,7 @@ impl Semaphore {
         timeout_ms: Option<u32>,
     ) -> napi::Result<PromiseRaw<'env, ZkResult<bool>>> {
         let s = self.inner.clone();
-        let pending = submit(async move { s.acquire(ms(timeout_ms)).await });
-        env.spawn_future(async move { Ok(pending.await) })
+        submit_promise(env, async move { s.acquire(ms(timeout_ms)).await })
     }
 
     /// Makes a waiting `acquire` give up and resolve false.
@@ -202,8 +200,7 @@ impl Election {
     #[napi(ts_return_type = "Promise<boolean>")]
     pub fn lead<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ZkResult<bool>>> {
         let e = self.inner.clone();
-        let pending = submit(async move { e.lead().await });
-        env.spawn_future(async move { Ok(pending.await) })
+        submit_promise(env, async move { e.lead().await })
     }
 
     /// Steps down after `lead`; false if not leading.

@@ -10,6 +10,9 @@
 
 use std::future::Future;
 
+use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
+use napi::Env;
+
 use crate::error::{ZkError, ZkResult};
 
 fn panicked(what: &str) -> ZkError {
@@ -43,4 +46,17 @@ where
             Err(_) => ZkResult(Err(panicked("call"))),
         }
     }
+}
+
+/// [`submit`]s `fut` now and returns the Promise of its result.
+pub fn submit_promise<'env, T, F>(
+    env: &'env Env,
+    fut: F,
+) -> napi::Result<PromiseRaw<'env, ZkResult<T>>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: Future<Output = Result<T, zkrs::Error>> + Send + 'static,
+{
+    let pending = submit(fut);
+    env.spawn_future(async move { Ok(pending.await) })
 }
