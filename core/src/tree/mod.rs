@@ -4,10 +4,13 @@
 //! zxids, times and session ids are arguments, so members applying the same
 //! entries hold equal trees. Watches and quotas live elsewhere.
 //!
-//! Persistent `imbl` maps make `clone` O(1): the state machine snapshots a
-//! clone and applies a multi to a clone it then keeps or drops. The maps are
-//! ordered, not hashed, so iteration (snapshots, cleanup candidates) is the
-//! same on every member and a subtree is one key range.
+//! The tree is nested: each node owns its children in a persistent `imbl`
+//! map keyed by name, so no full path is stored and a lookup compares short
+//! names level by level. `clone` is O(1) (the root's `Arc`): the state
+//! machine snapshots a clone and applies a multi to a clone it then keeps or
+//! drops; a write to a shared tree copies only the nodes and map chunks on
+//! its way down. The maps are ordered, not hashed, so iteration (snapshots,
+//! cleanup candidates) is the same on every member.
 //!
 //! Write methods check what ZooKeeper's `PrepRequestProcessor` checks, in
 //! its order, except ACLs, which need the session's ids. A caller mirroring
@@ -25,7 +28,6 @@ mod snapshot;
 #[cfg(test)]
 mod tests;
 
-use std::ops::Bound;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -46,10 +48,12 @@ use node::Node;
 /// All znodes and their indexes. Cheap to clone; equal trees compare equal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataTree {
-    /// Nodes behind an `Arc`: the map's chunks hold pointers, not whole
-    /// nodes (a third of the memory per znode), and copying a chunk on
-    /// write copies pointers; a node is copied only when a clone shares it.
-    nodes: OrdMap<Arc<str>, Arc<Node>>,
+    /// "/", owning every other node through its children. Nodes sit behind
+    /// an `Arc`, so copying a map chunk on write copies pointers; a node is
+    /// copied only when a clone shares it.
+    root: Arc<Node>,
+    /// Number of znodes, the root included.
+    count: usize,
     ephemerals: OrdMap<SessionId, OrdSet<Arc<str>>>,
     containers: OrdSet<Arc<str>>,
     ttls: OrdSet<Arc<str>>,
@@ -89,8 +93,8 @@ fn owner_for(mode: CreateMode, ttl: i64, session: SessionId) -> Result<i64> {
 }
 
 /// ZooKeeper counts a path's length in UTF-16 units (Java's String.length).
-fn node_size(path: &str, node: &Node) -> i64 {
-    (path.encode_utf16().count() + node.data_len()) as i64
+fn node_size(path: &str, data_len: usize) -> i64 {
+    (path.encode_utf16().count() + data_len) as i64
 }
 
 fn check_version(expected: i32, actual: i32) -> Result<()> {
@@ -104,12 +108,11 @@ impl DataTree {
     /// A fresh tree as ZooKeeper starts one: "/", "/zookeeper",
     /// "/zookeeper/quota" (open ACL) and "/zookeeper/config" (read-only).
     pub fn new() -> DataTree {
-        let mut tree = DataTree::empty();
         let open = intern_acl(Acl::open_unsafe());
-        for path in ["/", "/zookeeper", "/zookeeper/quota"] {
-            let node = Node::new(Some(Bytes::new()), open.clone(), StatPersisted::default());
-            tree.link(path.into(), node)
-                .expect("parents are added first");
+        let fresh = || Node::new(Some(Bytes::new()), open.clone(), StatPersisted::default());
+        let mut tree = DataTree::with_root(fresh());
+        for path in ["/zookeeper", "/zookeeper/quota"] {
+            tree.link(path, fresh()).expect("parents are added first");
         }
         // ZooKeeper applies this ACL with setACL(.., version -1), which
         // stores -1 as the aversion (ZOOKEEPER-2014).
@@ -118,19 +121,20 @@ impl DataTree {
             ..StatPersisted::default()
         };
         let config = Node::new(Some(Bytes::new()), intern_acl(Acl::read_unsafe()), stat);
-        tree.link("/zookeeper/config".into(), config)
+        tree.link("/zookeeper/config", config)
             .expect("parent exists");
         tree
     }
 
-    /// No nodes at all, not even the root; only for building a tree.
-    fn empty() -> DataTree {
+    /// The root alone, no indexes; for building a tree.
+    fn with_root(root: Node) -> DataTree {
         DataTree {
-            nodes: OrdMap::new(),
+            data_size: node_size("/", root.data_len()),
+            root: Arc::new(root),
+            count: 1,
             ephemerals: OrdMap::new(),
             containers: OrdSet::new(),
             ttls: OrdSet::new(),
-            data_size: 0,
             quota_roots: OrdSet::new(),
         }
     }
@@ -138,41 +142,38 @@ impl DataTree {
     /// Adds `node` at `path` under its existing parent, without touching the
     /// parent's stat, and indexes it. DataInconsistency if the parent is
     /// missing or the path taken.
-    fn link(&mut self, path: Arc<str>, node: Node) -> Result<()> {
-        if self.nodes.contains_key(&*path) {
+    fn link(&mut self, path: &str, node: Node) -> Result<()> {
+        let (parent, name) = split_parent(path)?;
+        let parent = self
+            .node_mut(parent)
+            .map_err(|_| Error::DataInconsistency)?;
+        if parent.children.get(name).is_some() {
             return Err(Error::DataInconsistency);
         }
-        if &*path != "/" {
-            let (parent, _) = split_parent(&path)?;
-            let parent = self
-                .node_mut(parent)
-                .map_err(|_| Error::DataInconsistency)?;
-            parent.children.insert(path.clone());
-        }
-        self.index_add(&path, node.stat.ephemeral_owner);
-        self.data_size += node_size(&path, &node);
-        self.nodes.insert(path, Arc::new(node));
+        let owner = node.stat.ephemeral_owner;
+        let size = node_size(path, node.data_len());
+        parent.children.insert(name, Arc::new(node));
+        self.counted(path, owner, size);
         Ok(())
     }
 
-    /// Adds a node whose parent and children are already linked (a bulk
-    /// build in key order, or a create that linked it).
-    fn add_built(&mut self, path: Arc<str>, node: Node) {
-        self.index_add(&path, node.stat.ephemeral_owner);
-        self.data_size += node_size(&path, &node);
-        self.nodes.insert(path, Arc::new(node));
+    /// Counts and indexes a node just linked under its parent.
+    fn counted(&mut self, path: &str, owner: i64, size: i64) {
+        self.count += 1;
+        self.data_size += size;
+        self.index_add(path, owner);
     }
 
-    fn index_add(&mut self, path: &Arc<str>, owner: i64) {
+    fn index_add(&mut self, path: &str, owner: i64) {
         self.quota_index(path, true);
         match EphemeralType::of(owner) {
-            EphemeralType::Container => drop(self.containers.insert(path.clone())),
-            EphemeralType::Ttl(_) => drop(self.ttls.insert(path.clone())),
+            EphemeralType::Container => drop(self.containers.insert(path.into())),
+            EphemeralType::Ttl(_) => drop(self.ttls.insert(path.into())),
             EphemeralType::Normal => drop(
                 self.ephemerals
                     .entry(owner)
                     .or_default()
-                    .insert(path.clone()),
+                    .insert(path.into()),
             ),
             EphemeralType::Void => {}
         }
@@ -197,15 +198,28 @@ impl DataTree {
         }
     }
 
+    /// The node at `path`, found name by name from the root. NoNode for a
+    /// path that is missing or not absolute.
     fn node(&self, path: &str) -> Result<&Node> {
-        self.nodes.get(path).map(|n| &**n).ok_or(Error::NoNode)
+        self.node_arc(path).map(|n| &**n)
     }
 
+    fn node_arc(&self, path: &str) -> Result<&Arc<Node>> {
+        let mut node = &self.root;
+        for name in names(path)? {
+            node = node.children.get(name).ok_or(Error::NoNode)?;
+        }
+        Ok(node)
+    }
+
+    /// The node at `path` for writing: it and each node above it are
+    /// copied first where a clone shares them.
     fn node_mut(&mut self, path: &str) -> Result<&mut Node> {
-        self.nodes
-            .get_mut(path)
-            .map(Arc::make_mut)
-            .ok_or(Error::NoNode)
+        let mut node = Arc::make_mut(&mut self.root);
+        for name in names(path)? {
+            node = node.children.get_mut(name).ok_or(Error::NoNode)?;
+        }
+        Ok(node)
     }
 
     /// Creates a znode; returns its actual path (with the sequential suffix,
@@ -239,7 +253,9 @@ impl DataTree {
             path.to_string()
         };
         validate_path(&path, false)?;
-        if self.nodes.contains_key(path.as_str()) {
+        let (_, name) = split_parent(&path)?;
+        // "/" is valid and splits into "/" and "", but is the root itself.
+        if path == "/" || parent.children.get(name).is_some() {
             return Err(Error::NodeExists);
         }
         if EphemeralType::of(parent.stat.ephemeral_owner) == EphemeralType::Normal {
@@ -247,14 +263,13 @@ impl DataTree {
         }
         let node = Node::new(data, intern_acl(acl), StatPersisted::new(zxid, time, owner));
         let stat = node.client_stat();
-        let key: Arc<str> = path.as_str().into();
-        // Checked above: one walk of the map for the parent, one to insert.
+        let (len, size) = (node.data_len(), node_size(&path, node.data_len()));
+        // Checked above: one walk down to read, one to write.
         let parent = self.node_mut(parent_path)?;
         parent.stat.cversion = parent.stat.cversion.wrapping_add(1);
         parent.stat.pzxid = zxid;
-        parent.children.insert(key.clone());
-        let len = node.data_len();
-        self.add_built(key, node);
+        parent.children.insert(name, Arc::new(node));
+        self.counted(&path, owner, size);
         self.quota_created(&path, len);
         Ok((path, stat))
     }
@@ -301,14 +316,14 @@ impl DataTree {
 
     /// Removes an existing leaf and updates its parent and the indexes.
     fn unlink(&mut self, path: &str, zxid: Zxid) -> Result<()> {
-        let (parent_path, _) = split_parent(path)?;
+        let (parent_path, name) = split_parent(path)?;
         let parent = self.node_mut(parent_path)?;
-        parent.children.remove(path);
+        let node = parent.children.remove(name).ok_or(Error::NoNode)?;
         // Never move pzxid back (ZooKeeper guards replays the same way).
         parent.pzxid_at_least(zxid);
-        let node = self.nodes.remove(path).ok_or(Error::NoNode)?;
+        self.count -= 1;
         self.index_remove(path, node.stat.ephemeral_owner);
-        self.data_size -= node_size(path, &node);
+        self.data_size -= node_size(path, node.data_len());
         self.quota_moved(path, -(node.data_len() as i64), -1);
         Ok(())
     }
@@ -385,7 +400,7 @@ impl DataTree {
     }
 
     pub fn stat(&self, path: &str) -> Option<Stat> {
-        self.nodes.get(path).map(|n| n.client_stat())
+        self.node(path).ok().map(Node::client_stat)
     }
 
     pub fn get_acl(&self, path: &str) -> Result<(Vec<Acl>, Stat)> {
@@ -396,28 +411,23 @@ impl DataTree {
     /// Child names, sorted (ZooKeeper returns them in hash order).
     pub fn get_children(&self, path: &str) -> Result<(Vec<String>, Stat)> {
         let node = self.node(path)?;
-        // Children are kept as full paths: the parent's, a slash, the name.
-        let skip = if path == "/" { 1 } else { path.len() + 1 };
-        let names = node
-            .children
-            .iter()
-            .map(|c| c[skip..].to_string())
-            .collect();
+        let names = node.children.iter().map(|(n, _)| n.to_string()).collect();
         Ok((names, node.client_stat()))
     }
 
     /// Number of descendants of `path`, not counting itself
     /// (`getAllChildrenNumber`).
     pub fn all_children_number(&self, path: &str) -> Result<i32> {
-        self.node(path)?;
         if path == "/" {
-            return Ok(self.nodes.len() as i32 - 1);
+            return Ok(self.count as i32 - 1);
         }
-        // Descendants are exactly the keys from "path/" up to "path0",
-        // '0' being the character after '/'.
-        let (lo, hi) = (format!("{path}/"), format!("{path}0"));
-        let range = (Bound::Included(lo.as_str()), Bound::Excluded(hi.as_str()));
-        Ok(self.nodes.range::<_, str>(range).count() as i32)
+        let mut stack = vec![self.node(path)?];
+        let mut count = 0;
+        while let Some(n) = stack.pop() {
+            count += n.children.len();
+            stack.extend(n.children.iter().map(|(_, c)| &**c));
+        }
+        Ok(count as i32)
     }
 
     /// The ephemeral paths `session` owns, sorted.
@@ -442,7 +452,7 @@ impl DataTree {
     /// Number of znodes, the root included. ZooKeeper's `zk_znode_count`
     /// also counts an alias of the root, so it reports one more.
     pub fn node_count(&self) -> usize {
-        self.nodes.len()
+        self.count
     }
 
     /// Sum over znodes of path length plus data length
@@ -476,7 +486,7 @@ impl DataTree {
     /// Whether `path` is, right now, one of [`Self::empty_containers`] or
     /// [`Self::expired_ttls`] (without listing them all).
     pub fn is_reapable(&self, path: &str, now: i64) -> bool {
-        let Some(n) = self.nodes.get(path) else {
+        let Ok(n) = self.node(path) else {
             return false;
         };
         let due = match EphemeralType::of(n.stat.ephemeral_owner) {
@@ -501,11 +511,14 @@ impl DataTree {
     }
 
     fn candidates(&self, set: &OrdSet<Arc<str>>, pick: impl Fn(&Node) -> bool) -> Vec<String> {
-        let ready = |p: &&Arc<str>| {
-            self.nodes
-                .get(&***p)
-                .is_some_and(|n| n.children.is_empty() && pick(n))
-        };
+        let ready = |p: &&Arc<str>| self.node(p).is_ok_and(|n| n.children.is_empty() && pick(n));
         set.iter().filter(ready).map(|p| p.to_string()).collect()
     }
+}
+
+/// The names on the way from the root down to `path`: none for "/".
+/// NoNode for a path that is not absolute.
+fn names(path: &str) -> Result<impl Iterator<Item = &str>> {
+    let rest = path.strip_prefix('/').ok_or(Error::NoNode)?;
+    Ok(rest.split('/').filter(move |_| !rest.is_empty()))
 }

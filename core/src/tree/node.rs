@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use imbl::OrdSet;
+use compact_str::CompactString;
+use imbl::shared_ptr::DefaultSharedPtr;
+use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 
 use crate::{owner_ttl, Acl, Stat, Zxid, CONTAINER_OWNER};
@@ -67,28 +69,37 @@ impl EphemeralType {
     }
 }
 
-/// A node's children: nothing at all for a leaf (most znodes), so a node
-/// fits a 128-byte allocation.
+/// A child's name: up to 24 bytes inline (most names), so a name costs
+/// no allocation of its own and copying a map chunk copies no strings.
+pub(crate) type Name = CompactString;
+
+/// A node's children by name: nothing at all for a leaf (most znodes), so
+/// a node fits a 128-byte allocation. Each parent owns its children, so a
+/// znode's full path is stored nowhere: it is the names on the way down.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Children(Option<Box<OrdSet<Arc<str>>>>);
+pub(crate) struct Children(Option<Box<OrdMap<Name, Arc<Node>>>>);
 
 impl Children {
-    pub fn insert(&mut self, path: Arc<str>) {
-        self.0.get_or_insert_default().insert(path);
+    pub fn get(&self, name: &str) -> Option<&Arc<Node>> {
+        self.0.as_ref()?.get(name)
     }
 
-    pub fn remove(&mut self, path: &str) {
-        if let Some(set) = &mut self.0 {
-            set.remove(path);
-            if set.is_empty() {
-                self.0 = None;
-            }
+    /// The child as a node of its own: copied first if a clone shares it.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Node> {
+        self.0.as_mut()?.get_mut(name).map(Arc::make_mut)
+    }
+
+    pub fn insert(&mut self, name: &str, node: Arc<Node>) {
+        self.0.get_or_insert_default().insert(name.into(), node);
+    }
+
+    pub fn remove(&mut self, name: &str) -> Option<Arc<Node>> {
+        let set = self.0.as_mut()?;
+        let gone = set.remove(name);
+        if set.is_empty() {
+            self.0 = None;
         }
-    }
-
-    #[cfg(test)]
-    pub fn contains(&self, path: &str) -> bool {
-        self.0.as_ref().is_some_and(|s| s.contains(path))
+        gone
     }
 
     pub fn is_empty(&self) -> bool {
@@ -99,15 +110,28 @@ impl Children {
         self.0.as_ref().map_or(0, |s| s.len())
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<str>> {
-        self.0.iter().flat_map(|s| s.iter())
+    /// Children in name order.
+    pub fn iter(&self) -> ChildIter<'_> {
+        ChildIter(self.0.as_ref().map(|m| m.iter()))
     }
 }
 
-impl FromIterator<Arc<str>> for Children {
-    fn from_iter<I: IntoIterator<Item = Arc<str>>>(paths: I) -> Self {
-        let set: OrdSet<Arc<str>> = paths.into_iter().collect();
-        Children((!set.is_empty()).then(|| Box::new(set)))
+impl FromIterator<(Name, Arc<Node>)> for Children {
+    fn from_iter<I: IntoIterator<Item = (Name, Arc<Node>)>>(kids: I) -> Self {
+        let map: OrdMap<Name, Arc<Node>> = kids.into_iter().collect();
+        Children((!map.is_empty()).then(|| Box::new(map)))
+    }
+}
+
+/// [`Children::iter`]: a nameable type, so a tree walk can keep a stack of
+/// them.
+pub(crate) struct ChildIter<'a>(Option<imbl::ordmap::Iter<'a, Name, Arc<Node>, DefaultSharedPtr>>);
+
+impl<'a> Iterator for ChildIter<'a> {
+    type Item = (&'a Name, &'a Arc<Node>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.as_mut()?.next()
     }
 }
 
@@ -120,9 +144,6 @@ pub(crate) struct Node {
     /// Interned: one pointer, shared by every node with an equal list.
     pub acl: Arc<Vec<Acl>>,
     pub stat: StatPersisted,
-    /// The children's full paths: the same `Arc`s as the map's keys, so a
-    /// child costs its parent a pointer, not a copy of its name. Sorted as
-    /// their names are (all share the parent's prefix).
     pub children: Children,
 }
 

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use super::{DataTree, Node};
+use super::{join_child, DataTree, Node};
 use crate::{Error, Result};
 
 pub const QUOTA_ROOT: &str = "/zookeeper/quota";
@@ -128,7 +128,7 @@ impl DataTree {
             let Ok(n) = self.node(&p) else { continue };
             count += 1;
             bytes += n.data_len() as i64;
-            stack.extend(n.children.iter().map(|c| c.to_string()));
+            stack.extend(n.children.iter().map(|(c, _)| join_child(&p, c)));
         }
         self.write_stats(root, count, bytes);
     }

@@ -1,9 +1,8 @@
-//! The tree as snapshot data: a sequence of node records in path order.
+//! The tree as snapshot data: a sequence of node records, depth first.
 //! Children, indexes and sizes are derived, so they are rebuilt on load
 //! rather than stored; that keeps snapshots small and unable to disagree
 //! with themselves.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -12,9 +11,9 @@ use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::node::{Node, StatPersisted};
-use super::split_parent;
+use super::node::{ChildIter, Name, Node, StatPersisted};
 use super::DataTree;
+use super::{join_child, node_size, split_parent};
 use crate::{Acl, Error, Result};
 
 /// One znode as a snapshot stores it (ZooKeeper's path + DataNode).
@@ -31,53 +30,144 @@ pub struct NodeRecord {
 impl DataTree {
     /// Every node as a record, parents before children.
     pub fn records(&self) -> impl Iterator<Item = NodeRecord> + '_ {
-        self.nodes.iter().map(|(path, n)| NodeRecord {
-            path: path.to_string(),
+        self.walk().map(|(path, n)| NodeRecord {
+            path,
             data: n.data.clone(),
             acl: n.acl.to_vec(),
             stat: n.stat,
         })
     }
 
+    /// Every node with its path, depth first, children in name order.
+    pub(super) fn walk(&self) -> Walk<'_> {
+        Walk {
+            root: Some(&self.root),
+            stack: Vec::new(),
+            left: self.count,
+        }
+    }
+
     /// Rebuilds a tree from records in any order (a zkrs snapshot or an
     /// imported ZooKeeper one). DataInconsistency without a root, with a
     /// duplicate path or with a node whose parent is missing.
     ///
-    /// Built in bulk: children are found by hashing parent paths, and
-    /// nodes enter the ordered map in key order, each once, instead of
-    /// three ordered-map walks per node.
+    /// Built bottom-up in one pass over the records sorted depth first:
+    /// each node's children are complete when it is closed.
     pub fn from_records(records: impl IntoIterator<Item = NodeRecord>) -> Result<DataTree> {
         let mut records: Vec<NodeRecord> = records.into_iter().collect();
-        // A parent's path is a prefix of its child's, so it sorts first.
-        records.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        records.sort_unstable_by(|a, b| depth_first(&a.path, &b.path));
         if records.windows(2).any(|w| w[0].path == w[1].path) {
             return Err(Error::DataInconsistency);
         }
-        let keys: Vec<Arc<str>> = records.iter().map(|r| Arc::from(r.path.as_str())).collect();
-        let children = children_of(&keys)?;
-        let mut tree = DataTree::empty();
-        for ((r, key), kids) in records.into_iter().zip(keys).zip(children) {
-            let mut node = Node::new(r.data, super::acl::intern_acl(r.acl), r.stat);
-            node.children = kids.into_iter().collect();
-            tree.add_built(key, node);
+        let mut records = records.into_iter();
+        let root = records.next().filter(|r| r.path == "/");
+        let root = root.ok_or(Error::DataInconsistency)?;
+        let mut tree = DataTree::with_root(Node::new(None, Arc::default(), root.stat));
+        tree.data_size += data_len(&root) as i64;
+        // The open nodes from the root down to the last record.
+        let mut open = vec![Open::new(root)];
+        for r in records {
+            let (parent, _) = split_parent(&r.path).map_err(|_| Error::DataInconsistency)?;
+            while open.len() > 1 && open.last().is_some_and(|o| o.path != parent) {
+                close(&mut open);
+            }
+            if open.last().is_none_or(|o| o.path != parent) {
+                return Err(Error::DataInconsistency);
+            }
+            let size = node_size(&r.path, data_len(&r));
+            tree.counted(&r.path, r.stat.ephemeral_owner, size);
+            open.push(Open::new(r));
         }
-        if !tree.nodes.contains_key("/") {
-            return Err(Error::DataInconsistency);
+        while open.len() > 1 {
+            close(&mut open);
         }
+        let root = open.pop().expect("the root stays open");
+        tree.root = Arc::new(root.node());
         Ok(tree)
     }
 }
 
-/// For sorted, distinct paths: each one's children (their paths), in order.
-fn children_of(paths: &[Arc<str>]) -> Result<Vec<Vec<Arc<str>>>> {
-    let index: HashMap<&str, usize> = paths.iter().enumerate().map(|(i, p)| (&**p, i)).collect();
-    let mut children = vec![Vec::new(); paths.len()];
-    for p in paths.iter().filter(|p| &***p != "/") {
-        let (parent, _) = split_parent(p).map_err(|_| Error::DataInconsistency)?;
-        let at = *index.get(parent).ok_or(Error::DataInconsistency)?;
-        children[at].push(p.clone());
+fn data_len(r: &NodeRecord) -> usize {
+    r.data.as_ref().map_or(0, Bytes::len)
+}
+
+/// Depth-first order of paths: by their names, level by level, which is
+/// byte order with '/' below every other character.
+fn depth_first(a: &str, b: &str) -> std::cmp::Ordering {
+    let key = |c: u8| if c == b'/' { 0 } else { u16::from(c) + 1 };
+    a.bytes().map(key).cmp(b.bytes().map(key))
+}
+
+/// A node being rebuilt whose children are still being read.
+struct Open {
+    path: String,
+    record: NodeRecord,
+    kids: Vec<(Name, Arc<Node>)>,
+}
+
+impl Open {
+    fn new(mut record: NodeRecord) -> Open {
+        let path = std::mem::take(&mut record.path);
+        Open {
+            path,
+            record,
+            kids: Vec::new(),
+        }
     }
-    Ok(children)
+
+    fn node(self) -> Node {
+        let r = self.record;
+        let mut node = Node::new(r.data, super::acl::intern_acl(r.acl), r.stat);
+        node.children = self.kids.into_iter().collect();
+        node
+    }
+}
+
+/// Closes the deepest open node into its parent's children.
+fn close(open: &mut Vec<Open>) {
+    let done = open.pop().expect("an open node");
+    let (_, name) = split_parent(&done.path).expect("checked when opened");
+    let name = Name::from(name);
+    let parent = open.last_mut().expect("the root is closed last");
+    parent.kids.push((name, Arc::new(done.node())));
+}
+
+/// [`DataTree::walk`]: a stack of the children still to visit per level.
+pub(super) struct Walk<'a> {
+    root: Option<&'a Arc<Node>>,
+    stack: Vec<(String, ChildIter<'a>)>,
+    /// Nodes not yet visited: an exact length lets a snapshot encode the
+    /// walk as a sequence without collecting it first.
+    left: usize,
+}
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = (String, &'a Node);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(root) = self.root.take() {
+            self.left -= 1;
+            self.stack.push(("/".to_string(), root.children.iter()));
+            return Some(("/".to_string(), &**root));
+        }
+        loop {
+            let (parent, kids) = self.stack.last_mut()?;
+            let Some((name, node)) = kids.next() else {
+                self.stack.pop();
+                continue;
+            };
+            let path = join_child(parent, name);
+            if !node.children.is_empty() {
+                self.stack.push((path.clone(), node.children.iter()));
+            }
+            self.left -= 1;
+            return Some((path, node));
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
 }
 
 impl Serialize for DataTree {
@@ -93,7 +183,7 @@ struct NodesRef<'a>(&'a DataTree);
 
 impl Serialize for NodesRef<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.nodes.iter().map(|(path, n)| NodeRecordRef {
+        s.collect_seq(self.0.walk().map(|(path, n)| NodeRecordRef {
             path,
             data: n.data.as_deref(),
             acl: &n.acl,
@@ -109,7 +199,7 @@ impl Serialize for NodesRef<'_> {
 #[derive(Serialize)]
 #[serde(rename = "NodeRecord")]
 struct NodeRecordRef<'a> {
-    path: &'a str,
+    path: String,
     #[serde(serialize_with = "opt_slice_field")]
     data: Option<&'a [u8]>,
     acl: &'a [Acl],

@@ -369,7 +369,7 @@ fn ttl_candidates_expire_from_mtime() {
         .unwrap();
     assert_eq!(s.ephemeral_owner, 0, "clients see 0 for TTL nodes");
     assert_eq!(
-        owner_ttl(t.nodes.get("/t").unwrap().stat.ephemeral_owner),
+        owner_ttl(t.node("/t").unwrap().stat.ephemeral_owner),
         Some(100)
     );
     assert!(t.expired_ttls(1100).is_empty(), "not more than the TTL yet");
@@ -798,24 +798,18 @@ fn tree_from_before_null_data_loads() {
 
 /// Everything derived must agree with the nodes themselves.
 fn assert_consistent(t: &DataTree) {
-    let mut size = 0;
-    for (path, node) in t.nodes.iter() {
-        size += node_size(path, node);
-        for child in node.children.iter() {
-            let (key, _) = t.nodes.get_key_value(&**child).expect("child missing");
-            assert!(Arc::ptr_eq(key, child), "{child} is a copy, not the key");
-            assert_eq!(split_parent(child).unwrap().0, &**path);
-        }
-        if &**path != "/" {
-            let (parent, _) = split_parent(path).unwrap();
-            assert!(t.nodes.get(parent).unwrap().children.contains(path));
-        }
+    let (mut size, mut count) = (0, 0);
+    for (path, node) in t.walk() {
+        size += node_size(&path, node.data_len());
+        count += 1;
+        assert!(std::ptr::eq(t.node(&path).unwrap(), node), "{path}");
         let owner = node.stat.ephemeral_owner;
         if EphemeralType::of(owner) == EphemeralType::Normal {
-            assert!(t.ephemerals(owner).contains(&path.to_string()));
+            assert!(t.ephemerals(owner).contains(&path));
         }
     }
     assert_eq!(size, t.approximate_data_size());
+    assert_eq!(count, t.node_count());
     let listed: usize = t.all_ephemerals().iter().map(|(_, p)| p.len()).sum();
     assert_eq!(listed, t.ephemeral_count());
 }
@@ -931,15 +925,24 @@ fn equal_acls_are_stored_once_and_a_clone_copies_no_node_until_written() {
     assert!(!Arc::ptr_eq(&acl(&t, "/a"), &acl(&t, "/b")));
 
     let copy = t.clone();
-    assert!(Arc::ptr_eq(&t.nodes["/a"], &copy.nodes["/a"]));
+    assert!(Arc::ptr_eq(
+        t.node_arc("/a").unwrap(),
+        copy.node_arc("/a").unwrap()
+    ));
     t.set_data("/a", Some(Bytes::from_static(b"new")), -1, 5, 50)
         .unwrap();
-    assert!(!Arc::ptr_eq(&t.nodes["/a"], &copy.nodes["/a"]));
+    assert!(!Arc::ptr_eq(
+        t.node_arc("/a").unwrap(),
+        copy.node_arc("/a").unwrap()
+    ));
     assert_eq!(
         copy.get_data("/a").unwrap().0,
         Some(Bytes::from_static(b"d"))
     );
-    assert!(Arc::ptr_eq(&t.nodes["/b"], &copy.nodes["/b"]));
+    assert!(Arc::ptr_eq(
+        t.node_arc("/b").unwrap(),
+        copy.node_arc("/b").unwrap()
+    ));
 }
 
 /// A node and its `Arc` header fit jemalloc's 128-byte size class; one
@@ -1008,4 +1011,35 @@ fn quota_stats_follow_creates_sets_and_deletes() {
     t.delete("/zookeeper/quota/q/zookeeper_limits", -1, 5)
         .unwrap();
     assert_eq!(t.check_quota("/q/c", 1, 1), Ok(()));
+}
+
+/// Records come depth first: a node's whole subtree before its next
+/// sibling, even where byte order of the full paths differs ('-' < '/').
+#[test]
+fn records_come_depth_first_and_rebuild_from_any_order() {
+    let mut t = DataTree::new();
+    for (i, p) in ["/a", "/a/b", "/a-c", "/a/b/c", "/a0"].iter().enumerate() {
+        persistent(&mut t, p, i as Zxid + 1);
+    }
+    let paths: Vec<String> = t.records().map(|r| r.path).collect();
+    let want = [
+        "/",
+        "/a",
+        "/a/b",
+        "/a/b/c",
+        "/a-c",
+        "/a0",
+        "/zookeeper",
+        "/zookeeper/config",
+        "/zookeeper/quota",
+    ];
+    assert_eq!(paths, want);
+    let reversed: Vec<NodeRecord> = t.records().collect::<Vec<_>>().into_iter().rev().collect();
+    assert_eq!(DataTree::from_records(reversed), Ok(t.clone()));
+    assert_eq!(t.all_children_number("/a"), Ok(2));
+    assert_eq!(t.all_children_number("/"), Ok(8));
+    assert_eq!(
+        t.create("/", None, open(), CreateMode::Persistent, -1, 0, 9, 9),
+        Err(Error::NodeExists)
+    );
 }
