@@ -1,5 +1,6 @@
 //! DataTree throughput: create, getData and setData on a tree of 10,000
-//! znodes, with no network, log or locking around them.
+//! znodes, and a snapshot's encoding and decoding of 100,000, with no
+//! network, log or locking around them.
 
 use std::time::Duration;
 
@@ -100,12 +101,62 @@ fn bench_tree(c: &mut Criterion) {
     g.finish();
 }
 
+/// 100,000 znodes of 100 bytes, 1,000 per parent, as `zkrs bench populate`
+/// makes them.
+fn snapshot_tree() -> DataTree {
+    let mut t = DataTree::new();
+    let mut zxid = 1;
+    let mut mk = |t: &mut DataTree, path: &str, data: Bytes| {
+        zxid += 1;
+        let mode = CreateMode::Persistent;
+        t.create(path, Some(data), Acl::open_unsafe(), mode, -1, 0, zxid, 0)
+            .unwrap();
+    };
+    mk(&mut t, "/pop", Bytes::new());
+    for p in 0..SNAPSHOT_NODES / 1000 {
+        let parent = format!("/pop/p{p:05}");
+        mk(&mut t, &parent, Bytes::new());
+        for n in 0..1000 {
+            mk(
+                &mut t,
+                &format!("{parent}/n{n:03}"),
+                Bytes::from(vec![b'x'; 100]),
+            );
+        }
+    }
+    t
+}
+
+const SNAPSHOT_NODES: usize = 100_000;
+
+fn bench_snapshot(c: &mut Criterion) {
+    let mut g = c.benchmark_group("snapshot");
+    g.throughput(Throughput::Elements(SNAPSHOT_NODES as u64));
+    let t = snapshot_tree();
+    let cfg = bincode::config::standard();
+    g.bench_function("encode_100k", |b| {
+        let mut out = Vec::new();
+        b.iter(|| {
+            out.clear();
+            bincode::serde::encode_into_std_write(&t, &mut out, cfg).unwrap()
+        })
+    });
+    let bytes = bincode::serde::encode_to_vec(&t, cfg).unwrap();
+    g.bench_function("decode_100k", |b| {
+        b.iter(|| {
+            let (t, _): (DataTree, usize) = bincode::serde::decode_from_slice(&bytes, cfg).unwrap();
+            t
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-    targets = bench_tree
+    targets = bench_tree, bench_snapshot
 }
 criterion_main!(benches);

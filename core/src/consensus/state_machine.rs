@@ -80,9 +80,12 @@ fn decode_state(format: u32, encoded: &[u8]) -> io::Result<ZkState> {
 }
 
 fn encode_state(state: &ZkState, w: &mut dyn io::Write) -> io::Result<()> {
-    bincode::serde::encode_into_std_write(state, &mut &mut *w, bincode::config::standard())
-        .map(drop)
-        .map_err(io::Error::other)
+    // bincode writes each field on its own: into a buffer of a known type
+    // that is an inlined copy, where each write to `w` is a dynamic call.
+    let mut w = io::BufWriter::with_capacity(64 << 10, w);
+    bincode::serde::encode_into_std_write(state, &mut w, bincode::config::standard())
+        .map_err(io::Error::other)?;
+    io::Write::flush(&mut w)
 }
 
 /// Writes `state` as a member's first snapshot (`zkrs import`): its log

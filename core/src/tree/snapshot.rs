@@ -3,17 +3,18 @@
 //! rather than stored; that keeps snapshots small and unable to disagree
 //! with themselves.
 
+use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::de::{self, SeqAccess, Visitor};
-use serde::ser::SerializeStruct;
+use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::node::{ChildIter, Name, Node, StatPersisted};
+use super::node::{Name, Node, StatPersisted};
 use super::DataTree;
-use super::{join_child, node_size, split_parent};
+use super::{node_size, split_parent};
 use crate::{Acl, Error, Result};
 
 /// One znode as a snapshot stores it (ZooKeeper's path + DataNode).
@@ -29,22 +30,49 @@ pub struct NodeRecord {
 
 impl DataTree {
     /// Every node as a record, parents before children.
-    pub fn records(&self) -> impl Iterator<Item = NodeRecord> + '_ {
-        self.walk().map(|(path, n)| NodeRecord {
-            path,
-            data: n.data.clone(),
-            acl: n.acl.to_vec(),
-            stat: n.stat,
-        })
+    pub fn records(&self) -> impl Iterator<Item = NodeRecord> {
+        let mut out = Vec::with_capacity(self.count);
+        let _ = self.each_node(|path, n| {
+            out.push(NodeRecord {
+                path: path.to_string(),
+                data: n.data.clone(),
+                acl: n.acl.to_vec(),
+                stat: n.stat,
+            });
+            Ok::<(), ()>(())
+        });
+        out.into_iter()
     }
 
-    /// Every node with its path, depth first, children in name order.
-    pub(super) fn walk(&self) -> Walk<'_> {
-        Walk {
-            root: Some(&self.root),
-            stack: Vec::new(),
-            left: self.count,
+    /// Calls `f` on every node with its path, depth first, children in name
+    /// order, until it fails. One path buffer serves the whole walk, and
+    /// the walk keeps its own stack, so a deep tree cannot overflow the
+    /// thread's.
+    pub(super) fn each_node<E>(
+        &self,
+        mut f: impl FnMut(&str, &Node) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut path = String::from("/");
+        f(&path, &self.root)?;
+        // Per open level: the length of its node's path, and the children
+        // still to visit.
+        let mut stack = vec![(1, self.root.children.iter())];
+        while let Some((base, kids)) = stack.last_mut() {
+            let Some((name, node)) = kids.next() else {
+                stack.pop();
+                continue;
+            };
+            path.truncate(*base);
+            if *base > 1 {
+                path.push('/'); // below the root, whose path is just "/"
+            }
+            path.push_str(name);
+            f(&path, node)?;
+            if !node.children.is_empty() {
+                stack.push((path.len(), node.children.iter()));
+            }
         }
+        Ok(())
     }
 
     /// Rebuilds a tree from records in any order (a zkrs snapshot or an
@@ -55,9 +83,12 @@ impl DataTree {
     /// each node's children are complete when it is closed.
     pub fn from_records(records: impl IntoIterator<Item = NodeRecord>) -> Result<DataTree> {
         let mut records: Vec<NodeRecord> = records.into_iter().collect();
-        records.sort_unstable_by(|a, b| depth_first(&a.path, &b.path));
-        if records.windows(2).any(|w| w[0].path == w[1].path) {
-            return Err(Error::DataInconsistency);
+        // A zkrs snapshot is in order already: one pass checks it.
+        if !records.is_sorted_by(|a, b| depth_first(&a.path, &b.path).is_lt()) {
+            records.sort_unstable_by(|a, b| depth_first(&a.path, &b.path));
+            if records.windows(2).any(|w| w[0].path == w[1].path) {
+                return Err(Error::DataInconsistency);
+            }
         }
         let mut records = records.into_iter();
         let root = records.next().filter(|r| r.path == "/");
@@ -66,10 +97,11 @@ impl DataTree {
         tree.data_size += data_len(&root) as i64;
         // The open nodes from the root down to the last record.
         let mut open = vec![Open::new(root)];
+        let mut acls = LastAcl::default();
         for r in records {
             let (parent, _) = split_parent(&r.path).map_err(|_| Error::DataInconsistency)?;
             while open.len() > 1 && open.last().is_some_and(|o| o.path != parent) {
-                close(&mut open);
+                close(&mut open, &mut acls);
             }
             if open.last().is_none_or(|o| o.path != parent) {
                 return Err(Error::DataInconsistency);
@@ -79,10 +111,10 @@ impl DataTree {
             open.push(Open::new(r));
         }
         while open.len() > 1 {
-            close(&mut open);
+            close(&mut open, &mut acls);
         }
         let root = open.pop().expect("the root stays open");
-        tree.root = Arc::new(root.node());
+        tree.root = Arc::new(root.node(&mut acls));
         Ok(tree)
     }
 }
@@ -92,10 +124,16 @@ fn data_len(r: &NodeRecord) -> usize {
 }
 
 /// Depth-first order of paths: by their names, level by level, which is
-/// byte order with '/' below every other character.
-fn depth_first(a: &str, b: &str) -> std::cmp::Ordering {
-    let key = |c: u8| if c == b'/' { 0 } else { u16::from(c) + 1 };
-    a.bytes().map(key).cmp(b.bytes().map(key))
+/// byte order with '/' below every other character (where one path has
+/// a '/' and the other not, the first one's name ended there).
+fn depth_first(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let same = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    match (a.get(same), b.get(same)) {
+        (Some(b'/'), Some(_)) => Ordering::Less,
+        (Some(_), Some(b'/')) => Ordering::Greater,
+        (x, y) => x.cmp(&y),
+    }
 }
 
 /// A node being rebuilt whose children are still being read.
@@ -115,58 +153,34 @@ impl Open {
         }
     }
 
-    fn node(self) -> Node {
+    fn node(self, acls: &mut LastAcl) -> Node {
         let r = self.record;
-        let mut node = Node::new(r.data, super::acl::intern_acl(r.acl), r.stat);
+        let mut node = Node::new(r.data, acls.share(r.acl), r.stat);
         node.children = self.kids.into_iter().collect();
         node
     }
 }
 
 /// Closes the deepest open node into its parent's children.
-fn close(open: &mut Vec<Open>) {
+fn close(open: &mut Vec<Open>, acls: &mut LastAcl) {
     let done = open.pop().expect("an open node");
     let (_, name) = split_parent(&done.path).expect("checked when opened");
     let name = Name::from(name);
     let parent = open.last_mut().expect("the root is closed last");
-    parent.kids.push((name, Arc::new(done.node())));
+    parent.kids.push((name, Arc::new(done.node(acls))));
 }
 
-/// [`DataTree::walk`]: a stack of the children still to visit per level.
-pub(super) struct Walk<'a> {
-    root: Option<&'a Arc<Node>>,
-    stack: Vec<(String, ChildIter<'a>)>,
-    /// Nodes not yet visited: an exact length lets a snapshot encode the
-    /// walk as a sequence without collecting it first.
-    left: usize,
-}
+/// The ACL list closed last: neighbours mostly share one, and comparing
+/// with it is cheaper than looking each list up in the interned set.
+#[derive(Default)]
+struct LastAcl(Option<Arc<Vec<Acl>>>);
 
-impl<'a> Iterator for Walk<'a> {
-    type Item = (String, &'a Node);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if let Some(root) = self.root.take() {
-            self.left -= 1;
-            self.stack.push(("/".to_string(), root.children.iter()));
-            return Some(("/".to_string(), &**root));
+impl LastAcl {
+    fn share(&mut self, acl: Vec<Acl>) -> Arc<Vec<Acl>> {
+        match &self.0 {
+            Some(last) if **last == acl => last.clone(),
+            _ => self.0.insert(super::acl::intern_acl(acl)).clone(),
         }
-        loop {
-            let (parent, kids) = self.stack.last_mut()?;
-            let Some((name, node)) = kids.next() else {
-                self.stack.pop();
-                continue;
-            };
-            let path = join_child(parent, name);
-            if !node.children.is_empty() {
-                self.stack.push((path.clone(), node.children.iter()));
-            }
-            self.left -= 1;
-            return Some((path, node));
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
     }
 }
 
@@ -183,12 +197,16 @@ struct NodesRef<'a>(&'a DataTree);
 
 impl Serialize for NodesRef<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.walk().map(|(path, n)| NodeRecordRef {
-            path,
-            data: n.data.as_deref(),
-            acl: &n.acl,
-            stat: &n.stat,
-        }))
+        let mut seq = s.serialize_seq(Some(self.0.count))?;
+        self.0.each_node(|path, n| {
+            seq.serialize_element(&NodeRecordRef {
+                path,
+                data: n.data.as_deref(),
+                acl: &n.acl,
+                stat: &n.stat,
+            })
+        })?;
+        seq.end()
     }
 }
 
@@ -199,7 +217,7 @@ impl Serialize for NodesRef<'_> {
 #[derive(Serialize)]
 #[serde(rename = "NodeRecord")]
 struct NodeRecordRef<'a> {
-    path: String,
+    path: &'a str,
     #[serde(serialize_with = "opt_slice_field")]
     data: Option<&'a [u8]>,
     acl: &'a [Acl],

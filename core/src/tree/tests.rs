@@ -799,15 +799,16 @@ fn tree_from_before_null_data_loads() {
 /// Everything derived must agree with the nodes themselves.
 fn assert_consistent(t: &DataTree) {
     let (mut size, mut count) = (0, 0);
-    for (path, node) in t.walk() {
-        size += node_size(&path, node.data_len());
+    let _ = t.each_node(|path, node| {
+        size += node_size(path, node.data_len());
         count += 1;
-        assert!(std::ptr::eq(t.node(&path).unwrap(), node), "{path}");
+        assert!(std::ptr::eq(t.node(path).unwrap(), node), "{path}");
         let owner = node.stat.ephemeral_owner;
         if EphemeralType::of(owner) == EphemeralType::Normal {
-            assert!(t.ephemerals(owner).contains(&path));
+            assert!(t.ephemerals(owner).contains(&path.to_string()));
         }
-    }
+        Ok::<(), ()>(())
+    });
     assert_eq!(size, t.approximate_data_size());
     assert_eq!(count, t.node_count());
     let listed: usize = t.all_ephemerals().iter().map(|(_, p)| p.len()).sum();
