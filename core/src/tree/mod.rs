@@ -21,6 +21,7 @@
 //! [`validate_path`], ([`fix_acl`],) [`DataTree::check_acl`], then the write.
 
 mod acl;
+mod build;
 mod node;
 mod path;
 mod quota;

@@ -3,18 +3,17 @@
 //! rather than stored; that keeps snapshots small and unable to disagree
 //! with themselves.
 
-use std::cmp::Ordering;
+use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::node::{Name, Node, StatPersisted};
+use super::build::{depth_first, Builder, LastAcl, OutOfOrder};
+use super::node::{Node, StatPersisted};
 use super::DataTree;
-use super::{node_size, split_parent};
 use crate::{Acl, Error, Result};
 
 /// One znode as a snapshot stores it (ZooKeeper's path + DataNode).
@@ -78,9 +77,6 @@ impl DataTree {
     /// Rebuilds a tree from records in any order (a zkrs snapshot or an
     /// imported ZooKeeper one). DataInconsistency without a root, with a
     /// duplicate path or with a node whose parent is missing.
-    ///
-    /// Built bottom-up in one pass over the records sorted depth first:
-    /// each node's children are complete when it is closed.
     pub fn from_records(records: impl IntoIterator<Item = NodeRecord>) -> Result<DataTree> {
         let mut records: Vec<NodeRecord> = records.into_iter().collect();
         // A zkrs snapshot is in order already: one pass checks it.
@@ -90,98 +86,23 @@ impl DataTree {
                 return Err(Error::DataInconsistency);
             }
         }
-        let mut records = records.into_iter();
-        let root = records.next().filter(|r| r.path == "/");
-        let root = root.ok_or(Error::DataInconsistency)?;
-        let mut tree = DataTree::with_root(Node::new(None, Arc::default(), root.stat));
-        tree.data_size += data_len(&root) as i64;
-        // The open nodes from the root down to the last record.
-        let mut open = vec![Open::new(root)];
         let mut acls = LastAcl::default();
-        for r in records {
-            let (parent, _) = split_parent(&r.path).map_err(|_| Error::DataInconsistency)?;
-            while open.len() > 1 && open.last().is_some_and(|o| o.path != parent) {
-                close(&mut open, &mut acls);
-            }
-            if open.last().is_none_or(|o| o.path != parent) {
-                return Err(Error::DataInconsistency);
-            }
-            let size = node_size(&r.path, data_len(&r));
-            tree.counted(&r.path, r.stat.ephemeral_owner, size);
-            open.push(Open::new(r));
+        let mut node = |r: NodeRecord| (r.path, owned_node(r.data, &r.acl, r.stat, &mut acls));
+        let mut records = records.into_iter().map(&mut node);
+        let root = records.next().filter(|(path, _)| path == "/");
+        let (_, root) = root.ok_or(Error::DataInconsistency)?;
+        let mut tree = Builder::new(root);
+        for (path, node) in records {
+            tree.push(Cow::Owned(path), node)
+                .map_err(|_| Error::DataInconsistency)?;
         }
-        while open.len() > 1 {
-            close(&mut open, &mut acls);
-        }
-        let root = open.pop().expect("the root stays open");
-        tree.root = Arc::new(root.node(&mut acls));
-        Ok(tree)
+        Ok(tree.finish())
     }
 }
 
-fn data_len(r: &NodeRecord) -> usize {
-    r.data.as_ref().map_or(0, Bytes::len)
-}
-
-/// Depth-first order of paths: by their names, level by level, which is
-/// byte order with '/' below every other character (where one path has
-/// a '/' and the other not, the first one's name ended there).
-fn depth_first(a: &str, b: &str) -> Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let same = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    match (a.get(same), b.get(same)) {
-        (Some(b'/'), Some(_)) => Ordering::Less,
-        (Some(_), Some(b'/')) => Ordering::Greater,
-        (x, y) => x.cmp(&y),
-    }
-}
-
-/// A node being rebuilt whose children are still being read.
-struct Open {
-    path: String,
-    record: NodeRecord,
-    kids: Vec<(Name, Arc<Node>)>,
-}
-
-impl Open {
-    fn new(mut record: NodeRecord) -> Open {
-        let path = std::mem::take(&mut record.path);
-        Open {
-            path,
-            record,
-            kids: Vec::new(),
-        }
-    }
-
-    fn node(self, acls: &mut LastAcl) -> Node {
-        let r = self.record;
-        let mut node = Node::new(r.data, acls.share(r.acl), r.stat);
-        node.children = self.kids.into_iter().collect();
-        node
-    }
-}
-
-/// Closes the deepest open node into its parent's children.
-fn close(open: &mut Vec<Open>, acls: &mut LastAcl) {
-    let done = open.pop().expect("an open node");
-    let (_, name) = split_parent(&done.path).expect("checked when opened");
-    let name = Name::from(name);
-    let parent = open.last_mut().expect("the root is closed last");
-    parent.kids.push((name, Arc::new(done.node(acls))));
-}
-
-/// The ACL list closed last: neighbours mostly share one, and comparing
-/// with it is cheaper than looking each list up in the interned set.
-#[derive(Default)]
-struct LastAcl(Option<Arc<Vec<Acl>>>);
-
-impl LastAcl {
-    fn share(&mut self, acl: Vec<Acl>) -> Arc<Vec<Acl>> {
-        match &self.0 {
-            Some(last) if **last == acl => last.clone(),
-            _ => self.0.insert(super::acl::intern_acl(acl)).clone(),
-        }
-    }
+fn owned_node(data: Option<Bytes>, acl: &[Acl], stat: StatPersisted, acls: &mut LastAcl) -> Node {
+    let acl = acls.share(acl, |a| (a.perms, &a.id.scheme, &a.id.id));
+    Node::new(data, acl, stat)
 }
 
 impl Serialize for DataTree {
@@ -232,10 +153,116 @@ fn opt_slice_field<S: Serializer>(b: &Option<&[u8]>, s: S) -> std::result::Resul
     }
 }
 
+/// A tree as snapshots store it, read by [`NodesIn`].
 #[derive(Deserialize)]
 #[serde(rename = "DataTree")]
-struct TreeRecords {
-    nodes: Vec<NodeRecord>,
+struct TreeIn {
+    nodes: NodesIn,
+}
+
+/// The records of a snapshot, built into a tree as they are read: no
+/// record is kept, and names and data are borrowed from the encoded
+/// snapshot until their node is made.
+struct NodesIn(DataTree);
+
+/// A [`NodeRecord`] borrowing what it can from the encoded snapshot.
+#[derive(Deserialize)]
+#[serde(rename = "NodeRecord")]
+struct RecordIn<'a> {
+    #[serde(borrow)]
+    path: Cow<'a, str>,
+    #[serde(borrow, with = "serde_bytes")]
+    data: Option<Cow<'a, [u8]>>,
+    #[serde(borrow)]
+    acl: Vec<AclIn<'a>>,
+    stat: StatPersisted,
+}
+
+#[derive(Deserialize)]
+#[serde(rename = "Acl")]
+struct AclIn<'a> {
+    perms: i32,
+    #[serde(borrow)]
+    id: IdIn<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename = "Id")]
+struct IdIn<'a> {
+    #[serde(borrow)]
+    scheme: Cow<'a, str>,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+}
+
+impl<'a> RecordIn<'a> {
+    fn into_node(self, acls: &mut LastAcl) -> (Cow<'a, str>, Node) {
+        let data = self.data.map(|d| match d {
+            Cow::Borrowed(b) => Bytes::copy_from_slice(b),
+            Cow::Owned(v) => Bytes::from(v),
+        });
+        let acl = acls.share(&self.acl, |a| (a.perms, &a.id.scheme, &a.id.id));
+        (self.path, Node::new(data, acl, self.stat))
+    }
+}
+
+impl<'de> Deserialize<'de> for NodesIn {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_seq(NodesVisitor).map(NodesIn)
+    }
+}
+
+struct NodesVisitor;
+
+impl<'de> Visitor<'de> for NodesVisitor {
+    type Value = DataTree;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a sequence of node records")
+    }
+
+    /// Builds as the records come; records out of depth-first order (a
+    /// snapshot of an older zkrs, in byte order of paths) send the rest
+    /// through [`DataTree::from_records`], which sorts them.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<DataTree, A::Error> {
+        let mut acls = LastAcl::default();
+        let mut tree: Option<Builder<'de>> = None;
+        let mut unordered: Option<Vec<NodeRecord>> = None;
+        while let Some(r) = seq.next_element::<RecordIn<'de>>()? {
+            let (path, node) = r.into_node(&mut acls);
+            if let Some(rest) = &mut unordered {
+                rest.push(record(path, node));
+                continue;
+            }
+            let Some(building) = &mut tree else {
+                match path == "/" {
+                    true => tree = Some(Builder::new(node)),
+                    false => unordered = Some(vec![record(path, node)]),
+                }
+                continue;
+            };
+            if let Err(OutOfOrder(path, node)) = building.push(path, node) {
+                let mut rest = tree.take().map(Builder::into_records).unwrap_or_default();
+                rest.push(record(path, *node));
+                unordered = Some(rest);
+            }
+        }
+        match (unordered, tree) {
+            (Some(all), _) => DataTree::from_records(all),
+            (None, Some(tree)) => Ok(tree.finish()),
+            (None, None) => Err(Error::DataInconsistency),
+        }
+        .map_err(de::Error::custom)
+    }
+}
+
+fn record(path: Cow<str>, node: Node) -> NodeRecord {
+    NodeRecord {
+        path: path.into_owned(),
+        data: node.data,
+        acl: node.acl.to_vec(),
+        stat: node.stat,
+    }
 }
 
 /// A node record as snapshots before null data stored it (never null).
@@ -270,8 +297,7 @@ impl TryFrom<TreeNonNull> for DataTree {
 
 impl<'de> Deserialize<'de> for DataTree {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let t = TreeRecords::deserialize(d)?;
-        DataTree::from_records(t.nodes).map_err(de::Error::custom)
+        Ok(TreeIn::deserialize(d)?.nodes.0)
     }
 }
 

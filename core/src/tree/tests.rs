@@ -1044,3 +1044,42 @@ fn records_come_depth_first_and_rebuild_from_any_order() {
         Err(Error::NodeExists)
     );
 }
+
+/// Snapshots of older zkrs list records in byte order of paths: decoding
+/// builds those by sorting, and refuses what `from_records` refuses.
+#[test]
+fn decoding_takes_records_in_any_order_and_refuses_broken_ones() {
+    #[derive(serde::Serialize)]
+    #[serde(rename = "DataTree")]
+    struct Owned {
+        nodes: Vec<NodeRecord>,
+    }
+    let cfg = bincode::config::standard();
+    let decode = |nodes: Vec<NodeRecord>| {
+        let bytes = bincode::serde::encode_to_vec(Owned { nodes }, cfg).unwrap();
+        bincode::serde::decode_from_slice::<DataTree, _>(&bytes, cfg)
+            .map(|(t, _)| t)
+            .map_err(|_| ())
+    };
+    let mut t = DataTree::new();
+    for (i, p) in ["/a", "/a/b", "/a-c", "/a/b/c", "/a0"].iter().enumerate() {
+        persistent(&mut t, p, i as Zxid + 1);
+    }
+    let records = || t.records();
+    let mut byte_order: Vec<NodeRecord> = records().collect();
+    byte_order.sort_by(|a, b| a.path.cmp(&b.path));
+    assert_eq!(decode(byte_order), Ok(t.clone()));
+    let mut reversed: Vec<NodeRecord> = records().collect();
+    reversed.reverse();
+    assert_eq!(decode(reversed), Ok(t.clone()));
+    let twice = records().chain(records().filter(|r| r.path == "/a/b/c"));
+    assert_eq!(decode(twice.collect()), Err(()));
+    assert_eq!(
+        decode(records().filter(|r| r.path != "/a").collect()),
+        Err(())
+    );
+    assert_eq!(
+        decode(records().filter(|r| r.path != "/").collect()),
+        Err(())
+    );
+}
