@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::mpsc;
 
 use bytes::Bytes;
 use serde::de::{self, SeqAccess, Visitor};
@@ -221,38 +222,94 @@ impl<'de> Visitor<'de> for NodesVisitor {
         f.write_str("a sequence of node records")
     }
 
-    /// Builds as the records come; records out of depth-first order (a
-    /// snapshot of an older zkrs, in byte order of paths) send the rest
-    /// through [`DataTree::from_records`], which sorts them.
+    /// Two stages on two threads: this one decodes the records and makes
+    /// their nodes, a second links the nodes into the tree.
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<DataTree, A::Error> {
-        let mut acls = LastAcl::default();
-        let mut tree: Option<Builder<'de>> = None;
-        let mut unordered: Option<Vec<NodeRecord>> = None;
-        while let Some(r) = seq.next_element::<RecordIn<'de>>()? {
-            let (path, node) = r.into_node(&mut acls);
-            if let Some(rest) = &mut unordered {
-                rest.push(record(path, node));
-                continue;
-            }
-            let Some(building) = &mut tree else {
-                match path == "/" {
-                    true => tree = Some(Builder::new(node)),
-                    false => unordered = Some(vec![record(path, node)]),
-                }
-                continue;
-            };
-            if let Err(OutOfOrder(path, node)) = building.push(path, node) {
-                let mut rest = tree.take().map(Builder::into_records).unwrap_or_default();
-                rest.push(record(path, *node));
-                unordered = Some(rest);
+        std::thread::scope(|s| {
+            let (tx, rx) = mpsc::sync_channel::<Batch<'de>>(4);
+            let linker = s.spawn(move || {
+                let mut tree = Assembly::default();
+                rx.into_iter()
+                    .flatten()
+                    .for_each(|(path, node)| tree.add(path, node));
+                tree.finish()
+            });
+            let read = read_nodes(&mut seq, &tx);
+            drop(tx);
+            let built = linker
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            read?;
+            built.map_err(de::Error::custom)
+        })
+    }
+}
+
+/// Nodes on their way from the decoding thread to the linking one.
+type Batch<'p> = Vec<(Cow<'p, str>, Node)>;
+
+const BATCH: usize = 1024;
+
+/// Decodes every record of `seq` into a node and sends them in batches.
+fn read_nodes<'de, A: SeqAccess<'de>>(
+    seq: &mut A,
+    tx: &mpsc::SyncSender<Batch<'de>>,
+) -> std::result::Result<(), A::Error> {
+    let mut acls = LastAcl::default();
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(r) = seq.next_element::<RecordIn<'de>>()? {
+        batch.push(r.into_node(&mut acls));
+        if batch.len() == BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            if tx.send(full).is_err() {
+                break; // the linker is gone; joining it tells why
             }
         }
-        match (unordered, tree) {
+    }
+    let _ = tx.send(batch);
+    Ok(())
+}
+
+/// A tree assembled from records in the order they come: built as they
+/// come while they come depth first; records out of that order (a
+/// snapshot of an older zkrs, in byte order of paths) send all of them
+/// through [`DataTree::from_records`], which sorts them.
+#[derive(Default)]
+struct Assembly<'p> {
+    tree: Option<Builder<'p>>,
+    unordered: Option<Vec<NodeRecord>>,
+}
+
+impl<'p> Assembly<'p> {
+    fn add(&mut self, path: Cow<'p, str>, node: Node) {
+        if let Some(rest) = &mut self.unordered {
+            rest.push(record(path, node));
+            return;
+        }
+        let Some(building) = &mut self.tree else {
+            match path == "/" {
+                true => self.tree = Some(Builder::new(node)),
+                false => self.unordered = Some(vec![record(path, node)]),
+            }
+            return;
+        };
+        if let Err(OutOfOrder(path, node)) = building.push(path, node) {
+            let mut rest = self
+                .tree
+                .take()
+                .map(Builder::into_records)
+                .unwrap_or_default();
+            rest.push(record(path, *node));
+            self.unordered = Some(rest);
+        }
+    }
+
+    fn finish(self) -> Result<DataTree> {
+        match (self.unordered, self.tree) {
             (Some(all), _) => DataTree::from_records(all),
             (None, Some(tree)) => Ok(tree.finish()),
             (None, None) => Err(Error::DataInconsistency),
         }
-        .map_err(de::Error::custom)
     }
 }
 

@@ -1083,3 +1083,21 @@ fn decoding_takes_records_in_any_order_and_refuses_broken_ones() {
         Err(())
     );
 }
+
+/// A snapshot cut short is an error, not a smaller tree (the records are
+/// decoded on one thread and linked on another).
+#[test]
+fn a_truncated_snapshot_is_an_error() {
+    let mut t = DataTree::new();
+    for i in 0..3000 {
+        persistent(&mut t, &format!("/n{i}"), i + 1);
+    }
+    let cfg = bincode::config::standard();
+    let bytes = bincode::serde::encode_to_vec(&t, cfg).unwrap();
+    let (back, _): (DataTree, _) = bincode::serde::decode_from_slice(&bytes, cfg).unwrap();
+    assert_eq!(back, t);
+    for cut in [1, bytes.len() / 2, bytes.len() - 1] {
+        let short = bincode::serde::decode_from_slice::<DataTree, _>(&bytes[..cut], cfg);
+        assert!(short.is_err(), "cut at {cut}");
+    }
+}
