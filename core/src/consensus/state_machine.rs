@@ -52,22 +52,48 @@ impl SnapshotData {
             SnapshotData::Encoded(bytes) => Ok(bytes),
             SnapshotData::File(file) => {
                 let (format, body) = file.read()?;
-                split_body(format, body).map(|(_, state)| state)
+                split_body(format, body).map(|(_, body)| body.into_state())
             }
         }
     }
 }
 
 /// A snapshot body's meta and encoded state.
-fn split_body(format: u32, mut body: Vec<u8>) -> io::Result<(SnapshotMetaOf<C>, Vec<u8>)> {
+fn split_body(format: u32, body: Vec<u8>) -> io::Result<(SnapshotMetaOf<C>, Body)> {
     if format < BODY_V2 {
         let v1: SnapshotBodyV1 = decode(&body)?;
-        return Ok((v1.meta, v1.state));
+        let state = Body {
+            bytes: v1.state,
+            state_at: 0,
+        };
+        return Ok((v1.meta, state));
     }
     let (meta, used) = bincode::serde::decode_from_slice(&body, bincode::config::standard())
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    body.drain(..used);
+    let body = Body {
+        bytes: body,
+        state_at: used,
+    };
     Ok((meta, body))
+}
+
+/// A snapshot body whose encoded state starts at `state_at`: read in
+/// place, so loading does not move the whole state down over the meta.
+struct Body {
+    bytes: Vec<u8>,
+    state_at: usize,
+}
+
+impl Body {
+    fn state(&self) -> &[u8] {
+        &self.bytes[self.state_at..]
+    }
+
+    /// The encoded state alone, to send.
+    fn into_state(mut self) -> Vec<u8> {
+        self.bytes.drain(..self.state_at);
+        self.bytes
+    }
 }
 
 /// The state of a snapshot body of layout `format`.
@@ -148,7 +174,7 @@ pub fn read_snapshot_file(path: &std::path::Path) -> io::Result<SnapshotContents
     };
     let (format, body) = file.read()?;
     let (meta, encoded) = split_body(format, body)?;
-    let state = decode_state(format, &encoded)?;
+    let state = decode_state(format, encoded.state())?;
     let last = meta.last_log_id.as_ref();
     Ok(SnapshotContents {
         format,
@@ -246,7 +272,7 @@ impl StateMachine {
         let started = std::time::Instant::now();
         if let Some((file, format, body)) = snapshots.latest()? {
             let (meta, encoded) = split_body(format, body)?;
-            let state = decode_state(format, &encoded)?;
+            let state = decode_state(format, encoded.state())?;
             if format < BODY_V3 {
                 // Rewritten at once: this member sends its newest file to
                 // followers as is, and they read only the current layout.
@@ -393,7 +419,7 @@ impl RaftStateMachine<C> for StateMachine {
         let (meta, encoded) = split_body(format, body)?;
         Ok(Some(SnapshotOf::<C, _> {
             meta,
-            snapshot: SnapshotData::Encoded(encoded),
+            snapshot: SnapshotData::Encoded(encoded.into_state()),
         }))
     }
 }
@@ -444,7 +470,7 @@ mod tests {
         let file = save_snapshot(&store, &meta(10), |w| w.write_all(&encoded)).unwrap();
         let (format, body) = file.read().unwrap();
         let (m, got) = split_body(format, body).unwrap();
-        assert_eq!((m, &got), (meta(10), &encoded));
+        assert_eq!((m, got.state()), (meta(10), &encoded[..]));
 
         let v1 = SnapshotBodyV1 {
             meta: meta(20),
@@ -455,8 +481,8 @@ mod tests {
         let (file, format, body) = store.latest().unwrap().unwrap();
         assert_eq!((file.index, format), (20, 1));
         let (m, got) = split_body(format, body).unwrap();
-        assert_eq!((m, &got), (meta(20), &encoded));
-        let restored: ZkState = decode(&got).unwrap();
+        assert_eq!((m, got.state()), (meta(20), &encoded[..]));
+        let restored: ZkState = decode(got.state()).unwrap();
         assert_eq!(restored.tree, state().tree);
         assert_eq!(SnapshotData::File(file).into_encoded().unwrap(), encoded);
     }
