@@ -422,13 +422,17 @@ impl DataTree {
         if path == "/" {
             return Ok(self.count as i32 - 1);
         }
+        Ok(self.subtree(path)?.count() as i32 - 1)
+    }
+
+    /// The node at `path` and every node below it, in no stated order.
+    fn subtree(&self, path: &str) -> Result<impl Iterator<Item = &Node>> {
         let mut stack = vec![self.node(path)?];
-        let mut count = 0;
-        while let Some(n) = stack.pop() {
-            count += n.children.len();
+        Ok(std::iter::from_fn(move || {
+            let n = stack.pop()?;
             stack.extend(n.children.iter().map(|(_, c)| &**c));
-        }
-        Ok(count as i32)
+            Some(n)
+        }))
     }
 
     /// The ephemeral paths `session` owns, sorted.

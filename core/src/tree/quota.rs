@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use super::{join_child, DataTree, Node};
+use super::{DataTree, Node};
 use crate::{Error, Result};
 
 pub const QUOTA_ROOT: &str = "/zookeeper/quota";
@@ -122,14 +122,9 @@ impl DataTree {
     /// Sets a root's stats from its subtree (ZooKeeper's
     /// `updateQuotaForPath`).
     fn recount(&mut self, root: &str) {
-        let (mut count, mut bytes) = (0i64, 0i64);
-        let mut stack = vec![root.to_string()];
-        while let Some(p) = stack.pop() {
-            let Ok(n) = self.node(&p) else { continue };
-            count += 1;
-            bytes += n.data_len() as i64;
-            stack.extend(n.children.iter().map(|(c, _)| join_child(&p, c)));
-        }
+        let (count, bytes) = self.subtree(root).map_or((0, 0), |nodes| {
+            nodes.fold((0i64, 0i64), |(c, b), n| (c + 1, b + n.data_len() as i64))
+        });
         self.write_stats(root, count, bytes);
     }
 
