@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::node::{Name, Node};
-use super::{node_size, split_parent, DataTree, NodeRecord};
+use super::{join_child, node_size, split_parent, DataTree, NodeRecord};
 use crate::Acl;
 
 /// A tree being built, and the nodes from the root down to the last one
@@ -84,8 +84,31 @@ impl<'p> Builder<'p> {
     }
 
     /// What was added so far, as records, to start over in another order.
+    /// The nodes are taken apart rather than copied: a record takes its
+    /// node's data itself, since a clone would give a `Bytes` made from a
+    /// `Vec` a shared header for good.
     pub fn into_records(self) -> Vec<NodeRecord> {
-        self.finish().records().collect()
+        let tree = self.finish();
+        let mut out = Vec::with_capacity(tree.count);
+        let mut stack = vec![(String::from("/"), tree.root)];
+        while let Some((path, node)) = stack.pop() {
+            let Node {
+                data,
+                acl,
+                stat,
+                children,
+            } = Arc::unwrap_or_clone(node);
+            let kids = children.into_iter();
+            stack.extend(kids.map(|(name, kid)| (join_child(&path, &name), kid)));
+            let acl = acl.to_vec();
+            out.push(NodeRecord {
+                path,
+                data,
+                acl,
+                stat,
+            });
+        }
+        out
     }
 }
 

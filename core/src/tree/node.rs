@@ -114,6 +114,11 @@ impl Children {
     pub fn iter(&self) -> ChildIter<'_> {
         ChildIter(self.0.as_ref().map(|m| m.iter()))
     }
+
+    /// The children themselves, moved out where no clone shares them.
+    pub fn into_iter(self) -> impl Iterator<Item = (Name, Arc<Node>)> {
+        self.0.into_iter().flat_map(|m| *m)
+    }
 }
 
 impl FromIterator<(Name, Arc<Node>)> for Children {
