@@ -16,7 +16,7 @@ use super::forward::Outbox;
 use super::log_store::decode;
 use super::{Applier, StorageOptions, Timed, TypeConfig};
 use crate::state::ZkState;
-use crate::storage::{SnapshotFile, SnapshotStore};
+use crate::storage::{SnapshotBody, SnapshotFile, SnapshotStore};
 use crate::types::Zxid;
 use crate::Error;
 
@@ -51,28 +51,28 @@ impl SnapshotData {
         match self {
             SnapshotData::Encoded(bytes) => Ok(bytes),
             SnapshotData::File(file) => {
-                let (format, body) = file.read()?;
-                split_body(format, body).map(|(_, body)| body.into_state())
+                split_body(file.read()?).map(|(_, state)| state.into_state())
             }
         }
     }
 }
 
 /// A snapshot body's meta and encoded state.
-fn split_body(format: u32, body: Vec<u8>) -> io::Result<(SnapshotMetaOf<C>, Body)> {
-    if format < BODY_V2 {
-        let v1: SnapshotBodyV1 = decode(&body)?;
+fn split_body(read: SnapshotBody) -> io::Result<(SnapshotMetaOf<C>, Body)> {
+    if read.format < BODY_V2 {
+        let v1: SnapshotBodyV1 = decode(read.body())?;
         let state = Body {
             bytes: v1.state,
             state_at: 0,
         };
         return Ok((v1.meta, state));
     }
-    let (meta, used) = bincode::serde::decode_from_slice(&body, bincode::config::standard())
+    let (meta, used) = bincode::serde::decode_from_slice(read.body(), bincode::config::standard())
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    let (bytes, start) = read.into_parts();
     let body = Body {
-        bytes: body,
-        state_at: used,
+        bytes,
+        state_at: start + used,
     };
     Ok((meta, body))
 }
@@ -172,8 +172,9 @@ pub fn read_snapshot_file(path: &std::path::Path) -> io::Result<SnapshotContents
         index: 0,
         path: path.to_path_buf(),
     };
-    let (format, body) = file.read()?;
-    let (meta, encoded) = split_body(format, body)?;
+    let read = file.read()?;
+    let format = read.format;
+    let (meta, encoded) = split_body(read)?;
     let state = decode_state(format, encoded.state())?;
     let last = meta.last_log_id.as_ref();
     Ok(SnapshotContents {
@@ -251,6 +252,9 @@ pub struct StateMachine {
     /// leader's reply was lost.
     outbox: Arc<Outbox>,
     progress: Arc<Mutex<Progress>>,
+    /// The newest snapshot on disk and its meta, kept so that openraft's
+    /// asking for it (at start-up, and to send one) reads no file.
+    newest: Arc<Mutex<Option<(SnapshotMetaOf<C>, SnapshotFile)>>>,
     snapshots: SnapshotStore,
     retain: usize,
 }
@@ -270,14 +274,19 @@ impl StateMachine {
         };
         let loading = SlowNotice::start("loading the newest snapshot");
         let started = std::time::Instant::now();
-        if let Some((file, format, body)) = snapshots.latest()? {
-            let (meta, encoded) = split_body(format, body)?;
+        let mut newest = None;
+        if let Some((file, read)) = snapshots.latest()? {
+            let format = read.format;
+            let (meta, encoded) = split_body(read)?;
             let state = decode_state(format, encoded.state())?;
             if format < BODY_V3 {
                 // Rewritten at once: this member sends its newest file to
                 // followers as is, and they read only the current layout.
                 drop(encoded);
-                save_snapshot(&snapshots, &meta, |w| encode_state(&state, w))?;
+                let file = save_snapshot(&snapshots, &meta, |w| encode_state(&state, w))?;
+                newest = Some((meta.clone(), file));
+            } else {
+                newest = Some((meta.clone(), file.clone()));
             }
             tracing::info!(
                 "restored snapshot {} (zxid {:#x})",
@@ -294,9 +303,21 @@ impl StateMachine {
             applier,
             outbox,
             progress: Arc::new(Mutex::new(progress)),
+            newest: Arc::new(Mutex::new(newest)),
             snapshots,
             retain: opts.snap_retain_count.max(1),
         })
+    }
+
+    /// Records `file` as the newest snapshot unless a newer one is known.
+    fn keep_newest(&self, meta: &SnapshotMetaOf<C>, file: &SnapshotFile) {
+        let mut newest = self.newest.lock().unwrap_or_else(|p| p.into_inner());
+        if newest
+            .as_ref()
+            .is_none_or(|(_, known)| known.index <= file.index)
+        {
+            *newest = Some((meta.clone(), file.clone()));
+        }
     }
 
     fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
@@ -330,6 +351,7 @@ impl RaftSnapshotBuilder<C> for StateMachine {
         .await
         .map_err(io::Error::other)??;
         self.applier.timed(Timed::Snapshot, started.elapsed());
+        self.keep_newest(&meta, &file);
         Ok(SnapshotOf::<C, _> {
             meta,
             snapshot: SnapshotData::File(file),
@@ -401,8 +423,9 @@ impl RaftStateMachine<C> for StateMachine {
     ) -> Result<(), io::Error> {
         let encoded = snapshot.into_encoded()?;
         let state: ZkState = decode(&encoded)?;
-        save_snapshot(&self.snapshots, meta, |w| w.write_all(&encoded))?;
+        let file = save_snapshot(&self.snapshots, meta, |w| w.write_all(&encoded))?;
         drop(encoded);
+        self.keep_newest(meta, &file);
         self.applier.restore(state);
         let mut p = self.progress();
         p.last_applied = meta.last_log_id;
@@ -413,13 +436,10 @@ impl RaftStateMachine<C> for StateMachine {
     async fn get_current_snapshot(
         &mut self,
     ) -> Result<Option<SnapshotOf<C, SnapshotData>>, io::Error> {
-        let Some((_, format, body)) = self.snapshots.latest()? else {
-            return Ok(None);
-        };
-        let (meta, encoded) = split_body(format, body)?;
-        Ok(Some(SnapshotOf::<C, _> {
-            meta,
-            snapshot: SnapshotData::Encoded(encoded.into_state()),
+        let newest = self.newest.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(newest.as_ref().map(|(meta, file)| SnapshotOf::<C, _> {
+            meta: meta.clone(),
+            snapshot: SnapshotData::File(file.clone()),
         }))
     }
 }
@@ -468,8 +488,7 @@ mod tests {
         let encoded = super::super::log_store::encode_any(&state()).unwrap();
 
         let file = save_snapshot(&store, &meta(10), |w| w.write_all(&encoded)).unwrap();
-        let (format, body) = file.read().unwrap();
-        let (m, got) = split_body(format, body).unwrap();
+        let (m, got) = split_body(file.read().unwrap()).unwrap();
         assert_eq!((m, got.state()), (meta(10), &encoded[..]));
 
         let v1 = SnapshotBodyV1 {
@@ -478,9 +497,9 @@ mod tests {
         };
         let v1 = super::super::log_store::encode_any(&v1).unwrap();
         store.save_with(20, 1, |w| w.write_all(&v1)).unwrap();
-        let (file, format, body) = store.latest().unwrap().unwrap();
-        assert_eq!((file.index, format), (20, 1));
-        let (m, got) = split_body(format, body).unwrap();
+        let (file, read) = store.latest().unwrap().unwrap();
+        assert_eq!((file.index, read.format), (20, 1));
+        let (m, got) = split_body(read).unwrap();
         assert_eq!((m, got.state()), (meta(20), &encoded[..]));
         let restored: ZkState = decode(got.state()).unwrap();
         assert_eq!(restored.tree, state().tree);

@@ -62,12 +62,13 @@ fn imports_snapshot_and_log_into_a_zkrs_snapshot() {
     assert_eq!((summary.snapshot_zxid, summary.last_zxid), (9, 12));
     assert_eq!(summary.txns_replayed, 3);
     let store = SnapshotStore::open(&cfg.data_dir.join("zkrs").join("snapshots")).unwrap();
-    let (file, format, body) = store.latest().unwrap().unwrap();
-    assert_eq!((file.index, format), (12, 3));
+    let (file, read) = store.latest().unwrap().unwrap();
+    assert_eq!((file.index, read.format), (12, 3));
+    let body = read.body();
     let (_meta, used): (
         openraft::type_config::alias::SnapshotMetaOf<crate::consensus::TypeConfig>,
         usize,
-    ) = bincode::serde::decode_from_slice(&body, bincode::config::standard()).unwrap();
+    ) = bincode::serde::decode_from_slice(body, bincode::config::standard()).unwrap();
     let (state, _): (ZkState, usize) =
         bincode::serde::decode_from_slice(&body[used..], bincode::config::standard()).unwrap();
     assert_eq!(state.last_zxid, 12);

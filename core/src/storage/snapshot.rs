@@ -5,7 +5,7 @@
 //! large tree is never held in memory whole while it is written.
 
 use std::fs;
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"ZKRSSNAP";
@@ -26,11 +26,33 @@ pub struct SnapshotStore {
     dir: PathBuf,
 }
 
+/// A verified snapshot as read: its body's layout and the file's bytes,
+/// the body starting at `start`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SnapshotBody {
+    pub format: u32,
+    bytes: Vec<u8>,
+    start: usize,
+}
+
+impl SnapshotBody {
+    pub fn body(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
+
+    /// The file's bytes and where the body starts in them.
+    pub fn into_parts(self) -> (Vec<u8>, usize) {
+        (self.bytes, self.start)
+    }
+}
+
 impl SnapshotFile {
-    /// Reads and verifies one snapshot: its body's format and the body.
-    pub fn read(&self) -> io::Result<(u32, Vec<u8>)> {
-        let mut raw = Vec::new();
-        fs::File::open(&self.path)?.read_to_end(&mut raw)?;
+    /// Reads and verifies one snapshot. The file is read whole into a buffer
+    /// of its size and its body left in place: a snapshot of a large tree is
+    /// hundreds of MB, which growing a buffer or moving the body down over
+    /// the header would copy again.
+    pub fn read(&self) -> io::Result<SnapshotBody> {
+        let raw = fs::read(&self.path)?;
         let bad = |why: &str| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -50,9 +72,11 @@ impl SnapshotFile {
         if body.len() as u64 != len || crc32c::crc32c(body) != crc {
             return Err(bad("checksum or length mismatch"));
         }
-        // In place: a large snapshot is not copied to drop its header.
-        raw.drain(..HEADER_LEN);
-        Ok((format, raw))
+        Ok(SnapshotBody {
+            format,
+            bytes: raw,
+            start: HEADER_LEN,
+        })
     }
 }
 
@@ -119,10 +143,10 @@ impl SnapshotStore {
     }
 
     /// The newest snapshot that verifies; corrupt ones are skipped (logged).
-    pub fn latest(&self) -> io::Result<Option<(SnapshotFile, u32, Vec<u8>)>> {
+    pub fn latest(&self) -> io::Result<Option<(SnapshotFile, SnapshotBody)>> {
         for file in self.list()?.into_iter().rev() {
             match file.read() {
-                Ok((format, body)) => return Ok(Some((file, format, body))),
+                Ok(body) => return Ok(Some((file, body))),
                 Err(e) => tracing::warn!("skipping snapshot: {e}"),
             }
         }
@@ -198,12 +222,12 @@ mod tests {
                 w.write_all(b"20")
             })
             .unwrap();
-        let (f, format, body) = store.latest().unwrap().unwrap();
-        assert_eq!((f.index, format, body.as_slice()), (20, 2, &b"body20"[..]));
-        assert_eq!(
-            store.list().unwrap()[0].read().unwrap(),
-            (1, b"body5".to_vec())
-        );
+        let (f, body) = store.latest().unwrap().unwrap();
+        assert_eq!((f.index, body.format, body.body()), (20, 2, &b"body20"[..]));
+        let first = store.list().unwrap()[0].read().unwrap();
+        assert_eq!((first.format, first.body()), (1, &b"body5"[..]));
+        let (bytes, start) = first.into_parts();
+        assert_eq!(&bytes[start..], b"body5");
         // Corrupt the newest: latest falls back to the previous one.
         let mut raw = fs::read(&f.path).unwrap();
         let last = raw.len() - 1;
