@@ -244,6 +244,9 @@ struct Progress {
     membership: StoredMembershipOf<C>,
 }
 
+/// A snapshot file and its meta.
+type Newest = (SnapshotMetaOf<C>, SnapshotFile);
+
 /// The state machine handle openraft drives.
 #[derive(Clone)]
 pub struct StateMachine {
@@ -254,7 +257,7 @@ pub struct StateMachine {
     progress: Arc<Mutex<Progress>>,
     /// The newest snapshot on disk and its meta, kept so that openraft's
     /// asking for it (at start-up, and to send one) reads no file.
-    newest: Arc<Mutex<Option<(SnapshotMetaOf<C>, SnapshotFile)>>>,
+    newest: Arc<Mutex<Option<Newest>>>,
     snapshots: SnapshotStore,
     retain: usize,
 }
