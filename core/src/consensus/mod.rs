@@ -562,9 +562,17 @@ impl Consensus {
             let applier = applier.clone();
             Box::new(move |took, writes| applier.fsynced(took, writes))
         };
-        let log = LogStore::open(&opts.storage.log_dir, Some(observer))?;
         let outbox = Arc::new(Outbox::default());
-        let sm = StateMachine::open(&opts.storage, applier.clone(), outbox.clone())?;
+        // The log is read while the snapshot loads: each takes a large
+        // part of a restart with a big tree, and the snapshot's decode
+        // leaves a core partly idle.
+        let (log, sm) = std::thread::scope(|s| {
+            let log = s.spawn(|| LogStore::open(&opts.storage.log_dir, Some(observer)));
+            let sm = StateMachine::open(&opts.storage, applier.clone(), outbox.clone());
+            let log = log.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (log, sm)
+        });
+        let (log, sm) = (log?, sm?);
         // A standalone member has no election to speed up; its lease only
         // gates its own proposals, so it keeps the old, generous one (5
         // ticks) and a slow machine (valgrind, a loaded CI) never refuses
