@@ -62,37 +62,49 @@ fn split_body(read: SnapshotBody) -> io::Result<(SnapshotMetaOf<C>, Body)> {
     if read.format < BODY_V2 {
         let v1: SnapshotBodyV1 = decode(read.body())?;
         let state = Body {
-            bytes: v1.state,
+            bytes: Held::Owned(v1.state),
             state_at: 0,
         };
         return Ok((v1.meta, state));
     }
     let (meta, used) = bincode::serde::decode_from_slice(read.body(), bincode::config::standard())
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    let (bytes, start) = read.into_parts();
     let body = Body {
-        bytes,
-        state_at: start + used,
+        bytes: Held::File(read),
+        state_at: used,
     };
     Ok((meta, body))
 }
 
 /// A snapshot body whose encoded state starts at `state_at`: read in
-/// place, so loading does not move the whole state down over the meta.
+/// place, so loading does not copy the whole state after the meta.
 struct Body {
-    bytes: Vec<u8>,
+    bytes: Held,
     state_at: usize,
+}
+
+enum Held {
+    File(SnapshotBody),
+    Owned(Vec<u8>),
 }
 
 impl Body {
     fn state(&self) -> &[u8] {
-        &self.bytes[self.state_at..]
+        match &self.bytes {
+            Held::File(file) => &file.body()[self.state_at..],
+            Held::Owned(bytes) => &bytes[self.state_at..],
+        }
     }
 
     /// The encoded state alone, to send.
-    fn into_state(mut self) -> Vec<u8> {
-        self.bytes.drain(..self.state_at);
-        self.bytes
+    fn into_state(self) -> Vec<u8> {
+        match self.bytes {
+            Held::File(_) => self.state().to_vec(),
+            Held::Owned(mut bytes) => {
+                bytes.drain(..self.state_at);
+                bytes
+            }
+        }
     }
 }
 

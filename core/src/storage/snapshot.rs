@@ -26,57 +26,54 @@ pub struct SnapshotStore {
     dir: PathBuf,
 }
 
-/// A verified snapshot as read: its body's layout and the file's bytes,
-/// the body starting at `start`.
-#[derive(Debug, PartialEq, Eq)]
+/// A verified snapshot as read: its body's layout, and the file mapped
+/// into memory with the body after the header.
+#[derive(Debug)]
 pub struct SnapshotBody {
     pub format: u32,
-    bytes: Vec<u8>,
-    start: usize,
+    map: memmap2::Mmap,
 }
 
 impl SnapshotBody {
     pub fn body(&self) -> &[u8] {
-        &self.bytes[self.start..]
-    }
-
-    /// The file's bytes and where the body starts in them.
-    pub fn into_parts(self) -> (Vec<u8>, usize) {
-        (self.bytes, self.start)
+        &self.map[HEADER_LEN..]
     }
 }
 
 impl SnapshotFile {
-    /// Reads and verifies one snapshot. The file is read whole into a buffer
-    /// of its size and its body left in place: a snapshot of a large tree is
-    /// hundreds of MB, which growing a buffer or moving the body down over
-    /// the header would copy again.
+    /// Reads and verifies one snapshot. The file is mapped, not read: a
+    /// snapshot of a large tree is hundreds of MB that reading would copy
+    /// into fresh memory, page by page, only to decode them once.
     pub fn read(&self) -> io::Result<SnapshotBody> {
-        let raw = fs::read(&self.path)?;
+        let file = fs::File::open(&self.path)?;
         let bad = |why: &str| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("{}: {why}", self.path.display()),
             )
         };
-        if raw.len() < HEADER_LEN || &raw[..8] != MAGIC {
+        if file.metadata()?.len() < HEADER_LEN as u64 {
             return Err(bad("not a zkrs snapshot"));
         }
-        let format = u32::from_be_bytes(raw[8..12].try_into().unwrap());
+        // SAFETY: a mapped file that shrinks under the mapping faults on
+        // access. Snapshot files are written whole under a temporary name
+        // and renamed; nothing writes to or truncates one after that (a
+        // purge unlinks it, which leaves a mapping intact).
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file)? };
+        if &map[..8] != MAGIC {
+            return Err(bad("not a zkrs snapshot"));
+        }
+        let format = u32::from_be_bytes(map[8..12].try_into().unwrap());
         if !FORMATS.contains(&format) {
             return Err(bad("unknown snapshot format"));
         }
-        let crc = u32::from_be_bytes(raw[12..16].try_into().unwrap());
-        let len = u64::from_be_bytes(raw[16..24].try_into().unwrap());
-        let body = &raw[HEADER_LEN..];
+        let crc = u32::from_be_bytes(map[12..16].try_into().unwrap());
+        let len = u64::from_be_bytes(map[16..24].try_into().unwrap());
+        let body = &map[HEADER_LEN..];
         if body.len() as u64 != len || crc32c::crc32c(body) != crc {
             return Err(bad("checksum or length mismatch"));
         }
-        Ok(SnapshotBody {
-            format,
-            bytes: raw,
-            start: HEADER_LEN,
-        })
+        Ok(SnapshotBody { format, map })
     }
 }
 
@@ -226,8 +223,6 @@ mod tests {
         assert_eq!((f.index, body.format, body.body()), (20, 2, &b"body20"[..]));
         let first = store.list().unwrap()[0].read().unwrap();
         assert_eq!((first.format, first.body()), (1, &b"body5"[..]));
-        let (bytes, start) = first.into_parts();
-        assert_eq!(&bytes[start..], b"body5");
         // Corrupt the newest: latest falls back to the previous one.
         let mut raw = fs::read(&f.path).unwrap();
         let last = raw.len() - 1;
