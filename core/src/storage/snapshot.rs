@@ -201,6 +201,10 @@ impl Write for Summed {
 mod tests {
     use super::*;
 
+    fn raw_len(path: &Path) -> usize {
+        fs::metadata(path).unwrap().len() as usize
+    }
+
     #[test]
     fn save_latest_purge_and_corruption() {
         let dir = tempfile::tempdir().unwrap();
@@ -229,6 +233,18 @@ mod tests {
         raw[last] ^= 0xff;
         fs::write(&f.path, raw).unwrap();
         assert_eq!(store.latest().unwrap().unwrap().0.index, 15);
+        // Empty, shorter than the header, or cut in the body: refused.
+        let cut = dir.path().join(SnapshotStore::file_name(30));
+        for len in [0, 10, raw_len(&f.path) - 1] {
+            let whole = fs::read(&f.path).unwrap();
+            fs::write(&cut, &whole[..len]).unwrap();
+            let file = store.list().unwrap().pop().unwrap();
+            assert_eq!(file.index, 30);
+            let e = file.read().unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{len} bytes: {e}");
+            assert_eq!(store.latest().unwrap().unwrap().0.index, 15);
+        }
+        fs::remove_file(&cut).unwrap();
         let removed = store.purge(3).unwrap();
         assert_eq!(removed.iter().map(|f| f.index).collect::<Vec<_>>(), vec![5]);
         assert_eq!(store.list().unwrap().len(), 3);
