@@ -130,6 +130,15 @@ impl PeerHandler for Handler {
                     }
                     .boxed()
                 }
+                PeerRequest::Started => {
+                    if raft.is_leader() {
+                        let raft = raft.clone();
+                        tokio::spawn(async move {
+                            let _ = raft.trigger().heartbeat().await;
+                        });
+                    }
+                    ready(PeerResponse::Ack)
+                }
                 PeerRequest::Touch(sessions) => {
                     tracing::debug!("touch of {} session(s) from a peer", sessions.len());
                     applier.touched(&sessions);
@@ -262,6 +271,30 @@ pub async fn stand_at_start(
     }
     tracing::info!("no leader heard since start; standing in rank {rank}");
     let _ = raft.trigger().elect(true).await;
+}
+
+/// Tells the other members this one has started (see
+/// `PeerRequest::Started`): a restarted member hears from its leader at
+/// once instead of at the next heartbeat.
+pub async fn announce_start(raft: Raft<C, StateMachine>, pool: Arc<PeerPool>, wait: Duration) {
+    let m = raft.metrics().borrow_watched().clone();
+    let others = m
+        .membership_config
+        .membership()
+        .nodes()
+        .filter(|(id, _)| **id != m.id)
+        .filter_map(|(_, n)| super::dial_addr(&n.addr))
+        .collect::<Vec<_>>();
+    let calls = others.into_iter().map(|addr| {
+        let pool = pool.clone();
+        async move {
+            let sent = pool.client(&addr).call(&PeerRequest::Started, wait).await;
+            if let Err(e) = sent {
+                tracing::debug!("start not announced to {addr}: {e}");
+            }
+        }
+    });
+    futures::future::join_all(calls).await;
 }
 
 /// While this member leads: make every configured observer a learner.

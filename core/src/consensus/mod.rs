@@ -649,6 +649,11 @@ impl Consensus {
                 c.liveness.clone(),
                 Duration::from_millis(timing.heartbeat_ms),
             ));
+            tokio::spawn(handler::announce_start(
+                c.raft.clone(),
+                c.pool.clone(),
+                Duration::from_millis(timing.election_min_ms),
+            ));
         }
         Ok(c)
     }

@@ -64,6 +64,9 @@ pub enum PeerRequest {
     Touch(Vec<SessionId>),
     /// A client's `reconfig`, run by the leader.
     Reconfig(super::Reconfig),
+    /// The sender has just started: a leader replicates to it at once,
+    /// rather than at its next heartbeat, so that it serves sooner.
+    Started,
 }
 
 #[derive(Serialize, Deserialize)]
