@@ -98,8 +98,9 @@ fn main() {
 /// `ZKRS_LOG_FORMAT=json` writes one JSON object per line for log
 /// collectors.
 fn init_logging() {
+    let quiet = zkrs::logging::QUIET_BELOW_DEBUG.map(|c| format!(",{c}=warn"));
     let filter = tracing_subscriber::EnvFilter::try_from_env("ZKRS_LOG")
-        .unwrap_or_else(|_| "info,openraft=warn".into());
+        .unwrap_or_else(|_| format!("info{}", quiet.concat()).into());
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -65,9 +65,25 @@ pub fn set_level(max_level: u8) {
 
 struct Forward;
 
+/// The consensus and log libraries under the core: at info they log a
+/// line per internal step (a log cache's bookkeeping on every flush, a
+/// line per 64 entries replayed), so only their warnings pass unless
+/// debug is asked for, as in the `zkrs` binary's default filter.
+pub const QUIET_BELOW_DEBUG: [&str; 3] = ["openraft", "raft_log", "chunked_wal"];
+
+/// The most verbose level passed on for events from `target`.
+fn max_level_for(target: &str, max_level: u8) -> u8 {
+    let crate_name = target.split("::").next().unwrap_or(target);
+    match QUIET_BELOW_DEBUG.contains(&crate_name) && max_level < 4 {
+        true => max_level.min(2),
+        false => max_level,
+    }
+}
+
 impl<S: Subscriber> Layer<S> for Forward {
     fn enabled(&self, meta: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        number(meta.level()) <= MAX_LEVEL.load(Ordering::Relaxed)
+        let max = max_level_for(meta.target(), MAX_LEVEL.load(Ordering::Relaxed));
+        number(meta.level()) <= max
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
@@ -118,13 +134,24 @@ mod tests {
         set_sink(3, Some(Arc::new(move |r| g.lock().unwrap().push(r)))).unwrap();
         tracing::info!(peer = "a", "hello {}", 1);
         tracing::debug!("too verbose");
+        tracing::info!(target: "raft_log::cache", "library step");
+        tracing::warn!(target: "openraft::core", "library warning");
         set_level(4);
         tracing::debug!("now wanted");
+        tracing::debug!(target: "chunked_wal::flush", "library detail");
         set_sink(0, None).unwrap();
         tracing::error!("off");
         let got = got.lock().unwrap();
         let texts: Vec<&str> = got.iter().map(|r| r.message.as_str()).collect();
-        assert_eq!(texts, vec!["hello 1 peer=a", "now wanted"]);
+        assert_eq!(
+            texts,
+            vec![
+                "hello 1 peer=a",
+                "library warning",
+                "now wanted",
+                "library detail"
+            ]
+        );
         assert_eq!(got[0].level, 3);
         assert!(got[0].target.starts_with("zkrs::logging"));
     }
