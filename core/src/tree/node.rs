@@ -1,6 +1,7 @@
 //! One znode as stored: data, ACL, persisted stat and child names, and the
 //! translation from what ZooKeeper persists to the `Stat` clients see.
 
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -71,7 +72,73 @@ impl EphemeralType {
 
 /// A child's name: up to 24 bytes inline (most names), so a name costs
 /// no allocation of its own and copying a map chunk copies no strings.
-pub(crate) type Name = CompactString;
+/// Ordered as `str` is (byte order), but compared inline: building a map
+/// of a large node's children (loading a snapshot, replaying creates)
+/// spent a sixth of its time in `memcmp` calls on names a few bytes long.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Name(CompactString);
+
+impl From<&str> for Name {
+    fn from(name: &str) -> Name {
+        Name(CompactString::from(name))
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl Ord for Name {
+    fn cmp(&self, other: &Name) -> Ordering {
+        byte_order(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Name) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// `a.cmp(b)`, deciding most pairs of names by their first 8 bytes as one
+/// big-endian word. A shorter name is padded with zero bytes, which sort
+/// below any byte; where the padded words tie, the shorter name is a
+/// prefix of the other and so comes first.
+#[inline]
+fn byte_order(a: &[u8], b: &[u8]) -> Ordering {
+    let (x, y) = (first_word(a), first_word(b));
+    if x != y {
+        return x.cmp(&y);
+    }
+    if a.len() <= 8 || b.len() <= 8 {
+        return a.len().cmp(&b.len());
+    }
+    a[8..].cmp(&b[8..])
+}
+
+#[inline]
+fn first_word(s: &[u8]) -> u64 {
+    match s.first_chunk::<8>() {
+        Some(word) => u64::from_be_bytes(*word),
+        None => {
+            let mut word = [0u8; 8];
+            for (w, c) in word.iter_mut().zip(s) {
+                *w = *c;
+            }
+            u64::from_be_bytes(word)
+        }
+    }
+}
 
 /// A node's children by name: nothing at all for a leaf (most znodes), so
 /// a node fits a 128-byte allocation. Each parent owns its children, so a

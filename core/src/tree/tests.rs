@@ -1101,3 +1101,43 @@ fn a_truncated_snapshot_is_an_error() {
         assert!(short.is_err(), "cut at {cut}");
     }
 }
+
+proptest! {
+    /// Names sort as their strings do, whatever their lengths and bytes
+    /// (zero bytes, multibyte characters, shared 8-byte prefixes).
+    #[test]
+    fn names_sort_as_strings(a in "[\\x00ab\u{e9}\u{4e2d}]{0,12}", b in "[\\x00ab\u{e9}\u{4e2d}]{0,12}") {
+        let (na, nb) = (node::Name::from(a.as_str()), node::Name::from(b.as_str()));
+        prop_assert_eq!(na.cmp(&nb), a.cmp(&b));
+        prop_assert_eq!(na == nb, a == b);
+    }
+}
+
+#[test]
+fn names_sort_as_strings_at_the_word_edge() {
+    let names = [
+        "",
+        "\0",
+        "a",
+        "a\0",
+        "abcdefg",
+        "abcdefgh",
+        "abcdefgh\0",
+        "abcdefgha",
+        "abcdefghb",
+        "abcdefgi",
+        "abcdefh",
+        "b",
+        "n000",
+        "n001",
+        "n010",
+        "p00999",
+        "p01000",
+    ];
+    for a in names {
+        for b in names {
+            let (na, nb) = (node::Name::from(a), node::Name::from(b));
+            assert_eq!(na.cmp(&nb), a.cmp(b), "{a:?} vs {b:?}");
+        }
+    }
+}
