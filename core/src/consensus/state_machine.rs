@@ -61,49 +61,38 @@ impl SnapshotData {
 fn split_body(read: SnapshotBody) -> io::Result<(SnapshotMetaOf<C>, Body)> {
     if read.format < BODY_V2 {
         let v1: SnapshotBodyV1 = decode(read.body())?;
-        let state = Body {
-            bytes: Held::Owned(v1.state),
-            state_at: 0,
-        };
-        return Ok((v1.meta, state));
+        return Ok((v1.meta, Body::Owned(v1.state)));
     }
     let (meta, used) = bincode::serde::decode_from_slice(read.body(), bincode::config::standard())
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    let body = Body {
-        bytes: Held::File(read),
+    let body = Body::Mapped {
+        file: read,
         state_at: used,
     };
     Ok((meta, body))
 }
 
-/// A snapshot body whose encoded state starts at `state_at`: read in
-/// place, so loading does not copy the whole state after the meta.
-struct Body {
-    bytes: Held,
-    state_at: usize,
-}
-
-enum Held {
-    File(SnapshotBody),
+/// A snapshot's encoded state: in the mapped file after the meta (read in
+/// place, so loading copies nothing), or a copy of its own (layout 1
+/// stored it as one value).
+enum Body {
+    Mapped { file: SnapshotBody, state_at: usize },
     Owned(Vec<u8>),
 }
 
 impl Body {
     fn state(&self) -> &[u8] {
-        match &self.bytes {
-            Held::File(file) => &file.body()[self.state_at..],
-            Held::Owned(bytes) => &bytes[self.state_at..],
+        match self {
+            Body::Mapped { file, state_at } => &file.body()[*state_at..],
+            Body::Owned(bytes) => bytes,
         }
     }
 
     /// The encoded state alone, to send.
     fn into_state(self) -> Vec<u8> {
-        match self.bytes {
-            Held::File(_) => self.state().to_vec(),
-            Held::Owned(mut bytes) => {
-                bytes.drain(..self.state_at);
-                bytes
-            }
+        match self {
+            Body::Mapped { .. } => self.state().to_vec(),
+            Body::Owned(bytes) => bytes,
         }
     }
 }
@@ -290,24 +279,22 @@ impl StateMachine {
         let loading = SlowNotice::start("loading the newest snapshot");
         let started = std::time::Instant::now();
         let mut newest = None;
-        if let Some((file, read)) = snapshots.latest()? {
+        if let Some((mut file, read)) = snapshots.latest()? {
             let format = read.format;
             let (meta, encoded) = split_body(read)?;
             let state = decode_state(format, encoded.state())?;
-            if format < BODY_V3 {
-                // Rewritten at once: this member sends its newest file to
-                // followers as is, and they read only the current layout.
-                drop(encoded);
-                let file = save_snapshot(&snapshots, &meta, |w| encode_state(&state, w))?;
-                newest = Some((meta.clone(), file));
-            } else {
-                newest = Some((meta.clone(), file.clone()));
-            }
             tracing::info!(
                 "restored snapshot {} (zxid {:#x})",
                 file.path.display(),
                 state.last_zxid
             );
+            if format < BODY_V3 {
+                // Rewritten at once: this member sends its newest file to
+                // followers as is, and they read only the current layout.
+                drop(encoded);
+                file = save_snapshot(&snapshots, &meta, |w| encode_state(&state, w))?;
+            }
+            newest = Some((meta.clone(), file));
             applier.restore(state);
             applier.timed(Timed::StartupSnapshotLoad, started.elapsed());
             progress.last_applied = meta.last_log_id;

@@ -201,10 +201,6 @@ impl Write for Summed {
 mod tests {
     use super::*;
 
-    fn raw_len(path: &Path) -> usize {
-        fs::metadata(path).unwrap().len() as usize
-    }
-
     #[test]
     fn save_latest_purge_and_corruption() {
         let dir = tempfile::tempdir().unwrap();
@@ -235,8 +231,8 @@ mod tests {
         assert_eq!(store.latest().unwrap().unwrap().0.index, 15);
         // Empty, shorter than the header, or cut in the body: refused.
         let cut = dir.path().join(SnapshotStore::file_name(30));
-        for len in [0, 10, raw_len(&f.path) - 1] {
-            let whole = fs::read(&f.path).unwrap();
+        let whole = fs::read(&f.path).unwrap();
+        for len in [0, 10, whole.len() - 1] {
             fs::write(&cut, &whole[..len]).unwrap();
             let file = store.list().unwrap().pop().unwrap();
             assert_eq!(file.index, 30);
