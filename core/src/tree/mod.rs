@@ -4,11 +4,11 @@
 //! zxids, times and session ids are arguments, so members applying the same
 //! entries hold equal trees. Watches and quotas live elsewhere.
 //!
-//! The tree is nested: each node owns its children in a persistent `imbl`
-//! map keyed by name, so no full path is stored and a lookup compares short
+//! The tree is nested: each node owns its children in a persistent map
+//! keyed by name (`children.rs`), so no full path is stored and a lookup compares short
 //! names level by level. `clone` is O(1) (the root's `Arc`): the state
 //! machine snapshots a clone and applies a multi to a clone it then keeps or
-//! drops; a write to a shared tree copies only the nodes and map chunks on
+//! drops; a write to a shared tree copies only the nodes and map blocks on
 //! its way down. The maps are ordered, not hashed, so iteration (snapshots,
 //! cleanup candidates) is the same on every member.
 //!
@@ -22,6 +22,7 @@
 
 mod acl;
 mod build;
+mod children;
 mod node;
 mod path;
 mod quota;
@@ -50,7 +51,7 @@ use node::Node;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataTree {
     /// "/", owning every other node through its children. Nodes sit behind
-    /// an `Arc`, so copying a map chunk on write copies pointers; a node is
+    /// an `Arc`, so copying a map block on write copies pointers; a node is
     /// copied only when a clone shares it.
     root: Arc<Node>,
     /// Number of znodes, the root included.

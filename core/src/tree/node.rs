@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use compact_str::CompactString;
-use imbl::shared_ptr::DefaultSharedPtr;
-use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use super::children::Children;
 use crate::{owner_ttl, Acl, Stat, Zxid, CONTAINER_OWNER};
 
 /// The stat ZooKeeper persists (`StatPersisted`). Unlike the client `Stat`,
@@ -71,11 +70,11 @@ impl EphemeralType {
 }
 
 /// A child's name: up to 24 bytes inline (most names), so a name costs
-/// no allocation of its own and copying a map chunk copies no strings.
+/// no allocation of its own and copying a map block copies no strings.
 /// Ordered as `str` is (byte order), but compared inline: building a map
 /// of a large node's children (loading a snapshot, replaying creates)
 /// spent a sixth of its time in `memcmp` calls on names a few bytes long.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Name(CompactString);
 
 impl From<&str> for Name {
@@ -116,7 +115,12 @@ impl PartialOrd for Name {
 /// prefix of the other and so comes first.
 #[inline]
 fn byte_order(a: &[u8], b: &[u8]) -> Ordering {
-    let (x, y) = (first_word(a), first_word(b));
+    order(first_word(a), a, first_word(b), b)
+}
+
+/// [`byte_order`] of `a` and `b`, given their first words.
+#[inline]
+fn order(x: u64, a: &[u8], y: u64, b: &[u8]) -> Ordering {
     if x != y {
         return x.cmp(&y);
     }
@@ -124,6 +128,31 @@ fn byte_order(a: &[u8], b: &[u8]) -> Ordering {
         return a.len().cmp(&b.len());
     }
     a[8..].cmp(&b[8..])
+}
+
+/// A name being searched for, its first word worked out once for the
+/// whole search rather than at each comparison.
+#[derive(Clone, Copy)]
+pub(super) struct Key<'a> {
+    word: u64,
+    bytes: &'a [u8],
+}
+
+impl<'a> Key<'a> {
+    pub fn new(name: &'a str) -> Key<'a> {
+        let bytes = name.as_bytes();
+        Key {
+            word: first_word(bytes),
+            bytes,
+        }
+    }
+
+    /// How `name` orders against this key (`name.cmp(key)`).
+    #[inline]
+    pub fn order_of(&self, name: &Name) -> Ordering {
+        let a = name.0.as_bytes();
+        order(first_word(a), a, self.word, self.bytes)
+    }
 }
 
 #[inline]
@@ -140,75 +169,8 @@ fn first_word(s: &[u8]) -> u64 {
     }
 }
 
-/// A node's children by name: nothing at all for a leaf (most znodes), so
-/// a node fits a 128-byte allocation. Each parent owns its children, so a
-/// znode's full path is stored nowhere: it is the names on the way down.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Children(Option<Box<OrdMap<Name, Arc<Node>>>>);
-
-impl Children {
-    pub fn get(&self, name: &str) -> Option<&Arc<Node>> {
-        self.0.as_ref()?.get(name)
-    }
-
-    /// The child as a node of its own: copied first if a clone shares it.
-    pub fn get_mut(&mut self, name: &str) -> Option<&mut Node> {
-        self.0.as_mut()?.get_mut(name).map(Arc::make_mut)
-    }
-
-    pub fn insert(&mut self, name: &str, node: Arc<Node>) {
-        self.0.get_or_insert_default().insert(name.into(), node);
-    }
-
-    pub fn remove(&mut self, name: &str) -> Option<Arc<Node>> {
-        let set = self.0.as_mut()?;
-        let gone = set.remove(name);
-        if set.is_empty() {
-            self.0 = None;
-        }
-        gone
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_none()
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.as_ref().map_or(0, |s| s.len())
-    }
-
-    /// Children in name order.
-    pub fn iter(&self) -> ChildIter<'_> {
-        ChildIter(self.0.as_ref().map(|m| m.iter()))
-    }
-
-    /// The children themselves, moved out where no clone shares them.
-    pub fn into_iter(self) -> impl Iterator<Item = (Name, Arc<Node>)> {
-        self.0.into_iter().flat_map(|m| *m)
-    }
-}
-
-impl FromIterator<(Name, Arc<Node>)> for Children {
-    fn from_iter<I: IntoIterator<Item = (Name, Arc<Node>)>>(kids: I) -> Self {
-        let map: OrdMap<Name, Arc<Node>> = kids.into_iter().collect();
-        Children((!map.is_empty()).then(|| Box::new(map)))
-    }
-}
-
-/// [`Children::iter`]: a nameable type, so a tree walk can keep a stack of
-/// them.
-pub(crate) struct ChildIter<'a>(Option<imbl::ordmap::Iter<'a, Name, Arc<Node>, DefaultSharedPtr>>);
-
-impl<'a> Iterator for ChildIter<'a> {
-    type Item = (&'a Name, &'a Arc<Node>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.0.as_mut()?.next()
-    }
-}
-
 /// A znode. Every field is cheap to clone (refcounted or persistent), which
-/// matters because the persistent map clones whole chunks of nodes on write.
+/// matters because the persistent map clones whole blocks of nodes on write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Node {
     /// `None` is null data, which ZooKeeper keeps apart from empty data.

@@ -1141,3 +1141,122 @@ fn names_sort_as_strings_at_the_word_edge() {
         }
     }
 }
+
+/// A change to a map of children, by key number; `Keep` keeps a clone of
+/// the map to check later that no change after it reached it.
+#[derive(Debug, Clone)]
+enum ChildOp {
+    Insert(u16, i32),
+    Remove(u16),
+    Modify(u16, i32),
+    Keep,
+}
+
+fn child_op() -> impl Strategy<Value = ChildOp> {
+    prop_oneof![
+        4 => (0..300u16, any::<i32>()).prop_map(|(k, v)| ChildOp::Insert(k, v)),
+        3 => (0..300u16).prop_map(ChildOp::Remove),
+        1 => (0..300u16, any::<i32>()).prop_map(|(k, v)| ChildOp::Modify(k, v)),
+        1 => Just(ChildOp::Keep),
+    ]
+}
+
+/// Short names mostly, and some past the 24 bytes a name holds inline.
+fn child_name(k: u16) -> String {
+    if k.is_multiple_of(7) {
+        format!("a-name-longer-than-twenty-four-bytes-{k:03}")
+    } else {
+        format!("n{k:03}")
+    }
+}
+
+fn child(version: i32) -> Arc<node::Node> {
+    let stat = StatPersisted {
+        version,
+        ..StatPersisted::default()
+    };
+    Arc::new(node::Node::new(None, Arc::default(), stat))
+}
+
+fn child_versions(c: &node::Children) -> Vec<(String, i32)> {
+    c.iter()
+        .map(|(n, node)| (n.to_string(), node.stat.version))
+        .collect()
+}
+
+fn model_versions(m: &std::collections::BTreeMap<String, i32>) -> Vec<(String, i32)> {
+    m.iter().map(|(n, v)| (n.clone(), *v)).collect()
+}
+
+proptest! {
+    /// Children behave as a sorted map under inserts, removals and changes
+    /// in place, from an empty map or one built from names in order; the
+    /// tree keeps its shape rules after every change; and a clone never
+    /// sees a change made after it was taken.
+    #[test]
+    fn children_behave_as_a_sorted_map(
+        start in proptest::collection::btree_set(0..300u16, 0..120),
+        ops in proptest::collection::vec(child_op(), 0..300),
+    ) {
+        let mut model: std::collections::BTreeMap<String, i32> =
+            start.iter().map(|k| (child_name(*k), i32::from(*k))).collect();
+        let mut kids: node::Children = model
+            .iter()
+            .map(|(n, v)| (node::Name::from(n.as_str()), child(*v)))
+            .collect();
+        kids.check();
+        let mut kept = Vec::new();
+        for op in ops {
+            match op {
+                ChildOp::Insert(k, v) => {
+                    kids.insert(&child_name(k), child(v));
+                    model.insert(child_name(k), v);
+                }
+                ChildOp::Remove(k) => {
+                    let gone = kids.remove(&child_name(k)).map(|n| n.stat.version);
+                    prop_assert_eq!(gone, model.remove(&child_name(k)));
+                }
+                ChildOp::Modify(k, v) => {
+                    let found = kids.get_mut(&child_name(k)).map(|n| n.stat.version = v);
+                    let had = model.get_mut(&child_name(k)).map(|m| *m = v);
+                    prop_assert_eq!(found, had);
+                }
+                ChildOp::Keep => kept.push((kids.clone(), model.clone())),
+            }
+            kids.check();
+            prop_assert_eq!(kids.len(), model.len());
+            prop_assert_eq!(kids.is_empty(), model.is_empty());
+        }
+        prop_assert_eq!(child_versions(&kids), model_versions(&model));
+        for k in 0..300u16 {
+            let got = kids.get(&child_name(k)).map(|n| n.stat.version);
+            prop_assert_eq!(got, model.get(&child_name(k)).copied());
+        }
+        for (old, old_model) in &kept {
+            old.check();
+            prop_assert_eq!(child_versions(old), model_versions(old_model));
+        }
+        let moved: Vec<(String, i32)> =
+            kids.into_iter().map(|(n, node)| (n.to_string(), node.stat.version)).collect();
+        prop_assert_eq!(moved, model_versions(&model));
+    }
+
+    /// Children that do not come in name order (or repeat a name, the
+    /// later one winning) make the same map as sorted ones.
+    #[test]
+    fn children_from_any_order(keys in proptest::collection::vec((0..300u16, any::<i32>()), 0..200)) {
+        let kids: node::Children = keys
+            .iter()
+            .map(|(k, v)| (node::Name::from(child_name(*k).as_str()), child(*v)))
+            .collect();
+        let model: std::collections::BTreeMap<String, i32> =
+            keys.iter().map(|(k, v)| (child_name(*k), *v)).collect();
+        kids.check();
+        prop_assert_eq!(child_versions(&kids), model_versions(&model));
+        let sorted: node::Children = model
+            .iter()
+            .map(|(n, v)| (node::Name::from(n.as_str()), child(*v)))
+            .collect();
+        prop_assert_eq!(kids, sorted);
+    }
+}
