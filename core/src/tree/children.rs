@@ -240,7 +240,10 @@ impl Block {
     /// this block's end.
     fn append(&mut self, other: Arc<Block>) {
         match (self, Arc::unwrap_or_clone(other)) {
-            (Block::Leaf(entries), Block::Leaf(more)) => entries.extend(more),
+            (Block::Leaf(entries), Block::Leaf(more)) => {
+                entries.reserve_exact(more.len());
+                entries.extend(more);
+            }
             (
                 Block::Branch { len, blocks },
                 Block::Branch {
@@ -249,6 +252,7 @@ impl Block {
                 },
             ) => {
                 *len += n;
+                blocks.reserve_exact(more.len());
                 blocks.extend(more);
             }
             _ => unreachable!("every leaf is at the same depth"),
@@ -266,21 +270,33 @@ fn route(blocks: &[Bound], key: Key) -> usize {
     above.saturating_sub(1)
 }
 
-/// Where to cut a block that has one entry too many, the new one at `at`:
-/// in the middle, but at the end (or start) when the new entry went there,
-/// so names added in order (sequential znodes) leave full blocks behind.
-fn cut_at(len: usize, at: usize) -> usize {
-    if at == len - 1 {
-        CAP
-    } else if at == 0 {
-        1
-    } else {
-        len / 2
+/// Inserts `item` at `i` into a block's `items`. A full block is split
+/// first, so no block's vector grows past [`CAP`] (a power of two); the
+/// part right of the cut is returned. An item added at the end starts a
+/// block of its own, so names added in order (sequential znodes) leave
+/// full blocks behind.
+fn insert_or_split<T>(items: &mut Vec<T>, i: usize, item: T) -> Option<Vec<T>> {
+    if items.len() < CAP {
+        items.insert(i, item);
+        return None;
     }
+    if i == CAP {
+        let mut right = Vec::with_capacity(CAP);
+        right.push(item);
+        return Some(right);
+    }
+    let at = if i == 0 { 0 } else { CAP / 2 };
+    let mut right = items.split_off(at);
+    if i <= at {
+        items.insert(i, item);
+    } else {
+        right.insert(i - at, item);
+    }
+    Some(right)
 }
 
 /// Inserts into `block`: the node `name` replaced, and the block split
-/// off to the right of this one, with its lower bound, if it overflowed.
+/// off to the right of this one, with its lower bound, if it was full.
 fn insert(
     block: &mut Arc<Block>,
     name: Name,
@@ -290,11 +306,9 @@ fn insert(
         Block::Leaf(entries) => match find(entries, Key::new(&name)) {
             Ok(i) => (Some(std::mem::replace(&mut entries[i].1, node)), None),
             Err(i) => {
-                entries.insert(i, (name, node));
-                if entries.len() <= CAP {
+                let Some(right) = insert_or_split(entries, i, (name, node)) else {
                     return (None, None);
-                }
-                let right = entries.split_off(cut_at(entries.len(), i));
+                };
                 let low = right[0].0.clone();
                 (None, Some((low, Arc::new(Block::Leaf(right)))))
             }
@@ -308,11 +322,9 @@ fn insert(
             let Some(split) = split else {
                 return (replaced, None);
             };
-            blocks.insert(i + 1, split);
-            if blocks.len() <= CAP {
+            let Some(right) = insert_or_split(blocks, i + 1, split) else {
                 return (replaced, None);
-            }
-            let right = blocks.split_off(cut_at(blocks.len(), i + 1));
+            };
             let right_len = right.iter().map(|(_, b)| b.len()).sum();
             *len -= right_len;
             let low = right[0].0.clone();
