@@ -15,13 +15,6 @@ mod watchers;
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-// jemalloc reads its options from this symbol at start-up. Huge pages
-// for its arenas: loading a snapshot makes hundreds of MB of small nodes,
-// and faulting them in 4 KiB at a time took a sixth of a restart's CPU.
-#[used]
-#[export_name = "_rjem_malloc_conf"]
-static MALLOC_CONF: &[u8; 11] = b"thp:always\0";
-
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
