@@ -573,6 +573,7 @@ impl Consensus {
             (log, sm)
         });
         let (log, sm) = (log?, sm?);
+        log.read_ahead(sm.applied_index());
         // A standalone member has no election to speed up; its lease only
         // gates its own proposals, so it keeps the old, generous one (5
         // ticks) and a slow machine (valgrind, a loaded CI) never refuses

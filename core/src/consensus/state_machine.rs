@@ -264,6 +264,11 @@ pub struct StateMachine {
 }
 
 impl StateMachine {
+    /// The index of the last entry applied (at start-up: the snapshot's).
+    pub(super) fn applied_index(&self) -> Option<u64> {
+        self.progress().last_applied.map(|id| id.index)
+    }
+
     /// Opens the snapshot directory and restores the newest snapshot into
     /// the applier; openraft then replays the log after it.
     pub(crate) fn open(
