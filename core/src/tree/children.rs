@@ -86,6 +86,7 @@ impl Children {
             return;
         };
         if let (_, Some(right)) = insert(root, Name::from(name), node) {
+            // The empty name is a lower bound of every name.
             let left = (Name::default(), root.clone());
             let len = left.1.len() + right.1.len();
             let blocks = vec![left, right];
