@@ -90,6 +90,8 @@ struct Ahead {
     /// Batches from the decoding thread; it stops at the first error
     /// (the reader then reads for itself and meets the error there).
     batches: mpsc::Receiver<io::Result<Vec<EntryOf<C>>>>,
+    /// The thread sent its last batch, or stopped.
+    ended: bool,
 }
 
 /// Entries per batch decoded ahead, and batches decoded ahead at most.
@@ -115,9 +117,16 @@ impl Ahead {
     }
 
     fn pull(&mut self) -> Option<()> {
-        let batch = self.batches.recv().ok()?.ok()?;
-        self.ready.extend(batch);
-        Some(())
+        match self.batches.recv() {
+            Ok(Ok(batch)) => self.ready.extend(batch),
+            Ok(Err(_)) | Err(_) => self.ended = true,
+        }
+        (!self.ended).then_some(())
+    }
+
+    /// Nothing left to hand out: the replay is over.
+    fn spent(&self) -> bool {
+        self.ended && self.ready.is_empty()
     }
 }
 
@@ -188,16 +197,17 @@ impl LogStore {
             *lock_any(&self.ahead) = Some(Ahead {
                 ready: VecDeque::new(),
                 batches: rx,
+                ended: false,
             });
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, DurableLog> {
-        self.log.lock().unwrap_or_else(|p| p.into_inner())
+        lock_any(&self.log)
     }
 
     fn recent(&self) -> std::sync::MutexGuard<'_, Recent> {
-        self.recent.lock().unwrap_or_else(|p| p.into_inner())
+        lock_any(&self.recent)
     }
 
     /// Waits (bounded) until this is the last handle, then closes the log:
@@ -248,14 +258,17 @@ fn decode_ahead(
         let Some(log) = log.upgrade() else { return };
         let raw = lock_any(&log).read(at, end);
         drop(log);
-        let batch: io::Result<Vec<EntryOf<C>>> =
-            raw.and_then(|raw| raw.iter().map(|(_, b)| decode(b)).collect());
+        let batch = raw.and_then(|raw| decode_entries(&raw));
         let failed = batch.is_err();
         if tx.send(batch).is_err() || failed {
             return;
         }
         at = end;
     }
+}
+
+fn decode_entries(raw: &[(LogId, bytes::Bytes)]) -> io::Result<Vec<EntryOf<C>>> {
+    raw.iter().map(|(_, bytes)| decode(bytes)).collect()
 }
 
 fn range_bounds<RB: RangeBounds<u64>>(range: &RB) -> (u64, u64) {
@@ -281,15 +294,20 @@ impl RaftLogReader<C> for LogStore {
         if let Some(entries) = self.recent().get(from, to) {
             return Ok(entries);
         }
-        if let Some(ahead) = lock_any(&self.ahead).as_mut() {
-            if let Some(entries) = ahead.take(from, to) {
+        let mut ahead = lock_any(&self.ahead);
+        if let Some(a) = ahead.as_mut() {
+            let taken = a.take(from, to);
+            if a.spent() {
+                // Later reads go straight to the log.
+                *ahead = None;
+            }
+            if let Some(entries) = taken {
                 return Ok(entries);
             }
         }
+        drop(ahead);
         let raw = self.lock().read(from, to)?;
-        raw.iter()
-            .map(|(_, bytes)| decode::<EntryOf<C>>(bytes))
-            .collect()
+        decode_entries(&raw)
     }
 
     async fn read_vote(&mut self) -> Result<Option<VoteOf<C>>, io::Error> {
@@ -434,6 +452,7 @@ mod tests {
         assert_eq!(old, encode(&AsBytes { data: data.clone() }).unwrap());
         assert_eq!(decode::<AsBytes>(&old).unwrap(), AsBytes { data });
     }
+
     /// The read-ahead hands out committed entries after the snapshot in
     /// order, whatever ranges the replay asks for; a read of anything else
     /// (earlier, later, past the committed entries) is left to the log.
@@ -462,5 +481,6 @@ mod tests {
         assert_eq!(indexes(ahead.take(at, 950)), None, "past the committed");
         assert_eq!(indexes(ahead.take(at, 901)), Some((at..901).collect()));
         assert_eq!(indexes(ahead.take(901, 902)), None);
+        assert!(ahead.spent(), "all handed out, so reads go to the log");
     }
 }

@@ -94,9 +94,10 @@ impl Children {
         }
     }
 
+    /// Removes the child `name`. Callers remove children they found, so a
+    /// missing name is not searched for first: it would only copy blocks a
+    /// clone shares, equal to the originals.
     pub fn remove(&mut self, name: &str) -> Option<Arc<Node>> {
-        // Checked first, so removing a missing name copies no shared block.
-        self.get(name)?;
         let root = self.0.as_mut()?;
         let gone = remove(root, Key::new(name));
         match &**root {
@@ -304,7 +305,7 @@ fn insert(
     node: Arc<Node>,
 ) -> (Option<Arc<Node>>, Option<Bound>) {
     match Arc::make_mut(block) {
-        Block::Leaf(entries) => match find(entries, Key::new(&name)) {
+        Block::Leaf(entries) => match find(entries, name.key()) {
             Ok(i) => (Some(std::mem::replace(&mut entries[i].1, node)), None),
             Err(i) => {
                 let Some(right) = insert_or_split(entries, i, (name, node)) else {
@@ -315,7 +316,7 @@ fn insert(
             }
         },
         Block::Branch { len, blocks } => {
-            let i = route(blocks, Key::new(&name));
+            let i = route(blocks, name.key());
             let (replaced, split) = insert(&mut blocks[i].1, name, node);
             if replaced.is_none() {
                 *len += 1;

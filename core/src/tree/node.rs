@@ -90,6 +90,16 @@ impl From<&str> for Name {
     }
 }
 
+impl Name {
+    /// This name as a search key, its word already worked out.
+    pub(super) fn key(&self) -> Key<'_> {
+        Key {
+            word: self.word,
+            bytes: self.text.as_bytes(),
+        }
+    }
+}
+
 impl std::ops::Deref for Name {
     type Target = str;
 
