@@ -180,6 +180,10 @@ struct FanoutReport {
     median_ms: f64,
     min_ms: f64,
     max_ms: f64,
+    /// Per member in the host list, medians over the rounds: the first
+    /// and the last of its watchers' notifications.
+    member_first_ms: Vec<f64>,
+    member_last_ms: Vec<f64>,
 }
 
 /// Runs `zkrs bench ...`; the process exit code.
@@ -287,8 +291,13 @@ async fn connect_all(hosts: &str, n: usize) -> Result<Vec<Client>, Error> {
 }
 
 /// `n` bare watching sessions spread over the hosts in turn.
+/// "a:1,b:2/chroot" -> ["a:1", "b:2"].
+fn host_list(hosts: &str) -> Vec<&str> {
+    hosts.split('/').next().unwrap_or("").split(',').collect()
+}
+
 async fn connect_watchers(hosts: &str, n: usize) -> Result<Vec<Watcher>, Error> {
-    let hosts: Vec<&str> = hosts.split('/').next().unwrap_or("").split(',').collect();
+    let hosts = host_list(hosts);
     let mut out = Vec::with_capacity(n);
     for batch in (0..n).collect::<Vec<_>>().chunks(50) {
         let tasks = batch
@@ -606,32 +615,82 @@ async fn run_fanout(
         eprintln!("  connecting {watchers} watching sessions");
     }
     let mut sessions = connect_watchers(&common.hosts, watchers.max(1)).await?;
+    let members = host_list(&common.hosts).len().min(sessions.len());
     let mut times = Vec::new();
+    let (mut firsts, mut lasts) = (vec![Vec::new(); members], vec![Vec::new(); members]);
     for round in 0..rounds.max(1) {
         futures::future::try_join_all(sessions.iter_mut().map(|w| w.watch(&path))).await?;
-        let t0 = Instant::now();
-        writer
-            .set_data(&path, round.to_string().as_bytes(), -1)
-            .await?;
-        let all = futures::future::try_join_all(sessions.iter_mut().map(|w| w.notified()));
-        tokio::time::timeout(Duration::from_secs(60), all)
-            .await
-            .map_err(|_| Error::Io("not every watcher was notified within 60 s".into()))??;
-        let ms = t0.elapsed().as_secs_f64() * 1000.0;
-        if !common.quiet {
-            eprintln!("  round {round}: {ms:.2} ms");
+        // Every session is already waiting when the write goes out, and is
+        // read while the write's reply is awaited: the first poll of a
+        // thousand reads (each a syscall) would otherwise be timed too.
+        let t0 = std::cell::Cell::new(Instant::now());
+        let t0 = &t0;
+        let all = futures::future::try_join_all(
+            sessions
+                .iter_mut()
+                .map(|w| async move { w.notified().await.map(|()| t0.get().elapsed()) }),
+        );
+        let mut all = std::pin::pin!(tokio::time::timeout(Duration::from_secs(60), all));
+        if let std::task::Poll::Ready(r) = futures::poll!(all.as_mut()) {
+            r.map_err(|_| Error::Io("no watcher notified".into()))??;
+            return Err(Error::Io("notified before the write".into()));
         }
-        times.push((ms * 100.0).round() / 100.0);
+        t0.set(Instant::now());
+        let data = round.to_string();
+        let set = writer.set_data(&path, data.as_bytes(), -1);
+        let (set, arrived) = tokio::join!(set, all);
+        set?;
+        let arrived = arrived
+            .map_err(|_| Error::Io("not every watcher was notified within 60 s".into()))??;
+        let ms = t0.get().elapsed().as_secs_f64() * 1000.0;
+        let spans = member_spans(&arrived, members);
+        if !common.quiet {
+            let each: Vec<String> = spans
+                .iter()
+                .map(|(first, last)| format!("{first:.2}-{last:.2}"))
+                .collect();
+            eprintln!("  round {round}: {ms:.2} ms (each member's first-last: {each:?})");
+        }
+        for (m, (first, last)) in spans.into_iter().enumerate() {
+            firsts[m].push(first);
+            lasts[m].push(last);
+        }
+        times.push(round2(ms));
     }
-    let mut sorted = times.clone();
-    sorted.sort_by(|a, b| a.total_cmp(b));
     Ok(FanoutReport {
         mode: "fanout",
         watchers,
         rounds: times.len(),
-        median_ms: sorted[sorted.len() / 2],
-        min_ms: sorted[0],
-        max_ms: sorted[sorted.len() - 1],
+        median_ms: median(&times),
+        min_ms: times.iter().copied().fold(f64::INFINITY, f64::min),
+        max_ms: times.iter().copied().fold(0.0, f64::max),
         rounds_ms: times,
+        member_first_ms: firsts.iter().map(|t| median(t)).collect(),
+        member_last_ms: lasts.iter().map(|t| median(t)).collect(),
     })
+}
+
+/// Per member (watchers are spread over the hosts in turn): the first and
+/// the last notification's time, milliseconds.
+fn member_spans(arrived: &[Duration], members: usize) -> Vec<(f64, f64)> {
+    (0..members)
+        .map(|m| {
+            let mine = arrived.iter().skip(m).step_by(members);
+            let ms = mine.map(|d| d.as_secs_f64() * 1000.0);
+            ms.fold((f64::INFINITY, 0.0_f64), |(lo, hi), t| {
+                (lo.min(t), hi.max(t))
+            })
+        })
+        .map(|(lo, hi)| (round2(lo), round2(hi)))
+        .collect()
+}
+
+fn round2(ms: f64) -> f64 {
+    (ms * 100.0).round() / 100.0
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut sorted = v.to_vec();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
 }

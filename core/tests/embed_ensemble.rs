@@ -54,7 +54,8 @@ async fn three_members_and_an_observer_elect_and_fail_over() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let m = loop {
         let m = mntr(&leader_addr);
-        if m.get("zk_synced_followers").map(String::as_str) == Some("2")
+        let synced = |k: &str, n: &str| m.get(k).map(String::as_str) == Some(n);
+        if synced("zk_synced_followers", "2") && synced("zk_synced_observers", "1")
             || Instant::now() > deadline
         {
             break m;
@@ -109,7 +110,10 @@ async fn three_members_and_an_observer_elect_and_fail_over() {
     assert_ne!(new_leader, leader);
     assert_ne!(new_leader, 3, "an observer must never lead");
     e.start_member(leader).await.unwrap();
-    e.wait_serving(Duration::from_secs(20)).await.unwrap();
+    if let Err(err) = e.wait_serving(Duration::from_secs(20)).await {
+        let modes: Vec<Option<Mode>> = (0..4).map(|i| e.mode(i)).collect();
+        panic!("{err:?} after restarting {leader}: {modes:?}");
+    }
     // A restarted leader may briefly believe in its old term; it steps
     // down once it hears the newer one.
     let deadline = Instant::now() + Duration::from_secs(20);
