@@ -22,35 +22,38 @@ pub fn validate_path(path: &str, sequential: bool) -> Result<()> {
 fn check(path: &str) -> Result<()> {
     // Java walks UTF-16 units. A char above U+FFFF is a surrogate pair there
     // and surrogates are rejected, so walking chars and rejecting those
-    // chars gives the same verdict.
-    let chars: Vec<char> = path.chars().collect();
-    if chars.first() != Some(&'/') {
+    // chars gives the same verdict. The rules on '/', '.' and '\0' look at
+    // ASCII neighbours only, and no byte of a multi-byte UTF-8 char is
+    // ASCII, so they can walk bytes; only the forbidden ranges above ASCII
+    // need chars. This runs for every write, on every member.
+    let bytes = path.as_bytes();
+    if bytes.first() != Some(&b'/') {
         return Err(Error::BadArguments);
     }
-    if chars.len() == 1 {
+    if bytes.len() == 1 {
         return Ok(());
     }
-    if chars.last() == Some(&'/') {
-        return Err(Error::BadArguments);
-    }
-    if (1..chars.len()).any(|i| bad_at(&chars, i)) {
+    if bytes.last() == Some(&b'/')
+        || (1..bytes.len()).any(|i| bad_at(bytes, i))
+        || (!path.is_ascii() && path.chars().any(forbidden))
+    {
         return Err(Error::BadArguments);
     }
     Ok(())
 }
 
-/// Whether the char at `i` (>= 1) breaks a rule, mirroring the branch order
-/// of the Java loop.
-fn bad_at(chars: &[char], i: usize) -> bool {
-    let (c, last) = (chars[i], chars[i - 1]);
-    let segment_ends = i + 1 == chars.len() || chars[i + 1] == '/';
+/// Whether the byte at `i` (>= 1) breaks a rule, mirroring the branch order
+/// of the Java loop (forbidden chars above ASCII are checked apart).
+fn bad_at(bytes: &[u8], i: usize) -> bool {
+    let (c, last) = (bytes[i], bytes[i - 1]);
+    let segment_ends = i + 1 == bytes.len() || bytes[i + 1] == b'/';
     match c {
-        '\0' => true,
-        '/' => last == '/',
-        // last == '.' implies i >= 2, since chars[0] is '/'.
-        '.' if last == '.' => chars[i - 2] == '/' && segment_ends,
-        '.' => last == '/' && segment_ends,
-        c => forbidden(c),
+        b'\0' => true,
+        b'/' => last == b'/',
+        // last == '.' implies i >= 2, since bytes[0] is '/'.
+        b'.' if last == b'.' => bytes[i - 2] == b'/' && segment_ends,
+        b'.' => last == b'/' && segment_ends,
+        c => c.is_ascii() && forbidden(c as char),
     }
 }
 

@@ -1260,3 +1260,58 @@ proptest! {
         prop_assert_eq!(kids, sorted);
     }
 }
+
+/// `PathUtils.validatePath` transcribed char by char, as `check` was before
+/// it walked bytes: the reference the byte walk must agree with.
+fn validate_path_by_chars(path: &str) -> bool {
+    let chars: Vec<char> = path.chars().collect();
+    let forbidden =
+        |c: char| matches!(c as u32, 0x01..=0x1f | 0x7f..=0x9f | 0xd800..=0xf8ff | 0xfff0..);
+    let bad_at = |i: usize| {
+        let (c, last) = (chars[i], chars[i - 1]);
+        let segment_ends = i + 1 == chars.len() || chars[i + 1] == '/';
+        match c {
+            '\0' => true,
+            '/' => last == '/',
+            '.' if last == '.' => chars[i - 2] == '/' && segment_ends,
+            '.' => last == '/' && segment_ends,
+            c => forbidden(c),
+        }
+    };
+    match chars.len() {
+        0 => false,
+        _ if chars[0] != '/' => false,
+        1 => true,
+        n => chars[n - 1] != '/' && !(1..n).any(bad_at),
+    }
+}
+
+proptest! {
+    #[test]
+    fn path_validation_walks_bytes_as_chars(
+        parts in prop::collection::vec(
+            prop_oneof![
+                // Mostly parts a valid path is made of, so that one bad
+                // char is often the only thing wrong.
+                6 => prop::sample::select(vec![
+                    "/", "/", "/", ".", "..", "a", "b1", "ü", "\u{a0}", "\u{d7ff}", "\u{f900}",
+                    "\u{ffef}",
+                ]),
+                1 => prop::sample::select(vec![
+                    "\0", "\u{1}", "\u{7f}", "\u{80}", "\u{9f}", "\u{e000}", "\u{f8ff}",
+                    "\u{fff0}", "\u{1f600}",
+                ]),
+            ],
+            0..10,
+        ),
+        rooted in any::<bool>(),
+    ) {
+        let path = if rooted { format!("/{}", parts.concat()) } else { parts.concat() };
+        prop_assert_eq!(
+            validate_path(&path, false).is_ok(),
+            validate_path_by_chars(&path),
+            "{:?}",
+            path
+        );
+    }
+}
