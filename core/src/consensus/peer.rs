@@ -144,15 +144,21 @@ pub async fn serve(
     tls: Option<Arc<ReloadingAcceptor>>,
     cut: Cut,
 ) {
+    // The connections end with this task (a JoinSet aborts its tasks when
+    // dropped): a member stopped inside a process that goes on, as in the
+    // in-process ensembles, must not keep answering its peers from a
+    // stopped raft, or they never dial the member that replaces it.
+    let mut conns = tokio::task::JoinSet::new();
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
+        while conns.try_join_next().is_some() {}
         let h = handler.clone();
         let tls = tls.as_ref().map(|t| t.current());
         let cut = cut.clone();
-        tokio::spawn(async move {
+        conns.spawn(async move {
             let _ = stream.set_nodelay(true);
             let (rd, wr): (Rd, Wr) = match tls {
                 None => {
@@ -183,7 +189,10 @@ async fn serve_conn(
 ) -> std::io::Result<()> {
     let mut rd = BufReader::with_capacity(256 * 1024, rd);
     let (tx, rx) = mpsc::channel(1024);
-    let writer = tokio::spawn(writer(BufWriter::with_capacity(256 * 1024, wr), rx));
+    // In a set so that the writer, and the socket's write half with it,
+    // ends if this connection's task is aborted.
+    let mut writer_task = tokio::task::JoinSet::new();
+    writer_task.spawn(writer(BufWriter::with_capacity(256 * 1024, wr), rx));
     // The member whose appends arrive here (a leader dials its followers).
     let mut appends_from = None;
     let result = loop {
@@ -217,7 +226,7 @@ async fn serve_conn(
         handler.leader_link_closed(leader);
     }
     drop(tx);
-    let _ = writer.await;
+    let _ = writer_task.join_next().await;
     result
 }
 
@@ -490,16 +499,22 @@ impl PeerPool {
     pub async fn set_cut(&self, on: bool) {
         self.cut.set(on);
         if on {
-            let clients: Vec<_> = self
-                .clients
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .values()
-                .cloned()
-                .collect();
-            for c in clients {
-                c.reset().await;
-            }
+            self.close_all().await;
+        }
+    }
+
+    /// Drops every outgoing connection (the member is stopping): the
+    /// members at the other ends see them close, as when a process exits.
+    pub async fn close_all(&self) {
+        let clients: Vec<_> = self
+            .clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for c in clients {
+            c.reset().await;
         }
     }
 
@@ -566,4 +581,61 @@ async fn read_replies(
     dead.store(true, Ordering::Relaxed);
     // Dropping the senders fails every call still waiting on this link.
     waiters.lock().unwrap_or_else(|p| p.into_inner()).clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::FutureExt;
+
+    /// Answers every request with an Ack.
+    struct AckAll;
+
+    impl PeerHandler for AckAll {
+        fn handle(&self, _: PeerRequest) -> BoxFuture<'static, BoxFuture<'static, PeerResponse>> {
+            let reply = async { PeerResponse::Ack }.boxed();
+            futures::future::ready(reply).boxed()
+        }
+    }
+
+    const WAIT: Duration = Duration::from_secs(2);
+
+    #[tokio::test]
+    async fn a_stopped_listener_ends_its_connections() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let serving = tokio::spawn(serve(listener, Arc::new(AckAll), None, Cut::default()));
+        let pool = PeerPool::new(None, None);
+        let client = pool.client(&addr);
+        let first = client.call(&PeerRequest::Started, WAIT).await;
+        assert!(matches!(first, Ok(PeerResponse::Ack)));
+        serving.abort();
+        let _ = serving.await;
+        // The open connection no longer answers, and no new one is taken.
+        let after = client.call(&PeerRequest::Started, WAIT).await;
+        assert!(after.is_err(), "a stopped member still answered");
+    }
+
+    #[tokio::test]
+    async fn close_all_ends_the_outgoing_connections() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let pool = PeerPool::new(None, None);
+        let _reply = pool
+            .client(&addr)
+            .send(&PeerRequest::Started)
+            .await
+            .unwrap();
+        let (mut peer, _) = listener.accept().await.unwrap();
+        let len = peer.read_u32().await.unwrap() as usize;
+        let mut frame = vec![0; len];
+        peer.read_exact(&mut frame).await.unwrap();
+        pool.close_all().await;
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(WAIT, peer.read(&mut byte)).await;
+        assert!(
+            matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+            "the connection is still open: {read:?}"
+        );
+    }
 }
