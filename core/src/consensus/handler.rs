@@ -250,21 +250,25 @@ async fn elect_if_leader_gone(raft: Raft<C, StateMachine>, pool: Arc<PeerPool>, 
 }
 
 /// A restarted ensemble has no leader until an election timeout runs out
-/// (up to a third of syncLimit x tickTime). A voter that has heard from no
-/// leader two heartbeats after its start stands at once, in id rank order
-/// so restarted peers do not split the vote. The pre-vote round leaves a
-/// live leader alone: its followers' leases refuse it.
+/// (up to a third of syncLimit x tickTime), and neither has a new one whose
+/// first voter started before the others could vote. A voter that has
+/// heard from no leader two heartbeats after its start stands at once, in
+/// id rank order so restarted peers do not split the vote. The pre-vote
+/// round leaves a live leader alone: its followers' leases refuse it.
 pub async fn stand_at_start(
     raft: Raft<C, StateMachine>,
     liveness: super::Liveness,
     heartbeat: Duration,
 ) {
+    tokio::time::sleep(heartbeat * 2).await;
+    // Read after the wait: a new ensemble's first voter sees its own
+    // membership in the metrics only a moment after its initialize.
     let m = raft.metrics().borrow_watched().clone();
     let membership = m.membership_config.membership();
     let Some(rank) = membership.voter_ids().position(|id| id == m.id) else {
         return;
     };
-    tokio::time::sleep(heartbeat * 2 + STAND_STAGGER * rank as u32).await;
+    tokio::time::sleep(STAND_STAGGER * rank as u32).await;
     let m = raft.metrics().borrow_watched().clone();
     if m.state == openraft::ServerState::Leader || !liveness.silent() {
         return;
