@@ -290,12 +290,12 @@ async fn connect_all(hosts: &str, n: usize) -> Result<Vec<Client>, Error> {
     Ok(out)
 }
 
-/// `n` bare watching sessions spread over the hosts in turn.
 /// "a:1,b:2/chroot" -> ["a:1", "b:2"].
 fn host_list(hosts: &str) -> Vec<&str> {
     hosts.split('/').next().unwrap_or("").split(',').collect()
 }
 
+/// `n` bare watching sessions spread over the hosts in turn.
 async fn connect_watchers(hosts: &str, n: usize) -> Result<Vec<Watcher>, Error> {
     let hosts = host_list(hosts);
     let mut out = Vec::with_capacity(n);
