@@ -28,7 +28,7 @@ fn bench_storage(c: &mut Criterion) {
             let mut log = DurableLog::open(dir.path()).unwrap();
             let mut next = 1u64;
             b.iter(|| {
-                let entries = (next..next + batch)
+                let entries: Vec<_> = (next..next + batch)
                     .map(|i| (id(i), vec![7u8; ENTRY]))
                     .collect();
                 next += batch;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt};
 use openraft::async_runtime::WatchReceiver;
+use openraft::type_config::alias::LogIdOf;
 use openraft::{BasicNode, Raft};
 
 use super::forward::{self, Fences};
@@ -28,6 +29,7 @@ pub struct Handler {
     clock: super::LeaderClock,
     pool: Arc<PeerPool>,
     fences: Arc<Fences>,
+    log: super::LogStore,
 }
 
 impl Handler {
@@ -37,6 +39,7 @@ impl Handler {
         liveness: super::Liveness,
         clock: super::LeaderClock,
         pool: Arc<PeerPool>,
+        log: super::LogStore,
     ) -> Handler {
         Handler {
             raft,
@@ -45,6 +48,7 @@ impl Handler {
             clock,
             pool,
             fences: Arc::default(),
+            log,
         }
     }
 }
@@ -147,6 +151,10 @@ impl PeerHandler for Handler {
             }
         }
         .boxed()
+    }
+
+    fn offer_entries(&self, entries: Vec<(LogIdOf<C>, bytes::Bytes)>) {
+        self.log.offer(entries);
     }
 
     fn leader_link_closed(&self, leader: u64) {

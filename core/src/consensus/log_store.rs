@@ -19,6 +19,8 @@ use openraft::type_config::alias::{EntryOf, LogIdOf, VoteOf};
 use openraft::{OptionalSend, Vote};
 
 use super::TypeConfig;
+use bytes::Bytes;
+
 use crate::storage::{DurableLog, FlushCallback, GroupCommit, LogId, StoredVote, SyncObserver};
 use crate::Error;
 
@@ -31,15 +33,18 @@ pub struct LogStore {
     group: Arc<GroupCommit>,
     recent: Arc<Mutex<Recent>>,
     ahead: Arc<Mutex<Option<Ahead>>>,
+    offered: Arc<Mutex<Offered>>,
 }
 
-/// Entries kept as appended: each new entry is read right away by every
-/// replication stream and by apply, which would otherwise decode it from
-/// its stored bytes each time. Clones are cheap (the op is shared).
+/// Entries kept as appended, with their stored bytes: each new entry is
+/// read right away by every replication stream and by apply, which would
+/// otherwise decode it from its stored bytes each time, and the leader
+/// sends each follower those bytes rather than encoding it again. Clones
+/// are cheap (the op and the bytes are shared).
 #[derive(Default)]
 struct Recent {
     /// Consecutive entries, oldest first.
-    entries: VecDeque<EntryOf<C>>,
+    entries: VecDeque<(EntryOf<C>, Bytes)>,
 }
 
 /// How many appended entries stay decoded.
@@ -47,18 +52,18 @@ const RECENT_ENTRIES: usize = 4096;
 
 impl Recent {
     fn first(&self) -> Option<u64> {
-        self.entries.front().map(|e| e.log_id().index)
+        self.entries.front().map(|(e, _)| e.log_id().index)
     }
 
-    fn push(&mut self, e: EntryOf<C>) {
-        let next = self.entries.back().map(|l| l.log_id().index + 1);
+    fn push(&mut self, e: EntryOf<C>, bytes: Bytes) {
+        let next = self.entries.back().map(|(l, _)| l.log_id().index + 1);
         if next.is_some_and(|n| n != e.log_id().index) {
             self.entries.clear();
         }
         if self.entries.len() == RECENT_ENTRIES {
             self.entries.pop_front();
         }
-        self.entries.push_back(e);
+        self.entries.push_back((e, bytes));
     }
 
     /// Drops entries at and after `index`.
@@ -76,7 +81,48 @@ impl Recent {
             return None;
         }
         let range = (from - first) as usize..(to - first) as usize;
-        Some(self.entries.range(range).cloned().collect())
+        Some(self.entries.range(range).map(|(e, _)| e.clone()).collect())
+    }
+
+    /// The stored bytes of the entry `id`, if it is here.
+    fn encoded(&self, id: &LogIdOf<C>) -> Option<Bytes> {
+        let at = id.index.checked_sub(self.first()?)? as usize;
+        let (e, bytes) = self.entries.get(at)?;
+        (e.log_id() == *id).then(|| bytes.clone())
+    }
+}
+
+/// Entries as a leader's append carried them, offered by the peer
+/// connection before openraft hands them to `append`: a follower stores
+/// those bytes rather than encoding each entry again. Whatever is not
+/// taken is dropped as later entries are appended, or when full.
+#[derive(Default)]
+struct Offered {
+    entries: VecDeque<(LogIdOf<C>, Bytes)>,
+}
+
+/// Offered entries kept at most.
+const OFFERED_ENTRIES: usize = 4096;
+
+impl Offered {
+    fn offer(&mut self, entries: Vec<(LogIdOf<C>, Bytes)>) {
+        for e in entries {
+            if self.entries.len() == OFFERED_ENTRIES {
+                self.entries.pop_front();
+            }
+            self.entries.push_back(e);
+        }
+    }
+
+    /// The bytes offered for `id`; older offers are dropped on the way.
+    fn take(&mut self, id: &LogIdOf<C>) -> Option<Bytes> {
+        while self.entries.front()?.0.index < id.index {
+            self.entries.pop_front();
+        }
+        if self.entries.front()?.0 != *id {
+            return None;
+        }
+        self.entries.pop_front().map(|(_, b)| b)
     }
 }
 
@@ -174,6 +220,7 @@ impl LogStore {
             group,
             recent: Arc::default(),
             ahead: Arc::default(),
+            offered: Arc::default(),
         })
     }
 
@@ -232,6 +279,21 @@ impl LogStore {
                 }
             }
         }
+    }
+
+    /// The stored bytes of each entry, where they are still at hand.
+    pub(super) fn encoded(&self, entries: &[EntryOf<C>]) -> Vec<Option<Bytes>> {
+        let recent = self.recent();
+        entries
+            .iter()
+            .map(|e| recent.encoded(&e.log_id()))
+            .collect()
+    }
+
+    /// Entries as they came from the leader, encoded, shortly before
+    /// openraft appends them (see `Offered`).
+    pub(super) fn offer(&self, entries: Vec<(LogIdOf<C>, Bytes)>) {
+        lock_any(&self.offered).offer(entries);
     }
 
     /// The log size on disk, for four-letter words.
@@ -366,15 +428,21 @@ impl RaftLogStorage<C> for LogStore {
     {
         let mut batch = Vec::new();
         let mut decoded = Vec::new();
+        let mut offered = lock_any(&self.offered);
         for e in entries {
-            batch.push((to_stored(&e.log_id()), encode(&e)?));
-            decoded.push(e);
+            let bytes = match offered.take(&e.log_id()) {
+                Some(b) => b,
+                None => Bytes::from(encode(&e)?),
+            };
+            batch.push((to_stored(&e.log_id()), bytes.clone()));
+            decoded.push((e, bytes));
         }
+        drop(offered);
         let mut log = self.lock();
         log.append(batch)?;
         // Under the log lock: the cache changes in the log's order.
         let mut recent = self.recent();
-        decoded.into_iter().for_each(|e| recent.push(e));
+        decoded.into_iter().for_each(|(e, b)| recent.push(e, b));
         drop(recent);
         let done = FlushCallback::new(move |res| callback.io_completed(res));
         self.group.flush(&mut log, done);
@@ -423,7 +491,7 @@ mod tests {
     #[test]
     fn recent_entries_follow_appends_truncation_and_gaps() {
         let mut r = Recent::default();
-        (5..10).for_each(|i| r.push(entry(i)));
+        (5..10).for_each(|i| r.push(entry(i), Bytes::new()));
         assert_eq!(indexes(r.get(6, 8)), Some(vec![6, 7]));
         assert_eq!(indexes(r.get(8, u64::MAX)), Some(vec![8, 9]));
         assert_eq!(
@@ -433,14 +501,67 @@ mod tests {
         );
         r.truncate(7);
         assert_eq!(indexes(r.get(5, 100)), Some(vec![5, 6]));
-        r.push(entry(7));
+        r.push(entry(7), Bytes::new());
         assert_eq!(indexes(r.get(6, 100)), Some(vec![6, 7]));
         // Not the next index (a snapshot moved the log on): start over.
-        r.push(entry(20));
+        r.push(entry(20), Bytes::new());
         assert_eq!(indexes(r.get(6, 100)), None);
         assert_eq!(indexes(r.get(20, 21)), Some(vec![20]));
-        (21..21 + RECENT_ENTRIES as u64).for_each(|i| r.push(entry(i)));
+        (21..21 + RECENT_ENTRIES as u64).for_each(|i| r.push(entry(i), Bytes::new()));
         assert_eq!(r.first(), Some(21));
+    }
+
+    /// A follower stores an entry offered with its log id as offered (the
+    /// bytes a leader sent) and encodes the others; the leader finds each
+    /// appended entry's stored bytes for its followers.
+    #[tokio::test]
+    async fn appends_store_offered_bytes_and_keep_them_at_hand() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = LogStore::open(dir.path(), None).unwrap();
+        // Offered bytes for entry 2 that tell it apart: a blank entry of
+        // another term would not be stored for entry 2 of term 1, so this
+        // one carries its log id and a membership payload.
+        let mut other = entry(2);
+        other.payload = openraft::EntryPayload::Membership(
+            openraft::Membership::new_with_defaults(vec![[1u64].into()], []),
+        );
+        let offered = Bytes::from(encode(&other).unwrap());
+        store.offer(vec![
+            (entry(1).log_id(), Bytes::from_static(b"stale")),
+            (entry(2).log_id(), offered.clone()),
+        ]);
+        store.offer(vec![(entry(9).log_id(), Bytes::from_static(b"later"))]);
+        let entries: Vec<_> = (2..=4).map(entry).collect();
+        // Readable on return; the fsync is not waited for here.
+        store
+            .append(entries.clone(), IOFlushed::noop())
+            .await
+            .unwrap();
+
+        let stored = store.lock().read(2, 5).unwrap();
+        let want = [
+            offered.clone(),
+            Bytes::from(encode(&entry(3)).unwrap()),
+            Bytes::from(encode(&entry(4)).unwrap()),
+        ];
+        assert_eq!(
+            stored.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>(),
+            want
+        );
+        assert_eq!(store.encoded(&entries), want.map(Some).to_vec());
+        // Another term's entry at the same index has none.
+        let mut moved = entry(3);
+        moved.log_id = from_stored(&LogId {
+            term: 2,
+            node: 1,
+            index: 3,
+        });
+        assert_eq!(store.encoded(&[moved]), vec![None]);
+        assert_eq!(
+            lock_any(&store.offered).entries.len(),
+            1,
+            "entry 9 still offered"
+        );
     }
 
     /// Logs and snapshots written before byte fields were marked
@@ -464,7 +585,7 @@ mod tests {
             let mut log = store.lock();
             let stored = |i| to_stored(&entry(i).log_id());
             let entries = (1..=1000).map(|i| (stored(i), encode(&entry(i)).unwrap()));
-            log.append(entries.collect()).unwrap();
+            log.append(entries).unwrap();
             log.save_committed(stored(900)).unwrap();
             log.flush_blocking().unwrap();
         }

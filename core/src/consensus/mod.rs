@@ -12,6 +12,7 @@ mod log_store;
 mod network;
 mod peer;
 mod state_machine;
+mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -592,7 +593,7 @@ impl Consensus {
             ),
             None => None,
         };
-        let net = network::Network::new(pool.clone());
+        let net = network::Network::new(pool.clone(), log.clone());
         let raft = Raft::new(opts.node_id, config.clone(), net, log.clone(), sm)
             .await
             .map_err(|e| Error::Io(format!("raft start: {e}")))?;
@@ -621,6 +622,7 @@ impl Consensus {
                 liveness.clone(),
                 clock.clone(),
                 pool.clone(),
+                log.clone(),
             ));
             tokio::spawn(peer::serve(l, h, acceptor, cut))
         });

@@ -14,7 +14,7 @@ use openraft::{BasicNode, OptionalSend};
 
 use super::peer::{PeerClient, PeerPool, PeerRequest, PeerResponse};
 use super::state_machine::SnapshotData;
-use super::TypeConfig;
+use super::{LogStore, TypeConfig};
 
 type C = TypeConfig;
 
@@ -24,16 +24,19 @@ const APPEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 #[derive(Clone)]
 pub struct Network {
     pool: Arc<PeerPool>,
+    log: LogStore,
 }
 
 impl Network {
-    pub fn new(pool: Arc<PeerPool>) -> Network {
-        Network { pool }
+    /// Appends carry entries as `log` stored them, where it still has them.
+    pub fn new(pool: Arc<PeerPool>, log: LogStore) -> Network {
+        Network { pool, log }
     }
 }
 
 pub struct Link {
     client: Arc<PeerClient>,
+    log: LogStore,
 }
 
 impl RaftNetworkFactory<C> for Network {
@@ -44,6 +47,7 @@ impl RaftNetworkFactory<C> for Network {
         let addr = super::dial_addr(&node.addr).unwrap_or_else(|| node.addr.clone());
         Link {
             client: self.pool.client(&addr),
+            log: self.log.clone(),
         }
     }
 }
@@ -95,8 +99,15 @@ impl RaftNetworkV2<C> for Link {
             true => option.hard_ttl(),
             false => option.hard_ttl().max(APPEND_TIMEOUT),
         };
-        let req = PeerRequest::Append(rpc);
-        match self.client.call(&req, timeout).await.map_err(rpc_err)? {
+        let stored = self.log.encoded(&rpc.entries);
+        let body = super::wire::encode_append(&rpc, &stored)
+            .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        match self
+            .client
+            .call_body(body, timeout)
+            .await
+            .map_err(rpc_err)?
+        {
             PeerResponse::Append(r) => {
                 r.map_err(|e| RPCError::Network(NetworkError::from_string(e)))
             }

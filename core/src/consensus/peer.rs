@@ -31,7 +31,7 @@ use crate::types::{SessionId, Zxid};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
 };
-use openraft::type_config::alias::{SnapshotMetaOf, VoteOf};
+use openraft::type_config::alias::{LogIdOf, SnapshotMetaOf, VoteOf};
 
 type C = TypeConfig;
 
@@ -92,6 +92,9 @@ pub trait PeerHandler: Send + Sync + 'static {
     /// per connection (raft RPCs, submitting a forwarded write); the inner
     /// one completes the reply and may finish out of order.
     fn handle(&self, req: PeerRequest) -> BoxFuture<'static, BoxFuture<'static, PeerResponse>>;
+    /// The entries of an append about to be handled, each with its bytes
+    /// as they came (see `wire`).
+    fn offer_entries(&self, _entries: Vec<(LogIdOf<C>, bytes::Bytes)>) {}
     /// A connection on which `leader` sent appends has closed.
     fn leader_link_closed(&self, _leader: u64) {}
 }
@@ -205,10 +208,13 @@ async fn serve_conn(
             cut.healed().await;
             break Err(std::io::Error::other("cut off from the other members"));
         }
-        let req: PeerRequest = match decode(&body) {
+        let (req, entries) = match super::wire::decode_request(body.into()) {
             Ok(r) => r,
             Err(e) => break Err(e),
         };
+        if !entries.is_empty() {
+            handler.offer_entries(entries);
+        }
         if let PeerRequest::Append(rpc) = &req {
             appends_from = Some(rpc.vote.leader_id.node_id);
         }
@@ -408,6 +414,11 @@ impl PeerClient {
     /// calls) and returns the receiver of its reply.
     pub async fn send(&self, req: &PeerRequest) -> Result<oneshot::Receiver<PeerResponse>, String> {
         let body = encode_any(req).map_err(|e| e.to_string())?;
+        self.send_body(body).await
+    }
+
+    /// As `send`, for a request already encoded.
+    async fn send_body(&self, body: Vec<u8>) -> Result<oneshot::Receiver<PeerResponse>, String> {
         let link = self
             .link()
             .await
@@ -426,8 +437,18 @@ impl PeerClient {
 
     /// Sends `req` and waits for its reply at most `timeout`.
     pub async fn call(&self, req: &PeerRequest, timeout: Duration) -> Result<PeerResponse, String> {
+        let body = encode_any(req).map_err(|e| e.to_string())?;
+        self.call_body(body, timeout).await
+    }
+
+    /// As `call`, for a request already encoded.
+    pub async fn call_body(
+        &self,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<PeerResponse, String> {
         let fut = async {
-            let rx = self.send(req).await?;
+            let rx = self.send_body(body).await?;
             rx.await
                 .map_err(|_| format!("connection to {} lost", self.addr))
         };

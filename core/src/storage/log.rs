@@ -206,10 +206,13 @@ impl DurableLog {
         self.inner.commit(id).map(|_| ())
     }
 
-    pub fn append(&mut self, entries: Vec<(LogId, Vec<u8>)>) -> io::Result<()> {
+    pub fn append<B: Into<Bytes>>(
+        &mut self,
+        entries: impl IntoIterator<Item = (LogId, B)>,
+    ) -> io::Result<()> {
         let items = entries
             .into_iter()
-            .map(|(id, bytes)| (id, Payload(Bytes::from(bytes))));
+            .map(|(id, bytes)| (id, Payload(bytes.into())));
         self.inner.append(items).map(|_| ())
     }
 
@@ -399,7 +402,7 @@ mod tests {
                 committed: true,
             })
             .unwrap();
-            let entries = (1..=10).map(|i| (id(i), vec![i as u8; 3])).collect();
+            let entries: Vec<_> = (1..=10).map(|i| (id(i), vec![i as u8; 3])).collect();
             log.append(entries).unwrap();
             log.save_committed(id(6)).unwrap();
             log.flush_blocking().unwrap();
