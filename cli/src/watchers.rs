@@ -6,11 +6,15 @@
 //! woken per event), so the measure was mostly the load generator's. These
 //! sessions only speak what the measure needs (handshake, `exists` with a
 //! watch, read frames) and are all driven from the caller's one task.
+//!
+//! Each notification is timed by the kernel as it reaches the watcher's
+//! socket (`SO_TIMESTAMPNS`), so the figure is the server's: not how long
+//! the load generator, which shares the machine's cores with the members,
+//! took to get round to reading a thousand sockets.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 use zkrs::proto::{
     frame, ConnectRequest, ConnectResponse, ExistsRequest, Reader, Record, ReplyHeader, Request,
@@ -25,8 +29,11 @@ const NOTIFICATION_XID: i32 = -1;
 const SESSION_TIMEOUT_MS: i32 = 30_000;
 
 pub struct Watcher {
-    rd: BufReader<OwnedReadHalf>,
-    wr: OwnedWriteHalf,
+    stream: TcpStream,
+    /// Bytes received and not yet taken as frames.
+    buf: Vec<u8>,
+    /// When the last of them reached the socket.
+    arrived: SystemTime,
     xid: i32,
 }
 
@@ -38,10 +45,11 @@ impl Watcher {
             .map_err(|_| Error::Io(format!("connect {host}: timed out")))?
             .map_err(|e| Error::Io(format!("connect {host}: {e}")))?;
         let _ = stream.set_nodelay(true);
-        let (rd, wr) = stream.into_split();
+        stamp_arrivals(&stream).map_err(|e| Error::Io(format!("SO_TIMESTAMPNS: {e}")))?;
         let mut w = Watcher {
-            rd: BufReader::new(rd),
-            wr,
+            stream,
+            buf: Vec::new(),
+            arrived: SystemTime::now(),
             xid: 0,
         };
         let req = ConnectRequest {
@@ -81,14 +89,14 @@ impl Watcher {
         }
     }
 
-    /// Waits for the next watch notification.
-    pub async fn notified(&mut self) -> Result<(), Error> {
+    /// Waits for the next watch notification; when it reached the socket.
+    pub async fn notified(&mut self) -> Result<SystemTime, Error> {
         while self.read_header().await?.xid != NOTIFICATION_XID {}
-        Ok(())
+        Ok(self.arrived)
     }
 
     async fn send(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        self.wr.write_all(bytes).await.map_err(io_error)
+        self.stream.write_all(bytes).await.map_err(io_error)
     }
 
     async fn read_header(&mut self) -> Result<ReplyHeader, Error> {
@@ -97,10 +105,129 @@ impl Watcher {
     }
 
     async fn read_frame(&mut self) -> Result<Vec<u8>, Error> {
-        frame::read(&mut self.rd, zkrs::proto::DEFAULT_MAX_BUFFER)
-            .await
-            .map_err(io_error)
+        loop {
+            if let Some(frame) = self.take_frame()? {
+                return Ok(frame);
+            }
+            self.receive().await?;
+        }
     }
+
+    /// The next whole frame's body, if the buffer holds one.
+    fn take_frame(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        let Some(len) = self.buf.first_chunk::<4>().map(|b| i32::from_be_bytes(*b)) else {
+            return Ok(None);
+        };
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|n| *n <= zkrs::proto::DEFAULT_MAX_BUFFER)
+            .ok_or_else(|| Error::Io(format!("bad frame length {len}")))?;
+        if self.buf.len() < 4 + len {
+            return Ok(None);
+        }
+        let body = self.buf[4..4 + len].to_vec();
+        self.buf.drain(..4 + len);
+        Ok(Some(body))
+    }
+
+    /// Reads what the socket has, noting when it arrived.
+    async fn receive(&mut self) -> Result<(), Error> {
+        let mut chunk = [0u8; 4096];
+        loop {
+            self.stream.readable().await.map_err(io_error)?;
+            let read = self.stream.try_io(Interest::READABLE, || {
+                recv_stamped(&self.stream, &mut chunk)
+            });
+            match read {
+                Ok((0, _)) => return Err(Error::Io("connection closed".into())),
+                Ok((n, at)) => {
+                    self.buf.extend_from_slice(&chunk[..n]);
+                    self.arrived = at.unwrap_or_else(SystemTime::now);
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(io_error(e)),
+            }
+        }
+    }
+}
+
+/// Asks the kernel to stamp each received packet with its arrival time.
+#[cfg(target_os = "linux")]
+fn stamp_arrivals(stream: &TcpStream) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: a socket option set on an open socket from a live int.
+    let r = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    match r {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stamp_arrivals(_stream: &TcpStream) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// One `recvmsg`: the bytes read and the kernel's arrival time of the
+/// last packet among them (none where the kernel gives none).
+#[cfg(target_os = "linux")]
+fn recv_stamped(
+    stream: &TcpStream,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, Option<SystemTime>)> {
+    use std::os::fd::AsRawFd;
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // Room for a few control messages, aligned as cmsghdr needs.
+    let mut control = [0u64; 16];
+    // SAFETY: msghdr is plain data; every pointer in it points at a live
+    // local for the duration of the call.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control) as _;
+    // SAFETY: as above.
+    let n = unsafe { libc::recvmsg(stream.as_raw_fd(), &mut msg, 0) };
+    if n < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut at = None;
+    // SAFETY: walking the control messages the kernel just wrote, with
+    // the kernel's own bounds (msg_controllen) and libc's macros.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_TIMESTAMPNS {
+                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                at = Some(
+                    SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32),
+                );
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    Ok((n as usize, at))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn recv_stamped(
+    stream: &TcpStream,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, Option<SystemTime>)> {
+    stream.try_read(buf).map(|n| (n, None))
 }
 
 fn io_error(e: std::io::Error) -> Error {
