@@ -115,18 +115,12 @@ impl Watcher {
 
     /// The next whole frame's body, if the buffer holds one.
     fn take_frame(&mut self) -> Result<Option<Vec<u8>>, Error> {
-        let Some(len) = self.buf.first_chunk::<4>().map(|b| i32::from_be_bytes(*b)) else {
+        let max = zkrs::proto::DEFAULT_MAX_BUFFER;
+        let Some((used, body)) = frame::decode(&self.buf, max).map_err(proto_error)? else {
             return Ok(None);
         };
-        let len = usize::try_from(len)
-            .ok()
-            .filter(|n| *n <= zkrs::proto::DEFAULT_MAX_BUFFER)
-            .ok_or_else(|| Error::Io(format!("bad frame length {len}")))?;
-        if self.buf.len() < 4 + len {
-            return Ok(None);
-        }
-        let body = self.buf[4..4 + len].to_vec();
-        self.buf.drain(..4 + len);
+        let body = body.to_vec();
+        self.buf.drain(..used);
         Ok(Some(body))
     }
 
@@ -236,4 +230,55 @@ fn io_error(e: std::io::Error) -> Error {
 
 fn proto_error(e: zkrs::proto::ProtoError) -> Error {
     Error::Io(format!("bad reply: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+    use zkrs::types::{EventType, KeeperState, WatchedEvent};
+
+    /// A notification that comes in two packets is read as one frame,
+    /// stamped with the arrival of its last bytes: after they were sent,
+    /// not when the reader got round to them.
+    #[tokio::test]
+    async fn a_notification_is_stamped_when_its_last_bytes_arrive() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        stamp_arrivals(&client).unwrap();
+        let mut w = Watcher {
+            stream: client,
+            buf: Vec::new(),
+            arrived: SystemTime::UNIX_EPOCH,
+            xid: 0,
+        };
+        let event = WatchedEvent {
+            event_type: EventType::NodeDataChanged,
+            state: KeeperState::SyncConnected,
+            path: "/f".into(),
+        };
+        let frame = frame::encode_notification(&event);
+        let reply = frame::encode_reply(
+            &ReplyHeader {
+                xid: 7,
+                zxid: 1,
+                err: 0,
+            },
+            &zkrs::proto::Response::Empty,
+        );
+        server.write_all(&reply).await.unwrap();
+        server.write_all(&frame[..5]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let sent = SystemTime::now();
+        server.write_all(&frame[5..]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let read = SystemTime::now();
+        let at = w.notified().await.unwrap();
+        assert!(sent <= at, "stamped before its last bytes were sent");
+        assert!(at <= read, "stamped when read, not when it arrived");
+        assert!(w.buf.is_empty());
+    }
 }
