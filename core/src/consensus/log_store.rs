@@ -94,35 +94,57 @@ impl Recent {
 
 /// Entries as a leader's append carried them, offered by the peer
 /// connection before openraft hands them to `append`: a follower stores
-/// those bytes rather than encoding each entry again. Whatever is not
-/// taken is dropped as later entries are appended, or when full.
+/// those bytes rather than encoding each entry again. Kept in index order:
+/// an offer replaces whatever was offered from its first index on (after
+/// a conflict a leader sends earlier entries again). What is not taken is
+/// dropped as later entries are appended, or once the offers hold more
+/// than `OFFERED_BYTES`.
 #[derive(Default)]
 struct Offered {
     entries: VecDeque<(LogIdOf<C>, Bytes)>,
+    /// Their lengths, summed.
+    bytes: usize,
 }
 
-/// Offered entries kept at most.
-const OFFERED_ENTRIES: usize = 4096;
+/// Offered bytes kept at most (each offer also keeps the frame it came
+/// in alive). Tiny under test, so tests reach it.
+const OFFERED_BYTES: usize = if cfg!(test) { 1 << 10 } else { 64 << 20 };
 
 impl Offered {
     fn offer(&mut self, entries: Vec<(LogIdOf<C>, Bytes)>) {
+        let Some(first) = entries.first().map(|(id, _)| id.index) else {
+            return;
+        };
+        while self.entries.back().is_some_and(|(id, _)| id.index >= first) {
+            self.pop(VecDeque::pop_back);
+        }
         for e in entries {
-            if self.entries.len() == OFFERED_ENTRIES {
-                self.entries.pop_front();
-            }
+            self.bytes += e.1.len();
             self.entries.push_back(e);
+        }
+        while self.bytes > OFFERED_BYTES {
+            self.pop(VecDeque::pop_front);
         }
     }
 
     /// The bytes offered for `id`; older offers are dropped on the way.
     fn take(&mut self, id: &LogIdOf<C>) -> Option<Bytes> {
         while self.entries.front()?.0.index < id.index {
-            self.entries.pop_front();
+            self.pop(VecDeque::pop_front);
         }
         if self.entries.front()?.0 != *id {
             return None;
         }
-        self.entries.pop_front().map(|(_, b)| b)
+        self.pop(VecDeque::pop_front)
+    }
+
+    fn pop(
+        &mut self,
+        end: fn(&mut VecDeque<(LogIdOf<C>, Bytes)>) -> Option<(LogIdOf<C>, Bytes)>,
+    ) -> Option<Bytes> {
+        let (_, b) = end(&mut self.entries)?;
+        self.bytes -= b.len();
+        Some(b)
     }
 }
 
@@ -562,6 +584,28 @@ mod tests {
             1,
             "entry 9 still offered"
         );
+    }
+
+    /// Offers stay in index order and bounded: a leader gone back to an
+    /// earlier index replaces what was offered from there on, and the
+    /// oldest offers go once they hold too many bytes.
+    #[test]
+    fn offers_follow_the_leader_back_and_stay_bounded() {
+        let id = |i| entry(i).log_id();
+        let b = |n: usize| Bytes::from(vec![7u8; n]);
+        let mut o = Offered::default();
+        o.offer((5..9).map(|i| (id(i), b(10))).collect());
+        o.offer(vec![(id(3), b(11)), (id(4), b(11))]);
+        let left: Vec<u64> = o.entries.iter().map(|(i, _)| i.index).collect();
+        assert_eq!((left, o.bytes), (vec![3, 4], 22));
+        assert_eq!(o.take(&id(4)).map(|b| b.len()), Some(11));
+        assert_eq!((o.entries.len(), o.bytes), (0, 0));
+        o.offer((10..20).map(|i| (id(i), b(OFFERED_BYTES / 4))).collect());
+        let left: Vec<u64> = o.entries.iter().map(|(i, _)| i.index).collect();
+        assert_eq!(left, vec![16, 17, 18, 19], "the newest that fit");
+        assert_eq!(o.bytes, OFFERED_BYTES);
+        assert_eq!(o.take(&id(12)), None, "dropped");
+        assert_eq!(o.take(&id(16)).map(|b| b.len()), Some(OFFERED_BYTES / 4));
     }
 
     /// Logs and snapshots written before byte fields were marked
