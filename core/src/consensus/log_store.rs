@@ -101,10 +101,12 @@ impl Recent {
 /// than `OFFERED_BYTES`.
 #[derive(Default)]
 struct Offered {
-    entries: VecDeque<(LogIdOf<C>, Bytes)>,
+    entries: VecDeque<OfferedEntry>,
     /// Their lengths, summed.
     bytes: usize,
 }
+
+type OfferedEntry = (LogIdOf<C>, Bytes);
 
 /// Offered bytes kept at most (each offer also keeps the frame it came
 /// in alive). Tiny under test, so tests reach it.
@@ -140,7 +142,7 @@ impl Offered {
 
     fn pop(
         &mut self,
-        end: fn(&mut VecDeque<(LogIdOf<C>, Bytes)>) -> Option<(LogIdOf<C>, Bytes)>,
+        end: fn(&mut VecDeque<OfferedEntry>) -> Option<OfferedEntry>,
     ) -> Option<Bytes> {
         let (_, b) = end(&mut self.entries)?;
         self.bytes -= b.len();
