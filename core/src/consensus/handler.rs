@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt};
 use openraft::async_runtime::WatchReceiver;
-use openraft::type_config::alias::LogIdOf;
 use openraft::{BasicNode, Raft};
 
 use super::forward::{self, Fences};
@@ -153,7 +152,7 @@ impl PeerHandler for Handler {
         .boxed()
     }
 
-    fn offer_entries(&self, entries: Vec<(LogIdOf<C>, bytes::Bytes)>) {
+    fn offer_entries(&self, entries: Vec<super::wire::RawEntry>) {
         self.log.offer(entries);
     }
 

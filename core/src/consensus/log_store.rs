@@ -18,6 +18,7 @@ use openraft::storage::{IOFlushed, LogState, RaftLogReader, RaftLogStorage};
 use openraft::type_config::alias::{EntryOf, LogIdOf, VoteOf};
 use openraft::{OptionalSend, Vote};
 
+use super::wire::RawEntry;
 use super::TypeConfig;
 use bytes::Bytes;
 
@@ -101,19 +102,17 @@ impl Recent {
 /// than `OFFERED_BYTES`.
 #[derive(Default)]
 struct Offered {
-    entries: VecDeque<OfferedEntry>,
+    entries: VecDeque<RawEntry>,
     /// Their lengths, summed.
     bytes: usize,
 }
-
-type OfferedEntry = (LogIdOf<C>, Bytes);
 
 /// Offered bytes kept at most (each offer also keeps the frame it came
 /// in alive). Tiny under test, so tests reach it.
 const OFFERED_BYTES: usize = if cfg!(test) { 1 << 10 } else { 64 << 20 };
 
 impl Offered {
-    fn offer(&mut self, entries: Vec<(LogIdOf<C>, Bytes)>) {
+    fn offer(&mut self, entries: Vec<RawEntry>) {
         let Some(first) = entries.first().map(|(id, _)| id.index) else {
             return;
         };
@@ -140,10 +139,7 @@ impl Offered {
         self.pop(VecDeque::pop_front)
     }
 
-    fn pop(
-        &mut self,
-        end: fn(&mut VecDeque<OfferedEntry>) -> Option<OfferedEntry>,
-    ) -> Option<Bytes> {
+    fn pop(&mut self, end: fn(&mut VecDeque<RawEntry>) -> Option<RawEntry>) -> Option<Bytes> {
         let (_, b) = end(&mut self.entries)?;
         self.bytes -= b.len();
         Some(b)
@@ -223,9 +219,16 @@ fn encode<T: serde::Serialize>(v: &T) -> io::Result<Vec<u8>> {
 }
 
 pub(super) fn decode<T: serde::de::DeserializeOwned>(b: &[u8]) -> io::Result<T> {
-    bincode::serde::decode_from_slice(b, bincode::config::standard())
-        .map(|(v, _)| v)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    decode_at(b, &mut 0)
+}
+
+/// Decodes one value at `*at` in `b` and moves `*at` past it.
+pub(super) fn decode_at<T: serde::de::DeserializeOwned>(b: &[u8], at: &mut usize) -> io::Result<T> {
+    let rest = b.get(*at..).unwrap_or_default();
+    let (v, used) = bincode::serde::decode_from_slice(rest, bincode::config::standard())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    *at += used;
+    Ok(v)
 }
 
 pub(super) fn encode_any<T: serde::Serialize>(v: &T) -> io::Result<Vec<u8>> {
@@ -316,7 +319,7 @@ impl LogStore {
 
     /// Entries as they came from the leader, encoded, shortly before
     /// openraft appends them (see `Offered`).
-    pub(super) fn offer(&self, entries: Vec<(LogIdOf<C>, Bytes)>) {
+    pub(super) fn offer(&self, entries: Vec<RawEntry>) {
         lock_any(&self.offered).offer(entries);
     }
 

@@ -31,7 +31,7 @@ use crate::types::{SessionId, Zxid};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
 };
-use openraft::type_config::alias::{LogIdOf, SnapshotMetaOf, VoteOf};
+use openraft::type_config::alias::{SnapshotMetaOf, VoteOf};
 
 type C = TypeConfig;
 
@@ -94,7 +94,7 @@ pub trait PeerHandler: Send + Sync + 'static {
     fn handle(&self, req: PeerRequest) -> BoxFuture<'static, BoxFuture<'static, PeerResponse>>;
     /// The entries of an append about to be handled, each with its bytes
     /// as they came (see `wire`).
-    fn offer_entries(&self, _entries: Vec<(LogIdOf<C>, bytes::Bytes)>) {}
+    fn offer_entries(&self, _entries: Vec<super::wire::RawEntry>) {}
     /// A connection on which `leader` sent appends has closed.
     fn leader_link_closed(&self, _leader: u64) {}
 }

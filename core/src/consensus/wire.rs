@@ -12,7 +12,7 @@ use openraft::entry::RaftEntry;
 use openraft::raft::AppendEntriesRequest;
 use openraft::type_config::alias::{EntryOf, LogIdOf};
 
-use super::log_store::decode;
+use super::log_store::{decode, decode_at as take};
 use super::peer::PeerRequest;
 use super::TypeConfig;
 
@@ -21,19 +21,13 @@ type C = TypeConfig;
 /// `PeerRequest::Append`'s variant index (its first variant).
 const APPEND: u32 = 0;
 
+/// An entry's log id and its encoded bytes.
+pub type RawEntry = (LogIdOf<C>, Bytes);
+
 fn put<T: serde::Serialize>(v: &T, out: &mut Vec<u8>) -> io::Result<()> {
     bincode::serde::encode_into_std_write(v, out, bincode::config::standard())
         .map(drop)
         .map_err(io::Error::other)
-}
-
-/// Decodes one value at `*at` and moves `*at` past it.
-fn take<T: serde::de::DeserializeOwned>(body: &[u8], at: &mut usize) -> io::Result<T> {
-    let rest = body.get(*at..).unwrap_or_default();
-    let (v, used) = bincode::serde::decode_from_slice(rest, bincode::config::standard())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    *at += used;
-    Ok(v)
 }
 
 /// `PeerRequest::Append(req)` as bincode encodes it, with each entry's
@@ -57,11 +51,9 @@ pub fn encode_append(
     Ok(out)
 }
 
-/// Each entry of an append with its bytes in the frame.
-pub type RawEntries = Vec<(LogIdOf<C>, Bytes)>;
-
-/// A request from its frame body; for an append, also its raw entries.
-pub fn decode_request(body: Bytes) -> io::Result<(PeerRequest, RawEntries)> {
+/// A request from its frame body; for an append, also each entry with its
+/// bytes in the frame.
+pub fn decode_request(body: Bytes) -> io::Result<(PeerRequest, Vec<RawEntry>)> {
     let mut at = 0;
     if take::<u32>(&body, &mut at)? != APPEND {
         return Ok((decode(&body)?, Vec::new()));
