@@ -239,8 +239,12 @@ impl Block {
     }
 
     /// Moves `other`, the block right of this one at the same depth, to
-    /// this block's end.
-    fn append(&mut self, other: Arc<Block>) {
+    /// this block's end; `bound` is `other`'s lower bound in their parent.
+    /// The first block of a branch may hold names below its own bound (a
+    /// branch routes every name below its second bound to its first
+    /// block), so once it is no longer first it takes `bound`, which is
+    /// below every name in `other`.
+    fn append(&mut self, bound: Name, other: Arc<Block>) {
         match (self, Arc::unwrap_or_clone(other)) {
             (Block::Leaf(entries), Block::Leaf(more)) => {
                 entries.reserve_exact(more.len());
@@ -250,10 +254,11 @@ impl Block {
                 Block::Branch { len, blocks },
                 Block::Branch {
                     len: n,
-                    blocks: more,
+                    blocks: mut more,
                 },
             ) => {
                 *len += n;
+                more[0].0 = bound;
                 blocks.reserve_exact(more.len());
                 blocks.extend(more);
             }
@@ -371,8 +376,8 @@ fn rebalance(blocks: &mut Vec<Bound>, i: usize) {
     if blocks[left].1.size() + blocks[left + 1].1.size() > CAP {
         return;
     }
-    let (_, right) = blocks.remove(left + 1);
-    Arc::make_mut(&mut blocks[left].1).append(right);
+    let (bound, right) = blocks.remove(left + 1);
+    Arc::make_mut(&mut blocks[left].1).append(bound, right);
 }
 
 /// A tree of full blocks over `entries`, which are in name order.
