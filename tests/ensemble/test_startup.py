@@ -55,3 +55,52 @@ def test_first_voter_started_early_leads_within_two_heartbeats():
             assert took < 1.6, "a leader only %.2f s after the first voter started" % took
         finally:
             ens.cleanup()
+
+
+@pytest.mark.timeout(120)
+def test_restart_with_new_peer_ports_in_zoo_cfg():
+    """With reconfigEnabled=false (ZooKeeper's default) the server lines of
+    zoo.cfg say where the members are: an ensemble stopped, given new peer
+    and election ports, and started again elects a leader and keeps its
+    data, and /zookeeper/config shows the new ports. (zkrs dialled the
+    addresses its replicated membership recorded at the first start, and
+    never elected again.)"""
+    from kazoo.client import KazooClient
+    from ensharness import free_ports
+
+    ens = Ensemble(3, extra_cfg=DEFAULTS)
+    try:
+        ens.start(60)
+        zk = KazooClient(hosts=ens.connect_string(), timeout=10)
+        zk.start(30)
+        try:
+            zk.create("/moved", b"kept")
+        finally:
+            zk.stop()
+            zk.close()
+        old = {m.id: (m.peer_port, m.elect_port) for m in ens.members}
+        for m in ens.members:
+            m.kill()
+        for m in ens.members:
+            m.peer_port, m.elect_port = free_ports(m.ip, 2)
+        assert all(old[m.id] != (m.peer_port, m.elect_port) for m in ens.members)
+        ens.start(60, restart_crashed=False)
+        ens.leader(30)
+        zk = KazooClient(hosts=ens.connect_string(), timeout=10)
+        zk.start(30)
+        try:
+            assert zk.get("/moved")[0] == b"kept"
+            zk.set("/moved", b"written after the move")
+            assert zk.get("/moved")[0] == b"written after the move"
+            lines = ["%s:participant" % m.server_line for m in ens.members]
+
+            def config_moved():
+                zk.sync("/zookeeper/config")
+                config = zk.get("/zookeeper/config")[0].decode().splitlines()
+                return all(line in config for line in lines)
+            wait_until(config_moved, 10, 0.2, "/zookeeper/config with the new ports")
+        finally:
+            zk.stop()
+            zk.close()
+    finally:
+        ens.cleanup()

@@ -273,7 +273,7 @@ impl Forwarder {
             .membership_config
             .membership()
             .get_node(&leader)
-            .and_then(|n| super::dial_addr(&n.addr))?;
+            .and_then(|n| self.pool.addr_of(leader, n))?;
         *self.forwarded_to.lock().unwrap_or_else(|p| p.into_inner()) = Some(addr.clone());
         Some(Route::Remote(addr, m.current_term))
     }

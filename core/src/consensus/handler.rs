@@ -228,7 +228,7 @@ async fn elect_if_leader_gone(raft: Raft<C, StateMachine>, pool: Arc<PeerPool>, 
     let membership = m.membership_config.membership();
     let Some(addr) = membership
         .get_node(&leader)
-        .and_then(|n| super::dial_addr(&n.addr))
+        .and_then(|n| pool.addr_of(leader, n))
     else {
         return;
     };
@@ -294,7 +294,7 @@ pub async fn announce_start(raft: Raft<C, StateMachine>, pool: Arc<PeerPool>, wa
         .membership()
         .nodes()
         .filter(|(id, _)| **id != m.id)
-        .filter_map(|(_, n)| super::dial_addr(&n.addr))
+        .filter_map(|(id, n)| pool.addr_of(*id, n))
         .collect::<Vec<_>>();
     let calls = others.into_iter().map(|addr| {
         let pool = pool.clone();
@@ -308,12 +308,17 @@ pub async fn announce_start(raft: Raft<C, StateMachine>, pool: Arc<PeerPool>, wa
     futures::future::join_all(calls).await;
 }
 
-/// While this member leads: make every configured observer a learner.
-pub async fn leader_duties(raft: Raft<C, StateMachine>, peers: Vec<Peer>) {
+/// While this member leads: make every configured observer a learner and,
+/// with `follow_config` (reconfig off), record zoo.cfg's server specs for
+/// members it moved to new addresses.
+pub async fn leader_duties(raft: Raft<C, StateMachine>, peers: Vec<Peer>, follow_config: bool) {
     loop {
         tokio::time::sleep(Duration::from_millis(500)).await;
         if !raft.is_leader() {
             continue;
+        }
+        if follow_config {
+            record_moves(&raft, &peers).await;
         }
         let membership = raft.metrics().borrow_watched().membership_config.clone();
         for p in peers.iter().filter(|p| p.observer) {
@@ -326,6 +331,37 @@ pub async fn leader_duties(raft: Raft<C, StateMachine>, peers: Vec<Peer>) {
                 }
             }
         }
+    }
+}
+
+/// Members are dialled where zoo.cfg says (see `GroupOptions`); this makes
+/// the membership, and so `/zookeeper/config` and `conf`, say so too.
+async fn record_moves(raft: &Raft<C, StateMachine>, peers: &[Peer]) {
+    let membership = raft.metrics().borrow_watched().membership_config.clone();
+    let moved: BTreeMap<u64, BasicNode> = peers
+        .iter()
+        .filter(|p| {
+            let node = membership.membership().get_node(&p.id);
+            node.is_some_and(|n| super::dial_addr(&n.addr) != super::dial_addr(&p.spec))
+        })
+        .map(|p| {
+            (
+                p.id,
+                BasicNode {
+                    addr: p.spec.clone(),
+                },
+            )
+        })
+        .collect();
+    if moved.is_empty() {
+        return;
+    }
+    tracing::info!("members moved in zoo.cfg: {:?}", moved.keys());
+    if let Err(e) = raft
+        .change_membership(ChangeMembers::SetNodes(moved), false)
+        .await
+    {
+        tracing::info!("moved members not recorded yet: {e}");
     }
 }
 

@@ -14,7 +14,7 @@ mod peer;
 mod state_machine;
 mod wire;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -527,6 +527,11 @@ pub struct GroupOptions {
     pub sync_limit: u64,
     /// `sslQuorum=true`: the `ssl.quorum.*` settings for member links.
     pub peer_tls: Option<crate::tls::TlsSettings>,
+    /// zoo.cfg `reconfigEnabled`. Off, `peers` say where each member is,
+    /// as ZooKeeper reads its server lines at every start: members moved
+    /// to new ports in zoo.cfg are found there. On, the replicated
+    /// membership does (a `reconfig` may have moved them since).
+    pub reconfig_enabled: bool,
 }
 
 impl Consensus {
@@ -558,7 +563,15 @@ impl Consensus {
             ),
             None => (None, None),
         };
-        let pool = Arc::new(PeerPool::new(local_ip, connector));
+        let addresses = match opts.reconfig_enabled {
+            true => HashMap::new(),
+            false => opts
+                .peers
+                .iter()
+                .filter_map(|p| Some((p.id, dial_addr(&p.spec)?)))
+                .collect(),
+        };
+        let pool = Arc::new(PeerPool::new(local_ip, connector).with_addresses(addresses));
         let observer: crate::storage::SyncObserver = {
             let applier = applier.clone();
             Box::new(move |took, writes| applier.fsynced(took, writes))
@@ -646,6 +659,7 @@ impl Consensus {
             c.duty_task = Some(tokio::spawn(handler::leader_duties(
                 c.raft.clone(),
                 opts.peers.clone(),
+                !opts.reconfig_enabled,
             )));
             tokio::spawn(handler::stand_at_start(
                 c.raft.clone(),
@@ -676,6 +690,7 @@ impl Consensus {
                 tick_ms,
                 sync_limit: 1,
                 peer_tls: None,
+                reconfig_enabled: false,
             },
             applier,
         )

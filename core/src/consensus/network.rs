@@ -42,9 +42,12 @@ pub struct Link {
 impl RaftNetworkFactory<C> for Network {
     type Network = Link;
 
-    async fn new_client(&mut self, _target: u64, node: &BasicNode) -> Link {
+    async fn new_client(&mut self, target: u64, node: &BasicNode) -> Link {
         // Membership nodes carry ZooKeeper's server spec; dial its peer port.
-        let addr = super::dial_addr(&node.addr).unwrap_or_else(|| node.addr.clone());
+        let addr = self
+            .pool
+            .addr_of(target, node)
+            .unwrap_or_else(|| node.addr.clone());
         Link {
             client: self.pool.client(&addr),
             log: self.log.clone(),

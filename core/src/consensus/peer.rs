@@ -496,6 +496,9 @@ pub struct PeerPool {
     tls: Option<Arc<ReloadingConnector>>,
     clients: Mutex<HashMap<String, Arc<PeerClient>>>,
     cut: Cut,
+    /// Member id -> peer address that overrides the replicated membership's
+    /// (see `with_addresses`).
+    addresses: HashMap<u64, String>,
 }
 
 impl PeerPool {
@@ -505,7 +508,23 @@ impl PeerPool {
             tls,
             clients: Mutex::new(HashMap::new()),
             cut: Cut::default(),
+            addresses: HashMap::new(),
         }
+    }
+
+    /// Members are dialled at these addresses (id -> "host:peerPort")
+    /// rather than at those their membership entry recorded.
+    pub fn with_addresses(mut self, addresses: HashMap<u64, String>) -> PeerPool {
+        self.addresses = addresses;
+        self
+    }
+
+    /// Where member `id`, whose membership entry is `node`, is dialled.
+    pub fn addr_of(&self, id: u64, node: &openraft::BasicNode) -> Option<String> {
+        self.addresses
+            .get(&id)
+            .cloned()
+            .or_else(|| super::dial_addr(&node.addr))
     }
 
     /// The switch `serve` must obey too.

@@ -107,6 +107,7 @@ impl Server {
             tick_ms: config.tick_time as u64,
             sync_limit: config.sync_limit.max(1) as u64,
             peer_tls: quorum_tls(&config)?,
+            reconfig_enabled: config.reconfig_enabled,
         };
         let consensus = Consensus::start(group, db.clone()).await?;
         let shared = Arc::new(Shared {

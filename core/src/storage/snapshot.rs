@@ -207,7 +207,8 @@ impl Write for Summed {
 /// file system's journal: on ext4 an fdatasync of the log waits for the
 /// data of every file whose blocks its journal commit allocates, so a
 /// snapshot flushed whole at its end (tens of MiB) stalled the log's
-/// fsyncs, and every write behind them, for up to 20 ms.
+/// fsyncs, and every write behind them: under a create load the slowest
+/// log fsync was 19-48 ms with whole flushes, 10-31 ms paced.
 #[derive(Default)]
 struct Paced {
     /// Where writeback was started up to, and where it was started before.
