@@ -435,22 +435,36 @@ impl Liveness {
             return Mode::Standalone;
         }
         let m = raft.metrics().borrow_watched().clone();
-        let silent = self.silent();
         // A leader cut off from its quorum stops serving too (it could only
         // serve stale reads and hang writes).
         let quorum_lost = m
             .last_quorum_acked
             .as_ref()
             .is_some_and(|t| t.elapsed().as_millis() as u64 > self.stale_after_ms);
-        match (m.state, m.current_leader) {
-            (ServerState::Leader, _) if quorum_lost || !applied_own_term(&m) => Mode::Looking,
-            (ServerState::Leader, _) => Mode::Leader,
-            (_, Some(_)) if silent => Mode::Looking,
-            (ServerState::Learner, Some(_)) => Mode::Observer,
-            (ServerState::Follower, Some(_)) => Mode::Follower,
-            _ => Mode::Looking,
-        }
+        mode_of(&m, self.silent(), quorum_lost)
     }
+}
+
+/// The role a member in state `m` reports; `silent`: no leader heard for
+/// the stale time.
+fn mode_of(m: &openraft::RaftMetrics<TypeConfig>, silent: bool, quorum_lost: bool) -> Mode {
+    match (m.state, m.current_leader) {
+        (ServerState::Leader, _) if quorum_lost || !applied_own_term(m) => Mode::Looking,
+        (ServerState::Leader, _) => Mode::Leader,
+        (_, Some(_)) if silent => Mode::Looking,
+        // A voter of a new ensemble is a learner until the first
+        // membership entry reaches it: not an observer.
+        (ServerState::Learner, Some(_)) if listed_as_learner(m) => Mode::Observer,
+        (ServerState::Follower, Some(_)) => Mode::Follower,
+        _ => Mode::Looking,
+    }
+}
+
+fn listed_as_learner(m: &openraft::RaftMetrics<TypeConfig>) -> bool {
+    m.membership_config
+        .membership()
+        .learner_ids()
+        .any(|id| id == m.id)
 }
 
 /// A new leader serves clients only once it applied an entry of its own
@@ -1031,4 +1045,30 @@ pub struct ReplicationSummary {
     pub observers: u64,
     pub synced_observers: u64,
     pub quorum_size: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openraft::{Membership, StoredMembership};
+
+    /// A voter that heard from the leader before the membership entry
+    /// reached it reported "observer" for a moment at a new ensemble's start.
+    #[test]
+    fn a_learner_is_an_observer_only_once_the_membership_lists_it() {
+        let mut m = openraft::RaftMetrics::<TypeConfig>::new_initial(2);
+        m.state = ServerState::Learner;
+        m.current_leader = Some(1);
+        assert_eq!(mode_of(&m, false, false), Mode::Looking);
+        let node = || BasicNode {
+            addr: String::new(),
+        };
+        let nodes = BTreeMap::from([(1, node()), (2, node())]);
+        let membership = Membership::new(vec![BTreeSet::from([1])], nodes).unwrap();
+        m.membership_config = Arc::new(StoredMembership::new(None, membership));
+        assert_eq!(mode_of(&m, false, false), Mode::Observer);
+        assert_eq!(mode_of(&m, true, false), Mode::Looking);
+        m.state = ServerState::Follower;
+        assert_eq!(mode_of(&m, false, false), Mode::Follower);
+    }
 }
