@@ -40,3 +40,9 @@ pub mod watch;
 
 pub use error::{Error, Result};
 pub use types::*;
+
+/// Locks `m` even if a thread panicked while holding it: one panicking
+/// task must not make every later user of the lock panic too.
+pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -14,7 +14,7 @@ static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
 
 /// The runtime for this process (rebuilt after `fork()`).
 pub fn get() -> Arc<Runtime> {
-    let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
+    let mut slot = crate::lock(&RUNTIME);
     let pid = std::process::id();
     match slot.as_ref() {
         Some((owner, rt)) if *owner == pid => rt.clone(),

@@ -5,8 +5,10 @@
 //! the GIL only to run.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+
 use std::time::Duration;
+use zkrs::lock;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -110,10 +112,6 @@ fn sasl_settings(
         });
     }
     Ok((auth, sasl))
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn seconds(s: f64, what: &str) -> PyResult<Duration> {

@@ -266,7 +266,7 @@ type Settle = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 impl Line {
     /// Runs `settle` after every settle queued on this line before it.
     fn queue(&self, rt: &tokio::runtime::Runtime, settle: Settle) {
-        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = zkrs::lock(&self.0);
         let tx = slot.get_or_insert_with(|| {
             let (tx, mut rx) = mpsc::unbounded_channel::<Settle>();
             rt.spawn(async move {

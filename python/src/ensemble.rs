@@ -138,7 +138,7 @@ impl Ensemble {
 
 impl Ensemble {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<blocking::Ensemble>> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        zkrs::lock(&self.inner)
     }
 }
 

@@ -44,7 +44,7 @@ pub fn _log_level(level: u8) {
 pub fn _log_next(py: Python<'_>, timeout: f64) -> Vec<(u8, String, String)> {
     let wait = Duration::try_from_secs_f64(timeout).unwrap_or(Duration::ZERO);
     py.detach(move || {
-        let rx = queue().1.lock().unwrap_or_else(|p| p.into_inner());
+        let rx = zkrs::lock(&queue().1);
         let first = match rx.recv_timeout(wait) {
             Ok(r) => r,
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return Vec::new(),

@@ -92,7 +92,7 @@ impl Member {
 
 impl Member {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<blocking::Member>> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        zkrs::lock(&self.inner)
     }
 }
 

@@ -326,11 +326,7 @@ impl Task {
         self.passwd = resp.passwd.clone();
         self.timeout = Duration::from_millis(resp.time_out as u64);
         {
-            let mut s = self
-                .shared
-                .session
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
+            let mut s = crate::lock(&self.shared.session);
             s.id = resp.session_id;
             s.passwd = resp.passwd.clone();
             s.timeout = self.timeout;

@@ -138,7 +138,7 @@ struct Turns {
 
 impl Sequencer {
     fn ticket(&self) -> u64 {
-        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut t = crate::lock(&self.0);
         t.issued += 1;
         t.issued - 1
     }
@@ -149,7 +149,7 @@ impl Sequencer {
         let mut f = Some(f);
         loop {
             let run = {
-                let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+                let mut t = crate::lock(&self.0);
                 if let Some(f) = f.take() {
                     if n != t.next {
                         t.early.insert(n, f);
@@ -163,7 +163,7 @@ impl Sequencer {
             };
             let Some(run) = run else { return };
             run();
-            let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            let mut t = crate::lock(&self.0);
             t.next += 1;
         }
     }
@@ -219,7 +219,7 @@ where
     fn step(self: &Arc<Self>, run_here: bool) {
         let dispatcher = &self.shared.dispatcher;
         let _enter = dispatcher.rt.enter();
-        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = crate::lock(&self.slot);
         if let Slot::Polling(..) = &*slot {
             POLLING.with(|p| p.borrow_mut().push(self.id()));
             self.poll(&mut slot);

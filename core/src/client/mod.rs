@@ -373,14 +373,14 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn watches(&self) -> MutexGuard<'_, WatchTables> {
-        self.watches.lock().unwrap_or_else(|p| p.into_inner())
+        crate::lock(&self.watches)
     }
 
     /// Publishes a state change to `state()`, subscribers and listeners.
     fn set_state(&self, s: SessionState) {
         // The listener list is locked across the change so a listener added
         // by someone who saw the new state is not told about it again.
-        let listeners = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
+        let listeners = crate::lock(&self.listeners);
         let changed = self.state.send_if_modified(|cur| {
             let changed = *cur != s;
             *cur = s;
@@ -513,11 +513,7 @@ impl Client {
     }
 
     fn session_info(&self) -> SessionInfo {
-        self.shared
-            .session
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        crate::lock(&self.shared.session).clone()
     }
 
     pub fn state(&self) -> SessionState {
@@ -588,21 +584,13 @@ impl Client {
     /// order with watch events. Returns an id for `remove_state_listener`.
     pub fn add_state_listener(&self, listener: StateListener) -> u64 {
         let id = self.shared.next_listener.fetch_add(1, Ordering::Relaxed);
-        self.shared
-            .listeners
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((id, listener));
+        crate::lock(&self.shared.listeners).push((id, listener));
         id
     }
 
     /// True if the listener was registered.
     pub fn remove_state_listener(&self, id: u64) -> bool {
-        let mut ls = self
-            .shared
-            .listeners
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut ls = crate::lock(&self.shared.listeners);
         let before = ls.len();
         ls.retain(|(i, _)| *i != id);
         ls.len() != before

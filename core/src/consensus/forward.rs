@@ -83,7 +83,7 @@ fn same_request(a: &Txn, b: &Txn) -> bool {
 
 impl Outbox {
     fn lock(&self) -> std::sync::MutexGuard<'_, Sent_> {
-        self.sent.lock().unwrap_or_else(|p| p.into_inner())
+        crate::lock(&self.sent)
     }
 
     fn add(self: &Arc<Self>, txn: Txn, gen: Gen) -> Ticket {
@@ -274,7 +274,7 @@ impl Forwarder {
             .membership()
             .get_node(&leader)
             .and_then(|n| self.pool.addr_of(leader, n))?;
-        *self.forwarded_to.lock().unwrap_or_else(|p| p.into_inner()) = Some(addr.clone());
+        *crate::lock(&self.forwarded_to) = Some(addr.clone());
         Some(Route::Remote(addr, m.current_term))
     }
 
@@ -527,11 +527,7 @@ impl Forwarder {
     /// and its unanswered writes settle as the module says.
     pub(crate) async fn reset_leader_link(&self) {
         self.retire(self.link().epoch);
-        let addr = self
-            .forwarded_to
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let addr = crate::lock(&self.forwarded_to).take();
         if let Some(addr) = addr {
             self.pool.client(&addr).reset().await;
         }
@@ -568,7 +564,7 @@ const MAX_ORIGINS: usize = 1024;
 
 impl Fences {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Origin>> {
-        self.links.lock().unwrap_or_else(|p| p.into_inner())
+        crate::lock(&self.links)
     }
 
     /// Admits a write that came on `link`: None if a newer link of the

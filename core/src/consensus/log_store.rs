@@ -268,7 +268,7 @@ impl LogStore {
             .name("zkrs-log-ahead".into())
             .spawn(move || decode_ahead(log, from, to, tx));
         if decoder.is_ok() {
-            *lock_any(&self.ahead) = Some(Ahead {
+            *crate::lock(&self.ahead) = Some(Ahead {
                 ready: VecDeque::new(),
                 batches: rx,
                 ended: false,
@@ -277,11 +277,11 @@ impl LogStore {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, DurableLog> {
-        lock_any(&self.log)
+        crate::lock(&self.log)
     }
 
     fn recent(&self) -> std::sync::MutexGuard<'_, Recent> {
-        lock_any(&self.recent)
+        crate::lock(&self.recent)
     }
 
     /// Waits (bounded) until this is the last handle, then closes the log:
@@ -320,17 +320,13 @@ impl LogStore {
     /// Entries as they came from the leader, encoded, shortly before
     /// openraft appends them (see `Offered`).
     pub(super) fn offer(&self, entries: Vec<RawEntry>) {
-        lock_any(&self.offered).offer(entries);
+        crate::lock(&self.offered).offer(entries);
     }
 
     /// The log size on disk, for four-letter words.
     pub fn disk_size(&self) -> u64 {
         self.lock().disk_size()
     }
-}
-
-fn lock_any<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The read-ahead thread: decodes `[from, to)` in batches until done, an
@@ -345,7 +341,7 @@ fn decode_ahead(
     while at < to {
         let end = (at + AHEAD_BATCH).min(to);
         let Some(log) = log.upgrade() else { return };
-        let raw = lock_any(&log).read(at, end);
+        let raw = crate::lock(&log).read(at, end);
         drop(log);
         let batch = raw.and_then(|raw| decode_entries(&raw));
         let failed = batch.is_err();
@@ -383,7 +379,7 @@ impl RaftLogReader<C> for LogStore {
         if let Some(entries) = self.recent().get(from, to) {
             return Ok(entries);
         }
-        let mut ahead = lock_any(&self.ahead);
+        let mut ahead = crate::lock(&self.ahead);
         if let Some(a) = ahead.as_mut() {
             let taken = a.take(from, to);
             if a.spent() {
@@ -455,7 +451,7 @@ impl RaftLogStorage<C> for LogStore {
     {
         let mut batch = Vec::new();
         let mut decoded = Vec::new();
-        let mut offered = lock_any(&self.offered);
+        let mut offered = crate::lock(&self.offered);
         for e in entries {
             let bytes = match offered.take(&e.log_id()) {
                 Some(b) => b,
@@ -585,7 +581,7 @@ mod tests {
         });
         assert_eq!(store.encoded(&[moved]), vec![None]);
         assert_eq!(
-            lock_any(&store.offered).entries.len(),
+            crate::lock(&store.offered).entries.len(),
             1,
             "entry 9 still offered"
         );
@@ -639,7 +635,7 @@ mod tests {
             log.flush_blocking().unwrap();
         }
         store.read_ahead(Some(100));
-        let mut ahead = lock_any(&store.ahead).take().expect("started");
+        let mut ahead = crate::lock(&store.ahead).take().expect("started");
         assert_eq!(indexes(ahead.take(50, 60)), None, "before the replay");
         assert_eq!(indexes(ahead.take(102, 110)), None, "not the next entry");
         let mut at = 101;

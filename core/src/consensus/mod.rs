@@ -1030,7 +1030,7 @@ impl Consensus {
         }
         let _ = self.raft.shutdown().await;
         self.pool.close_all().await;
-        let log = self.log.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let log = crate::lock(&self.log).take();
         if let Some(log) = log {
             log.close(Duration::from_secs(10)).await;
         }

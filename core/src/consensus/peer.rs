@@ -425,10 +425,7 @@ impl PeerClient {
             .map_err(|e| format!("connect {}: {e}", self.addr))?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        link.waiters
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, tx);
+        crate::lock(&link.waiters).insert(id, tx);
         if link.tx.send((id, body)).await.is_err() {
             return Err(format!("connection to {} closed", self.addr));
         }
@@ -546,13 +543,7 @@ impl PeerPool {
     /// Drops every outgoing connection (the member is stopping): the
     /// members at the other ends see them close, as when a process exits.
     pub async fn close_all(&self) {
-        let clients: Vec<_> = self
-            .clients
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let clients: Vec<_> = crate::lock(&self.clients).values().cloned().collect();
         for c in clients {
             c.reset().await;
         }
@@ -587,7 +578,7 @@ impl PeerPool {
     }
 
     pub fn client(&self, addr: &str) -> Arc<PeerClient> {
-        let mut map = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = crate::lock(&self.clients);
         map.entry(addr.to_string())
             .or_insert_with(|| {
                 let tls = self.tls.clone();
@@ -610,17 +601,14 @@ async fn read_replies(
         let Ok(resp) = decode::<PeerResponse>(&body) else {
             break;
         };
-        let waiter = waiters
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
+        let waiter = crate::lock(&waiters).remove(&id);
         if let Some(w) = waiter {
             let _ = w.send(resp);
         }
     }
     dead.store(true, Ordering::Relaxed);
     // Dropping the senders fails every call still waiting on this link.
-    waiters.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    crate::lock(&waiters).clear();
 }
 
 #[cfg(test)]

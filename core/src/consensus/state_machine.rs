@@ -318,7 +318,7 @@ impl StateMachine {
 
     /// Records `file` as the newest snapshot unless a newer one is known.
     fn keep_newest(&self, meta: &SnapshotMetaOf<C>, file: &SnapshotFile) {
-        let mut newest = self.newest.lock().unwrap_or_else(|p| p.into_inner());
+        let mut newest = crate::lock(&self.newest);
         if newest
             .as_ref()
             .is_none_or(|(_, known)| known.index <= file.index)
@@ -328,7 +328,7 @@ impl StateMachine {
     }
 
     fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
-        self.progress.lock().unwrap_or_else(|p| p.into_inner())
+        crate::lock(&self.progress)
     }
 }
 
@@ -443,7 +443,7 @@ impl RaftStateMachine<C> for StateMachine {
     async fn get_current_snapshot(
         &mut self,
     ) -> Result<Option<SnapshotOf<C, SnapshotData>>, io::Error> {
-        let newest = self.newest.lock().unwrap_or_else(|p| p.into_inner());
+        let newest = crate::lock(&self.newest);
         Ok(newest.as_ref().map(|(meta, file)| SnapshotOf::<C, _> {
             meta: meta.clone(),
             snapshot: SnapshotData::File(file.clone()),

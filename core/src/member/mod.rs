@@ -237,11 +237,11 @@ impl Stats {
 
     /// When this member's current leadership began, if it leads.
     pub fn leading_since(&self) -> Option<Instant> {
-        *self.leading_since.lock().unwrap_or_else(|p| p.into_inner())
+        *crate::lock(&self.leading_since)
     }
 
     pub fn set_leading_since(&self, since: Option<Instant>) {
-        *self.leading_since.lock().unwrap_or_else(|p| p.into_inner()) = since;
+        *crate::lock(&self.leading_since) = since;
     }
 
     /// One answered request: the server-wide figures, its read or update
@@ -355,15 +355,15 @@ impl ZkDatabase {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        crate::lock(&self.inner)
     }
 
     fn tracker(&self) -> MutexGuard<'_, SessionTracker> {
-        self.tracker.lock().unwrap_or_else(|p| p.into_inner())
+        crate::lock(&self.tracker)
     }
 
     fn local(&self) -> MutexGuard<'_, LocalSessions> {
-        self.local.lock().unwrap_or_else(|p| p.into_inner())
+        crate::lock(&self.local)
     }
 
     /// Opens a session only this member knows.
@@ -532,15 +532,12 @@ impl ZkDatabase {
             return; // nobody else needs to hear of it
         }
         self.tracker().touch(session, now);
-        self.touched
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(session);
+        crate::lock(&self.touched).push(session);
     }
 
     /// Sessions touched since the last call (deduplicated).
     pub fn take_touched(&self) -> Vec<SessionId> {
-        let mut v = std::mem::take(&mut *self.touched.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut v = std::mem::take(&mut *crate::lock(&self.touched));
         v.sort_unstable();
         v.dedup();
         v

@@ -383,7 +383,7 @@ const TLS_HANDSHAKE: Duration = Duration::from_secs(5);
 
 fn admit(shared: &Shared, ip: IpAddr) -> bool {
     let max = shared.db.config.max_client_cnxns;
-    let mut per_ip = shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+    let mut per_ip = crate::lock(&shared.per_ip);
     let n = per_ip.entry(ip).or_insert(0);
     if max > 0 && *n >= max {
         return false;
@@ -393,7 +393,7 @@ fn admit(shared: &Shared, ip: IpAddr) -> bool {
 }
 
 fn release(shared: &Shared, ip: IpAddr) {
-    let mut per_ip = shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+    let mut per_ip = crate::lock(&shared.per_ip);
     if let Some(n) = per_ip.get_mut(&ip) {
         *n -= 1;
         if *n == 0 {

@@ -4,7 +4,9 @@
 
 use std::fmt;
 use std::io::{self, Read};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex};
+
+use crate::lock;
 
 use bytes::Bytes;
 use raft_log::api::raft_log_writer::RaftLogWriter;
@@ -277,10 +279,6 @@ pub type SyncObserver = Box<dyn Fn(std::time::Duration, usize) + Send + Sync>;
 struct Group {
     syncing: bool,
     waiting: Vec<FlushCallback>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl GroupCommit {

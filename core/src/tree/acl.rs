@@ -86,7 +86,7 @@ pub(crate) fn intern_acl(acl: Vec<Acl>) -> Arc<Vec<Acl>> {
         acl.hash(&mut h);
         h.finish()
     };
-    let mut guard = ACLS.lock().unwrap_or_else(|p| p.into_inner());
+    let mut guard = crate::lock(&ACLS);
     let cache = guard.get_or_insert_with(Interned::default);
     let bucket = cache.lists.entry(key).or_default();
     if let Some(live) = bucket
