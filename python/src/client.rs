@@ -6,16 +6,14 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-
 use std::time::Duration;
-use zkrs::lock;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple, PyType};
 use zkrs::client::blocking;
 use zkrs::client::{AddWatchMode, ClientOptions, Op, OpResult, SessionState};
-use zkrs::{CreateMode, Error};
+use zkrs::{lock, CreateMode, Error};
 
 use crate::client_async::NewNode;
 use crate::convert;

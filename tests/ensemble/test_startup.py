@@ -6,8 +6,9 @@ raft.initialize() exited with "raft init: not allowed to initialize".)"""
 import time
 
 import pytest
+from kazoo.client import KazooClient
 
-from ensharness import Ensemble, wait_until
+from ensharness import Ensemble, free_ports, wait_until
 
 
 @pytest.mark.timeout(90)
@@ -65,9 +66,6 @@ def test_restart_with_new_peer_ports_in_zoo_cfg():
     data, and /zookeeper/config shows the new ports. (zkrs dialled the
     addresses its replicated membership recorded at the first start, and
     never elected again.)"""
-    from kazoo.client import KazooClient
-    from ensharness import free_ports
-
     ens = Ensemble(3, extra_cfg=DEFAULTS)
     try:
         ens.start(60)

@@ -6,12 +6,12 @@ use std::fmt;
 use std::io::{self, Read};
 use std::sync::{mpsc, Arc, Mutex};
 
-use crate::lock;
-
 use bytes::Bytes;
 use raft_log::api::raft_log_writer::RaftLogWriter;
 use raft_log::codeq::{Decode, Encode};
 use raft_log::{Callback, RaftLog, Types};
+
+use crate::lock;
 
 /// Position of an entry: the leader term and node that wrote it, and its index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
