@@ -8,8 +8,10 @@
 //! Applying an entry, firing its watches and queueing their events happen
 //! in one critical section, and a read registers its watch in one too, so
 //! no event is lost between a read and its watch, and an event is always
-//! queued before any reply that could reflect a later state.
+//! queued before any reply that could reflect a later state. Once the lock
+//! is let go, the events go to idle connections' sockets (see [`Outbox`]).
 
+mod outbox;
 mod summary;
 
 use std::collections::HashMap;
@@ -19,7 +21,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use bytes::Bytes;
-use tokio::sync::mpsc::UnboundedSender;
 
 use crate::config::Config;
 use crate::consensus::Applier;
@@ -27,20 +28,11 @@ use crate::session::{LocalSessions, SessionTracker};
 use crate::state::{Txn, TxnOp, TxnResult, ZkState};
 use crate::types::{SessionId, Zxid};
 use crate::watch::WatchRegistry;
+pub use outbox::{Events, Outbox, Sent};
 pub use summary::{Summary, SummarySnapshot};
 
 /// One client connection of this member (also its watcher id).
 pub type ConnId = u64;
-
-/// What the core pushes to a connection outside the request/reply flow.
-#[derive(Debug)]
-pub enum Outbound {
-    /// A watch event caused by the entry at `zxid`, as a whole frame: every
-    /// watcher of one change gets the same bytes, encoded once.
-    Event { zxid: Zxid, frame: Bytes },
-    /// The session ended (expired, or reopened elsewhere): close the socket.
-    Close,
-}
 
 /// Per-connection counters, shown by `cons`.
 #[derive(Debug, Default)]
@@ -58,7 +50,8 @@ pub struct ConnStats {
 }
 
 pub struct ConnEntry {
-    pub tx: UnboundedSender<Outbound>,
+    /// Its watch events, and the way to close it (its session ended).
+    pub out: Arc<Outbox>,
     pub peer: SocketAddr,
     pub stats: Arc<ConnStats>,
 }
@@ -394,7 +387,7 @@ impl ZkDatabase {
             tracing::info!("local session {id:#x} expired");
             let conn = inner.session_conn.get(id).and_then(|c| inner.conns.get(c));
             if let Some(c) = conn {
-                let _ = c.tx.send(Outbound::Close);
+                c.out.close();
             }
         }
         due.len()
@@ -426,7 +419,7 @@ impl ZkDatabase {
         let mut inner = self.lock();
         if let Some(old) = inner.session_conn.insert(session, conn) {
             if let Some(c) = inner.conns.get(&old) {
-                let _ = c.tx.send(Outbound::Close);
+                c.out.close();
             }
         }
         inner.conns.insert(conn, entry);
@@ -580,7 +573,7 @@ impl ZkDatabase {
     /// Drops every client connection (no leader: clients must move).
     pub fn close_all_connections(&self) {
         for c in self.lock().conns.values() {
-            let _ = c.tx.send(Outbound::Close);
+            c.out.close();
         }
     }
 
@@ -589,7 +582,7 @@ impl ZkDatabase {
     pub fn close_read_only_connections(&self) {
         for c in self.lock().conns.values() {
             if c.stats.read_only.load(Ordering::Relaxed) {
-                let _ = c.tx.send(Outbound::Close);
+                c.out.close();
             }
         }
     }
@@ -598,21 +591,44 @@ impl ZkDatabase {
         self.lock().state.last_zxid
     }
 
-    fn deliver(&self, inner: &mut Inner, zxid: Zxid, txn_triggers: Vec<crate::state::Trigger>) {
+    /// Queues the events of one applied entry on their connections, and
+    /// returns those connections, to be written to once the lock is let go.
+    fn deliver(
+        &self,
+        inner: &mut Inner,
+        zxid: Zxid,
+        txn_triggers: Vec<crate::state::Trigger>,
+    ) -> Vec<Arc<Outbox>> {
+        let mut woken = Vec::new();
         for (path, ev) in txn_triggers {
             let (watchers, event) = inner.watches.trigger(&path, ev);
             self.count_fired(ev, watchers.len());
             if watchers.is_empty() {
                 continue;
             }
+            // Every watcher of one change gets the same bytes, encoded once.
             let frame = Bytes::from(crate::proto::frame::encode_notification(&event));
             for watcher in watchers {
                 if let Some(c) = inner.conns.get(&watcher) {
-                    let frame = frame.clone();
-                    let _ = c.tx.send(Outbound::Event { zxid, frame });
+                    c.out.push(zxid, frame.clone());
+                    woken.push(c.out.clone());
                 }
             }
         }
+        woken
+    }
+
+    /// Sends queued events outside the lock, so reads go on meanwhile.
+    fn send_events(&self, woken: Vec<Arc<Outbox>>) {
+        let mut sent = Sent::default();
+        for out in woken {
+            let s = out.send_queued();
+            sent.frames += s.frames;
+            sent.bytes += s.bytes;
+        }
+        let st = &self.stats;
+        st.packets_sent.fetch_add(sent.frames, Ordering::Relaxed);
+        st.response_bytes.fetch_add(sent.bytes, Ordering::Relaxed);
     }
 
     /// ZooKeeper's per-event-type summaries of how many watchers fired.
@@ -646,7 +662,7 @@ impl ZkDatabase {
                 if let Some(conn) = inner.session_conn.remove(&txn.session) {
                     if let Some(c) = inner.conns.get(&conn) {
                         if !c.stats.closing.load(Ordering::Relaxed) {
-                            let _ = c.tx.send(Outbound::Close);
+                            c.out.close();
                         }
                     }
                 }
@@ -666,8 +682,10 @@ impl Applier for ZkDatabase {
         self.stats.commit_count.fetch_add(1, Ordering::Relaxed);
         let mut inner = self.lock();
         let applied = inner.state.apply_logged(zxid, term, txn);
-        self.deliver(&mut inner, zxid, applied.triggers);
+        let woken = self.deliver(&mut inner, zxid, applied.triggers);
         self.after_session_change(&mut inner, txn, &applied.result);
+        drop(inner);
+        self.send_events(woken);
         applied.result
     }
 
@@ -690,7 +708,9 @@ impl Applier for ZkDatabase {
     fn config_changed(&self, zxid: Zxid, text: String) {
         let mut inner = self.lock();
         let triggers = inner.state.set_config(zxid, &text);
-        self.deliver(&mut inner, zxid, triggers);
+        let woken = self.deliver(&mut inner, zxid, triggers);
+        drop(inner);
+        self.send_events(woken);
     }
 
     fn timed(&self, step: crate::consensus::Timed, took: std::time::Duration) {

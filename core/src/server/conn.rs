@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use super::ops::{self, WriteKind};
 use super::Shared;
 use crate::consensus::{PendingWrite, Reconfig};
-use crate::member::{ConnEntry, ConnId, ConnStats, Outbound, ZkDatabase};
+use crate::member::{ConnEntry, ConnId, ConnStats, Events, Outbox, ZkDatabase};
 use crate::proto::{
     self, frame, ConnectRequest, ConnectResponse, Reader, Record, ReplyHeader, Request, Response,
 };
@@ -174,11 +174,18 @@ pub(super) type Wr = Box<dyn AsyncWrite + Send + Unpin>;
 pub(super) struct Remote {
     pub addr: SocketAddr,
     pub x509: Option<String>,
+    /// A second handle on a plain TCP socket, for the core's writes of
+    /// watch events (None over TLS).
+    pub socket: Option<std::net::TcpStream>,
 }
 
 /// Serves one accepted connection until it closes.
 pub(super) async fn serve(shared: Arc<Shared>, rd: Rd, wr: Wr, who: Remote, id: ConnId) {
-    let peer = who.addr;
+    let Remote {
+        addr: peer,
+        x509,
+        socket,
+    } = who;
     let mut rd = BufReader::with_capacity(64 * 1024, rd);
     let mut wr = BufWriter::with_capacity(64 * 1024, wr);
     let mut head = [0u8; 4];
@@ -219,7 +226,7 @@ pub(super) async fn serve(shared: Arc<Shared>, rd: Rd, wr: Wr, who: Remote, id: 
     let Some((resp, mut ctx)) = handshake(&shared, &req, peer, id).await else {
         return failed();
     };
-    if let Some(subject) = who.x509 {
+    if let Some(subject) = x509 {
         ctx.super_user |= shared.x509_super_user.as_deref() == Some(subject.as_str());
         ctx.auth.push(Id::new("x509", &subject));
     }
@@ -230,7 +237,9 @@ pub(super) async fn serve(shared: Arc<Shared>, rd: Rd, wr: Wr, who: Remote, id: 
         let _ = wr.flush().await;
         return;
     }
-    run(shared, ctx, rd, wr, peer, req.time_out, hello).await;
+    let outbox = Arc::new(Outbox::new(socket));
+    let io = Io { rd, wr, outbox };
+    run(shared, ctx, io, peer, req.time_out, hello).await;
 }
 
 /// Establishes or resumes a session. `None` closes the socket silently
@@ -452,16 +461,26 @@ fn read_only_session(
     )
 }
 
+/// A connection's two directions, and the core's way to its socket.
+struct Io {
+    rd: BufReader<Rd>,
+    wr: BufWriter<Wr>,
+    outbox: Arc<Outbox>,
+}
+
 async fn run(
     shared: Arc<Shared>,
     mut ctx: ConnCtx,
-    mut rd: BufReader<Rd>,
-    mut wr: BufWriter<Wr>,
+    io: Io,
     peer: SocketAddr,
     timeout: i32,
     hello: Vec<u8>,
 ) {
-    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let Io {
+        mut rd,
+        mut wr,
+        outbox,
+    } = io;
     let stats = Arc::new(ConnStats::default());
     stats.session.store(ctx.session, Ordering::Relaxed);
     stats.timeout.store(timeout as i64, Ordering::Relaxed);
@@ -469,7 +488,7 @@ async fn run(
     // Registered before the client hears it is connected: from then on
     // `cons`, `stat` and the admin commands list it, and its session's
     // events reach it.
-    register(&shared, &ctx, peer, events_tx, stats.clone());
+    register(&shared, &ctx, peer, outbox.clone(), stats.clone());
     if wr.write_all(&hello).await.is_err() || wr.flush().await.is_err() {
         return unregister(&shared, &ctx);
     }
@@ -482,9 +501,10 @@ async fn run(
         stats: stats.clone(),
         wr,
         events: VecDeque::new(),
+        outbox,
         reads: reads.clone(),
     };
-    let output = tokio::spawn(out.run(pending_rx, events_rx));
+    let output = tokio::spawn(out.run(pending_rx));
     let max = shared.db.config.jute_max_buffer as usize;
     loop {
         tokio::select! {
@@ -517,12 +537,12 @@ fn register(
     shared: &Shared,
     ctx: &ConnCtx,
     peer: SocketAddr,
-    tx: mpsc::UnboundedSender<Outbound>,
+    out: Arc<Outbox>,
     stats: Arc<ConnStats>,
 ) {
     shared
         .db
-        .register(ctx.id, ctx.session, ConnEntry { tx, peer, stats });
+        .register(ctx.id, ctx.session, ConnEntry { out, peer, stats });
 }
 
 fn unregister(shared: &Shared, ctx: &ConnCtx) {
@@ -847,16 +867,6 @@ fn sasl(shared: &Shared, ctx: &mut ConnCtx, xid: i32, token: &[u8]) -> Pending {
     }
 }
 
-/// Keeps events that arrive in `early` until the core asks to close.
-async fn until_close(
-    events: &mut mpsc::UnboundedReceiver<Outbound>,
-    early: &mut VecDeque<(Zxid, Bytes)>,
-) {
-    while let Some(Outbound::Event { zxid, frame }) = events.recv().await {
-        early.push_back((zxid, frame));
-    }
-}
-
 /// The Final stage: the connection's writer.
 struct Output {
     shared: Arc<Shared>,
@@ -864,65 +874,77 @@ struct Output {
     session: SessionId,
     stats: Arc<ConnStats>,
     wr: BufWriter<Wr>,
-    /// Event frames pulled from the core, waiting for their turn.
-    events: VecDeque<(Zxid, Bytes)>,
+    /// Event frames taken from the outbox, waiting for their turn.
+    events: Events,
+    outbox: Arc<Outbox>,
     reads: ReadsAhead,
 }
 
 impl Output {
-    async fn run(
-        mut self,
-        mut pending: mpsc::Receiver<Pending>,
-        mut events: mpsc::UnboundedReceiver<Outbound>,
-    ) {
+    async fn run(mut self, mut pending: mpsc::Receiver<Pending>) {
         loop {
+            // Idle: the core may write events to the socket meanwhile.
+            match self.outbox.rest() {
+                None => break,
+                Some(evs) if !evs.is_empty() => {
+                    self.events.extend(evs);
+                    if self.flush_all().await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                Some(_) => {}
+            }
             tokio::select! {
                 biased;
                 p = pending.recv() => {
                     let Some(p) = p else { break };
-                    // A close (no leader for too long) must not wait for a
-                    // write that is still settling; its client moves on.
-                    let mut early = VecDeque::new();
-                    let done = tokio::select! {
-                        done = self.complete(p) => Some(done),
-                        () = until_close(&mut events, &mut early) => None,
-                    };
-                    self.events.extend(early);
-                    let Some((zxid, frame, close)) = done else { break };
-                    if !self.pull(&mut events) {
-                        break;
-                    }
-                    if self.send(zxid, frame).await.is_err() || close {
-                        break;
-                    }
-                    if pending.is_empty() && self.flush_all().await.is_err() {
+                    if self.answer(p, &mut pending).await.is_err() {
                         break;
                     }
                 }
-                ev = events.recv() => match ev {
-                    Some(Outbound::Event { zxid, frame }) => {
-                        self.events.push_back((zxid, frame));
-                        if self.flush_all().await.is_err() { break }
-                    }
-                    Some(Outbound::Close) | None => break,
-                },
+                () = self.outbox.woken() => {}
             }
         }
+        self.outbox.detach();
         self.reads.none_left();
         let _ = self.wr.flush().await;
         let _ = self.wr.shutdown().await;
     }
 
-    /// Moves queued events into the local buffer. False if the core asked
-    /// to close this connection.
-    fn pull(&mut self, rx: &mut mpsc::UnboundedReceiver<Outbound>) -> bool {
-        while let Ok(ev) = rx.try_recv() {
-            match ev {
-                Outbound::Event { zxid, frame } => self.events.push_back((zxid, frame)),
-                Outbound::Close => return false,
+    /// Answers `p` and whatever follows it at once, then flushes. Err ends
+    /// the connection (a write failed, or it is to close).
+    async fn answer(
+        &mut self,
+        mut p: Pending,
+        pending: &mut mpsc::Receiver<Pending>,
+    ) -> Result<(), ()> {
+        loop {
+            self.take_events()?;
+            // A close (no leader for too long) must not wait for a write
+            // that is still settling; its client moves on.
+            let outbox = self.outbox.clone();
+            let done = tokio::select! {
+                done = self.complete(p) => done,
+                () = outbox.closed() => return Err(()),
+            };
+            let (zxid, frame, close) = done;
+            self.take_events()?;
+            if self.send(zxid, frame).await.is_err() || close {
+                return Err(());
+            }
+            match pending.try_recv() {
+                Ok(next) => p = next,
+                Err(_) => return self.flush_all().await.map_err(drop),
             }
         }
-        true
+    }
+
+    /// Moves the queued events here; Err if the core asked to close.
+    fn take_events(&mut self) -> Result<(), ()> {
+        let evs = self.outbox.claim().ok_or(())?;
+        self.events.extend(evs);
+        Ok(())
     }
 
     async fn send(&mut self, zxid: Zxid, frame: Vec<u8>) -> std::io::Result<()> {

@@ -9,6 +9,7 @@ mod ops;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -349,10 +350,14 @@ async fn open(
 ) -> Option<(conn::Rd, conn::Wr, conn::Remote)> {
     let _ = stream.set_nodelay(true);
     let Some(tls) = tls else {
+        // A second handle, through which the core writes watch events to an
+        // idle connection itself (see member::Outbox).
+        let socket = stream.as_fd().try_clone_to_owned().ok().map(Into::into);
         let (rd, wr) = stream.into_split();
         let who = conn::Remote {
             addr: peer,
             x509: None,
+            socket,
         };
         return Some((Box::new(rd), Box::new(wr), who));
     };
@@ -374,7 +379,11 @@ async fn open(
         .and_then(|c| c.first())
         .and_then(crate::tls::subject_name);
     let (rd, wr) = tokio::io::split(stream);
-    let who = conn::Remote { addr: peer, x509 };
+    let who = conn::Remote {
+        addr: peer,
+        x509,
+        socket: None,
+    };
     Some((Box::new(rd), Box::new(wr), who))
 }
 
