@@ -9,9 +9,9 @@
 //! in one critical section, and a read registers its watch in one too, so
 //! no event is lost between a read and its watch, and an event is always
 //! queued before any reply that could reflect a later state. Once the lock
-//! is let go, the events go to idle connections' sockets (see [`Outbox`]).
+//! is let go, the events go to idle connections' sockets (see [`EventQueue`]).
 
-mod outbox;
+mod event_queue;
 mod summary;
 
 use std::collections::HashMap;
@@ -28,7 +28,7 @@ use crate::session::{LocalSessions, SessionTracker};
 use crate::state::{Txn, TxnOp, TxnResult, ZkState};
 use crate::types::{SessionId, Zxid};
 use crate::watch::WatchRegistry;
-pub use outbox::{Events, Outbox, Sent};
+pub use event_queue::{EventQueue, Events, Sent};
 pub use summary::{Summary, SummarySnapshot};
 
 /// One client connection of this member (also its watcher id).
@@ -51,7 +51,7 @@ pub struct ConnStats {
 
 pub struct ConnEntry {
     /// Its watch events, and the way to close it (its session ended).
-    pub out: Arc<Outbox>,
+    pub out: Arc<EventQueue>,
     pub peer: SocketAddr,
     pub stats: Arc<ConnStats>,
 }
@@ -598,7 +598,7 @@ impl ZkDatabase {
         inner: &mut Inner,
         zxid: Zxid,
         txn_triggers: Vec<crate::state::Trigger>,
-    ) -> Vec<Arc<Outbox>> {
+    ) -> Vec<Arc<EventQueue>> {
         let mut woken = Vec::new();
         for (path, ev) in txn_triggers {
             let (watchers, event) = inner.watches.trigger(&path, ev);
@@ -619,7 +619,7 @@ impl ZkDatabase {
     }
 
     /// Sends queued events outside the lock, so reads go on meanwhile.
-    fn send_events(&self, woken: Vec<Arc<Outbox>>) {
+    fn send_events(&self, woken: Vec<Arc<EventQueue>>) {
         let mut sent = Sent::default();
         for out in woken {
             let s = out.send_queued();

@@ -6,7 +6,8 @@
 //! - **Final** (the output task): complete each request in the same order:
 //!   await a write's commit, run a read only after every earlier write of
 //!   this connection applied, then write the reply. Watch events queued by
-//!   the core are written before any reply whose zxid is at or past theirs.
+//!   the core are written before any reply whose zxid is at or past theirs;
+//!   while this stage is idle, the core writes them itself.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -22,7 +23,7 @@ use tokio::sync::mpsc;
 use super::ops::{self, WriteKind};
 use super::Shared;
 use crate::consensus::{PendingWrite, Reconfig};
-use crate::member::{ConnEntry, ConnId, ConnStats, Events, Outbox, ZkDatabase};
+use crate::member::{ConnEntry, ConnId, ConnStats, EventQueue, Events, ZkDatabase};
 use crate::proto::{
     self, frame, ConnectRequest, ConnectResponse, Reader, Record, ReplyHeader, Request, Response,
 };
@@ -237,8 +238,8 @@ pub(super) async fn serve(shared: Arc<Shared>, rd: Rd, wr: Wr, who: Remote, id: 
         let _ = wr.flush().await;
         return;
     }
-    let outbox = Arc::new(Outbox::new(socket));
-    let io = Io { rd, wr, outbox };
+    let queue = Arc::new(EventQueue::new(socket));
+    let io = Io { rd, wr, queue };
     run(shared, ctx, io, peer, req.time_out, hello).await;
 }
 
@@ -465,7 +466,7 @@ fn read_only_session(
 struct Io {
     rd: BufReader<Rd>,
     wr: BufWriter<Wr>,
-    outbox: Arc<Outbox>,
+    queue: Arc<EventQueue>,
 }
 
 async fn run(
@@ -479,7 +480,7 @@ async fn run(
     let Io {
         mut rd,
         mut wr,
-        outbox,
+        queue,
     } = io;
     let stats = Arc::new(ConnStats::default());
     stats.session.store(ctx.session, Ordering::Relaxed);
@@ -488,7 +489,7 @@ async fn run(
     // Registered before the client hears it is connected: from then on
     // `cons`, `stat` and the admin commands list it, and its session's
     // events reach it.
-    register(&shared, &ctx, peer, outbox.clone(), stats.clone());
+    register(&shared, &ctx, peer, queue.clone(), stats.clone());
     if wr.write_all(&hello).await.is_err() || wr.flush().await.is_err() {
         return unregister(&shared, &ctx);
     }
@@ -501,7 +502,7 @@ async fn run(
         stats: stats.clone(),
         wr,
         events: VecDeque::new(),
-        outbox,
+        queue,
         reads: reads.clone(),
     };
     let output = tokio::spawn(out.run(pending_rx));
@@ -537,7 +538,7 @@ fn register(
     shared: &Shared,
     ctx: &ConnCtx,
     peer: SocketAddr,
-    out: Arc<Outbox>,
+    out: Arc<EventQueue>,
     stats: Arc<ConnStats>,
 ) {
     shared
@@ -874,9 +875,9 @@ struct Output {
     session: SessionId,
     stats: Arc<ConnStats>,
     wr: BufWriter<Wr>,
-    /// Event frames taken from the outbox, waiting for their turn.
+    /// Event frames taken from the queue, waiting for their turn.
     events: Events,
-    outbox: Arc<Outbox>,
+    queue: Arc<EventQueue>,
     reads: ReadsAhead,
 }
 
@@ -884,7 +885,7 @@ impl Output {
     async fn run(mut self, mut pending: mpsc::Receiver<Pending>) {
         loop {
             // Idle: the core may write events to the socket meanwhile.
-            match self.outbox.rest() {
+            match self.queue.rest() {
                 None => break,
                 Some(evs) if !evs.is_empty() => {
                     self.events.extend(evs);
@@ -903,10 +904,10 @@ impl Output {
                         break;
                     }
                 }
-                () = self.outbox.woken() => {}
+                () = self.queue.woken() => {}
             }
         }
-        self.outbox.detach();
+        self.queue.detach();
         self.reads.none_left();
         let _ = self.wr.flush().await;
         let _ = self.wr.shutdown().await;
@@ -923,10 +924,10 @@ impl Output {
             self.take_events()?;
             // A close (no leader for too long) must not wait for a write
             // that is still settling; its client moves on.
-            let outbox = self.outbox.clone();
+            let queue = self.queue.clone();
             let done = tokio::select! {
                 done = self.complete(p) => done,
-                () = outbox.closed() => return Err(()),
+                () = queue.closed() => return Err(()),
             };
             let (zxid, frame, close) = done;
             self.take_events()?;
@@ -942,7 +943,7 @@ impl Output {
 
     /// Moves the queued events here; Err if the core asked to close.
     fn take_events(&mut self) -> Result<(), ()> {
-        let evs = self.outbox.claim().ok_or(())?;
+        let evs = self.queue.claim().ok_or(())?;
         self.events.extend(evs);
         Ok(())
     }

@@ -351,7 +351,7 @@ async fn open(
     let _ = stream.set_nodelay(true);
     let Some(tls) = tls else {
         // A second handle, through which the core writes watch events to an
-        // idle connection itself (see member::Outbox).
+        // idle connection itself (see member::EventQueue).
         let socket = stream.as_fd().try_clone_to_owned().ok().map(Into::into);
         let (rd, wr) = stream.into_split();
         let who = conn::Remote {

@@ -22,7 +22,7 @@ use crate::types::Zxid;
 /// Event frames with the zxid of the entry that caused them.
 pub type Events = VecDeque<(Zxid, Bytes)>;
 
-pub struct Outbox {
+pub struct EventQueue {
     state: Mutex<State>,
     wake: Notify,
 }
@@ -44,10 +44,10 @@ pub struct Sent {
     pub bytes: u64,
 }
 
-impl Outbox {
-    /// A new outbox; the writer starts out busy (it sends the handshake).
-    pub fn new(socket: Option<TcpStream>) -> Outbox {
-        Outbox {
+impl EventQueue {
+    /// A new queue; the writer starts out busy (it sends the handshake).
+    pub fn new(socket: Option<TcpStream>) -> EventQueue {
+        EventQueue {
             state: Mutex::new(State {
                 events: VecDeque::new(),
                 closed: false,
@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn an_idle_writer_leaves_the_events_to_the_core() {
         let (mut client, server) = pair();
-        let out = Outbox::new(Some(server));
+        let out = EventQueue::new(Some(server));
         assert_eq!(out.rest().unwrap().len(), 0);
         out.push(1, frame("one"));
         out.push(2, frame("two"));
@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn a_busy_writer_gets_the_events_in_order() {
         let (_client, server) = pair();
-        let out = Outbox::new(Some(server));
+        let out = EventQueue::new(Some(server));
         out.push(1, frame("one"));
         assert_eq!(out.send_queued(), Sent::default());
         out.push(2, frame("two"));
@@ -210,7 +210,7 @@ mod tests {
     #[test]
     fn events_queued_while_writing_keep_the_writer_busy() {
         let (_client, server) = pair();
-        let out = Outbox::new(Some(server));
+        let out = EventQueue::new(Some(server));
         out.claim().unwrap();
         out.push(3, frame("three"));
         assert_eq!(out.rest().unwrap().len(), 1);
@@ -224,7 +224,7 @@ mod tests {
     #[test]
     fn a_full_socket_leaves_the_rest_of_a_frame_first() {
         let (client, server) = pair();
-        let out = Outbox::new(Some(server));
+        let out = EventQueue::new(Some(server));
         out.rest().unwrap();
         let big = Bytes::from(vec![7u8; 64 << 20]);
         out.push(1, big.clone());
@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn without_a_socket_or_once_closed_the_core_does_not_write() {
-        let out = Outbox::new(None);
+        let out = EventQueue::new(None);
         out.rest().unwrap();
         out.push(1, frame("one"));
         assert_eq!(out.send_queued(), Sent::default());
