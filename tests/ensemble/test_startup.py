@@ -8,7 +8,7 @@ import time
 import pytest
 from kazoo.client import KazooClient
 
-from ensharness import Ensemble, free_ports, wait_until
+from ensharness import BASE_IP, Ensemble, Member, free_ports, wait_until
 
 
 @pytest.mark.timeout(90)
@@ -97,6 +97,55 @@ def test_restart_with_new_peer_ports_in_zoo_cfg():
                 config = zk.get("/zookeeper/config")[0].decode().splitlines()
                 return all(line in config for line in lines)
             wait_until(config_moved, 10, 0.2, "/zookeeper/config with the new ports")
+        finally:
+            zk.stop()
+            zk.close()
+    finally:
+        ens.cleanup()
+
+
+def config_lines(zk):
+    zk.sync("/zookeeper/config")
+    return zk.get("/zookeeper/config")[0].decode().splitlines()
+
+
+@pytest.mark.timeout(180)
+def test_member_added_to_zoo_cfg_joins_after_a_rolling_restart():
+    """With reconfigEnabled=false a member is added as in ZooKeeper: a new
+    server line in every zoo.cfg, the new member started, the others
+    restarted one by one, the leader last. Then the new member votes
+    (/zookeeper/config lists it as a participant, the leader counts it
+    among its synced followers) and serves the data. (zkrs took only moved
+    addresses from zoo.cfg, and the new member waited forever.)"""
+    ens = Ensemble(3, extra_cfg=DEFAULTS)
+    try:
+        ens.start(60)
+        old = list(ens.members)
+        zk = KazooClient(hosts=ens.connect_string(), timeout=10)
+        zk.start(30)
+        try:
+            zk.create("/before", b"kept")
+        finally:
+            zk.stop()
+            zk.close()
+        new = Member(ens, 4, "127.0.0.%d" % (BASE_IP + 3))
+        ens.members.append(new)
+        new.start()
+        leader = ens.leader(30)
+        for m in [m for m in old if m is not leader] + [leader]:
+            m.restart()
+            ens.wait_serving(60, members=old)
+        wait_until(new.serving, 60, 0.2, "the new member serving")
+        leader = ens.leader(30)
+        mntr = leader.fourlw("mntr")
+        assert "zk_synced_followers\t3" in mntr, mntr
+        zk = KazooClient(hosts=new.hostport, timeout=10)
+        zk.start(30)
+        try:
+            assert zk.get("/before")[0] == b"kept"
+            zk.create("/after", b"through the new member")
+            line = "%s:participant" % new.server_line
+            assert line in config_lines(zk), config_lines(zk)
         finally:
             zk.stop()
             zk.close()

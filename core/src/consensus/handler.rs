@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt};
 use openraft::async_runtime::WatchReceiver;
-use openraft::{BasicNode, Raft};
+use openraft::{BasicNode, Membership, Raft};
 
 use super::forward::{self, Fences};
 use super::peer::{PeerHandler, PeerPool, PeerRequest, PeerResponse};
@@ -318,7 +318,7 @@ pub async fn leader_duties(raft: Raft<C, StateMachine>, peers: Vec<Peer>, follow
             continue;
         }
         if follow_config {
-            record_moves(&raft, &peers).await;
+            follow_zoo_cfg(&raft, &peers).await;
         }
         let membership = raft.metrics().borrow_watched().membership_config.clone();
         for p in peers.iter().filter(|p| p.observer) {
@@ -334,35 +334,59 @@ pub async fn leader_duties(raft: Raft<C, StateMachine>, peers: Vec<Peer>, follow
     }
 }
 
-/// Members are dialled where zoo.cfg says (see `GroupOptions`); this makes
-/// the membership, and so `/zookeeper/config` and `conf`, say so too.
-async fn record_moves(raft: &Raft<C, StateMachine>, peers: &[Peer]) {
-    let membership = raft.metrics().borrow_watched().membership_config.clone();
-    let moved: BTreeMap<u64, BasicNode> = peers
-        .iter()
-        .filter(|p| {
-            let node = membership.membership().get_node(&p.id);
-            node.is_some_and(|n| super::dial_addr(&n.addr) != super::dial_addr(&p.spec))
-        })
-        .map(|p| {
-            (
-                p.id,
-                BasicNode {
-                    addr: p.spec.clone(),
-                },
-            )
-        })
-        .collect();
-    if moved.is_empty() {
+/// With reconfigEnabled=false the server lines of zoo.cfg are the
+/// membership, as in ZooKeeper: members added, removed, moved or made
+/// observers there, and restarted with the new lines (one by one or all at
+/// once), are taken in by the leader through the steps of `reconfig`. A new
+/// voter joins once it runs and has caught up.
+async fn follow_zoo_cfg(raft: &Raft<C, StateMachine>, peers: &[Peer]) {
+    let stored = raft.metrics().borrow_watched().membership_config.clone();
+    if stored.membership().get_joint_config().len() > 1 {
         return;
     }
-    tracing::info!("members moved in zoo.cfg: {:?}", moved.keys());
-    if let Err(e) = raft
-        .change_membership(ChangeMembers::SetNodes(moved), false)
-        .await
-    {
-        tracing::info!("moved members not recorded yet: {e}");
+    let Ok(current) = entries_of(stored.membership()) else {
+        return;
+    };
+    let wanted: BTreeMap<u64, ServerEntry> = peers
+        .iter()
+        .filter_map(|p| Some((p.id, ServerEntry::parse(p.id, &p.spec).ok()?)))
+        .collect();
+    if wanted == current {
+        return;
     }
+    tracing::info!("the membership differs from zoo.cfg's server lines: following them");
+    let lines: Vec<String> = peers
+        .iter()
+        .map(|p| format!("server.{}={}", p.id, p.spec))
+        .collect();
+    let change = Reconfig {
+        joining: String::new(),
+        leaving: String::new(),
+        new_members: lines.join("\n"),
+        from_version: -1,
+    };
+    if let Err(e) = reconfig(raft, change).await {
+        tracing::info!("zoo.cfg's server lines not taken in yet: {e}");
+    }
+}
+
+/// The membership as zoo.cfg entries: voters are participants, learners
+/// observers.
+fn entries_of(
+    membership: &Membership<u64, BasicNode>,
+) -> Result<BTreeMap<u64, ServerEntry>, Error> {
+    let voters: BTreeSet<u64> = membership.voter_ids().collect();
+    let mut entries = BTreeMap::new();
+    for (id, node) in membership.nodes() {
+        let mut e = ServerEntry::parse(*id, &node.addr).map_err(|_| Error::SystemError)?;
+        e.role = if voters.contains(id) {
+            Role::Participant
+        } else {
+            Role::Observer
+        };
+        entries.insert(*id, e);
+    }
+    Ok(entries)
 }
 
 /// What a `reconfig` asks for, as server id → entry.
@@ -406,16 +430,7 @@ pub async fn reconfig(raft: &Raft<C, StateMachine>, change: Reconfig) -> Result<
     }
     let membership = stored.membership();
     let voters_now: BTreeSet<u64> = membership.voter_ids().collect();
-    let mut current = BTreeMap::new();
-    for (id, node) in membership.nodes() {
-        let mut e = ServerEntry::parse(*id, &node.addr).map_err(|_| Error::SystemError)?;
-        e.role = if voters_now.contains(id) {
-            Role::Participant
-        } else {
-            Role::Observer
-        };
-        current.insert(*id, e);
-    }
+    let current = entries_of(membership)?;
     let target = target_membership(&current, &change)?;
     let voters: BTreeSet<u64> = target
         .values()
