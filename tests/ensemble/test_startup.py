@@ -151,3 +151,46 @@ def test_member_added_to_zoo_cfg_joins_after_a_rolling_restart():
             zk.close()
     finally:
         ens.cleanup()
+
+
+@pytest.mark.timeout(180)
+def test_member_removed_from_zoo_cfg_leaves_after_a_rolling_restart():
+    """The other way: member 4 stopped, its line taken out of every
+    zoo.cfg, the others restarted one by one. The membership drops it:
+    /zookeeper/config no longer lists it, and the three left make the
+    quorum (one of them may stop and the ensemble still takes writes)."""
+    ens = Ensemble(4, extra_cfg=DEFAULTS)
+    gone = ens.members[3]
+    try:
+        ens.start(60)
+        gone.kill()
+        ens.members.remove(gone)
+        leader = ens.leader(30)
+        for m in [m for m in ens.members if m is not leader] + [leader]:
+            m.restart()
+            ens.wait_serving(60)
+        zk = KazooClient(hosts=ens.connect_string(), timeout=10)
+        zk.start(30)
+        try:
+            try:
+                wait_until(lambda: not any(ln.startswith("server.4=") for ln in config_lines(zk)),
+                           30, 0.2, "server.4 gone from /zookeeper/config")
+            except AssertionError:
+                print(config_lines(zk), ens.modes(), ens.logs_tail(60))
+                raise
+        finally:
+            zk.stop()
+            zk.close()
+        stopped = [m for m in ens.members if m is not ens.leader(30)][0]
+        stopped.kill()
+        left = [m for m in ens.members if m is not stopped]
+        zk = KazooClient(hosts=ens.connect_string(left), timeout=10)
+        zk.start(30)
+        try:
+            zk.create("/with-two-of-three", b"")
+        finally:
+            zk.stop()
+            zk.close()
+    finally:
+        gone.kill()
+        ens.cleanup()

@@ -309,8 +309,8 @@ pub async fn announce_start(raft: Raft<C, StateMachine>, pool: Arc<PeerPool>, wa
 }
 
 /// While this member leads: make every configured observer a learner and,
-/// with `follow_config` (reconfig off), record zoo.cfg's server specs for
-/// members it moved to new addresses.
+/// with `follow_config` (reconfig off), make the membership what zoo.cfg's
+/// server lines say.
 pub async fn leader_duties(raft: Raft<C, StateMachine>, peers: Vec<Peer>, follow_config: bool) {
     loop {
         tokio::time::sleep(Duration::from_millis(500)).await;
