@@ -136,9 +136,8 @@ def test_member_added_to_zoo_cfg_joins_after_a_rolling_restart():
             m.restart()
             ens.wait_serving(60, members=old)
         wait_until(new.serving, 60, 0.2, "the new member serving")
-        leader = ens.leader(30)
-        mntr = leader.fourlw("mntr")
-        assert "zk_synced_followers\t3" in mntr, mntr
+        wait_until(lambda: "zk_synced_followers\t3" in ens.leader(30).fourlw("mntr"), 30, 0.2,
+                   "the leader counting the new member among its synced followers")
         zk = KazooClient(hosts=new.hostport, timeout=10)
         zk.start(30)
         try:

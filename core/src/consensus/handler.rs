@@ -340,10 +340,10 @@ pub async fn leader_duties(raft: Raft<C, StateMachine>, peers: Vec<Peer>, follow
 /// once), are taken in by the leader through the steps of `reconfig`. A new
 /// voter joins once it runs and has caught up.
 async fn follow_zoo_cfg(raft: &Raft<C, StateMachine>, peers: &[Peer]) {
+    // A joint membership here was left by a leader that stopped before its
+    // change ended (its members restarting meanwhile): the change below
+    // ends it, from wherever it stands.
     let stored = raft.metrics().borrow_watched().membership_config.clone();
-    if stored.membership().get_joint_config().len() > 1 {
-        return;
-    }
     let Ok(current) = entries_of(stored.membership()) else {
         return;
     };
