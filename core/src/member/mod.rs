@@ -51,7 +51,7 @@ pub struct ConnStats {
 
 pub struct ConnEntry {
     /// Its watch events, and the way to close it (its session ended).
-    pub out: Arc<EventQueue>,
+    pub queue: Arc<EventQueue>,
     pub peer: SocketAddr,
     pub stats: Arc<ConnStats>,
 }
@@ -387,7 +387,7 @@ impl ZkDatabase {
             tracing::info!("local session {id:#x} expired");
             let conn = inner.session_conn.get(id).and_then(|c| inner.conns.get(c));
             if let Some(c) = conn {
-                c.out.close();
+                c.queue.close();
             }
         }
         due.len()
@@ -419,7 +419,7 @@ impl ZkDatabase {
         let mut inner = self.lock();
         if let Some(old) = inner.session_conn.insert(session, conn) {
             if let Some(c) = inner.conns.get(&old) {
-                c.out.close();
+                c.queue.close();
             }
         }
         inner.conns.insert(conn, entry);
@@ -573,7 +573,7 @@ impl ZkDatabase {
     /// Drops every client connection (no leader: clients must move).
     pub fn close_all_connections(&self) {
         for c in self.lock().conns.values() {
-            c.out.close();
+            c.queue.close();
         }
     }
 
@@ -582,7 +582,7 @@ impl ZkDatabase {
     pub fn close_read_only_connections(&self) {
         for c in self.lock().conns.values() {
             if c.stats.read_only.load(Ordering::Relaxed) {
-                c.out.close();
+                c.queue.close();
             }
         }
     }
@@ -610,8 +610,8 @@ impl ZkDatabase {
             let frame = Bytes::from(crate::proto::frame::encode_notification(&event));
             for watcher in watchers {
                 if let Some(c) = inner.conns.get(&watcher) {
-                    c.out.push(zxid, frame.clone());
-                    woken.push(c.out.clone());
+                    c.queue.push(zxid, frame.clone());
+                    woken.push(c.queue.clone());
                 }
             }
         }
@@ -621,8 +621,8 @@ impl ZkDatabase {
     /// Sends queued events outside the lock, so reads go on meanwhile.
     fn send_events(&self, woken: Vec<Arc<EventQueue>>) {
         let mut sent = Sent::default();
-        for out in woken {
-            let s = out.send_queued();
+        for queue in woken {
+            let s = queue.send_queued();
             sent.frames += s.frames;
             sent.bytes += s.bytes;
         }
@@ -662,7 +662,7 @@ impl ZkDatabase {
                 if let Some(conn) = inner.session_conn.remove(&txn.session) {
                     if let Some(c) = inner.conns.get(&conn) {
                         if !c.stats.closing.load(Ordering::Relaxed) {
-                            c.out.close();
+                            c.queue.close();
                         }
                     }
                 }

@@ -538,12 +538,12 @@ fn register(
     shared: &Shared,
     ctx: &ConnCtx,
     peer: SocketAddr,
-    out: Arc<EventQueue>,
+    queue: Arc<EventQueue>,
     stats: Arc<ConnStats>,
 ) {
     shared
         .db
-        .register(ctx.id, ctx.session, ConnEntry { out, peer, stats });
+        .register(ctx.id, ctx.session, ConnEntry { queue, peer, stats });
 }
 
 fn unregister(shared: &Shared, ctx: &ConnCtx) {
