@@ -27,7 +27,9 @@ def others(ens, m):
 def test_follower_serves_a_create_acked_5ms_earlier(ensemble_factory, clients):
     """A znode created through the leader is on a follower, for another
     session, 5 ms after the leader acknowledged it (the leader announces a
-    commit at once, not at its next heartbeat)."""
+    commit at once, not at its next heartbeat, when nearly all would be
+    missing). A few may miss when the two cores are busy with other work
+    (seen once, 2 of 100, with a build running beside the suite)."""
     ens = ensemble_factory(3)
     leader = ens.leader()
     follower = others(ens, leader)[0]
@@ -40,7 +42,7 @@ def test_follower_serves_a_create_acked_5ms_earlier(ensemble_factory, clients):
         time.sleep(0.005)
         if reader.exists(path) is None:
             misses.append(path)
-    assert misses == [], "%d of 100 acked creates missing on the follower 5 ms later: %s" % (
+    assert len(misses) <= 5, "%d of 100 acked creates missing on the follower 5 ms later: %s" % (
         len(misses), misses[:5])
 
 
