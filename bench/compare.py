@@ -12,9 +12,10 @@ generator (`zkrs bench`) against both:
   values: ops/s and p50 / p99 / p99.9 latency;
 - fanout: N sessions watch one znode, one write, time to the last
   notification;
-- populate: M znodes of 100 bytes, then RSS of each member, the newest
-  snapshot's size, and the time a SIGKILLed follower takes from its restart
-  to serving (it answers `srvr` as a follower and a read of the last znode).
+- populate: on another fresh ensemble, M znodes of 100 bytes, then RSS of
+  each member, the newest snapshot's size, and the time a SIGKILLed
+  follower takes from its restart to serving (it answers `srvr` as a
+  follower and a read of the last znode).
 
 ZooKeeper runs as Debian's zkServer.sh runs it (the JVM's default flags).
 Prints both systems' medians over the rounds and zkrs / ZooKeeper, and
@@ -118,52 +119,67 @@ def restart_to_serving(ens, member, last_path):
 
 
 def run_system(system, args, rnd):
-    workdir = os.path.join(args.out, "%s-r%d" % (system, rnd))
-    ens = make_ensemble(system, workdir)
+    """One round of one system: the loads and the fan-out on one fresh
+    ensemble, the populate on another, so that the figures "with 1M znodes"
+    count those znodes only (the create loads add as many again as each
+    system creates in their time)."""
     res = {"system": system, "round": rnd}
+    if "load" in args.parts or "fanout" in args.parts:
+        on_fresh_ensemble(system, args, rnd, "loads", lambda ens: loads_and_fanout(ens, system, args, rnd, res))
+    if "populate" in args.parts:
+        on_fresh_ensemble(system, args, rnd, "populate", lambda ens: populate(ens, system, args, rnd, res))
+    return res
+
+
+def on_fresh_ensemble(system, args, rnd, part, run):
+    workdir = os.path.join(args.out, "%s-r%d-%s" % (system, rnd, part))
+    ens = make_ensemble(system, workdir)
     try:
-        t0 = time.monotonic()
         ens.start(timeout=120)
-        res["startup_s"] = round(time.monotonic() - t0, 2)
-        follower = ens.followers(at_least=1)[0]
-        for op, sessions, inflight in (LOADS if "load" in args.parts else []):
-            hosts = ens.connect_string() if sessions > 1 else follower.hostport
-            r = bench(args, "load", "--hosts", hosts, "--op", op, "--sessions", str(sessions),
-                      "--inflight", str(inflight), "--duration", str(args.duration),
-                      "--warmup", str(args.warmup), "--value-size", "100",
-                      "--root", "/bench-%s-%d" % (op, sessions))
-            key = "%s_%dx%d" % (op, sessions, inflight)
-            res[key] = r
-            log("%s round %d %-14s %9.0f ops/s  p50 %6d us  p99 %6d us  errors %d" % (
-                system, rnd, key, r["ops_per_s"], r["latency_us"]["p50"],
-                r["latency_us"]["p99"], r["errors"]))
-        if "fanout" in args.parts:
-            r = bench(args, "fanout", "--hosts", ens.connect_string(), "--watchers", str(args.watchers),
-                      "--rounds", str(args.fanout_rounds), "--root", "/bench-fanout")
-            res["fanout"] = r
-            log("%s round %d fanout %d watchers: median %.2f ms (read by the load generator: %.2f ms)" % (
-                system, rnd, args.watchers, r["median_ms"], r["read_median_ms"]))
-        if "populate" not in args.parts:
-            return res
-        r = bench(args, "populate", "--hosts", ens.connect_string(), "--count", str(args.populate),
-                  "--root", "/bench-pop", timeout=3600)
-        res["populate"] = r
-        time.sleep(2)  # let followers apply the tail
-        res["rss_mb"] = [round(rss_mb(m.proc.pid), 1) for m in ens.members]
-        res["peak_rss_mb"] = [round(rss_mb(m.proc.pid, "VmHWM"), 1) for m in ens.members]
-        res["snapshot_mb"] = newest_snapshot_mb(system, follower)
-        log("%s round %d populate %d: %.0f creates/s, RSS %s MB (peak %s), snapshot %s MB" % (
-            system, rnd, args.populate, r["creates_per_s"], res["rss_mb"], res["peak_rss_mb"],
-            res["snapshot_mb"]))
-        n = args.populate - 1
-        last = "/bench-pop/pop/p%05d/n%03d" % (n // 1000, n % 1000)
-        res["restart_s"] = round(restart_to_serving(ens, follower, last), 2)
-        log("%s round %d restart to serving: %.2f s" % (system, rnd, res["restart_s"]))
+        run(ens)
     finally:
         ens.cleanup()
         if not os.environ.get("ZK_KEEP_WORKDIR"):
             shutil.rmtree(workdir, ignore_errors=True)
-    return res
+
+
+def loads_and_fanout(ens, system, args, rnd, res):
+    follower = ens.followers(at_least=1)[0]
+    for op, sessions, inflight in (LOADS if "load" in args.parts else []):
+        hosts = ens.connect_string() if sessions > 1 else follower.hostport
+        r = bench(args, "load", "--hosts", hosts, "--op", op, "--sessions", str(sessions),
+                  "--inflight", str(inflight), "--duration", str(args.duration),
+                  "--warmup", str(args.warmup), "--value-size", "100",
+                  "--root", "/bench-%s-%d" % (op, sessions))
+        key = "%s_%dx%d" % (op, sessions, inflight)
+        res[key] = r
+        log("%s round %d %-14s %9.0f ops/s  p50 %6d us  p99 %6d us  errors %d" % (
+            system, rnd, key, r["ops_per_s"], r["latency_us"]["p50"],
+            r["latency_us"]["p99"], r["errors"]))
+    if "fanout" in args.parts:
+        r = bench(args, "fanout", "--hosts", ens.connect_string(), "--watchers", str(args.watchers),
+                  "--rounds", str(args.fanout_rounds), "--root", "/bench-fanout")
+        res["fanout"] = r
+        log("%s round %d fanout %d watchers: median %.2f ms (read by the load generator: %.2f ms)" % (
+            system, rnd, args.watchers, r["median_ms"], r["read_median_ms"]))
+
+
+def populate(ens, system, args, rnd, res):
+    follower = ens.followers(at_least=1)[0]
+    r = bench(args, "populate", "--hosts", ens.connect_string(), "--count", str(args.populate),
+              "--root", "/bench-pop", timeout=3600)
+    res["populate"] = r
+    time.sleep(2)  # let followers apply the tail
+    res["rss_mb"] = [round(rss_mb(m.proc.pid), 1) for m in ens.members]
+    res["peak_rss_mb"] = [round(rss_mb(m.proc.pid, "VmHWM"), 1) for m in ens.members]
+    res["snapshot_mb"] = newest_snapshot_mb(system, follower)
+    log("%s round %d populate %d: %.0f creates/s, RSS %s MB (peak %s), snapshot %s MB" % (
+        system, rnd, args.populate, r["creates_per_s"], res["rss_mb"], res["peak_rss_mb"],
+        res["snapshot_mb"]))
+    n = args.populate - 1
+    last = "/bench-pop/pop/p%05d/n%03d" % (n // 1000, n % 1000)
+    res["restart_s"] = round(restart_to_serving(ens, follower, last), 2)
+    log("%s round %d restart to serving: %.2f s" % (system, rnd, res["restart_s"]))
 
 
 FIGURES = [  # (label, getter, better)
