@@ -3,6 +3,7 @@
 (Before main 176eaef a member that got a vote request before its own
 raft.initialize() exited with "raft init: not allowed to initialize".)"""
 
+import contextlib
 import time
 
 import pytest
@@ -34,6 +35,17 @@ def test_simultaneous_start_never_crashes():
 
 
 DEFAULTS = {"tickTime": 2000, "initLimit": 10, "syncLimit": 5}
+
+
+@contextlib.contextmanager
+def client(hosts):
+    zk = KazooClient(hosts=hosts, timeout=10)
+    zk.start(30)
+    try:
+        yield zk
+    finally:
+        zk.stop()
+        zk.close()
 
 
 @pytest.mark.timeout(90)
@@ -69,13 +81,8 @@ def test_restart_with_new_peer_ports_in_zoo_cfg():
     ens = Ensemble(3, extra_cfg=DEFAULTS)
     try:
         ens.start(60)
-        zk = KazooClient(hosts=ens.connect_string(), timeout=10)
-        zk.start(30)
-        try:
+        with client(ens.connect_string()) as zk:
             zk.create("/moved", b"kept")
-        finally:
-            zk.stop()
-            zk.close()
         old = {m.id: (m.peer_port, m.elect_port) for m in ens.members}
         for m in ens.members:
             m.kill()
@@ -84,9 +91,7 @@ def test_restart_with_new_peer_ports_in_zoo_cfg():
         assert all(old[m.id] != (m.peer_port, m.elect_port) for m in ens.members)
         ens.start(60, restart_crashed=False)
         ens.leader(30)
-        zk = KazooClient(hosts=ens.connect_string(), timeout=10)
-        zk.start(30)
-        try:
+        with client(ens.connect_string()) as zk:
             assert zk.get("/moved")[0] == b"kept"
             zk.set("/moved", b"written after the move")
             assert zk.get("/moved")[0] == b"written after the move"
@@ -97,9 +102,6 @@ def test_restart_with_new_peer_ports_in_zoo_cfg():
                 config = zk.get("/zookeeper/config")[0].decode().splitlines()
                 return all(line in config for line in lines)
             wait_until(config_moved, 10, 0.2, "/zookeeper/config with the new ports")
-        finally:
-            zk.stop()
-            zk.close()
     finally:
         ens.cleanup()
 
@@ -121,13 +123,8 @@ def test_member_added_to_zoo_cfg_joins_after_a_rolling_restart():
     try:
         ens.start(60)
         old = list(ens.members)
-        zk = KazooClient(hosts=ens.connect_string(), timeout=10)
-        zk.start(30)
-        try:
+        with client(ens.connect_string()) as zk:
             zk.create("/before", b"kept")
-        finally:
-            zk.stop()
-            zk.close()
         new = Member(ens, 4, "127.0.0.%d" % (BASE_IP + 3))
         ens.members.append(new)
         new.start()
@@ -138,16 +135,11 @@ def test_member_added_to_zoo_cfg_joins_after_a_rolling_restart():
         wait_until(new.serving, 60, 0.2, "the new member serving")
         wait_until(lambda: "zk_synced_followers\t3" in ens.leader(30).fourlw("mntr"), 30, 0.2,
                    "the leader counting the new member among its synced followers")
-        zk = KazooClient(hosts=new.hostport, timeout=10)
-        zk.start(30)
-        try:
+        with client(new.hostport) as zk:
             assert zk.get("/before")[0] == b"kept"
             zk.create("/after", b"through the new member")
             line = "%s:participant" % new.server_line
             assert line in config_lines(zk), config_lines(zk)
-        finally:
-            zk.stop()
-            zk.close()
     finally:
         ens.cleanup()
 
@@ -168,28 +160,18 @@ def test_member_removed_from_zoo_cfg_leaves_after_a_rolling_restart():
         for m in [m for m in ens.members if m is not leader] + [leader]:
             m.restart()
             ens.wait_serving(60)
-        zk = KazooClient(hosts=ens.connect_string(), timeout=10)
-        zk.start(30)
-        try:
+        with client(ens.connect_string()) as zk:
             try:
                 wait_until(lambda: not any(ln.startswith("server.4=") for ln in config_lines(zk)),
                            30, 0.2, "server.4 gone from /zookeeper/config")
             except AssertionError:
                 print(config_lines(zk), ens.modes(), ens.logs_tail(60))
                 raise
-        finally:
-            zk.stop()
-            zk.close()
         stopped = [m for m in ens.members if m is not ens.leader(30)][0]
         stopped.kill()
         left = [m for m in ens.members if m is not stopped]
-        zk = KazooClient(hosts=ens.connect_string(left), timeout=10)
-        zk.start(30)
-        try:
+        with client(ens.connect_string(left)) as zk:
             zk.create("/with-two-of-three", b"")
-        finally:
-            zk.stop()
-            zk.close()
     finally:
         gone.kill()
         ens.cleanup()
