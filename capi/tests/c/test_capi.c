@@ -1749,6 +1749,11 @@ int main(void) {
     zkrs_client *c = NULL, *other = NULL;
     CHECK_RC(zkrs_client_connect(hosts, 10000, &c), ZKRS_OK);
     CHECK_RC(zkrs_client_connect(hosts, 10000, &other), ZKRS_OK);
+    if (!c || !other) {
+        fprintf(stderr, "cannot connect to the member; giving up\n");
+        printf("%d passed, %d failed\n", passed, failed);
+        return 1;
+    }
     zkrs_client *bad = (zkrs_client *)0x1;
     CHECK_RC(zkrs_client_connect("", 10000, &bad), ZKRS_BADARGUMENTS);
     CHECK_RC(zkrs_client_connect(hosts, 0, &bad), ZKRS_BADARGUMENTS);

@@ -668,7 +668,7 @@ impl Consensus {
         };
         c.initialize(&opts.peers, me.as_ref()).await?;
         if standalone {
-            c.wait_leader(Duration::from_secs(30)).await?;
+            c.lead_alone().await?;
         } else {
             c.duty_task = Some(tokio::spawn(handler::leader_duties(
                 c.raft.clone(),
@@ -750,6 +750,17 @@ impl Consensus {
             Err(e) if e.to_string().contains("NotAllowed") => Ok(()),
             Err(e) => Err(Error::Io(format!("raft init: {e}"))),
         }
+    }
+
+    /// A standalone member is its own quorum: once it leads, it stops
+    /// openraft's tick, which has nothing left to do (no follower to
+    /// heartbeat, no leader to miss) and would otherwise wake the member
+    /// every heartbeat/5: 50 times a second at tickTime=200, a steady load
+    /// on an idle embedded member (and, under valgrind, more than a core).
+    async fn lead_alone(&self) -> Result<(), Error> {
+        self.wait_leader(Duration::from_secs(30)).await?;
+        self.raft.runtime_config().tick(false);
+        Ok(())
     }
 
     async fn wait_leader(&self, timeout: Duration) -> Result<(), Error> {
