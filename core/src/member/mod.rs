@@ -415,14 +415,27 @@ impl ZkDatabase {
 
     /// Registers a client connection as the one serving `session` (a
     /// connection that served it before is closed: the session moved).
-    pub fn register(&self, conn: ConnId, session: SessionId, entry: ConnEntry) {
+    /// False, and nothing registered, if `session` is replicated and no
+    /// longer open: a close from another connection applied after the
+    /// handshake looked, and would never reach this connection.
+    pub fn register(
+        &self,
+        conn: ConnId,
+        session: SessionId,
+        entry: ConnEntry,
+        replicated: bool,
+    ) -> bool {
         let mut inner = self.lock();
+        if replicated && !inner.state.sessions.contains_key(&session) {
+            return false;
+        }
         if let Some(old) = inner.session_conn.insert(session, conn) {
             if let Some(c) = inner.conns.get(&old) {
                 c.queue.close();
             }
         }
         inner.conns.insert(conn, entry);
+        true
     }
 
     /// Forgets a closed connection and its watches.

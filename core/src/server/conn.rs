@@ -489,7 +489,15 @@ async fn run(
     // Registered before the client hears it is connected: from then on
     // `cons`, `stat` and the admin commands list it, and its session's
     // events reach it.
-    register(&shared, &ctx, peer, queue.clone(), stats.clone());
+    if !register(&shared, &ctx, peer, queue.clone(), stats.clone()) {
+        tracing::info!(
+            "{peer}: session {:#x} closed during its handshake",
+            ctx.session
+        );
+        let _ = wr.write_all(&frame::encode_record(&expired())).await;
+        let _ = wr.flush().await;
+        return;
+    }
     if wr.write_all(&hello).await.is_err() || wr.flush().await.is_err() {
         return unregister(&shared, &ctx);
     }
@@ -534,16 +542,31 @@ async fn run(
     unregister(&shared, &ctx);
 }
 
+/// False if the session closed since the handshake looked (see
+/// `ZkDatabase::register`); local and read-only sessions are not
+/// replicated, and only their own connection closes them.
 fn register(
     shared: &Shared,
     ctx: &ConnCtx,
     peer: SocketAddr,
     queue: Arc<EventQueue>,
     stats: Arc<ConnStats>,
-) {
-    shared
-        .db
-        .register(ctx.id, ctx.session, ConnEntry { queue, peer, stats });
+) -> bool {
+    let entry = ConnEntry { queue, peer, stats };
+    let replicated = !ctx.local && !ctx.read_only;
+    shared.db.register(ctx.id, ctx.session, entry, replicated)
+}
+
+/// The handshake's answer for a session that is gone: the client learns
+/// it expired.
+fn expired() -> ConnectResponse {
+    ConnectResponse {
+        protocol_version: 0,
+        time_out: 0,
+        session_id: 0,
+        passwd: vec![0; 16],
+        read_only: false,
+    }
 }
 
 fn unregister(shared: &Shared, ctx: &ConnCtx) {
