@@ -231,13 +231,10 @@ pub(super) async fn serve(shared: Arc<Shared>, rd: Rd, wr: Wr, who: Remote, id: 
         ctx.super_user |= shared.x509_super_user.as_deref() == Some(subject.as_str());
         ctx.auth.push(Id::new("x509", &subject));
     }
-    let hello = frame::encode_record(&resp);
     if resp.session_id == 0 {
-        // Expired or unknown: the refusal, then close.
-        let _ = wr.write_all(&hello).await;
-        let _ = wr.flush().await;
-        return;
+        return refuse(&mut wr).await;
     }
+    let hello = frame::encode_record(&resp);
     let queue = Arc::new(EventQueue::new(socket));
     let io = Io { rd, wr, queue };
     run(shared, ctx, io, peer, req.time_out, hello).await;
@@ -294,7 +291,7 @@ async fn handshake(
         if let Some((_, passwd)) = shared.db.local_session(req.session_id) {
             if passwd != req.passwd {
                 tracing::info!("{peer}: wrong password for session {:#x}", req.session_id);
-                return Some((resp(0, 0, vec![0; 16]), ctx(0)));
+                return Some((expired(), ctx(0)));
             }
             shared.db.resumed(req.session_id);
             let local = ConnCtx {
@@ -306,7 +303,7 @@ async fn handshake(
         let known = shared.db.session(req.session_id);
         let expired = || {
             tracing::info!("{peer}: session {:#x} expired or unknown", req.session_id);
-            Some((resp(0, 0, vec![0; 16]), ctx(0)))
+            Some((expired(), ctx(0)))
         };
         return match known {
             Some(s) if s.passwd == req.passwd => {
@@ -494,9 +491,7 @@ async fn run(
             "{peer}: session {:#x} closed during its handshake",
             ctx.session
         );
-        let _ = wr.write_all(&frame::encode_record(&expired())).await;
-        let _ = wr.flush().await;
-        return;
+        return refuse(&mut wr).await;
     }
     if wr.write_all(&hello).await.is_err() || wr.flush().await.is_err() {
         return unregister(&shared, &ctx);
@@ -557,8 +552,14 @@ fn register(
     shared.db.register(ctx.id, ctx.session, entry, replicated)
 }
 
-/// The handshake's answer for a session that is gone: the client learns
-/// it expired.
+/// Answers the handshake of a session that is gone (expired, unknown, a
+/// wrong password), then the caller closes: the client learns it expired.
+async fn refuse(wr: &mut BufWriter<Wr>) {
+    let _ = wr.write_all(&frame::encode_record(&expired())).await;
+    let _ = wr.flush().await;
+}
+
+/// The handshake's answer for a session that is gone.
 fn expired() -> ConnectResponse {
     ConnectResponse {
         protocol_version: 0,
