@@ -149,12 +149,11 @@ impl DataTree {
         let parent = self
             .node_mut(parent)
             .map_err(|_| Error::DataInconsistency)?;
-        if parent.children.get(name).is_some() {
-            return Err(Error::DataInconsistency);
-        }
         let owner = node.stat.ephemeral_owner;
         let size = node_size(path, node.data_len());
-        parent.children.insert(name, Arc::new(node));
+        if !parent.children.insert_new(name, Arc::new(node)) {
+            return Err(Error::DataInconsistency);
+        }
         self.counted(path, owner, size);
         Ok(())
     }
@@ -247,7 +246,9 @@ impl DataTree {
         if acl.is_empty() {
             return Err(Error::InvalidAcl);
         }
-        let parent = self.node(parent_path)?;
+        // One walk down, copying shared nodes on the way: on a failure
+        // below, the copies equal what they copy.
+        let parent = self.node_mut(parent_path)?;
         // Java's %010d: a wrapped negative counter keeps its sign, as here.
         let path = if mode.is_sequential() {
             format!("{path}{:010}", parent.stat.cversion)
@@ -257,20 +258,26 @@ impl DataTree {
         validate_path(&path, false)?;
         let (_, name) = split_parent(&path)?;
         // "/" is valid and splits into "/" and "", but is the root itself.
-        if path == "/" || parent.children.get(name).is_some() {
+        if path == "/" {
             return Err(Error::NodeExists);
         }
         if EphemeralType::of(parent.stat.ephemeral_owner) == EphemeralType::Normal {
-            return Err(Error::NoChildrenForEphemerals);
+            // NodeExists comes first, as in ZooKeeper.
+            let taken = parent.children.get(name).is_some();
+            return Err(if taken {
+                Error::NodeExists
+            } else {
+                Error::NoChildrenForEphemerals
+            });
         }
         let node = Node::new(data, intern_acl(acl), StatPersisted::new(zxid, time, owner));
         let stat = node.client_stat();
         let (len, size) = (node.data_len(), node_size(&path, node.data_len()));
-        // Checked above: one walk down to read, one to write.
-        let parent = self.node_mut(parent_path)?;
+        if !parent.children.insert_new(name, Arc::new(node)) {
+            return Err(Error::NodeExists);
+        }
         parent.stat.cversion = parent.stat.cversion.wrapping_add(1);
         parent.stat.pzxid = zxid;
-        parent.children.insert(name, Arc::new(node));
         self.counted(&path, owner, size);
         self.quota_created(&path, len);
         Ok((path, stat))

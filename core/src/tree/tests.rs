@@ -190,6 +190,14 @@ fn create_errors_follow_zookeeper() {
         Error::NoChildrenForEphemerals
     );
     assert_eq!(t.node_count(), 5, "failed creates change nothing");
+    persistent(&mut t, "/p", 3);
+    persistent(&mut t, "/p/c", 4);
+    let before = t.stat("/p");
+    assert_eq!(
+        e(&mut t, "/p/c", CreateMode::Persistent, -1, open()),
+        Error::NodeExists
+    );
+    assert_eq!(t.stat("/p"), before, "a taken name leaves its parent as it was");
     // Creating under /zookeeper is allowed, as in ZooKeeper (quotas do it).
     persistent(&mut t, "/zookeeper/quota/app", 2);
 }
@@ -1147,6 +1155,7 @@ fn names_sort_as_strings_at_the_word_edge() {
 #[derive(Debug, Clone)]
 enum ChildOp {
     Insert(u16, i32),
+    InsertNew(u16, i32),
     Remove(u16),
     Modify(u16, i32),
     Keep,
@@ -1155,6 +1164,7 @@ enum ChildOp {
 fn child_op() -> impl Strategy<Value = ChildOp> {
     prop_oneof![
         4 => (0..300u16, any::<i32>()).prop_map(|(k, v)| ChildOp::Insert(k, v)),
+        2 => (0..300u16, any::<i32>()).prop_map(|(k, v)| ChildOp::InsertNew(k, v)),
         3 => (0..300u16).prop_map(ChildOp::Remove),
         1 => (0..300u16, any::<i32>()).prop_map(|(k, v)| ChildOp::Modify(k, v)),
         1 => Just(ChildOp::Keep),
@@ -1211,6 +1221,12 @@ proptest! {
                 ChildOp::Insert(k, v) => {
                     kids.insert(&child_name(k), child(v));
                     model.insert(child_name(k), v);
+                }
+                ChildOp::InsertNew(k, v) => {
+                    let added = kids.insert_new(&child_name(k), child(v));
+                    let new = !model.contains_key(&child_name(k));
+                    model.entry(child_name(k)).or_insert(v);
+                    prop_assert_eq!(added, new);
                 }
                 ChildOp::Remove(k) => {
                     let gone = kids.remove(&child_name(k)).map(|n| n.stat.version);
