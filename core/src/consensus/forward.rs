@@ -636,7 +636,7 @@ mod tests {
             session,
             owner: 0,
             time: 0,
-            auth: vec![],
+            auth: Arc::new([]),
             super_user: false,
             op: TxnOp::SetData {
                 path: "/a".into(),

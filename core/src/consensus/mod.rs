@@ -831,7 +831,7 @@ impl Consensus {
             session,
             owner: 0, // the leader's decision, not a client's write
             time: 0,
-            auth: vec![],
+            auth: Arc::new([]),
             super_user: false,
             op: std::sync::Arc::new(crate::state::TxnOp::ExpireSession { term }),
         };

@@ -104,7 +104,7 @@ mod tests {
             session: i as i64,
             owner: 9,
             time: 1_700_000_000_000 + i as i64,
-            auth: Vec::new(),
+            auth: Arc::new([]),
             super_user: false,
             op: Arc::new(op),
         };

@@ -57,7 +57,7 @@ enum Pending {
         xid: i32,
         req: Request,
         started: Instant,
-        auth: Vec<Id>,
+        auth: Arc<[Id]>,
         super_user: bool,
         /// Holds back this connection's later writes until it has run.
         taken: ReadTaken,
@@ -133,7 +133,9 @@ impl Drop for ReadTaken {
 pub(super) struct ConnCtx {
     pub id: ConnId,
     pub session: SessionId,
-    pub auth: Vec<Id>,
+    /// Shared with each request that carries them: a write or a read
+    /// takes a reference, not a copy of every identity.
+    pub auth: Arc<[Id]>,
     pub super_user: bool,
     /// A read-only session (member without quorum): writes are refused.
     pub read_only: bool,
@@ -141,6 +143,14 @@ pub(super) struct ConnCtx {
     pub local: bool,
     /// Where this connection's SASL exchange stands.
     pub sasl: crate::sasl::DigestMd5,
+}
+
+impl ConnCtx {
+    /// Adds an identity (auth, SASL, a client certificate): rare, so the
+    /// list is copied here rather than at each request that carries it.
+    fn add_id(&mut self, id: Id) {
+        self.auth = self.auth.iter().cloned().chain([id]).collect();
+    }
 }
 
 /// Reads one length-prefixed frame; `Ok(None)` on a clean end of stream.
@@ -229,7 +239,7 @@ pub(super) async fn serve(shared: Arc<Shared>, rd: Rd, wr: Wr, who: Remote, id: 
     };
     if let Some(subject) = x509 {
         ctx.super_user |= shared.x509_super_user.as_deref() == Some(subject.as_str());
-        ctx.auth.push(Id::new("x509", &subject));
+        ctx.add_id(Id::new("x509", &subject));
     }
     if resp.session_id == 0 {
         return refuse(&mut wr).await;
@@ -274,7 +284,7 @@ async fn handshake(
     let ctx = |session| ConnCtx {
         id,
         session,
-        auth: vec![Id::new("ip", &peer.ip().to_string())],
+        auth: Arc::new([Id::new("ip", &peer.ip().to_string())]),
         super_user: false,
         read_only: false,
         local: false,
@@ -392,7 +402,7 @@ fn session_txn(session: SessionId, owner: u64, op: TxnOp) -> Txn {
         session,
         owner,
         time: 0, // the leader stamps its own clock
-        auth: vec![],
+        auth: Arc::new([]),
         super_user: false,
         op: op.into(),
     }
@@ -444,7 +454,7 @@ fn read_only_session(
         passwd,
         read_only: true,
     };
-    let auth = vec![Id::new("ip", &peer.ip().to_string())];
+    let auth = Arc::new([Id::new("ip", &peer.ip().to_string())]);
     (
         resp,
         ConnCtx {
@@ -837,9 +847,9 @@ fn auth(shared: &Shared, ctx: &mut ConnCtx, xid: i32, scheme: &str, secret: &[u8
     let id = crate::tree::digest(&user_pass);
     if shared.db.config.super_digest.as_deref() == Some(id.as_str()) {
         ctx.super_user = true;
-        ctx.auth.push(Id::new("super", ""));
+        ctx.add_id(Id::new("super", ""));
     }
-    ctx.auth.push(Id::new("digest", &id));
+    ctx.add_id(Id::new("digest", &id));
     Pending::Reply {
         xid,
         err: 0,
@@ -879,7 +889,7 @@ fn sasl(shared: &Shared, ctx: &mut ConnCtx, xid: i32, token: &[u8]) -> Pending {
         Ok(crate::sasl::Step::Continue(token)) => token,
         Ok(crate::sasl::Step::Authenticated { user, token }) => {
             ctx.super_user |= shared.sasl_super_user.as_deref() == Some(user.as_str());
-            ctx.auth.push(Id::new("sasl", &user));
+            ctx.add_id(Id::new("sasl", &user));
             token
         }
         Err(why) => return failed(&why),

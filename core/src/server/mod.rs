@@ -502,7 +502,7 @@ async fn reap_nodes(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 session: 0,
                 owner: 0,
                 time: 0, // the leader stamps its own clock
-                auth: vec![],
+                auth: Arc::new([]),
                 super_user: true,
                 op: TxnOp::ReapNode { path }.into(),
             };

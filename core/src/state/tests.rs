@@ -6,7 +6,7 @@ fn txn(session: SessionId, op: TxnOp) -> Txn {
         session,
         owner: 1,
         time: 1000,
-        auth: vec![Id::new("ip", "127.0.0.1")],
+        auth: std::sync::Arc::new([Id::new("ip", "127.0.0.1")]),
         super_user: false,
         op: op.into(),
     }
@@ -210,7 +210,7 @@ fn acl_is_checked_at_apply() {
         s.apply(3, &txn(5, set.clone())).result,
         TxnResult::Failed(Error::NoAuth.code())
     );
-    t.auth.push(digest);
+    t.auth = t.auth.iter().cloned().chain([digest]).collect();
     t.op = set.clone().into();
     assert!(matches!(s.apply(4, &t).result, TxnResult::SetData { .. }));
     let mut su = txn(5, set);

@@ -23,7 +23,7 @@ pub struct Txn {
     /// anything here; the leader overwrites it (`consensus` stamps it).
     pub time: i64,
     /// The connection's identities when it sent the request (ACL checks).
-    pub auth: Vec<Id>,
+    pub auth: Arc<[Id]>,
     /// Whether those identities include the configured super user.
     pub super_user: bool,
     /// Shared: the log hands the same entry to replication and apply

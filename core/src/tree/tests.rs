@@ -197,7 +197,11 @@ fn create_errors_follow_zookeeper() {
         e(&mut t, "/p/c", CreateMode::Persistent, -1, open()),
         Error::NodeExists
     );
-    assert_eq!(t.stat("/p"), before, "a taken name leaves its parent as it was");
+    assert_eq!(
+        t.stat("/p"),
+        before,
+        "a taken name leaves its parent as it was"
+    );
     // Creating under /zookeeper is allowed, as in ZooKeeper (quotas do it).
     persistent(&mut t, "/zookeeper/quota/app", 2);
 }
