@@ -23,6 +23,7 @@ use openraft::async_runtime::WatchReceiver;
 use openraft::Raft;
 use tokio::sync::oneshot;
 
+use super::applied::AppliedIndex;
 use super::peer::{PeerPool, PeerRequest, PeerResponse};
 use super::{Liveness, Mode, StateMachine, TypeConfig};
 use crate::state::{Txn, TxnResult};
@@ -35,11 +36,13 @@ type C = TypeConfig;
 const POLL: Duration = Duration::from_millis(20);
 
 /// Writes sent to a leader (or appended here while leading) and not yet
-/// answered, in send order.
+/// answered, in send order; and how far this member applied, which their
+/// replies wait for.
 #[derive(Default)]
 pub(crate) struct Outbox {
     sent: Mutex<Sent_>,
     next_id: AtomicU64,
+    pub(crate) applied: AppliedIndex,
 }
 
 #[derive(Default)]
@@ -378,7 +381,8 @@ impl Forwarder {
             };
             match answer {
                 Some(PeerResponse::Forward(Ok((zxid, result)))) => {
-                    super::wait_applied(&self.raft, zxid as u64).await?;
+                    let applied = self.outbox.applied.wait(zxid as u64, super::APPLY_WAIT);
+                    applied.await.map_err(|()| Error::ConnectionLoss)?;
                     return Ok(Ok((zxid, result)));
                 }
                 Some(PeerResponse::Forward(Err(code))) if code != lost => {
@@ -456,7 +460,10 @@ impl Forwarder {
         };
         let resp = self.pool.client(&addr).call(&req, wait).await;
         match resp {
-            Ok(PeerResponse::ReadIndex(Ok(index))) => super::wait_applied(&self.raft, index).await,
+            Ok(PeerResponse::ReadIndex(Ok(index))) => {
+                let applied = self.outbox.applied.wait(index, super::APPLY_WAIT);
+                applied.await.map_err(|()| Error::ConnectionLoss)
+            }
             Ok(PeerResponse::ReadIndex(Err(code))) => {
                 Err(Error::from_code(code).unwrap_or(Error::SystemError))
             }

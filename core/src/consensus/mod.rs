@@ -6,6 +6,7 @@
 //! small handle: submit a write (forwarded to the leader from followers and
 //! observers), wait for a read index (`sync`), forward session touches.
 
+mod applied;
 mod forward;
 mod handler;
 mod log_store;
@@ -236,8 +237,9 @@ impl PendingWrite {
     }
 }
 
-/// Read-your-writes on followers: a reply waits until this member applied
-/// the entry it reports.
+/// A reconfig's reply waits until this member applied it, through
+/// openraft's metrics: these calls are rare and hold only the raft handle.
+/// A forwarded write or a sync waits on the outbox's `AppliedIndex`.
 pub(crate) async fn wait_applied(
     raft: &Raft<TypeConfig, StateMachine>,
     index: u64,

@@ -302,6 +302,9 @@ impl StateMachine {
             newest = Some((meta.clone(), file));
             applier.restore(state);
             applier.timed(Timed::StartupSnapshotLoad, started.elapsed());
+            if let Some(id) = &meta.last_log_id {
+                outbox.applied.reached(id.index);
+            }
             progress.last_applied = meta.last_log_id;
             progress.membership = meta.last_membership;
         }
@@ -412,6 +415,7 @@ impl RaftStateMachine<C> for StateMachine {
                 }
             };
             drop(p);
+            self.outbox.applied.reached(entry.log_id.index);
             if let Some(r) = responder {
                 r.send(reply.unwrap_or(crate::state::TxnResult::Session));
             }
@@ -437,6 +441,10 @@ impl RaftStateMachine<C> for StateMachine {
         let mut p = self.progress();
         p.last_applied = meta.last_log_id;
         p.membership = meta.last_membership.clone();
+        drop(p);
+        if let Some(id) = &meta.last_log_id {
+            self.outbox.applied.reached(id.index);
+        }
         Ok(())
     }
 
