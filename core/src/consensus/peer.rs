@@ -128,13 +128,28 @@ async fn write_frame(wr: &mut BufWriter<Wr>, id: u64, body: &[u8]) -> std::io::R
 }
 
 /// Writes queued frames; flushes when the queue runs dry (batching).
+/// While the link is busy (the last send carried more than one frame),
+/// the writer first lets the tasks ready on its thread run once: under
+/// load they queue more frames (a reply to each forwarded write), which
+/// then share the send. A link carrying one frame per send (a single
+/// client's writes) flushes at once, as the yield would only add to its
+/// latency.
 async fn writer(mut wr: BufWriter<Wr>, mut rx: mpsc::Receiver<(u64, Vec<u8>)>) {
+    let (mut frames, mut busy) = (0usize, false);
     while let Some((id, body)) = rx.recv().await {
         if write_frame(&mut wr, id, &body).await.is_err() {
             return;
         }
-        if rx.is_empty() && wr.flush().await.is_err() {
-            return;
+        frames += 1;
+        if busy && rx.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        if rx.is_empty() {
+            if wr.flush().await.is_err() {
+                return;
+            }
+            busy = frames > 1;
+            frames = 0;
         }
     }
 }
