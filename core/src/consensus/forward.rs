@@ -381,8 +381,7 @@ impl Forwarder {
             };
             match answer {
                 Some(PeerResponse::Forward(Ok((zxid, result)))) => {
-                    let applied = self.outbox.applied.wait(zxid as u64, super::APPLY_WAIT);
-                    applied.await.map_err(|()| Error::ConnectionLoss)?;
+                    self.applied_here(zxid as u64).await?;
                     return Ok(Ok((zxid, result)));
                 }
                 Some(PeerResponse::Forward(Err(code))) if code != lost => {
@@ -460,15 +459,18 @@ impl Forwarder {
         };
         let resp = self.pool.client(&addr).call(&req, wait).await;
         match resp {
-            Ok(PeerResponse::ReadIndex(Ok(index))) => {
-                let applied = self.outbox.applied.wait(index, super::APPLY_WAIT);
-                applied.await.map_err(|()| Error::ConnectionLoss)
-            }
+            Ok(PeerResponse::ReadIndex(Ok(index))) => self.applied_here(index).await,
             Ok(PeerResponse::ReadIndex(Err(code))) => {
                 Err(Error::from_code(code).unwrap_or(Error::SystemError))
             }
             _ => Err(Error::ConnectionLoss),
         }
+    }
+
+    /// Waits until this member applied `index` (read your own writes).
+    async fn applied_here(&self, index: u64) -> Result<(), Error> {
+        let applied = self.outbox.applied.wait(index, super::APPLY_WAIT);
+        applied.await.map_err(|()| Error::ConnectionLoss)
     }
 
     /// Sends a write that was not taken, or can no longer commit, to the
