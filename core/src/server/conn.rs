@@ -311,7 +311,8 @@ async fn handshake(
             return Some((resp(req.session_id, timeout, passwd), local));
         }
         let known = shared.db.session(req.session_id);
-        let expired = || {
+        // The session is gone: logged, then answered with `expired()`.
+        let gone = || {
             tracing::info!("{peer}: session {:#x} expired or unknown", req.session_id);
             Some((expired(), ctx(0)))
         };
@@ -326,7 +327,7 @@ async fn handshake(
                 };
                 match claimed {
                     Ok(()) => {}
-                    Err(Error::SessionExpired) => return expired(),
+                    Err(Error::SessionExpired) => return gone(),
                     Err(e) => {
                         tracing::info!("{peer}: cannot resume {:#x}: {e}", req.session_id);
                         return None;
@@ -335,7 +336,7 @@ async fn handshake(
                 shared.db.resumed(req.session_id);
                 Some((resp(req.session_id, timeout, s.passwd), ctx(req.session_id)))
             }
-            _ => expired(),
+            _ => gone(),
         };
     }
     let passwd: Vec<u8> = (0..16).map(|_| rand::random::<u8>()).collect();
