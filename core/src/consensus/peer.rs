@@ -15,8 +15,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::tls::ReloadingConnector;
-use futures::future::BoxFuture;
+use futures::future::{poll_fn, BoxFuture};
+use futures::stream::{FuturesUnordered, StreamExt};
 use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -154,6 +158,88 @@ async fn writer(mut wr: BufWriter<Wr>, mut rx: mpsc::Receiver<(u64, Vec<u8>)>) {
     }
 }
 
+/// A reply still to come, with the id of its request.
+struct Reply(u64, BoxFuture<'static, PeerResponse>);
+
+impl Future for Reply {
+    type Output = (u64, PeerResponse);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let id = self.0;
+        self.1.as_mut().poll(cx).map(|resp| (id, resp))
+    }
+}
+
+/// Sends the replies of a served connection as they complete. One task
+/// polls them all, so a request costs no task of its own (a leader under
+/// load spawned one per forwarded write), and the replies that complete
+/// together share one send. While the link is busy it yields once before
+/// flushing, as `writer` does.
+async fn replier(mut wr: BufWriter<Wr>, mut rx: mpsc::Receiver<Reply>) {
+    let mut replies = Replies {
+        rx: &mut rx,
+        pending: FuturesUnordered::new(),
+        open: true,
+    };
+    let (mut frames, mut busy, mut yielded) = (0usize, false, false);
+    loop {
+        let ready = poll_fn(|cx| Poll::Ready(replies.poll_next(cx))).await;
+        let next = match ready {
+            Poll::Ready(next) => next,
+            Poll::Pending if frames == 0 => poll_fn(|cx| replies.poll_next(cx)).await,
+            Poll::Pending if busy && !yielded => {
+                yielded = true;
+                tokio::task::yield_now().await;
+                continue;
+            }
+            Poll::Pending => {
+                if wr.flush().await.is_err() {
+                    return;
+                }
+                (busy, frames, yielded) = (frames > 1, 0, false);
+                continue;
+            }
+        };
+        let Some((id, resp)) = next else {
+            let _ = wr.flush().await;
+            return;
+        };
+        let Ok(body) = encode_any(&resp) else {
+            continue;
+        };
+        if write_frame(&mut wr, id, &body).await.is_err() {
+            return;
+        }
+        frames += 1;
+    }
+}
+
+/// The replier's requests: those queued and those pending.
+struct Replies<'a> {
+    rx: &'a mut mpsc::Receiver<Reply>,
+    pending: FuturesUnordered<Reply>,
+    /// Whether the connection may still queue requests.
+    open: bool,
+}
+
+impl Replies<'_> {
+    /// The next completed reply; `None` once the connection's reading
+    /// has ended and every reply is sent.
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(u64, PeerResponse)>> {
+        while self.open {
+            match self.rx.poll_recv(cx) {
+                Poll::Ready(Some(reply)) => self.pending.push(reply),
+                Poll::Ready(None) => self.open = false,
+                Poll::Pending => break,
+            }
+        }
+        match self.pending.poll_next_unpin(cx) {
+            Poll::Ready(None) if self.open => Poll::Pending,
+            done => done,
+        }
+    }
+}
+
 /// Accepts peer connections until the listener task is aborted; with
 /// `tls` (sslQuorum) only members whose certificate the trust store signed.
 pub async fn serve(
@@ -207,10 +293,10 @@ async fn serve_conn(
 ) -> std::io::Result<()> {
     let mut rd = BufReader::with_capacity(256 * 1024, rd);
     let (tx, rx) = mpsc::channel(1024);
-    // In a set so that the writer, and the socket's write half with it,
+    // In a set so that the replier, and the socket's write half with it,
     // ends if this connection's task is aborted.
     let mut writer_task = tokio::task::JoinSet::new();
-    writer_task.spawn(writer(BufWriter::with_capacity(256 * 1024, wr), rx));
+    writer_task.spawn(replier(BufWriter::with_capacity(256 * 1024, wr), rx));
     // The member whose appends arrive here (a leader dials its followers).
     let mut appends_from = None;
     let result = loop {
@@ -235,13 +321,9 @@ async fn serve_conn(
         }
         // Submission happens here, in order; the reply may come later.
         let reply = handler.handle(req).await;
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let resp = reply.await;
-            if let Ok(bytes) = encode_any(&resp) {
-                let _ = tx.send((id, bytes)).await;
-            }
-        });
+        if tx.send(Reply(id, reply)).await.is_err() {
+            break Err(std::io::Error::other("the connection's replies failed"));
+        }
     };
     if let Some(leader) = appends_from {
         handler.leader_link_closed(leader);
@@ -642,6 +724,44 @@ mod tests {
     }
 
     const WAIT: Duration = Duration::from_secs(2);
+
+    /// Answers `Started` only when told to, anything else at once.
+    struct Held(Mutex<Option<oneshot::Receiver<()>>>);
+
+    impl PeerHandler for Held {
+        fn handle(&self, req: PeerRequest) -> BoxFuture<'static, BoxFuture<'static, PeerResponse>> {
+            let reply = match req {
+                PeerRequest::Started => {
+                    let go = crate::lock(&self.0).take().unwrap();
+                    async move {
+                        let _ = go.await;
+                        PeerResponse::Ack
+                    }
+                    .boxed()
+                }
+                _ => async { PeerResponse::ReadIndex(Ok(7)) }.boxed(),
+            };
+            futures::future::ready(reply).boxed()
+        }
+    }
+
+    #[tokio::test]
+    async fn replies_go_out_as_they_complete_each_to_its_request() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (go, held) = oneshot::channel();
+        let handler = Arc::new(Held(Mutex::new(Some(held))));
+        let serving = tokio::spawn(serve(listener, handler, None, Cut::default()));
+        let pool = PeerPool::new(None, None);
+        let client = pool.client(&addr);
+        let slow = client.send(&PeerRequest::Started).await.unwrap();
+        let fast = client.call(&PeerRequest::ReadIndex, WAIT).await;
+        assert!(matches!(fast, Ok(PeerResponse::ReadIndex(Ok(7)))));
+        go.send(()).unwrap();
+        let slow = tokio::time::timeout(WAIT, slow).await;
+        assert!(matches!(slow, Ok(Ok(PeerResponse::Ack))));
+        serving.abort();
+    }
 
     #[tokio::test]
     async fn a_stopped_listener_ends_its_connections() {
