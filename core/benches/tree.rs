@@ -16,7 +16,7 @@ fn populated() -> DataTree {
     t.create(
         "/b",
         Some(Bytes::new()),
-        Acl::open_unsafe(),
+        &Acl::open_unsafe(),
         CreateMode::Persistent,
         -1,
         0,
@@ -30,7 +30,7 @@ fn populated() -> DataTree {
         t.create(
             &path,
             Some(data),
-            Acl::open_unsafe(),
+            &Acl::open_unsafe(),
             CreateMode::Persistent,
             -1,
             0,
@@ -55,7 +55,7 @@ fn bench_tree(c: &mut Criterion) {
             t.create(
                 &path,
                 Some(Bytes::from_static(b"0123456789abcdef")),
-                Acl::open_unsafe(),
+                &Acl::open_unsafe(),
                 CreateMode::Persistent,
                 -1,
                 0,
@@ -109,7 +109,7 @@ fn snapshot_tree() -> DataTree {
     let mut mk = |t: &mut DataTree, path: &str, data: Bytes| {
         zxid += 1;
         let mode = CreateMode::Persistent;
-        t.create(path, Some(data), Acl::open_unsafe(), mode, -1, 0, zxid, 0)
+        t.create(path, Some(data), &Acl::open_unsafe(), mode, -1, 0, zxid, 0)
             .unwrap();
     };
     mk(&mut t, "/pop", Bytes::new());

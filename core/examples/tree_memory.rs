@@ -35,7 +35,7 @@ fn create(tree: &mut DataTree, path: &str, data: Bytes, zxid: i64) {
     tree.create(
         path,
         Some(data),
-        Acl::open_unsafe(),
+        &Acl::open_unsafe(),
         CreateMode::Persistent,
         -1,
         0,

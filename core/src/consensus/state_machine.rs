@@ -483,7 +483,7 @@ mod tests {
             .create(
                 "/a",
                 Some(bytes::Bytes::from_static(b"x")),
-                crate::Acl::open_unsafe(),
+                &crate::Acl::open_unsafe(),
                 crate::CreateMode::Persistent,
                 -1,
                 0,

@@ -301,7 +301,7 @@ fn apply_op(
                 return Err(Error::BadArguments);
             }
             let (parent, _) = tree::split_parent(path)?;
-            let acl = tree::fix_acl(acl.clone(), &txn.auth)?;
+            let acl = tree::fix_acl(acl, &txn.auth)?;
             tree.check_acl(parent, perms::CREATE, &txn.auth, txn.super_user)?;
             if quota {
                 tree.check_quota(path, data.as_ref().map_or(0, Vec::len) as i64, 1)?;
@@ -309,7 +309,7 @@ fn apply_op(
             let (actual, stat) = tree.create(
                 path,
                 data.clone().map(Bytes::from),
-                acl,
+                &acl,
                 mode,
                 *ttl,
                 txn.session,
@@ -376,9 +376,9 @@ fn apply_op(
         }
         TxnOp::SetAcl { path, acl, version } => {
             tree::validate_path(path, false)?;
-            let acl = tree::fix_acl(acl.clone(), &txn.auth)?;
+            let acl = tree::fix_acl(acl, &txn.auth)?;
             tree.check_acl(path, perms::ADMIN, &txn.auth, txn.super_user)?;
-            let stat = tree.set_acl(path, acl, *version)?;
+            let stat = tree.set_acl(path, &acl, *version)?;
             Ok(TxnResult::SetAcl { stat })
         }
         TxnOp::Check { path, version } => {

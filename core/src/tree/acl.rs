@@ -5,6 +5,7 @@
 use base64::Engine;
 use sha1::{Digest, Sha1};
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, Weak};
@@ -80,7 +81,7 @@ struct Interned {
 }
 
 /// The shared copy of `acl` (made if no live node holds one).
-pub(crate) fn intern_acl(acl: Vec<Acl>) -> Arc<Vec<Acl>> {
+pub(crate) fn intern_acl(acl: &[Acl]) -> Arc<Vec<Acl>> {
     let key = {
         let mut h = std::hash::DefaultHasher::new();
         acl.hash(&mut h);
@@ -92,11 +93,11 @@ pub(crate) fn intern_acl(acl: Vec<Acl>) -> Arc<Vec<Acl>> {
     if let Some(live) = bucket
         .iter()
         .filter_map(Weak::upgrade)
-        .find(|l| **l == acl[..])
+        .find(|l| l[..] == *acl)
     {
         return live;
     }
-    let shared = Arc::new(acl);
+    let shared = Arc::new(acl.to_vec());
     bucket.push(Arc::downgrade(&shared));
     cache.len += 1;
     if cache.len >= cache.sweep_at {
@@ -150,44 +151,50 @@ fn grants(acl_id: &Id, ids: &[Id]) -> bool {
 /// Validates an ACL from a request and expands "auth" into the session's
 /// authenticated ids (`fixupACL`). InvalidACL for an empty list, an unknown
 /// scheme, a malformed id, or "auth" from a session with no authenticated id.
-pub fn fix_acl(acl: Vec<Acl>, auth_ids: &[Id]) -> Result<Vec<Acl>> {
-    let mut unique: Vec<Acl> = Vec::with_capacity(acl.len());
-    for a in acl {
-        if !unique.contains(&a) {
-            unique.push(a);
-        }
-    }
-    if unique.is_empty() {
+/// A list with no "auth" entry and no repeat, as most are, comes back
+/// borrowed: a create then copies it only if no node holds it yet.
+pub fn fix_acl<'a>(acl: &'a [Acl], auth_ids: &[Id]) -> Result<Cow<'a, [Acl]>> {
+    if acl.is_empty() {
         return Err(Error::InvalidAcl);
     }
-    let mut out = Vec::with_capacity(unique.len());
-    for a in unique {
-        fix_one(a, auth_ids, &mut out)?;
+    // Set at the first entry where the result departs from `acl`.
+    let mut fixed: Option<Vec<Acl>> = None;
+    for (i, a) in acl.iter().enumerate() {
+        let repeat = acl[..i].contains(a);
+        let expanded = if repeat { None } else { expand(a, auth_ids)? };
+        if repeat || expanded.is_some() {
+            let out = fixed.get_or_insert_with(|| acl[..i].to_vec());
+            out.extend(expanded.into_iter().flatten());
+        } else if let Some(out) = &mut fixed {
+            out.push(a.clone());
+        }
     }
-    Ok(out)
+    Ok(fixed.map_or(Cow::Borrowed(acl), Cow::Owned))
 }
 
-fn fix_one(a: Acl, auth_ids: &[Id], out: &mut Vec<Acl>) -> Result<()> {
+/// An "auth" entry as the authenticated ids it stands for; `None` for a
+/// valid entry that stays as it is.
+fn expand(a: &Acl, auth_ids: &[Id]) -> Result<Option<Vec<Acl>>> {
     if a.id.scheme == "world" && a.id.id == "anyone" {
-        out.push(a);
+        Ok(None)
     } else if a.id.scheme == "auth" {
-        let before = out.len();
-        let authenticated = auth_ids
+        let authenticated: Vec<Acl> = auth_ids
             .iter()
-            .filter(|i| Provider::of(&i.scheme).is_some_and(Provider::is_authenticated));
-        out.extend(authenticated.map(|i| Acl {
-            perms: a.perms,
-            id: i.clone(),
-        }));
-        if out.len() == before {
+            .filter(|i| Provider::of(&i.scheme).is_some_and(Provider::is_authenticated))
+            .map(|i| Acl {
+                perms: a.perms,
+                id: i.clone(),
+            })
+            .collect();
+        if authenticated.is_empty() {
             return Err(Error::InvalidAcl);
         }
+        Ok(Some(authenticated))
     } else if Provider::of(&a.id.scheme).is_some_and(|p| p.is_valid(&a.id.id)) {
-        out.push(a);
+        Ok(None)
     } else {
-        return Err(Error::InvalidAcl);
+        Err(Error::InvalidAcl)
     }
-    Ok(())
 }
 
 /// Length of Java's `s.split(sep)`: trailing empty pieces are dropped, but

@@ -157,7 +157,7 @@ impl LastAcl {
         match &self.0 {
             Some(last) if same(last) => last.clone(),
             _ => {
-                let owned = acl
+                let owned: Vec<Acl> = acl
                     .iter()
                     .map(|a| {
                         let (perms, scheme, id) = parts(a);
@@ -167,7 +167,7 @@ impl LastAcl {
                         }
                     })
                     .collect();
-                self.0.insert(super::acl::intern_acl(owned)).clone()
+                self.0.insert(super::acl::intern_acl(&owned)).clone()
             }
         }
     }

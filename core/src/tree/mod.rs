@@ -110,7 +110,7 @@ impl DataTree {
     /// A fresh tree as ZooKeeper starts one: "/", "/zookeeper",
     /// "/zookeeper/quota" (open ACL) and "/zookeeper/config" (read-only).
     pub fn new() -> DataTree {
-        let open = intern_acl(Acl::open_unsafe());
+        let open = intern_acl(&Acl::open_unsafe());
         let fresh = || Node::new(Some(Bytes::new()), open.clone(), StatPersisted::default());
         let mut tree = DataTree::with_root(fresh());
         for path in ["/zookeeper", "/zookeeper/quota"] {
@@ -122,7 +122,7 @@ impl DataTree {
             aversion: -1,
             ..StatPersisted::default()
         };
-        let config = Node::new(Some(Bytes::new()), intern_acl(Acl::read_unsafe()), stat);
+        let config = Node::new(Some(Bytes::new()), intern_acl(&Acl::read_unsafe()), stat);
         tree.link("/zookeeper/config", config)
             .expect("parent exists");
         tree
@@ -234,7 +234,7 @@ impl DataTree {
         &mut self,
         path: &str,
         data: Option<Bytes>,
-        acl: Vec<Acl>,
+        acl: &[Acl],
         mode: CreateMode,
         ttl: i64,
         session: SessionId,
@@ -364,7 +364,7 @@ impl DataTree {
     /// Replaces a node's ACL, checking and bumping aversion. BadArguments,
     /// InvalidACL (empty), NoNode, BadVersion. `acl` should have passed
     /// [`fix_acl`].
-    pub fn set_acl(&mut self, path: &str, acl: Vec<Acl>, version: i32) -> Result<Stat> {
+    pub fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<Stat> {
         validate_path(path, false)?;
         if acl.is_empty() {
             return Err(Error::InvalidAcl);

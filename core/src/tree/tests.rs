@@ -1,6 +1,8 @@
 //! Unit tests for the DataTree: stats after each op, ZooKeeper's error
 //! cases, indexes, ACLs, paths, snapshots and determinism.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use proptest::prelude::*;
 
@@ -19,7 +21,7 @@ fn mk(t: &mut DataTree, path: &str, mode: CreateMode, zxid: Zxid) -> Result<Stri
     t.create(
         path,
         Some(Bytes::from_static(b"d")),
-        open(),
+        &open(),
         mode,
         ttl,
         S1,
@@ -59,7 +61,7 @@ fn create_sets_every_stat_field() {
         .create(
             "/a",
             Some(Bytes::from_static(b"abc")),
-            open(),
+            &open(),
             CreateMode::Persistent,
             -1,
             S1,
@@ -83,7 +85,7 @@ fn create_sets_every_stat_field() {
         .create(
             "/e",
             Some(Bytes::new()),
-            open(),
+            &open(),
             CreateMode::Ephemeral,
             -1,
             S1,
@@ -140,7 +142,7 @@ fn sequential_suffix_counts_creations_including_deleted_ones() {
 fn create_errors_follow_zookeeper() {
     let mut t = DataTree::new();
     let e = |t: &mut DataTree, p: &str, m: CreateMode, ttl: i64, acl: Vec<Acl>| {
-        t.create(p, Some(Bytes::new()), acl, m, ttl, S1, 9, 9)
+        t.create(p, Some(Bytes::new()), &acl, m, ttl, S1, 9, 9)
             .unwrap_err()
     };
     assert_eq!(
@@ -263,15 +265,17 @@ fn set_data_set_acl_and_check_versions() {
     assert_eq!(t.check_version("/w", 1), Err(Error::NoNode));
     // setACL checks aversion, not version, and leaves mzxid alone.
     assert_eq!(
-        t.set_acl("/v", Acl::read_unsafe(), 2),
+        t.set_acl("/v", &Acl::read_unsafe(), 2),
         Err(Error::BadVersion)
     );
-    let s = t.set_acl("/v", Acl::read_unsafe(), 0).unwrap();
+    let s = t.set_acl("/v", &Acl::read_unsafe(), 0).unwrap();
     assert_eq!((s.aversion, s.version, s.mzxid), (1, 2, 6));
-    assert_eq!(t.set_acl("/v", vec![], -1), Err(Error::InvalidAcl));
+    assert_eq!(t.set_acl("/v", &[], -1), Err(Error::InvalidAcl));
     assert_eq!(t.get_acl("/v").unwrap().0, Acl::read_unsafe());
     assert_eq!(
-        t.set_acl("/zookeeper/config", open(), -1).unwrap().aversion,
+        t.set_acl("/zookeeper/config", &open(), -1)
+            .unwrap()
+            .aversion,
         0
     );
 }
@@ -284,7 +288,7 @@ fn ephemeral_index_and_kill_session() {
         t.create(
             p,
             Some(Bytes::new()),
-            open(),
+            &open(),
             CreateMode::Ephemeral,
             -1,
             S1,
@@ -296,7 +300,7 @@ fn ephemeral_index_and_kill_session() {
     t.create(
         "/s/other",
         Some(Bytes::new()),
-        open(),
+        &open(),
         CreateMode::Ephemeral,
         -1,
         S2,
@@ -326,7 +330,7 @@ fn container_candidates_need_a_past_child() {
         .create(
             "/c",
             Some(Bytes::new()),
-            open(),
+            &open(),
             CreateMode::Container,
             -1,
             S1,
@@ -371,7 +375,7 @@ fn ttl_candidates_expire_from_mtime() {
         .create(
             "/t",
             Some(Bytes::new()),
-            open(),
+            &open(),
             CreateMode::PersistentWithTtl,
             100,
             S1,
@@ -400,7 +404,7 @@ fn ttl_candidates_expire_from_mtime() {
         .create(
             "/t/",
             Some(Bytes::new()),
-            open(),
+            &open(),
             CreateMode::PersistentSequentialWithTtl,
             5,
             S1,
@@ -528,7 +532,7 @@ fn check_acl_world_digest_ip_and_super() {
     t.create(
         "/locked",
         Some(Bytes::new()),
-        Acl::read_unsafe(),
+        &Acl::read_unsafe(),
         CreateMode::Persistent,
         -1,
         S1,
@@ -594,50 +598,48 @@ fn fix_acl_expands_auth_and_rejects_bad_entries() {
     let alice = digest("alice:secret");
     let ids = [id("ip", "127.0.0.1"), id("super", ""), id("digest", &alice)];
     let fixed = fix_acl(
-        vec![acl(perms::ALL, "auth", ""), acl(perms::ALL, "auth", "")],
+        &[acl(perms::ALL, "auth", ""), acl(perms::ALL, "auth", "")],
         &ids,
     )
-    .unwrap();
+    .unwrap()
+    .into_owned();
     assert_eq!(
         fixed,
         vec![acl(perms::ALL, "digest", &alice)],
         "deduplicated, only authenticated ids"
     );
     assert_eq!(
-        fix_acl(Acl::creator_all(), &[id("ip", "127.0.0.1")]),
+        fix_acl(&Acl::creator_all(), &[id("ip", "127.0.0.1")]),
         Err(Error::InvalidAcl)
     );
-    assert_eq!(fix_acl(vec![], &ids), Err(Error::InvalidAcl));
+    assert_eq!(fix_acl(&[], &ids), Err(Error::InvalidAcl));
     assert_eq!(
-        fix_acl(vec![acl(1, "world", "someone")], &ids),
+        fix_acl(&[acl(1, "world", "someone")], &ids),
         Err(Error::InvalidAcl)
     );
     assert_eq!(
-        fix_acl(vec![acl(1, "kerberos", "bob")], &ids),
+        fix_acl(&[acl(1, "kerberos", "bob")], &ids),
         Err(Error::InvalidAcl)
     );
     // Registered here whether or not TLS or SASL is on (see Provider).
     for scheme in ["sasl", "x509"] {
-        assert!(fix_acl(vec![acl(1, scheme, "bob")], &ids).is_ok());
-        assert_eq!(
-            fix_acl(vec![acl(1, scheme, "")], &ids),
-            Err(Error::InvalidAcl)
-        );
+        assert!(fix_acl(&[acl(1, scheme, "bob")], &ids).is_ok());
+        assert_eq!(fix_acl(&[acl(1, scheme, "")], &ids), Err(Error::InvalidAcl));
     }
     assert_eq!(
-        fix_acl(vec![acl(1, "digest", "nohash")], &ids),
+        fix_acl(&[acl(1, "digest", "nohash")], &ids),
         Err(Error::InvalidAcl)
     );
     assert_eq!(
-        fix_acl(vec![acl(1, "digest", "a:b:c")], &ids),
+        fix_acl(&[acl(1, "digest", "a:b:c")], &ids),
         Err(Error::InvalidAcl)
     );
     assert_eq!(
-        fix_acl(vec![acl(1, "digest", "user:")], &ids),
+        fix_acl(&[acl(1, "digest", "user:")], &ids),
         Err(Error::InvalidAcl)
     );
     assert_eq!(
-        fix_acl(vec![acl(1, "ip", "10.0.0.0/99")], &ids),
+        fix_acl(&[acl(1, "ip", "10.0.0.0/99")], &ids),
         Err(Error::InvalidAcl)
     );
     let ok = vec![
@@ -645,7 +647,22 @@ fn fix_acl_expands_auth_and_rejects_bad_entries() {
         acl(3, "digest", "u:h"),
         acl(1, "ip", "10.0.0.0/8"),
     ];
-    assert_eq!(fix_acl(ok.clone(), &[]), Ok(ok));
+    assert!(
+        matches!(fix_acl(&ok, &[]), Ok(Cow::Borrowed(same)) if same == &ok[..]),
+        "a list needing no fix is not copied"
+    );
+    let repeated = [ok[0].clone(), ok[1].clone(), ok[0].clone(), ok[2].clone()];
+    assert_eq!(fix_acl(&repeated, &[]).unwrap(), ok, "repeats dropped");
+    let mixed = [ok[0].clone(), acl(perms::ALL, "auth", ""), ok[1].clone()];
+    assert_eq!(
+        fix_acl(&mixed, &ids).unwrap(),
+        vec![
+            ok[0].clone(),
+            acl(perms::ALL, "digest", &alice),
+            ok[1].clone()
+        ],
+        "auth expanded in its place"
+    );
 }
 
 #[test]
@@ -746,7 +763,7 @@ fn snapshot_round_trip_rebuilds_indexes() {
 fn null_data_stays_apart_from_empty_through_writes_and_snapshots() {
     let mut t = DataTree::new();
     let create = |t: &mut DataTree, path: &str, data: Option<Bytes>| {
-        t.create(path, data, open(), CreateMode::Persistent, -1, S1, 1, 1)
+        t.create(path, data, &open(), CreateMode::Persistent, -1, S1, 1, 1)
             .unwrap()
             .1
     };
@@ -873,7 +890,7 @@ fn apply(t: &mut DataTree, op: &Op, zxid: Zxid) -> String {
                 t.create(
                     path_of(p),
                     data,
-                    open(),
+                    &open(),
                     mode,
                     ttl,
                     s as i64 + 1,
@@ -929,9 +946,9 @@ fn equal_acls_are_stored_once_and_a_clone_copies_no_node_until_written() {
         perms: perms::ALL,
         id: Id::new("digest", "u:x"),
     }];
-    t.set_acl("/b", digest.clone(), -1).unwrap();
+    t.set_acl("/b", &digest, -1).unwrap();
     persistent(&mut t, "/c", 4);
-    t.set_acl("/c", digest, -1).unwrap();
+    t.set_acl("/c", &digest, -1).unwrap();
     let acl = |t: &DataTree, p: &str| t.node(p).unwrap().acl.clone();
     assert!(Arc::ptr_eq(&acl(&t, "/a"), &acl(&t, "/")));
     assert!(Arc::ptr_eq(&acl(&t, "/b"), &acl(&t, "/c")));
@@ -976,7 +993,7 @@ fn quota_stats_follow_creates_sets_and_deletes() {
         t.create(
             path,
             Some(Bytes::copy_from_slice(data)),
-            open(),
+            &open(),
             CreateMode::Persistent,
             -1,
             S1,
@@ -1052,7 +1069,7 @@ fn records_come_depth_first_and_rebuild_from_any_order() {
     assert_eq!(t.all_children_number("/a"), Ok(2));
     assert_eq!(t.all_children_number("/"), Ok(8));
     assert_eq!(
-        t.create("/", None, open(), CreateMode::Persistent, -1, 0, 9, 9),
+        t.create("/", None, &open(), CreateMode::Persistent, -1, 0, 9, 9),
         Err(Error::NodeExists)
     );
 }
