@@ -270,15 +270,19 @@ impl Forwarder {
         ) {
             return None;
         }
-        let m = self.raft.metrics().borrow_watched().clone();
-        let leader = m.current_leader?;
-        let addr = m
-            .membership_config
-            .membership()
-            .get_node(&leader)
-            .and_then(|n| self.pool.addr_of(leader, n))?;
-        *crate::lock(&self.forwarded_to) = Some(addr.clone());
-        Some(Route::Remote(addr, m.current_term))
+        // Borrowed, not cloned: this runs for every write.
+        let (addr, term) = {
+            let metrics = self.raft.metrics();
+            let m = metrics.borrow_watched();
+            let leader = m.current_leader?;
+            let node = m.membership_config.membership().get_node(&leader)?;
+            (self.pool.addr_of(leader, node)?, m.current_term)
+        };
+        let mut to = crate::lock(&self.forwarded_to);
+        if to.as_deref() != Some(addr.as_str()) {
+            *to = Some(addr.clone());
+        }
+        Some(Route::Remote(addr, term))
     }
 
     fn term(&self) -> u64 {

@@ -436,7 +436,9 @@ impl Liveness {
         if self.standalone {
             return Mode::Standalone;
         }
-        let m = raft.metrics().borrow_watched().clone();
+        // Borrowed, not cloned: a follower asks for every write it forwards.
+        let metrics = raft.metrics();
+        let m = metrics.borrow_watched();
         // A leader cut off from its quorum stops serving too (it could only
         // serve stale reads and hang writes).
         let quorum_lost = m
