@@ -210,12 +210,23 @@ fn acl_is_checked_at_apply() {
         s.apply(3, &txn(5, set.clone())).result,
         TxnResult::Failed(Error::NoAuth.code())
     );
+    let stale = TxnOp::SetData {
+        path: "/locked".into(),
+        data: Some(b"x".to_vec()),
+        version: 7,
+    };
+    assert_eq!(
+        s.apply(4, &txn(5, stale)).result,
+        TxnResult::Failed(Error::NoAuth.code()),
+        "NoAuth comes before BadVersion"
+    );
+    assert_eq!(s.tree.stat("/locked").unwrap().version, 0, "unchanged");
     t.auth = t.auth.iter().cloned().chain([digest]).collect();
     t.op = set.clone().into();
-    assert!(matches!(s.apply(4, &t).result, TxnResult::SetData { .. }));
+    assert!(matches!(s.apply(5, &t).result, TxnResult::SetData { .. }));
     let mut su = txn(5, set);
     su.super_user = true;
-    assert!(matches!(s.apply(5, &su).result, TxnResult::SetData { .. }));
+    assert!(matches!(s.apply(6, &su).result, TxnResult::SetData { .. }));
 }
 
 /// Same log, same state: replaying a mixed log twice gives equal trees,

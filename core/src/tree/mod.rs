@@ -347,8 +347,25 @@ impl DataTree {
         zxid: Zxid,
         time: i64,
     ) -> Result<Stat> {
+        self.set_data_if(path, data, version, zxid, time, |_| Ok(()))
+    }
+
+    /// [`set_data`](Self::set_data) if `allowed` passes the node's ACL (its
+    /// error comes after NoNode and before BadVersion, as ZooKeeper's
+    /// NoAuth does): a client's write finds its node once, not once for
+    /// the ACL check and again to change it.
+    pub fn set_data_if(
+        &mut self,
+        path: &str,
+        data: Option<Bytes>,
+        version: i32,
+        zxid: Zxid,
+        time: i64,
+        allowed: impl FnOnce(&[Acl]) -> Result<()>,
+    ) -> Result<Stat> {
         validate_path(path, false)?;
         let node = self.node_mut(path)?;
+        allowed(&node.acl)?;
         check_version(version, node.stat.version)?;
         let delta = data.as_ref().map_or(0, Bytes::len) as i64 - node.data_len() as i64;
         node.stat.version = node.stat.version.wrapping_add(1);
