@@ -174,7 +174,10 @@ impl Future for Reply {
 /// polls them all, so a request costs no task of its own (a leader under
 /// load spawned one per forwarded write), and the replies that complete
 /// together share one send. While the link is busy it yields once before
-/// flushing, as `writer` does.
+/// flushing, as `writer` does. Once the socket fails, the replies are
+/// still awaited, unsent: a forwarded write counts as pending for the
+/// leader's fences until it is decided (see `forward::Fences`), and
+/// dropping its reply would end that early.
 async fn replier(mut wr: BufWriter<Wr>, mut rx: mpsc::Receiver<Reply>) {
     let mut replies = Replies {
         rx: &mut rx,
@@ -182,6 +185,7 @@ async fn replier(mut wr: BufWriter<Wr>, mut rx: mpsc::Receiver<Reply>) {
         open: true,
     };
     let (mut frames, mut busy, mut yielded) = (0usize, false, false);
+    let mut broken = false;
     loop {
         let ready = poll_fn(|cx| Poll::Ready(replies.poll_next(cx))).await;
         let next = match ready {
@@ -193,9 +197,7 @@ async fn replier(mut wr: BufWriter<Wr>, mut rx: mpsc::Receiver<Reply>) {
                 continue;
             }
             Poll::Pending => {
-                if wr.flush().await.is_err() {
-                    return;
-                }
+                broken = broken || wr.flush().await.is_err();
                 (busy, frames, yielded) = (frames > 1, 0, false);
                 continue;
             }
@@ -204,13 +206,16 @@ async fn replier(mut wr: BufWriter<Wr>, mut rx: mpsc::Receiver<Reply>) {
             let _ = wr.flush().await;
             return;
         };
+        if broken {
+            continue;
+        }
         let Ok(body) = encode_any(&resp) else {
             continue;
         };
-        if write_frame(&mut wr, id, &body).await.is_err() {
-            return;
+        match write_frame(&mut wr, id, &body).await {
+            Ok(()) => frames += 1,
+            Err(_) => broken = true,
         }
-        frames += 1;
     }
 }
 
@@ -743,6 +748,76 @@ mod tests {
             };
             futures::future::ready(reply).boxed()
         }
+    }
+
+    /// Answers each `Started` when its turn is released, counting the
+    /// requests taken and the replies completed (not dropped).
+    #[derive(Default)]
+    struct Turns {
+        release: Mutex<std::collections::VecDeque<oneshot::Receiver<()>>>,
+        taken: AtomicU64,
+        completed: Arc<AtomicU64>,
+    }
+
+    impl PeerHandler for Turns {
+        fn handle(&self, _: PeerRequest) -> BoxFuture<'static, BoxFuture<'static, PeerResponse>> {
+            let go = crate::lock(&self.release).pop_front().unwrap();
+            self.taken.fetch_add(1, Ordering::SeqCst);
+            let completed = self.completed.clone();
+            let reply = async move {
+                let _ = go.await;
+                completed.fetch_add(1, Ordering::SeqCst);
+                PeerResponse::Ack
+            };
+            futures::future::ready(reply.boxed()).boxed()
+        }
+    }
+
+    async fn until(what: impl Fn() -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !what() {
+            if tokio::time::Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
+
+    /// A leader's fences count a forwarded write pending until its reply
+    /// completes: the reply must not be dropped when its connection fails.
+    #[tokio::test]
+    async fn replies_on_a_broken_connection_still_complete() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let handler = Arc::new(Turns::default());
+        let mut go = Vec::new();
+        for _ in 0..3 {
+            let (tx, rx) = oneshot::channel();
+            crate::lock(&handler.release).push_back(rx);
+            go.push(tx);
+        }
+        let serving = tokio::spawn(serve(listener, handler.clone(), None, Cut::default()));
+        let pool = PeerPool::new(None, None);
+        let client = pool.client(&addr);
+        for _ in 0..3 {
+            let _ = client.send(&PeerRequest::Started).await.unwrap();
+        }
+        assert!(until(|| handler.taken.load(Ordering::SeqCst) == 3).await);
+        pool.close_all().await;
+        // The first reply goes into the closed connection (the peer
+        // resets it), the second fails to send, the third comes after.
+        for tx in go {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let _ = tx.send(());
+        }
+        let completed = handler.completed.clone();
+        assert!(
+            until(|| completed.load(Ordering::SeqCst) == 3).await,
+            "a pending reply was dropped: {} of 3 completed",
+            completed.load(Ordering::SeqCst)
+        );
+        serving.abort();
     }
 
     #[tokio::test]
