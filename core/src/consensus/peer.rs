@@ -800,8 +800,9 @@ mod tests {
         let serving = tokio::spawn(serve(listener, handler.clone(), None, Cut::default()));
         let pool = PeerPool::new(None, None);
         let client = pool.client(&addr);
+        let mut answers = Vec::new();
         for _ in 0..3 {
-            let _ = client.send(&PeerRequest::Started).await.unwrap();
+            answers.push(client.send(&PeerRequest::Started).await.unwrap());
         }
         assert!(until(|| handler.taken.load(Ordering::SeqCst) == 3).await);
         pool.close_all().await;
