@@ -32,6 +32,18 @@ fn session(id: SessionId) -> Txn {
     )
 }
 
+/// A log entry decodes to the write that was encoded (the op is moved
+/// straight into its `Arc`).
+#[test]
+fn txn_round_trips_through_its_encoding() {
+    let mut t = txn(5, create("/a/s-", 2));
+    t.auth = vec![Id::new("digest", "u:hash")].into();
+    let cfg = bincode::config::standard();
+    let bytes = bincode::serde::encode_to_vec(&t, cfg).unwrap();
+    let (back, used): (Txn, usize) = bincode::serde::decode_from_slice(&bytes, cfg).unwrap();
+    assert_eq!((back, used), (t, bytes.len()));
+}
+
 /// Log entries written before null data decode into the same writes.
 #[test]
 fn entries_from_before_null_data_still_apply() {

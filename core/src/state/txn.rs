@@ -28,7 +28,15 @@ pub struct Txn {
     pub super_user: bool,
     /// Shared: the log hands the same entry to replication and apply
     /// without copying its paths and data.
+    #[serde(deserialize_with = "shared_op")]
     pub op: Arc<TxnOp>,
+}
+
+/// serde makes an `Arc<T>` from a `Box<T>`, one allocation and copy more
+/// for every entry and forwarded write decoded; this moves the op into
+/// its `Arc` at once. The encoding is the same.
+fn shared_op<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Arc<TxnOp>, D::Error> {
+    TxnOp::deserialize(d).map(Arc::new)
 }
 
 /// A write operation.
