@@ -131,13 +131,14 @@ async fn write_frame(wr: &mut BufWriter<Wr>, id: u64, body: &[u8]) -> std::io::R
     wr.write_all(body).await
 }
 
-/// Writes queued frames; flushes when the queue runs dry (batching).
-/// While the link is busy (the last send carried more than one frame),
-/// the writer first lets the tasks ready on its thread run once: under
-/// load they queue more frames (a reply to each forwarded write), which
-/// then share the send. A link carrying one frame per send (a single
-/// client's writes) flushes at once, as the yield would only add to its
-/// latency.
+/// Writes the requests queued on an outgoing link; flushes when the
+/// queue runs dry (batching). While the link is busy (the last send
+/// carried more than one frame), the writer first lets the tasks ready on
+/// its thread run once: under load they queue more frames (a follower's
+/// client connections each forward a write), which then share the send.
+/// A link carrying one frame per send (a single client's writes) flushes
+/// at once, as the yield would only add to its latency. Served
+/// connections send their replies through `replier`.
 async fn writer(mut wr: BufWriter<Wr>, mut rx: mpsc::Receiver<(u64, Vec<u8>)>) {
     let (mut frames, mut busy) = (0usize, false);
     while let Some((id, body)) = rx.recv().await {
