@@ -27,6 +27,8 @@ struct State {
     /// Waiters by the index they wait for.
     waiting: BTreeMap<u64, Vec<oneshot::Sender<()>>>,
     count: usize,
+    /// The member stopped: nothing more will be applied.
+    closed: bool,
 }
 
 impl AppliedIndex {
@@ -53,13 +55,29 @@ impl AppliedIndex {
         }
     }
 
+    /// The member stopped: every waiter gives up now, and so does every
+    /// later wait for an index not applied yet (instead of waiting out
+    /// its bound for an apply that cannot come).
+    pub fn close(&self) {
+        let gone = {
+            let mut st = crate::lock(&self.state);
+            st.closed = true;
+            st.count = 0;
+            std::mem::take(&mut st.waiting)
+        };
+        drop(gone);
+    }
+
     /// Resolves once `index` is applied; Err if that takes longer than
-    /// `wait`.
+    /// `wait`, or the member stopped first.
     pub async fn wait(&self, index: u64, wait: Duration) -> Result<(), ()> {
         let rx = {
             let mut st = crate::lock(&self.state);
             if st.applied >= index {
                 return Ok(());
+            }
+            if st.closed {
+                return Err(());
             }
             if st.count >= SWEEP_AT {
                 st.sweep();
@@ -123,5 +141,29 @@ mod tests {
         assert_eq!(crate::lock(&a.state).count, 1, "the gone ones swept");
         a.reached(10);
         assert_eq!(crate::lock(&a.state).count, 0);
+    }
+
+    #[tokio::test]
+    async fn a_stopped_member_leaves_no_one_waiting() {
+        let a = std::sync::Arc::new(AppliedIndex::default());
+        a.reached(3);
+        let waiter = tokio::spawn({
+            let a = a.clone();
+            async move { a.wait(7, LONG).await }
+        });
+        tokio::task::yield_now().await;
+        a.close();
+        let gave_up = tokio::time::timeout(Duration::from_secs(1), waiter).await;
+        assert_eq!(gave_up.expect("woken by close").unwrap(), Err(()));
+        assert_eq!(
+            a.wait(8, LONG).await,
+            Err(()),
+            "a later wait gives up at once"
+        );
+        assert_eq!(
+            a.wait(3, LONG).await,
+            Ok(()),
+            "what was applied stays applied"
+        );
     }
 }

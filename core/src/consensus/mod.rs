@@ -1044,6 +1044,7 @@ impl Consensus {
             t.abort();
         }
         let _ = self.raft.shutdown().await;
+        self.forwarder.outbox.applied.close();
         self.pool.close_all().await;
         let log = crate::lock(&self.log).take();
         if let Some(log) = log {
