@@ -116,10 +116,7 @@ impl std::borrow::Borrow<str> for Name {
 
 impl Ord for Name {
     fn cmp(&self, other: &Name) -> Ordering {
-        if self.word != other.word {
-            return self.word.cmp(&other.word);
-        }
-        same_word(self.text.as_bytes(), other.text.as_bytes())
+        other.key().order_of(self)
     }
 }
 
