@@ -615,10 +615,10 @@ impl ZkDatabase {
         let mut woken = Vec::new();
         for (path, ev) in txn_triggers {
             let (watchers, event) = inner.watches.trigger(&path, ev);
-            self.count_fired(ev, watchers.len());
             if watchers.is_empty() {
                 continue;
             }
+            self.count_fired(ev, watchers.len());
             // Every watcher of one change gets the same bytes, encoded once.
             let frame = Bytes::from(crate::proto::frame::encode_notification(&event));
             for watcher in watchers {
@@ -644,7 +644,8 @@ impl ZkDatabase {
         st.response_bytes.fetch_add(sent.bytes, Ordering::Relaxed);
     }
 
-    /// ZooKeeper's per-event-type summaries of how many watchers fired.
+    /// ZooKeeper's per-event-type summaries of how many watchers fired,
+    /// taken as it takes them: only for a change that fired one or more.
     fn count_fired(&self, ev: crate::types::EventType, n: usize) {
         use crate::types::EventType as E;
         let st = &self.stats;
