@@ -16,7 +16,7 @@ use super::forward::Outbox;
 use super::log_store::decode;
 use super::{Applier, StorageOptions, Timed, TypeConfig};
 use crate::state::ZkState;
-use crate::storage::{SnapshotBody, SnapshotFile, SnapshotStore};
+use crate::storage::{Abandon, SnapshotBody, SnapshotFile, SnapshotStore};
 use crate::types::Zxid;
 use crate::Error;
 
@@ -150,7 +150,9 @@ pub fn write_seed_snapshot(
         last_membership: StoredMembershipOf::<C>::new(Some(log_id), membership),
     };
     let store = SnapshotStore::open(snapshot_dir)?;
-    let file = save_snapshot(&store, &meta, |w| encode_state(state, w))?;
+    let file = save_snapshot(&store, &meta, &Abandon::default(), |w| {
+        encode_state(state, w)
+    })?;
     Ok(file.path)
 }
 
@@ -188,13 +190,15 @@ pub fn read_snapshot_file(path: &std::path::Path) -> io::Result<SnapshotContents
 }
 
 /// Writes `meta`, then the state that `state` writes, into a snapshot file.
+/// Stops with an error once `abandon` is set.
 fn save_snapshot(
     store: &SnapshotStore,
     meta: &SnapshotMetaOf<C>,
+    abandon: &Abandon,
     state: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
 ) -> io::Result<SnapshotFile> {
     let index = meta.last_log_id.as_ref().map(|l| l.index).unwrap_or(0);
-    store.save_with(index, BODY_V3, |w| {
+    store.save_unless(index, BODY_V3, abandon, |w| {
         bincode::serde::encode_into_std_write(meta, &mut &mut *w, bincode::config::standard())
             .map_err(io::Error::other)?;
         state(w)
@@ -277,6 +281,7 @@ impl StateMachine {
         outbox: Arc<Outbox>,
     ) -> Result<StateMachine, Error> {
         let snapshots = SnapshotStore::open(&opts.snapshot_dir)?;
+        snapshots.remove_unfinished()?;
         let mut progress = Progress {
             last_applied: None,
             membership: Default::default(),
@@ -297,7 +302,8 @@ impl StateMachine {
                 // Rewritten at once: this member sends its newest file to
                 // followers as is, and they read only the current layout.
                 drop(encoded);
-                file = save_snapshot(&snapshots, &meta, |w| encode_state(&state, w))?;
+                let never = Abandon::default();
+                file = save_snapshot(&snapshots, &meta, &never, |w| encode_state(&state, w))?;
             }
             newest = Some((meta.clone(), file));
             applier.restore(state);
@@ -374,12 +380,20 @@ impl RaftSnapshotBuilder<C> for StateMachine {
         // A thread of its own, not the blocking pool's: the pool reuses its
         // threads, and a thread cannot take its priority back unprivileged.
         let (done, file) = tokio::sync::oneshot::channel();
+        // Dropped with this future: a member that stops (or whose runtime
+        // is dropped) while the thread writes stops the thread too.
+        let abandon = Abandon::default();
+        let _abandon_on_drop = abandon.on_drop();
         std::thread::Builder::new()
             .name("zkrs-snapshot".into())
             .spawn(move || {
                 yield_to_requests();
-                let file = save_snapshot(&store, &meta2, |w| encode_state(&state, w));
-                let _ = done.send(file.and_then(|f| store.purge(retain).map(|_| f)));
+                let file = save_snapshot(&store, &meta2, &abandon, |w| encode_state(&state, w));
+                let purged = file.and_then(|f| match abandon.is_set() {
+                    true => Ok(f),
+                    false => store.purge(retain).map(|_| f),
+                });
+                let _ = done.send(purged);
             })?;
         let file = file.await.map_err(io::Error::other)??;
         self.applier.timed(Timed::Snapshot, started.elapsed());
@@ -456,7 +470,8 @@ impl RaftStateMachine<C> for StateMachine {
     ) -> Result<(), io::Error> {
         let encoded = snapshot.into_encoded()?;
         let state: ZkState = decode(&encoded)?;
-        let file = save_snapshot(&self.snapshots, meta, |w| w.write_all(&encoded))?;
+        let never = Abandon::default();
+        let file = save_snapshot(&self.snapshots, meta, &never, |w| w.write_all(&encoded))?;
         drop(encoded);
         self.keep_newest(meta, &file);
         self.applier.restore(state);
@@ -524,7 +539,8 @@ mod tests {
         let store = SnapshotStore::open(dir.path()).unwrap();
         let encoded = super::super::log_store::encode_any(&state()).unwrap();
 
-        let file = save_snapshot(&store, &meta(10), |w| w.write_all(&encoded)).unwrap();
+        let never = Abandon::default();
+        let file = save_snapshot(&store, &meta(10), &never, |w| w.write_all(&encoded)).unwrap();
         let (m, got) = split_body(file.read().unwrap()).unwrap();
         assert_eq!((m, got.state()), (meta(10), &encoded[..]));
 

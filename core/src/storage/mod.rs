@@ -6,4 +6,4 @@ mod log;
 mod snapshot;
 
 pub use log::{DurableLog, FlushCallback, GroupCommit, LogId, StoredVote, SyncObserver};
-pub use snapshot::{SnapshotBody, SnapshotFile, SnapshotStore};
+pub use snapshot::{Abandon, SnapshotBody, SnapshotFile, SnapshotStore};

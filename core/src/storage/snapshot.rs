@@ -7,6 +7,8 @@
 use std::fs;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 const MAGIC: &[u8; 8] = b"ZKRSSNAP";
 /// Body layouts this store reads; what a layout means is the writer's.
@@ -25,6 +27,50 @@ pub struct SnapshotFile {
 pub struct SnapshotStore {
     dir: PathBuf,
 }
+
+/// Stops a snapshot being written once nobody waits for it: its member
+/// stopped, or the runtime under the member was dropped while the writer,
+/// a thread of its own, went on. Such a writer must not rename its file
+/// into place or purge: the next member on the same directory (in the same
+/// process) is already writing snapshots of its own there.
+#[derive(Debug, Clone, Default)]
+pub struct Abandon(Arc<AtomicBool>);
+
+impl Abandon {
+    pub fn now(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Abandons the snapshot when the returned guard drops (held by the
+    /// task that waits for the snapshot, however that task ends).
+    pub fn on_drop(&self) -> AbandonOnDrop {
+        AbandonOnDrop(self.clone())
+    }
+
+    fn check(&self) -> io::Result<()> {
+        match self.is_set() {
+            true => Err(io::Error::other("snapshot abandoned: its member stopped")),
+            false => Ok(()),
+        }
+    }
+}
+
+/// See [`Abandon::on_drop`].
+pub struct AbandonOnDrop(Abandon);
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        self.0.now();
+    }
+}
+
+/// Numbers each temporary file, so that two writers of the same index
+/// (an abandoned one still running, and its successor) never share one.
+static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// A verified snapshot as read: its body's layout, and the file mapped
 /// into memory with the body after the header.
@@ -97,32 +143,47 @@ impl SnapshotStore {
         format: u32,
         body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
     ) -> io::Result<SnapshotFile> {
+        self.save_unless(index, format, &Abandon::default(), body)
+    }
+
+    /// As [`SnapshotStore::save_with`], but fails, leaving nothing behind,
+    /// once `abandon` is set (checked at each write of the body and once
+    /// more right before the file takes its name).
+    pub fn save_unless(
+        &self,
+        index: u64,
+        format: u32,
+        abandon: &Abandon,
+        body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<SnapshotFile> {
         let path = self.dir.join(Self::file_name(index));
-        let tmp = self.dir.join(format!("{}.tmp", Self::file_name(index)));
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(&[0; HEADER_LEN])?;
-        let mut out = BufWriter::with_capacity(
-            1 << 20,
-            Summed {
-                file: f,
-                crc: 0,
-                len: 0,
-                paced: Paced::default(),
-            },
-        );
-        body(&mut out)?;
-        let Summed {
-            mut file, crc, len, ..
-        } = out.into_inner().map_err(|e| e.into_error())?;
-        file.seek(SeekFrom::Start(0))?;
-        file.write_all(MAGIC)?;
-        file.write_all(&format.to_be_bytes())?;
-        file.write_all(&crc.to_be_bytes())?;
-        file.write_all(&len.to_be_bytes())?;
-        file.sync_all()?;
-        fs::rename(&tmp, &path)?;
+        let seq = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
+        let tmp = self
+            .dir
+            .join(format!("{}.{seq}.tmp", Self::file_name(index)));
+        let saved = write_temp(&tmp, format, abandon, body).and_then(|()| {
+            abandon.check()?;
+            fs::rename(&tmp, &path)
+        });
+        if let Err(e) = saved {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
         fs::File::open(&self.dir)?.sync_all()?;
         Ok(SnapshotFile { index, path })
+    }
+
+    /// Deletes the temporary files of snapshots never finished (a crash
+    /// mid-write). Only a member starting on this directory calls it: a
+    /// tool reading snapshots beside a running member must not.
+    pub fn remove_unfinished(&self) -> io::Result<()> {
+        for e in fs::read_dir(&self.dir)? {
+            let path = e?.path();
+            if path.extension().is_some_and(|x| x == "tmp") {
+                let _ = fs::remove_file(path);
+            }
+        }
+        Ok(())
     }
 
     /// Every complete snapshot file name, oldest first (contents unchecked).
@@ -153,18 +214,15 @@ impl SnapshotStore {
         Ok(None)
     }
 
-    /// Deletes all but the newest `retain` snapshots (and stray temp files).
+    /// Deletes all but the newest `retain` snapshots.
     pub fn purge(&self, retain: usize) -> io::Result<Vec<SnapshotFile>> {
         let all = self.list()?;
         let cut = all.len().saturating_sub(retain);
         let old: Vec<SnapshotFile> = all.into_iter().take(cut).collect();
         for f in &old {
-            fs::remove_file(&f.path)?;
-        }
-        for e in fs::read_dir(&self.dir)? {
-            let path = e?.path();
-            if path.extension().is_some_and(|x| x == "tmp") {
-                let _ = fs::remove_file(path);
+            match fs::remove_file(&f.path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
             }
         }
         Ok(old)
@@ -180,16 +238,50 @@ impl SnapshotStore {
     }
 }
 
+/// Writes a whole snapshot file (header, body, checksum) under the
+/// temporary name `tmp` and fsyncs it.
+fn write_temp(
+    tmp: &Path,
+    format: u32,
+    abandon: &Abandon,
+    body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut f = fs::File::create(tmp)?;
+    f.write_all(&[0; HEADER_LEN])?;
+    let mut out = BufWriter::with_capacity(
+        1 << 20,
+        Summed {
+            file: f,
+            crc: 0,
+            len: 0,
+            paced: Paced::default(),
+            abandon: abandon.clone(),
+        },
+    );
+    body(&mut out)?;
+    let Summed {
+        mut file, crc, len, ..
+    } = out.into_inner().map_err(|e| e.into_error())?;
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(MAGIC)?;
+    file.write_all(&format.to_be_bytes())?;
+    file.write_all(&crc.to_be_bytes())?;
+    file.write_all(&len.to_be_bytes())?;
+    file.sync_all()
+}
+
 /// The file under a snapshot body, with the body's CRC32C and length.
 struct Summed {
     file: fs::File,
     crc: u32,
     len: u64,
     paced: Paced,
+    abandon: Abandon,
 }
 
 impl Write for Summed {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.abandon.check()?;
         let n = self.file.write(buf)?;
         self.crc = crc32c::crc32c_append(self.crc, &buf[..n]);
         self.len += n as u64;
@@ -339,6 +431,54 @@ mod tests {
         fs::remove_file(&cut).unwrap();
         let removed = store.purge(3).unwrap();
         assert_eq!(removed.iter().map(|f| f.index).collect::<Vec<_>>(), vec![5]);
+        assert_eq!(store.list().unwrap().len(), 3);
+    }
+
+    /// A snapshot abandoned mid-body, or after its body but before its
+    /// rename, fails and leaves no file behind; a writer's temporary file
+    /// survives another writer's purge, and is removed only when a member
+    /// starts on the directory.
+    #[test]
+    fn abandoned_saves_leave_nothing_and_purges_spare_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SnapshotStore::open(dir.path()).unwrap();
+        let names = || {
+            let mut v: Vec<String> = fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            v.sort();
+            v
+        };
+        let abandon = Abandon::default();
+        let mid_body = store.save_unless(7, 3, &abandon, |w| {
+            w.write_all(&[1; 3 << 20])?;
+            abandon.now();
+            w.write_all(&[2; 3 << 20])
+        });
+        assert!(mid_body.unwrap_err().to_string().contains("abandoned"));
+        assert!(names().is_empty(), "{:?}", names());
+
+        let abandon = Abandon::default();
+        let guard = abandon.on_drop();
+        let after_body = store.save_unless(8, 3, &abandon, |w| {
+            w.write_all(b"whole")?;
+            drop(guard);
+            Ok(())
+        });
+        assert!(after_body.is_err());
+        assert!(names().is_empty(), "{:?}", names());
+
+        let other_writer = dir.path().join("snap-00000000000000000009.41.tmp");
+        fs::write(&other_writer, b"half").unwrap();
+        for i in [1u64, 2, 3, 4] {
+            store.save_with(i, 3, |w| w.write_all(b"x")).unwrap();
+        }
+        store.purge(3).unwrap();
+        assert_eq!(store.list().unwrap().len(), 3);
+        assert!(other_writer.exists());
+        store.remove_unfinished().unwrap();
+        assert!(!other_writer.exists());
         assert_eq!(store.list().unwrap().len(), 3);
     }
 }

@@ -36,11 +36,24 @@ pub fn config_text(dir: &Path, extra: &str) -> String {
 }
 
 pub async fn start(dir: &Path, extra: &str) -> Server {
+    log_to_test_output();
     let cfg = Config::parse(&config_text(dir, extra)).expect("config parses");
     tokio::time::timeout(Duration::from_secs(30), Server::start(cfg))
         .await
         .expect("server start timed out")
         .expect("server starts")
+}
+
+/// The member's info and warnings go to the test's output, which the
+/// runner shows only when the test fails: the reason a member refused or
+/// closed something is then in the report (`RUST_LOG` overrides).
+fn log_to_test_output() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,zkrs=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
 }
 
 /// Runs `f` under a deadline so no test can hang the suite.
