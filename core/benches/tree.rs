@@ -101,9 +101,11 @@ fn bench_tree(c: &mut Criterion) {
     g.finish();
 }
 
-/// 100,000 znodes of 100 bytes, 1,000 per parent, as `zkrs bench populate`
-/// makes them.
-fn snapshot_tree() -> DataTree {
+/// `nodes` znodes of 100 bytes, 1,000 per parent, as `zkrs bench populate`
+/// makes them. `scattered`: created in a shuffled order, so that a walk in
+/// name order jumps around memory as in a tree grown by many clients at
+/// once (in order, each node lies next to the one walked before it).
+fn snapshot_tree(nodes: usize, scattered: bool) -> DataTree {
     let mut t = DataTree::new();
     let mut zxid = 1;
     let mut mk = |t: &mut DataTree, path: &str, data: Bytes| {
@@ -113,16 +115,24 @@ fn snapshot_tree() -> DataTree {
             .unwrap();
     };
     mk(&mut t, "/pop", Bytes::new());
-    for p in 0..SNAPSHOT_NODES / 1000 {
-        let parent = format!("/pop/p{p:05}");
-        mk(&mut t, &parent, Bytes::new());
-        for n in 0..1000 {
-            mk(
-                &mut t,
-                &format!("{parent}/n{n:03}"),
-                Bytes::from(vec![b'x'; 100]),
-            );
+    let parents = nodes / 1000;
+    for p in 0..parents {
+        mk(&mut t, &format!("/pop/p{p:05}"), Bytes::new());
+    }
+    let mut order: Vec<usize> = (0..nodes).collect();
+    if scattered {
+        // A fixed permutation (an LCG's Fisher-Yates), the same every run.
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for i in (1..order.len()).rev() {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            order.swap(i, (x >> 33) as usize % (i + 1));
         }
+    }
+    for i in order {
+        let path = format!("/pop/p{:05}/n{:03}", i / 1000, i % 1000);
+        mk(&mut t, &path, Bytes::from(vec![b'x'; 100]));
     }
     t
 }
@@ -131,16 +141,25 @@ const SNAPSHOT_NODES: usize = 100_000;
 
 fn bench_snapshot(c: &mut Criterion) {
     let mut g = c.benchmark_group("snapshot");
-    g.throughput(Throughput::Elements(SNAPSHOT_NODES as u64));
-    let t = snapshot_tree();
     let cfg = bincode::config::standard();
-    g.bench_function("encode_100k", |b| {
-        let mut out = Vec::new();
-        b.iter(|| {
-            out.clear();
-            bincode::serde::encode_into_std_write(&t, &mut out, cfg).unwrap()
-        })
-    });
+    // A million scattered nodes (and their data) are more than any cache.
+    let encodes = [
+        ("encode_100k", SNAPSHOT_NODES, false),
+        ("encode_1m_scattered", 10 * SNAPSHOT_NODES, true),
+    ];
+    for (name, nodes, scattered) in encodes {
+        let t = snapshot_tree(nodes, scattered);
+        g.throughput(Throughput::Elements(nodes as u64));
+        g.bench_function(name, |b| {
+            let mut out = Vec::new();
+            b.iter(|| {
+                out.clear();
+                bincode::serde::encode_into_std_write(&t, &mut out, cfg).unwrap()
+            })
+        });
+    }
+    let t = snapshot_tree(SNAPSHOT_NODES, false);
+    g.throughput(Throughput::Elements(SNAPSHOT_NODES as u64));
     let bytes = bincode::serde::encode_to_vec(&t, cfg).unwrap();
     g.bench_function("decode_100k", |b| {
         b.iter(|| {

@@ -195,7 +195,33 @@ pub(crate) struct ChildIter<'a> {
     leaf: std::slice::Iter<'a, Entry>,
 }
 
+/// How far ahead of a walk [`ChildIter::prefetch_ahead`] asks for nodes,
+/// and for their data: a node's memory must have arrived before its data
+/// pointer can be read without a wait. Measured with the `encode_1m_scattered`
+/// bench: 2 to 12 ahead all do about as well (6 a little better); 24 does worse.
+const NODES_AHEAD: usize = 6;
+const DATA_AHEAD: usize = 3;
+
 impl<'a> ChildIter<'a> {
+    /// Asks the CPU to start loading the nodes a few children ahead in
+    /// this leaf, and the data of nearer ones. A walk of every node (a
+    /// snapshot) that touches each node's stat and data otherwise waits on
+    /// memory twice per node: three quarters of a snapshot's time in a
+    /// tree grown by a create load, whose nodes lie scattered.
+    pub fn prefetch_ahead(&self) {
+        let rest = self.leaf.as_slice();
+        if let Some((_, far)) = rest.get(NODES_AHEAD) {
+            let at = Arc::as_ptr(far).cast::<u8>();
+            prefetch(at);
+            prefetch(at.wrapping_add(64));
+        }
+        if let Some((_, near)) = rest.get(DATA_AHEAD) {
+            if let Some(data) = &near.data {
+                prefetch(data.as_ptr());
+            }
+        }
+    }
+
     /// Goes down `block`'s first blocks to its first leaf.
     fn enter(&mut self, mut block: &'a Block) {
         loop {
@@ -215,6 +241,20 @@ impl<'a> ChildIter<'a> {
             }
         }
     }
+}
+
+/// A hint that `at` is about to be read; never faults, whatever `at` is.
+#[inline(always)]
+fn prefetch(at: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it reads nothing the program sees and
+    // does not fault on any address.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(at.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
 }
 
 impl<'a> Iterator for ChildIter<'a> {

@@ -62,6 +62,7 @@ impl DataTree {
                 stack.pop();
                 continue;
             };
+            kids.prefetch_ahead();
             path.truncate(*base);
             if *base > 1 {
                 path.push('/'); // below the root, whose path is just "/"
