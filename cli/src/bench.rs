@@ -1,6 +1,6 @@
 //! `zkrs bench`: a load generator that speaks ZooKeeper's client protocol
 //! (through zkrs's own client), so it measures zkrs and Apache ZooKeeper
-//! alike. Three modes:
+//! alike. Four modes:
 //!
 //! - `load`: sessions x in-flight requests of one op (or a read/write mix)
 //!   for a duration after a warm-up; ops/s and latency percentiles
@@ -11,6 +11,8 @@
 //!   last of them has its notification, over several rounds. The watching
 //!   sessions are bare connections (`watchers.rs`), so the figure is the
 //!   server's, not the load generator's.
+//! - `restart`: the time until a member being (re)started serves: a
+//!   session on it reads a given znode. Started with the member.
 //!
 //! Each prints a table (progress on stderr while it runs) and, with
 //! `--json FILE`, the same figures as JSON.
@@ -83,6 +85,19 @@ enum Mode {
         watchers: usize,
         #[arg(long, default_value_t = 10)]
         rounds: usize,
+    },
+    /// Time until a member being (re)started serves: a session on it (the
+    /// one host in --hosts) reads --path. Start it with the member.
+    Restart {
+        #[command(flatten)]
+        common: Common,
+        /// A znode the member must have to count as serving (say, the last
+        /// one populated).
+        #[arg(long)]
+        path: String,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 300)]
+        timeout_s: u64,
     },
 }
 
@@ -230,6 +245,18 @@ pub fn run(args: BenchArgs) -> i32 {
                 println!(
                     "fanout: {} watchers, {} rounds: median {:.2} ms, min {:.2}, max {:.2} (read by the load generator: median {:.2} ms)",
                     r.watchers, r.rounds, r.median_ms, r.min_ms, r.max_ms, r.read_median_ms
+                );
+                emit(&common, &r)
+            }
+            Mode::Restart {
+                common,
+                path,
+                timeout_s,
+            } => {
+                let r = run_restart(&common, &path, Duration::from_secs(timeout_s)).await?;
+                println!(
+                    "restart: {} served {} after {:.2} s ({} attempts)",
+                    r.host, r.path, r.serving_s, r.attempts
                 );
                 emit(&common, &r)
             }
@@ -682,6 +709,76 @@ async fn run_fanout(
         member_first_ms: firsts.iter().map(|t| median(t)).collect(),
         member_last_ms: lasts.iter().map(|t| median(t)).collect(),
     })
+}
+
+#[derive(Serialize, Debug)]
+struct RestartReport {
+    mode: &'static str,
+    host: String,
+    path: String,
+    /// From the start of the command to the first successful read.
+    serving_s: f64,
+    /// Sessions asked for (each may retry its connection for up to
+    /// `RESTART_TRY`).
+    attempts: u32,
+}
+
+/// How long one attempt may wait for a session: a member still loading
+/// refuses or closes at once, so a short wait only skips a stalled try.
+const RESTART_TRY: Duration = Duration::from_secs(2);
+
+/// Between attempts.
+const RESTART_PAUSE: Duration = Duration::from_millis(20);
+
+async fn run_restart(common: &Common, path: &str, limit: Duration) -> Result<RestartReport, Error> {
+    let host = match host_list(&common.hosts)[..] {
+        [one] if !one.is_empty() => one.to_string(),
+        _ => {
+            return Err(Error::Io(
+                "restart: --hosts must name the one member".into(),
+            ))
+        }
+    };
+    let opts = ClientOptions {
+        session_timeout: Duration::from_secs(10),
+        connect_timeout: RESTART_TRY,
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        if serves(&host, path, &opts).await {
+            return Ok(RestartReport {
+                mode: "restart",
+                host,
+                path: path.to_string(),
+                serving_s: round2(started.elapsed().as_secs_f64()),
+                attempts,
+            });
+        }
+        if started.elapsed() > limit {
+            return Err(Error::Io(format!(
+                "restart: {host} did not serve {path} within {} s",
+                limit.as_secs()
+            )));
+        }
+        if !common.quiet && attempts % 50 == 0 {
+            eprintln!("  {host}: not serving after {attempts} attempts");
+        }
+        tokio::time::sleep(RESTART_PAUSE).await;
+    }
+}
+
+/// Whether a new session on `host` finds `path` there (not while the
+/// member refuses sessions, or has not caught up to `path`).
+async fn serves(host: &str, path: &str, opts: &ClientOptions) -> bool {
+    let Ok(zk) = Client::connect(host, opts.clone()).await else {
+        return false;
+    };
+    let found = tokio::time::timeout(RESTART_TRY, zk.exists(path, None)).await;
+    let _ = zk.close().await;
+    matches!(found, Ok(Ok(Some(_))))
 }
 
 /// Per member (watchers are spread over the hosts in turn): the first and
