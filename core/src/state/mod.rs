@@ -364,15 +364,17 @@ fn apply_op(
             version,
         } => {
             tree::validate_path(path, false)?;
-            let may_write = |acl: &[crate::Acl]| {
-                tree::check_acl_list(acl, perms::WRITE, &txn.auth, txn.super_user)
-            };
             if quota {
                 // NoAuth before QuotaExceeded, as in ZooKeeper.
                 tree.check_acl(path, perms::WRITE, &txn.auth, txn.super_user)?;
                 let grow = data.as_ref().map_or(0, Vec::len) as i64 - tree.data_len(path)? as i64;
                 tree.check_quota(path, grow, 0)?;
             }
+            // Checked already when quotas are: once is enough.
+            let may_write = |acl: &[crate::Acl]| match quota {
+                true => Ok(()),
+                false => tree::check_acl_list(acl, perms::WRITE, &txn.auth, txn.super_user),
+            };
             let data = data.clone().map(Bytes::from);
             let stat = tree.set_data_if(path, data, *version, zxid, txn.time, may_write)?;
             triggers.push((path.clone(), EventType::NodeDataChanged));

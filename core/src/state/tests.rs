@@ -365,3 +365,43 @@ fn writes_apply_only_from_the_connection_that_last_claimed_the_session() {
     let gone = s.apply(9, &from(3, txn(5, TxnOp::ClaimSession)));
     assert_eq!(gone.result, TxnResult::Failed(Error::SessionExpired.code()));
 }
+
+/// With quotas enforced, setData checks the ACL before the quota (once):
+/// a writer without WRITE gets NoAuth, one with it writes.
+#[test]
+fn acl_is_checked_under_enforced_quotas() {
+    let mut s = ZkState::new();
+    s.apply(1, &session(5));
+    let digest = Id::new("digest", "u:hash");
+    let locked = TxnOp::Create {
+        path: "/locked".into(),
+        data: Some(vec![]),
+        acl: vec![Acl {
+            perms: perms::ALL,
+            id: digest.clone(),
+        }],
+        flags: 0,
+        ttl: -1,
+    };
+    assert!(matches!(
+        s.apply(2, &txn(5, locked)).result,
+        TxnResult::Create { .. }
+    ));
+    let set = TxnOp::EnforceQuota(Box::new(TxnOp::SetData {
+        path: "/locked".into(),
+        data: Some(b"x".to_vec()),
+        version: -1,
+    }));
+    assert_eq!(
+        s.apply(3, &txn(5, set.clone())).result,
+        TxnResult::Failed(Error::NoAuth.code())
+    );
+    assert_eq!(s.tree.stat("/locked").unwrap().version, 0, "unchanged");
+    let mut allowed = txn(5, set);
+    allowed.auth = allowed.auth.iter().cloned().chain([digest]).collect();
+    assert!(matches!(
+        s.apply(4, &allowed).result,
+        TxnResult::SetData { .. }
+    ));
+    assert_eq!(s.tree.stat("/locked").unwrap().version, 1);
+}
