@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use openraft::async_runtime::WatchReceiver;
 use openraft::Raft;
+use rustc_hash::FxHashMap;
 use tokio::sync::oneshot;
 
 use super::applied::AppliedIndex;
@@ -45,11 +46,14 @@ pub(crate) struct Outbox {
     pub(crate) applied: AppliedIndex,
 }
 
+/// Hashed by id, not ordered: every use is a lookup, and a B-tree moved
+/// its large entries on each insert and removal (a few percent of a
+/// loaded follower).
 #[derive(Default)]
 struct Sent_ {
-    by_id: BTreeMap<u64, Sent>,
+    by_id: FxHashMap<u64, Sent>,
     /// Each session's ids in send order (applies match per session).
-    by_session: HashMap<SessionId, VecDeque<u64>>,
+    by_session: FxHashMap<SessionId, VecDeque<u64>>,
     /// How many writes are tagged with each generation.
     gens: BTreeMap<Gen, usize>,
 }
