@@ -194,39 +194,41 @@ fn failed_multi_changes_nothing_and_reports_zookeeper_shape() {
     assert_eq!(s.tree.stat("/m1").unwrap().czxid, 3);
 }
 
+/// "/locked", every permission for `id` only.
+fn create_locked(id: &Id) -> TxnOp {
+    TxnOp::Create {
+        path: "/locked".into(),
+        data: Some(vec![]),
+        acl: vec![Acl {
+            perms: perms::ALL,
+            id: id.clone(),
+        }],
+        flags: 0,
+        ttl: -1,
+    }
+}
+
+fn set_locked(version: i32) -> TxnOp {
+    TxnOp::SetData {
+        path: "/locked".into(),
+        data: Some(b"x".to_vec()),
+        version,
+    }
+}
+
 #[test]
 fn acl_is_checked_at_apply() {
     let mut s = ZkState::new();
     s.apply(1, &session(5));
     let digest = Id::new("digest", "u:hash");
-    let mut t = txn(
-        5,
-        TxnOp::Create {
-            path: "/locked".into(),
-            data: Some(vec![]),
-            acl: vec![Acl {
-                perms: perms::ALL,
-                id: digest.clone(),
-            }],
-            flags: 0,
-            ttl: -1,
-        },
-    );
+    let mut t = txn(5, create_locked(&digest));
     assert!(matches!(s.apply(2, &t).result, TxnResult::Create { .. }));
-    let set = TxnOp::SetData {
-        path: "/locked".into(),
-        data: Some(b"x".to_vec()),
-        version: -1,
-    };
+    let set = set_locked(-1);
     assert_eq!(
         s.apply(3, &txn(5, set.clone())).result,
         TxnResult::Failed(Error::NoAuth.code())
     );
-    let stale = TxnOp::SetData {
-        path: "/locked".into(),
-        data: Some(b"x".to_vec()),
-        version: 7,
-    };
+    let stale = set_locked(7);
     assert_eq!(
         s.apply(4, &txn(5, stale)).result,
         TxnResult::Failed(Error::NoAuth.code()),
@@ -373,25 +375,11 @@ fn acl_is_checked_under_enforced_quotas() {
     let mut s = ZkState::new();
     s.apply(1, &session(5));
     let digest = Id::new("digest", "u:hash");
-    let locked = TxnOp::Create {
-        path: "/locked".into(),
-        data: Some(vec![]),
-        acl: vec![Acl {
-            perms: perms::ALL,
-            id: digest.clone(),
-        }],
-        flags: 0,
-        ttl: -1,
-    };
     assert!(matches!(
-        s.apply(2, &txn(5, locked)).result,
+        s.apply(2, &txn(5, create_locked(&digest))).result,
         TxnResult::Create { .. }
     ));
-    let set = TxnOp::EnforceQuota(Box::new(TxnOp::SetData {
-        path: "/locked".into(),
-        data: Some(b"x".to_vec()),
-        version: -1,
-    }));
+    let set = TxnOp::EnforceQuota(Box::new(set_locked(-1)));
     assert_eq!(
         s.apply(3, &txn(5, set.clone())).result,
         TxnResult::Failed(Error::NoAuth.code())
