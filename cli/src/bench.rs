@@ -390,6 +390,9 @@ async fn run_load(common: &Common, args: &LoadArgs) -> Result<LoadReport, Error>
     for made in futures::future::join_all(keys).await {
         made?;
     }
+    // A session on another member may not have the keys yet (reads there
+    // are sequentially consistent): each catches up before the load.
+    futures::future::try_join_all(clients.iter().map(|c| c.sync(&root))).await?;
     let shared = Arc::new(LoadShared {
         args: args.clone(),
         root,
@@ -647,6 +650,9 @@ async fn run_fanout(
         eprintln!("  connecting {watchers} watching sessions");
     }
     let mut sessions = connect_watchers(&common.hosts, watchers.max(1)).await?;
+    // Each watcher's member must have the znode before the watch is set
+    // (an exists watch on a znode not there yet would fire on its creation).
+    futures::future::try_join_all(sessions.iter_mut().map(|w| w.sync(&path))).await?;
     let members = host_list(&common.hosts).len().min(sessions.len());
     let (mut times, mut read_times) = (Vec::new(), Vec::new());
     let (mut firsts, mut lasts) = (vec![Vec::new(); members], vec![Vec::new(); members]);

@@ -18,6 +18,7 @@ use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 use zkrs::proto::{
     frame, ConnectRequest, ConnectResponse, ExistsRequest, Reader, Record, ReplyHeader, Request,
+    SyncRequest,
 };
 use zkrs::Error;
 
@@ -71,19 +72,32 @@ impl Watcher {
 
     /// Sets a one-shot data watch on `path` (which must exist).
     pub async fn watch(&mut self, path: &str) -> Result<(), Error> {
-        self.xid += 1;
         let exists = Request::Exists(ExistsRequest {
             path: path.to_string(),
             watch: true,
         });
-        self.send(&frame::encode(&exists.to_packet(self.xid)))
-            .await?;
+        self.call(&exists, "exists", path).await
+    }
+
+    /// Waits until this session's member has applied every write the
+    /// leader had committed (another member made `path`, say).
+    pub async fn sync(&mut self, path: &str) -> Result<(), Error> {
+        let sync = Request::Sync(SyncRequest {
+            path: path.to_string(),
+        });
+        self.call(&sync, "sync", path).await
+    }
+
+    /// Sends `req` and waits for its reply, which must not be an error.
+    async fn call(&mut self, req: &Request, what: &str, path: &str) -> Result<(), Error> {
+        self.xid += 1;
+        self.send(&frame::encode(&req.to_packet(self.xid))).await?;
         loop {
             let header = self.read_header().await?;
             if header.xid == self.xid {
                 return match header.err {
                     0 => Ok(()),
-                    err => Err(Error::Io(format!("exists {path}: error {err}"))),
+                    err => Err(Error::Io(format!("{what} {path}: error {err}"))),
                 };
             }
         }
