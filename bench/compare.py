@@ -57,14 +57,22 @@ def zkrs_bin():
     return ensharness.zkrs_bin()
 
 
+def bench_cmd(*argv):
+    return [zkrs_bin(), "bench", *argv, "--json", "-", "--quiet"]
+
+
+def bench_report(cmd, returncode, stdout, stderr):
+    """The JSON report of a finished `zkrs bench` (after its table line)."""
+    if returncode != 0:
+        raise RuntimeError("%s failed: %s" % (" ".join(cmd), stderr.strip()[-2000:]))
+    return json.loads(stdout[stdout.index("{"):])
+
+
 def bench(args, *argv, timeout=900):
     """Runs `zkrs bench ...` and returns its JSON report."""
-    cmd = [zkrs_bin(), "bench", *argv, "--json", "-", "--quiet"]
+    cmd = bench_cmd(*argv)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if out.returncode != 0:
-        raise RuntimeError("%s failed: %s" % (" ".join(cmd), out.stderr.strip()[-2000:]))
-    text = out.stdout
-    return json.loads(text[text.index("{"):])
+    return bench_report(cmd, out.returncode, out.stdout, out.stderr)
 
 
 def make_ensemble(system, workdir):
@@ -100,8 +108,8 @@ def restart_to_serving(ens, member, last_path):
     reads `last_path` (`zkrs bench restart`, started just before it)."""
     member.kill()
     member.wait_port_free()
-    cmd = [zkrs_bin(), "bench", "restart", "--hosts", member.hostport, "--path", last_path,
-           "--timeout-s", "300", "--json", "-", "--quiet"]
+    cmd = bench_cmd("restart", "--hosts", member.hostport, "--path", last_path,
+                    "--timeout-s", "300")
     probe = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         member.start()
@@ -109,9 +117,7 @@ def restart_to_serving(ens, member, last_path):
     finally:
         if probe.poll() is None:
             probe.kill()
-    if probe.returncode != 0:
-        raise RuntimeError("%s failed: %s" % (" ".join(cmd), err.strip()[-2000:]))
-    return json.loads(out[out.index("{"):])["serving_s"]
+    return bench_report(cmd, probe.returncode, out, err)["serving_s"]
 
 
 def run_system(system, args, rnd):
