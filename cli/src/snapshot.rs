@@ -122,9 +122,10 @@ fn inspect(file: &Path, c: &SnapshotContents) {
     }
     let size = std::fs::metadata(file).map_or(0, |m| m.len());
     println!(
-        "file: {} ({size} bytes, layout {})",
+        "file: {} ({size} bytes, layout {}, compression {})",
         file.display(),
-        c.format
+        c.format,
+        c.compression.name()
     );
     println!("last zxid: {:#x} (term {})", c.state.last_zxid, c.last_term);
     println!("membership: {}", c.membership);

@@ -5,8 +5,9 @@
 mod common;
 
 use common::*;
+use zkrs::consensus::read_snapshot_file;
 use zkrs::proto::{self, Request};
-use zkrs::storage::DurableLog;
+use zkrs::storage::{Compression, DurableLog};
 use zkrs::Acl;
 
 /// Sends `n` writes pipelined in windows of `window`, checking every reply.
@@ -110,6 +111,66 @@ async fn snapshots_are_retained_and_log_is_purged() {
         let mut c = Conn::open(server.addr(), 4000).await;
         assert_eq!(c.get_data("/s/n0", false).await.unwrap().0, b"again");
         assert_eq!(c.children("/s").await.unwrap().0.len(), 300);
+        drop(c);
+        server.stop().await;
+    })
+    .await
+}
+
+/// The method of the newest snapshot in `dir`, once it includes `zxid`.
+async fn newest_snapshot_method(dir: &std::path::Path, zxid: i64) -> Compression {
+    let snaps = dir.join("zkrs").join("snapshots");
+    let newest = || {
+        snapshot_files(dir)
+            .pop()
+            .filter(|s| snap_index(s) + 50 > zxid as u64)
+    };
+    assert!(eventually(20, || async { newest().is_some() }).await);
+    let contents = read_snapshot_file(&snaps.join(newest().unwrap())).unwrap();
+    contents.compression
+}
+
+/// Snapshots are written as `snapshot.compression.method` says, and a
+/// member reads back those written under another setting: snappy, then gz,
+/// then none, each restart recovering every znode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compressed_snapshots_survive_a_change_of_method() {
+    bounded(120, async {
+        let dir = tempfile::tempdir().unwrap();
+        let methods = [
+            ("snapshot.compression.method=snappy\n", Compression::Snappy),
+            (
+                "zookeeper.snapshot.compression.method=gz\n",
+                Compression::Gzip,
+            ),
+            ("", Compression::None),
+        ];
+        let mut before = None;
+        for (round, (setting, method)) in methods.into_iter().enumerate() {
+            let server = start(dir.path(), setting).await;
+            let mut c = Conn::open(server.addr(), 4000).await;
+            if let Some(before) = before.take() {
+                assert_eq!(dump_tree(&mut c).await, before, "after restart {round}");
+            } else {
+                c.create("/s", b"", 0).await.unwrap();
+            }
+            let first = round * 200;
+            for i in first..first + 200 {
+                let data = format!("value {i} ").repeat(20);
+                c.create(&format!("/s/n{i}"), data.as_bytes(), 0)
+                    .await
+                    .unwrap();
+            }
+            let last = c.server_zxid().await;
+            assert_eq!(newest_snapshot_method(dir.path(), last).await, method);
+            before = Some(dump_tree(&mut c).await);
+            drop(c);
+            server.stop().await;
+        }
+        let server = start(dir.path(), "").await;
+        let mut c = Conn::open(server.addr(), 4000).await;
+        assert_eq!(Some(dump_tree(&mut c).await), before);
+        assert_eq!(c.children("/s").await.unwrap().0.len(), 600);
         drop(c);
         server.stop().await;
     })

@@ -22,6 +22,7 @@ pub use properties::parse as parse_properties;
 pub use server::{Role, ServerEntry};
 
 use crate::error::{Error, Result};
+use crate::storage::Compression;
 
 /// ZooKeeperServer.DEFAULT_TICK_TIME.
 pub const DEFAULT_TICK_TIME: u32 = 3000;
@@ -84,6 +85,8 @@ pub struct Config {
     pub max_session_timeout: u32,
     pub snap_count: u32,
     pub autopurge_snap_retain_count: u32,
+    /// How snapshots are written (`snapshot.compression.method`).
+    pub snapshot_compression: Compression,
     /// Zero: autopurge off.
     pub autopurge_purge_interval: Duration,
     pub reconfig_enabled: bool,
@@ -137,6 +140,7 @@ impl Default for Config {
             max_session_timeout: 20 * DEFAULT_TICK_TIME,
             snap_count: 100_000,
             autopurge_snap_retain_count: MIN_SNAP_RETAIN_COUNT,
+            snapshot_compression: Compression::None,
             autopurge_purge_interval: Duration::ZERO,
             reconfig_enabled: false,
             standalone_enabled: true,
@@ -307,6 +311,7 @@ impl Config {
         cfg.finish(p)?;
         cfg.admin = AdminSettings::from_properties(&cfg.properties)?;
         cfg.metrics_http = http::metrics_endpoint(&cfg.properties)?;
+        cfg.snapshot_compression = snapshot_compression(&cfg.properties)?;
         cfg.initial_text = text.to_string();
         Ok(cfg)
     }
@@ -630,6 +635,15 @@ fn strip(e: Error) -> String {
 
 fn absolute(p: &Path) -> Result<PathBuf> {
     std::path::absolute(p).map_err(Error::from)
+}
+
+/// `snapshot.compression.method`: `gz`, `snappy`, or empty for none.
+/// ZooKeeper takes a name it does not know for none; here it is an error.
+fn snapshot_compression(props: &BTreeMap<String, String>) -> Result<Compression> {
+    let Some((key, name)) = property(props, "snapshot.compression.method") else {
+        return Ok(Compression::None);
+    };
+    Compression::from_name(name).ok_or_else(|| bad(key, name, "is not gz, snappy or empty"))
 }
 
 /// A key as written in zoo.cfg or as its `zookeeper.` system property

@@ -609,3 +609,21 @@ fn admin_server_and_metrics_endpoints() {
     let m = c.metrics_http.unwrap();
     assert_eq!((m.address.as_str(), m.port), ("0.0.0.0", 7001));
 }
+
+#[test]
+fn snapshot_compression_by_either_name() {
+    assert_eq!(cfg(MIN).snapshot_compression, Compression::None);
+    let gz = cfg(&format!("{MIN}snapshot.compression.method=gz\n"));
+    assert_eq!(gz.snapshot_compression, Compression::Gzip);
+    let snappy = cfg(&format!(
+        "{MIN}zookeeper.snapshot.compression.method=snappy\n"
+    ));
+    assert_eq!(snappy.snapshot_compression, Compression::Snappy);
+    let none = cfg(&format!("{MIN}snapshot.compression.method=\n"));
+    assert_eq!(none.snapshot_compression, Compression::None);
+    let m = err(&format!("{MIN}snapshot.compression.method=zstd\n"));
+    assert!(
+        m.contains("snapshot.compression.method") && m.contains("zstd"),
+        "{m}"
+    );
+}

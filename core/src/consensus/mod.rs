@@ -97,6 +97,8 @@ pub struct StorageOptions {
     pub snapshot_dir: PathBuf,
     /// Entries between snapshots (zoo.cfg snapCount).
     pub snap_count: u64,
+    /// How snapshots are written (snapshot.compression.method).
+    pub snapshot_compression: crate::storage::Compression,
     /// Snapshots kept on disk (autopurge.snapRetainCount).
     pub snap_retain_count: usize,
 }

@@ -161,6 +161,8 @@ pub fn write_seed_snapshot(
 pub struct SnapshotContents {
     /// The body layout (1 to 3).
     pub format: u32,
+    /// How the file stores the body.
+    pub compression: crate::storage::Compression,
     /// The last log entry it includes (its zxid) and that entry's term.
     pub last_index: u64,
     pub last_term: u64,
@@ -176,12 +178,13 @@ pub fn read_snapshot_file(path: &std::path::Path) -> io::Result<SnapshotContents
         path: path.to_path_buf(),
     };
     let read = file.read()?;
-    let format = read.format;
+    let (format, compression) = (read.format, read.compression);
     let (meta, encoded) = split_body(read)?;
     let state = decode_state(format, encoded.state())?;
     let last = meta.last_log_id.as_ref();
     Ok(SnapshotContents {
         format,
+        compression,
         last_index: last.map_or(0, |l| l.index),
         last_term: last.map_or(0, |l| l.committed_leader_id().term),
         membership: format!("{}", meta.last_membership.membership()),
@@ -280,7 +283,8 @@ impl StateMachine {
         applier: Arc<dyn Applier>,
         outbox: Arc<Outbox>,
     ) -> Result<StateMachine, Error> {
-        let snapshots = SnapshotStore::open(&opts.snapshot_dir)?;
+        let snapshots =
+            SnapshotStore::open(&opts.snapshot_dir)?.compressing(opts.snapshot_compression);
         snapshots.remove_unfinished()?;
         let mut progress = Progress {
             last_applied: None,

@@ -92,6 +92,7 @@ impl Server {
             log_dir: log_dir.clone(),
             snapshot_dir: data_dir.join("snapshots"),
             snap_count: config.snap_count as u64,
+            snapshot_compression: config.snapshot_compression,
             snap_retain_count: config.autopurge_snap_retain_count as usize,
         };
         let bind = client_addr(&config)?;
