@@ -176,6 +176,50 @@ def test_import_serves_what_zookeeper_served():
             zkrs_srv.cleanup()
 
 
+@pytest.mark.parametrize("method", ["gz", "snappy"])
+def test_import_reads_a_compressed_snapshot(method):
+    """ZooKeeper told to compress its snapshots (zoo.cfg's
+    snapshot.compression.method) writes snapshot.<zxid>.gz or .snappy and
+    nothing else; the import reads the newest of them and the log after it."""
+    zk_srv = ZkServer(kind="apache")
+    with open(zk_srv.cfg, "a") as f:
+        f.write("snapCount=100\nsnapshot.compression.method=%s\n" % method)
+    zk_srv.start()
+    zkrs_srv = ZkServer(kind="zkrs")
+    try:
+        zk = client(zk_srv.port)
+        workload(zk)
+        zk.stop()
+        zk.close()
+        zk_srv.restart()  # a snapshot of everything so far, then logged txns
+        zk = client(zk_srv.port)
+        for i in range(30):
+            zk.create("/after-%d" % i, b"%d" % i)
+        expected = read_all(zk)
+        zk.stop()
+        zk.close()
+        zk_srv.kill()
+        v2 = os.path.join(zk_srv.data_dir, "version-2")
+        snaps = sorted(n for n in os.listdir(v2) if n.startswith("snapshot."))
+        assert snaps and all(n.endswith("." + method) for n in snaps), snaps
+        assert len(snaps) >= 2, snaps  # the newest is not the empty first one
+
+        res = run_import(zk_srv.data_dir, zkrs_srv.cfg)
+        assert res.returncode == 0, res.stderr
+        assert "." + method in res.stderr and "skipping" not in res.stderr, res.stderr
+        zkrs_srv.start()
+        zk = client(zkrs_srv.port)
+        got = read_all(zk)
+        assert sorted(got) == sorted(expected)
+        for path in expected:
+            assert got[path] == expected[path], path
+        zk.stop()
+        zk.close()
+    finally:
+        zk_srv.cleanup()
+        zkrs_srv.cleanup()
+
+
 def jute_str(s):
     b = s.encode()
     return struct.pack(">i", len(b)) + b

@@ -6,6 +6,7 @@
 //! member, and it writes only into an empty target, at the very end, so a
 //! refused or failed import changes nothing.
 
+mod compressed;
 mod image;
 mod jute;
 mod snap;
@@ -140,19 +141,14 @@ fn load_snapshot(
         )));
     }
     for (zxid, path) in snaps.into_iter().rev() {
-        if path.extension().is_some_and(|e| e == "gz" || e == "snappy") {
-            note(
-                progress,
-                &format!(
-                    "skipping {}: compressed snapshots are not supported",
-                    path.display()
-                ),
-            );
-            continue;
-        }
         progress(Step::LoadingSnapshot(&path));
-        let bytes = std::fs::read(&path)?;
-        match snap::parse_snapshot(&bytes) {
+        // A stream that does not decompress is corrupt, as a bad checksum.
+        let parsed = match compressed::snapshot_bytes(&path) {
+            Ok(bytes) => snap::parse_snapshot(&bytes).map_err(|e| e.to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(e.to_string()),
+            Err(e) => return Err(e.into()),
+        };
+        match parsed {
             Ok(mut image) => {
                 image.last_zxid = zxid;
                 return Ok((path, zxid, image));
