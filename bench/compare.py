@@ -25,6 +25,8 @@ SIGKILLs by PID at the end. No assertion on any figure: it measures.
     bench/compare.py                 # full: 3 rounds, 10 s loads, 1M znodes
     bench/compare.py --quick         # 1 round, 2 s loads, 20k znodes
     bench/compare.py --parts fanout  # only the watch fan-out
+    bench/compare.py --parts populate --cfg snapshot.compression.method=snappy
+                                     # a zoo.cfg key added for both systems
 """
 
 import argparse
@@ -256,7 +258,14 @@ def main():
                     help="which parts to run (populate includes RSS, snapshot size and restart)")
     ap.add_argument("--quick", action="store_true", help="1 round, 2 s loads, 20k znodes, 100 watchers")
     ap.add_argument("--out", default="/tmp/zkrs-compare")
+    ap.add_argument("--cfg", action="append", default=[], metavar="KEY=VALUE",
+                    help="a zoo.cfg line for both systems' members (repeatable)")
     args = ap.parse_args()
+    for line in args.cfg:
+        key, sep, val = line.partition("=")
+        if not sep or not key:
+            ap.error("--cfg wants KEY=VALUE, got %r" % line)
+        CFG[key] = val
     if args.quick:
         args.rounds, args.duration, args.warmup = 1, 2.0, 0.5
         args.populate, args.watchers, args.fanout_rounds = 20000, 100, 3

@@ -1,10 +1,11 @@
 """5. A member with an empty data dir joins and gets the state by snapshot."""
 
 import os
+import subprocess
 
 import pytest
 
-from ensharness import wait_until
+from ensharness import wait_until, zkrs_bin
 from ensutil import Writer, tree_on
 
 
@@ -23,14 +24,29 @@ def _wipe_and_write(ens, clients, victim, n):
     return admin
 
 
+def compression_of(member):
+    """The method of the member's newest snapshot, as `zkrs snapshot inspect`
+    reads it from the file's header."""
+    out = subprocess.run([zkrs_bin(), "snapshot", "inspect", member.data_dir],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split("compression ", 1)[1].split(")", 1)[0]
+
+
 @pytest.mark.timeout(120)
-def test_empty_member_gets_state_by_snapshot(ensemble_factory, clients):
+@pytest.mark.parametrize("method", ["", "snappy"])
+def test_empty_member_gets_state_by_snapshot(ensemble_factory, clients, method):
     """snapCount=50 and 400 writes while the member is gone: the leader has
     compacted its log, so the wiped member can only get the state by
     snapshot. (The leader is restarted before the member returns, so that it
     has no memory of the member's old log: test_wiped_follower_does_not_
-    crash_leader is the case where it has.)"""
-    ens = ensemble_factory(3, extra_cfg={"snapCount": 50})
+    crash_leader is the case where it has.) With snapshots compressed, the
+    leader reads its own back to send them, and the member writes what it
+    gets compressed as well."""
+    extra = {"snapCount": 50}
+    if method:
+        extra["snapshot.compression.method"] = method
+    ens = ensemble_factory(3, extra_cfg=extra)
     leader = ens.leader()
     victim = [m for m in ens.members if m is not leader][0]
     admin = _wipe_and_write(ens, clients, victim, 400)
@@ -48,6 +64,7 @@ def test_empty_member_gets_state_by_snapshot(ensemble_factory, clients):
     snaps = victim.snapshot_files()
     assert snaps, "no snapshot in %s/zkrs/snapshots after joining" % victim.data_dir
     print("leader snapshots %s, joined member snapshots %s" % (ls, snaps))
+    assert compression_of(victim) == compression_of(ens.leader()) == (method or "none")
     admin.create("/snap/after", b"a")  # later writes reach it too
     assert tree_on(victim, "/snap")["after"] == b"a"
 
