@@ -68,7 +68,9 @@ impl Compression {
 
     /// The bytes `stored` holds, uncompressed.
     pub(super) fn decompress(self, stored: &[u8]) -> io::Result<Vec<u8>> {
-        let mut plain = Vec::with_capacity(stored.len().saturating_mul(2));
+        // Sized up front: a snapshot of a large tree is hundreds of MB,
+        // and growing a buffer that big copied it twice over.
+        let mut plain = Vec::with_capacity(self.plain_len(stored));
         let read = match self {
             Compression::None => return Ok(stored.to_vec()),
             Compression::Gzip => flate2::read::GzDecoder::new(stored).read_to_end(&mut plain),
@@ -80,6 +82,42 @@ impl Compression {
         })?;
         Ok(plain)
     }
+}
+
+impl Compression {
+    /// How long `stored` is uncompressed, as its own lengths say (only a
+    /// hint: they are checked as it is uncompressed).
+    fn plain_len(self, stored: &[u8]) -> usize {
+        match self {
+            Compression::None => stored.len(),
+            // gzip's trailer ends with the length modulo 2^32.
+            Compression::Gzip => stored
+                .last_chunk::<4>()
+                .map_or(0, |n| u32::from_le_bytes(*n) as usize),
+            Compression::Snappy => snappy_frames_len(stored),
+        }
+    }
+}
+
+/// The uncompressed length of Snappy frames: each chunk is a type byte and
+/// a 3-byte little-endian length; a compressed chunk's data is a checksum
+/// and a block that starts with its own length, an uncompressed chunk's
+/// a checksum and the bytes.
+fn snappy_frames_len(mut frames: &[u8]) -> usize {
+    let mut total = 0;
+    while let Some((&[kind, a, b, c], rest)) = frames.split_first_chunk::<4>() {
+        let len = u32::from_le_bytes([a, b, c, 0]) as usize;
+        let Some((data, next)) = rest.split_at_checked(len) else {
+            break;
+        };
+        total += match (kind, data.get(4..)) {
+            (0x00, Some(block)) => snap::raw::decompress_len(block).unwrap_or(0),
+            (0x01, Some(bytes)) => bytes.len(),
+            _ => 0,
+        };
+        frames = next;
+    }
+    total
 }
 
 pub(super) enum Encoder<'a> {
@@ -139,6 +177,7 @@ mod tests {
             if c != Compression::None {
                 assert!(stored.len() < body.len() / 2, "{c:?}: {}", stored.len());
             }
+            assert_eq!(c.plain_len(&stored), body.len(), "{c:?}");
             assert!(c.decompress(&stored).unwrap() == body, "{c:?}");
             assert_eq!(Compression::from_code(c.code()), Some(c));
             let name = if c == Compression::None { "" } else { c.name() };

@@ -198,7 +198,6 @@ impl SnapshotStore {
         let tmp = self
             .dir
             .join(format!("{}.{seq}.tmp", Self::file_name(index)));
-        let format = format | self.compression.code() << 16;
         let saved = write_temp(&tmp, format, self.compression, abandon, body).and_then(|()| {
             abandon.check()?;
             fs::rename(&tmp, &path)
@@ -305,7 +304,7 @@ fn write_temp(
     } = out.into_inner().map_err(|e| e.into_error())?;
     file.seek(SeekFrom::Start(0))?;
     file.write_all(MAGIC)?;
-    file.write_all(&format.to_be_bytes())?;
+    file.write_all(&(format | compression.code() << 16).to_be_bytes())?;
     file.write_all(&crc.to_be_bytes())?;
     file.write_all(&len.to_be_bytes())?;
     file.sync_all()
