@@ -70,6 +70,31 @@ def read_all(zk, path="/", out=None):
     return out
 
 
+def write_then_kill(zk_srv, count, prefix):
+    """Creates `count` znodes on ZooKeeper, reads its whole tree, then
+    SIGKILLs it: the tree it served, with the last writes in its log."""
+    zk = client(zk_srv.port)
+    for i in range(count):
+        zk.create("%s-%d" % (prefix, i), b"%d" % i)
+    expected = read_all(zk)
+    zk.stop()
+    zk.close()
+    zk_srv.kill()
+    return expected
+
+
+def assert_serves(zkrs_srv, expected):
+    """Starts zkrs and checks that it serves the tree `expected`."""
+    zkrs_srv.start()
+    zk = client(zkrs_srv.port)
+    got = read_all(zk)
+    zk.stop()
+    zk.close()
+    assert sorted(got) == sorted(expected)
+    for path in expected:
+        assert got[path] == expected[path], path
+
+
 def wait_port_free(port, timeout=10):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -192,13 +217,7 @@ def test_import_reads_a_compressed_snapshot(method):
         zk.stop()
         zk.close()
         zk_srv.restart()  # a snapshot of everything so far, then logged txns
-        zk = client(zk_srv.port)
-        for i in range(30):
-            zk.create("/after-%d" % i, b"%d" % i)
-        expected = read_all(zk)
-        zk.stop()
-        zk.close()
-        zk_srv.kill()
+        expected = write_then_kill(zk_srv, 30, "/after")
         v2 = os.path.join(zk_srv.data_dir, "version-2")
         snaps = sorted(n for n in os.listdir(v2) if n.startswith("snapshot."))
         assert snaps and all(n.endswith("." + method) for n in snaps), snaps
@@ -207,14 +226,7 @@ def test_import_reads_a_compressed_snapshot(method):
         res = run_import(zk_srv.data_dir, zkrs_srv.cfg)
         assert res.returncode == 0, res.stderr
         assert "." + method in res.stderr and "skipping" not in res.stderr, res.stderr
-        zkrs_srv.start()
-        zk = client(zkrs_srv.port)
-        got = read_all(zk)
-        assert sorted(got) == sorted(expected)
-        for path in expected:
-            assert got[path] == expected[path], path
-        zk.stop()
-        zk.close()
+        assert_serves(zkrs_srv, expected)
     finally:
         zk_srv.cleanup()
         zkrs_srv.cleanup()
@@ -292,22 +304,12 @@ def test_import_reads_logs_from_a_separate_data_log_dir():
     zk_srv.start()
     zkrs_srv = ZkServer(kind="zkrs")
     try:
-        zk = client(zk_srv.port)
-        for i in range(10):
-            zk.create("/logged-%d" % i, b"%d" % i)
-        expected = read_all(zk)
-        zk.stop()
-        zk.close()
-        zk_srv.kill()
+        expected = write_then_kill(zk_srv, 10, "/logged")
         res = subprocess.run([os.environ["ZKRS_BIN"], "import", "--zk-data-dir", zk_srv.data_dir,
                               "--zk-data-log-dir", log_dir, "--config", zkrs_srv.cfg],
                              capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, res.stderr
-        zkrs_srv.start()
-        zk = client(zkrs_srv.port)
-        assert read_all(zk) == expected
-        zk.stop()
-        zk.close()
+        assert_serves(zkrs_srv, expected)
     finally:
         zk_srv.cleanup()
         zkrs_srv.cleanup()
