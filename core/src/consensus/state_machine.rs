@@ -91,7 +91,7 @@ impl Body {
     /// The encoded state alone, to send.
     fn into_state(self) -> Vec<u8> {
         match self {
-            Body::Mapped { .. } => self.state().to_vec(),
+            Body::Mapped { file, state_at } => file.into_body_from(state_at),
             Body::Owned(bytes) => bytes,
         }
     }
@@ -560,6 +560,13 @@ mod tests {
         assert_eq!((m, got.state()), (meta(20), &encoded[..]));
         let restored: ZkState = decode(got.state()).unwrap();
         assert_eq!(restored.tree, state().tree);
+        assert_eq!(SnapshotData::File(file).into_encoded().unwrap(), encoded);
+
+        // Compressed: the state to send is taken out of the body unpacked.
+        let snappy = crate::storage::Compression::Snappy;
+        let packed = SnapshotStore::open(dir.path()).unwrap().compressing(snappy);
+        let file = save_snapshot(&packed, &meta(30), &never, |w| w.write_all(&encoded)).unwrap();
+        assert_eq!(file.read().unwrap().compression, snappy);
         assert_eq!(SnapshotData::File(file).into_encoded().unwrap(), encoded);
     }
 

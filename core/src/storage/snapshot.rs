@@ -103,6 +103,18 @@ impl SnapshotBody {
             Stored::Unpacked(body) => body,
         }
     }
+
+    /// The body from byte `at` on, as a buffer of its own: an uncompressed
+    /// body is moved, not copied (it can be hundreds of MB).
+    pub fn into_body_from(self, at: usize) -> Vec<u8> {
+        match self.body {
+            Stored::Mapped(map) => map[HEADER_LEN + at..].to_vec(),
+            Stored::Unpacked(mut body) => {
+                body.drain(..at);
+                body
+            }
+        }
+    }
 }
 
 impl SnapshotFile {
