@@ -4,7 +4,7 @@
 //! length and a raw snappy block). Either holds what a plain snapshot file
 //! holds, checksum and all.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
 /// The start of snappy-java's stream header (then its version and the
@@ -23,13 +23,9 @@ pub(super) fn snapshot_bytes(path: &Path) -> io::Result<Vec<u8>> {
     }
 }
 
+/// The same gzip as a zkrs snapshot's, which the snapshot store reads.
 fn gunzip(raw: &[u8]) -> io::Result<Vec<u8>> {
-    let mut plain = Vec::with_capacity(raw.len().saturating_mul(3));
-    // Java's GZIPInputStream reads concatenated members as one stream.
-    flate2::read::MultiGzDecoder::new(raw)
-        .read_to_end(&mut plain)
-        .map_err(|e| invalid(format!("bad gzip stream: {e}")))?;
-    Ok(plain)
+    crate::storage::Compression::Gzip.decompress(raw)
 }
 
 fn unsnappy(mut raw: &[u8]) -> io::Result<Vec<u8>> {

@@ -66,25 +66,25 @@ impl Compression {
         }
     }
 
-    /// The bytes `stored` holds, uncompressed.
-    pub(super) fn decompress(self, stored: &[u8]) -> io::Result<Vec<u8>> {
+    /// The bytes `stored` holds, uncompressed (also ZooKeeper's own
+    /// `.gz` snapshots, for `zkrs import`).
+    pub(crate) fn decompress(self, stored: &[u8]) -> io::Result<Vec<u8>> {
+        let (what, mut reader): (&str, Box<dyn Read + '_>) = match self {
+            Compression::None => return Ok(stored.to_vec()),
+            // Java's GZIPInputStream reads concatenated members as one.
+            Compression::Gzip => ("gzip", Box::new(flate2::read::MultiGzDecoder::new(stored))),
+            Compression::Snappy => ("snappy", Box::new(snap::read::FrameDecoder::new(stored))),
+        };
         // Sized up front: a snapshot of a large tree is hundreds of MB,
         // and growing a buffer that big copied it twice over.
         let mut plain = Vec::with_capacity(self.plain_len(stored));
-        let read = match self {
-            Compression::None => return Ok(stored.to_vec()),
-            Compression::Gzip => flate2::read::GzDecoder::new(stored).read_to_end(&mut plain),
-            Compression::Snappy => snap::read::FrameDecoder::new(stored).read_to_end(&mut plain),
-        };
-        read.map_err(|e| {
-            let why = format!("bad {} stream: {e}", self.name());
+        reader.read_to_end(&mut plain).map_err(|e| {
+            let why = format!("bad {what} stream: {e}");
             io::Error::new(io::ErrorKind::InvalidData, why)
         })?;
         Ok(plain)
     }
-}
 
-impl Compression {
     /// How long `stored` is uncompressed, as its own lengths say (only a
     /// hint: they are checked as it is uncompressed).
     fn plain_len(self, stored: &[u8]) -> usize {
