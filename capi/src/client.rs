@@ -234,6 +234,7 @@ pub unsafe extern "C" fn zkrs_client_connect_tls(
             cert: try_arg!(path(cert)),
             key: try_arg!(path(key)),
             password: try_arg!(opt_str_arg(password)).to_string(),
+            hostname_verification: true,
         };
         connect(hosts, session_timeout_ms, Some(tls), None, out)
     })

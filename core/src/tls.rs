@@ -7,6 +7,11 @@
 //! v1 certificates, which webpki refuses, and test harnesses such as
 //! kazoo's make them; a v1 client certificate is accepted only when a
 //! trusted certificate signed it directly and it is within its validity.
+//!
+//! Whether a certificate names its peer's host is checked as ZooKeeper
+//! checks it (`hostname`), after the handshake.
+
+mod hostname;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -60,6 +65,11 @@ pub struct TlsSettings {
     /// `ssl.ciphersuites`, IANA names as Java writes them; None: rustls's
     /// defaults.
     pub cipher_suites: Option<Vec<String>>,
+    /// `hostnameVerification` (default true): the dialling side checks that
+    /// the other's certificate names it; between members the accepting
+    /// side checks the dialler's too (ZooKeeper's quorum does both, its
+    /// client port neither).
+    pub hostname_verification: bool,
 }
 
 /// The TLS versions zkrs speaks (ZooKeeper's `TLSv1.2`, `TLSv1.3`).
@@ -160,6 +170,19 @@ fn cipher_suites(prefix: &str, list: Option<&str>) -> Result<Option<Vec<String>>
     Ok(Some(names))
 }
 
+/// A true/false key, ZooKeeper's boolean settings; anything else is an
+/// error naming the key (Java would take it for false).
+fn flag(key: &str, value: Option<&str>, default: bool) -> Result<bool, Error> {
+    match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(config_error(format!(
+            "{key}: '{other}' is not true or false"
+        ))),
+    }
+}
+
 fn config_error(what: impl std::fmt::Display) -> Error {
     Error::Config(what.to_string())
 }
@@ -245,12 +268,14 @@ impl TlsSettings {
                 )));
             }
         }
+        let verification_key = format!("{prefix}hostnameVerification");
         Ok(Some(TlsSettings {
             key_store,
             trust_store: store("trustStore")?,
             client_auth,
             protocols,
             cipher_suites,
+            hostname_verification: flag(&verification_key, get("hostnameVerification"), true)?,
         }))
     }
 
@@ -297,23 +322,70 @@ impl TlsSettings {
 impl TlsSettings {
     /// The dialling side between members (`sslQuorum`): this member's own
     /// certificate as the client certificate, the other's checked against
-    /// the trust store and the address dialled.
-    pub fn peer_connector(&self) -> Result<tokio_rustls::TlsConnector, Error> {
+    /// the trust store and (with `hostnameVerification`) its address.
+    pub fn peer_connector(&self) -> Result<Dialer, Error> {
         let provider = provider_for(&self.cipher_suites);
         let trust = self
             .trust_store
             .as_ref()
             .ok_or_else(|| config_error("sslQuorum needs ssl.quorum.trustStore.location"))?;
-        let mut roots = RootCertStore::empty();
-        roots.add_parsable_certificates(trusted_certs(trust)?);
+        let server = ServerCheck::signed_by(trusted_certs(trust)?, provider.clone());
         let own = OwnCert(Arc::new(certified_key(&self.key_store, &provider)?));
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&self.rustls_versions())
             .map_err(config_error)?
-            .with_root_certificates(roots)
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(server))
             .with_client_cert_resolver(Arc::new(own));
-        Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+        Ok(Dialer {
+            connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
+            check_names: self.hostname_verification,
+        })
     }
+}
+
+/// The dialling side of a TLS link: the handshake, then (with hostname
+/// verification) the check that the other side's certificate names the
+/// host dialled or the address reached.
+#[derive(Clone)]
+pub struct Dialer {
+    connector: tokio_rustls::TlsConnector,
+    check_names: bool,
+}
+
+impl Dialer {
+    /// TLS over `stream`, which is connected to `addr` ("host:port").
+    pub async fn connect(
+        &self,
+        addr: &str,
+        stream: tokio::net::TcpStream,
+    ) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+        let name = server_name(addr).map_err(std::io::Error::other)?;
+        let ip = stream.peer_addr()?.ip();
+        let tls = self.connector.connect(name, stream).await?;
+        if self.check_names {
+            let cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first());
+            hostname::check(cert, Some(addr), ip)
+                .await
+                .map_err(|e| refused(format!("{addr}: {e}")))?;
+        }
+        Ok(tls)
+    }
+}
+
+/// The accepting side between members, with `hostnameVerification`: the
+/// dialler's certificate must name the address it dials from (ZooKeeper's
+/// quorum checks it; its client port does not).
+pub async fn check_dialler(
+    tls: &tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+    from: std::net::IpAddr,
+) -> std::io::Result<()> {
+    let cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first());
+    hostname::check(cert, None, from).await.map_err(refused)
+}
+
+fn refused(why: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::PermissionDenied, why)
 }
 
 /// A member's own certificate, presented when it dials another member.
@@ -672,7 +744,7 @@ impl ClientCertVerifier for ClientVerifier {
 
 /// A client's TLS settings (ZooKeeper's `zookeeper.client.secure` with the
 /// client's `zookeeper.ssl.*` keys, kazoo's `use_ssl` options).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientTls {
     /// Certificates to trust (PEM, JKS or PKCS12 by extension); None: the
     /// server's certificate is not checked (kazoo's `verify_certs=False`).
@@ -683,26 +755,50 @@ pub struct ClientTls {
     pub key: Option<PathBuf>,
     /// For JKS / PKCS12 stores.
     pub password: String,
+    /// With `ca`: the server's certificate must name the host dialled, the
+    /// address reached or that address's reverse name
+    /// (`zookeeper.ssl.hostnameVerification`, on by default; kazoo's
+    /// `check_hostname`, off by default there).
+    pub hostname_verification: bool,
+}
+
+impl Default for ClientTls {
+    fn default() -> ClientTls {
+        ClientTls {
+            ca: None,
+            cert: None,
+            key: None,
+            password: String::new(),
+            hostname_verification: true,
+        }
+    }
 }
 
 impl ClientTls {
     /// A ZooKeeper client configuration's TLS (`zookeeper.client.secure`
     /// and the `zookeeper.ssl.*` stores, as zkCli's
     /// `-client-configuration` file holds them); None when not secure.
-    pub fn from_properties(props: &BTreeMap<String, String>) -> Option<ClientTls> {
+    pub fn from_properties(props: &BTreeMap<String, String>) -> Result<Option<ClientTls>, Error> {
         let get = |k: &str| props.get(k).map(|v| v.trim().to_string());
         if get("zookeeper.client.secure").as_deref() != Some("true") {
-            return None;
+            return Ok(None);
         }
+        let verification_key = "zookeeper.ssl.hostnameVerification";
+        let hostname_verification = flag(
+            verification_key,
+            props.get(verification_key).map(String::as_str),
+            true,
+        )?;
         let password = get("zookeeper.ssl.keyStore.password")
             .or_else(|| get("zookeeper.ssl.trustStore.password"))
             .unwrap_or_default();
-        Some(ClientTls {
+        Ok(Some(ClientTls {
             ca: get("zookeeper.ssl.trustStore.location").map(PathBuf::from),
             cert: get("zookeeper.ssl.keyStore.location").map(PathBuf::from),
             key: None,
             password,
-        })
+            hostname_verification,
+        }))
     }
 
     fn store(&self, path: &Path) -> Result<Store, Error> {
@@ -713,23 +809,20 @@ impl ClientTls {
         })
     }
 
-    /// A connector; the server's certificate must name the host dialled.
-    pub fn connector(&self) -> Result<tokio_rustls::TlsConnector, Error> {
+    /// A connector: the server's certificate checked against `ca` (if
+    /// given) and, with `hostname_verification`, its name.
+    pub fn connector(&self) -> Result<Dialer, Error> {
         #[allow(deprecated)] // see TlsSettings::server_config
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let server = match &self.ca {
+            Some(ca) => ServerCheck::signed_by(trusted_certs(&self.store(ca)?)?, provider.clone()),
+            None => ServerCheck::any(provider.clone()),
+        };
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(config_error)?;
-        let builder = match &self.ca {
-            Some(ca) => {
-                let mut roots = RootCertStore::empty();
-                roots.add_parsable_certificates(trusted_certs(&self.store(ca)?)?);
-                builder.with_root_certificates(roots)
-            }
-            None => builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(AnyServer(provider.clone()))),
-        };
+            .map_err(config_error)?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(server));
         let config = match &self.cert {
             None => builder.with_no_client_auth(),
             Some(cert) => {
@@ -744,7 +837,10 @@ impl ClientTls {
                 builder.with_client_cert_resolver(Arc::new(own))
             }
         };
-        Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+        Ok(Dialer {
+            connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
+            check_names: self.hostname_verification && self.ca.is_some(),
+        })
     }
 
     fn identity(
@@ -777,20 +873,53 @@ pub fn server_name(addr: &str) -> Result<rustls::pki_types::ServerName<'static>,
     rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|e| format!("{addr}: {e}"))
 }
 
-/// Accepts any server certificate (only when no CA is given, as kazoo's
-/// `verify_certs=False`); the handshake signatures are still checked.
+/// The dialling side's check of the other's certificate chain: signed by
+/// a trusted certificate, or anything when no CA is given (kazoo's
+/// `verify_certs=False`); the handshake signatures are checked either way.
+/// The name is `Dialer`'s to check, after the handshake, as ZooKeeper does.
 #[derive(Debug)]
-struct AnyServer(Arc<CryptoProvider>);
+struct ServerCheck {
+    roots: Option<RootCertStore>,
+    provider: Arc<CryptoProvider>,
+}
 
-impl rustls::client::danger::ServerCertVerifier for AnyServer {
+impl ServerCheck {
+    fn signed_by(trusted: Vec<CertificateDer<'static>>, provider: Arc<CryptoProvider>) -> Self {
+        let mut roots = RootCertStore::empty();
+        roots.add_parsable_certificates(trusted);
+        ServerCheck {
+            roots: Some(roots),
+            provider,
+        }
+    }
+
+    fn any(provider: Arc<CryptoProvider>) -> Self {
+        ServerCheck {
+            roots: None,
+            provider,
+        }
+    }
+}
+
+impl rustls::client::danger::ServerCertVerifier for ServerCheck {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
         _server_name: &rustls::pki_types::ServerName<'_>,
         _ocsp_response: &[u8],
-        _now: UnixTime,
+        now: UnixTime,
     ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        if let Some(roots) = &self.roots {
+            let cert = rustls::server::ParsedCertificate::try_from(end_entity)?;
+            rustls::client::verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                roots,
+                intermediates,
+                now,
+                self.provider.signature_verification_algorithms.all,
+            )?;
+        }
         Ok(rustls::client::danger::ServerCertVerified::assertion())
     }
 
@@ -804,7 +933,7 @@ impl rustls::client::danger::ServerCertVerifier for AnyServer {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -818,12 +947,14 @@ impl rustls::client::danger::ServerCertVerifier for AnyServer {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -888,13 +1019,19 @@ pub struct Reloading<T> {
 /// The client port's and the peer port's accepting side.
 pub type ReloadingAcceptor = Reloading<tokio_rustls::TlsAcceptor>;
 /// The dialling side between members (`sslQuorum`).
-pub type ReloadingConnector = Reloading<tokio_rustls::TlsConnector>;
+pub type ReloadingConnector = Reloading<Dialer>;
 
 impl ReloadingAcceptor {
     pub fn new(settings: TlsSettings) -> Result<ReloadingAcceptor, Error> {
         Reloading::with(settings, |s| {
             Ok(tokio_rustls::TlsAcceptor::from(s.server_config()?))
         })
+    }
+
+    /// Between members: whether a dialler's certificate must name the
+    /// address it dials from ([`check_dialler`]).
+    pub fn checks_diallers(&self) -> bool {
+        self.settings.hostname_verification
     }
 }
 
@@ -1040,6 +1177,44 @@ mod tests {
         ] {
             assert!(matches!(read(&bad), Err(Error::Config(_))), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn hostname_verification_is_on_unless_turned_off() {
+        let read = |extra: &[(&str, &str)], prefix: &str| {
+            let mut all = vec![("ssl.quorum.keyStore.location", "/k/q.jks")];
+            all.push(("ssl.keyStore.location", "/k/c.jks"));
+            all.extend_from_slice(extra);
+            TlsSettings::from_properties(&props(&all), prefix)
+                .map(|s| s.unwrap().hostname_verification)
+        };
+        assert_eq!(read(&[], "ssl.quorum."), Ok(true));
+        let off = [("ssl.quorum.hostnameVerification", " False ")];
+        assert_eq!(read(&off, "ssl.quorum."), Ok(false));
+        assert_eq!(read(&off, "ssl."), Ok(true), "each prefix has its own key");
+        let by_property = [("zookeeper.ssl.hostnameVerification", "false")];
+        assert_eq!(read(&by_property, "ssl."), Ok(false));
+        let bad = [("ssl.quorum.hostnameVerification", "no")];
+        match read(&bad, "ssl.quorum.") {
+            Err(Error::Config(m)) => assert!(m.contains("ssl.quorum.hostnameVerification"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn client_configuration_reads_hostname_verification() {
+        let secure = |extra: &[(&str, &str)]| {
+            let mut all = vec![("zookeeper.client.secure", "true")];
+            all.extend_from_slice(extra);
+            ClientTls::from_properties(&props(&all))
+        };
+        assert_eq!(ClientTls::from_properties(&props(&[])), Ok(None));
+        let on = secure(&[]).unwrap().unwrap();
+        assert!(on.hostname_verification);
+        let off = secure(&[("zookeeper.ssl.hostnameVerification", "false")]);
+        assert!(!off.unwrap().unwrap().hostname_verification);
+        let bad = secure(&[("zookeeper.ssl.hostnameVerification", "maybe")]);
+        assert!(matches!(bad, Err(Error::Config(_))), "{bad:?}");
     }
 
     #[test]

@@ -35,7 +35,13 @@ fn ca(name: &str) -> Ca {
 
 /// Writes `<name>.pem` (certificate then key) signed by `ca`.
 fn leaf(dir: &Path, ca: &Ca, name: &str) -> PathBuf {
-    let mut params = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    leaf_for(dir, ca, name, &["localhost", "127.0.0.1"])
+}
+
+/// The same, naming `hosts` (DNS names or IP addresses).
+fn leaf_for(dir: &Path, ca: &Ca, name: &str, hosts: &[&str]) -> PathBuf {
+    let names = hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>();
+    let mut params = CertificateParams::new(names).unwrap();
     params.distinguished_name.push(DnType::CommonName, name);
     let key = KeyPair::generate().unwrap();
     let cert = params.signed_by(&key, &ca.issuer).unwrap();
@@ -62,6 +68,18 @@ struct Setup {
     other_ca: PathBuf,
 }
 
+/// A member serving `secureClientPort` with `pem`, trusting `ca`.
+async fn serve(pem: &Path, ca: &Path) -> (TestServer, u16) {
+    let port = free_port();
+    let extra = format!(
+        "secureClientPort={port}\nsecureClientPortAddress=127.0.0.1\n\
+         ssl.keyStore.location={}\nssl.trustStore.location={}\n",
+        pem.display(),
+        ca.display()
+    );
+    (TestServer::start_with(&extra).await, port)
+}
+
 async fn setup() -> Setup {
     let certs = tempfile::tempdir().unwrap();
     let d = certs.path();
@@ -73,14 +91,7 @@ async fn setup() -> Setup {
     let server_pem = leaf(d, &main, "server");
     let client = leaf(d, &main, "client");
     let stranger = leaf(d, &other, "stranger");
-    let port = free_port();
-    let extra = format!(
-        "secureClientPort={port}\nsecureClientPortAddress=127.0.0.1\n\
-         ssl.keyStore.location={}\nssl.trustStore.location={}\n",
-        server_pem.display(),
-        ca_path.display()
-    );
-    let server = TestServer::start_with(&extra).await;
+    let (server, port) = serve(&server_pem, &ca_path).await;
     Setup {
         _certs: certs,
         server,
@@ -168,6 +179,51 @@ async fn tls_refusals() {
         };
         let r = connect_tls(&s.secure, missing).await;
         assert!(matches!(r, Err(Error::Config(_))), "{:?}", r.err());
+    })
+    .await;
+}
+
+/// The client checks the server's name as ZooKeeper's client does: the
+/// host dialled, else the address reached, else its reverse name; with
+/// `hostname_verification` off only the chain counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_client_checks_the_servers_name() {
+    bounded(async {
+        let certs = tempfile::tempdir().unwrap();
+        let d = certs.path();
+        let main = ca("ca.zkrs.test");
+        let ca_path = d.join("ca.pem");
+        std::fs::write(&ca_path, &main.pem).unwrap();
+        let client = leaf(d, &main, "client");
+        let tls = |verify: bool| ClientTls {
+            ca: Some(ca_path.clone()),
+            cert: Some(client.clone()),
+            hostname_verification: verify,
+            ..Default::default()
+        };
+
+        // Named by address only, dialled by name: the address reached counts.
+        let (_by_ip, port) = serve(&leaf_for(d, &main, "by-ip", &["127.0.0.1"]), &ca_path).await;
+        let zk = connect_tls(&format!("localhost:{port}"), tls(true)).await;
+        zk.unwrap().close().await.unwrap();
+
+        // Named by the loopback address's reverse name only, dialled by address.
+        let (_by_name, port) =
+            serve(&leaf_for(d, &main, "by-name", &["localhost"]), &ca_path).await;
+        let zk = connect_tls(&format!("127.0.0.1:{port}"), tls(true)).await;
+        zk.unwrap().close().await.unwrap();
+
+        // Named for another host: refused, unless the check is off.
+        let (_other, port) = serve(
+            &leaf_for(d, &main, "other", &["zk.elsewhere.test"]),
+            &ca_path,
+        )
+        .await;
+        let hosts = format!("127.0.0.1:{port}");
+        let r = connect_tls(&hosts, tls(true)).await;
+        assert!(matches!(r, Err(Error::ConnectionLoss)), "{:?}", r.err());
+        let zk = connect_tls(&hosts, tls(false)).await.unwrap();
+        zk.close().await.unwrap();
     })
     .await;
 }

@@ -309,6 +309,7 @@ impl Client {
             cert: t.cert.map(Into::into),
             key: t.key.map(Into::into),
             password: t.password.unwrap_or_default(),
+            hostname_verification: true,
         });
         Client {
             hosts,

@@ -151,13 +151,16 @@ impl Client {
     /// `logger` (zkrs logs to the `zkrs` logger) are accepted and not used;
     /// SASL: DIGEST-MD5 through `sasl_options` or a `("sasl", "user:pw")`
     /// `auth_data` entry, as kazoo takes it. TLS: `use_ssl` with `ca` (PEM,
-    /// JKS or PKCS12; `verify_certs=False` trusts any server), `certfile` and
-    /// `keyfile` (PEM), or a JKS/PKCS12 `certfile` with `keyfile_password`.
+    /// JKS or PKCS12; `verify_certs=False` trusts any server; `check_hostname`,
+    /// off by default as in kazoo, also wants the server's certificate to
+    /// name the host or address), `certfile` and `keyfile` (PEM), or a
+    /// JKS/PKCS12 `certfile` with `keyfile_password`.
     #[new]
     #[pyo3(signature = (hosts="127.0.0.1:2181", timeout=10.0, client_id=None, handler=None,
         default_acl=None, auth_data=None, sasl_options=None, read_only=None, randomize_hosts=true,
         connection_retry=None, command_retry=None, logger=None, keyfile=None,
-        keyfile_password=None, certfile=None, ca=None, use_ssl=false, verify_certs=true))]
+        keyfile_password=None, certfile=None, ca=None, use_ssl=false, verify_certs=true,
+        check_hostname=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -179,6 +182,7 @@ impl Client {
         ca: Option<PathBuf>,
         use_ssl: bool,
         verify_certs: bool,
+        check_hostname: bool,
     ) -> PyResult<Self> {
         seconds(timeout, "timeout")?;
         let _ = (default_acl, connection_retry, logger);
@@ -198,6 +202,7 @@ impl Client {
             cert: certfile,
             key: keyfile,
             password: keyfile_password.unwrap_or_default(),
+            hostname_verification: check_hostname,
         });
         let handler = match handler {
             Some(h) => h,

@@ -21,22 +21,23 @@ def certs(tmp_path_factory):
     _run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
          "-out", "ca.pem", "-days", "2", "-subj", "/CN=ca", "-addext",
          "basicConstraints=critical,CA:TRUE", cwd=d)
-    with open(os.path.join(d, "san.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
-    for name in ("server", "client"):
+    names = {"server": "IP:127.0.0.1", "client": "IP:127.0.0.1", "elsewhere": "DNS:zk.elsewhere.test"}
+    for name, san in names.items():
+        with open(os.path.join(d, name + ".ext"), "w") as f:
+            f.write("subjectAltName=%s\n" % san)
         _run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key",
              "-out", name + ".csr", "-subj", "/CN=" + name, cwd=d)
         _run("openssl", "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-             "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", name + ".pem", cwd=d)
-    with open(os.path.join(d, "server-all.pem"), "w") as out:
-        for part in ("server.pem", "server.key"):
-            with open(os.path.join(d, part)) as f:
-                out.write(f.read())
+             "-CAcreateserial", "-days", "2", "-extfile", name + ".ext", "-out", name + ".pem",
+             cwd=d)
+        with open(os.path.join(d, name + "-all.pem"), "w") as out:
+            for part in (name + ".pem", name + ".key"):
+                with open(os.path.join(d, part)) as f:
+                    out.write(f.read())
     return d
 
 
-@pytest.fixture(scope="module")
-def tls_member(certs, tmp_path_factory):
+def _serve_tls(certs, data_dir, name):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -44,11 +45,16 @@ def tls_member(certs, tmp_path_factory):
         "tickTime=200\nclientPort=0\ndataDir=%s\nsecureClientPort=%d\n"
         "secureClientPortAddress=127.0.0.1\nssl.keyStore.location=%s\n"
         "ssl.trustStore.location=%s\n"
-        % (tmp_path_factory.mktemp("data"), port, os.path.join(certs, "server-all.pem"),
-           os.path.join(certs, "ca.pem"))
+        % (data_dir, port, os.path.join(certs, name + "-all.pem"), os.path.join(certs, "ca.pem"))
     )
-    with zkrs.Member(zoo_cfg=cfg) as m:
-        yield m, "127.0.0.1:%d" % port
+    return zkrs.Member(zoo_cfg=cfg), "127.0.0.1:%d" % port
+
+
+@pytest.fixture(scope="module")
+def tls_member(certs, tmp_path_factory):
+    member, secure = _serve_tls(certs, tmp_path_factory.mktemp("data"), "server")
+    with member as m:
+        yield m, secure
 
 
 def test_kazoo_tls_options(certs, tls_member):
@@ -81,3 +87,21 @@ def test_tls_refusals(certs, tls_member):
     bad_file = zkrs.Client(secure, use_ssl=True, ca=os.path.join(certs, "missing.pem"))
     with pytest.raises(Exception, match="missing.pem"):
         bad_file.start(timeout=2)
+
+
+def test_check_hostname_as_kazoo(certs, tmp_path):
+    """kazoo's check_hostname (off by default): on, the server's
+    certificate must name the host dialled or the address reached."""
+    member, secure = _serve_tls(certs, tmp_path, "elsewhere")
+    tls = dict(use_ssl=True, ca=os.path.join(certs, "ca.pem"),
+               certfile=os.path.join(certs, "client.pem"), keyfile=os.path.join(certs, "client.key"))
+    with member:
+        c = zkrs.Client(secure, **tls)
+        c.start(timeout=10)
+        c.stop()
+        c.close()
+        checking = zkrs.Client(secure, check_hostname=True, **tls)
+        with pytest.raises(Exception) as e:
+            checking.start(timeout=2)
+        assert not isinstance(e.value, zkrs.ConfigurationError)
+        checking.close()

@@ -5,7 +5,10 @@ refused by the others and never serves, while the rest keep serving; with
 the right certificate again it joins and catches up."""
 
 import os
+import socket
+import ssl
 import subprocess
+import time
 
 import pytest
 
@@ -125,3 +128,98 @@ def test_members_rotate_to_a_new_ca_without_a_restart(ensemble_factory, tmp_path
     assert any("TLS certificates reloaded" in m.log_tail(400) for m in ens.members if m is not restarted)
     c.stop()
     cr.stop()
+
+
+@pytest.mark.timeout(150)
+def test_quorum_hostname_verification(ensemble_factory, tmp_path):
+    """ssl.quorum.hostnameVerification=false: certificates that name other
+    addresses than the members' still link them (only the CA counts), as
+    in ZooKeeper. A member with the check on (the default) refuses them,
+    both the ones it dials and the ones dialling it, and never joins; with
+    the check off again it catches up."""
+    d = str(tmp_path)
+    make_ca(d, "ca")
+    ens = ensemble_factory(3, start=False, extra_cfg={
+        "sslQuorum": "true",
+        "ssl.quorum.keyStore.password": PASS,
+        "ssl.quorum.trustStore.location": os.path.join(d, "ca.pem"),
+        "ssl.quorum.hostnameVerification": "false",
+    })
+    for m in ens.members:
+        # Each certificate names an address no member has.
+        store = member_store(d, "ca", "m%d" % m.id, "10.255.255.%d" % m.id)
+        m.extra_cfg["ssl.quorum.keyStore.location"] = store
+    ens.start()
+    c = member_client(ens.leader())
+    c.create("/names", b"1")
+
+    third = [m for m in ens.members if m is not ens.leader()][0]
+    third.kill()
+    third.extra_cfg["ssl.quorum.hostnameVerification"] = "true"
+    third.start()
+    c.set("/names", b"2")
+    with pytest.raises(AssertionError):
+        wait_until(third.serving, timeout=8, what="the checking member serving")
+    assert third.alive()
+    wait_until(lambda: "its certificate names IP:10.255.255." in third.log_tail(400),
+               timeout=20, what="a refused name in the checking member's log")
+
+    third.kill()
+    third.extra_cfg["ssl.quorum.hostnameVerification"] = "false"
+    third.start()
+    wait_until(third.serving, timeout=30, what="the member serving with the check off")
+    c3 = member_client(third)
+    wait_until(lambda: c3.get("/names")[0] == b"2", timeout=10, what="it caught up")
+    c.stop()
+    c3.stop()
+
+
+def _dial_peer_port(member, source_ip, cert, key, ca):
+    """A TLS link to `member`'s peer port from `source_ip` with `cert`:
+    True if the member keeps it open, False if it closes it."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.load_verify_locations(ca)
+    ctx.load_cert_chain(cert, key)
+    raw = socket.create_connection((member.ip, member.peer_port), timeout=5,
+                                   source_address=(source_ip, 0))
+    with ctx.wrap_socket(raw) as s:
+        s.settimeout(2)
+        try:
+            return s.recv(1) != b""
+        except (socket.timeout, TimeoutError):
+            return True  # open: the member waits for a request
+        except (ssl.SSLError, ConnectionError):
+            return False
+
+
+@pytest.mark.timeout(120)
+def test_a_member_checks_the_address_a_member_dials_from(ensemble_factory, tmp_path):
+    """With ssl.quorum.hostnameVerification on (the default), the accepting
+    member refuses a dialler whose certificate (from the trusted CA) names
+    another address than the one it dials from, as ZooKeeper's quorum
+    does; one naming its address is kept."""
+    d = str(tmp_path)
+    make_ca(d, "ca")
+    ens = ensemble_factory(3, start=False, extra_cfg={
+        "sslQuorum": "true",
+        "ssl.quorum.keyStore.password": PASS,
+        "ssl.quorum.trustStore.location": os.path.join(d, "ca.pem"),
+    })
+    for m in ens.members:
+        m.extra_cfg["ssl.quorum.keyStore.location"] = member_store(d, "ca", "m%d" % m.id, m.ip)
+    ens.start()
+    target = ens.member(1)
+    source = "127.0.0.250"
+    ca = os.path.join(d, "ca.pem")
+    member_store(d, "ca", "right", source)
+    member_store(d, "ca", "wrong", "127.0.0.249")
+    cert = lambda name: (os.path.join(d, name + ".pem"), os.path.join(d, name + ".key"))
+    assert _dial_peer_port(target, source, *cert("right"), ca)
+    assert not _dial_peer_port(target, source, *cert("wrong"), ca)
+    wait_until(lambda: "refused member at %s" % source in target.log_tail(400), timeout=10,
+               what="the refusal in the member's log")
+    assert "IP:127.0.0.249" in target.log_tail(400)
+    c = member_client(target)
+    c.create("/still-serving", b"")
+    c.stop()

@@ -96,7 +96,7 @@ fn read_security(path: &str) -> Result<Security, String> {
         _ => None,
     };
     Ok(Security {
-        tls: zkrs::tls::ClientTls::from_properties(&props),
+        tls: zkrs::tls::ClientTls::from_properties(&props).map_err(|e| fail(e.to_string()))?,
         sasl,
     })
 }

@@ -97,7 +97,7 @@ pub(crate) struct Settings {
     pub auth: Vec<(String, Vec<u8>)>,
     pub resume: Option<(i64, Vec<u8>)>,
     pub renew_expired: bool,
-    pub tls: Option<tokio_rustls::TlsConnector>,
+    pub tls: Option<crate::tls::Dialer>,
     pub sasl: Option<crate::sasl::SaslClient>,
 }
 
@@ -690,7 +690,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 async fn handshake(
     host: &str,
     req: &ConnectRequest,
-    tls: Option<&tokio_rustls::TlsConnector>,
+    tls: Option<&crate::tls::Dialer>,
     sasl: Option<&crate::sasl::SaslClient>,
 ) -> Result<Established, Error> {
     let (mut rd, mut wr) = open(host, tls).await?;
@@ -773,16 +773,15 @@ type Halves = (
     Box<dyn AsyncWrite + Send + Unpin>,
 );
 
-async fn open(host: &str, tls: Option<&tokio_rustls::TlsConnector>) -> Result<Halves, Error> {
+async fn open(host: &str, tls: Option<&crate::tls::Dialer>) -> Result<Halves, Error> {
     let stream = TcpStream::connect(host).await?;
     let _ = stream.set_nodelay(true);
     let Some(tls) = tls else {
         let (rd, wr) = stream.into_split();
         return Ok((Box::new(rd), Box::new(wr)));
     };
-    let server = crate::tls::server_name(host).map_err(Error::Io)?;
     let stream = tls
-        .connect(server, stream)
+        .connect(host, stream)
         .await
         .map_err(|e| Error::Io(format!("TLS with {host}: {e}")))?;
     let (rd, wr) = tokio::io::split(stream);

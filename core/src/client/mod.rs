@@ -54,7 +54,7 @@ pub use watches::Watcher;
 
 /// The connector for `ClientOptions::tls`; why it failed goes to the log
 /// too (C callers see only a result code).
-fn tls_connector(t: &crate::tls::ClientTls) -> Result<tokio_rustls::TlsConnector, Error> {
+fn tls_connector(t: &crate::tls::ClientTls) -> Result<crate::tls::Dialer, Error> {
     t.connector()
         .inspect_err(|e| tracing::warn!("TLS settings: {e}"))
 }

@@ -266,7 +266,7 @@ pub async fn serve(
         };
         while conns.try_join_next().is_some() {}
         let h = handler.clone();
-        let tls = tls.as_ref().map(|t| t.current());
+        let tls = tls.as_ref().map(|t| (t.current(), t.checks_diallers()));
         let cut = cut.clone();
         conns.spawn(async move {
             let _ = stream.set_nodelay(true);
@@ -275,7 +275,12 @@ pub async fn serve(
                     let (rd, wr) = stream.into_split();
                     (Box::new(rd), Box::new(wr))
                 }
-                Some(tls) => match tokio::time::timeout(TLS_HANDSHAKE, tls.accept(stream)).await {
+                Some((tls, check)) => match tokio::time::timeout(
+                    TLS_HANDSHAKE,
+                    accept_member(&tls, check, stream, peer),
+                )
+                .await
+                {
                     Ok(Ok(s)) => {
                         let (rd, wr) = tokio::io::split(s);
                         (Box::new(rd), Box::new(wr))
@@ -289,6 +294,22 @@ pub async fn serve(
             }
         });
     }
+}
+
+/// The TLS handshake with a dialling member and, with `check`
+/// (`ssl.quorum.hostnameVerification`), the check that its certificate
+/// names the address it dials from.
+async fn accept_member(
+    tls: &tokio_rustls::TlsAcceptor,
+    check: bool,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> std::io::Result<tokio_rustls::server::TlsStream<TcpStream>> {
+    let s = tls.accept(stream).await?;
+    if check {
+        crate::tls::check_dialler(&s, peer.ip()).await?;
+    }
+    Ok(s)
 }
 
 async fn serve_conn(
@@ -452,14 +473,14 @@ impl PeerClient {
     }
 
     /// The connection's halves, after a TLS handshake under sslQuorum
-    /// (the other member's certificate must name the address dialled).
+    /// (with hostname verification, the other member's certificate must
+    /// name the address dialled).
     async fn secure(&self, stream: TcpStream) -> std::io::Result<(Rd, Wr)> {
         let Some(tls) = &self.tls else {
             let (rd, wr) = stream.into_split();
             return Ok((Box::new(rd), Box::new(wr)));
         };
-        let name = crate::tls::server_name(&self.addr).map_err(std::io::Error::other)?;
-        let s = tokio::time::timeout(TLS_HANDSHAKE, tls.current().connect(name, stream))
+        let s = tokio::time::timeout(TLS_HANDSHAKE, tls.current().connect(&self.addr, stream))
             .await
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS timed out"))??;
         let (rd, wr) = tokio::io::split(s);
