@@ -344,6 +344,43 @@ impl TlsSettings {
     }
 }
 
+/// TLS between members: `sslQuorum` dials with TLS; `portUnification`
+/// also takes plain links from members not on TLS yet (ZooKeeper's
+/// UnifiedServerSocket), so a running ensemble moves to TLS one restart at
+/// a time. Either needs the `ssl.quorum.*` stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuorumTls {
+    pub settings: TlsSettings,
+    pub dial_tls: bool,
+    pub accept_plain: bool,
+}
+
+/// Whether a connection opens with a TLS ClientHello: a handshake record
+/// (0x16, version 3.x) whose first message is a ClientHello (0x01). The
+/// protocols sharing a port with TLS open otherwise: ZooKeeper's with a
+/// frame length (its top byte 0x00 for any frame a server takes) or a
+/// four-letter word, the members' with a frame length and a small frame
+/// id. None: the other side closed, or sent too little within `wait`.
+pub async fn opens_with_client_hello(
+    stream: &tokio::net::TcpStream,
+    wait: std::time::Duration,
+) -> Option<bool> {
+    let look = async {
+        let mut head = [0u8; 6];
+        loop {
+            let n = stream.peek(&mut head).await.ok()?;
+            match n {
+                0 => return None,
+                _ if head[0] != 0x16 => return Some(false),
+                6 => return Some(head[1] == 3 && head[5] == 1),
+                // The rest of the record header is on its way.
+                _ => tokio::time::sleep(std::time::Duration::from_millis(1)).await,
+            }
+        }
+    };
+    tokio::time::timeout(wait, look).await.ok().flatten()
+}
+
 /// The dialling side of a TLS link: the handshake, then (with hostname
 /// verification) the check that the other side's certificate names the
 /// host dialled or the address reached.
@@ -1215,6 +1252,35 @@ mod tests {
         assert!(!off.unwrap().unwrap().hostname_verification);
         let bad = secure(&[("zookeeper.ssl.hostnameVerification", "maybe")]);
         assert!(matches!(bad, Err(Error::Config(_))), "{bad:?}");
+    }
+
+    #[tokio::test]
+    async fn a_client_hello_is_told_from_zookeepers_and_the_members_frames() {
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let at = listener.local_addr().unwrap();
+        let wait = std::time::Duration::from_millis(300);
+        let cases: [(&[u8], Option<bool>); 6] = [
+            (&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00], Some(true)),
+            (&[0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00], Some(false)),
+            (b"ruok", Some(false)),
+            // A members' frame of 369 MB with id 1: not a handshake.
+            (&[0x16, 0x03, 0x01, 0x02, 0x00, 0x00, 0x00, 0x01], Some(false)),
+            // Half a record header, then nothing.
+            (&[0x16, 0x03], None),
+            (&[], None),
+        ];
+        for (sent, told) in cases {
+            let mut dialled = tokio::net::TcpStream::connect(at).await.unwrap();
+            let (accepted, _) = listener.accept().await.unwrap();
+            dialled.write_all(sent).await.unwrap();
+            if sent.is_empty() {
+                drop(dialled);
+                assert_eq!(opens_with_client_hello(&accepted, wait).await, told);
+                continue;
+            }
+            assert_eq!(opens_with_client_hello(&accepted, wait).await, told, "{sent:?}");
+        }
     }
 
     #[test]

@@ -227,3 +227,85 @@ async fn tls_client_checks_the_servers_name() {
     })
     .await;
 }
+
+/// `client.portUnification=true`: the plain client port also takes TLS
+/// clients (those that open with a TLS handshake) with the `ssl.*` stores;
+/// plain clients and four-letter words go on as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_unified_client_port_takes_plain_and_tls_clients() {
+    bounded(async {
+        let certs = tempfile::tempdir().unwrap();
+        let d = certs.path();
+        let main = ca("ca.zkrs.test");
+        let ca_path = d.join("ca.pem");
+        std::fs::write(&ca_path, &main.pem).unwrap();
+        let (server_pem, client) = (leaf(d, &main, "server"), leaf(d, &main, "client"));
+        let extra = format!(
+            "client.portUnification=true\nssl.keyStore.location={}\nssl.trustStore.location={}\n",
+            server_pem.display(),
+            ca_path.display()
+        );
+        let server = TestServer::start_with(&extra).await;
+        let hosts = server.hosts();
+        let tls = ClientTls {
+            ca: Some(ca_path.clone()),
+            cert: Some(client),
+            ..Default::default()
+        };
+        let secure = connect_tls(&hosts, tls).await.unwrap();
+        let ids = secure.who_am_i().await.unwrap();
+        assert!(
+            ids.contains(&("x509".into(), "CN=client".into())),
+            "{ids:?}"
+        );
+        secure
+            .create(
+                "/unified",
+                b"tls",
+                &Acl::open_unsafe(),
+                CreateMode::Persistent,
+            )
+            .await
+            .unwrap();
+        let plain = support::connect(&hosts).await;
+        assert_eq!(plain.get_data("/unified", None).await.unwrap().0, b"tls");
+        assert_eq!(four_letter(&hosts, "ruok").await, "imok");
+        secure.close().await.unwrap();
+        plain.close().await.unwrap();
+    })
+    .await;
+}
+
+async fn four_letter(hosts: &str, cmd: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(hosts).await.unwrap();
+    s.write_all(cmd.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_unified_port_needs_its_stores_and_a_clear_flag() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        for (extra, says) in [
+            (
+                "client.portUnification=true\n",
+                "needs ssl.keyStore.location",
+            ),
+            (
+                "zookeeper.client.portUnification=yes\n",
+                "'yes' is not true or false",
+            ),
+        ] {
+            let cfg = support::config(dir.path(), 0, extra);
+            match zkrs::server::Server::start(cfg).await {
+                Err(Error::Config(m)) => assert!(m.contains(says), "{m}"),
+                Err(e) => panic!("{extra}: {e:?}"),
+                Ok(_) => panic!("{extra}: started"),
+            }
+        }
+    })
+    .await;
+}

@@ -84,11 +84,12 @@ def server(certs):
     srv.cleanup()
 
 
-def tls_client(srv, certs, cert="client"):
+def tls_client(srv, certs, cert="client", port=None):
     kw = {"ca": os.path.join(certs, "ca.pem")}
     if cert:
         kw.update(certfile=os.path.join(certs, cert + ".pem"), keyfile=os.path.join(certs, cert + ".key"))
-    c = KazooClient(hosts="%s:%d" % (HOST, srv.secure_port), use_ssl=True, timeout=10, **kw)
+    hosts = "%s:%d" % (HOST, port or srv.secure_port)
+    c = KazooClient(hosts=hosts, use_ssl=True, timeout=10, **kw)
     return c
 
 
@@ -137,7 +138,8 @@ def test_a_client_without_a_certificate_is_refused(server, certs):
     plain.close()
 
 
-def test_zkcli_with_client_secure(server, certs):
+def zkcli_secure(server, certs, port, *command):
+    """zkCli (ZooKeeperMain) over TLS to `port`, with the client's JKS stores."""
     jars = ["netty-handler.jar", "netty-buffer.jar", "netty-transport.jar", "netty-common.jar",
             "netty-transport-native-epoll.jar"]
     base = java_base_cmd(server.workdir)
@@ -152,10 +154,13 @@ def test_zkcli_with_client_secure(server, certs):
         "-Dzookeeper.ssl.trustStore.password=" + PASS,
     ]
     cmd = base[:cp - 1] + props + base[cp - 1:] + [
-        "org.apache.zookeeper.ZooKeeperMain", "-server", "%s:%d" % (HOST, server.secure_port),
-        "create", "/tls-zkcli", "over-tls",
+        "org.apache.zookeeper.ZooKeeperMain", "-server", "%s:%d" % (HOST, port), *command,
     ]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+def test_zkcli_with_client_secure(server, certs):
+    r = zkcli_secure(server, certs, server.secure_port, "create", "/tls-zkcli", "over-tls")
     assert r.returncode == 0 and "Created /tls-zkcli" in r.stdout + r.stderr, r.stdout + r.stderr
     c = tls_client(server, certs)
     c.start(timeout=15)
@@ -360,3 +365,29 @@ def test_zkrs_shell_over_tls_with_a_client_configuration(server, certs, tmp_path
                               str(tmp_path / "nothing"), "ls", "/"],
                              capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert missing.returncode == 1 and "client configuration" in missing.stderr
+
+
+def test_a_unified_client_port_serves_plain_and_tls_clients(certs):
+    """client.portUnification=true (ZooKeeper's zookeeper.client.portUnification):
+    the plain client port also takes kazoo and zkCli over TLS, with the
+    ssl.* stores, while plain clients go on unchanged."""
+    srv = tls_server(certs, extra=["client.portUnification=true"])
+    srv.start()
+    try:
+        port = srv.port
+        secure = tls_client(srv, certs, port=port)
+        secure.start(timeout=15)
+        acl = make_acl("x509", "CN=client,O=zkrs", all=True)
+        secure.create("/unified", b"tls", acl=[acl])
+        r = zkcli_secure(srv, certs, port, "get", "/unified")
+        assert r.returncode == 0 and "tls" in r.stdout, r.stdout + r.stderr
+        plain = KazooClient(hosts=srv.hostport, timeout=10)
+        plain.start(timeout=15)
+        with pytest.raises(NoAuthError):
+            plain.get("/unified")
+        assert plain.exists("/unified") is not None
+        for k in (secure, plain):
+            k.stop()
+            k.close()
+    finally:
+        srv.cleanup()

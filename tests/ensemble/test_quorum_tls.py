@@ -223,3 +223,59 @@ def test_a_member_checks_the_address_a_member_dials_from(ensemble_factory, tmp_p
     c = member_client(target)
     c.create("/still-serving", b"")
     c.stop()
+
+
+@pytest.mark.timeout(240)
+def test_a_running_ensemble_moves_to_tls_one_restart_at_a_time(ensemble_factory, tmp_path):
+    """ZooKeeper's way to TLS between members without downtime: every
+    member restarted with portUnification=true (it takes plain and TLS
+    links, and dials plain), then each with sslQuorum=true too (it dials
+    TLS), then each without portUnification (TLS only). The ensemble
+    serves and replicates after every restart."""
+    d = str(tmp_path)
+    make_ca(d, "ca")
+    ens = ensemble_factory(3, start=False, extra_cfg={
+        "ssl.quorum.keyStore.password": PASS,
+        "ssl.quorum.trustStore.location": os.path.join(d, "ca.pem"),
+    })
+    for m in ens.members:
+        m.extra_cfg["ssl.quorum.keyStore.location"] = member_store(d, "ca", "m%d" % m.id, m.ip)
+    ens.start()
+    written = []
+
+    def write_and_check(step):
+        leader = ens.leader()
+        c = member_client(leader)
+        c.create("/step-%d" % step, b"%d" % step)
+        written.append(step)
+        c.stop()
+        for m in ens.members:
+            cm = member_client(m)
+            for w in written:
+                wait_until(lambda: cm.exists("/step-%d" % w) is not None, timeout=15,
+                           what="member %d has /step-%d" % (m.id, w))
+            cm.stop()
+
+    step = 0
+    write_and_check(step)
+    for settings in ({"portUnification": "true"}, {"sslQuorum": "true"}, {"portUnification": "false"}):
+        for m in ens.members:
+            m.kill()
+            m.extra_cfg.update(settings)
+            m.start()
+            wait_until(m.serving, timeout=30, what="member %d serving after %s" % (m.id, settings))
+            step += 1
+            write_and_check(step)
+    # TLS only now: a plain link to a member's peer port gets a TLS alert
+    # (record type 0x15) and is closed.
+    m = ens.member(1)
+    with socket.create_connection((m.ip, m.peer_port), timeout=5) as raw:
+        raw.sendall(b"\0\0\0\x10" + b"\0" * 16)
+        raw.settimeout(5)
+        got = b""
+        try:
+            while chunk := raw.recv(4096):
+                got += chunk
+        except ConnectionResetError:
+            pass
+        assert got[:1] in (b"", b"\x15"), got

@@ -545,8 +545,8 @@ pub struct GroupOptions {
     pub tick_ms: u64,
     /// zoo.cfg syncLimit (ticks a follower may lag or be silent).
     pub sync_limit: u64,
-    /// `sslQuorum=true`: the `ssl.quorum.*` settings for member links.
-    pub peer_tls: Option<crate::tls::TlsSettings>,
+    /// `sslQuorum` / `portUnification`: TLS on member links.
+    pub peer_tls: Option<crate::tls::QuorumTls>,
     /// zoo.cfg `reconfigEnabled`. Off, `peers` say where each member is,
     /// as ZooKeeper reads its server lines at every start: members moved
     /// to new ports in zoo.cfg are found there. On, the replicated
@@ -577,12 +577,20 @@ impl Consensus {
                     .ok()
             });
         let (acceptor, connector) = match &opts.peer_tls {
-            Some(t) => (
-                Some(Arc::new(crate::tls::ReloadingAcceptor::new(t.clone())?)),
-                Some(Arc::new(crate::tls::ReloadingConnector::new(t.clone())?)),
+            Some(q) => (
+                Some(Arc::new(crate::tls::ReloadingAcceptor::new(
+                    q.settings.clone(),
+                )?)),
+                match q.dial_tls {
+                    true => Some(Arc::new(crate::tls::ReloadingConnector::new(
+                        q.settings.clone(),
+                    )?)),
+                    false => None,
+                },
             ),
             None => (None, None),
         };
+        let plain_too = opts.peer_tls.as_ref().is_some_and(|q| q.accept_plain);
         let addresses = match opts.reconfig_enabled {
             true => HashMap::new(),
             false => opts
@@ -657,7 +665,7 @@ impl Consensus {
                 pool.clone(),
                 log.clone(),
             ));
-            tokio::spawn(peer::serve(l, h, acceptor, cut))
+            tokio::spawn(peer::serve(l, h, acceptor, plain_too, cut))
         });
         let mut c = Consensus {
             raft,

@@ -25,7 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
-use crate::tls::ReloadingAcceptor;
+use crate::tls::{opens_with_client_hello, ReloadingAcceptor};
 use tokio::sync::{mpsc, oneshot};
 
 use super::log_store::{decode, encode_any};
@@ -247,11 +247,13 @@ impl Replies<'_> {
 }
 
 /// Accepts peer connections until the listener task is aborted; with
-/// `tls` (sslQuorum) only members whose certificate the trust store signed.
+/// `tls` (sslQuorum) only members whose certificate the trust store signed,
+/// and with `plain_too` (portUnification) plain links besides.
 pub async fn serve(
     listener: TcpListener,
     handler: Arc<dyn PeerHandler>,
     tls: Option<Arc<ReloadingAcceptor>>,
+    plain_too: bool,
     cut: Cut,
 ) {
     // The connections end with this task (a JoinSet aborts its tasks when
@@ -270,6 +272,15 @@ pub async fn serve(
         let cut = cut.clone();
         conns.spawn(async move {
             let _ = stream.set_nodelay(true);
+            let tls = match tls {
+                Some(t) if plain_too => match opens_with_client_hello(&stream, TLS_HANDSHAKE).await
+                {
+                    Some(true) => Some(t),
+                    Some(false) => None,
+                    None => return,
+                },
+                tls => tls,
+            };
             let (rd, wr): (Rd, Wr) = match tls {
                 None => {
                     let (rd, wr) = stream.into_split();
@@ -819,7 +830,13 @@ mod tests {
             crate::lock(&handler.release).push_back(rx);
             go.push(tx);
         }
-        let serving = tokio::spawn(serve(listener, handler.clone(), None, Cut::default()));
+        let serving = tokio::spawn(serve(
+            listener,
+            handler.clone(),
+            None,
+            false,
+            Cut::default(),
+        ));
         let pool = PeerPool::new(None, None);
         let client = pool.client(&addr);
         let mut answers = Vec::new();
@@ -849,7 +866,7 @@ mod tests {
         let addr = listener.local_addr().unwrap().to_string();
         let (go, held) = oneshot::channel();
         let handler = Arc::new(Held(Mutex::new(Some(held))));
-        let serving = tokio::spawn(serve(listener, handler, None, Cut::default()));
+        let serving = tokio::spawn(serve(listener, handler, None, false, Cut::default()));
         let pool = PeerPool::new(None, None);
         let client = pool.client(&addr);
         let slow = client.send(&PeerRequest::Started).await.unwrap();
@@ -865,7 +882,13 @@ mod tests {
     async fn a_stopped_listener_ends_its_connections() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
-        let serving = tokio::spawn(serve(listener, Arc::new(AckAll), None, Cut::default()));
+        let serving = tokio::spawn(serve(
+            listener,
+            Arc::new(AckAll),
+            None,
+            false,
+            Cut::default(),
+        ));
         let pool = PeerPool::new(None, None);
         let client = pool.client(&addr);
         let first = client.call(&PeerRequest::Started, WAIT).await;

@@ -26,7 +26,7 @@ use crate::consensus::{Consensus, GroupOptions, Peer, StorageOptions};
 use crate::fourlw::{self, ServerInfo};
 use crate::member::ZkDatabase;
 use crate::state::{Txn, TxnOp};
-use crate::tls::{ReloadingAcceptor, TlsSettings};
+use crate::tls::{QuorumTls, ReloadingAcceptor, TlsSettings};
 use crate::Error;
 
 /// The version zkrs reports where ZooKeeper reports its own: clients that
@@ -101,6 +101,7 @@ impl Server {
             .map_err(|e| Error::Io(format!("cannot listen on {bind}: {e}")))?;
         let addr = listener.local_addr()?;
         let secure = secure_listener(&config).await?;
+        let client_port = client_port_mode(&config)?;
         let db = Arc::new(ZkDatabase::new(config.clone()));
         let group = GroupOptions {
             node_id: config.server_id.unwrap_or(1).max(1),
@@ -131,7 +132,12 @@ impl Server {
         // caller may go on to scrape them.
         let http = admin::start(&shared, &stop_rx).await;
         let mut tasks = vec![
-            tokio::spawn(accept_loop(shared.clone(), listener, None, stop_rx.clone())),
+            tokio::spawn(accept_loop(
+                shared.clone(),
+                listener,
+                client_port,
+                stop_rx.clone(),
+            )),
             tokio::spawn(expire_sessions(shared.clone(), stop_rx.clone())),
             tokio::spawn(expire_local_sessions(shared.clone(), stop_rx.clone())),
             tokio::spawn(reap_nodes(shared.clone(), stop_rx.clone())),
@@ -146,7 +152,7 @@ impl Server {
             tasks.push(tokio::spawn(accept_loop(
                 shared.clone(),
                 listener,
-                Some(tls),
+                Port::Tls(tls),
                 stop,
             )));
         }
@@ -251,15 +257,24 @@ fn enforce_auth(config: &Config) -> Result<Option<Vec<String>>, Error> {
 }
 
 /// `sslQuorum=true`: links between members use TLS with the
-/// `ssl.quorum.*` stores, both sides presenting their certificate.
-fn quorum_tls(config: &Config) -> Result<Option<TlsSettings>, Error> {
-    if property(config, "sslQuorum").as_deref() != Some("true") {
-        return Ok(None);
-    }
-    let settings = TlsSettings::from_properties(&config.properties, "ssl.quorum.")?;
-    settings
-        .map(Some)
-        .ok_or_else(|| Error::Config("sslQuorum=true needs ssl.quorum.keyStore.location".into()))
+/// `ssl.quorum.*` stores, both sides presenting their certificate;
+/// `portUnification=true`: plain links are taken too (zoo.cfg checked
+/// both keys are true or false).
+fn quorum_tls(config: &Config) -> Result<Option<QuorumTls>, Error> {
+    let on = |key| property(config, key).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let (dial_tls, accept_plain) = (on("sslQuorum"), on("portUnification"));
+    let key = match (dial_tls, accept_plain) {
+        (false, false) => return Ok(None),
+        (true, _) => "sslQuorum",
+        (false, true) => "portUnification",
+    };
+    let settings = TlsSettings::from_properties(&config.properties, "ssl.quorum.")?
+        .ok_or_else(|| Error::Config(format!("{key}=true needs ssl.quorum.keyStore.location")))?;
+    Ok(Some(QuorumTls {
+        settings,
+        dial_tls,
+        accept_plain,
+    }))
 }
 
 /// The `secureClientPort` listener with its TLS settings (`ssl.*`), bound
@@ -291,6 +306,45 @@ async fn secure_listener(
     Ok(Some((listener, tls)))
 }
 
+/// How a client listener takes its connections.
+enum Port {
+    Plain,
+    /// `secureClientPort`: TLS only.
+    Tls(Arc<ReloadingAcceptor>),
+    /// `client.portUnification` on the client port: TLS for a client that
+    /// opens with a TLS handshake, plain for the others (ZooKeeper's
+    /// DualModeSslHandler), so clients move to TLS one by one.
+    Unified(Arc<ReloadingAcceptor>),
+}
+
+/// The client port's mode: unified with `client.portUnification=true`
+/// (also `zookeeper.client.portUnification`), which takes the `ssl.*`
+/// stores of the secure port.
+fn client_port_mode(config: &Config) -> Result<Port, Error> {
+    let key = "client.portUnification";
+    let unified = match property(config, key)
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(Error::Config(format!(
+                "{key}: '{other}' is not true or false"
+            )))
+        }
+    };
+    if !unified {
+        return Ok(Port::Plain);
+    }
+    let settings = TlsSettings::from_properties(&config.properties, "ssl.")?.ok_or_else(|| {
+        Error::Config(format!(
+            "{key}=true needs ssl.keyStore.location (and a trust store)"
+        ))
+    })?;
+    Ok(Port::Unified(Arc::new(ReloadingAcceptor::new(settings)?)))
+}
+
 fn client_addr(config: &Config) -> Result<SocketAddr, Error> {
     let host = config
         .client_port_address
@@ -308,7 +362,7 @@ fn client_addr(config: &Config) -> Result<SocketAddr, Error> {
 async fn accept_loop(
     shared: Arc<Shared>,
     listener: TcpListener,
-    tls: Option<Arc<ReloadingAcceptor>>,
+    port: Port,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -332,7 +386,11 @@ async fn accept_loop(
         }
         let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
         let s = shared.clone();
-        let tls = tls.as_ref().map(|t| t.current());
+        let tls = match &port {
+            Port::Plain => None,
+            Port::Tls(t) => Some((t.current(), false)),
+            Port::Unified(t) => Some((t.current(), true)),
+        };
         tokio::spawn(async move {
             if let Some((rd, wr, who)) = open(stream, peer, tls).await {
                 conn::serve(s.clone(), rd, wr, who, id).await;
@@ -343,13 +401,20 @@ async fn accept_loop(
 }
 
 /// The connection's two directions, after the TLS handshake if the port
-/// has one (bounded: a client that never completes it is dropped).
+/// has one (bounded: a client that never completes it is dropped). With
+/// `(tls, true)` (a unified port) only a client that opens with a TLS
+/// record gets the handshake.
 async fn open(
     stream: TcpStream,
     peer: SocketAddr,
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    tls: Option<(tokio_rustls::TlsAcceptor, bool)>,
 ) -> Option<(conn::Rd, conn::Wr, conn::Remote)> {
     let _ = stream.set_nodelay(true);
+    let tls = match tls {
+        Some((tls, true)) => opens_tls(&stream, peer).await?.then_some(tls),
+        Some((tls, false)) => Some(tls),
+        None => None,
+    };
     let Some(tls) = tls else {
         // A second handle, through which the core writes watch events to an
         // idle connection itself (see member::EventQueue).
@@ -390,6 +455,16 @@ async fn open(
 
 /// ZooKeeper's `ssl.handshakeDetectionTimeoutMillis` default.
 const TLS_HANDSHAKE: Duration = Duration::from_secs(5);
+
+/// On a unified port: whether the client opens with a TLS handshake.
+/// None: it closed, or sent nothing in time.
+async fn opens_tls(stream: &TcpStream, peer: SocketAddr) -> Option<bool> {
+    let tls = crate::tls::opens_with_client_hello(stream, TLS_HANDSHAKE).await;
+    if tls.is_none() {
+        tracing::info!("{peer} closed or sent nothing within {TLS_HANDSHAKE:?}");
+    }
+    tls
+}
 
 fn admit(shared: &Shared, ip: IpAddr) -> bool {
     let max = shared.db.config.max_client_cnxns;
