@@ -27,6 +27,22 @@ impl SaslUsers {
             .map_err(|why| Error::Config(format!("{}: {why}", path.display())))
     }
 
+    /// As `from_jaas_file`, None if the file has no such section (a JAAS
+    /// file may hold only other sections, the quorum's say: ZooKeeper then
+    /// serves clients without SASL).
+    pub fn from_jaas_file_if_there(path: &Path, section: &str) -> Result<Option<SaslUsers>, Error> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        let found = jaas_sections(&text)
+            .map_err(|why| Error::Config(format!("{}: {why}", path.display())))?
+            .iter()
+            .any(|name| name == section);
+        match found {
+            true => SaslUsers::from_jaas_file(path, section).map(Some),
+            false => Ok(None),
+        }
+    }
+
     /// Parses JAAS text: `Name { module flag key="value" ...; ... };`.
     pub fn from_jaas(text: &str, section: &str) -> Result<SaslUsers, String> {
         let users = jaas_options(text, section)?
@@ -41,11 +57,35 @@ impl SaslUsers {
     }
 }
 
+/// The names of the sections of JAAS text.
+fn jaas_sections(text: &str) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    walk_jaas(&jaas_tokens(text)?, |name, _| names.push(name.to_string()))?;
+    Ok(names)
+}
+
 /// The `key="value"` options of section `section` of JAAS text, in order.
 fn jaas_options(text: &str, section: &str) -> Result<Vec<(String, String)>, String> {
-    let tokens = jaas_tokens(text)?;
     let mut options = Vec::new();
     let mut found = false;
+    walk_jaas(&jaas_tokens(text)?, |name, body| {
+        if name == section {
+            found = true;
+            for w in body.windows(3) {
+                if w[1] == "=" {
+                    options.push((w[0].clone(), unquote(&w[2])));
+                }
+            }
+        }
+    })?;
+    if !found {
+        return Err(format!("no '{section}' section"));
+    }
+    Ok(options)
+}
+
+/// Calls `each` with every section's name and the tokens between its braces.
+fn walk_jaas(tokens: &[String], mut each: impl FnMut(&str, &[String])) -> Result<(), String> {
     let mut i = 0;
     while i < tokens.len() {
         let name = &tokens[i];
@@ -57,23 +97,13 @@ fn jaas_options(text: &str, section: &str) -> Result<Vec<(String, String)>, Stri
             .position(|t| t == "}")
             .map(|p| p + i)
             .ok_or_else(|| format!("section '{name}' is not closed"))?;
-        if name == section {
-            found = true;
-            for w in tokens[i + 2..end].windows(3) {
-                if w[1] == "=" {
-                    options.push((w[0].clone(), unquote(&w[2])));
-                }
-            }
-        }
+        each(name, &tokens[i + 2..end]);
         i = end + 1;
         if tokens.get(i).map(String::as_str) == Some(";") {
             i += 1;
         }
     }
-    if !found {
-        return Err(format!("no '{section}' section"));
-    }
-    Ok(options)
+    Ok(())
 }
 
 /// Words, quoted strings and the punctuation `{ } ; =`; `//` and `/* */`

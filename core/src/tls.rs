@@ -1265,7 +1265,10 @@ mod tests {
             (&[0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00], Some(false)),
             (b"ruok", Some(false)),
             // A members' frame of 369 MB with id 1: not a handshake.
-            (&[0x16, 0x03, 0x01, 0x02, 0x00, 0x00, 0x00, 0x01], Some(false)),
+            (
+                &[0x16, 0x03, 0x01, 0x02, 0x00, 0x00, 0x00, 0x01],
+                Some(false),
+            ),
             // Half a record header, then nothing.
             (&[0x16, 0x03], None),
             (&[], None),
@@ -1279,7 +1282,11 @@ mod tests {
                 assert_eq!(opens_with_client_hello(&accepted, wait).await, told);
                 continue;
             }
-            assert_eq!(opens_with_client_hello(&accepted, wait).await, told, "{sent:?}");
+            assert_eq!(
+                opens_with_client_hello(&accepted, wait).await,
+                told,
+                "{sent:?}"
+            );
         }
     }
 

@@ -34,6 +34,7 @@ use crate::types::{SessionId, Zxid};
 use crate::Error;
 use forward::{Forwarder, Outbox, Sending};
 pub use log_store::LogStore;
+pub use peer::QuorumAuth;
 use peer::{PeerPool, PeerRequest, PeerResponse};
 pub use state_machine::{read_snapshot_file, write_seed_snapshot, SnapshotContents, StateMachine};
 
@@ -547,6 +548,8 @@ pub struct GroupOptions {
     pub sync_limit: u64,
     /// `sslQuorum` / `portUnification`: TLS on member links.
     pub peer_tls: Option<crate::tls::QuorumTls>,
+    /// `quorum.auth.*`: members logging in to each other.
+    pub peer_auth: QuorumAuth,
     /// zoo.cfg `reconfigEnabled`. Off, `peers` say where each member is,
     /// as ZooKeeper reads its server lines at every start: members moved
     /// to new ports in zoo.cfg are found there. On, the replicated
@@ -599,7 +602,10 @@ impl Consensus {
                 .filter_map(|p| Some((p.id, dial_addr(&p.spec)?)))
                 .collect(),
         };
-        let pool = Arc::new(PeerPool::new(local_ip, connector).with_addresses(addresses));
+        let pool = PeerPool::new(local_ip, connector)
+            .with_addresses(addresses)
+            .with_login(opts.peer_auth.learner.clone());
+        let pool = Arc::new(pool);
         let observer: crate::storage::SyncObserver = {
             let applier = applier.clone();
             Box::new(move |took, writes| applier.fsynced(took, writes))
@@ -665,7 +671,12 @@ impl Consensus {
                 pool.clone(),
                 log.clone(),
             ));
-            tokio::spawn(peer::serve(l, h, acceptor, plain_too, cut))
+            let admission = peer::Admission {
+                tls: acceptor,
+                plain_too,
+                auth: opts.peer_auth.clone(),
+            };
+            tokio::spawn(peer::serve(l, h, admission, cut))
         });
         let mut c = Consensus {
             raft,
@@ -718,6 +729,7 @@ impl Consensus {
                 tick_ms,
                 sync_limit: 1,
                 peer_tls: None,
+                peer_auth: QuorumAuth::default(),
                 reconfig_enabled: false,
             },
             applier,

@@ -26,6 +26,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::tls::{opens_with_client_hello, ReloadingAcceptor};
+
+mod auth;
+pub use auth::QuorumAuth;
 use tokio::sync::{mpsc, oneshot};
 
 use super::log_store::{decode, encode_any};
@@ -246,16 +249,31 @@ impl Replies<'_> {
     }
 }
 
-/// Accepts peer connections until the listener task is aborted; with
-/// `tls` (sslQuorum) only members whose certificate the trust store signed,
-/// and with `plain_too` (portUnification) plain links besides.
+/// Who a member's peer port lets in.
+#[derive(Default)]
+pub struct Admission {
+    /// sslQuorum: only members whose certificate the trust store signed.
+    pub tls: Option<Arc<ReloadingAcceptor>>,
+    /// portUnification: plain links besides TLS ones.
+    pub plain_too: bool,
+    /// Quorum SASL: members that log in (or, unless required, do not).
+    pub auth: QuorumAuth,
+}
+
+/// Accepts peer connections until the listener task is aborted, as
+/// `admission` says.
 pub async fn serve(
     listener: TcpListener,
     handler: Arc<dyn PeerHandler>,
-    tls: Option<Arc<ReloadingAcceptor>>,
-    plain_too: bool,
+    admission: Admission,
     cut: Cut,
 ) {
+    let Admission {
+        tls,
+        plain_too,
+        auth,
+    } = admission;
+    let auth = Arc::new(auth);
     // The connections end with this task (a JoinSet aborts its tasks when
     // dropped): a member stopped inside a process that goes on, as in the
     // in-process ensembles, must not keep answering its peers from a
@@ -270,6 +288,7 @@ pub async fn serve(
         let h = handler.clone();
         let tls = tls.as_ref().map(|t| (t.current(), t.checks_diallers()));
         let cut = cut.clone();
+        let auth = auth.clone();
         conns.spawn(async move {
             let _ = stream.set_nodelay(true);
             let tls = match tls {
@@ -300,8 +319,11 @@ pub async fn serve(
                     Err(_) => return tracing::info!("TLS handshake with {peer} timed out"),
                 },
             };
-            if let Err(e) = serve_conn(rd, wr, h, cut).await {
-                tracing::debug!("peer connection from {peer} ended: {e}");
+            if let Err(e) = serve_conn(rd, wr, h, cut, &auth, peer).await {
+                match e.kind() {
+                    std::io::ErrorKind::PermissionDenied => tracing::warn!("refused member: {e}"),
+                    _ => tracing::debug!("peer connection from {peer} ended: {e}"),
+                }
             }
         });
     }
@@ -328,17 +350,25 @@ async fn serve_conn(
     wr: Wr,
     handler: Arc<dyn PeerHandler>,
     cut: Cut,
+    auth: &QuorumAuth,
+    peer: SocketAddr,
 ) -> std::io::Result<()> {
     let mut rd = BufReader::with_capacity(256 * 1024, rd);
+    let mut wr = BufWriter::with_capacity(256 * 1024, wr);
+    let mut first = auth::admit(&mut rd, &mut wr, auth, peer).await?;
     let (tx, rx) = mpsc::channel(1024);
     // In a set so that the replier, and the socket's write half with it,
     // ends if this connection's task is aborted.
     let mut writer_task = tokio::task::JoinSet::new();
-    writer_task.spawn(replier(BufWriter::with_capacity(256 * 1024, wr), rx));
+    writer_task.spawn(replier(wr, rx));
     // The member whose appends arrive here (a leader dials its followers).
     let mut appends_from = None;
     let result = loop {
-        let (id, body) = match read_frame(&mut rd).await {
+        let next = match first.take() {
+            Some(f) => Ok(f),
+            None => read_frame(&mut rd).await,
+        };
+        let (id, body) = match next {
             Ok(f) => f,
             Err(e) => break Err(e),
         };
@@ -439,6 +469,8 @@ pub struct PeerClient {
     addr: String,
     local_ip: Option<IpAddr>,
     tls: Option<Arc<ReloadingConnector>>,
+    /// Quorum SASL: the login this member dials with.
+    login: Option<Arc<crate::sasl::SaslClient>>,
     next_id: AtomicU64,
     link: tokio::sync::Mutex<Option<Arc<Link>>>,
     cut: Cut,
@@ -454,6 +486,7 @@ impl PeerClient {
             addr,
             local_ip,
             tls,
+            login: None,
             next_id: AtomicU64::new(1),
             link: tokio::sync::Mutex::new(None),
             cut: Cut::default(),
@@ -522,12 +555,20 @@ impl PeerClient {
                 std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
             })??;
         let (rd, wr) = self.secure(stream).await?;
+        let mut rd = BufReader::with_capacity(256 * 1024, rd);
+        let mut wr = BufWriter::with_capacity(256 * 1024, wr);
+        if let Some(who) = &self.login {
+            let login = auth::log_in(&mut rd, &mut wr, who);
+            tokio::time::timeout(TLS_HANDSHAKE, login)
+                .await
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "login timed out"))?
+                .inspect_err(|e| tracing::warn!("login to the member at {}: {e}", self.addr))?;
+        }
         let (tx, rx) = mpsc::channel(1024);
-        let write_task = tokio::spawn(writer(BufWriter::with_capacity(256 * 1024, wr), rx));
+        let write_task = tokio::spawn(writer(wr, rx));
         let waiters: Waiters = Arc::default();
         let dead = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let last_reply = Arc::new(AtomicU64::new(clock_ms()));
-        let rd = BufReader::with_capacity(256 * 1024, rd);
         let read_task = tokio::spawn(read_replies(
             rd,
             waiters.clone(),
@@ -626,6 +667,7 @@ impl PeerClient {
 pub struct PeerPool {
     local_ip: Option<IpAddr>,
     tls: Option<Arc<ReloadingConnector>>,
+    login: Option<Arc<crate::sasl::SaslClient>>,
     clients: Mutex<HashMap<String, Arc<PeerClient>>>,
     cut: Cut,
     /// Member id -> peer address that overrides the replicated membership's
@@ -638,10 +680,17 @@ impl PeerPool {
         PeerPool {
             local_ip,
             tls,
+            login: None,
             clients: Mutex::new(HashMap::new()),
             cut: Cut::default(),
             addresses: HashMap::new(),
         }
+    }
+
+    /// Links this member dials open with a quorum SASL login as `who`.
+    pub fn with_login(mut self, who: Option<crate::sasl::SaslClient>) -> PeerPool {
+        self.login = who.map(Arc::new);
+        self
     }
 
     /// Members are dialled at these addresses (id -> "host:peerPort")
@@ -719,6 +768,7 @@ impl PeerPool {
                 let tls = self.tls.clone();
                 let mut c = PeerClient::new(addr.to_string(), self.local_ip, tls);
                 c.cut = self.cut.clone();
+                c.login = self.login.clone();
                 Arc::new(c)
             })
             .clone()
@@ -833,8 +883,7 @@ mod tests {
         let serving = tokio::spawn(serve(
             listener,
             handler.clone(),
-            None,
-            false,
+            Admission::default(),
             Cut::default(),
         ));
         let pool = PeerPool::new(None, None);
@@ -866,7 +915,12 @@ mod tests {
         let addr = listener.local_addr().unwrap().to_string();
         let (go, held) = oneshot::channel();
         let handler = Arc::new(Held(Mutex::new(Some(held))));
-        let serving = tokio::spawn(serve(listener, handler, None, false, Cut::default()));
+        let serving = tokio::spawn(serve(
+            listener,
+            handler,
+            Admission::default(),
+            Cut::default(),
+        ));
         let pool = PeerPool::new(None, None);
         let client = pool.client(&addr);
         let slow = client.send(&PeerRequest::Started).await.unwrap();
@@ -885,8 +939,7 @@ mod tests {
         let serving = tokio::spawn(serve(
             listener,
             Arc::new(AckAll),
-            None,
-            false,
+            Admission::default(),
             Cut::default(),
         ));
         let pool = PeerPool::new(None, None);

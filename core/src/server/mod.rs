@@ -110,6 +110,7 @@ impl Server {
             tick_ms: config.tick_time as u64,
             sync_limit: config.sync_limit.max(1) as u64,
             peer_tls: quorum_tls(&config)?,
+            peer_auth: quorum_auth(&config)?,
             reconfig_enabled: config.reconfig_enabled,
         };
         let consensus = Consensus::start(group, db.clone()).await?;
@@ -222,13 +223,75 @@ fn property(config: &Config, key: &str) -> Option<String> {
 
 /// The JAAS file (`java.security.auth.login.config`, a JVM system property
 /// for ZooKeeper, a zoo.cfg key here) and its section
-/// (`zookeeper.sasl.serverconfig`, default `Server`).
+/// (`zookeeper.sasl.serverconfig`, default `Server`). A file without that
+/// section (holding only the quorum's, say) leaves clients without SASL,
+/// as in ZooKeeper.
 fn sasl_users(config: &Config) -> Result<Option<crate::sasl::SaslUsers>, Error> {
     let Some(path) = config.properties.get("java.security.auth.login.config") else {
         return Ok(None);
     };
     let section = property(config, "sasl.serverconfig").unwrap_or_else(|| "Server".into());
-    crate::sasl::SaslUsers::from_jaas_file(Path::new(path), &section).map(Some)
+    let users = crate::sasl::SaslUsers::from_jaas_file_if_there(Path::new(path), &section)?;
+    if users.is_none() {
+        tracing::info!("{path} has no '{section}' section: clients log in without SASL");
+    }
+    Ok(users)
+}
+
+/// Quorum SASL (`quorum.auth.*`), checked as ZooKeeper checks it: with
+/// `enableSasl` the JAAS file's `QuorumServer` section (or
+/// `quorum.auth.server.saslLoginContext`) holds who may log in and its
+/// `QuorumLearner` section (`quorum.auth.learner.saslLoginContext`) the
+/// login this member dials with when `learnerRequireSasl` is on.
+fn quorum_auth(config: &Config) -> Result<crate::consensus::QuorumAuth, Error> {
+    let on = |key: &str| {
+        config
+            .properties
+            .get(&format!("quorum.auth.{key}"))
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    };
+    let (enable, learner, server) = (
+        on("enableSasl"),
+        on("learnerRequireSasl"),
+        on("serverRequireSasl"),
+    );
+    let needs = |off: &str, on: &str| {
+        Err(Error::Config(format!(
+            "quorum.auth.{off} is disabled, so cannot enable quorum.auth.{on}"
+        )))
+    };
+    match (enable, learner, server) {
+        (false, _, true) => return needs("enableSasl", "serverRequireSasl"),
+        (false, true, _) => return needs("enableSasl", "learnerRequireSasl"),
+        (_, false, true) => return needs("learnerRequireSasl", "serverRequireSasl"),
+        (false, false, false) => return Ok(Default::default()),
+        _ => {}
+    }
+    let jaas = config
+        .properties
+        .get("java.security.auth.login.config")
+        .ok_or_else(|| {
+            Error::Config(
+                "quorum.auth.enableSasl needs java.security.auth.login.config (a JAAS file)".into(),
+            )
+        })?;
+    let section = |key: &str, default: &str| {
+        let key = format!("quorum.auth.{key}.saslLoginContext");
+        config
+            .properties
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| default.into())
+    };
+    let jaas = Path::new(jaas);
+    let users = crate::sasl::SaslUsers::from_jaas_file(jaas, &section("server", "QuorumServer"))?;
+    let login =
+        crate::sasl::SaslClient::from_jaas_file(jaas, &section("learner", "QuorumLearner"))?;
+    Ok(crate::consensus::QuorumAuth {
+        learner: learner.then_some(login),
+        server: Some(Arc::new(users)),
+        server_requires: server,
+    })
 }
 
 /// ZooKeeper 3.8's `enforce.auth.enabled` / `enforce.auth.schemes` (a
