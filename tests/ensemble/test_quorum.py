@@ -79,3 +79,21 @@ def test_minority_not_serving(ensemble_factory, clients):
     finally:
         zk.stop()
         zk.close()
+
+
+@pytest.mark.timeout(90)
+def test_quorum_listen_on_all_ips(ensemble_factory):
+    """quorumListenOnAllIPs=true: each member's peer port listens on every
+    address (as for a member behind NAT, whose server.N address is not its
+    own), not only on its server.N address; the ensemble forms as usual."""
+    import socket
+
+    ens = ensemble_factory(3, start=False, extra_cfg={"quorumListenOnAllIPs": "true"})
+    ens.start()
+    c = member_client(ens.leader())
+    c.create("/all-ips", b"")
+    c.stop()
+    for m in ens.members:
+        assert m.ip != "127.0.0.1"
+        with socket.create_connection(("127.0.0.1", m.peer_port), timeout=5):
+            pass

@@ -550,11 +550,27 @@ pub struct GroupOptions {
     pub peer_tls: Option<crate::tls::QuorumTls>,
     /// `quorum.auth.*`: members logging in to each other.
     pub peer_auth: QuorumAuth,
+    /// `quorumListenOnAllIPs`: the peer port listens on every address (a
+    /// member behind NAT, whose `server.N` address is not its own), and
+    /// links leave from whichever address the system picks.
+    pub listen_on_all_ips: bool,
     /// zoo.cfg `reconfigEnabled`. Off, `peers` say where each member is,
     /// as ZooKeeper reads its server lines at every start: members moved
     /// to new ports in zoo.cfg are found there. On, the replicated
     /// membership does (a `reconfig` may have moved them since).
     pub reconfig_enabled: bool,
+}
+
+/// The wildcard address with the port of `addr` ("host:port"): IPv6's if
+/// the host is an IPv6 address, IPv4's otherwise.
+fn all_ips(addr: &str) -> Result<String, Error> {
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| Error::Config(format!("{addr}: no port")))?;
+    Ok(match host.starts_with('[') {
+        true => format!("[::]:{port}"),
+        false => format!("0.0.0.0:{port}"),
+    })
 }
 
 impl Consensus {
@@ -573,6 +589,7 @@ impl Consensus {
         let my_addr = me.as_ref().and_then(|p| dial_addr(&p.spec));
         let local_ip = my_addr
             .as_ref()
+            .filter(|_| !opts.listen_on_all_ips)
             .and_then(|a| a.rsplit_once(':'))
             .and_then(|(h, _)| {
                 h.trim_matches(|c| c == '[' || c == ']')
@@ -633,11 +650,16 @@ impl Consensus {
         let timing = Timing::new(opts.tick_ms, sync_limit);
         let config = raft_config(&opts.storage, timing)?;
         let listener = match &my_addr {
-            Some(a) => Some(
-                TcpListener::bind(a)
+            Some(a) => {
+                let at = match opts.listen_on_all_ips {
+                    true => all_ips(a)?,
+                    false => a.clone(),
+                };
+                let l = TcpListener::bind(&at)
                     .await
-                    .map_err(|e| Error::Io(format!("cannot listen on {a}: {e}")))?,
-            ),
+                    .map_err(|e| Error::Io(format!("cannot listen on {at}: {e}")))?;
+                Some(l)
+            }
             None => None,
         };
         let net = network::Network::new(pool.clone(), log.clone());
@@ -730,6 +752,7 @@ impl Consensus {
                 sync_limit: 1,
                 peer_tls: None,
                 peer_auth: QuorumAuth::default(),
+                listen_on_all_ips: false,
                 reconfig_enabled: false,
             },
             applier,

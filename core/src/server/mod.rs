@@ -111,6 +111,8 @@ impl Server {
             sync_limit: config.sync_limit.max(1) as u64,
             peer_tls: quorum_tls(&config)?,
             peer_auth: quorum_auth(&config)?,
+            listen_on_all_ips: property(&config, "quorumListenOnAllIPs")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
             reconfig_enabled: config.reconfig_enabled,
         };
         let consensus = Consensus::start(group, db.clone()).await?;
