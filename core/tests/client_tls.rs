@@ -50,6 +50,15 @@ fn leaf_for(dir: &Path, ca: &Ca, name: &str, hosts: &[&str]) -> PathBuf {
     path
 }
 
+/// A temporary directory with a CA, its certificate written to `ca.pem`.
+fn ca_in_tempdir() -> (tempfile::TempDir, Ca, PathBuf) {
+    let certs = tempfile::tempdir().unwrap();
+    let main = ca("ca.zkrs.test");
+    let ca_path = certs.path().join("ca.pem");
+    std::fs::write(&ca_path, &main.pem).unwrap();
+    (certs, main, ca_path)
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -189,11 +198,8 @@ async fn tls_refusals() {
 #[tokio::test(flavor = "multi_thread")]
 async fn tls_client_checks_the_servers_name() {
     bounded(async {
-        let certs = tempfile::tempdir().unwrap();
+        let (certs, main, ca_path) = ca_in_tempdir();
         let d = certs.path();
-        let main = ca("ca.zkrs.test");
-        let ca_path = d.join("ca.pem");
-        std::fs::write(&ca_path, &main.pem).unwrap();
         let client = leaf(d, &main, "client");
         let tls = |verify: bool| ClientTls {
             ca: Some(ca_path.clone()),
@@ -234,11 +240,8 @@ async fn tls_client_checks_the_servers_name() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_unified_client_port_takes_plain_and_tls_clients() {
     bounded(async {
-        let certs = tempfile::tempdir().unwrap();
+        let (certs, main, ca_path) = ca_in_tempdir();
         let d = certs.path();
-        let main = ca("ca.zkrs.test");
-        let ca_path = d.join("ca.pem");
-        std::fs::write(&ca_path, &main.pem).unwrap();
         let (server_pem, client) = (leaf(d, &main, "server"), leaf(d, &main, "client"));
         let extra = format!(
             "client.portUnification=true\nssl.keyStore.location={}\nssl.trustStore.location={}\n",

@@ -41,16 +41,45 @@ def member_store(d, ca, name, ip):
     return os.path.join(d, name + ".p12")
 
 
+def tls_ensemble(ensemble_factory, d, trust="ca.pem", **extra):
+    """A 3-member ensemble, not started, with sslQuorum on and `trust` (in
+    `d`) as the trust store; each member's key store is the caller's."""
+    cfg = {
+        "sslQuorum": "true",
+        "ssl.quorum.keyStore.password": PASS,
+        "ssl.quorum.trustStore.location": os.path.join(d, trust),
+    }
+    cfg.update(extra)
+    return ensemble_factory(3, start=False, extra_cfg=cfg)
+
+
+def restart_with(m, key, value):
+    m.kill()
+    m.extra_cfg[key] = value
+    m.start()
+
+
+def assert_kept_out(m, what):
+    """`m` runs but never serves: the others will not link with it."""
+    with pytest.raises(AssertionError):
+        wait_until(m.serving, timeout=8, what=what)
+    assert m.alive()
+
+
+def assert_rejoins(m, path, value):
+    """`m` serves again and has caught up with `path` = `value`."""
+    wait_until(m.serving, timeout=30, what="member %d serving again" % m.id)
+    c = member_client(m)
+    wait_until(lambda: c.get(path)[0] == value, timeout=10, what="member %d caught up" % m.id)
+    c.stop()
+
+
 @pytest.mark.timeout(120)
 def test_quorum_tls_refuses_a_member_without_the_right_certificate(ensemble_factory, tmp_path):
     d = str(tmp_path)
     make_ca(d, "ca")
     make_ca(d, "rogue-ca")
-    ens = ensemble_factory(3, start=False, extra_cfg={
-        "sslQuorum": "true",
-        "ssl.quorum.keyStore.password": PASS,
-        "ssl.quorum.trustStore.location": os.path.join(d, "ca.pem"),
-    })
+    ens = tls_ensemble(ensemble_factory, d)
     good = {}
     for m in ens.members:
         good[m.id] = member_store(d, "ca", "m%d" % m.id, m.ip)
@@ -60,13 +89,10 @@ def test_quorum_tls_refuses_a_member_without_the_right_certificate(ensemble_fact
     c.create("/quorum-tls", b"1")
 
     third = ens.member(3)
-    third.kill()
-    third.extra_cfg["ssl.quorum.keyStore.location"] = member_store(d, "rogue-ca", "rogue", third.ip)
-    third.start()
+    rogue = member_store(d, "rogue-ca", "rogue", third.ip)
+    restart_with(third, "ssl.quorum.keyStore.location", rogue)
     c.set("/quorum-tls", b"2")  # the two trusted members are a quorum
-    with pytest.raises(AssertionError):
-        wait_until(third.serving, timeout=8, what="the rogue member serving")
-    assert third.alive()
+    assert_kept_out(third, "the rogue member serving")
     # Whichever side accepted the connection refused the other's
     # certificate: the rogue member refuses the leader's dial (the leader
     # finds the rogue's certificate untrusted and aborts), the others refuse
@@ -74,14 +100,9 @@ def test_quorum_tls_refuses_a_member_without_the_right_certificate(ensemble_fact
     wait_until(lambda: any("refused member" in m.log_tail(400) for m in ens.members),
                timeout=20, what="a refused TLS handshake in a member's log")
 
-    third.kill()
-    third.extra_cfg["ssl.quorum.keyStore.location"] = good[third.id]
-    third.start()
-    wait_until(third.serving, timeout=30, what="member 3 serving again")
-    c3 = member_client(third)
-    wait_until(lambda: c3.get("/quorum-tls")[0] == b"2", timeout=10, what="member 3 caught up")
+    restart_with(third, "ssl.quorum.keyStore.location", good[third.id])
+    assert_rejoins(third, "/quorum-tls", b"2")
     c.stop()
-    c3.stop()
 
 
 @pytest.mark.timeout(150)
@@ -96,11 +117,7 @@ def test_members_rotate_to_a_new_ca_without_a_restart(ensemble_factory, tmp_path
     trust = os.path.join(d, "trust.pem")
     with open(trust, "wb") as f:
         f.write(open(os.path.join(d, "old-ca.pem"), "rb").read())
-    ens = ensemble_factory(3, start=False, extra_cfg={
-        "sslQuorum": "true",
-        "ssl.quorum.keyStore.password": PASS,
-        "ssl.quorum.trustStore.location": trust,
-    })
+    ens = tls_ensemble(ensemble_factory, d, trust="trust.pem")
     stores = {}
     for m in ens.members:
         stores[m.id] = os.path.join(d, "store-m%d.p12" % m.id)
@@ -139,12 +156,7 @@ def test_quorum_hostname_verification(ensemble_factory, tmp_path):
     the check off again it catches up."""
     d = str(tmp_path)
     make_ca(d, "ca")
-    ens = ensemble_factory(3, start=False, extra_cfg={
-        "sslQuorum": "true",
-        "ssl.quorum.keyStore.password": PASS,
-        "ssl.quorum.trustStore.location": os.path.join(d, "ca.pem"),
-        "ssl.quorum.hostnameVerification": "false",
-    })
+    ens = tls_ensemble(ensemble_factory, d, **{"ssl.quorum.hostnameVerification": "false"})
     for m in ens.members:
         # Each certificate names an address no member has.
         store = member_store(d, "ca", "m%d" % m.id, "10.255.255.%d" % m.id)
@@ -154,24 +166,15 @@ def test_quorum_hostname_verification(ensemble_factory, tmp_path):
     c.create("/names", b"1")
 
     third = [m for m in ens.members if m is not ens.leader()][0]
-    third.kill()
-    third.extra_cfg["ssl.quorum.hostnameVerification"] = "true"
-    third.start()
+    restart_with(third, "ssl.quorum.hostnameVerification", "true")
     c.set("/names", b"2")
-    with pytest.raises(AssertionError):
-        wait_until(third.serving, timeout=8, what="the checking member serving")
-    assert third.alive()
+    assert_kept_out(third, "the checking member serving")
     wait_until(lambda: "its certificate names IP:10.255.255." in third.log_tail(400),
                timeout=20, what="a refused name in the checking member's log")
 
-    third.kill()
-    third.extra_cfg["ssl.quorum.hostnameVerification"] = "false"
-    third.start()
-    wait_until(third.serving, timeout=30, what="the member serving with the check off")
-    c3 = member_client(third)
-    wait_until(lambda: c3.get("/names")[0] == b"2", timeout=10, what="it caught up")
+    restart_with(third, "ssl.quorum.hostnameVerification", "false")
+    assert_rejoins(third, "/names", b"2")
     c.stop()
-    c3.stop()
 
 
 def _dial_peer_port(member, source_ip, cert, key, ca):
@@ -201,11 +204,7 @@ def test_a_member_checks_the_address_a_member_dials_from(ensemble_factory, tmp_p
     does; one naming its address is kept."""
     d = str(tmp_path)
     make_ca(d, "ca")
-    ens = ensemble_factory(3, start=False, extra_cfg={
-        "sslQuorum": "true",
-        "ssl.quorum.keyStore.password": PASS,
-        "ssl.quorum.trustStore.location": os.path.join(d, "ca.pem"),
-    })
+    ens = tls_ensemble(ensemble_factory, d)
     for m in ens.members:
         m.extra_cfg["ssl.quorum.keyStore.location"] = member_store(d, "ca", "m%d" % m.id, m.ip)
     ens.start()
