@@ -21,24 +21,23 @@ pub struct SaslUsers(HashMap<String, String>);
 impl SaslUsers {
     /// The `user_*` options of section `section` of a JAAS file.
     pub fn from_jaas_file(path: &Path, section: &str) -> Result<SaslUsers, Error> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        SaslUsers::from_jaas(&text, section)
-            .map_err(|why| Error::Config(format!("{}: {why}", path.display())))
+        let text = read_jaas_file(path)?;
+        SaslUsers::from_jaas(&text, section).map_err(|why| jaas_error(path, why))
     }
 
     /// As `from_jaas_file`, None if the file has no such section (a JAAS
     /// file may hold only other sections, the quorum's say: ZooKeeper then
     /// serves clients without SASL).
     pub fn from_jaas_file_if_there(path: &Path, section: &str) -> Result<Option<SaslUsers>, Error> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        let text = read_jaas_file(path)?;
         let found = jaas_sections(&text)
-            .map_err(|why| Error::Config(format!("{}: {why}", path.display())))?
+            .map_err(|why| jaas_error(path, why))?
             .iter()
             .any(|name| name == section);
         match found {
-            true => SaslUsers::from_jaas_file(path, section).map(Some),
+            true => SaslUsers::from_jaas(&text, section)
+                .map(Some)
+                .map_err(|why| jaas_error(path, why)),
             false => Ok(None),
         }
     }
@@ -55,6 +54,14 @@ impl SaslUsers {
     fn password(&self, user: &str) -> Option<&str> {
         self.0.get(user).map(String::as_str)
     }
+}
+
+fn read_jaas_file(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| jaas_error(path, e))
+}
+
+fn jaas_error(path: &Path, why: impl std::fmt::Display) -> Error {
+    Error::Config(format!("{}: {why}", path.display()))
 }
 
 /// The names of the sections of JAAS text.
@@ -315,8 +322,8 @@ impl SaslClient {
     /// The `username` and `password` of section `section` (ZooKeeper's
     /// `Client`, with DigestLoginModule) of a JAAS file.
     pub fn from_jaas_file(path: &Path, section: &str) -> Result<SaslClient, Error> {
-        let fail = |why: String| Error::Config(format!("{}: {why}", path.display()));
-        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        let fail = |why: String| jaas_error(path, why);
+        let text = read_jaas_file(path)?;
         let options = jaas_options(&text, section).map_err(fail)?;
         let get = |key: &str| {
             options

@@ -172,7 +172,7 @@ fn cipher_suites(prefix: &str, list: Option<&str>) -> Result<Option<Vec<String>>
 
 /// A true/false key, ZooKeeper's boolean settings; anything else is an
 /// error naming the key (Java would take it for false).
-fn flag(key: &str, value: Option<&str>, default: bool) -> Result<bool, Error> {
+pub(crate) fn flag(key: &str, value: Option<&str>, default: bool) -> Result<bool, Error> {
     match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
         None => Ok(default),
         Some("true") => Ok(true),

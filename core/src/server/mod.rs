@@ -111,8 +111,7 @@ impl Server {
             sync_limit: config.sync_limit.max(1) as u64,
             peer_tls: quorum_tls(&config)?,
             peer_auth: quorum_auth(&config)?,
-            listen_on_all_ips: property(&config, "quorumListenOnAllIPs")
-                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            listen_on_all_ips: is_true(&config, "quorumListenOnAllIPs"),
             reconfig_enabled: config.reconfig_enabled,
         };
         let consensus = Consensus::start(group, db.clone()).await?;
@@ -223,6 +222,11 @@ fn property(config: &Config, key: &str) -> Option<String> {
     crate::config::property(&config.properties, key).map(|(_, v)| v.to_string())
 }
 
+/// A boolean key zoo.cfg's parse has already checked is true or false.
+fn is_true(config: &Config, key: &str) -> bool {
+    property(config, key).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
 /// The JAAS file (`java.security.auth.login.config`, a JVM system property
 /// for ZooKeeper, a zoo.cfg key here) and its section
 /// (`zookeeper.sasl.serverconfig`, default `Server`). A file without that
@@ -326,8 +330,10 @@ fn enforce_auth(config: &Config) -> Result<Option<Vec<String>>, Error> {
 /// `portUnification=true`: plain links are taken too (zoo.cfg checked
 /// both keys are true or false).
 fn quorum_tls(config: &Config) -> Result<Option<QuorumTls>, Error> {
-    let on = |key| property(config, key).is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let (dial_tls, accept_plain) = (on("sslQuorum"), on("portUnification"));
+    let (dial_tls, accept_plain) = (
+        is_true(config, "sslQuorum"),
+        is_true(config, "portUnification"),
+    );
     let key = match (dial_tls, accept_plain) {
         (false, false) => return Ok(None),
         (true, _) => "sslQuorum",
@@ -387,19 +393,7 @@ enum Port {
 /// stores of the secure port.
 fn client_port_mode(config: &Config) -> Result<Port, Error> {
     let key = "client.portUnification";
-    let unified = match property(config, key)
-        .map(|v| v.to_ascii_lowercase())
-        .as_deref()
-    {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(Error::Config(format!(
-                "{key}: '{other}' is not true or false"
-            )))
-        }
-    };
-    if !unified {
+    if !crate::tls::flag(key, property(config, key).as_deref(), false)? {
         return Ok(Port::Plain);
     }
     let settings = TlsSettings::from_properties(&config.properties, "ssl.")?.ok_or_else(|| {
