@@ -365,6 +365,14 @@ impl Task {
         let ping_every = self.timeout / 3;
         let read_timeout = self.timeout * 2 / 3;
         let mut last_recv = Instant::now();
+        // One timer for both deadlines, moved only when it fires: sends and
+        // reads push the deadlines later, and re-arming a timer for every
+        // frame cost more than the frame's own work under load.
+        let due = |last_send: Instant, last_recv: Instant| {
+            (last_send + ping_every).min(last_recv + read_timeout)
+        };
+        let timer = tokio::time::sleep_until(due(link.last_send, last_recv));
+        tokio::pin!(timer);
         let outcome = loop {
             tokio::select! {
                 r = rd.read_buf(&mut buf) => {
@@ -381,12 +389,16 @@ impl Task {
                     }
                 }
                 cmd = self.cmds.recv(), if self.cmds_open => self.on_command_online(cmd, &mut link),
-                _ = tokio::time::sleep_until(link.last_send + ping_every) => {
-                    // Ping replies carry xid -2 and are not matched in order.
-                    link.send_untracked(Request::Ping.to_packet(proto::PING_XID));
-                }
-                _ = tokio::time::sleep_until(last_recv + read_timeout) => {
-                    break Err(Error::Io(format!("no reply for {read_timeout:?}")));
+                () = &mut timer => {
+                    let now = Instant::now();
+                    if now >= last_recv + read_timeout {
+                        break Err(Error::Io(format!("no reply for {read_timeout:?}")));
+                    }
+                    if now >= link.last_send + ping_every {
+                        // Ping replies carry xid -2 and are not matched in order.
+                        link.send_untracked(Request::Ping.to_packet(proto::PING_XID));
+                    }
+                    timer.as_mut().reset(due(link.last_send, last_recv));
                 }
                 _ = &mut writer => break Err(Error::ConnectionLoss),
             }
