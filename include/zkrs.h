@@ -1183,8 +1183,10 @@ int zkrs_client_connect(const char *hosts, int session_timeout_ms, struct zkrs_c
  * `ca`: the certificates to trust (a PEM, JKS or PKCS12 file; NULL trusts
  * any server); `cert` and `key`: this client's certificate and key as PEM
  * files, or `cert` alone as a JKS/PKCS12 store opened with `password`
- * (NULL for none). A file that does not load is `ZKRS_BADARGUMENTS`; a
- * failed handshake is `ZKRS_CONNECTIONLOSS`.
+ * (NULL for none). With `ca`, the server's certificate must also name the
+ * host dialled or the address reached (see `zkrs_client_connect_tls_ex`).
+ * A file that does not load is `ZKRS_BADARGUMENTS`; a failed handshake is
+ * `ZKRS_CONNECTIONLOSS`.
  *
  * # Safety
  * As `zkrs_client_connect`; each of `ca`, `cert`, `key`, `password` is
@@ -1197,6 +1199,25 @@ int zkrs_client_connect_tls(const char *hosts,
                             const char *key,
                             const char *password,
                             struct zkrs_client **out);
+
+/**
+ * `zkrs_client_connect_tls` with `hostname_verification` chosen (ZooKeeper's
+ * `zookeeper.ssl.hostnameVerification`): non-zero, the server's
+ * certificate must name the host dialled or the address reached; 0
+ * accepts any certificate `ca` signed, whatever names it carries (as
+ * ZooKeeper's C client, which checks only the chain).
+ *
+ * # Safety
+ * As `zkrs_client_connect_tls`.
+ */
+int zkrs_client_connect_tls_ex(const char *hosts,
+                               int session_timeout_ms,
+                               const char *ca,
+                               const char *cert,
+                               const char *key,
+                               const char *password,
+                               int hostname_verification,
+                               struct zkrs_client **out);
 
 /**
  * `zkrs_client_connect`, logging in with SASL DIGEST-MD5 as `username`

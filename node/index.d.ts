@@ -660,13 +660,17 @@ export interface Stat {
  * TLS files (paths). `ca`: the certificates to trust (PEM, JKS or PKCS12;
  * left out, any server is trusted); `cert` and `key`: this client's
  * certificate and key as PEM, or `cert` alone as a JKS/PKCS12 store
- * opened with `password`.
+ * opened with `password`. `hostnameVerification` (default true, as
+ * ZooKeeper's `zookeeper.ssl.hostnameVerification`): the server's
+ * certificate must name the host dialled or the address reached; false
+ * accepts any certificate `ca` signed.
  */
 export interface TlsConfig {
   ca?: string
   cert?: string
   key?: string
   password?: string
+  hostnameVerification?: boolean
 }
 
 /**

@@ -207,8 +207,10 @@ pub unsafe extern "C" fn zkrs_client_connect(
 /// `ca`: the certificates to trust (a PEM, JKS or PKCS12 file; NULL trusts
 /// any server); `cert` and `key`: this client's certificate and key as PEM
 /// files, or `cert` alone as a JKS/PKCS12 store opened with `password`
-/// (NULL for none). A file that does not load is `ZKRS_BADARGUMENTS`; a
-/// failed handshake is `ZKRS_CONNECTIONLOSS`.
+/// (NULL for none). With `ca`, the server's certificate must also name the
+/// host dialled or the address reached (see `zkrs_client_connect_tls_ex`).
+/// A file that does not load is `ZKRS_BADARGUMENTS`; a failed handshake is
+/// `ZKRS_CONNECTIONLOSS`.
 ///
 /// # Safety
 /// As `zkrs_client_connect`; each of `ca`, `cert`, `key`, `password` is
@@ -223,6 +225,29 @@ pub unsafe extern "C" fn zkrs_client_connect_tls(
     password: *const c_char,
     out: *mut *mut zkrs_client,
 ) -> c_int {
+    zkrs_client_connect_tls_ex(hosts, session_timeout_ms, ca, cert, key, password, 1, out)
+}
+
+/// `zkrs_client_connect_tls` with `hostname_verification` chosen (ZooKeeper's
+/// `zookeeper.ssl.hostnameVerification`): non-zero, the server's
+/// certificate must name the host dialled or the address reached; 0
+/// accepts any certificate `ca` signed, whatever names it carries (as
+/// ZooKeeper's C client, which checks only the chain).
+///
+/// # Safety
+/// As `zkrs_client_connect_tls`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn zkrs_client_connect_tls_ex(
+    hosts: *const c_char,
+    session_timeout_ms: c_int,
+    ca: *const c_char,
+    cert: *const c_char,
+    key: *const c_char,
+    password: *const c_char,
+    hostname_verification: c_int,
+    out: *mut *mut zkrs_client,
+) -> c_int {
     guard(|| {
         // NULL: not given.
         let path = |p: *const c_char| match p.is_null() {
@@ -234,7 +259,7 @@ pub unsafe extern "C" fn zkrs_client_connect_tls(
             cert: try_arg!(path(cert)),
             key: try_arg!(path(key)),
             password: try_arg!(opt_str_arg(password)).to_string(),
-            hostname_verification: true,
+            hostname_verification: hostname_verification != 0,
         };
         connect(hosts, session_timeout_ms, Some(tls), None, out)
     })

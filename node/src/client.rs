@@ -70,7 +70,10 @@ pub struct SaslConfig {
 /// TLS files (paths). `ca`: the certificates to trust (PEM, JKS or PKCS12;
 /// left out, any server is trusted); `cert` and `key`: this client's
 /// certificate and key as PEM, or `cert` alone as a JKS/PKCS12 store
-/// opened with `password`.
+/// opened with `password`. `hostnameVerification` (default true, as
+/// ZooKeeper's `zookeeper.ssl.hostnameVerification`): the server's
+/// certificate must name the host dialled or the address reached; false
+/// accepts any certificate `ca` signed.
 #[napi(object)]
 #[derive(Default)]
 pub struct TlsConfig {
@@ -78,6 +81,7 @@ pub struct TlsConfig {
     pub cert: Option<String>,
     pub key: Option<String>,
     pub password: Option<String>,
+    pub hostname_verification: Option<bool>,
 }
 
 /// One credential, e.g. `{scheme: 'digest', auth: 'user:password'}`.
@@ -309,7 +313,7 @@ impl Client {
             cert: t.cert.map(Into::into),
             key: t.key.map(Into::into),
             password: t.password.unwrap_or_default(),
-            hostname_verification: true,
+            hostname_verification: t.hostname_verification.unwrap_or(true),
         });
         Client {
             hosts,

@@ -39,21 +39,48 @@ before(async () => {
     openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key',
       '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', `${name}.pem`)
   }
-  const serverPem = ['server.pem', 'server.key'].map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
-  fs.writeFileSync(path.join(dir, 'server-all.pem'), serverPem.join(''))
+  // A server certificate that names another host, not 127.0.0.1.
+  fs.writeFileSync(path.join(dir, 'other.ext'), 'subjectAltName=DNS:other.example\n')
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other.key', '-out', 'other.csr',
+    '-subj', '/CN=other.example')
+  openssl('x509', '-req', '-in', 'other.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key',
+    '-CAcreateserial', '-days', '2', '-extfile', 'other.ext', '-out', 'other.pem')
+  ;[member, secure] = await startSecure('server', 'data')
+  ;[elsewhere, elsewhereHosts] = await startSecure('other', 'data-other')
+})
+
+let elsewhere
+let elsewhereHosts
+
+// A member serving TLS with the `name` certificate; [member, host:port].
+async function startSecure(name, data) {
+  const pem = [`${name}.pem`, `${name}.key`].map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+  fs.writeFileSync(path.join(dir, `${name}-all.pem`), pem.join(''))
   const port = await freePort()
-  secure = `127.0.0.1:${port}`
-  member = await Member.start({
-    zooCfg: `tickTime=200\nclientPort=0\ndataDir=${path.join(dir, 'data')}\n` +
+  const m = await Member.start({
+    zooCfg: `tickTime=200\nclientPort=0\ndataDir=${path.join(dir, data)}\n` +
       `secureClientPort=${port}\nsecureClientPortAddress=127.0.0.1\n` +
-      `ssl.keyStore.location=${path.join(dir, 'server-all.pem')}\n` +
+      `ssl.keyStore.location=${path.join(dir, `${name}-all.pem`)}\n` +
       `ssl.trustStore.location=${path.join(dir, 'ca.pem')}\n`,
   })
-})
+  return [m, `127.0.0.1:${port}`]
+}
 
 after(async () => {
   if (member) await member.stop()
+  if (elsewhere) await elsewhere.stop()
   fs.rmSync(dir, { recursive: true, force: true })
+})
+
+test('a certificate naming another host is refused unless hostnameVerification is false', async () => {
+  const files = { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'client.pem'), key: path.join(dir, 'client.key') }
+  const checked = new Client(elsewhereHosts, { connectTimeout: 1500, tls: files })
+  await assert.rejects(checked.connect(), (e) => e.code === 'CONNECTIONLOSS')
+  await checked.close()
+  const unchecked = new Client(elsewhereHosts, { tls: { ...files, hostnameVerification: false } })
+  await unchecked.connect()
+  assert.equal((await unchecked.exists('/')) !== null, true)
+  await unchecked.close()
 })
 
 test('a client with a certificate connects over TLS and is known by it (x509)', async () => {

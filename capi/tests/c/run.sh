@@ -49,6 +49,7 @@ gcc "${CFLAGS[@]}" capi/tests/c/test_capi.c -o "$OUT/test_capi" \
   -L"$LIBDIR" -lzkrs -Wl,-rpath,"$LIBDIR"
 valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite \
   --show-leak-kinds=definite --track-origins=yes --quiet \
+  --suppressions=capi/tests/c/valgrind.supp \
   "$OUT/test_capi"
 
 step "C test program linked statically"

@@ -4,10 +4,13 @@
  * (zero errors, zero definite leaks). Prints "N passed, N failed".
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1712,6 +1715,64 @@ static void test_registry(zkrs_client *c, zkrs_client *other) {
     done_destroy(&l);
 }
 
+/* A free TCP port on 127.0.0.1 (0 if none could be had). */
+static int free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    socklen_t len = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0) close(fd);
+    return port;
+}
+
+/* A member whose certificate names another host (other.example), not the
+ * address dialled: zkrs_client_connect_tls refuses it, and
+ * zkrs_client_connect_tls_ex with hostname_verification 0 connects, as
+ * ZooKeeper's C client does (it checks only the chain). Certificates from
+ * the openssl CLI. */
+static void test_tls_names(void) {
+    char dir[] = "/tmp/zkrs-capi-tls-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char cmd[2048], cfg[1024], ca[256], hosts[64];
+    snprintf(cmd, sizeof cmd,
+             "(cd %s && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem "
+             "-days 2 -subj /CN=ca -addext basicConstraints=critical,CA:TRUE && "
+             "openssl req -newkey rsa:2048 -nodes -keyout s.key -out s.csr "
+             "-subj /CN=other.example && "
+             "printf 'subjectAltName=DNS:other.example\\n' > s.ext && "
+             "openssl x509 -req -in s.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+             "-extfile s.ext -out s.pem && cat s.pem s.key > s-all.pem) >/dev/null 2>&1",
+             dir);
+    int made = system(cmd);
+    CHECK(made == 0);
+    int port = free_port();
+    CHECK(port != 0);
+    if (made != 0 || port == 0) return;
+    snprintf(cfg, sizeof cfg,
+             "tickTime=2000\nclientPort=0\ndataDir=%s/data\nsecureClientPort=%d\n"
+             "secureClientPortAddress=127.0.0.1\nssl.keyStore.location=%s/s-all.pem\n"
+             "ssl.trustStore.location=%s/ca.pem\nssl.clientAuth=none\n",
+             dir, port, dir, dir);
+    zkrs_member *m = NULL;
+    CHECK_RC(zkrs_member_start(cfg, &m), ZKRS_OK);
+    if (!m) return;
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    snprintf(hosts, sizeof hosts, "127.0.0.1:%d", port);
+    zkrs_client *c = NULL;
+    CHECK_RC(zkrs_client_connect_tls(hosts, 6000, ca, NULL, NULL, NULL, &c),
+             ZKRS_CONNECTIONLOSS);
+    CHECK(c == NULL);
+    CHECK_RC(zkrs_client_connect_tls_ex(hosts, 6000, ca, NULL, NULL, NULL, 0, &c), ZKRS_OK);
+    if (c) CHECK_RC(zkrs_client_exists(c, "/zookeeper", NULL, NULL, NULL), ZKRS_OK);
+    zkrs_client_free(c);
+    zkrs_member_free(m);
+}
+
 int main(void) {
     test_static_functions();
     CHECK_RC(zkrs_set_log_callback(on_log, &serving_logged, 9), ZKRS_BADARGUMENTS);
@@ -1779,6 +1840,7 @@ int main(void) {
     test_free_from_callback(hosts, other);
     test_session(hosts);
     test_sasl_and_tls_arguments();
+    test_tls_names();
     test_ensemble();
 
     /* The plain member serves too. */
