@@ -373,7 +373,13 @@ struct LoadShared {
     measuring: AtomicBool,
     /// Completed requests, for the progress line.
     done: AtomicU64,
+    /// Latencies (µs) of the measured requests, all tasks'.
+    hist: std::sync::Mutex<Histogram<u64>>,
 }
+
+/// Latencies a load task keeps before it counts them into the shared
+/// histogram (64 KiB a task; one lock per this many requests).
+const LATENCY_BATCH: usize = 16 * 1024;
 
 async fn run_load(common: &Common, args: &LoadArgs) -> Result<LoadReport, Error> {
     let clients = connect_all(&common.hosts, args.sessions.max(1)).await?;
@@ -400,6 +406,7 @@ async fn run_load(common: &Common, args: &LoadArgs) -> Result<LoadReport, Error>
         stop: AtomicBool::new(false),
         measuring: AtomicBool::new(false),
         done: AtomicU64::new(0),
+        hist: std::sync::Mutex::new(new_histogram()),
     });
     let mut tasks = Vec::new();
     for (s, zk) in clients.iter().enumerate() {
@@ -421,15 +428,11 @@ async fn run_load(common: &Common, args: &LoadArgs) -> Result<LoadReport, Error>
     pace(&shared, measured, "measuring", common.quiet).await;
     shared.stop.store(true, Ordering::Relaxed);
     let elapsed = started.elapsed().as_secs_f64();
-    let mut hist = new_histogram();
     let mut errors = 0;
     for t in tasks {
-        let (latencies, e) = t.await.map_err(|e| Error::Io(e.to_string()))?;
-        for us in latencies {
-            let _ = hist.record(u64::from(us.max(1)));
-        }
-        errors += e;
+        errors += t.await.map_err(|e| Error::Io(e.to_string()))?;
     }
+    let hist = std::mem::replace(&mut *zkrs::lock(&shared.hist), new_histogram());
     Ok(LoadReport {
         mode: "load",
         op: args.op,
@@ -471,17 +474,20 @@ async fn pace(shared: &LoadShared, span: Duration, what: &str, quiet: bool) {
     }
 }
 
-/// One request at a time until told to stop; latencies (µs) while
-/// measuring. They are kept as a list and counted into one histogram at
-/// the end: a histogram per task (256 of them at 16x16, 150 KB each) made
-/// the load generator's own cache misses part of what it measured.
-async fn load_task(
-    zk: Client,
-    shared: Arc<LoadShared>,
-    name: String,
-    seed: u64,
-) -> (Vec<u32>, u64) {
-    let mut latencies = Vec::new();
+/// Counts `latencies` into the shared histogram and empties them.
+fn count_latencies(shared: &LoadShared, latencies: &mut Vec<u32>) {
+    let mut hist = zkrs::lock(&shared.hist);
+    for us in latencies.drain(..) {
+        let _ = hist.record(u64::from(us.max(1)));
+    }
+}
+
+/// One request at a time until told to stop; the measured requests'
+/// latencies (µs) go to the shared histogram in batches, and the errors
+/// are returned. A histogram per task (256 of them at 16x16, 150 KB each)
+/// made the load generator's own cache misses part of what it measured.
+async fn load_task(zk: Client, shared: Arc<LoadShared>, name: String, seed: u64) -> u64 {
+    let mut latencies = Vec::with_capacity(LATENCY_BATCH);
     let mut errors = 0;
     let mut rng = XorShift(seed);
     let args = &shared.args;
@@ -519,11 +525,15 @@ async fn load_task(
         match res {
             Ok(()) => {
                 latencies.push(u32::try_from(us).unwrap_or(u32::MAX));
+                if latencies.len() == LATENCY_BATCH {
+                    count_latencies(&shared, &mut latencies);
+                }
             }
             Err(_) => errors += 1,
         }
     }
-    (latencies, errors)
+    count_latencies(&shared, &mut latencies);
+    errors
 }
 
 /// Each populate create is retried through lost connections for this long.
