@@ -14,6 +14,8 @@ const { Member, Client, Perms } = require('..')
 let dir
 let member
 let secure
+let elsewhere
+let elsewhereHosts
 
 function openssl(...args) {
   execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 60000 })
@@ -32,25 +34,22 @@ before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zkrs-node-tls-'))
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem',
     '-days', '2', '-subj', '/CN=ca', '-addext', 'basicConstraints=critical,CA:TRUE')
-  fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n')
-  for (const name of ['server', 'client']) {
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`,
-      '-subj', `/CN=${name}`)
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key',
-      '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', `${name}.pem`)
-  }
+  issue('server', '/CN=server', 'IP:127.0.0.1')
+  issue('client', '/CN=client', 'IP:127.0.0.1')
   // A server certificate that names another host, not 127.0.0.1.
-  fs.writeFileSync(path.join(dir, 'other.ext'), 'subjectAltName=DNS:other.example\n')
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other.key', '-out', 'other.csr',
-    '-subj', '/CN=other.example')
-  openssl('x509', '-req', '-in', 'other.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key',
-    '-CAcreateserial', '-days', '2', '-extfile', 'other.ext', '-out', 'other.pem')
+  issue('other', '/CN=other.example', 'DNS:other.example')
   ;[member, secure] = await startSecure('server', 'data')
   ;[elsewhere, elsewhereHosts] = await startSecure('other', 'data-other')
 })
 
-let elsewhere
-let elsewhereHosts
+// `name`.pem and `name`.key, signed by the CA, with one alternative name.
+function issue(name, subject, altName) {
+  fs.writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName=${altName}\n`)
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`,
+    '-subj', subject)
+  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key',
+    '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.pem`)
+}
 
 // A member serving TLS with the `name` certificate; [member, host:port].
 async function startSecure(name, data) {
